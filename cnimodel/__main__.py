@@ -1,0 +1,3 @@
+from cnimodel.cli import main
+
+main()

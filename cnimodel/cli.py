@@ -1,0 +1,222 @@
+"""The command line: it wires arguments to engines and renderers, nothing more.
+
+Exit codes: 0 success, 1 a check failed (or an internal error), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from functools import wraps
+from ipaddress import AddressValueError, IPv4Address
+from typing import Any
+
+import click
+from rich.console import Console
+
+from cnimodel import topologies
+from cnimodel.cluster import Cluster
+from cnimodel.plan import PlanError, load_plan
+
+# Piped output keeps wide tables whole instead of folding them at 80 columns.
+OUT = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+ERR = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class UsageProblem(Exception):
+    """Bad input that is not in a plan file (an unknown node name, a malformed address)."""
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2))
+
+
+def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn PlanError and usage problems into messages and exit code 2; hide tracebacks unless --debug."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = click.get_current_context().find_root().params.get("debug", False)
+        try:
+            return fn(*args, **kwargs)
+        except PlanError as e:
+            for p in e.problems + e.warnings:
+                ERR.print(p.render(), markup=False)
+            ERR.print(f"{len(e.problems)} error(s) in the plan; nothing was computed.", markup=False)
+            if debug:
+                traceback.print_exc()
+            sys.exit(2)
+        except UsageProblem as e:
+            ERR.print(f"error: {e}", markup=False)
+            sys.exit(2)
+        except Exception:  # an internal error: say so plainly, keep the traceback for --debug
+            if debug:
+                raise
+            ERR.print("internal error in cnimodel (run again with --debug for the traceback)", markup=False)
+            ERR.print(f"  {sys.exc_info()[0].__name__}: {sys.exc_info()[1]}", markup=False)  # type: ignore[union-attr]
+            sys.exit(1)
+
+    return wrapper
+
+
+def build(plan_path: str) -> Cluster:
+    return Cluster.build(load_plan([plan_path]))
+
+
+def check_node(cluster: Cluster, name: str, allow_underlay: bool = False) -> None:
+    names = {n.name for n in cluster.plan.nodes}
+    if name in names or (allow_underlay and name == cluster.plan.underlay.name):
+        return
+    shown = ", ".join(sorted(names)[:8]) + (" …" if len(names) > 8 else "")
+    extra = f" or the underlay {cluster.plan.underlay.name!r}" if allow_underlay else ""
+    raise UsageProblem(f"no node named {name!r} in the plan; use one of: {shown}{extra}")
+
+
+PLAN = click.argument("plan", type=click.Path(exists=False))
+
+
+@click.group(invoke_without_command=True)
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(package_name="cnimodel")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Model Kubernetes container networking as the real CNI plugins build it, on Linux and Windows.
+
+    With no command, runs the main job on the embedded default plan (a hybrid flannel host-gw cluster).
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(main_job)
+
+
+@cli.command("summary")
+@click.argument("plan", required=False)
+@handle_errors
+def main_job(plan: str | None = None) -> None:
+    """Summarise a plan: allocation, every node's routes, the underlay (default: the embedded plan)."""
+    from cnimodel.render import text
+
+    path = plan or str(topologies.path("default.yaml"))
+    cluster = build(path)
+    OUT.print(f"[bold]cnimodel[/bold] — plan {cluster.plan.name!r} ({path})")
+    OUT.print(f"{len(cluster.plan.nodes)} nodes, {len(cluster.allocation.pods)} pods, network plugin "
+              f"{cluster.plugin.name}\n")
+    text.ipam(OUT, cluster)
+    OUT.print()
+    for node in cluster.plan.nodes:
+        text.node_facts(OUT, cluster, cluster.facts(node.name))
+        OUT.print()
+    text.underlay(OUT, cluster.underlay())
+    text.warnings(OUT, cluster)
+
+
+@cli.command()
+@PLAN
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handle_errors
+def ipam(plan: str, output: str) -> None:
+    """Pod CIDRs per node, pod IPs, reserved addresses and capacity."""
+    from cnimodel.render import facts_json, text
+
+    cluster = build(plan)
+    if output == "json":
+        _emit_json(facts_json.ipam(cluster))
+    else:
+        text.ipam(OUT, cluster)
+        text.warnings(OUT, cluster)
+
+
+@cli.command()
+@PLAN
+@click.option("--node", "nodes", multiple=True, help="Only this node (repeatable). Default: every node.")
+@click.option("-o", "--output", type=click.Choice(["text", "json", "ip", "hns"]), default="text",
+              show_default=True, help="ip: `ip route`/`ip neigh`/`bridge fdb` lines (Linux nodes); "
+              "hns: HNS JSON (Windows nodes).")
+@click.option("--hns-api", type=click.Choice(["1", "2"]), default="2", show_default=True,
+              help="HNS schema for -o hns: 2 = HCN (hcsshim hcn field names), 1 = HNS v1.")
+@handle_errors
+def routes(plan: str, nodes: tuple[str, ...], output: str, hns_api: str) -> None:
+    """Every node's route table with its neighbour, FDB and HNS entries, and the underlay's table."""
+    from cnimodel.render import facts_json, hns, iproute, text
+
+    cluster = build(plan)
+    for n in nodes:
+        check_node(cluster, n)
+    names = list(nodes) or [n.name for n in cluster.plan.nodes]
+    if output == "json":
+        _emit_json(facts_json.routes(cluster, names))
+    elif output == "ip":
+        linux = [n for n in names if cluster.node(n).os == "linux"]
+        if not linux:
+            raise UsageProblem("-o ip prints Linux nodes; the nodes asked for are Windows (use -o hns)")
+        click.echo("\n".join(iproute.render(cluster.facts(n)) for n in linux))
+    elif output == "hns":
+        win = [n for n in names if cluster.node(n).os == "windows"]
+        if not win:
+            raise UsageProblem("-o hns prints Windows nodes; the nodes asked for are Linux (use -o ip)")
+        _emit_json({n: hns.objects(cluster.facts(n), api=int(hns_api)) for n in win})
+    else:
+        for n in names:
+            text.node_facts(OUT, cluster, cluster.facts(n))
+            OUT.print()
+        if not nodes:
+            text.underlay(OUT, cluster.underlay())
+        text.warnings(OUT, cluster)
+
+
+@cli.command()
+@PLAN
+@click.argument("dst")
+@click.option("--node", required=True, help="The node (or the underlay, by its name) whose table to search.")
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handle_errors
+def lookup(plan: str, dst: str, node: str, output: str) -> None:
+    """Longest-prefix match of DST in a node's (or the underlay's) route table."""
+    from cnimodel.render import facts_json, text
+
+    try:
+        addr = IPv4Address(dst)
+    except (AddressValueError, ValueError):
+        raise UsageProblem(f"{dst!r} is not an IPv4 address (write it like 10.244.2.5)") from None
+    cluster = build(plan)
+    check_node(cluster, node, allow_underlay=True)
+    res = cluster.lookup(node, addr)
+    if output == "json":
+        _emit_json(facts_json.lookup(res))
+    else:
+        text.lookup(OUT, res)
+
+
+@cli.command()
+@PLAN
+@click.option("-o", "--output", type=click.Choice(["json", "dot"]), default="json", show_default=True)
+@click.option("--detail/--no-detail", default=None, help="Per-device detail (default: on up to 200 nodes).")
+@handle_errors
+def graph(plan: str, output: str, detail: bool | None) -> None:
+    """The data-plane graph (hosts, devices, vSwitches, subnets, pods) as JSON or Graphviz DOT."""
+    from cnimodel.graph import build_graph, to_json
+    from cnimodel.render import dot
+
+    g = build_graph(build(plan), detail=detail)
+    if output == "dot":
+        click.echo(dot.render(g), nl=False)
+    else:
+        _emit_json(to_json(g))
+
+
+@cli.command("topologies")
+def list_topologies() -> None:
+    """List the example plans shipped with cnimodel (and where they are)."""
+    for name in topologies.names():
+        click.echo(f"{name}\t{topologies.path(name)}")
+
+
+def main() -> None:
+    cli(prog_name="cnimodel")
+
+
+if __name__ == "__main__":
+    main()
+
+

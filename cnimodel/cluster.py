@@ -1,0 +1,111 @@
+"""A built cluster: the plan, its plugin, the allocation, and every node's facts computed on demand.
+
+Facts are computed per node and cached, never for all nodes at once unless asked: one node's table
+on a 5,000-node plan costs one pass over the other nodes' leases, not N².
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+
+from cnimodel.dataplane import NodeFacts, Route, RouteTable
+from cnimodel.ipam import Allocation, allocate
+from cnimodel.net import PrefixTable
+from cnimodel.plan import NodeSpec, Plan, PlanError, Problem, Problems
+from cnimodel.plugin import NetworkPlugin, available_plugins, load_plugin
+
+DEFAULT_ROUTE = IPv4Network("0.0.0.0/0")
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The answer of a longest-prefix match: which table, which route, and where the packet goes next."""
+
+    table: str
+    dst: IPv4Address
+    route: Route | None
+
+    @property
+    def next_hop(self) -> IPv4Address | None:
+        if self.route is None or self.route.type == "blackhole":
+            return None
+        return self.route.via if self.route.via is not None else self.dst
+
+    @property
+    def dev(self) -> str | None:
+        return self.route.dev if self.route else None
+
+
+class Cluster:
+    """Build with ``Cluster.build(plan)``; ask with ``facts(node)``, ``underlay()``, ``lookup(...)``."""
+
+    def __init__(self, plan: Plan, plugin: NetworkPlugin, allocation: Allocation) -> None:
+        self.plan = plan
+        self.plugin = plugin
+        self.allocation = allocation
+        self._facts: dict[str, NodeFacts] = {}
+        self._tables: dict[str, PrefixTable[Route]] = {}
+        self._underlay: RouteTable | None = None
+        self.warnings: tuple[Problem, ...] = plan.warnings
+
+    @classmethod
+    def build(cls, plan: Plan) -> Cluster:
+        """Load the plan's plugin and allocate addresses; raises PlanError with every problem found."""
+        problems = Problems()
+        if plan.network is None:
+            problems.error(plan.origin, "the plan has no ClusterPlan document",
+                           "add a `kind: ClusterPlan` document (see docs/plan-format.md)")
+            problems.raise_if_errors()
+        assert plan.network is not None
+        try:
+            plugin_cls = load_plugin(plan.network.plugin)
+        except KeyError:
+            problems.error(plan.network.origin.at("plugin"), f"unknown network plugin {plan.network.plugin!r}",
+                           f"use one of: {', '.join(sorted(available_plugins())) or '(none installed)'}")
+            raise PlanError(problems.items) from None
+        plugin = plugin_cls(plan, problems)
+        problems.raise_if_errors()
+        allocation = allocate(plan, plugin, problems)
+        problems.raise_if_errors()
+        cluster = cls(plan, plugin, allocation)
+        cluster.warnings += tuple(problems.warnings)
+        return cluster
+
+    def node(self, name: str) -> NodeSpec:
+        return self.plan.node(name)
+
+    def facts(self, name: str) -> NodeFacts:
+        """Every fact of one node (cached)."""
+        f = self._facts.get(name)
+        if f is None:
+            f = self._facts[name] = self.plugin.node_facts(self, self.plan.node(name))
+        return f
+
+    def underlay(self) -> RouteTable:
+        """The underlay's route table: its connected subnets, plugin/cloud routes, and the way out."""
+        if self._underlay is None:
+            u = self.plan.underlay
+            routes = [Route(s.cidr, dev=s.name, scope="link", kind="connected", owner="underlay",
+                            next_hop_type="VnetLocal") for s in u.subnets]
+            routes += self.plugin.underlay_routes(self)
+            routes.append(Route(DEFAULT_ROUTE, kind="default", owner="underlay", next_hop_type="Internet"))
+            self._underlay = RouteTable(u.name, tuple(routes))
+        return self._underlay
+
+    def table(self, name: str) -> PrefixTable[Route]:
+        """The LPM table of a node, or of the underlay when ``name`` is the underlay's name."""
+        t = self._tables.get(name)
+        if t is None:
+            routes = self.underlay().routes if name == self.plan.underlay.name else self.facts(name).routes
+            t = self._tables[name] = PrefixTable((r.dst, r) for r in routes)
+        return t
+
+    def lookup(self, name: str, dst: IPv4Address) -> Lookup:
+        """Longest-prefix match of ``dst`` in the table of node (or underlay) ``name``."""
+        hit = self.table(name).lookup(dst)
+        return Lookup(name, dst, hit[1] if hit else None)
+
+    def pod_ip(self, key: str) -> IPv4Address | None:
+        a = self.allocation.pods.get(key)
+        return a.ip if a else None

@@ -1,0 +1,21 @@
+"""The plan: typed, validated input. Loaders for every input format, and PlanError."""
+
+from cnimodel.plan.errors import Origin, PlanError, Problem, Problems
+from cnimodel.plan.loader import load_plan
+from cnimodel.plan.model import (
+    ContainerPort,
+    KubeObject,
+    Namespace,
+    NetworkSpec,
+    NodeSpec,
+    Plan,
+    Pod,
+    PolicySpec,
+    Underlay,
+    UnderlaySubnet,
+)
+
+__all__ = [
+    "ContainerPort", "KubeObject", "Namespace", "NetworkSpec", "NodeSpec", "Origin", "Plan", "PlanError",
+    "Pod", "PolicySpec", "Problem", "Problems", "Underlay", "UnderlaySubnet", "load_plan",
+]

@@ -1,0 +1,133 @@
+"""Checks that make a plan usable at all: bad addresses, overlaps, duplicates, dangling references.
+
+Design mistakes that still leave a buildable plan (a VNI mismatch, a too-small subnet for growth) are
+findings of ``cnimodel check``, not errors here.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from ipaddress import IPv4Network
+
+from cnimodel.plan.errors import Problems
+from cnimodel.plan.model import NodeSpec, Plan
+
+
+def check_plan(plan: Plan, problems: Problems) -> Plan:
+    """Report every problem; return the plan with node subnets resolved."""
+    if plan.has_cluster:
+        _check_ranges(plan, problems)
+        plan = replace(plan, nodes=tuple(_resolve_subnet(plan, n, problems) for n in plan.nodes))
+    _check_nodes(plan, problems)
+    _check_pods(plan, problems)
+    return plan
+
+
+def _check_ranges(plan: Plan, problems: Problems) -> None:
+    spec = plan.origin.at("spec")
+    named: list[tuple[str, IPv4Network]] = []
+    if plan.cluster_cidr is not None:
+        named.append(("spec.clusterCIDR", plan.cluster_cidr))
+        if plan.node_cidr_mask_size < plan.cluster_cidr.prefixlen:
+            problems.error(spec.at("nodeCIDRMaskSize"),
+                           f"/{plan.node_cidr_mask_size} is shorter than the cluster CIDR {plan.cluster_cidr}",
+                           f"use a mask of at least /{plan.cluster_cidr.prefixlen} (usually /24)")
+    if plan.service_cidr is not None:
+        named.append(("spec.serviceCIDR", plan.service_cidr))
+        dns = plan.dns_service_ip
+        if dns is not None and (dns not in plan.service_cidr or dns == plan.service_cidr.network_address):
+            problems.error(spec.at("dnsServiceIP"), f"{dns} must be an address inside {plan.service_cidr} "
+                           "other than the network address",
+                           f"use {plan.service_cidr.network_address + 10} (kubeadm's default)")
+    if not plan.underlay.subnets:
+        problems.error(spec.at("underlay.subnets"), "is required: the nodes' underlay subnets",
+                       "add `underlay: {subnets: [{name: nodes, cidr: 10.240.0.0/24}]}`")
+    for i, s in enumerate(plan.underlay.subnets):
+        named.append((f"spec.underlay.subnets[{i}].cidr", s.cidr))
+    for i, (a_name, a) in enumerate(named):
+        for b_name, b in named[i + 1:]:
+            if a.overlaps(b):
+                problems.error(plan.origin.at(b_name), f"{b} overlaps {a_name} ({a})",
+                               "give pods, Services and the underlay disjoint ranges")
+
+
+def _resolve_subnet(plan: Plan, node: NodeSpec, problems: Problems) -> NodeSpec:
+    subnets = plan.underlay.subnets
+    if node.subnet:
+        match = next((s for s in subnets if s.name == node.subnet), None)
+        if match is None:
+            problems.error(node.origin.at("subnet"), f"no underlay subnet named {node.subnet!r}",
+                           f"use one of: {', '.join(s.name for s in subnets) or '(none defined)'}")
+            return node
+        if node.ip not in match.cidr:
+            problems.error(node.origin.at("ip"), f"{node.ip} is outside its subnet {match.name} ({match.cidr})",
+                           "fix the address or the subnet name")
+        return node
+    match = next((s for s in subnets if node.ip in s.cidr), None)
+    if match is None:
+        if subnets:
+            problems.error(node.origin.at("ip"), f"{node.ip} is outside every underlay subnet",
+                           "add the node's subnet under spec.underlay.subnets or fix the address")
+        return node
+    if node.ip in (match.cidr.network_address, match.cidr.broadcast_address, match.gateway):
+        problems.error(node.origin.at("ip"), f"{node.ip} is the network, broadcast or gateway address of "
+                       f"{match.name} ({match.cidr})", "give the node a host address of the subnet")
+    return replace(node, subnet=match.name)
+
+
+def _check_nodes(plan: Plan, problems: Problems) -> None:
+    by_name: dict[str, NodeSpec] = {}
+    by_ip: dict[object, NodeSpec] = {}
+    cidrs: list[tuple[IPv4Network, NodeSpec]] = []
+    for node in plan.nodes:
+        if node.name in by_name:
+            first = by_name[node.name].origin
+            problems.error(node.origin.at("name"), f"duplicate node name {node.name!r} "
+                           f"(first at {first.file} {first.path})", "give every node its own name")
+        else:
+            by_name[node.name] = node
+        if node.ip in by_ip:
+            problems.error(node.origin.at("ip"), f"{node.ip} is also the address of node "
+                           f"{by_ip[node.ip].name!r}", "give every node its own address")
+        else:
+            by_ip[node.ip] = node
+        if node.pod_cidr is not None:
+            if plan.cluster_cidr is not None and not node.pod_cidr.subnet_of(plan.cluster_cidr):
+                problems.error(node.origin.at("podCIDR"), f"{node.pod_cidr} is outside the cluster CIDR "
+                               f"{plan.cluster_cidr}", "use a range inside clusterCIDR, or leave podCIDR out "
+                               "to have it allocated")
+            cidrs.append((node.pod_cidr, node))
+    cidrs.sort(key=lambda t: (t[0].network_address, t[0].prefixlen))
+    for (a, na), (b, nb) in itertools.pairwise(cidrs):
+        if a.overlaps(b):
+            problems.error(nb.origin.at("podCIDR"), f"{b} overlaps node {na.name!r}'s podCIDR {a}",
+                           "give every node a disjoint podCIDR")
+
+
+def _check_pods(plan: Plan, problems: Problems) -> None:
+    names = {n.name for n in plan.nodes}
+    seen: dict[str, object] = {}
+    ips: dict[object, str] = {}
+    for pod in plan.pods:
+        if pod.key in seen:
+            problems.error(pod.origin.at("metadata.name"), f"duplicate pod {pod.key}",
+                           "give every pod in a namespace its own name")
+        seen[pod.key] = pod
+        if plan.has_cluster:
+            if pod.node is None:
+                problems.error(pod.origin.at("spec.nodeName"), f"pod {pod.key} has no node",
+                               f"set spec.nodeName to one of the plan's nodes ({_some(names)})")
+            elif pod.node not in names:
+                problems.error(pod.origin.at("spec.nodeName"), f"pod {pod.key} is on unknown node "
+                               f"{pod.node!r}", f"use one of the plan's nodes ({_some(names)})")
+        if pod.ip is not None and not pod.host_network:
+            if pod.ip in ips:
+                problems.error(pod.origin.at("status.podIP"), f"{pod.ip} is also the address of pod "
+                               f"{ips[pod.ip]}", "give every pod its own address, or leave podIP out")
+            ips[pod.ip] = pod.key
+
+
+def _some(names: set[str]) -> str:
+    shown = sorted(names)[:5]
+    return ", ".join(shown) + (" …" if len(names) > 5 else "")

@@ -1,0 +1,163 @@
+"""Parse the ``kind: ClusterPlan`` document (apiVersion cnimodel/v1)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+from typing import Any
+
+from cnimodel.net import host
+from cnimodel.plan.errors import Origin, Problems
+from cnimodel.plan.fields import Fields, freeze
+from cnimodel.plan.model import NetworkSpec, NodeSpec, PolicySpec, Underlay, UnderlaySubnet
+
+NETWORK_PLUGINS = ("flannel", "win-bridge", "win-overlay", "azure-cni", "kubenet")
+POLICY_PLUGINS = ("calico",)
+API_VERSION = "cnimodel/v1"
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """The ClusterPlan document, before Node objects from other documents join it."""
+
+    name: str
+    cluster_cidr: IPv4Network | None
+    service_cidr: IPv4Network | None
+    node_cidr_mask_size: int
+    dns_service_ip: IPv4Address | None
+    network: NetworkSpec | None
+    policy: PolicySpec
+    underlay: Underlay
+    nodes: tuple[NodeSpec, ...]
+    origin: Origin
+
+
+def parse_cluster_plan(doc: dict[str, Any], origin: Origin, problems: Problems) -> ClusterSpec:
+    top = Fields(doc, origin, problems)
+    meta = top.sub("metadata")
+    name = meta.str("name", default="cluster")
+    spec = top.sub("spec")
+    cluster_cidr = spec.cidr("clusterCIDR")
+    service_cidr = spec.cidr("serviceCIDR")
+    mask = spec.int("nodeCIDRMaskSize", default=24, lo=8, hi=30)
+    dns_ip = spec.ip("dnsServiceIP", required=False)
+    if dns_ip is None and service_cidr is not None:
+        dns_ip = host(service_cidr, 10)  # kubeadm's clusterDNS: the 10th address of the service range
+    network = _network(spec.sub("network"), origin, problems)
+    policy = _policy(spec.sub("policy"))
+    underlay = _underlay(spec.sub("underlay"), problems)
+    nodes = tuple(n for i, raw in enumerate(spec.list("nodes"))
+                  if (n := parse_node_entry(raw, spec.origin.at(f"nodes[{i}]"), problems)) is not None)
+    return ClusterSpec(name, cluster_cidr, service_cidr, mask, dns_ip, network, policy, underlay, nodes,
+                       origin)
+
+
+def _network(f: Fields, doc_origin: Origin, problems: Problems) -> NetworkSpec | None:
+    if not f.data:
+        problems.error(f.origin, "is required", "add `network: {plugin: flannel, backend: host-gw}` "
+                       f"(plugins: {', '.join(NETWORK_PLUGINS)})")
+        return None
+    plugin = f.str("plugin")
+    backend = f.str("backend", default=None)
+    manager = f.str("subnetManager", default="kube", choices=("kube", "etcd"))
+    config: dict[str, Any] = dict(f.raw("config") or {})
+    if "config" in f and not isinstance(f.raw("config"), dict):
+        problems.error(f.origin.at("config"), "expected a mapping of the plugin's own settings")
+        config = {}
+    cni = f.raw("cni")
+    if cni is not None and not isinstance(cni, dict):
+        problems.error(f.origin.at("cni"), "expected a CNI network config (a mapping)")
+        cni = None
+    for key in ("configFile", "cniConfigFile"):
+        path = f.str(key, default=None)
+        if path is None:
+            continue
+        loaded = _read_config_file(path, doc_origin, f.origin.at(key), problems)
+        if loaded is None:
+            continue
+        if "plugins" in loaded or "type" in loaded:
+            cni = loaded  # a CNI conf or conflist
+        else:
+            config = {**loaded, **config}  # the daemon's own config (net-conf.json); inline fields win
+    return NetworkSpec(plugin=plugin or "", backend=backend, config=freeze(config),
+                       cni=freeze(cni) if cni is not None else None, subnet_manager=manager,
+                       origin=f.origin)
+
+
+def _read_config_file(path: str, doc_origin: Origin, origin: Origin, problems: Problems) -> dict | None:
+    base = Path(doc_origin.file).parent if doc_origin.file and not doc_origin.file.startswith("<") else Path()
+    full = (base / path) if not Path(path).is_absolute() else Path(path)
+    try:
+        text = full.read_text()
+    except OSError as e:
+        problems.error(origin, f"cannot read {full}: {e.strerror}",
+                       "give a path relative to this plan file, or an absolute path")
+        return None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        problems.error(origin, f"{full} is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}",
+                       "fix the JSON (net-conf.json and CNI configs are JSON files)")
+        return None
+    if not isinstance(data, dict):
+        problems.error(origin, f"{full} holds a {type(data).__name__}, not a JSON object")
+        return None
+    return data
+
+
+def _policy(f: Fields) -> PolicySpec:
+    if not f.data:
+        return PolicySpec(origin=f.origin)
+    plugin = f.str("plugin", default=None)
+    config = f.raw("config") or {}
+    return PolicySpec(plugin=plugin, config=freeze(config if isinstance(config, dict) else {}),
+                      origin=f.origin)
+
+
+def _underlay(f: Fields, problems: Problems) -> Underlay:
+    subnets = []
+    names: dict[str, int] = {}
+    for i, raw in enumerate(f.list("subnets")):
+        s = Fields(raw, f.origin.at(f"subnets[{i}]"), problems)
+        cidr = s.cidr("cidr")
+        name = s.str("name", default=str(cidr) if cidr else f"subnet{i}")
+        gateway = s.ip("gateway", required=False)
+        mtu = s.int("mtu", default=1500, lo=576, hi=9216)
+        if cidr is None:
+            continue
+        if gateway is None:
+            gateway = host(cidr, 1)  # clouds and most LANs put the router on .1
+        elif gateway not in cidr:
+            problems.error(s.origin.at("gateway"), f"gateway {gateway} is outside the subnet {cidr}",
+                           f"use an address inside {cidr}, usually {host(cidr, 1)}")
+        if name in names:
+            problems.error(s.origin.at("name"), f"duplicate subnet name {name!r} (also subnets[{names[name]}])",
+                           "give every underlay subnet its own name")
+        names[name] = i
+        subnets.append(UnderlaySubnet(name, cidr, gateway, mtu))
+    routes = f.str("routes", default="host", choices=("host", "cloud"))
+    return Underlay(tuple(subnets), routes or "host", f.str("name", default="underlay"))
+
+
+def parse_node_entry(raw: Any, origin: Origin, problems: Problems) -> NodeSpec | None:
+    """One entry of ``spec.nodes``."""
+    f = Fields(raw, origin, problems)
+    name = f.str("name")
+    os_ = f.str("os", default="linux", choices=("linux", "windows"))
+    ip = f.ip("ip")
+    pod_cidr = f.cidr("podCIDR", required=False)
+    max_pods = f.int("maxPods", default=110, lo=1, hi=65536)
+    build = f.int("windowsBuild", default=None, lo=1)
+    if build is not None and os_ == "linux":
+        problems.error(origin.at("windowsBuild"), "windowsBuild is set on a Linux node",
+                       "remove it, or set `os: windows`")
+    taints = tuple(freeze(t) for t in f.list("taints") if isinstance(t, dict))
+    if name is None or ip is None:
+        return None
+    return NodeSpec(name=name, os=os_ or "linux", ip=ip, subnet=f.str("subnet", default=""),
+                    pod_cidr=pod_cidr, max_pods=max_pods or 110, windows_build=build,
+                    interface=f.str("interface", default=None), labels=f.str_map("labels"),
+                    annotations=f.str_map("annotations"), taints=taints, origin=origin)
+

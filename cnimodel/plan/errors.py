@@ -1,0 +1,92 @@
+"""Problems found in plan input: each names the file, the document, the field path, what is wrong and the fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an object came from: file, document index in that file, and the path of the object inside it."""
+
+    file: str
+    document: int = 0
+    path: str = ""
+
+    def at(self, sub: str) -> Origin:
+        """The origin of a field below this object: ``origin.at("spec.nodes[3]")``."""
+        if not sub:
+            return self
+        if not self.path:
+            return Origin(self.file, self.document, sub)
+        sep = "" if sub.startswith("[") else "."
+        return Origin(self.file, self.document, f"{self.path}{sep}{sub}")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or worth a warning) in the plan input."""
+
+    origin: Origin
+    message: str
+    hint: str = ""
+    severity: Severity = "error"
+
+    def render(self) -> str:
+        """``plan.yaml (document 1) spec.nodes[3].ip: message\\n  fix: hint``."""
+        where = self.origin.file
+        if self.origin.document:
+            where += f" (document {self.origin.document + 1})"
+        if self.origin.path:
+            where += f" {self.origin.path}"
+        text = f"{where}: {self.severity}: {self.message}"
+        if self.hint:
+            text += f"\n    fix: {self.hint}"
+        return text
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "severity": self.severity,
+            "file": self.origin.file,
+            "document": self.origin.document,
+            "path": self.origin.path,
+            "message": self.message,
+            "fix": self.hint,
+        }
+
+
+class PlanError(Exception):
+    """Raised when plan input cannot be used; carries every problem found, not only the first."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = [p for p in problems if p.severity == "error"]
+        self.warnings = [p for p in problems if p.severity != "error"]
+        super().__init__("\n".join(p.render() for p in self.problems) or "invalid plan")
+
+
+@dataclass
+class Problems:
+    """A collector: parsers and checks report into it and go on, so the user sees every problem at once."""
+
+    items: list[Problem] = field(default_factory=list)
+
+    def error(self, origin: Origin, message: str, hint: str = "") -> None:
+        self.items.append(Problem(origin, message, hint, "error"))
+
+    def warn(self, origin: Origin, message: str, hint: str = "") -> None:
+        self.items.append(Problem(origin, message, hint, "warning"))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.items if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.items if p.severity == "warning"]
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise PlanError(self.items)

@@ -1,0 +1,108 @@
+"""Parse the Kubernetes objects a plan may hold, as users have them (manifests, kubectl dumps)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cnimodel.plan.errors import Origin, Problems
+from cnimodel.plan.fields import Fields, freeze
+from cnimodel.plan.model import ContainerPort, KubeObject, Namespace, NodeSpec, Pod
+
+OS_LABELS = ("kubernetes.io/os", "beta.kubernetes.io/os")
+BUILD_LABEL = "node.kubernetes.io/windows-build"
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+
+# Kinds kept whole for the engines that read them (Services, policies, workloads, Calico objects).
+KEPT_KINDS = frozenset({
+    "Service", "EndpointSlice", "Endpoints", "NetworkPolicy", "GlobalNetworkPolicy", "Tier",
+    "IPPool", "IPAMConfiguration", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy",
+})
+
+
+def parse_namespace(doc: dict[str, Any], origin: Origin, problems: Problems) -> Namespace | None:
+    meta = Fields(doc, origin, problems).sub("metadata")
+    name = meta.str("name")
+    return Namespace(name, meta.str_map("labels"), origin) if name else None
+
+
+def parse_pod(doc: dict[str, Any], origin: Origin, problems: Problems) -> Pod | None:
+    f = Fields(doc, origin, problems)
+    meta = f.sub("metadata")
+    name = meta.str("name")
+    namespace = meta.str("namespace", default="default")
+    spec = f.sub("spec")
+    ports: list[ContainerPort] = []
+    images: list[str] = []
+    for ci, c in enumerate(spec.list("containers")):
+        cf = Fields(c, spec.origin.at(f"containers[{ci}]"), problems)
+        if isinstance(img := cf.raw("image"), str):
+            images.append(img)
+        for pi, p in enumerate(cf.list("ports")):
+            pf = Fields(p, cf.origin.at(f"ports[{pi}]"), problems)
+            number = pf.int("containerPort", lo=1, hi=65535)
+            proto = pf.str("protocol", default="TCP", choices=PROTOCOLS)
+            host_port = pf.int("hostPort", default=None, lo=1, hi=65535)
+            if number is not None:
+                ports.append(ContainerPort(number, proto or "TCP", pf.str("name", default=None), host_port))
+    status = f.sub("status")
+    ip = status.ip("podIP", required=False)
+    if name is None:
+        return None
+    return Pod(namespace=namespace, name=name, node=spec.str("nodeName", default=None), ip=ip,
+               host_network=spec.bool("hostNetwork"), labels=meta.str_map("labels"), ports=tuple(ports),
+               images=tuple(images), origin=origin)
+
+
+def parse_node_object(doc: dict[str, Any], origin: Origin, problems: Problems) -> NodeSpec | None:
+    """A v1 Node (from ``kubectl get nodes -o yaml``) as a planned node."""
+    f = Fields(doc, origin, problems)
+    meta = f.sub("metadata")
+    name = meta.str("name")
+    labels = meta.str_map("labels")
+    os_ = next((labels[k] for k in OS_LABELS if k in labels), "linux")
+    if os_ not in ("linux", "windows"):
+        problems.error(meta.origin.at("labels"), f"unknown OS label value {os_!r}",
+                       "set kubernetes.io/os to linux or windows")
+        os_ = "linux"
+    spec = f.sub("spec")
+    pod_cidr = spec.cidr("podCIDR", required=False)
+    status = f.sub("status")
+    ip = None
+    for i, a in enumerate(status.list("addresses")):
+        af = Fields(a, status.origin.at(f"addresses[{i}]"), problems)
+        if af.raw("type") == "InternalIP" and ":" not in str(af.raw("address", "")):
+            ip = af.ip("address")
+            break
+    if ip is None:
+        problems.error(status.origin.at("addresses"), "the node has no IPv4 InternalIP address",
+                       "add `- {type: InternalIP, address: a.b.c.d}` under status.addresses")
+    build = None
+    if BUILD_LABEL in labels:
+        # The label holds major.minor.build (10.0.20348); the build number is the last part.
+        last = labels[BUILD_LABEL].split(".")[-1]
+        if last.isdigit():
+            build = int(last)
+        else:
+            problems.error(meta.origin.at(f"labels[{BUILD_LABEL}]"), f"unreadable build {labels[BUILD_LABEL]!r}",
+                           "write it as 10.0.<build>, e.g. 10.0.20348")
+    capacity = f.sub("status").sub("capacity")
+    max_pods = capacity.int("pods", default=110, lo=1)
+    taints = tuple(freeze(t) for t in spec.list("taints") if isinstance(t, dict))
+    if name is None or ip is None:
+        return None
+    return NodeSpec(name=name, os=os_, ip=ip, subnet="", pod_cidr=pod_cidr, max_pods=max_pods,
+                    windows_build=build, labels=labels, annotations=meta.str_map("annotations"),
+                    taints=taints, origin=origin)
+
+
+def parse_kept(doc: dict[str, Any], origin: Origin, problems: Problems) -> KubeObject | None:
+    f = Fields(doc, origin, problems)
+    meta = f.sub("metadata")
+    name = meta.str("name")
+    if name is None:
+        return None
+    kind = str(doc.get("kind"))
+    cluster_scoped = kind in {"GlobalNetworkPolicy", "Tier", "IPPool", "IPAMConfiguration",
+                              "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"}
+    namespace = None if cluster_scoped else meta.str("namespace", default="default")
+    return KubeObject(kind, str(doc.get("apiVersion", "")), namespace, name, freeze(doc), origin)

@@ -1,0 +1,173 @@
+"""The typed plan: what the user gave, checked and normalised, as immutable values.
+
+Raw plugin settings stay as the user wrote them (``NetworkSpec.config``) because their field names
+are the plugin's own; the plugin reads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network
+from types import MappingProxyType
+from typing import Any, Literal
+
+from cnimodel.plan.errors import Origin, Problem
+
+OS = Literal["linux", "windows"]
+EMPTY: MappingProxyType[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class UnderlaySubnet:
+    """An L2 segment the nodes sit on (a VNet subnet, a VLAN): its gateway is the underlay router."""
+
+    name: str
+    cidr: IPv4Network
+    gateway: IPv4Address
+    mtu: int = 1500
+
+
+@dataclass(frozen=True)
+class Underlay:
+    """The network under the nodes. ``routes`` says where pod routes live: on the hosts or in the cloud."""
+
+    subnets: tuple[UnderlaySubnet, ...]
+    routes: Literal["host", "cloud"] = "host"
+    name: str = "underlay"
+
+    def subnet(self, name: str) -> UnderlaySubnet:
+        for s in self.subnets:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """The cluster's network plugin and its settings under their real field names.
+
+    ``config`` is the plugin's own config (flannel: net-conf.json); ``cni`` is a CNI network config
+    (conf or conflist) when one is given, e.g. the Windows delegate conf with its HNS policies.
+    """
+
+    plugin: str
+    backend: str | None = None
+    config: MappingProxyType[str, Any] = field(default_factory=lambda: EMPTY)
+    cni: MappingProxyType[str, Any] | None = None
+    subnet_manager: Literal["kube", "etcd"] = "kube"
+    origin: Origin = Origin("<plan>")
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    plugin: str | None = None
+    config: MappingProxyType[str, Any] = field(default_factory=lambda: EMPTY)
+    origin: Origin = Origin("<plan>")
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """One node as planned. ``pod_cidr`` is None until allocation when the plan leaves it out."""
+
+    name: str
+    os: OS
+    ip: IPv4Address
+    subnet: str
+    pod_cidr: IPv4Network | None = None
+    max_pods: int = 110
+    windows_build: int | None = None
+    interface: str | None = None
+    labels: MappingProxyType[str, str] = field(default_factory=lambda: EMPTY)
+    annotations: MappingProxyType[str, str] = field(default_factory=lambda: EMPTY)
+    taints: tuple[MappingProxyType[str, Any], ...] = ()
+    origin: Origin = Origin("<plan>")
+
+    @property
+    def ext_interface(self) -> str:
+        """The uplink name as the OS shows it: ``eth0`` on Linux, the adapter name on Windows."""
+        if self.interface:
+            return self.interface
+        return "eth0" if self.os == "linux" else "Ethernet"
+
+
+@dataclass(frozen=True)
+class ContainerPort:
+    port: int
+    protocol: str = "TCP"
+    name: str | None = None
+    host_port: int | None = None
+
+
+@dataclass(frozen=True)
+class Pod:
+    namespace: str
+    name: str
+    node: str | None
+    ip: IPv4Address | None = None
+    host_network: bool = False
+    labels: MappingProxyType[str, str] = field(default_factory=lambda: EMPTY)
+    ports: tuple[ContainerPort, ...] = ()
+    images: tuple[str, ...] = ()
+    origin: Origin = Origin("<plan>")
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class KubeObject:
+    """A Kubernetes object kept whole for the engines that read it (Services, slices, policies)."""
+
+    kind: str
+    api_version: str
+    namespace: str | None
+    name: str
+    body: MappingProxyType[str, Any]
+    origin: Origin
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
+
+
+@dataclass(frozen=True)
+class Namespace:
+    name: str
+    labels: MappingProxyType[str, str] = field(default_factory=lambda: EMPTY)
+    origin: Origin = Origin("<plan>")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A whole cluster plan. ``has_cluster`` is False for manifests without a ClusterPlan document."""
+
+    name: str
+    cluster_cidr: IPv4Network | None
+    service_cidr: IPv4Network | None
+    node_cidr_mask_size: int
+    dns_service_ip: IPv4Address | None
+    network: NetworkSpec | None
+    policy: PolicySpec
+    underlay: Underlay
+    nodes: tuple[NodeSpec, ...]
+    namespaces: tuple[Namespace, ...] = ()
+    pods: tuple[Pod, ...] = ()
+    objects: tuple[KubeObject, ...] = ()
+    warnings: tuple[Problem, ...] = ()
+    sources: tuple[str, ...] = ()
+    origin: Origin = Origin("<plan>")
+    _node_index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def has_cluster(self) -> bool:
+        return self.network is not None
+
+    def node(self, name: str) -> NodeSpec:
+        """The node called ``name`` (KeyError when there is none)."""
+        if not self._node_index:
+            self._node_index.update({n.name: i for i, n in enumerate(self.nodes)})
+        return self.nodes[self._node_index[name]]
+
+    def objects_of(self, kind: str) -> tuple[KubeObject, ...]:
+        return tuple(o for o in self.objects if o.kind == kind)

@@ -1,0 +1,85 @@
+"""Facts and answers as JSON-ready dicts. Every key here is documented in docs/json.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cnimodel.cluster import Cluster, Lookup
+from cnimodel.dataplane import Device, FdbEntry, Neighbor, NodeFacts, Route
+from cnimodel.render import hns
+
+
+def _s(v: object) -> str | None:
+    return None if v is None else str(v)
+
+
+def route(r: Route) -> dict[str, Any]:
+    return {"dst": str(r.dst), "via": _s(r.via), "dev": r.dev, "onlink": r.onlink, "scope": r.scope,
+            "kind": r.kind, "owner": r.owner, "src": _s(r.src), "proto": r.proto, "type": r.type,
+            "nextHopType": r.next_hop_type, "name": r.name}
+
+
+def device(d: Device) -> dict[str, Any]:
+    return {"name": d.name, "kind": d.kind, "addresses": [str(a) for a in d.addresses], "mtu": d.mtu,
+            "mac": d.mac, "owner": d.owner, "master": d.master, "vni": d.vni, "port": d.port,
+            "local": _s(d.local), "underlayDev": d.underlay_dev}
+
+
+def neighbor(n: Neighbor) -> dict[str, Any]:
+    return {"ip": str(n.ip), "mac": n.mac, "dev": n.dev, "state": n.state, "owner": n.owner}
+
+
+def fdb(e: FdbEntry) -> dict[str, Any]:
+    return {"mac": e.mac, "dev": e.dev, "dst": str(e.dst), "state": e.state, "owner": e.owner}
+
+
+def node_facts(cluster: Cluster, f: NodeFacts) -> dict[str, Any]:
+    node = cluster.node(f.node)
+    return {
+        "name": f.node, "os": f.os, "ip": str(node.ip), "plugin": cluster.plugin.describe(node),
+        "devices": [device(d) for d in f.devices],
+        "routes": [route(r) for r in f.routes],
+        "neighbors": [neighbor(n) for n in f.neighbors],
+        "fdb": [fdb(e) for e in f.fdb],
+        "hnsApi": f.hns_api if f.os == "windows" else None,
+        "hns": hns.objects(f, api=2) if f.os == "windows" else [],
+        "notes": list(f.notes),
+    }
+
+
+def routes(cluster: Cluster, names: list[str]) -> dict[str, Any]:
+    u = cluster.underlay()
+    return {"nodes": [node_facts(cluster, cluster.facts(n)) for n in names],
+            "underlay": [{"name": u.name, "routes": [route(r) for r in u.routes]}]}
+
+
+def lookup(res: Lookup) -> dict[str, Any]:
+    return {"table": res.table, "dst": str(res.dst), "route": route(res.route) if res.route else None,
+            "nextHop": _s(res.next_hop), "dev": res.dev}
+
+
+def ipam(cluster: Cluster) -> dict[str, Any]:
+    a = cluster.allocation
+    plan = cluster.plan
+    nodes = []
+    for n in a.nodes.values():
+        rng = n.range
+        nodes.append({
+            "name": n.name, "os": n.os, "podCIDRs": [str(n.pod_cidr)] if n.pod_cidr else [],
+            "cidrSource": n.cidr_source,
+            "gateway": _s(rng.gateway) if rng else None,
+            "rangeStart": _s(rng.start) if rng else None, "rangeEnd": _s(rng.end) if rng else None,
+            "reserved": [{"ip": str(ip), "reason": why} for ip, why in rng.reserved] if rng else [],
+            "ipam": rng.ipam if rng else None,
+            "capacity": n.capacity, "pods": n.pods, "note": rng.note if rng else "",
+        })
+    pods = [{"namespace": p.pod.namespace, "name": p.pod.name, "node": p.pod.node, "ip": str(p.ip),
+             "source": p.source} for p in a.pods.values()]
+    caps = [n.capacity for n in a.nodes.values()]
+    capacity = {
+        "clusterCIDR": _s(plan.cluster_cidr), "nodeCIDRMaskSize": plan.node_cidr_mask_size,
+        "maxNodes": a.max_nodes, "nodes": len(a.nodes), "freeNodeCIDRs": a.free_node_cidrs,
+        "podsPerNode": max(caps) if caps else 0, "podCapacity": sum(caps), "pods": len(pods),
+    }
+    return {"nodes": nodes, "pods": pods, "capacity": capacity,
+            "warnings": [w.to_json() for w in cluster.warnings]}

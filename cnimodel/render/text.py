@@ -1,0 +1,99 @@
+"""Text for people, with rich: aligned tables, colour on a terminal, plain when piped."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from cnimodel.cluster import Cluster, Lookup
+from cnimodel.dataplane import NodeFacts, Route, RouteTable
+
+
+def _via(r: Route) -> str:
+    if r.type == "blackhole":
+        return "blackhole"
+    if r.via is not None:
+        return str(r.via) + (" onlink" if r.onlink else "")
+    return r.next_hop_type or "on-link"
+
+
+def route_table(title: str, routes: tuple[Route, ...]) -> Table:
+    t = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    for col in ("destination", "next hop", "device", "kind", "owner"):
+        t.add_column(col)
+    for r in sorted(routes, key=lambda r: (int(r.dst.network_address), -r.dst.prefixlen)):
+        t.add_row(str(r.dst), _via(r), r.dev or (r.name or ""), r.kind, r.owner)
+    return t
+
+
+def node_facts(console: Console, cluster: Cluster, f: NodeFacts) -> None:
+    node = cluster.node(f.node)
+    console.print(f"[bold]{f.node}[/bold] ({f.os}, {node.ip}) — {cluster.plugin.describe(node)}")
+    console.print(route_table("  routes", f.routes))
+    if f.neighbors:
+        console.print("  neighbours: " + ", ".join(f"{n.ip} → {n.mac} on {n.dev}" for n in f.neighbors))
+    if f.fdb:
+        console.print("  fdb: " + ", ".join(f"{e.mac} → {e.dst} on {e.dev}" for e in f.fdb))
+    for n in f.hns_networks:
+        console.print(f"  HNS network {n.name} ({n.type}) {n.prefix} gateway {n.gateway}")
+    hosts = [e for e in f.hns_endpoints if e.role != "pod"]
+    pods = [e for e in f.hns_endpoints if e.role == "pod"]
+    for e in hosts:
+        console.print(f"  HNS endpoint {e.name} {e.ip} ({e.role})")
+    if pods:
+        console.print(f"  HNS pod endpoints: {len(pods)} (gateway {pods[0].gateway}); policies of the first:")
+        for p in pods[0].policies:
+            console.print(f"    {p.type} {dict(p.settings)}")
+    for note in f.notes:
+        console.print(f"  [yellow]note:[/yellow] {note}")
+
+
+def underlay(console: Console, u: RouteTable) -> None:
+    console.print(route_table(f"underlay route table {u.name}", u.routes))
+
+
+def lookup(console: Console, res: Lookup) -> None:
+    if res.route is None:
+        console.print(f"{res.table}: no route to {res.dst}")
+        return
+    r = res.route
+    console.print(f"{res.table}: {res.dst} matches {r.dst} ({r.kind}, installed by {r.owner})")
+    if r.type == "blackhole":
+        console.print("  dropped (blackhole route)")
+    else:
+        console.print(f"  next hop {res.next_hop}" + (f" via device {res.dev}" if res.dev else "")
+                      + (f" ({r.next_hop_type})" if r.next_hop_type else ""))
+
+
+def ipam(console: Console, cluster: Cluster) -> None:
+    a = cluster.allocation
+    t = Table(title="pod CIDRs and pod address ranges", title_justify="left", show_edge=False)
+    for col in ("node", "os", "pod CIDR", "from", "gateway", "first pod", "capacity", "pods"):
+        t.add_column(col, no_wrap=True)
+    t.add_column("reserved")
+    for n in a.nodes.values():
+        rng = n.range
+        first = next(rng.addresses(), None) if rng else None
+        # Reserved addresses by last octet, the reason only where it is not the usual trio.
+        usual = ("network address", "gateway", "broadcast address")
+        reserved = " ".join(f".{str(ip).rsplit('.', 1)[1]}" + ("" if why in usual else f" ({why.split(' (')[0]})")
+                            for ip, why in rng.reserved) if rng else ""
+        t.add_row(n.name, n.os, str(n.pod_cidr or "-"), n.cidr_source, str(rng.gateway if rng else "-"),
+                  str(first or "-"), str(n.capacity), str(n.pods), reserved)
+    console.print(t)
+    if a.pods:
+        p = Table(title="pods", title_justify="left", show_edge=False)
+        for col in ("pod", "node", "ip", "from"):
+            p.add_column(col)
+        for pa in a.pods.values():
+            p.add_row(pa.pod.key, pa.pod.node or "", str(pa.ip), pa.source)
+        console.print(p)
+    plan = cluster.plan
+    console.print(f"capacity: {plan.cluster_cidr} at /{plan.node_cidr_mask_size} holds {a.max_nodes} nodes "
+                  f"({len(a.nodes)} planned, {a.free_node_cidrs} CIDRs free); "
+                  f"{sum(n.capacity for n in a.nodes.values())} pod addresses in all")
+
+
+def warnings(console: Console, cluster: Cluster) -> None:
+    for w in cluster.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w.render()}", highlight=False)

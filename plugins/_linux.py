@@ -1,0 +1,51 @@
+"""Building blocks of a Linux node's data plane shared by the Linux plugin models.
+
+Route shapes follow what ``ip route`` shows: connected routes carry ``proto kernel scope link src``;
+routes a daemon adds through netlink without a protocol show none (RTPROT_BOOT is not printed).
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+
+from cnimodel.dataplane import Device, Route
+from cnimodel.net import host
+from cnimodel.plan import NodeSpec, Plan, UnderlaySubnet
+
+
+def uplink(plan: Plan, node: NodeSpec) -> tuple[UnderlaySubnet, Device, list[Route]]:
+    """The node's uplink device with its address, its connected route and the default route."""
+    subnet = plan.underlay.subnet(node.subnet)
+    dev = node.ext_interface
+    device = Device(dev, "ether", (IPv4Interface(f"{node.ip}/{subnet.cidr.prefixlen}"),), subnet.mtu)
+    routes = [
+        Route(IPv4Network("0.0.0.0/0"), via=subnet.gateway, dev=dev, kind="default", owner="host"),
+        Route(subnet.cidr, dev=dev, scope="link", kind="connected", owner="kernel", src=node.ip, proto="kernel"),
+    ]
+    return subnet, device, routes
+
+
+def pod_bridge(name: str, pod_cidr: IPv4Network, mtu: int, owner: str) -> tuple[Device, Route]:
+    """The pod bridge (cni0, cbr0) holding the pods' gateway .1, and its connected route."""
+    gw = host(pod_cidr, 1)
+    device = Device(name, "bridge", (IPv4Interface(f"{gw}/{pod_cidr.prefixlen}"),), mtu, owner=owner)
+    route = Route(pod_cidr, dev=name, scope="link", kind="connected", owner="kernel", src=gw, proto="kernel")
+    return device, route
+
+
+def routed_peers(plan: Plan, node: NodeSpec, cidrs: dict[str, IPv4Network]) -> tuple[
+        list[tuple[NodeSpec, IPv4Network]], list[tuple[NodeSpec, IPv4Network]]]:
+    """Remote nodes with a pod CIDR, split into those on this node's L2 subnet and those beyond it."""
+    same: list[tuple[NodeSpec, IPv4Network]] = []
+    other: list[tuple[NodeSpec, IPv4Network]] = []
+    for peer in plan.nodes:
+        cidr = cidrs.get(peer.name)
+        if peer.name == node.name or cidr is None:
+            continue
+        (same if peer.subnet == node.subnet else other).append((peer, cidr))
+    return same, other
+
+
+def gateway_route(dst: IPv4Network, via: IPv4Address, dev: str, owner: str) -> Route:
+    """``dst via gw dev eth0`` (host-gw, kubenet static routes)."""
+    return Route(dst, via=via, dev=dev, kind="pod-route", owner=owner)

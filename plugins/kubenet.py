@@ -1,0 +1,72 @@
+"""kubenet: Linux pods on the cbr0 bridge with host-local addresses; pod routes in the cloud route table.
+
+cloud-provider-azure's CreateRoute puts one route per node into the route table: name = node name,
+AddressPrefix = the node's podCIDR, NextHopType VirtualAppliance, next hop = the node IP.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+
+from cnimodel.plugins import _linux
+
+from cnimodel.cluster import Cluster
+from cnimodel.dataplane import NodeFacts, Route
+from cnimodel.ipam import PodRange, host_local_range
+from cnimodel.plan import NodeSpec, Plan, Problems
+from cnimodel.plugin import NetworkPlugin
+
+BRIDGE = "cbr0"
+
+
+def linux_facts(cluster: Cluster, node: NodeSpec, routes: list[Route]) -> NodeFacts:
+    """A Linux node with the cbr0 bridge (gateway .1) and the given extra routes."""
+    _, uplink, table = _linux.uplink(cluster.plan, node)
+    devices = [uplink]
+    cidr = cluster.allocation.nodes[node.name].pod_cidr
+    if cidr is not None:
+        bridge, connected = _linux.pod_bridge(BRIDGE, cidr, uplink.mtu, owner="kubenet")
+        devices.append(bridge)
+        table.append(connected)
+    return NodeFacts(node.name, "linux", tuple(devices), tuple(table + routes))
+
+
+def static_routes(cluster: Cluster, node: NodeSpec, dev: str | None) -> list[Route]:
+    """With ``underlay.routes: host``, each node holds a route per remote pod CIDR via that node (added
+    by the operator's scripts); with ``cloud`` the hosts hold none and the route table delivers."""
+    if cluster.plan.underlay.routes != "host":
+        return []
+    cidrs = {n: a.pod_cidr for n, a in cluster.allocation.nodes.items() if a.pod_cidr is not None}
+    same, _ = _linux.routed_peers(cluster.plan, node, cidrs)
+    return [_linux.gateway_route(c, peer.ip, dev or node.ext_interface, "static") for peer, c in same]
+
+
+def cloud_routes(cluster: Cluster) -> tuple[Route, ...]:
+    if cluster.plan.underlay.routes != "cloud":
+        return ()
+    return tuple(Route(a.pod_cidr, via=cluster.plan.node(n).ip, kind="pod-route", owner="cloud-provider",
+                       next_hop_type="VirtualAppliance", name=n)
+                 for n, a in cluster.allocation.nodes.items() if a.pod_cidr is not None)
+
+
+class KubenetPlugin(NetworkPlugin):
+    name = "kubenet"
+
+    def __init__(self, plan: Plan, problems: Problems) -> None:
+        super().__init__(plan, problems)
+        for node in plan.nodes:
+            if node.os == "windows":
+                problems.error(node.origin.at("os"), f"kubenet does not run on Windows (node {node.name!r})",
+                               "use `plugin: win-bridge` for a hybrid cluster: its Linux nodes run kubenet")
+
+    def describe(self, node: NodeSpec) -> str:
+        return "kubenet (cbr0 + host-local)"
+
+    def pod_range(self, node: NodeSpec, pod_cidr: IPv4Network | None) -> PodRange | None:
+        return host_local_range(pod_cidr) if pod_cidr is not None else None
+
+    def node_facts(self, cluster: Cluster, node: NodeSpec) -> NodeFacts:
+        return linux_facts(cluster, node, static_routes(cluster, node, None))
+
+    def underlay_routes(self, cluster: Cluster) -> tuple[Route, ...]:
+        return cloud_routes(cluster)

@@ -1,0 +1,187 @@
+"""win-bridge: Windows pods on an HNS L2Bridge network (flannel host-gw on Windows, the 2018 talk's l2bridge).
+
+Addressing per node pod subnet: .0 network, .1 the HNS network gateway, .2 the host's bridge endpoint
+(``cbr0_ep``) which is also every pod's gateway, pods from .3. win-bridge installs no routes: other
+nodes' pod subnets are reached through NetRoutes (flannel host-gw) or the cloud route table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import Any
+
+from cnimodel.plugins import _hns, kubenet
+
+from cnimodel.cluster import Cluster
+from cnimodel.dataplane import Device, HnsEndpoint, HnsNetwork, NodeFacts, Route
+from cnimodel.hns import PROTOCOLS, policy
+from cnimodel.ipam import PodRange, host_local_range
+from cnimodel.net import host
+from cnimodel.plan import NodeSpec, Origin, Plan, Problems
+from cnimodel.plan.fields import parse_ip
+from cnimodel.plugin import NetworkPlugin
+
+BRIDGE_EP_NOTE = ("host-local starts at .2, which is the bridge endpoint {ep}: the first pod ADD on each "
+                  "node fails with HNS 'The object already exists (0x1392)' and the next try gets .3 "
+                  "(kubernetes#74766, microsoft/SDN#333)")
+
+
+def mgmt_vnic(node: NodeSpec) -> str:
+    """The management vNIC HNS puts in front of the uplink: ``vEthernet (Ethernet)``."""
+    return f"vEthernet ({node.ext_interface})"
+
+
+def default_conf(plan: Plan, node: NodeSpec, name: str) -> dict[str, Any]:
+    """The win-bridge conf the SDN/sig-windows scripts write for a node when the plan gives none:
+    SNAT everything but the cluster, service and node ranges; send service and own-node traffic
+    through VFP (SDNRoute NeedEncap); DNS from the CNI config."""
+    subnet = plan.underlay.subnet(node.subnet).cidr
+    exceptions = [str(plan.cluster_cidr), str(plan.service_cidr), str(subnet)]
+    return {
+        "name": name, "type": "win-bridge", "ApiVersion": 2,
+        "ipMasqNetwork": str(plan.cluster_cidr),
+        "dns": {"Nameservers": [str(plan.dns_service_ip)], "Search": ["svc.cluster.local"]},
+        "policies": [
+            {"name": "EndpointPolicy", "value": {"Type": "OutBoundNAT", "Settings": {"Exceptions": exceptions}}},
+            {"name": "EndpointPolicy", "value": {"Type": "SDNRoute", "Settings": {
+                "DestinationPrefix": str(plan.service_cidr), "NeedEncap": True}}},
+            {"name": "EndpointPolicy", "value": {"Type": "SDNRoute", "Settings": {
+                "DestinationPrefix": f"{node.ip}/32", "NeedEncap": True}}},
+        ],
+    }
+
+
+def delegate_conf(cni: Mapping[str, Any] | None, plugin_type: str) -> Mapping[str, Any] | None:
+    """The ``plugin_type`` conf inside what the plan gave: a plain conf, a conflist entry, or a flannel
+    conf's ``delegate``."""
+    if cni is None:
+        return None
+    candidates: list[Mapping[str, Any]] = list(cni.get("plugins", ())) or [cni]
+    for c in candidates:
+        if c.get("type") == plugin_type:
+            return c
+        if c.get("type") == "flannel" and isinstance(c.get("delegate"), Mapping):
+            return {"name": c.get("name"), **c["delegate"]}
+    return None
+
+
+def l2bridge_range(pod_cidr: IPv4Network, ipam: Mapping[str, Any], network: str, origin: Origin,
+                   problems: Problems | None = None) -> PodRange:
+    """host-local over the node's pod subnet with .1 (HNS gateway) and .2 (bridge endpoint) kept out."""
+    ranges = ipam.get("ranges")
+    first: Mapping[str, Any] = ranges[0][0] if ranges and ranges[0] else ipam
+    p = problems or Problems()
+    start = parse_ip(first["rangeStart"], origin.at("ipam.rangeStart"), p) if "rangeStart" in first else None
+    ep = host(pod_cidr, 2)
+    note = BRIDGE_EP_NOTE.format(ep=f"{network}_ep") if start is None or int(start) <= int(ep) else ""
+    return host_local_range(pod_cidr, range_start=start,
+                            extra_reserved=((ep, f"host bridge endpoint {network}_ep (the pods' gateway)"),),
+                            pod_gateway=ep, note=note)
+
+
+def l2bridge_facts(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, routes: list[Route],
+                   owner: str, notes: tuple[str, ...] = ()) -> NodeFacts:
+    """A Windows node on an L2Bridge network: the network, ``<name>_ep``, pod endpoints, host routes."""
+    plan = cluster.plan
+    alloc = cluster.allocation.nodes[node.name]
+    cidr = alloc.pod_cidr
+    subnet = plan.underlay.subnet(node.subnet)
+    vnic = mgmt_vnic(node)
+    devices = [Device(vnic, "vnic", (IPv4Interface(f"{node.ip}/{subnet.cidr.prefixlen}"),), subnet.mtu,
+                      owner="hns")]
+    table = [Route(IPv4Network("0.0.0.0/0"), via=subnet.gateway, dev=vnic, kind="default", owner="host"),
+             Route(subnet.cidr, dev=vnic, scope="link", kind="connected", owner="host", src=node.ip)]
+    networks: list[HnsNetwork] = []
+    endpoints: list[HnsEndpoint] = []
+    if cidr is not None:
+        gw, ep_ip = host(cidr, 1), host(cidr, 2)
+        ep_vnic = f"vEthernet ({conf.name}_ep)"
+        devices.append(Device(ep_vnic, "vnic", (IPv4Interface(f"{ep_ip}/{cidr.prefixlen}"),), subnet.mtu,
+                              owner=owner))
+        table.append(Route(cidr, dev=ep_vnic, scope="link", kind="connected", owner="host", src=ep_ip))
+        networks.append(HnsNetwork(conf.name, "L2Bridge", cidr, gw, node.ip, node.ext_interface,
+                                   policies=(policy("ProviderAddress", ProviderAddress=str(node.ip)),),
+                                   owner=owner))
+        endpoints.append(HnsEndpoint(f"{conf.name}_ep", conf.name, ep_ip, cidr.prefixlen, gw, role="host",
+                                     owner=owner))
+        endpoints += pod_endpoints(cluster, node, conf, cidr, ep_ip)
+    table += routes
+    return NodeFacts(node.name, "windows", tuple(devices), tuple(table), hns_networks=tuple(networks),
+                     hns_endpoints=tuple(endpoints), hns_api=conf.api_version, notes=notes)
+
+
+def pod_endpoints(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, cidr: IPv4Network,
+                  gateway: IPv4Address) -> list[HnsEndpoint]:
+    """One endpoint per pod, with the policies in the order win-bridge applies them (§4.3)."""
+    out = []
+    dsr = node.windows_build is None or node.windows_build >= 17763  # hcn.DSRSupported (assumed from WS2019)
+    for key, a in cluster.allocation.pods.items():
+        pod = a.pod
+        if pod.node != node.name or pod.host_network:
+            continue
+        policies = _hns.apply_outbound_nat(conf.policies, conf.ip_masq_network)
+        for port in pod.ports:
+            if port.host_port:
+                policies += (policy("PortMapping", InternalPort=port.port, ExternalPort=port.host_port,
+                                         Protocol=PROTOCOLS.get(port.protocol.lower(), port.protocol),
+                                         VIP=str(node.ip)),)
+        if conf.loopback_dsr and dsr:
+            policies += (policy("OutBoundNAT", Destinations=[str(a.ip)]),)
+        out.append(HnsEndpoint(f"{pod.namespace}.{pod.name}_{conf.name}", conf.name, a.ip, cidr.prefixlen,
+                               gateway, policies=policies, dns_servers=conf.dns_servers,
+                               dns_search=conf.dns_search, pod=key, owner="win-bridge"))
+    return out
+
+
+class WinBridgePlugin(NetworkPlugin):
+    """``plugin: win-bridge``: Windows nodes on L2Bridge, Linux nodes kubenet-style on cbr0; pod routes
+    on the hosts (``underlay.routes: host``) or in the cloud route table (``cloud``, the 2018 talk)."""
+
+    name = "win-bridge"
+
+    def __init__(self, plan: Plan, problems: Problems) -> None:
+        super().__init__(plan, problems)
+        assert plan.network is not None
+        given = delegate_conf(plan.network.cni, "win-bridge") or (
+            dict(plan.network.config) if plan.network.config else None)
+        self.given = given
+        self.origin = plan.network.origin.at("cni" if plan.network.cni else "config")
+        self.confs: dict[str, _hns.WindowsConf] = {}
+        self.problems = problems
+        for node in plan.nodes:
+            if node.os == "windows":
+                self.conf(node)
+
+    def conf(self, node: NodeSpec) -> _hns.WindowsConf:
+        c = self.confs.get(node.name)
+        if c is None:
+            raw = self.given if self.given is not None else default_conf(self.plan, node, "cbr0")
+            origin = self.origin if self.given is not None else self.plan.network.origin  # type: ignore[union-attr]
+            c = self.confs[node.name] = _hns.read_windows_conf(raw, origin, self.problems, "cbr0")
+        return c
+
+    def describe(self, node: NodeSpec) -> str:
+        if node.os == "windows":
+            return f"win-bridge (HNS L2Bridge {self.conf(node).name})"
+        return "kubenet-style bridge cbr0 + host-local"
+
+    def pod_range(self, node: NodeSpec, pod_cidr: IPv4Network | None) -> PodRange | None:
+        if pod_cidr is None:
+            return None
+        if node.os == "windows":
+            conf = self.conf(node)
+            return l2bridge_range(pod_cidr, conf.ipam, conf.name, self.origin)
+        return host_local_range(pod_cidr)
+
+    def node_facts(self, cluster: Cluster, node: NodeSpec) -> NodeFacts:
+        routes = kubenet.static_routes(cluster, node, mgmt_vnic(node) if node.os == "windows" else None)
+        if node.os == "linux":
+            return kubenet.linux_facts(cluster, node, routes)
+        return l2bridge_facts(cluster, node, self.conf(node), routes, owner="win-bridge")
+
+    def underlay_routes(self, cluster: Cluster) -> tuple[Route, ...]:
+        return kubenet.cloud_routes(cluster)
+
+
+__all__ = ["WinBridgePlugin"]
