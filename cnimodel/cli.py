@@ -18,6 +18,7 @@ from rich.console import Console
 
 from cnimodel import topologies
 from cnimodel.cluster import Cluster
+from cnimodel.commands import register
 from cnimodel.plan import PlanError, load_plan
 
 # Piped output keeps wide tables whole instead of folding them at 80 columns.
@@ -214,6 +215,9 @@ def list_topologies() -> None:
 
 def main() -> None:
     cli(prog_name="cnimodel")
+
+
+register(cli)
 
 
 if __name__ == "__main__":

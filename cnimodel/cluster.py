@@ -6,14 +6,14 @@ on a 5,000-node plan costs one pass over the other nodes' leases, not N².
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Network
 
-from cnimodel.dataplane import NodeFacts, Route, RouteTable
+from cnimodel.dataplane import NodeFacts, PolicyEnforcement, Route, RouteTable
 from cnimodel.ipam import Allocation, allocate
 from cnimodel.net import PrefixTable
 from cnimodel.plan import NodeSpec, Plan, PlanError, Problem, Problems
-from cnimodel.plugin import NetworkPlugin, available_plugins, load_plugin
+from cnimodel.plugin import NetworkPlugin, PolicyPlugin, load_plugin, plugins_of
 
 DEFAULT_ROUTE = IPv4Network("0.0.0.0/0")
 
@@ -40,9 +40,11 @@ class Lookup:
 class Cluster:
     """Build with ``Cluster.build(plan)``; ask with ``facts(node)``, ``underlay()``, ``lookup(...)``."""
 
-    def __init__(self, plan: Plan, plugin: NetworkPlugin, allocation: Allocation) -> None:
+    def __init__(self, plan: Plan, plugin: NetworkPlugin, allocation: Allocation,
+                 policy: PolicyPlugin | None = None) -> None:
         self.plan = plan
         self.plugin = plugin
+        self.policy = policy
         self.allocation = allocation
         self._facts: dict[str, NodeFacts] = {}
         self._tables: dict[str, PrefixTable[Route]] = {}
@@ -59,16 +61,25 @@ class Cluster:
             problems.raise_if_errors()
         assert plan.network is not None
         try:
-            plugin_cls = load_plugin(plan.network.plugin)
+            plugin_cls = load_plugin(plan.network.plugin, NetworkPlugin)
         except KeyError:
             problems.error(plan.network.origin.at("plugin"), f"unknown network plugin {plan.network.plugin!r}",
-                           f"use one of: {', '.join(sorted(available_plugins())) or '(none installed)'}")
+                           f"use one of: {', '.join(plugins_of(NetworkPlugin)) or '(none installed)'}")
             raise PlanError(problems.items) from None
         plugin = plugin_cls(plan, problems)
+        policy = None
+        if plan.policy.plugin:
+            try:
+                policy_cls = load_plugin(plan.policy.plugin, PolicyPlugin)
+            except KeyError:
+                problems.error(plan.policy.origin.at("plugin"), f"unknown policy plugin {plan.policy.plugin!r}",
+                               f"use one of: {', '.join(plugins_of(PolicyPlugin)) or '(none installed)'}")
+                raise PlanError(problems.items) from None
+            policy = policy_cls(plan, problems, plugin)
         problems.raise_if_errors()
         allocation = allocate(plan, plugin, problems)
         problems.raise_if_errors()
-        cluster = cls(plan, plugin, allocation)
+        cluster = cls(plan, plugin, allocation, policy)
         cluster.warnings += tuple(problems.warnings)
         return cluster
 
@@ -79,8 +90,21 @@ class Cluster:
         """Every fact of one node (cached)."""
         f = self._facts.get(name)
         if f is None:
-            f = self._facts[name] = self.plugin.node_facts(self, self.plan.node(name))
+            node = self.plan.node(name)
+            f = self.plugin.node_facts(self, node)
+            if self.policy is not None:
+                f = self.policy.node_facts(self, node, f)
+            else:
+                f = replace(f, policy=self.plugin.policy_enforcement(node))
+            self._facts[name] = f
         return f
+
+    def enforcement(self, name: str) -> PolicyEnforcement:
+        """Whether node ``name`` enforces NetworkPolicy, and by what (cheap: builds no facts)."""
+        node = self.plan.node(name)
+        if self.policy is not None:
+            return self.policy.policy_enforcement(node)
+        return self.plugin.policy_enforcement(node)
 
     def underlay(self) -> RouteTable:
         """The underlay's route table: its connected subnets, plugin/cloud routes, and the way out."""

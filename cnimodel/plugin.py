@@ -11,7 +11,7 @@ from importlib.metadata import entry_points
 from ipaddress import IPv4Network
 from typing import TYPE_CHECKING, ClassVar
 
-from cnimodel.dataplane import NodeFacts, Route
+from cnimodel.dataplane import NodeFacts, PolicyEnforcement, Route
 from cnimodel.ipam.hostlocal import PodRange
 from cnimodel.plan import NodeSpec, Plan, Problems
 
@@ -55,6 +55,34 @@ class NetworkPlugin:
         """Routes this plugin (or the cloud provider on its behalf) puts into the underlay's route table."""
         return ()
 
+    def policy_enforcement(self, node: NodeSpec) -> PolicyEnforcement:
+        """Whether this plugin alone enforces NetworkPolicy on the node (cheap: no facts are built)."""
+        return PolicyEnforcement(False, reason=f"{self.describe(node)} enforces no NetworkPolicy and the plan "
+                                 "has no policy plugin")
+
+
+class PolicyPlugin:
+    """Base class for a policy-only plugin layered on a network plugin (Calico in canal / policy-only mode).
+
+    The network plugin still allocates and routes; the policy plugin says whether and how each node
+    enforces policy, and may add facts (HNS ACLs, iptables chains) to a node's facts.
+    """
+
+    name: ClassVar[str] = ""
+
+    def __init__(self, plan: Plan, problems: Problems, network: NetworkPlugin) -> None:
+        self.plan = plan
+        self.network = network
+
+    def policy_enforcement(self, node: NodeSpec) -> PolicyEnforcement:
+        raise NotImplementedError
+
+    def node_facts(self, cluster: Cluster, node: NodeSpec, facts: NodeFacts) -> NodeFacts:
+        """The node's facts with this plugin's additions (default: only the enforcement fact)."""
+        from dataclasses import replace
+
+        return replace(facts, policy=self.policy_enforcement(node))
+
 
 @cache
 def available_plugins() -> dict[str, str]:
@@ -62,12 +90,24 @@ def available_plugins() -> dict[str, str]:
     return {ep.name: ep.value for ep in entry_points(group=GROUP)}
 
 
-def load_plugin(name: str) -> type[NetworkPlugin]:
-    """The plugin class registered under ``name`` (KeyError when none is)."""
+def load_plugin(name: str, kind: type = NetworkPlugin) -> type:
+    """The plugin class registered under ``name`` that is a ``kind`` (KeyError when none is)."""
     for ep in entry_points(group=GROUP):
         if ep.name == name:
             cls = ep.load()
-            if not (isinstance(cls, type) and issubclass(cls, NetworkPlugin)):
-                raise TypeError(f"entry point {ep.value} is not a NetworkPlugin subclass")
-            return cls
+            if isinstance(cls, type) and issubclass(cls, kind):
+                return cls
     raise KeyError(name)
+
+
+def plugins_of(kind: type) -> list[str]:
+    """Names of the installed plugins of one kind (NetworkPlugin or PolicyPlugin)."""
+    out = []
+    for ep in entry_points(group=GROUP):
+        try:
+            cls = ep.load()
+        except Exception:  # a broken third-party plugin must not hide the others
+            continue
+        if isinstance(cls, type) and issubclass(cls, kind):
+            out.append(ep.name)
+    return sorted(out)

@@ -43,6 +43,8 @@ def node_facts(cluster: Cluster, f: NodeFacts) -> dict[str, Any]:
         "fdb": [fdb(e) for e in f.fdb],
         "hnsApi": f.hns_api if f.os == "windows" else None,
         "hns": hns.objects(f, api=2) if f.os == "windows" else [],
+        "policy": {"enforced": f.policy.enforced, "by": f.policy.by, "mechanism": f.policy.mechanism,
+                   "reason": f.policy.reason},
         "notes": list(f.notes),
     }
 
