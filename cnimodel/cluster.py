@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Network
 
+from cnimodel.bulk import bulk
 from cnimodel.dataplane import NodeFacts, PolicyEnforcement, Route, RouteTable
 from cnimodel.ipam import Allocation, allocate
 from cnimodel.net import PrefixTable
@@ -54,6 +55,11 @@ class Cluster:
     @classmethod
     def build(cls, plan: Plan) -> Cluster:
         """Load the plan's plugin and allocate addresses; raises PlanError with every problem found."""
+        with bulk():
+            return cls._build(plan)
+
+    @classmethod
+    def _build(cls, plan: Plan) -> Cluster:
         problems = Problems()
         if plan.network is None:
             problems.error(plan.origin, "the plan has no ClusterPlan document",

@@ -116,9 +116,9 @@ def pod_endpoints(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, cidr
     """One endpoint per pod, with the policies in the order win-bridge applies them (§4.3)."""
     out = []
     dsr = node.windows_build is None or node.windows_build >= 17763  # hcn.DSRSupported (assumed from WS2019)
-    for key, a in cluster.allocation.pods.items():
+    for a in cluster.allocation.pods_on(node.name):
         pod = a.pod
-        if pod.node != node.name or pod.host_network:
+        if pod.host_network:
             continue
         policies = _hns.apply_outbound_nat(conf.policies, conf.ip_masq_network)
         for port in pod.ports:
@@ -130,7 +130,7 @@ def pod_endpoints(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, cidr
             policies += (policy("OutBoundNAT", Destinations=[str(a.ip)]),)
         out.append(HnsEndpoint(f"{pod.namespace}.{pod.name}_{conf.name}", conf.name, a.ip, cidr.prefixlen,
                                gateway, policies=policies, dns_servers=conf.dns_servers,
-                               dns_search=conf.dns_search, pod=key, owner="win-bridge"))
+                               dns_search=conf.dns_search, pod=pod.key, owner="win-bridge"))
     return out
 
 

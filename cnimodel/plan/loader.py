@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from cnimodel.bulk import bulk
 from cnimodel.plan.checks import check_plan
 from cnimodel.plan.cluster import API_VERSION, ClusterSpec, parse_cluster_plan
 from cnimodel.plan.errors import Origin, PlanError, Problems
@@ -90,6 +91,11 @@ def load_plan(paths: Sequence[str | Path], texts: dict[str, str] | None = None) 
 
     ``texts`` maps a path to its content, for plans that do not live on disk (the embedded default).
     """
+    with bulk():
+        return _load(paths, texts)
+
+
+def _load(paths: Sequence[str | Path], texts: dict[str, str] | None) -> Plan:
     problems = Problems()
     files = [Path(p) for p in texts] if texts else plan_files(paths, problems)
     cluster: ClusterSpec | None = None
