@@ -6,8 +6,10 @@ on a 5,000-node plan costs one pass over the other nodes' leases, not N².
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Network
+from typing import TypeVar
 
 from cnimodel.bulk import bulk
 from cnimodel.dataplane import NodeFacts, PolicyEnforcement, Route, RouteTable
@@ -17,6 +19,7 @@ from cnimodel.plan import NodeSpec, Plan, PlanError, Problem, Problems
 from cnimodel.plugin import NetworkPlugin, PolicyPlugin, load_plugin, plugins_of
 
 DEFAULT_ROUTE = IPv4Network("0.0.0.0/0")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class Cluster:
         self._tables: dict[str, PrefixTable[Route]] = {}
         self._underlay: RouteTable | None = None
         self.warnings: tuple[Problem, ...] = plan.warnings
+        self._memo: dict[object, object] = {}
 
     @classmethod
     def build(cls, plan: Plan) -> Cluster:
@@ -104,6 +108,13 @@ class Cluster:
                 f = replace(f, policy=self.plugin.policy_enforcement(node))
             self._facts[name] = f
         return f
+
+    def memo(self, key: object, compute: Callable[[], T]) -> T:
+        """A value computed once per cluster: plugins keep what many nodes share here (one subnet's peer
+        routes), so a node's facts cost a filter, not a rebuild."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[return-value]
 
     def enforcement(self, name: str) -> PolicyEnforcement:
         """Whether node ``name`` enforces NetworkPolicy, and by what (cheap: builds no facts)."""

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import TYPE_CHECKING
 
 from cnimodel.dataplane import Device, Route
 from cnimodel.net import host
 from cnimodel.plan import NodeSpec, Plan, UnderlaySubnet
+
+if TYPE_CHECKING:
+    from cnimodel.cluster import Cluster
 
 
 def uplink(plan: Plan, node: NodeSpec) -> tuple[UnderlaySubnet, Device, list[Route]]:
@@ -34,17 +38,27 @@ def pod_bridge(name: str, pod_cidr: IPv4Network, mtu: int, owner: str) -> tuple[
     return device, route
 
 
-def routed_peers(plan: Plan, node: NodeSpec, cidrs: dict[str, IPv4Network]) -> tuple[
-        list[tuple[NodeSpec, IPv4Network]], list[tuple[NodeSpec, IPv4Network]]]:
-    """Remote nodes with a pod CIDR, split into those on this node's L2 subnet and those beyond it."""
-    same: list[tuple[NodeSpec, IPv4Network]] = []
-    other: list[tuple[NodeSpec, IPv4Network]] = []
-    for peer in plan.nodes:
-        cidr = cidrs.get(peer.name)
-        if peer.name == node.name or cidr is None:
-            continue
-        (same if peer.subnet == node.subnet else other).append((peer, cidr))
-    return same, other
+def peer_routes(cluster: Cluster, node: NodeSpec, dev: str, owner: str) -> tuple[list[Route], tuple[str, ...]]:
+    """host-gw style routes to every remote pod CIDR on this node's L2 subnet (``cidr via peerIP dev``),
+    and a note when peers beyond the subnet get none (a gateway must be on-link).
+
+    The routes of one subnet are built once per cluster and shared, so each node costs one filter pass.
+    """
+    def build() -> tuple[list[tuple[str, Route]], int]:
+        peers = [(n, a.pod_cidr) for n, a in cluster.allocation.nodes.items() if a.pod_cidr is not None]
+        table = [(name, gateway_route(cidr, cluster.plan.node(name).ip, dev, owner)) for name, cidr in peers
+                 if cluster.plan.node(name).subnet == node.subnet]
+        return table, len(peers)
+
+    table, total = cluster.memo(("peer-routes", node.subnet, dev, owner), build)
+    routes = [r for name, r in table if name != node.name]
+    own = 1 if cluster.allocation.nodes[node.name].pod_cidr is not None else 0
+    beyond = total - len(routes) - own
+    notes: tuple[str, ...] = ()
+    if beyond > 0:
+        notes = (f"no route to the pods of {beyond} node(s) outside underlay subnet {node.subnet}: host-gw "
+                 "needs L2 adjacency (the kernel rejects a gateway that is not on-link)",)
+    return routes, notes
 
 
 @lru_cache(maxsize=1 << 16)

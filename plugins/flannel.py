@@ -186,22 +186,17 @@ class FlannelPlugin(NetworkPlugin):
         return host_local_range(pod_cidr)
 
     def node_facts(self, cluster: Cluster, node: NodeSpec) -> NodeFacts:
-        cidrs = {n: a.pod_cidr for n, a in cluster.allocation.nodes.items() if a.pod_cidr is not None}
-        same, beyond = _linux.routed_peers(cluster.plan, node, cidrs)
-        notes = tuple(f"no route to {peer.name}'s pods {c}: {peer.ip} is not on this node's subnet and "
-                      "host-gw needs L2 adjacency (the kernel rejects a gateway that is not on-link)"
-                      for peer, c in beyond)
         if node.os == "windows":
             vnic = win_bridge.mgmt_vnic(node)
-            routes = [_linux.gateway_route(c, peer.ip, vnic, "flannel") for peer, c in same]
+            routes, notes = _linux.peer_routes(cluster, node, vnic, "flannel")
             return win_bridge.l2bridge_facts(cluster, node, self.win_conf(node), routes, owner="flannel",
                                              notes=notes)
         _, uplink, table = _linux.uplink(cluster.plan, node)
         devices = [uplink]
-        cidr = cidrs.get(node.name)
+        cidr = cluster.allocation.nodes[node.name].pod_cidr
         if cidr is not None:
             bridge, connected = _linux.pod_bridge("cni0", cidr, uplink.mtu, owner="bridge")
             devices.append(bridge)
             table.append(connected)
-        table += [_linux.gateway_route(c, peer.ip, uplink.name, "flannel") for peer, c in same]
-        return NodeFacts(node.name, "linux", tuple(devices), tuple(table), notes=notes)
+        routes, notes = _linux.peer_routes(cluster, node, uplink.name, "flannel")
+        return NodeFacts(node.name, "linux", tuple(devices), tuple(table + routes), notes=notes)

@@ -36,9 +36,7 @@ def static_routes(cluster: Cluster, node: NodeSpec, dev: str | None) -> list[Rou
     by the operator's scripts); with ``cloud`` the hosts hold none and the route table delivers."""
     if cluster.plan.underlay.routes != "host":
         return []
-    cidrs = {n: a.pod_cidr for n, a in cluster.allocation.nodes.items() if a.pod_cidr is not None}
-    same, _ = _linux.routed_peers(cluster.plan, node, cidrs)
-    return [_linux.gateway_route(c, peer.ip, dev or node.ext_interface, "static") for peer, c in same]
+    return _linux.peer_routes(cluster, node, dev or node.ext_interface, "static")[0]
 
 
 def cloud_routes(cluster: Cluster) -> tuple[Route, ...]:
