@@ -87,7 +87,7 @@ class Cluster:
                 raise PlanError(problems.items) from None
             policy = policy_cls(plan, problems, plugin)
         problems.raise_if_errors()
-        allocation = allocate(plan, plugin, problems)
+        allocation = allocate(plan, (policy.ipam() if policy is not None else None) or plugin, problems)
         problems.raise_if_errors()
         cluster = cls(plan, plugin, allocation, policy)
         cluster.warnings += tuple(problems.warnings)
@@ -120,7 +120,7 @@ class Cluster:
         """Whether node ``name`` enforces NetworkPolicy, and by what (cheap: builds no facts)."""
         node = self.plan.node(name)
         if self.policy is not None:
-            return self.policy.policy_enforcement(node)
+            return self.policy.enforcement(self, node)
         return self.plugin.policy_enforcement(node)
 
     def underlay(self) -> RouteTable:

@@ -55,6 +55,15 @@ class NetworkPlugin:
         """Routes this plugin (or the cloud provider on its behalf) puts into the underlay's route table."""
         return ()
 
+    def max_pods(self, node: NodeSpec) -> int:
+        """How many pods the node may hold under this plugin (default: the node's ``maxPods``)."""
+        return node.max_pods
+
+    def max_nodes(self) -> int | None:
+        """How many nodes the plan's address space holds, when the plugin knows better than the cluster
+        CIDR at the node mask (a VNet subnet of 1 + maxPods addresses per node); None: use that."""
+        return None
+
     def policy_enforcement(self, node: NodeSpec) -> PolicyEnforcement:
         """Whether this plugin alone enforces NetworkPolicy on the node (cheap: no facts are built)."""
         return PolicyEnforcement(False, reason=f"{self.describe(node)} enforces no NetworkPolicy and the plan "
@@ -76,6 +85,16 @@ class PolicyPlugin:
 
     def policy_enforcement(self, node: NodeSpec) -> PolicyEnforcement:
         raise NotImplementedError
+
+    def enforcement(self, cluster: Cluster, node: NodeSpec) -> PolicyEnforcement:
+        """The enforcement fact when the answer depends on what the network plugin built on the node (an
+        HNS network name a policy agent must match); default: ``policy_enforcement(node)``."""
+        return self.policy_enforcement(node)
+
+    def ipam(self) -> NetworkPlugin | None:
+        """An IPAM that replaces the network plugin's (its ``node_cidrs``/``pod_range``/``max_pods`` are used
+        for allocation), e.g. Calico IPAM blocks; None keeps the network plugin's IPAM."""
+        return None
 
     def node_facts(self, cluster: Cluster, node: NodeSpec, facts: NodeFacts) -> NodeFacts:
         """The node's facts with this plugin's additions (default: only the enforcement fact)."""

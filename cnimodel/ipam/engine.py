@@ -79,6 +79,9 @@ def allocate(plan: Plan, plugin: NetworkPlugin, problems: Problems) -> Allocatio
     alloc = Allocation()
     if plan.cluster_cidr is not None:
         alloc.max_nodes = 1 << max(0, plan.node_cidr_mask_size - plan.cluster_cidr.prefixlen)
+    max_nodes = plugin.max_nodes()
+    if max_nodes is not None:
+        alloc.max_nodes = max_nodes
     cidrs = plugin.node_cidrs(problems)
     by_node: dict[str, list[Pod]] = defaultdict(list)
     for pod in plan.pods:
@@ -88,11 +91,12 @@ def allocate(plan: Plan, plugin: NetworkPlugin, problems: Problems) -> Allocatio
         cidr, source = cidrs.get(node.name, (None, "none"))
         rng = plugin.pod_range(node, cidr)
         pods = by_node.get(node.name, [])
-        capacity = min(node.max_pods, rng.usable()) if rng is not None else 0
+        max_pods = plugin.max_pods(node)
+        capacity = min(max_pods, rng.usable()) if rng is not None else 0
         alloc.nodes[node.name] = NodeAllocation(node.name, node.os, cidr, source, rng, capacity, len(pods))
-        if len(pods) > node.max_pods:
-            problems.error(pods[node.max_pods].origin.at("spec.nodeName"),
-                           f"node {node.name!r} holds {len(pods)} pods but its maxPods is {node.max_pods}",
+        if len(pods) > max_pods:
+            problems.error(pods[max_pods].origin.at("spec.nodeName"),
+                           f"node {node.name!r} holds {len(pods)} pods but its maxPods is {max_pods}",
                            "move pods to other nodes or raise the node's maxPods")
         _allocate_pods(node.name, node.ip, rng, pods, alloc, problems)
     alloc.free_node_cidrs = max(0, alloc.max_nodes - sum(1 for n in alloc.nodes.values() if n.pod_cidr))
@@ -109,8 +113,9 @@ def _allocate_pods(node: str, node_ip: IPv4Address, rng: PodRange | None, pods: 
         if pod.host_network:
             alloc.pods[pod.key] = PodAddress(pod, node_ip, "hostNetwork")
         elif pod.ip is not None:
-            if rng is None or pod.ip not in rng.subnet:
-                where = f"{rng.subnet}" if rng else "no pod range"
+            # The range, not the subnet: a VNet subnet holds every node's addresses, a node only its own.
+            if rng is None or not rng.start <= pod.ip <= rng.end:
+                where = f"{rng.start}-{rng.end} in {rng.subnet}" if rng else "no pod range"
                 problems.error(pod.origin.at("status.podIP"), f"{pod.ip} is outside node {node!r}'s pod "
                                f"range ({where})", "leave status.podIP out to have it allocated")
                 continue
