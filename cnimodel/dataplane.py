@@ -116,6 +116,76 @@ class HnsEndpoint:
     owner: str = "hns"
 
 
+@dataclass(frozen=True, slots=True)
+class Vtep:
+    """A node's VXLAN tunnel endpoint as its overlay plugin sets it up: what it sends with and listens for.
+
+    ``dev`` is the Linux VTEP device (``flannel.4096``) or the Windows HNS Overlay network; ``mac`` the
+    VTEP MAC (Linux device MAC, Windows distributed-router MAC) in lower-case colon form, as the flannel
+    lease publishes it; ``mac_source`` says whether it came from the node annotation or was derived.
+    ``up`` is False when the daemon refuses its config (``reason`` quotes why); such a node publishes no
+    lease, so its peers hold nothing for it.
+    """
+
+    node: str
+    os: Literal["linux", "windows"]
+    dev: str
+    vni: int
+    port: int
+    mac: str
+    local: IPv4Address
+    mtu: int
+    underlay_mtu: int
+    mac_source: Literal["annotation", "derived"] = "derived"
+    direct_routing: bool = False
+    up: bool = True
+    reason: str = ""
+    owner: str = "flannel"
+
+
+@dataclass(frozen=True, slots=True)
+class Encap:
+    """One overlay hop as data: how ``node`` wraps a packet for the pods ``dst`` of ``peer``.
+
+    The outer header goes ``outer_src`` → ``outer_dst`` (node IPs) over UDP ``dst_port`` with ``vni``;
+    the outer frame's L2 next hop is ``outer_next_hop`` (the peer, or the underlay gateway when the peer
+    is on another subnet). ``src_port_policy`` names how the sender picks the UDP source port within
+    ``src_port_range``. ``peer_vni``/``peer_port`` are what the receiving VTEP accepts: when they differ
+    from ``vni``/``dst_port`` the hop is broken (``mismatch``).
+    """
+
+    node: str
+    peer: str
+    dst: IPv4Network
+    dev: str
+    outer_src: IPv4Address
+    outer_dst: IPv4Address
+    outer_next_hop: IPv4Address
+    vni: int
+    dst_port: int
+    inner_src_mac: str
+    inner_dst_mac: str
+    inner_mtu: int
+    outer_mtu: int
+    peer_vni: int
+    peer_port: int
+    src_port_policy: str = "inner-flow-hash"
+    src_port_range: tuple[int, int] = (32768, 60999)
+    overhead: int = 50
+    kind: Literal["vxlan"] = "vxlan"
+    owner: str = "flannel"
+
+    @property
+    def mismatch(self) -> tuple[str, ...]:
+        """What the receiver rejects: ``("vni", "port")``, one of them, or ``()`` when the hop works."""
+        out = ()
+        if self.vni != self.peer_vni:
+            out += ("vni",)
+        if self.dst_port != self.peer_port:
+            out += ("port",)
+        return out
+
+
 @dataclass(frozen=True)
 class PolicyEnforcement:
     """Whether NetworkPolicy is enforced on a node, by what, and how."""
@@ -141,6 +211,8 @@ class NodeFacts:
     policy: PolicyEnforcement = PolicyEnforcement(False, reason="no policy plugin")
     hns_api: int = 2
     notes: tuple[str, ...] = ()
+    vteps: tuple[Vtep, ...] = ()
+    encaps: tuple[Encap, ...] = ()
 
     def device(self, name: str) -> Device | None:
         return next((d for d in self.devices if d.name == name), None)
