@@ -70,20 +70,26 @@ def _network(f: Fields, doc_origin: Origin, problems: Problems) -> NetworkSpec |
     if cni is not None and not isinstance(cni, dict):
         problems.error(f.origin.at("cni"), "expected a CNI network config (a mapping)")
         cni = None
-    for key in ("configFile", "cniConfigFile"):
+    windows: Any = f.raw("windowsConfig")
+    if windows is not None and not isinstance(windows, dict):
+        problems.error(f.origin.at("windowsConfig"), "expected a mapping (the Windows nodes' net-conf.json)")
+        windows = None
+    for key in ("configFile", "cniConfigFile", "windowsConfigFile"):
         path = f.str(key, default=None)
         if path is None:
             continue
         loaded = _read_config_file(path, doc_origin, f.origin.at(key), problems)
         if loaded is None:
             continue
-        if "plugins" in loaded or "type" in loaded:
+        if key == "windowsConfigFile":
+            windows = {**loaded, **(windows or {})}  # inline windowsConfig fields win
+        elif "plugins" in loaded or "type" in loaded:
             cni = loaded  # a CNI conf or conflist
         else:
             config = {**loaded, **config}  # the daemon's own config (net-conf.json); inline fields win
     return NetworkSpec(plugin=plugin or "", backend=backend, config=freeze(config),
                        cni=freeze(cni) if cni is not None else None, subnet_manager=manager,
-                       origin=f.origin)
+                       origin=f.origin, windows_config=freeze(windows) if windows is not None else None)
 
 
 def _read_config_file(path: str, doc_origin: Origin, origin: Origin, problems: Problems) -> dict | None:

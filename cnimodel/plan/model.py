@@ -56,6 +56,9 @@ class NetworkSpec:
     cni: MappingProxyType[str, Any] | None = None
     subnet_manager: Literal["kube", "etcd"] = "kube"
     origin: Origin = Origin("<plan>")
+    # flannel: the net-conf.json flanneld reads on Windows nodes when it is not ``config`` (Windows
+    # DaemonSets mount their own ConfigMap); None means Windows nodes read ``config`` too.
+    windows_config: MappingProxyType[str, Any] | None = None
 
 
 @dataclass(frozen=True)
