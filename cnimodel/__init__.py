@@ -8,4 +8,4 @@ __version__ = "0.1.0"
 # source checkout (``python -m pytest`` from the repository root) they sit beside this package instead.
 _root = Path(__file__).resolve().parent.parent
 if (_root / "plugins" / "__init__.py").is_file() and not (Path(__file__).parent / "plugins").exists():
-    __path__.append(str(_root))  # type: ignore[name-defined]  # noqa: F821
+    __path__.append(str(_root))  # type: ignore[name-defined]

@@ -187,6 +187,39 @@ class Encap:
 
 
 @dataclass(frozen=True)
+class NatRule:
+    """One rule of a Linux NAT chain, in evaluation order (``iptables -t nat -A <chain> …``).
+
+    ``src``/``dst`` None means any; ``*_negate`` is iptables' ``!``. ``mark`` is a ``--mark value/mask`` match.
+    ``action`` RETURN leaves the chain untouched; MASQUERADE rewrites the source to the egress device's
+    address; SNAT to ``to``.
+    """
+
+    chain: str
+    action: Literal["RETURN", "MASQUERADE", "SNAT", "ACCEPT"]
+    src: IPv4Network | None = None
+    src_negate: bool = False
+    dst: IPv4Network | None = None
+    dst_negate: bool = False
+    mark: str | None = None
+    to: IPv4Address | None = None
+    random_fully: bool = False
+    table: str = "nat"
+    hook: str = "POSTROUTING"
+    owner: str = "kernel"
+
+    def matches(self, src: IPv4Address, dst: IPv4Address, mark: int = 0) -> bool:
+        """Whether a packet with these addresses (and skb mark) matches the rule's conditions."""
+        if self.mark is not None:
+            value, _, mask = self.mark.partition("/")
+            if mark & int(mask or value, 16) != int(value, 16):
+                return False
+        if self.src is not None and (src in self.src) == self.src_negate:
+            return False
+        return not (self.dst is not None and (dst in self.dst) == self.dst_negate)
+
+
+@dataclass(frozen=True)
 class PolicyEnforcement:
     """Whether NetworkPolicy is enforced on a node, by what, and how."""
 
@@ -211,6 +244,7 @@ class NodeFacts:
     policy: PolicyEnforcement = PolicyEnforcement(False, reason="no policy plugin")
     hns_api: int = 2
     notes: tuple[str, ...] = ()
+    nat: tuple[NatRule, ...] = ()
     vteps: tuple[Vtep, ...] = ()
     encaps: tuple[Encap, ...] = ()
 

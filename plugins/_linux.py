@@ -10,7 +10,7 @@ from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import TYPE_CHECKING
 
-from cnimodel.dataplane import Device, Route
+from cnimodel.dataplane import Device, NatRule, Route
 from cnimodel.net import host
 from cnimodel.plan import NodeSpec, Plan, UnderlaySubnet
 
@@ -59,6 +59,29 @@ def peer_routes(cluster: Cluster, node: NodeSpec, dev: str, owner: str) -> tuple
         notes = (f"no route to the pods of {beyond} node(s) outside underlay subnet {node.subnet}: host-gw "
                  "needs L2 adjacency (the kernel rejects a gateway that is not on-link)",)
     return routes, notes
+
+
+MULTICAST = IPv4Network("224.0.0.0/4")
+
+
+def flannel_masq_rules(network: IPv4Network, lease: IPv4Network | None) -> tuple[NatRule, ...]:
+    """flanneld ``--ip-masq`` (on in kube-flannel.yml): the FLANNEL-POSTRTG chain, rules in flannel's order.
+
+    Traffic kube-proxy marked (0x4000) and traffic that stays inside the flannel Network keeps its source;
+    pods going outside the Network are masqueraded, except to multicast; and traffic from outside the
+    Network into it is masqueraded too.
+    """
+    chain = "FLANNEL-POSTRTG"
+    rules = [NatRule(chain, "RETURN", mark="0x4000/0x4000", owner="flannel")]
+    if lease is not None:
+        rules += [NatRule(chain, "RETURN", src=lease, dst=network, owner="flannel"),
+                  NatRule(chain, "RETURN", src=network, dst=lease, owner="flannel"),
+                  NatRule(chain, "RETURN", src=network, src_negate=True, dst=lease, owner="flannel")]
+    rules += [NatRule(chain, "MASQUERADE", src=network, dst=MULTICAST, dst_negate=True, random_fully=True,
+                      owner="flannel"),
+              NatRule(chain, "MASQUERADE", src=network, src_negate=True, dst=network, random_fully=True,
+                      owner="flannel")]
+    return tuple(rules)
 
 
 @lru_cache(maxsize=1 << 16)

@@ -199,4 +199,6 @@ class FlannelPlugin(NetworkPlugin):
             devices.append(bridge)
             table.append(connected)
         routes, notes = _linux.peer_routes(cluster, node, uplink.name, "flannel")
-        return NodeFacts(node.name, "linux", tuple(devices), tuple(table + routes), notes=notes)
+        assert self.conf is not None
+        return NodeFacts(node.name, "linux", tuple(devices), tuple(table + routes), notes=notes,
+                         nat=_linux.flannel_masq_rules(self.conf.network, cidr))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cnimodel.cluster import Cluster, Lookup
-from cnimodel.dataplane import Device, FdbEntry, Neighbor, NodeFacts, Route
+from cnimodel.dataplane import Device, FdbEntry, NatRule, Neighbor, NodeFacts, Route
 from cnimodel.render import hns
 
 
@@ -33,6 +33,12 @@ def fdb(e: FdbEntry) -> dict[str, Any]:
     return {"mac": e.mac, "dev": e.dev, "dst": str(e.dst), "state": e.state, "owner": e.owner}
 
 
+def nat_rule(r: NatRule) -> dict[str, Any]:
+    return {"table": r.table, "hook": r.hook, "chain": r.chain, "src": _s(r.src), "srcNegate": r.src_negate,
+            "dst": _s(r.dst), "dstNegate": r.dst_negate, "mark": r.mark, "action": r.action, "to": _s(r.to),
+            "randomFully": r.random_fully, "owner": r.owner}
+
+
 def node_facts(cluster: Cluster, f: NodeFacts) -> dict[str, Any]:
     node = cluster.node(f.node)
     return {
@@ -40,6 +46,7 @@ def node_facts(cluster: Cluster, f: NodeFacts) -> dict[str, Any]:
         "devices": [device(d) for d in f.devices],
         "routes": [route(r) for r in f.routes],
         "neighbors": [neighbor(n) for n in f.neighbors],
+        "nat": [nat_rule(r) for r in f.nat],
         "fdb": [fdb(e) for e in f.fdb],
         "hnsApi": f.hns_api if f.os == "windows" else None,
         "hns": hns.objects(f, api=2) if f.os == "windows" else [],
