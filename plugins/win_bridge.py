@@ -59,10 +59,13 @@ def delegate_conf(cni: Mapping[str, Any] | None, plugin_type: str) -> Mapping[st
         return None
     candidates: list[Mapping[str, Any]] = list(cni.get("plugins", ())) or [cni]
     for c in candidates:
+        # The runtime hands a conflist's name to each of its plugins; the flannel meta-plugin hands its own
+        # name to the delegate (which names the HNS network win-bridge looks up).
+        name = c.get("name") or cni.get("name")
         if c.get("type") == plugin_type:
-            return c
+            return {**c, "name": name} if name else c
         if c.get("type") == "flannel" and isinstance(c.get("delegate"), Mapping):
-            return {"name": c.get("name"), **c["delegate"]}
+            return {**c["delegate"], "name": name} if name else c["delegate"]
     return None
 
 
