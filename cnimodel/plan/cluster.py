@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from cnimodel.net import host
 from cnimodel.plan.errors import Origin, Problems
 from cnimodel.plan.fields import Fields, freeze
-from cnimodel.plan.model import NetworkSpec, NodeSpec, PolicySpec, Underlay, UnderlaySubnet
+from cnimodel.plan.model import EMPTY, NetworkSpec, NodeSpec, PolicySpec, Underlay, UnderlaySubnet
 
 NETWORK_PLUGINS = ("flannel", "win-bridge", "win-overlay", "azure-cni", "kubenet")
 POLICY_PLUGINS = ("calico",)
@@ -32,6 +33,7 @@ class ClusterSpec:
     underlay: Underlay
     nodes: tuple[NodeSpec, ...]
     origin: Origin
+    kube_proxy: MappingProxyType[str, Any] = field(default_factory=lambda: EMPTY)
 
 
 def parse_cluster_plan(doc: dict[str, Any], origin: Origin, problems: Problems) -> ClusterSpec:
@@ -50,8 +52,13 @@ def parse_cluster_plan(doc: dict[str, Any], origin: Origin, problems: Problems) 
     underlay = _underlay(spec.sub("underlay"), problems)
     nodes = tuple(n for i, raw in enumerate(spec.list("nodes"))
                   if (n := parse_node_entry(raw, spec.origin.at(f"nodes[{i}]"), problems)) is not None)
+    kube_proxy = spec.raw("kubeProxy")
+    if kube_proxy is not None and not isinstance(kube_proxy, dict):
+        problems.error(spec.origin.at("kubeProxy"), "expected a mapping of kube-proxy settings",
+                       "write e.g. `kubeProxy: {winkernel: {enableDSR: true}}` (see docs/services.md)")
+        kube_proxy = None
     return ClusterSpec(name, cluster_cidr, service_cidr, mask, dns_ip, network, policy, underlay, nodes,
-                       origin)
+                       origin, kube_proxy=freeze(kube_proxy) if kube_proxy else EMPTY)
 
 
 def _network(f: Fields, doc_origin: Origin, problems: Problems) -> NetworkSpec | None:

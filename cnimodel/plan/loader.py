@@ -156,4 +156,4 @@ def _assemble(cluster: ClusterSpec | None, extra_nodes: list[NodeSpec], namespac
                 node_cidr_mask_size=cluster.node_cidr_mask_size, dns_service_ip=cluster.dns_service_ip,
                 network=cluster.network, policy=cluster.policy, underlay=cluster.underlay,
                 nodes=cluster.nodes + tuple(extra_nodes), namespaces=tuple(namespaces), pods=tuple(pods),
-                objects=tuple(kept), sources=sources, origin=cluster.origin)
+                objects=tuple(kept), sources=sources, origin=cluster.origin, kube_proxy=cluster.kube_proxy)

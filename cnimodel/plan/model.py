@@ -160,6 +160,8 @@ class Plan:
     warnings: tuple[Problem, ...] = ()
     sources: tuple[str, ...] = ()
     origin: Origin = Origin("<plan>")
+    kube_proxy: MappingProxyType[str, Any] = field(default_factory=lambda: EMPTY)
+    """``spec.kubeProxy`` as written (read-only); cnimodel.services reads and checks it."""
     _node_index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     @property
