@@ -9,9 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from cnimodel.plan.errors import Origin, Problem
+
+if TYPE_CHECKING:
+    from cnimodel.plan.schedule import Placement
+    from cnimodel.plan.workloads import Workload
 
 OS = Literal["linux", "windows"]
 EMPTY: MappingProxyType[str, Any] = MappingProxyType({})
@@ -102,7 +106,22 @@ class ContainerPort:
 
 
 @dataclass(frozen=True)
+class WorkloadRef:
+    """The controller that owns a pod (Deployment, StatefulSet …); prints as ``ns/name[Kind]``."""
+
+    kind: str
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}[{self.kind}]"
+
+
+@dataclass(frozen=True)
 class Pod:
+    """A pod. ``owner`` is its top-level workload (None for a bare pod); ``placement`` its scheduling
+    constraints (nodeSelector, node affinity, tolerations), None when it has none."""
+
     namespace: str
     name: str
     node: str | None
@@ -112,10 +131,17 @@ class Pod:
     ports: tuple[ContainerPort, ...] = ()
     images: tuple[str, ...] = ()
     origin: Origin = Origin("<plan>")
+    owner: WorkloadRef | None = None
+    placement: Placement | None = None
 
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    @property
+    def workload(self) -> str:
+        """``ns/name[Kind]`` of the owning workload, or ``ns/name[Pod]`` for a bare pod."""
+        return str(self.owner) if self.owner else f"{self.namespace}/{self.name}[Pod]"
 
 
 @dataclass(frozen=True)
@@ -157,6 +183,7 @@ class Plan:
     namespaces: tuple[Namespace, ...] = ()
     pods: tuple[Pod, ...] = ()
     objects: tuple[KubeObject, ...] = ()
+    workloads: tuple[Workload, ...] = ()
     warnings: tuple[Problem, ...] = ()
     sources: tuple[str, ...] = ()
     origin: Origin = Origin("<plan>")
