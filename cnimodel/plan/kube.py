@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from ipaddress import IPv4Address
 from types import MappingProxyType
 from typing import Any
 
 from cnimodel.plan.errors import Origin, Problems
 from cnimodel.plan.fields import Fields, freeze
-from cnimodel.plan.model import ContainerPort, KubeObject, Namespace, NodeSpec, Pod
+from cnimodel.plan.model import ContainerPort, KubeObject, Namespace, NodeSpec, Pod, WorkloadRef
+from cnimodel.plan.schedule import parse_placement
 
 OS_LABELS = ("kubernetes.io/os", "beta.kubernetes.io/os")
 BUILD_LABEL = "node.kubernetes.io/windows-build"
@@ -31,7 +33,23 @@ def parse_pod(doc: dict[str, Any], origin: Origin, problems: Problems) -> Pod | 
     """A v1 Pod. Well-formed pods take a fast path; anything unusual goes through the checked reader,
     which reports each problem with its field path."""
     fast = _pod_fast(doc, origin)
-    return fast if fast is not None else _pod_checked(doc, origin, problems)
+    pod = fast if fast is not None else _pod_checked(doc, origin, problems)
+    if pod is None:
+        return None
+    spec, meta = doc.get("spec"), doc.get("metadata")
+    placement = parse_placement(spec, origin.at("spec"), problems) if isinstance(spec, dict) else None
+    owner = controller_ref(meta, pod.namespace) if isinstance(meta, dict) else None
+    return pod if placement is None and owner is None else replace(pod, placement=placement, owner=owner)
+
+
+def controller_ref(meta: dict[str, Any], namespace: str) -> WorkloadRef | None:
+    """The ownerReference marked ``controller: true`` (the object's managing controller), if any."""
+    refs = meta.get("ownerReferences")
+    for r in refs if isinstance(refs, list) else ():
+        if isinstance(r, dict) and r.get("controller") is True and isinstance(r.get("kind"), str) \
+                and isinstance(r.get("name"), str):
+            return WorkloadRef(r["kind"], namespace, r["name"])
+    return None
 
 
 def _pod_fast(doc: dict[str, Any], origin: Origin) -> Pod | None:
