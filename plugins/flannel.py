@@ -1,4 +1,5 @@
-"""flannel: net-conf.json, subnet leases, and the host-gw backend on Linux (cni0) and Windows (win-bridge).
+"""flannel: net-conf.json, subnet leases, and the host-gw backend on Linux (cni0) and Windows (win-bridge);
+the vxlan backend dispatches per node OS to flannel_vxlan (flannel.<VNI>) and win_overlay (HNS Overlay).
 
 With ``--kube-subnet-mgr`` (``subnetManager: kube``, the default and what kube-flannel.yml runs) the
 lease is the Node's podCIDR from kube-controller-manager and SubnetLen/Min/Max are ignored. With the
@@ -11,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
-from cnimodel.plugins import _hns, _linux, win_bridge
+from cnimodel.plugins import _hns, _linux, flannel_vxlan, win_bridge, win_overlay
 
 from cnimodel.cluster import Cluster
-from cnimodel.dataplane import NodeFacts
+from cnimodel.dataplane import NodeFacts, Vtep
 from cnimodel.ipam import PodRange, host_local_range
 from cnimodel.ipam.engine import kube_node_cidrs
 from cnimodel.plan import NodeSpec, Origin, Plan, Problems
@@ -38,11 +39,14 @@ class NetConf:
     direct_routing: bool = False
     mac_prefix: str = "0E-2A"
     name: str | None = None
+    gbp: bool = False
 
 
-def read_net_conf(plan: Plan, problems: Problems) -> NetConf | None:
+def read_net_conf(plan: Plan, problems: Problems, config: object = None, at: Origin | None = None) -> NetConf | None:
+    """net-conf.json (``config``, default the plan's ``network.config``) with flannel's defaults."""
     assert plan.network is not None
-    f = Fields(thaw(plan.network.config), plan.network.origin.at("config"), problems)
+    f = Fields(thaw(plan.network.config if config is None else config), at or plan.network.origin.at("config"),
+               problems)
     network = f.cidr("Network", required=False) or plan.cluster_cidr
     if network is None:
         return None
@@ -79,7 +83,7 @@ def read_net_conf(plan: Plan, problems: Problems) -> NetConf | None:
                    port=backend_f.int("Port", default=None, lo=0, hi=65535),
                    direct_routing=backend_f.bool("DirectRouting"),
                    mac_prefix=backend_f.str("MacPrefix", default="0E-2A"),
-                   name=backend_f.str("Name", default=None))
+                   name=backend_f.str("Name", default=None), gbp=backend_f.bool("GBP"))
 
 
 def _subnet_len(f: Fields, network: IPv4Network, problems: Problems) -> int:
@@ -144,6 +148,47 @@ class FlannelPlugin(NetworkPlugin):
         if conf is not None and conf.backend == "host-gw" and any(n.os == "windows" for n in plan.nodes):
             problems.warn(self.origin, win_bridge.BRIDGE_EP_NOTE.format(ep=f"{conf.name or 'cbr0'}_ep"),
                           "nothing to change: the model gives the first pod .3, as the retry does")
+        self.vxlan = conf is not None and conf.backend == "vxlan"
+        self._vteps: dict[str, Vtep] = {}
+        if self.vxlan:
+            self._init_vxlan(plan, problems)
+
+    def _init_vxlan(self, plan: Plan, problems: Problems) -> None:
+        """Windows nodes read their own net-conf.json when the plan gives ``windowsConfig``."""
+        assert self.conf is not None and plan.network is not None
+        wconf: NetConf | None = self.conf
+        if plan.network.windows_config is not None:
+            at = self.origin.at("windowsConfig")
+            wconf = read_net_conf(plan, problems, {**thaw(plan.network.config), **thaw(plan.network.windows_config)},
+                                  at)
+            if wconf is not None and wconf.network != self.conf.network:
+                problems.error(at.at("Network"), f"{wconf.network} differs from config.Network {self.conf.network}",
+                               "give every node the same flannel Network")
+            if wconf is not None and wconf.backend != "vxlan":
+                problems.error(at.at("Backend.Type"), f"Windows nodes run {wconf.backend!r}, Linux nodes vxlan: "
+                               "flanneld ignores leases of another backend type", "use vxlan on every node")
+        w = wconf or self.conf
+        self.win_settings = win_overlay.OverlaySettings(w.vni, w.port, w.name, w.mac_prefix, w.direct_routing, w.gbp)
+        self.backend_data = flannel_vxlan.read_backend_data(plan, problems)
+        self.given_win = win_bridge.delegate_conf(plan.network.cni, "win-overlay")
+
+    def vtep(self, name: str) -> Vtep | None:
+        """Node ``name``'s VXLAN endpoint (effective VNI, port, MAC, up or refused) without building its facts;
+        None on host-gw."""
+        if not self.vxlan:
+            return None
+        v = self._vteps.get(name)
+        if v is None:
+            assert self.conf is not None
+            node = self.plan.node(name)
+            data = self.backend_data.get(name)
+            if node.os == "windows":
+                v = win_overlay.windows_vtep(self.plan, node, self.win_settings, data)
+            else:
+                v = flannel_vxlan.linux_vtep(self.plan, node, self.conf.vni, self.conf.port,
+                                             self.conf.direct_routing, data)
+            self._vteps[name] = v
+        return v
 
     def node_cidrs(self, problems: Problems) -> dict[str, tuple[IPv4Network, str]]:
         assert self.plan.network is not None and self.conf is not None
@@ -159,6 +204,14 @@ class FlannelPlugin(NetworkPlugin):
 
     def win_conf(self, node: NodeSpec) -> _hns.WindowsConf:
         c = self.win_confs.get(node.name)
+        if c is None and self.vxlan:
+            name = self.win_settings.network_name
+            raw = self.given_win or win_overlay.default_conf(self.plan, name, self.win_settings.mac_prefix)
+            # The meta-plugin sets the delegate's ipMasq from FLANNEL_IPMASQ (the Windows scripts run flanneld
+            # with --ip-masq=1) and replaces ipam with host-local over the lease.
+            raw = {**raw, "ipMasq": True, "ipMasqNetwork": str(self.conf.network) if self.conf else "", "ipam": {}}
+            origin = self.origin.at("cni") if self.given_win is not None else self.origin
+            c = self.win_confs[node.name] = _hns.read_windows_conf(raw, origin, self.problems, name)
         if c is None:
             name = (self.conf.name if self.conf else None) or "cbr0"
             if self.given_win is not None:
@@ -173,6 +226,11 @@ class FlannelPlugin(NetworkPlugin):
 
     def describe(self, node: NodeSpec) -> str:
         assert self.conf is not None
+        v = self.vtep(node.name)
+        if v is not None and node.os == "windows":
+            return f"flannel vxlan → win-overlay (HNS Overlay {v.dev}, VNI {v.vni}, UDP {v.port})"
+        if v is not None:
+            return f"flannel vxlan → bridge cni0 + {v.dev} (VNI {v.vni}, UDP {v.port})"
         if node.os == "windows":
             return f"flannel {self.conf.backend} → win-bridge (HNS L2Bridge {self.win_conf(node).name})"
         return f"flannel {self.conf.backend} → bridge cni0 + host-local"
@@ -180,12 +238,19 @@ class FlannelPlugin(NetworkPlugin):
     def pod_range(self, node: NodeSpec, pod_cidr: IPv4Network | None) -> PodRange | None:
         if pod_cidr is None:
             return None
+        if node.os == "windows" and self.vxlan:
+            return win_overlay.overlay_range(pod_cidr)
         if node.os == "windows":
             conf = self.win_conf(node)
             return win_bridge.l2bridge_range(pod_cidr, {}, conf.name, self.origin)
         return host_local_range(pod_cidr)
 
     def node_facts(self, cluster: Cluster, node: NodeSpec) -> NodeFacts:
+        if self.vxlan and node.os == "windows":
+            return win_overlay.overlay_facts(cluster, node, self.win_conf(node), self.vtep)
+        if self.vxlan:
+            assert self.conf is not None
+            return flannel_vxlan.linux_facts(cluster, node, self.vtep, self.conf.network)
         if node.os == "windows":
             vnic = win_bridge.mgmt_vnic(node)
             routes, notes = _linux.peer_routes(cluster, node, vnic, "flannel")

@@ -1,0 +1,213 @@
+"""flannel's vxlan backend on Linux: the ``flannel.<VNI>`` VTEP and, per remote lease, one onlink route,
+one permanent neighbour and one FDB entry — or, with DirectRouting, a host-gw route to peers on the same
+underlay subnet (cni-plugins.md §3.7).
+
+Also the pieces both OSes share: the lease's ``backend-data`` annotation, stable VTEP MACs, and the
+``Encap`` fact of one hop. The model does not ask the kernel anything: the VTEP MAC flanneld picks at
+random is replaced by a stable locally administered MAC derived from the node name, unless the node's
+``flannel.alpha.coreos.com/backend-data`` annotation gives the real one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+
+from cnimodel.plugins import _linux
+
+from cnimodel.cluster import Cluster
+from cnimodel.dataplane import Device, Encap, FdbEntry, Neighbor, NodeFacts, Route, Vtep
+from cnimodel.plan import NodeSpec, Plan, Problems
+
+ANNOTATION = "flannel.alpha.coreos.com/backend-data"
+DEFAULT_VNI = 1
+KERNEL_DEFAULT_PORT = 8472  # the kernel's vxlan dstport when none is given (flannel Port 0 / unset)
+OVERHEAD = 50  # outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8
+# The kernel picks the outer UDP source port with udp_flow_src_port(): a hash of the inner flow scaled into
+# net.ipv4.ip_local_port_range, whose default is 32768–60999.
+LINUX_SRC_PORTS = (32768, 60999)
+
+VtepOf = Callable[[str], "Vtep | None"]
+
+_MAC_RE = re.compile(r"^[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}$")
+_DOTTED_RE = re.compile(r"^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$")
+
+
+def parse_mac(text: str) -> str | None:
+    """A 6-byte MAC in any form Go's ``net.ParseMAC`` reads, as ``aa:bb:cc:dd:ee:ff``; None if invalid."""
+    if _MAC_RE.match(text):
+        return text.replace("-", ":").lower()
+    if _DOTTED_RE.match(text):
+        h = text.replace(".", "").lower()
+        return ":".join(h[i:i + 2] for i in range(0, 12, 2))
+    return None
+
+
+def derived_mac(name: str, oui: bytes | None = None) -> str:
+    """A stable MAC for ``name``: locally administered unicast (first byte ``&0xfe|0x02``, as flannel's
+    random ones are), or the given 3-byte OUI followed by three hash bytes."""
+    digest = hashlib.sha256(name.encode()).digest()
+    raw = (oui + digest[:3]) if oui else bytes([(digest[0] & 0xFE) | 0x02]) + digest[1:6]
+    return ":".join(f"{b:02x}" for b in raw)
+
+
+@dataclass(frozen=True)
+class BackendData:
+    """What a node's ``backend-data`` annotation says: the lease's VNI and VTEP MAC."""
+
+    vni: int | None
+    mac: str | None
+
+
+def read_backend_data(plan: Plan, problems: Problems) -> dict[str, BackendData]:
+    """The ``backend-data`` annotation of every node that has one, checked; bad ones are reported."""
+    out: dict[str, BackendData] = {}
+    for node in plan.nodes:
+        raw = node.annotations.get(ANNOTATION) if node.annotations else None
+        if raw is None:
+            continue
+        at = node.origin.at(f"annotations[{ANNOTATION!r}]")
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as e:
+            problems.error(at, f"is not JSON: {e.msg}", 'write it as {"VNI": 4096, "VtepMAC": "aa:bb:cc:dd:ee:ff"}')
+            continue
+        if not isinstance(data, dict):
+            problems.error(at, "expected a JSON object", 'write it as {"VNI": 1, "VtepMAC": "…"}')
+            continue
+        vni = data.get("VNI")
+        if vni is not None and (isinstance(vni, bool) or not isinstance(vni, int) or not 0 <= vni <= 65535):
+            problems.error(at, f"VNI {vni!r} is not a number flannel can publish (a uint16)",
+                           "use the VNI from net-conf.json, e.g. 1 or 4096")
+            vni = None
+        mac = data.get("VtepMAC")
+        parsed = parse_mac(mac) if isinstance(mac, str) else None
+        if mac is not None and parsed is None:
+            problems.error(at, f"VtepMAC {mac!r} is not a MAC address", "write it like 5a:1f:3c:00:12:9e")
+        out[node.name] = BackendData(vni, parsed)
+    return out
+
+
+def linux_vtep(plan: Plan, node: NodeSpec, vni: int | None, port: int | None, direct_routing: bool,
+               data: BackendData | None, owner: str = "flannel") -> Vtep:
+    """The Linux VTEP ``flannel.<VNI>``: VNI default 1, port 0/unset → the kernel's 8472, MTU = uplink − 50."""
+    mtu = plan.underlay.subnet(node.subnet).mtu
+    vni = DEFAULT_VNI if vni is None else vni
+    mac = data.mac if data and data.mac else None
+    return Vtep(node.name, "linux", f"flannel.{vni}", vni, port or KERNEL_DEFAULT_PORT,
+                mac or derived_mac(node.name), node.ip, mtu - OVERHEAD, mtu,
+                mac_source="annotation" if mac else "derived", direct_routing=direct_routing, owner=owner)
+
+
+def encap(cluster: Cluster, node: NodeSpec, me: Vtep, peer: NodeSpec, peer_vtep: Vtep, vni: int,
+          src_ports: tuple[int, int]) -> Encap:
+    """The hop from ``node`` to ``peer``'s pods: outer header from the VTEPs, L2 next hop from the subnets."""
+    cidr = cluster.allocation.nodes[peer.name].pod_cidr
+    assert cidr is not None
+    next_hop = outer_next_hop(cluster.plan, node, peer)
+    return Encap(node.name, peer.name, cidr, me.dev, me.local, peer_vtep.local, next_hop, vni, me.port,
+                 me.mac, peer_vtep.mac, me.mtu, me.underlay_mtu, peer_vtep.vni, peer_vtep.port,
+                 src_port_range=src_ports, owner=me.owner)
+
+
+def _peer_entries(cluster: Cluster, me: Vtep, vtep_of: VtepOf) -> tuple[
+        list[tuple[NodeSpec, Vtep, Route, Neighbor, FdbEntry]], list[str]]:
+    """Every up peer's route, neighbour and FDB entry on device ``me.dev`` (shared by all nodes with that
+    device), and the peers that publish no lease."""
+    def build() -> tuple[list[tuple[NodeSpec, Vtep, Route, Neighbor, FdbEntry]], list[str]]:
+        out, down = [], []
+        for name, a in cluster.allocation.nodes.items():
+            if a.pod_cidr is None:
+                continue
+            pv = vtep_of(name)
+            if pv is None or not pv.up:
+                down.append(name)
+                continue
+            gw = a.pod_cidr.network_address
+            out.append((cluster.plan.node(name), pv,
+                        Route(a.pod_cidr, via=gw, dev=me.dev, onlink=True, kind="pod-route", owner=me.owner),
+                        Neighbor(gw, pv.mac, me.dev, owner=me.owner),
+                        FdbEntry(pv.mac, me.dev, pv.local, owner=me.owner)))
+        return out, down
+
+    return cluster.memo(("vxlan-peers", me.dev, me.owner), build)
+
+
+def linux_facts(cluster: Cluster, node: NodeSpec, vtep_of: VtepOf, masq_network: IPv4Network | None = None,
+                bridge_owner: str = "bridge") -> NodeFacts:
+    """A Linux node on flannel vxlan: uplink, cni0 at the flannel MTU, ``flannel.<VNI>`` and its entries,
+    and flanneld's ``--ip-masq`` chain for ``masq_network`` (flannel's Network) when given."""
+    me = vtep_of(node.name)
+    assert me is not None
+    _, uplink, table = _linux.uplink(cluster.plan, node)
+    devices = [uplink]
+    cidr = cluster.allocation.nodes[node.name].pod_cidr
+    if cidr is not None:
+        # The flannel CNI hands the bridge FLANNEL_MTU (uplink − 50), so pods and cni0 carry the inner MTU.
+        bridge, connected = _linux.pod_bridge("cni0", cidr, me.mtu, owner=bridge_owner)
+        devices.append(bridge)
+        table.append(connected)
+    nat = _linux.flannel_masq_rules(masq_network, cidr) if masq_network is not None else ()
+    if not me.up:
+        return NodeFacts(node.name, "linux", tuple(devices), tuple(table), vteps=(me,), nat=nat,
+                         notes=(f"flanneld does not start: {me.reason}",))
+    addr = (IPv4Interface(f"{cidr.network_address}/32"),) if cidr is not None else ()
+    devices.append(Device(me.dev, "vxlan", addr, me.mtu, me.mac, owner=me.owner, vni=me.vni, port=me.port,
+                          local=node.ip, underlay_dev=uplink.name))
+    entries, down = _peer_entries(cluster, me, vtep_of)
+    neighbors: list[Neighbor] = []
+    fdb: list[FdbEntry] = []
+    encaps: list[Encap] = []
+    direct_windows: list[str] = []
+    for peer, pv, route, neigh, entry in entries:
+        if peer.name == node.name:
+            continue
+        if me.direct_routing and peer.subnet == node.subnet:
+            # DirectRouting: the peer is on-link, so flannel installs the host-gw route and no VXLAN entries.
+            table.append(_linux.gateway_route(route.dst, peer.ip, uplink.name, me.owner))
+            if peer.os == "windows":
+                direct_windows.append(peer.name)
+            continue
+        table.append(route)
+        neighbors.append(neigh)
+        fdb.append(entry)
+        encaps.append(encap(cluster, node, me, peer, pv, me.vni, LINUX_SRC_PORTS))
+    notes = [*mismatch_notes(me, encaps), *down_notes(node.name, down)]
+    if direct_windows:
+        notes.append(f"DirectRouting sends plain routed packets to the pods of {names_phrase(direct_windows)}; flannel "
+                     "does not support DirectRouting on Windows, whose Overlay network expects VXLAN")
+    return NodeFacts(node.name, "linux", tuple(devices), tuple(table), tuple(neighbors), tuple(fdb),
+                     notes=tuple(notes), nat=nat, vteps=(me,), encaps=tuple(encaps))
+
+
+def names_phrase(names: list[str], limit: int = 5) -> str:
+    shown = ", ".join(names[:limit])
+    return f"{len(names)} node(s) ({shown}{' …' if len(names) > limit else ''})"
+
+
+def mismatch_notes(me: Vtep, encaps: list[Encap]) -> list[str]:
+    """One note per kind of broken hop: what this node sends and what the receivers accept."""
+    groups: dict[tuple[int, int, int, int], list[str]] = {}
+    for e in encaps:
+        if e.mismatch:
+            groups.setdefault((e.vni, e.dst_port, e.peer_vni, e.peer_port), []).append(e.peer)
+    return [f"VXLAN to {names_phrase(peers)} is dropped at the receiver: {me.node} sends VNI {vni} to UDP {port}, "
+            f"they accept VNI {pvni} on UDP {pport} (every node needs one VNI and one port)"
+            for (vni, port, pvni, pport), peers in groups.items()]
+
+
+def down_notes(node: str, down: list[str]) -> list[str]:
+    down = [n for n in down if n != node]
+    if not down:
+        return []
+    return [f"nothing for the pods of {names_phrase(down)}: flanneld there refuses its config, so they publish no "
+            "lease"]
+
+
+def outer_next_hop(plan: Plan, node: NodeSpec, peer: NodeSpec) -> IPv4Address:
+    """Where the outer frame goes first: the peer on the same subnet, else this subnet's gateway."""
+    return peer.ip if peer.subnet == node.subnet else plan.underlay.subnet(node.subnet).gateway

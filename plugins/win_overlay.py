@@ -1,0 +1,307 @@
+"""win-overlay: Windows pods on an HNS Overlay (VXLAN) network, as flanneld for Windows (vxlan backend) and
+the win-overlay CNI plugin build it (cni-plugins.md §3.10, §5; services-lb.md §2.5).
+
+Per node: the HCN network ``flannel.<VNI>`` (or Backend ``Name``) of type Overlay over the node's lease,
+gateway .1, subnet policy VSID = VNI, network policies ProviderAddress, DrMacAddress, NetAdapterName,
+HostRoute and one RemoteSubnetRoute per remote lease; kube-proxy's source-VIP endpoint at .2; pod
+endpoints with MAC ``<endpointMacPrefix>-<IP bytes>``, gateway .1, ProviderAddress = node IP and
+OutBoundNAT as win-overlay applies it. flanneld for Windows refuses VNI < 4096, any port but 4789,
+DirectRouting and GBP, and ignores remote leases with VNI < 4096.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Interface, IPv4Network
+from typing import Any
+
+from cnimodel.plugins import _hns, flannel_vxlan, win_bridge
+from cnimodel.plugins.flannel_vxlan import BackendData, VtepOf
+
+from cnimodel.cluster import Cluster
+from cnimodel.dataplane import Device, Encap, HnsEndpoint, HnsNetwork, HnsPolicy, NodeFacts, Route, Vtep
+from cnimodel.hns import PROTOCOLS, policy
+from cnimodel.ipam import PodRange, host_local_range
+from cnimodel.net import host
+from cnimodel.plan import NodeSpec, Origin, Plan, Problems
+from cnimodel.plan.fields import Fields, thaw
+from cnimodel.plugin import NetworkPlugin
+
+MIN_VNI = 4096  # flanneld for Windows: defaultVNI, and the least VNI it accepts
+PORT = 4789  # the only VXLAN port HNS uses
+FLAGS_NON_PERSISTENT = 8  # hcn EnableNonPersistent
+HYPERV_OUI = bytes.fromhex("00155d")  # HNS hands out MACs from Hyper-V's pool; the model's DR MACs use it
+# RFC 7348 §5 recommends a hash of the inner headers into the dynamic range; what VFP does is unverified.
+WINDOWS_SRC_PORTS = (49152, 65535)
+SOURCE_VIP_REASON = "kube-proxy source VIP (--source-vip), taken by host-local before the first pod"
+REMOTE_SUBNET_BUILD = 17763  # hcn.RemoteSubnetSupported: Windows Server 2019 (+KB4489899) or later
+
+
+@dataclass(frozen=True)
+class OverlaySettings:
+    """flanneld for Windows' vxlan ``Backend`` settings as given (None = not given), before its checks."""
+
+    vni: int | None = None
+    port: int | None = None
+    name: str | None = None
+    mac_prefix: str = "0E-2A"
+    direct_routing: bool = False
+    gbp: bool = False
+
+    @property
+    def effective_vni(self) -> int:
+        return MIN_VNI if self.vni is None else self.vni
+
+    @property
+    def network_name(self) -> str:
+        return self.name or f"flannel.{self.effective_vni}"
+
+
+def read_settings(backend: Fields) -> OverlaySettings:
+    """The vxlan ``Backend`` fields flanneld for Windows reads."""
+    return OverlaySettings(vni=backend.int("VNI", default=None, lo=0, hi=16777215),
+                           port=backend.int("Port", default=None, lo=0, hi=65535),
+                           name=backend.str("Name", default=None),
+                           mac_prefix=backend.str("MacPrefix", default="0E-2A"),
+                           direct_routing=backend.bool("DirectRouting"), gbp=backend.bool("GBP"))
+
+
+def refusal(s: OverlaySettings, node: NodeSpec) -> str:
+    """Why flanneld for Windows would exit on this node ('' when it starts), checks in flanneld's order."""
+    port = PORT if s.port is None else s.port
+    if s.effective_vni < MIN_VNI:
+        return f"VNI {s.effective_vni} must be greater than or equal to {MIN_VNI} on Windows"
+    if port != PORT:
+        return f"Port {port} is not supported on Windows (omit it to get {PORT})"
+    if s.direct_routing:
+        return "DirectRouting is not supported on Windows"
+    if s.gbp:
+        return "GBP is not supported on Windows"
+    if len(s.mac_prefix) != 5 or s.mac_prefix[2] != "-":
+        return f"MacPrefix {s.mac_prefix!r} is invalid, it must be of the form xx-xx (e.g. 0E-2A)"
+    if node.windows_build is not None and node.windows_build < REMOTE_SUBNET_BUILD:
+        return (f"Windows build {node.windows_build} has no HNS RemoteSubnet support (Windows Server 2019 with "
+                "KB4489899 or later)")
+    return ""
+
+
+def windows_vtep(plan: Plan, node: NodeSpec, s: OverlaySettings, data: BackendData | None,
+                 owner: str = "flannel") -> Vtep:
+    """The Windows VTEP: the Overlay network, VNI ≥ 4096, UDP 4789, the DR MAC as the lease's VtepMAC."""
+    mtu = plan.underlay.subnet(node.subnet).mtu
+    mac = data.mac if data and data.mac else None
+    reason = refusal(s, node)
+    return Vtep(node.name, "windows", s.network_name, s.effective_vni, PORT if s.port is None else s.port,
+                mac or flannel_vxlan.derived_mac(node.name, HYPERV_OUI), node.ip, mtu - flannel_vxlan.OVERHEAD, mtu,
+                mac_source="annotation" if mac else "derived", up=not reason, reason=reason, owner=owner)
+
+
+def hns_mac(mac: str) -> str:
+    """A MAC as HNS prints it: upper-case, dash-separated (``00-15-5D-0A-0B-0C``)."""
+    return mac.replace(":", "-").upper()
+
+
+def default_conf(plan: Plan, name: str, mac_prefix: str = "0E-2A") -> dict[str, Any]:
+    """The win-overlay conf the microsoft/SDN overlay scripts write: SNAT all but the cluster and service
+    ranges, send service traffic through VFP (SDNRoute NeedEncap), ipMasq on, DNS from the plan."""
+    return {
+        "name": name, "type": "win-overlay", "ApiVersion": 2, "ipMasq": True, "endpointMacPrefix": mac_prefix,
+        "dns": {"Nameservers": [str(plan.dns_service_ip)], "Search": ["svc.cluster.local"]},
+        "policies": [
+            {"name": "EndpointPolicy", "value": {"Type": "OutBoundNAT", "Settings": {
+                "Exceptions": [str(plan.cluster_cidr), str(plan.service_cidr)]}}},
+            {"name": "EndpointPolicy", "value": {"Type": "SDNRoute", "Settings": {
+                "DestinationPrefix": str(plan.service_cidr), "NeedEncap": True}}},
+        ],
+    }
+
+
+def overlay_range(pod_cidr: IPv4Network) -> PodRange:
+    """host-local over the lease, gateway .1, with .2 held by kube-proxy's source VIP: pods start at .3."""
+    return host_local_range(pod_cidr, extra_reserved=((host(pod_cidr, 2), SOURCE_VIP_REASON),))
+
+
+def remote_subnet_route(peer_cidr: IPv4Network, pv: Vtep) -> HnsPolicy:
+    """flanneld's RemoteSubnetRoute for a remote lease (all four keys, the DR MAC as Go prints it)."""
+    return policy("RemoteSubnetRoute", DestinationPrefix=str(peer_cidr), IsolationId=pv.vni,
+                  ProviderAddress=str(pv.local), DistributedRouterMacAddress=pv.mac)
+
+
+def _remote_leases(cluster: Cluster, vtep_of: VtepOf, owner: str) -> tuple[
+        list[tuple[NodeSpec, Vtep, HnsPolicy]], list[str], list[str]]:
+    """Every remote lease as Windows flanneld sees it (shared by all Windows nodes): the RemoteSubnetRoute
+    of each usable one, the nodes whose lease it ignores (VNI < 4096), the nodes with no lease."""
+    def build() -> tuple[list[tuple[NodeSpec, Vtep, HnsPolicy]], list[str], list[str]]:
+        usable, ignored, down = [], [], []
+        for name, a in cluster.allocation.nodes.items():
+            if a.pod_cidr is None:
+                continue
+            pv = vtep_of(name)
+            if pv is None or not pv.up:
+                down.append(name)
+            elif pv.vni < MIN_VNI:
+                ignored.append(name)
+            else:
+                usable.append((cluster.plan.node(name), pv, remote_subnet_route(a.pod_cidr, pv)))
+        return usable, ignored, down
+
+    return cluster.memo(("remote-subnet-routes", owner), build)
+
+
+def source_vip_endpoint(node: NodeSpec, cidr: IPv4Network, network: str) -> HnsEndpoint:
+    """kube-proxy's source-VIP endpoint: local, at .2, ProviderAddress = node IP (its MAC is the host's)."""
+    return HnsEndpoint(f"{network}_sourcevip", network, host(cidr, 2), cidr.prefixlen, None,
+                       policies=(policy("ProviderAddress", ProviderAddress=str(node.ip)),), role="source-vip",
+                       owner="kube-proxy")
+
+
+def pod_endpoints(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, cidr: IPv4Network) -> list[HnsEndpoint]:
+    """One endpoint per pod with win-overlay's policies in order: conf policies, ProviderAddress (unless the
+    same one is there), OutBoundNAT for the node's own pod subnet when ipMasq, hostPorts, loopback DSR."""
+    gateway = host(cidr, 1)
+    base = conf.policies
+    if not any(p.type == "ProviderAddress" and p.settings.get("ProviderAddress") == str(node.ip) for p in base):
+        base += (policy("ProviderAddress", ProviderAddress=str(node.ip)),)
+    if conf.ip_masq:
+        base = _hns.apply_outbound_nat(base, str(cidr))
+    dsr = node.windows_build is None or node.windows_build >= 17763
+    out = []
+    for a in cluster.allocation.pods_on(node.name):
+        pod = a.pod
+        if pod.host_network:
+            continue
+        policies = base
+        for port in pod.ports:
+            if port.host_port:
+                policies += (policy("PortMapping", InternalPort=port.port, ExternalPort=port.host_port,
+                                    Protocol=PROTOCOLS.get(port.protocol.lower(), port.protocol),
+                                    VIP=str(node.ip)),)
+        if conf.loopback_dsr and dsr:
+            policies += (policy("OutBoundNAT", Destinations=[str(a.ip)]),)
+        out.append(HnsEndpoint(f"{pod.namespace}.{pod.name}_{conf.name}", conf.name, a.ip, cidr.prefixlen,
+                               gateway, _hns.endpoint_mac(conf.endpoint_mac_prefix, a.ip), policies,
+                               conf.dns_servers, conf.dns_search, pod=pod.key, owner="win-overlay"))
+    return out
+
+
+def overlay_facts(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, vtep_of: VtepOf) -> NodeFacts:
+    """A Windows node on an Overlay network: management vNIC, the HCN network with its remote subnet
+    routes, the source-VIP endpoint, pod endpoints, and one Encap per remote lease it routes."""
+    plan = cluster.plan
+    me = vtep_of(node.name)
+    assert me is not None
+    subnet = plan.underlay.subnet(node.subnet)
+    vnic = win_bridge.mgmt_vnic(node)
+    devices = (Device(vnic, "vnic", (IPv4Interface(f"{node.ip}/{subnet.cidr.prefixlen}"),), subnet.mtu,
+                      owner="hns"),)
+    table = (Route(IPv4Network("0.0.0.0/0"), via=subnet.gateway, dev=vnic, kind="default", owner="host"),
+             Route(subnet.cidr, dev=vnic, scope="link", kind="connected", owner="host", src=node.ip))
+    if not me.up:
+        return NodeFacts(node.name, "windows", devices, table, vteps=(me,), hns_api=conf.api_version,
+                         notes=(f"flanneld does not start: {me.reason}; there is no Overlay network, so no pod "
+                                "can start on this node",))
+    cidr = cluster.allocation.nodes[node.name].pod_cidr
+    if cidr is None:
+        return NodeFacts(node.name, "windows", devices, table, vteps=(me,), hns_api=conf.api_version)
+    usable, ignored, down = _remote_leases(cluster, vtep_of, me.owner)
+    remote: list[HnsPolicy] = []
+    encaps: list[Encap] = []
+    for peer, pv, rsr in usable:
+        if peer.name == node.name:
+            continue
+        remote.append(rsr)
+        # VFP encapsulates with the RemoteSubnetRoute's IsolationId: the remote lease's VNI.
+        encaps.append(flannel_vxlan.encap(cluster, node, me, peer, pv, pv.vni, WINDOWS_SRC_PORTS))
+    network = HnsNetwork(me.dev, "Overlay", cidr, host(cidr, 1), node.ip, node.ext_interface,
+                         policies=(policy("ProviderAddress", ProviderAddress=str(node.ip)),
+                                   policy("DrMacAddress", Address=hns_mac(me.mac)),
+                                   policy("NetAdapterName", NetworkAdapterName=node.ext_interface),
+                                   policy("HostRoute"), *remote),
+                         subnet_policies=(policy("VSID", IsolationId=me.vni),), flags=FLAGS_NON_PERSISTENT,
+                         owner=me.owner)
+    endpoints = [source_vip_endpoint(node, cidr, me.dev)]
+    notes = [*flannel_vxlan.mismatch_notes(me, encaps), *flannel_vxlan.down_notes(node.name, down)]
+    ignored = [n for n in ignored if n != node.name]
+    if ignored:
+        notes.append(f"no RemoteSubnetRoute for {flannel_vxlan.names_phrase(ignored)}: their leases carry a VNI below "
+                     f"{MIN_VNI}, which flanneld for Windows ignores")
+    if conf.name == me.dev:
+        endpoints += pod_endpoints(cluster, node, conf, cidr)
+    else:
+        notes.append(f"the CNI conf's name {conf.name!r} is not the HNS network {me.dev!r}: win-overlay looks the "
+                     "network up by that name, so every pod ADD fails")
+    return NodeFacts(node.name, "windows", devices, table, hns_networks=(network,), hns_endpoints=tuple(endpoints),
+                     hns_api=conf.api_version, notes=tuple(notes), vteps=(me,), encaps=tuple(encaps))
+
+
+class WinOverlayPlugin(NetworkPlugin):
+    """``plugin: win-overlay``: Windows nodes run win-overlay on an HNS Overlay network whose remote subnet
+    routes are programmed as flanneld for Windows does; Linux nodes are VXLAN peers on ``flannel.<VNI>``.
+
+    The CNI conf comes from ``network.cni`` (or ``network.config`` when that is a CNI conf); overlay
+    settings from ``network.config.Backend`` (flannel names: VNI, Port, Name, MacPrefix), with the Windows
+    defaults VNI 4096 / UDP 4789 for every node, Linux included.
+    """
+
+    name = "win-overlay"
+
+    def __init__(self, plan: Plan, problems: Problems) -> None:
+        super().__init__(plan, problems)
+        assert plan.network is not None
+        net = plan.network
+        config = thaw(net.config) if net.config else {}
+        given = win_bridge.delegate_conf(net.cni, "win-overlay")
+        self.origin: Origin = net.origin.at("cni")
+        if given is None and config and "Backend" not in config and "Network" not in config:
+            given, self.origin, config = config, net.origin.at("config"), {}
+        self.given = given
+        self.problems = problems
+        self.settings = read_settings(Fields(config, net.origin.at("config"), problems).sub("Backend"))
+        self.backend_data = flannel_vxlan.read_backend_data(plan, problems)
+        self._vteps: dict[str, Vtep] = {}
+        self._confs: dict[str, _hns.WindowsConf] = {}
+        for node in plan.nodes:
+            if node.os == "windows":
+                self.conf(node)
+
+    def conf(self, node: NodeSpec) -> _hns.WindowsConf:
+        c = self._confs.get(node.name)
+        if c is None:
+            name = self.settings.network_name
+            raw = self.given if self.given is not None else default_conf(self.plan, name, self.settings.mac_prefix)
+            c = self._confs[node.name] = _hns.read_windows_conf(raw, self.origin, self.problems, name)
+        return c
+
+    def vtep(self, name: str) -> Vtep | None:
+        """The node's VTEP (effective VNI, port, MAC; whether it is up) without building its facts."""
+        v = self._vteps.get(name)
+        if v is None:
+            node = self.plan.node(name)
+            data = self.backend_data.get(name)
+            if node.os == "windows":
+                v = windows_vtep(self.plan, node, self.settings, data)
+            else:
+                v = flannel_vxlan.linux_vtep(self.plan, node, self.settings.effective_vni,
+                                             PORT if self.settings.port is None else self.settings.port, False, data)
+            self._vteps[name] = v
+        return v
+
+    def describe(self, node: NodeSpec) -> str:
+        v = self.vtep(node.name)
+        assert v is not None
+        if node.os == "windows":
+            return f"win-overlay (HNS Overlay {v.dev}, VNI {v.vni}, UDP {v.port})"
+        return f"VXLAN peer: bridge cni0 + {v.dev} (VNI {v.vni}, UDP {v.port})"
+
+    def pod_range(self, node: NodeSpec, pod_cidr: IPv4Network | None) -> PodRange | None:
+        if pod_cidr is None:
+            return None
+        return overlay_range(pod_cidr) if node.os == "windows" else host_local_range(pod_cidr)
+
+    def node_facts(self, cluster: Cluster, node: NodeSpec) -> NodeFacts:
+        if node.os == "windows":
+            return overlay_facts(cluster, node, self.conf(node), self.vtep)
+        return flannel_vxlan.linux_facts(cluster, node, self.vtep, self.plan.cluster_cidr)
+
+
+__all__ = ["OverlaySettings", "WinOverlayPlugin"]
