@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cnimodel.cluster import Cluster, Lookup
-from cnimodel.dataplane import Device, FdbEntry, NatRule, Neighbor, NodeFacts, Route
+from cnimodel.dataplane import Device, Encap, FdbEntry, NatRule, Neighbor, NodeFacts, Route, Vtep
 from cnimodel.render import hns
 
 
@@ -39,6 +39,22 @@ def nat_rule(r: NatRule) -> dict[str, Any]:
             "randomFully": r.random_fully, "owner": r.owner}
 
 
+def vtep(v: Vtep) -> dict[str, Any]:
+    return {"node": v.node, "os": v.os, "dev": v.dev, "vni": v.vni, "port": v.port, "mac": v.mac,
+            "macSource": v.mac_source, "local": str(v.local), "mtu": v.mtu, "underlayMtu": v.underlay_mtu,
+            "directRouting": v.direct_routing, "up": v.up, "reason": v.reason, "owner": v.owner}
+
+
+def encap(e: Encap) -> dict[str, Any]:
+    """One overlay hop; keys documented in docs/overlay.md."""
+    return {"kind": e.kind, "peer": e.peer, "dst": str(e.dst), "dev": e.dev, "outerSrc": str(e.outer_src),
+            "outerDst": str(e.outer_dst), "outerNextHop": str(e.outer_next_hop), "vni": e.vni,
+            "dstPort": e.dst_port, "srcPortPolicy": e.src_port_policy, "srcPortRange": list(e.src_port_range),
+            "innerSrcMac": e.inner_src_mac, "innerDstMac": e.inner_dst_mac, "innerMtu": e.inner_mtu,
+            "outerMtu": e.outer_mtu, "overhead": e.overhead, "peerVni": e.peer_vni, "peerPort": e.peer_port,
+            "mismatch": list(e.mismatch), "owner": e.owner}
+
+
 def node_facts(cluster: Cluster, f: NodeFacts) -> dict[str, Any]:
     node = cluster.node(f.node)
     return {
@@ -48,6 +64,7 @@ def node_facts(cluster: Cluster, f: NodeFacts) -> dict[str, Any]:
         "neighbors": [neighbor(n) for n in f.neighbors],
         "nat": [nat_rule(r) for r in f.nat],
         "fdb": [fdb(e) for e in f.fdb],
+        "encapsulation": {"vteps": [vtep(v) for v in f.vteps], "hops": [encap(e) for e in f.encaps]},
         "hnsApi": f.hns_api if f.os == "windows" else None,
         "hns": hns.objects(f, api=2) if f.os == "windows" else [],
         "policy": {"enforced": f.policy.enforced, "by": f.policy.by, "mechanism": f.policy.mechanism,
