@@ -61,7 +61,9 @@ def endpoint(e: HnsEndpoint, api: int = 2) -> dict[str, Any]:
     body = {"Name": e.name, "HostComputeNetwork": e.network}
     if e.role == "remote":
         body["Flags"] = 1
-    body["IpConfigurations"] = [{"IpAddress": str(e.ip), "PrefixLength": e.prefix_len}]
+    # kube-proxy's createEndpoint (source VIP) sets only the address.
+    body["IpConfigurations"] = [{"IpAddress": str(e.ip)} if e.role == "source-vip"
+                                else {"IpAddress": str(e.ip), "PrefixLength": e.prefix_len}]
     if e.mac:
         body["MacAddress"] = e.mac
     dns: dict[str, Any] = {}

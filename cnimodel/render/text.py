@@ -34,6 +34,12 @@ def node_facts(console: Console, cluster: Cluster, f: NodeFacts) -> None:
         console.print("  neighbours: " + ", ".join(f"{n.ip} → {n.mac} on {n.dev}" for n in f.neighbors))
     if f.fdb:
         console.print("  fdb: " + ", ".join(f"{e.mac} → {e.dst} on {e.dev}" for e in f.fdb))
+    for v in f.vteps:
+        state = "" if v.up else f" — not running: {v.reason}"
+        console.print(f"  VTEP {v.dev}: VNI {v.vni}, UDP {v.port}, MAC {v.mac} ({v.mac_source}), MTU {v.mtu}{state}")
+    if f.encaps:
+        broken = sum(1 for e in f.encaps if e.mismatch)
+        console.print(f"  VXLAN hops: {len(f.encaps)}" + (f", {broken} dropped at the receiver" if broken else ""))
     for n in f.hns_networks:
         console.print(f"  HNS network {n.name} ({n.type}) {n.prefix} gateway {n.gateway}")
     hosts = [e for e in f.hns_endpoints if e.role != "pod"]
