@@ -1,0 +1,57 @@
+"""``cnimodel trace``: walk a packet hop by hop, forward and back."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from cnimodel.cli import OUT, UsageProblem, build, handle_errors
+
+
+@click.command("trace")
+@click.argument("plan")
+@click.argument("src")
+@click.argument("dst")
+@click.option("--port", type=int, default=80, show_default=True, help="Destination port (TCP/UDP/SCTP).")
+@click.option("--proto", type=click.Choice(["tcp", "udp", "sctp", "icmp"]), default="tcp", show_default=True)
+@click.option("--size", type=int, default=64, show_default=True, help="IP packet size in bytes.")
+@click.option("--reverse", "direction", flag_value="reverse", help="Trace only the reply.")
+@click.option("--both", "direction", flag_value="both", help="Trace the packet and its reply.")
+@click.option("--backend", help="For a Service: the backend IP the load balancer picks (default: the first).")
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--pcap", "pcap_file", type=click.Path(dir_okay=False), help="Write the frames of every wire segment.")
+@handle_errors
+def trace_cmd(plan: str, src: str, dst: str, port: int, proto: str, size: int, direction: str | None,
+              backend: str | None, output: str, pcap_file: str | None) -> None:
+    """Walk a packet from SRC to DST: pod (ns/name), node, Service (ns/name or VIP), NODE:NODEPORT, or IP.
+
+    Exit status 0 when the packet is delivered (or leaves the network as asked), 1 when it is dropped.
+    """
+    from cnimodel.render import trace_text
+    from cnimodel.trace import EndpointError, trace
+
+    if not 20 <= size <= 65535:
+        raise UsageProblem(f"--size {size} is not an IPv4 packet size (20 to 65535)")
+    cluster = build(plan)
+    try:
+        traces = trace(cluster, src, dst, port=port, proto=proto, size=size, backend=backend,
+                       reverse=direction == "reverse", both=direction == "both")
+    except EndpointError as e:
+        raise UsageProblem(str(e)) from None
+    if pcap_file:
+        from cnimodel.trace.pcap import write_pcap
+
+        frames = write_pcap(cluster, traces, pcap_file)
+        click.echo(f"wrote {frames} frames to {pcap_file}", err=True)
+    if output == "json":
+        body = [t.to_json() for t in traces]
+        click.echo(json.dumps(body[0] if len(body) == 1 else {"traces": body}, indent=2))
+    else:
+        for t in traces:
+            trace_text.render(OUT, t)
+    if any(t.disposition not in ("ACCEPTED", "DELIVERED_TO_SUBNET", "EXITS_NETWORK") for t in traces):
+        raise SystemExit(1)
+
+
+COMMANDS = [trace_cmd]

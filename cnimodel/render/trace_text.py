@@ -1,0 +1,38 @@
+"""A trace for people: the flow, numbered hops with aligned steps, the disposition in colour."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from cnimodel.trace.model import Trace
+
+GOOD = {"ACCEPTED", "DELIVERED_TO_SUBNET", "EXITS_NETWORK"}
+SKIP = {"src", "dst"}
+
+
+def _detail(d: dict) -> str:
+    parts = []
+    for k, v in d.items():
+        if isinstance(v, list):
+            v = ", ".join(str(x) for x in v)
+        parts.append(f"{k}={v}")
+    return "  ".join(parts)
+
+
+def render(console: Console, t: Trace) -> None:
+    f = t.flow
+    ports = "" if f.dport is None else f":{f.dport}"
+    title = "reply" if t.direction == "reverse" else "flow"
+    console.print(f"[bold]{title}[/bold] {f.src_label or f.src} ({f.src}) → {f.dst_label or f.dst} ({f.dst}{ports}) "
+                  f"{f.proto.upper()}, {f.size} bytes", highlight=False)
+    for i, hop in enumerate(t.hops, 1):
+        console.print(f"  [bold]{i:>2}. {hop.node}[/bold] [dim]({hop.kind})[/dim]", highlight=False)
+        width = max((len(s.type) for s in hop.steps), default=0)
+        for s in hop.steps:
+            colour = "red" if s.type == "dropped" else ("yellow" if s.type == "transformed" else "")
+            action = f"[{colour}]{s.action}[/{colour}]" if colour else s.action
+            console.print(f"        {s.type:<{width}}  {action}  {_detail(s.detail)}", highlight=False)
+    colour = "green" if t.disposition in GOOD else "red"
+    console.print(f"  [{colour}][bold]{t.disposition}[/bold][/{colour}]: {t.reason}", highlight=False)
+    if t.final is not None and (t.final.src != f.src or t.final.dst != f.dst):
+        console.print(f"  arrives as {t.final.src}:{t.final.sport} → {t.final.dst}:{t.final.dport}", highlight=False)

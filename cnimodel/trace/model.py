@@ -1,0 +1,104 @@
+"""What a trace is: a flow, hops of ordered typed steps, and one final disposition (Batfish's shape)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address
+from typing import Any, Literal
+
+Disposition = Literal["ACCEPTED", "DELIVERED_TO_SUBNET", "EXITS_NETWORK", "DENIED_IN", "DENIED_OUT", "NO_ROUTE",
+                      "NULL_ROUTED", "NEIGHBOR_UNREACHABLE", "LOOP"]
+DISPOSITIONS: tuple[str, ...] = ("ACCEPTED", "DELIVERED_TO_SUBNET", "EXITS_NETWORK", "DENIED_IN", "DENIED_OUT",
+                                 "NO_ROUTE", "NULL_ROUTED", "NEIGHBOR_UNREACHABLE", "LOOP")
+StepType = Literal["originated", "received", "routed", "transformed", "encapsulated", "decapsulated", "filtered",
+                   "transmitted", "delivered", "dropped"]
+PROTOCOLS = {"tcp": 6, "udp": 17, "sctp": 132, "icmp": 1}
+
+
+@dataclass(frozen=True)
+class Flow:
+    """The packet as it leaves its source: addresses, protocol, ports and IP packet size."""
+
+    src: IPv4Address
+    dst: IPv4Address
+    proto: str = "tcp"
+    sport: int = 49152
+    dport: int | None = 80
+    size: int = 64
+    src_label: str = ""
+    dst_label: str = ""
+
+    def reply(self) -> Flow:
+        return Flow(self.dst, self.src, self.proto, self.dport or 0, self.sport, self.size, self.dst_label,
+                    self.src_label)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"src": str(self.src), "dst": str(self.dst), "protocol": self.proto.upper(), "srcPort": self.sport,
+                "dstPort": self.dport, "size": self.size, "srcName": self.src_label, "dstName": self.dst_label}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing that happened to the packet at a hop, naming the fact that decided it (``detail``)."""
+
+    type: StepType
+    action: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "action": self.action, "detail": self.detail}
+
+
+@dataclass
+class Hop:
+    """A place the packet passes: a pod's network namespace, a node, the underlay router."""
+
+    node: str
+    kind: Literal["pod", "node", "underlay", "external"]
+    steps: list[Step] = field(default_factory=list)
+
+    def add(self, type_: StepType, action: str, **detail: Any) -> Step:
+        step = Step(type_, action, {k: _plain(v) for k, v in detail.items() if v is not None})
+        self.steps.append(step)
+        return step
+
+    def to_json(self) -> dict[str, Any]:
+        return {"node": self.node, "kind": self.kind, "steps": [s.to_json() for s in self.steps]}
+
+
+@dataclass(frozen=True)
+class Wire:
+    """A frame as it is on one wire segment (for pcap export): where, and the headers that matter."""
+
+    segment: str
+    src: IPv4Address
+    dst: IPv4Address
+    sport: int | None
+    dport: int | None
+    encap: Any = None  # a dataplane.Encap when the segment carries VXLAN
+
+
+@dataclass
+class Trace:
+    flow: Flow
+    disposition: str
+    reason: str
+    hops: list[Hop]
+    direction: Literal["forward", "reverse"] = "forward"
+    wires: list[Wire] = field(default_factory=list)
+    final: Flow | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"direction": self.direction, "flow": self.flow.to_json(), "disposition": self.disposition,
+                "reason": self.reason, "delivered": self.final.to_json() if self.final else None,
+                "hops": [h.to_json() for h in self.hops]}
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, IPv4Address) or hasattr(v, "network_address"):
+        return str(v)
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    return v

@@ -1,0 +1,133 @@
+"""Who owns an address, and what a user's SRC/DST words name: a pod, a node, a Service, a NodePort, an IP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import AddressValueError, IPv4Address, IPv4Network
+from typing import Literal
+
+from cnimodel.cluster import Cluster
+from cnimodel.ipam import PodAddress
+from cnimodel.net import PrefixTable
+from cnimodel.plan import KubeObject
+
+
+class EndpointError(ValueError):
+    """A SRC or DST the plan does not hold; the message says what would be accepted."""
+
+
+@dataclass(frozen=True)
+class Owner:
+    """What an address is in the plan."""
+
+    kind: Literal["pod", "node", "pod-subnet", "underlay", "external"]
+    node: str | None = None
+    pod: PodAddress | None = None
+    subnet: str | None = None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    kind: Literal["pod", "node", "service", "nodeport", "external"]
+    ip: IPv4Address
+    label: str
+    node: str | None = None
+    pod: PodAddress | None = None
+    service: KubeObject | None = None
+    port: int | None = None
+
+
+def _index(cluster: Cluster) -> tuple[dict[IPv4Address, PodAddress], dict[IPv4Address, str], PrefixTable[str]]:
+    def build() -> tuple[dict[IPv4Address, PodAddress], dict[IPv4Address, str], PrefixTable[str]]:
+        pods = {a.ip: a for a in cluster.allocation.pods.values() if not a.pod.host_network}
+        nodes = {n.ip: n.name for n in cluster.plan.nodes}
+        cidrs: PrefixTable[str] = PrefixTable(
+            (a.range.subnet if a.range else a.pod_cidr, name) for name, a in cluster.allocation.nodes.items()
+            if a.range is not None or a.pod_cidr is not None)
+        return pods, nodes, cidrs
+
+    return cluster.memo(("trace-index",), build)
+
+
+def owner_of(cluster: Cluster, ip: IPv4Address) -> Owner:
+    """The pod, node, node pod subnet or underlay subnet an address belongs to (or external)."""
+    pods, nodes, cidrs = _index(cluster)
+    if ip in pods:
+        return Owner("pod", pods[ip].pod.node, pods[ip])
+    if ip in nodes:
+        return Owner("node", nodes[ip])
+    hit = cidrs.lookup(ip)
+    if hit is not None:
+        return Owner("pod-subnet", hit[1])
+    for s in cluster.plan.underlay.subnets:
+        if ip in s.cidr:
+            return Owner("underlay", subnet=s.name)
+    return Owner("external")
+
+
+def services(cluster: Cluster) -> dict[str, KubeObject]:
+    return cluster.memo(("trace-services",), lambda: {o.key: o for o in cluster.plan.objects if o.kind == "Service"})
+
+
+def cluster_ip(svc: KubeObject) -> IPv4Address | None:
+    ip = svc.body.get("spec", {}).get("clusterIP")
+    try:
+        return IPv4Address(ip) if ip and ip != "None" else None
+    except (AddressValueError, ValueError):
+        return None
+
+
+def resolve(cluster: Cluster, word: str, port: int | None = None) -> Endpoint:
+    """``ns/pod``, ``ns/service``, a node name, ``node:nodePort``, or an IPv4 address."""
+    plan = cluster.plan
+    if "/" in word:
+        pod = cluster.allocation.pods.get(word)
+        if pod is not None:
+            return Endpoint("pod", pod.ip, f"{word}[Pod]", pod.pod.node, pod)
+        svc = services(cluster).get(word)
+        if svc is not None:
+            ip = cluster_ip(svc)
+            if ip is None:
+                raise EndpointError(f"Service {word} has no clusterIP (headless?): trace to one of its pods instead")
+            return Endpoint("service", ip, f"{word}[Service]", service=svc, port=port)
+        raise EndpointError(f"no pod or Service {word!r} in the plan")
+    if ":" in word:
+        name, _, p = word.rpartition(":")
+        if not p.isdigit():
+            raise EndpointError(f"{word!r}: write a NodePort as NODE:PORT, e.g. win1:30080")
+        target = _node_word(cluster, name)
+        return Endpoint("nodeport", plan.node(target).ip, f"{target}:{p}[NodePort]", target, port=int(p))
+    try:
+        ip = IPv4Address(word)
+    except (AddressValueError, ValueError):
+        return Endpoint("node", plan.node(_node_word(cluster, word)).ip, f"{word}[Node]", word)
+    for svc in services(cluster).values():
+        if cluster_ip(svc) == ip:
+            return Endpoint("service", ip, f"{svc.key}[Service]", service=svc, port=port)
+    owner = owner_of(cluster, ip)
+    if owner.kind == "pod" and owner.pod is not None:
+        return Endpoint("pod", ip, f"{owner.pod.pod.key}[Pod]", owner.node, owner.pod)
+    if owner.kind == "node":
+        return Endpoint("node", ip, f"{owner.node}[Node]", owner.node)
+    return Endpoint("external", ip, f"{ip}", owner.node)
+
+
+def _node_word(cluster: Cluster, name: str) -> str:
+    try:
+        cluster.plan.node(name)
+    except KeyError:
+        names = sorted(n.name for n in cluster.plan.nodes)
+        shown = ", ".join(names[:6]) + (" …" if len(names) > 6 else "")
+        raise EndpointError(f"{name!r} is not a node, pod (ns/name), Service or IPv4 address; nodes: {shown}") from None
+    return name
+
+
+def in_any(ip: IPv4Address, prefixes: tuple[str, ...] | list[str]) -> str | None:
+    """The first prefix (as written) that holds ``ip``; unparsable entries never match."""
+    for p in prefixes:
+        try:
+            if ip in IPv4Network(str(p), strict=False):
+                return str(p)
+        except ValueError:
+            continue
+    return None

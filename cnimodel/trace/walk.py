@@ -1,0 +1,334 @@
+"""The packet walk: pod → veth/vSwitch → host routing → underlay or VXLAN → remote host → pod.
+
+Each place the packet passes is a hop; each hop lists typed steps naming the fact that decided them (the
+route matched, the NAT rule, the HNS policy, the Encap fact). The walk ends in one disposition.
+Address translation is recorded as it happens so the reply can be walked back through the same state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from ipaddress import IPv4Address
+
+from cnimodel.cluster import Cluster
+from cnimodel.dataplane import Encap, NodeFacts, Route
+from cnimodel.trace import winport
+from cnimodel.trace.model import Flow, Hop, Trace, Wire
+from cnimodel.trace.resolve import Endpoint, owner_of
+
+MAX_HOPS = 32
+
+
+@dataclass
+class Packet:
+    src: IPv4Address
+    dst: IPv4Address
+    proto: str
+    sport: int
+    dport: int | None
+    size: int
+    mark: int = 0
+
+    def flow(self, src_label: str = "", dst_label: str = "") -> Flow:
+        return Flow(self.src, self.dst, self.proto, self.sport, self.dport, self.size, src_label, dst_label)
+
+
+@dataclass(frozen=True)
+class NatEntry:
+    """A translation made at a node, kept as conntrack keeps it: the reply is rewritten back there."""
+
+    node: str
+    kind: str  # "SNAT" or "DNAT"
+    before: tuple[IPv4Address, int | None]
+    after: tuple[IPv4Address, int | None]
+    by: str
+
+
+class Stop(Exception):  # control flow: ends a walk with a disposition
+    def __init__(self, disposition: str, reason: str) -> None:
+        super().__init__(reason)
+        self.disposition = disposition
+        self.reason = reason
+
+
+@dataclass
+class Walk:
+    """One walk of one packet. ``nat_state`` carries a forward walk's translations into its reply walk."""
+
+    cluster: Cluster
+    pkt: Packet
+    hops: list[Hop] = field(default_factory=list)
+    wires: list[Wire] = field(default_factory=list)
+    nat: list[NatEntry] = field(default_factory=list)
+    reply_of: list[NatEntry] = field(default_factory=list)
+    seen: set[tuple[str, IPv4Address]] = field(default_factory=set)
+
+    # ------------------------------------------------------------------ sources
+    def from_pod(self, ep: Endpoint) -> str:
+        assert ep.pod is not None and ep.node is not None
+        node = ep.node
+        facts = self.cluster.facts(node)
+        rng = self.cluster.allocation.nodes[node].range
+        hop = self._hop(ep.pod.pod.key, "pod")
+        hop.add("originated", "ORIGINATED", interface="eth0", src=self.pkt.src, dst=self.pkt.dst)
+        mtu = pod_mtu(facts)
+        if self.pkt.size > mtu:
+            hop.add("dropped", "MTU_EXCEEDED", mtu=mtu, size=self.pkt.size)
+            raise Stop("DENIED_OUT", f"the {self.pkt.size}-byte packet exceeds the pod interface MTU {mtu}")
+        gw = rng.gateway if rng else None
+        hop.add("routed", "FORWARDED", route=f"default via {gw} dev eth0", nextHop=gw)
+        self.wires.append(Wire(f"{ep.pod.pod.key} eth0", self.pkt.src, self.pkt.dst, self.pkt.sport, self.pkt.dport))
+        if facts.os == "windows":
+            winport.egress(self, facts, ep, self._hop(node, "node"))
+            return node
+        return node
+
+    def from_node(self, node: str) -> str:
+        hop = self._hop(node, "node")
+        hop.add("originated", "ORIGINATED", src=self.pkt.src, dst=self.pkt.dst)
+        return node
+
+    # ------------------------------------------------------------------ the walk
+    def run_from(self, place: str, kind: str) -> tuple[str, str]:
+        """Walk from a node or the underlay until a disposition; returns (disposition, reason)."""
+        try:
+            while True:
+                if len(self.hops) > MAX_HOPS:
+                    raise Stop("LOOP", f"more than {MAX_HOPS} hops")
+                key = (place, self.pkt.dst)
+                if key in self.seen and kind != "pod":
+                    raise Stop("LOOP", f"the packet came back to {place} with the same destination")
+                self.seen.add(key)
+                place, kind = self.at_underlay(place) if kind == "underlay" else self.at_node(place)
+        except Stop as s:
+            return s.disposition, s.reason
+
+    def at_node(self, name: str) -> tuple[str, str]:
+        facts = self.cluster.facts(name)
+        hop = self._hop(name, "node")
+        if not hop.steps:
+            hop.add("received", "RECEIVED", dst=self.pkt.dst)
+        self._reverse_nat(name, hop)
+        pkt = self.pkt
+        owner = owner_of(self.cluster, pkt.dst)
+        if owner.kind == "pod" and owner.node == name and owner.pod is not None:
+            self.deliver_pod(hop, owner.pod)
+        if pkt.dst == self.cluster.node(name).ip or self._host_address(facts, pkt.dst):
+            hop.add("delivered", "DELIVERED", to=f"{name} (host)", address=pkt.dst)
+            raise Stop("ACCEPTED", f"delivered to node {name}")
+        encap = self._encap_for(facts, pkt.dst)
+        res = self.cluster.lookup(name, pkt.dst)
+        route = res.route
+        if encap is not None and (route is None or route.dst.prefixlen <= encap.dst.prefixlen or
+                                  route.dev == encap.dev):
+            return self.encapsulate(hop, facts, encap, route)
+        if route is None:
+            hop.add("dropped", "NO_ROUTE", table=name)
+            raise Stop("NO_ROUTE", f"node {name} has no route to {pkt.dst}")
+        if route.type == "blackhole":
+            hop.add("dropped", "NULL_ROUTED", route=route_text(route))
+            raise Stop("NULL_ROUTED", f"{route.dst} is a blackhole route on {name}")
+        hop.add("routed", "FORWARDED", route=route_text(route), kind=route.kind, owner=route.owner,
+                nextHop=res.next_hop)
+        self._postrouting(hop, facts, route)
+        self._check_mtu(hop, facts, route.dev)
+        nh = res.next_hop
+        assert nh is not None
+        return self.forward(hop, name, route, nh)
+
+    def forward(self, hop: Hop, name: str, route: Route, nh: IPv4Address) -> tuple[str, str]:
+        """Hand the packet to its L2 next hop on the egress device's segment."""
+        node = self.cluster.node(name)
+        subnet = self.cluster.plan.underlay.subnet(node.subnet)
+        target = owner_of(self.cluster, nh)
+        if target.kind == "node" and target.node is not None:
+            peer = self.cluster.node(target.node)
+            if peer.subnet != node.subnet:
+                hop.add("dropped", "NEIGHBOR_UNREACHABLE", nextHop=nh)
+                raise Stop("NEIGHBOR_UNREACHABLE", f"{nh} ({peer.name}) is not on {name}'s subnet {subnet.name}")
+            hop.add("transmitted", "TRANSMITTED", interface=route.dev, to=peer.name)
+            self.wires.append(Wire(f"{subnet.name} {name}→{peer.name}", self.pkt.src, self.pkt.dst,
+                                   self.pkt.sport, self.pkt.dport))
+            return peer.name, "node"
+        if nh == subnet.gateway:
+            hop.add("transmitted", "TRANSMITTED", interface=route.dev, to=self.cluster.plan.underlay.name)
+            self.wires.append(Wire(f"{subnet.name} {name}→gateway", self.pkt.src, self.pkt.dst, self.pkt.sport,
+                                   self.pkt.dport))
+            return self.cluster.plan.underlay.name, "underlay"
+        if target.kind == "underlay" and nh in subnet.cidr:
+            hop.add("delivered", "DELIVERED_TO_SUBNET", subnet=subnet.name, address=nh)
+            raise Stop("DELIVERED_TO_SUBNET", f"{nh} is on subnet {subnet.name} but no node in the plan has it")
+        if target.kind == "pod-subnet" and target.node == name:
+            hop.add("dropped", "NEIGHBOR_UNREACHABLE", address=nh)
+            raise Stop("NEIGHBOR_UNREACHABLE", f"no pod on {name} has the address {nh}")
+        hop.add("dropped", "NEIGHBOR_UNREACHABLE", nextHop=nh)
+        raise Stop("NEIGHBOR_UNREACHABLE", f"next hop {nh} is not reachable from {name} on {route.dev}")
+
+    def at_underlay(self, name: str) -> tuple[str, str]:
+        hop = self._hop(name, "underlay")
+        hop.add("received", "RECEIVED", dst=self.pkt.dst)
+        res = self.cluster.lookup(name, self.pkt.dst)
+        r = res.route
+        if r is None:
+            hop.add("dropped", "NO_ROUTE", table=name)
+            raise Stop("NO_ROUTE", f"the underlay table {name} has no route to {self.pkt.dst}")
+        hop.add("routed", "FORWARDED", route=str(r.dst), nextHopType=r.next_hop_type, nextHop=res.next_hop,
+                owner=r.owner, name=r.name)
+        if r.next_hop_type == "Internet" or (r.kind == "default" and r.via is None):
+            hop.add("transmitted", "EXITS_NETWORK", to="internet")
+            raise Stop("EXITS_NETWORK", f"{self.pkt.dst} is outside the plan: the underlay sends it out")
+        target = owner_of(self.cluster, res.next_hop) if res.next_hop else None
+        if target is not None and target.kind == "node" and target.node is not None:
+            hop.add("transmitted", "TRANSMITTED", to=target.node)
+            self.wires.append(Wire(f"{name}→{target.node}", self.pkt.src, self.pkt.dst, self.pkt.sport,
+                                   self.pkt.dport))
+            return target.node, "node"
+        hop.add("delivered", "DELIVERED_TO_SUBNET", subnet=r.dev, address=self.pkt.dst)
+        raise Stop("DELIVERED_TO_SUBNET", f"{self.pkt.dst} is on subnet {r.dev} but no node in the plan has it")
+
+    # ------------------------------------------------------------------ overlay
+    def encapsulate(self, hop: Hop, facts: NodeFacts, e: Encap, route: Route | None) -> tuple[str, str]:
+        if route is not None:
+            hop.add("routed", "FORWARDED", route=route_text(route), kind=route.kind, owner=route.owner)
+        if self.pkt.size > e.inner_mtu:
+            hop.add("dropped", "MTU_EXCEEDED", device=e.dev, mtu=e.inner_mtu, size=self.pkt.size)
+            raise Stop("DENIED_OUT", f"the {self.pkt.size}-byte packet exceeds the overlay MTU {e.inner_mtu} "
+                       f"of {e.dev} (underlay MTU − {e.overhead})")
+        hop.add("encapsulated", "VXLAN", device=e.dev, outerSrc=e.outer_src, outerDst=e.outer_dst,
+                vni=e.vni, udpDstPort=e.dst_port, udpSrcPort=f"{e.src_port_policy} {e.src_port_range[0]}-"
+                f"{e.src_port_range[1]}", innerDstMac=e.inner_dst_mac, overhead=e.overhead, owner=e.owner)
+        self.wires.append(Wire(f"underlay {e.node}→{e.peer} (VXLAN)", self.pkt.src, self.pkt.dst, self.pkt.sport,
+                               self.pkt.dport, encap=e))
+        if e.outer_next_hop != e.outer_dst:
+            u = self._hop(self.cluster.plan.underlay.name, "underlay")
+            u.add("received", "RECEIVED", dst=e.outer_dst, outer=True)
+            res = self.cluster.lookup(self.cluster.plan.underlay.name, e.outer_dst)
+            if res.route is None or res.route.kind != "connected":
+                u.add("dropped", "NO_ROUTE", outerDst=e.outer_dst)
+                raise Stop("NO_ROUTE", f"the underlay cannot reach VTEP {e.outer_dst}")
+            u.add("routed", "FORWARDED", route=str(res.route.dst), outerDst=e.outer_dst)
+        peer_hop = self._hop(e.peer, "node")
+        peer_hop.add("received", "RECEIVED", interface="uplink", outerDst=e.outer_dst, udpDstPort=e.dst_port, vni=e.vni)
+        if e.mismatch:
+            what = " and ".join(f"VNI {e.vni} (it expects {e.peer_vni})" if m == "vni" else
+                                f"UDP port {e.dst_port} (it listens on {e.peer_port})" for m in e.mismatch)
+            peer_hop.add("dropped", "VXLAN_MISMATCH", sent=f"VNI {e.vni} port {e.dst_port}",
+                         expected=f"VNI {e.peer_vni} port {e.peer_port}")
+            raise Stop("NEIGHBOR_UNREACHABLE", f"{e.peer}'s VTEP drops the frame: {e.node} sends {what}")
+        peer_hop.add("decapsulated", "VXLAN", vni=e.vni, innerDst=self.pkt.dst)
+        return e.peer, "node"
+
+    # ------------------------------------------------------------------ delivery
+    def deliver_pod(self, hop: Hop, pod) -> None:  # type: ignore[no-untyped-def]
+        facts = self.cluster.facts(pod.pod.node)
+        via = "vSwitch port" if facts.os == "windows" else "cni bridge → veth"
+        hop.add("transmitted", "TRANSMITTED", to=pod.pod.key, via=via)
+        phop = self._hop(pod.pod.key, "pod")
+        phop.add("received", "RECEIVED", interface="eth0", src=self.pkt.src, dst=self.pkt.dst)
+        phop.add("delivered", "DELIVERED", pod=pod.pod.key, port=self.pkt.dport)
+        self.wires.append(Wire(f"{pod.pod.key} eth0", self.pkt.src, self.pkt.dst, self.pkt.sport, self.pkt.dport))
+        raise Stop("ACCEPTED", f"delivered to {pod.pod.key}")
+
+    # ------------------------------------------------------------------ helpers
+    def _hop(self, node: str, kind: str) -> Hop:
+        if self.hops and self.hops[-1].node == node:
+            return self.hops[-1]
+        hop = Hop(node, kind)  # type: ignore[arg-type]
+        self.hops.append(hop)
+        return hop
+
+    def _host_address(self, facts: NodeFacts, ip: IPv4Address) -> bool:
+        for d in facts.devices:
+            if any(a.ip == ip for a in d.addresses):
+                return True
+        return any(e.ip == ip and e.role in ("host", "source-vip") for e in facts.hns_endpoints)
+
+    def _encap_for(self, facts: NodeFacts, ip: IPv4Address) -> Encap | None:
+        best = None
+        for e in facts.encaps:
+            if ip in e.dst and (best is None or e.dst.prefixlen > best.dst.prefixlen):
+                best = e
+        return best
+
+    def _postrouting(self, hop: Hop, facts: NodeFacts, route: Route) -> None:
+        """Linux nat POSTROUTING: the first matching rule of each chain decides (RETURN or MASQUERADE)."""
+        pkt = self.pkt
+        for rule in facts.nat:
+            if rule.hook != "POSTROUTING" or not rule.matches(pkt.src, pkt.dst, pkt.mark):
+                continue
+            if rule.action == "RETURN":
+                return
+            if rule.action in ("MASQUERADE", "SNAT"):
+                new = rule.to or _device_address(facts, route.dev) or self.cluster.node(facts.node).ip
+                self.nat.append(NatEntry(facts.node, "SNAT", (pkt.src, pkt.sport), (new, pkt.sport),
+                                         f"{rule.chain} {rule.action}"))
+                hop.add("transformed", "SNAT", rule=f"-A {rule.chain} " + _rule_text(rule), before=pkt.src,
+                        after=new, owner=rule.owner)
+                pkt.src = new
+                return
+
+    def _reverse_nat(self, name: str, hop: Hop) -> None:
+        """conntrack: a reply reaching the node that translated the original is rewritten back."""
+        pkt = self.pkt
+        for e in self.reply_of:
+            if e.node != name:
+                continue
+            if e.kind == "SNAT" and pkt.dst == e.after[0]:
+                hop.add("transformed", "UN-SNAT", before=pkt.dst, after=e.before[0], by=e.by)
+                pkt.dst = e.before[0]
+            elif e.kind == "DNAT" and pkt.src == e.after[0]:
+                hop.add("transformed", "UN-DNAT", before=pkt.src, after=e.before[0], by=e.by)
+                pkt.src, pkt.sport = e.before[0], e.before[1] or pkt.sport
+
+    def _check_mtu(self, hop: Hop, facts: NodeFacts, dev: str | None) -> None:
+        d = facts.device(dev) if dev else None
+        if d is not None and self.pkt.size > d.mtu:
+            hop.add("dropped", "MTU_EXCEEDED", device=dev, mtu=d.mtu, size=self.pkt.size)
+            raise Stop("DENIED_OUT", f"the {self.pkt.size}-byte packet exceeds the MTU {d.mtu} of {dev} on "
+                       f"{facts.node}")
+
+
+def pod_mtu(facts: NodeFacts) -> int:
+    """The MTU a pod's eth0 gets: the bridge's (set from flannel's MTU), or the VTEP's on overlay."""
+    bridges = [d.mtu for d in facts.devices if d.kind == "bridge"]
+    if bridges:
+        return min(bridges)
+    if facts.vteps:
+        return min(v.mtu for v in facts.vteps)
+    return facts.devices[0].mtu if facts.devices else 1500
+
+
+def route_text(r: Route) -> str:
+    parts = [str(r.dst)]
+    if r.via is not None:
+        parts += ["via", str(r.via)]
+    if r.dev:
+        parts += ["dev", r.dev]
+    if r.onlink:
+        parts.append("onlink")
+    return " ".join(parts)
+
+
+def _rule_text(r) -> str:  # type: ignore[no-untyped-def]
+    parts = []
+    if r.mark:
+        parts += ["-m mark --mark", r.mark]
+    if r.src is not None:
+        parts += (["!"] if r.src_negate else []) + ["-s", str(r.src)]
+    if r.dst is not None:
+        parts += (["!"] if r.dst_negate else []) + ["-d", str(r.dst)]
+    parts += ["-j", r.action] + (["--random-fully"] if r.random_fully else [])
+    return " ".join(parts)
+
+
+def _device_address(facts: NodeFacts, dev: str | None) -> IPv4Address | None:
+    d = facts.device(dev) if dev else None
+    return d.addresses[0].ip if d is not None and d.addresses else None
+
+
+def finish(walk: Walk, flow: Flow, disposition: str, reason: str, direction: str = "forward") -> Trace:
+    final = walk.pkt.flow() if disposition in ("ACCEPTED", "EXITS_NETWORK") else None
+    return Trace(flow, disposition, reason, walk.hops, direction, walk.wires, final)  # type: ignore[arg-type]
+
+
+__all__ = ["Packet", "Stop", "Walk", "finish", "replace"]
