@@ -48,7 +48,7 @@ def parse_cluster_plan(doc: dict[str, Any], origin: Origin, problems: Problems) 
     if dns_ip is None and service_cidr is not None:
         dns_ip = host(service_cidr, 10)  # kubeadm's clusterDNS: the 10th address of the service range
     network = _network(spec.sub("network"), origin, problems)
-    policy = _policy(spec.sub("policy"))
+    policy = _policy(spec.sub("policy"), problems)
     underlay = _underlay(spec.sub("underlay"), problems)
     nodes = tuple(n for i, raw in enumerate(spec.list("nodes"))
                   if (n := parse_node_entry(raw, spec.origin.at(f"nodes[{i}]"), problems)) is not None)
@@ -67,6 +67,7 @@ def _network(f: Fields, doc_origin: Origin, problems: Problems) -> NetworkSpec |
                        f"(plugins: {', '.join(NETWORK_PLUGINS)})")
         return None
     plugin = f.str("plugin")
+    _check_installed(plugin, "network", f.origin.at("plugin"), problems)
     backend = f.str("backend", default=None)
     manager = f.str("subnetManager", default="kube", choices=("kube", "etcd"))
     config: dict[str, Any] = dict(f.raw("config") or {})
@@ -120,10 +121,21 @@ def _read_config_file(path: str, doc_origin: Origin, origin: Origin, problems: P
     return data
 
 
-def _policy(f: Fields) -> PolicySpec:
+def _check_installed(name: str | None, kind: str, origin: Origin, problems: Problems) -> None:
+    """An unknown plugin name is reported with the plan's other problems, not after them."""
+    from cnimodel.plugin import NetworkPlugin, PolicyPlugin, available_plugins, plugins_of  # imports the plan
+
+    if name and name not in available_plugins():
+        installed = plugins_of(NetworkPlugin if kind == "network" else PolicyPlugin)
+        problems.error(origin, f"unknown {kind} plugin {name!r}",
+                       f"use one of: {', '.join(installed) or '(none installed)'}")
+
+
+def _policy(f: Fields, problems: Problems) -> PolicySpec:
     if not f.data:
         return PolicySpec(origin=f.origin)
     plugin = f.str("plugin", default=None)
+    _check_installed(plugin, "policy", f.origin.at("plugin"), problems)
     config = f.raw("config") or {}
     return PolicySpec(plugin=plugin, config=freeze(config if isinstance(config, dict) else {}),
                       origin=f.origin)

@@ -151,7 +151,7 @@ def _assemble(cluster: ClusterSpec | None, extra_nodes: list[NodeSpec], namespac
         return Plan(name="manifests", cluster_cidr=None, service_cidr=None, node_cidr_mask_size=24,
                     dns_service_ip=None, network=None, policy=PolicySpec(), underlay=Underlay(()),
                     nodes=tuple(extra_nodes), namespaces=tuple(namespaces), pods=tuple(pods),
-                    objects=tuple(kept), sources=sources)
+                    objects=tuple(kept), sources=sources, origin=Origin(", ".join(sources) or "<plan>"))
     return Plan(name=cluster.name, cluster_cidr=cluster.cluster_cidr, service_cidr=cluster.service_cidr,
                 node_cidr_mask_size=cluster.node_cidr_mask_size, dns_service_ip=cluster.dns_service_ip,
                 network=cluster.network, policy=cluster.policy, underlay=cluster.underlay,
