@@ -17,6 +17,21 @@ from cnimodel.plan import NodeSpec, Plan, Problems
 from cnimodel.plugin import NetworkPlugin
 
 BRIDGE = "cbr0"
+# Azure: routes per route table (subscription limits; the figure behind AKS kubenet's ~400-node ceiling).
+# Unverified here; a plan can give its cloud's limit as network.config.routeTableLimit.
+ROUTE_TABLE_LIMIT = 400
+
+
+def check_route_table(plan: Plan, problems: Problems) -> None:
+    """With cloud routes, one route per node must fit the route table: warn when the plan's nodes exceed it."""
+    if plan.underlay.routes != "cloud" or plan.network is None:
+        return
+    limit = plan.network.config.get("routeTableLimit", ROUTE_TABLE_LIMIT)
+    if isinstance(limit, int) and len(plan.nodes) > limit:
+        problems.warn(plan.network.origin, f"{len(plan.nodes)} nodes need {len(plan.nodes)} routes in the cloud "
+                      f"route table {plan.underlay.name}, over its limit of {limit}: the routes past it are not "
+                      "created and those nodes' pods are unreachable",
+                      "use fewer nodes per cluster, or a plugin without per-node routes (Azure CNI, overlay)")
 
 
 def linux_facts(cluster: Cluster, node: NodeSpec, routes: list[Route]) -> NodeFacts:
@@ -56,6 +71,7 @@ class KubenetPlugin(NetworkPlugin):
             if node.os == "windows":
                 problems.error(node.origin.at("os"), f"kubenet does not run on Windows (node {node.name!r})",
                                "use `plugin: win-bridge` for a hybrid cluster: its Linux nodes run kubenet")
+        check_route_table(plan, problems)
 
     def describe(self, node: NodeSpec) -> str:
         return "kubenet (cbr0 + host-local)"
