@@ -137,6 +137,7 @@ def test_pod_range_exhausted_linux_and_windows() -> None:
     ps = errors_of("range-exhausted.yaml")
     # documents: 0 ClusterPlan, 1-14 pods l0..l13 on n0, 15-27 pods w0..w12 on w0
     assert sorted(p.origin.document for p in ps) == [14, 27]
+    assert {p.origin.path for p in ps} == {"spec.nodeName"}
     linux = next(p for p in ps if p.origin.document == 14)
     windows = next(p for p in ps if p.origin.document == 27)
     assert "13 usable" in linux.message   # /28 host-local: .2-.14
@@ -212,7 +213,7 @@ BAD_FILES = {
     "unknown-plugin.yaml": ["spec.network.plugin"],
     "cidr-exhausted.yaml": ["spec.nodes[2]", "spec.nodes[3]"],
     "max-pods.yaml": ["(document 4) spec.nodeName"],
-    "range-exhausted.yaml": ["(document 15)", "(document 28)"],
+    "range-exhausted.yaml": ["(document 15) spec.nodeName", "(document 28) spec.nodeName"],
 }
 
 

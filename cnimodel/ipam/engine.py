@@ -138,8 +138,8 @@ def _allocate_pods(node: str, node_ip: IPv4Address, rng: PodRange | None, pods: 
     for pod in waiting:
         ip = next(free, None)
         if ip is None:
-            problems.error(pod.origin.at("spec.nodeName"), f"no IP addresses available in range set: {rng.start}-{rng.end} on "
-                           f"node {node!r} ({rng.usable()} usable)",
+            problems.error(pod.origin.at("spec.nodeName"), f"no IP addresses available in range set: "
+                           f"{rng.start}-{rng.end} on node {node!r} ({rng.usable()} usable)",
                            "spread pods over more nodes or give nodes larger pod CIDRs")
             return
         alloc.pods[pod.key] = PodAddress(pod, ip, rng.ipam)
