@@ -188,8 +188,10 @@ class Walk:
 
     # ------------------------------------------------------------------ overlay
     def encapsulate(self, hop: Hop, facts: NodeFacts, e: Encap, route: Route | None) -> tuple[str, str]:
-        if route is not None:
+        if route is not None and route.dev == e.dev:
             hop.add("routed", "FORWARDED", route=route_text(route), kind=route.kind, owner=route.owner)
+        else:  # Windows overlay: the HNS network's RemoteSubnetRoute decides, not the host route table
+            hop.add("routed", "REMOTE_SUBNET_ROUTE", prefix=e.dst, providerAddress=e.outer_dst, owner=e.owner)
         if self.pkt.size > e.inner_mtu:
             hop.add("dropped", "MTU_EXCEEDED", device=e.dev, mtu=e.inner_mtu, size=self.pkt.size)
             raise Stop("DENIED_OUT", f"the {self.pkt.size}-byte packet exceeds the overlay MTU {e.inner_mtu} "
