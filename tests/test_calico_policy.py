@@ -1,0 +1,112 @@
+"""Calico policy-only: who enforces NetworkPolicy on each node, and how (cni-plugins.md §7.5, §7.6, §8).
+
+Linux nodes: felix with iptables. Windows nodes: felix with HNS ACLs, but only on HNS networks whose name
+matches KUBE_NETWORK (default "Calico.*"), plus the default-deny inbound ACL {Block, In, Switch, protocol
+256, priority 65500} unless windows_disable_default_deny_all_policy. Without a policy plugin nothing enforces.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from conftest import at, build_docs, cluster_doc, plan_errors, pod_doc, run, write_docs
+
+DENY = {"Action": "Block", "Direction": "In", "RuleType": "Switch", "Protocols": "256", "Priority": 65500}
+
+
+def canal(tmp_path: Path, policy: dict[str, Any] | None, backend: str = "host-gw") -> Path:
+    net: dict[str, Any] = {"Network": "10.244.0.0/16", "Backend": {"Type": backend}}
+    if backend == "vxlan":
+        net["Backend"].update(VNI=4096, Port=4789)
+    doc = cluster_doc(network={"plugin": "flannel", "backend": backend, "config": net})
+    if policy is not None:
+        doc["spec"]["policy"] = policy
+    return write_docs(tmp_path / "canal.yaml", [doc, pod_doc("a", "lin1"), pod_doc("w", "win1")])
+
+
+def policies(path: Path) -> dict[str, dict[str, Any]]:
+    out = json.loads(run("routes", str(path), "-o", "json").stdout)
+    return {n["name"]: n["policy"] for n in out["nodes"]}
+
+
+def pod_endpoint_policies(path: Path, node: str) -> list[dict[str, Any]]:
+    objs = json.loads(run("routes", str(path), "--node", node, "-o", "hns").stdout)[node]
+    ep = next(o for o in objs if o.get("ObjectType") == "Endpoint" and o.get("Role") == "pod")
+    return ep.get("Policies", [])
+
+
+def test_without_policy_plugin_nothing_enforces(tmp_path: Path) -> None:
+    assert {n: p["enforced"] for n, p in policies(canal(tmp_path, None)).items()} == {
+        "master": False, "lin1": False, "win1": False, "win2": False}
+
+
+def test_canal_linux_iptables_windows_acl(tmp_path: Path) -> None:
+    got = policies(canal(tmp_path, {"plugin": "calico", "config": {"KUBE_NETWORK": "^cbr0$"}}))
+    assert (got["lin1"]["enforced"], got["lin1"]["by"], got["lin1"]["mechanism"]) == (True, "calico-felix",
+                                                                                      "iptables")
+    assert (got["win1"]["enforced"], got["win1"]["mechanism"]) == (True, "HNS ACL")
+
+
+def test_default_deny_acl_on_windows_pod_endpoints(tmp_path: Path) -> None:
+    path = canal(tmp_path, {"plugin": "calico", "config": {"KUBE_NETWORK": "^cbr0$"}})
+    acls = [p["Settings"] for p in pod_endpoint_policies(path, "win1") if p["Type"] == "ACL"]
+    assert acls == [DENY]
+
+
+def test_default_deny_can_be_disabled(tmp_path: Path) -> None:
+    path = canal(tmp_path, {"plugin": "calico", "config": {"KUBE_NETWORK": "cbr0",
+                                                          "windows_disable_default_deny_all_policy": True}})
+    assert not [p for p in pod_endpoint_policies(path, "win1") if p["Type"] == "ACL"]
+    assert policies(path)["win1"]["enforced"] is True
+
+
+def test_default_kube_network_matches_no_flannel_network(tmp_path: Path) -> None:
+    path = canal(tmp_path, {"plugin": "calico"})
+    got = policies(path)
+    assert got["win1"]["enforced"] is False and "KUBE_NETWORK" in got["win1"]["reason"]
+    assert "cbr0" in got["win1"]["reason"]
+    assert got["lin1"]["enforced"] is True
+    assert not [p for p in pod_endpoint_policies(path, "win1") if p["Type"] == "ACL"]
+
+
+def test_vxlan_network_name(tmp_path: Path) -> None:
+    path = canal(tmp_path, {"plugin": "calico", "config": {"KUBE_NETWORK": "^flannel\\.4096$"}}, "vxlan")
+    assert policies(path)["win1"]["enforced"] is True
+    assert policies(canal(tmp_path, {"plugin": "calico", "config": {"KUBE_NETWORK": "^cbr0$"}}, "vxlan"))[
+        "win1"]["enforced"] is False
+
+
+def test_cluster_enforcement_agrees_with_facts(tmp_path: Path) -> None:
+    c = build_docs(tmp_path, [cluster_doc(policy={"plugin": "calico"})])
+    for node in ("master", "win1"):
+        assert c.enforcement(node) == c.facts(node).policy
+
+
+def test_calico_networking_backends_are_not_modelled(tmp_path: Path) -> None:
+    problems = plan_errors(tmp_path, [cluster_doc(policy={"plugin": "calico", "config": {
+        "CALICO_NETWORKING_BACKEND": "vxlan"}})])
+    assert "requires calico-ipam" in at(problems, "spec.policy.config.ipam").message
+    assert at(problems, "spec.policy.config.CALICO_NETWORKING_BACKEND")
+
+
+def test_bad_regex(tmp_path: Path) -> None:
+    problems = plan_errors(tmp_path, [cluster_doc(policy={"plugin": "calico", "config": {"KUBE_NETWORK": "("}})])
+    assert at(problems, "spec.policy.config.KUBE_NETWORK")
+
+
+def test_with_azure_cni_windows(tmp_path: Path) -> None:
+    doc = cluster_doc(network={"plugin": "azure-cni"},
+                      policy={"plugin": "calico", "config": {"KUBE_NETWORK": "^azure$"}})
+    path = write_docs(tmp_path / "p.yaml", [doc, pod_doc("w", "win1")])
+    got = policies(path)
+    assert all(p["enforced"] for p in got.values())
+    assert [p["Settings"] for p in pod_endpoint_policies(path, "win1") if p["Type"] == "ACL"] == [DENY]
+
+
+def test_canal_topology() -> None:
+    top = Path(__file__).parent.parent / "topologies" / "canal-windows.yaml"
+    got = policies(top)
+    assert all(p["enforced"] for p in got.values())
+    assert {p["mechanism"] for p in got.values()} == {"iptables", "HNS ACL"}
