@@ -168,7 +168,8 @@ class CalicoIpam(NetworkPlugin):
                 continue
             need = max(1, ceil(pods.get(node.name, 0) / self.per_block(node, pool)))
             if need > self.limit(node):
-                what = ("a Windows node holds one block (windows_use_single_network)" if self.limit(node) == 1
+                single = node.os == "windows" and self.config.windows_single_network
+                what = ("a Windows node holds one block (windows_use_single_network)" if single
                         else f"maxBlocksPerHost is {self.limit(node)}; the model does not borrow addresses")
                 problems.error(node.origin, f"node {node.name!r} needs {need} /{pool.block_size} blocks for its "
                                f"{pods[node.name]} pods but {what}",
