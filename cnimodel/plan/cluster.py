@@ -34,6 +34,7 @@ class ClusterSpec:
     nodes: tuple[NodeSpec, ...]
     origin: Origin
     kube_proxy: MappingProxyType[str, Any] = field(default_factory=lambda: EMPTY)
+    expand: bool = True  # spec.expand: false uses only the pods the plan lists (docs/workloads.md)
 
 
 def parse_cluster_plan(doc: dict[str, Any], origin: Origin, problems: Problems) -> ClusterSpec:
@@ -58,7 +59,8 @@ def parse_cluster_plan(doc: dict[str, Any], origin: Origin, problems: Problems) 
                        "write e.g. `kubeProxy: {winkernel: {enableDSR: true}}` (see docs/services.md)")
         kube_proxy = None
     return ClusterSpec(name, cluster_cidr, service_cidr, mask, dns_ip, network, policy, underlay, nodes,
-                       origin, kube_proxy=freeze(kube_proxy) if kube_proxy else EMPTY)
+                       origin, kube_proxy=freeze(kube_proxy) if kube_proxy else EMPTY,
+                       expand=spec.bool("expand", default=True))
 
 
 def _network(f: Fields, doc_origin: Origin, problems: Problems) -> NetworkSpec | None:

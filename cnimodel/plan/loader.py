@@ -17,6 +17,7 @@ from cnimodel.plan.cluster import API_VERSION, ClusterSpec, parse_cluster_plan
 from cnimodel.plan.errors import Origin, PlanError, Problems
 from cnimodel.plan.kube import KEPT_KINDS, parse_kept, parse_namespace, parse_node_object, parse_pod
 from cnimodel.plan.model import KubeObject, Namespace, NodeSpec, Plan, PolicySpec, Underlay
+from cnimodel.plan.workloads import WORKLOAD_KINDS, Workload, expand_plan, parse_workload
 
 SUFFIXES = (".yaml", ".yml", ".json")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster at 5,000 nodes
@@ -103,6 +104,7 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None) -> Plan:
     namespaces: list[Namespace] = []
     pods = []
     kept: list[KubeObject] = []
+    workloads: list[Workload] = []
     ignored: Counter[str] = Counter()
     for path in files:
         for doc, origin in _objects(path, problems, texts.get(str(path)) if texts else None):
@@ -128,6 +130,9 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None) -> Plan:
             elif kind == "Namespace":
                 if (ns := parse_namespace(doc, origin, problems)) is not None:
                     namespaces.append(ns)
+            elif kind in WORKLOAD_KINDS:
+                if (w := parse_workload(doc, origin, problems)) is not None:
+                    workloads.append(w)
             elif kind in KEPT_KINDS:
                 if (o := parse_kept(doc, origin, problems)) is not None:
                     kept.append(o)
@@ -138,6 +143,7 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None) -> Plan:
         problems.warn(Origin(", ".join(str(f) for f in files[:3]) + (" …" if len(files) > 3 else "")),
                       f"kinds cnimodel does not model were ignored: {listed}")
     plan = _assemble(cluster, nodes_from_objects, namespaces, pods, kept, problems, files)
+    plan = expand_plan(plan, workloads, problems, expand=cluster.expand if cluster else True)
     plan = check_plan(plan, problems)
     if problems.errors:
         raise PlanError(problems.items)

@@ -1,0 +1,452 @@
+"""Workloads as users write them (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob), expanded into
+the pods their controllers would create and placed on nodes by ``schedule.Scheduler``.
+
+Pod names (docs/workloads.md): StatefulSet ``name-0 …``; Deployment ``name-<hash>-0 …`` (``<hash>`` a stable
+10-character digest of the pod template, also set as the ``pod-template-hash`` label); ReplicaSet,
+ReplicationController and Job ``name-0 …``; CronJob ``name-next-0 …`` (one Job's worth of pods); DaemonSet
+``name-<node>``, one per eligible node. Placement findings are warnings whose message starts with a stable
+code and a colon, e.g. ``unschedulable: …`` (``CODES``, ``finding_code``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import Any
+
+from cnimodel.plan.errors import Origin, Problem, Problems
+from cnimodel.plan.fields import Fields
+from cnimodel.plan.kube import controller_ref, parse_pod
+from cnimodel.plan.model import Plan, Pod, WorkloadRef
+from cnimodel.plan.schedule import (
+    DAEMON_HOSTNET_TOLERATION,
+    DAEMON_TOLERATIONS,
+    HostPorts,
+    Placement,
+    Requirement,
+    Scheduler,
+)
+
+WORKLOAD_KINDS = frozenset({"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet",
+                            "Job", "CronJob"})
+CODES = {
+    "unschedulable": "pods that fit no node; the message gives kube-scheduler's reasons",
+    "max-pods": "pods whose eligible nodes are all at maxPods",
+    "daemonset-no-nodes": "a DaemonSet whose nodeSelector, affinity and tolerations allow no node",
+    "pinned-node-mismatch": "a pod whose spec.nodeName names a node its nodeSelector/affinity rejects",
+    "image-os-mismatch": "a Windows container image on a Linux node, or a Linux image on a Windows node",
+    "windows-build-newer": "a Windows image built for a newer Windows build than its node runs",
+    "windows-build-older": "a Windows image older than its node: needs Hyper-V isolation, which Kubernetes lacks",
+}
+_HASH_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes uses for generated name suffixes
+_CODE = re.compile(r"^([a-z][a-z-]+): ")
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One workload object. ``replicas`` is how many pods its controller keeps (None for a DaemonSet: one per
+    eligible node); ``template`` its pod template as a Pod named after the workload."""
+
+    kind: str
+    namespace: str
+    name: str
+    replicas: int | None
+    template: Pod
+    origin: Origin
+    owner: WorkloadRef | None = None
+    template_hash: str = ""
+
+    @property
+    def ref(self) -> WorkloadRef:
+        return WorkloadRef(self.kind, self.namespace, self.name)
+
+
+def finding_code(problem: Problem) -> str | None:
+    """The stable code of a workload finding (``unschedulable`` …), or None for other problems."""
+    m = _CODE.match(problem.message)
+    return m.group(1) if m and m.group(1) in CODES else None
+
+
+def parse_workload(doc: dict[str, Any], origin: Origin, problems: Problems) -> Workload | None:
+    """A Deployment, ReplicaSet, ReplicationController, StatefulSet, DaemonSet, Job or CronJob."""
+    kind = str(doc.get("kind"))
+    f = Fields(doc, origin, problems)
+    meta = f.sub("metadata")
+    name = meta.str("name")
+    namespace = meta.str("namespace", default="default")
+    spec = f.sub("spec")
+    tpath = "spec.template"
+    replicas: int | None = None
+    if kind in ("Job", "CronJob"):
+        job = spec
+        if kind == "CronJob":
+            job, tpath = spec.sub("jobTemplate").sub("spec"), "spec.jobTemplate.spec.template"
+        parallelism = job.int("parallelism", default=1, lo=0)
+        completions = job.int("completions", default=None, lo=0)
+        replicas = parallelism if completions is None else min(parallelism, completions)
+        if job.bool("suspend") or (kind == "CronJob" and spec.bool("suspend")):
+            replicas = 0
+    else:
+        job = spec
+        if kind != "DaemonSet":
+            replicas = spec.int("replicas", default=1, lo=0)
+    raw = job.raw("template")
+    if not isinstance(raw, dict):  # the API server never holds such an object: skip it, as kubectl would fail
+        problems.warn(origin.at(tpath), f"the {kind} has no pod template, so it makes no pods; it is ignored",
+                      "add `template: {metadata: {labels: {app: x}}, spec: {containers: [...]}}`")
+        return None
+    if name is None:
+        return None
+    tmeta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
+    tdoc = {"metadata": {**tmeta, "name": name, "namespace": namespace}, "spec": raw.get("spec") or {}}
+    template = parse_pod(tdoc, origin.at(tpath), problems)
+    if template is None:
+        return None
+    _check_selector(doc, kind, spec, template, problems)
+    owner = controller_ref(doc["metadata"], namespace) if isinstance(doc.get("metadata"), dict) else None
+    thash = _template_hash(raw) if kind == "Deployment" else ""
+    return Workload(kind, namespace, name, replicas, replace(template, owner=None), origin, owner, thash)
+
+
+def _check_selector(doc: dict[str, Any], kind: str, spec: Fields, template: Pod, problems: Problems) -> None:
+    """apps/v1 requires spec.selector and the API server rejects one the template labels do not match;
+    older API versions (and ReplicationControllers) default it from the template labels. Jobs generate theirs."""
+    if kind in ("Job", "CronJob"):
+        return
+    raw = spec.raw("selector")
+    where = spec.origin.at("selector")
+    if raw is None:
+        if doc.get("apiVersion") == "apps/v1":
+            problems.error(where, "is required for apps/v1 workloads",
+                           f"add `selector: {{matchLabels: {_labels_hint(template)}}}`")
+        return
+    if not isinstance(raw, dict) or not raw:
+        problems.error(where, "expected a non-empty label selector", "use matchLabels and/or matchExpressions")
+        return
+    reqs: list[Requirement] = []
+    pairs = raw if kind == "ReplicationController" else raw.get("matchLabels") or {}
+    reqs += [Requirement(str(k), "In", (str(v),)) for k, v in (pairs.items() if isinstance(pairs, dict) else ())]
+    for i, e in enumerate(raw.get("matchExpressions") or () if kind != "ReplicationController" else ()):
+        ef = Fields(e, where.at(f"matchExpressions[{i}]"), problems)
+        op = ef.str("operator", choices=("In", "NotIn", "Exists", "DoesNotExist"))
+        reqs.append(Requirement(ef.str("key") or "", op or "In", tuple(str(v) for v in ef.list("values"))))
+    if not all(r.matches(template.labels) for r in reqs):
+        problems.error(where, f"does not match the pod template's labels {dict(template.labels)}",
+                       "make spec.template.metadata.labels carry every label the selector asks for")
+
+
+def _labels_hint(template: Pod) -> str:
+    return "{" + ", ".join(f"{k}: {v}" for k, v in template.labels.items()) + "}" if template.labels else "{app: x}"
+
+
+def _template_hash(template: Any) -> str:
+    """A stable 10-character digest of the pod template (not the API server's FNV value, which hashes Go
+    structures; like it, it changes when the template does)."""
+    text = json.dumps(template, sort_keys=True, default=str, separators=(",", ":"))
+    n = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+    out = []
+    for _ in range(10):
+        n, r = divmod(n, len(_HASH_ALPHABET))
+        out.append(_HASH_ALPHABET[r])
+    return "".join(out)
+
+
+def _host_ports(pod: Pod) -> HostPorts:
+    """Host ports a pod takes on its node; with hostNetwork every container port is one."""
+    out = set()
+    for p in pod.ports:
+        port = p.host_port or (p.port if pod.host_network else None)
+        if port:
+            out.add((port, p.protocol))
+    return frozenset(out)
+
+
+def pod_names(w: Workload, count: int) -> list[str]:
+    """The names the controller would give ``count`` pods (DaemonSets are named per node instead)."""
+    if w.kind == "Deployment":
+        return [f"{w.name}-{w.template_hash}-{i}" for i in range(count)]
+    if w.kind == "CronJob":
+        return [f"{w.name}-next-{i}" for i in range(count)]
+    return [f"{w.name}-{i}" for i in range(count)]
+
+
+def _labels_for(w: Workload, name: str, index: int) -> MappingProxyType[str, str]:
+    base = w.template.labels
+    if w.kind == "Deployment":
+        return MappingProxyType({**base, "pod-template-hash": w.template_hash})
+    if w.kind == "StatefulSet":
+        return MappingProxyType({**base, "statefulset.kubernetes.io/pod-name": name,
+                                 "apps.kubernetes.io/pod-index": str(index)})
+    if w.kind in ("Job", "CronJob"):
+        job = f"{w.name}-next" if w.kind == "CronJob" else w.name
+        return MappingProxyType({**base, "job-name": job, "batch.kubernetes.io/job-name": job})
+    return base
+
+
+def expand_plan(plan: Plan, workloads: Sequence[Workload], problems: Problems, expand: bool = True) -> Plan:
+    """The plan with every workload's pods added and every unplaced pod scheduled (see the module doc).
+
+    Pods a kubectl dump already lists stand for their workload: a Deployment with listed pods (directly or
+    through its ReplicaSet) is not expanded again, and a ReplicaSet or Job whose owner is in the plan is
+    covered by that owner. With ``expand`` False only the listed pods are used.
+    """
+    index: dict[tuple[str, str, str], Workload] = {}
+    for w in workloads:
+        k = (w.namespace, w.kind, w.name)
+        if k in index:
+            problems.error(w.origin.at("metadata.name"), f"duplicate {w.kind} {w.namespace}/{w.name}",
+                           f"give every {w.kind} in a namespace its own name")
+            continue
+        index[k] = w
+
+    def top(ref: WorkloadRef) -> WorkloadRef:
+        for _ in range(4):  # Pod → ReplicaSet → Deployment at most; the bound guards against cycles
+            w = index.get((ref.namespace, ref.kind, ref.name))
+            if w is None or w.owner is None or (w.namespace, w.owner.kind, w.owner.name) not in index:
+                return ref
+            ref = w.owner
+        return ref
+
+    listed: list[Pod] = []
+    live: set[WorkloadRef] = set()
+    for pod in plan.pods:
+        if pod.owner is not None:
+            owner = top(_deployment_of(pod, pod.owner, index))
+            if (owner.namespace, owner.kind, owner.name) in index:
+                live.add(owner)
+            if owner != pod.owner:
+                pod = replace(pod, owner=owner)
+        listed.append(pod)
+    todo = [w for w in index.values() if expand and w.ref not in live and top(w.ref) == w.ref]
+    pods = _place(plan, listed, todo, problems)
+    return replace(plan, pods=tuple(pods), workloads=tuple(index.values()))
+
+
+def _deployment_of(pod: Pod, ref: WorkloadRef, index: dict[tuple[str, str, str], Workload]) -> WorkloadRef:
+    """A ReplicaSet missing from the plan named ``<deployment>-<pod-template-hash>`` belongs to that Deployment."""
+    h = pod.labels.get("pod-template-hash")
+    if ref.kind == "ReplicaSet" and (ref.namespace, ref.kind, ref.name) not in index and h \
+            and ref.name.endswith(f"-{h}"):
+        return WorkloadRef("Deployment", ref.namespace, ref.name[: -len(h) - 1])
+    return ref
+
+
+def _place(plan: Plan, listed: list[Pod], todo: list[Workload], problems: Problems) -> list[Pod]:
+    if not plan.nodes:  # manifests without nodes: pods exist, nowhere in particular
+        return listed + [p for w in todo for p in _unplaced(w)]
+    s = Scheduler(plan.nodes)
+    # 1. Pods that name their node bypass the scheduler; they count against maxPods first.
+    for pod in listed:
+        if pod.node is not None and (i := s.index.get(pod.node)) is not None:
+            s.take(i, _host_ports(pod))
+            if pod.placement is not None and not pod.placement.selects(pod.node, s.labels[i]):
+                _warn_pinned(f"pod {pod.key}", pod.node, pod.origin, problems)
+    out: list[Pod] = []
+    for pod in listed:  # 2. bare pods without a node, in plan order
+        if pod.node is not None:
+            out.append(pod)
+            continue
+        ports = _host_ports(pod)
+        got = s.spread(1, s.eligible(pod.placement), ports)
+        if got:
+            out.append(replace(pod, node=plan.nodes[got[0]].name))
+        else:
+            code = "max-pods" if s.eligible(pod.placement) else "unschedulable"
+            problems.warn(_constraint_origin(pod, pod.origin), f"{code}: pod {pod.key} fits no node "
+                          f"({s.explain(pod.placement, ports)}); it stays Pending and gets no IP",
+                          _fix(pod.placement, code))
+    # 3. DaemonSets before other workloads: their pods run on every node they select.
+    for w in sorted(todo, key=lambda w: w.kind != "DaemonSet"):
+        out += _daemon(w, s, plan, problems) if w.kind == "DaemonSet" else _replicas(w, s, plan, problems)
+    image_findings(out, plan, problems)
+    return out
+
+
+def _unplaced(w: Workload) -> list[Pod]:
+    t = w.template
+    count = 1 if w.replicas is None else w.replicas  # a node-less DaemonSet is represented by one pod
+    names = [f"{w.name}-0"] if w.kind == "DaemonSet" else pod_names(w, count)
+    return [Pod(w.namespace, n, t.node, None, t.host_network, _labels_for(w, n, i), t.ports, t.images, t.origin,
+                w.ref, t.placement) for i, n in enumerate(names)]
+
+
+def _replicas(w: Workload, s: Scheduler, plan: Plan, problems: Problems) -> list[Pod]:
+    t = w.template
+    count = w.replicas or 0
+    names = pod_names(w, count)
+    ports = _host_ports(t)
+    placed_names: list[str | None] = []
+    if t.node is not None:  # the template pins every pod to one node; an unknown one is check_plan's error
+        i = s.index.get(t.node)
+        for _ in names:
+            if i is not None and not s.fits(i, ports):
+                placed_names.append(None)
+                continue
+            if i is not None:
+                s.take(i, ports)
+            placed_names.append(t.node)
+        if i is not None and t.placement is not None and not t.placement.selects(t.node, s.labels[i]):
+            _warn_pinned(str(w.ref), t.node, t.origin, problems)
+    else:
+        got = s.spread(count, s.eligible(t.placement), ports)
+        placed_names = [plan.nodes[i].name for i in got] + [None] * (count - len(got))
+    pods = [Pod(w.namespace, n, node, None, t.host_network, _labels_for(w, n, k), t.ports, t.images, t.origin,
+                w.ref, t.placement) for k, (n, node) in enumerate(zip(names, placed_names, strict=True))
+            if node is not None]
+    missing = count - len(pods)
+    if missing:
+        eligible = s.eligible(t.placement)
+        code = "max-pods" if eligible and all(not s.fits(i, frozenset()) for i in eligible) else "unschedulable"
+        problems.warn(_constraint_origin(t, t.origin), f"{code}: {missing} of {count} pods of {w.ref} fit no node "
+                      f"({s.explain(t.placement, ports)}); they stay Pending and get no IP", _fix(t.placement, code))
+    return pods
+
+
+def _daemon(w: Workload, s: Scheduler, plan: Plan, problems: Problems) -> list[Pod]:
+    t = w.template
+    extra = DAEMON_TOLERATIONS + ((DAEMON_HOSTNET_TOLERATION,) if t.host_network else ())
+    eligible = s.eligible(t.placement, extra)
+    if not eligible:
+        problems.warn(_constraint_origin(t, t.origin), f"daemonset-no-nodes: {w.ref} selects no node "
+                      f"({s.explain(t.placement, frozenset(), extra)}); it runs no pods",
+                      _fix(t.placement, "unschedulable"))
+        return []
+    ports = _host_ports(t)
+    pods, full = [], []
+    for i in eligible:
+        node = plan.nodes[i].name
+        if not s.fits(i, ports):
+            full.append(i)
+            continue
+        s.take(i, ports)
+        name = f"{w.name}-{node}"
+        pods.append(Pod(w.namespace, name, node, None, t.host_network, t.labels, t.ports, t.images, t.origin,
+                        w.ref, t.placement))
+    if full:
+        shown = ", ".join(plan.nodes[i].name for i in full[:5]) + (" …" if len(full) > 5 else "")
+        code = "max-pods" if all(not s.fits(i, frozenset()) for i in full) else "unschedulable"
+        problems.warn(_constraint_origin(t, t.origin), f"{code}: {len(full)} of {len(eligible)} pods of {w.ref} "
+                      f"do not fit their nodes ({shown}): {s.explain(t.placement, ports, extra, full)}",
+                      _fix(t.placement, code))
+    return pods
+
+
+def _warn_pinned(what: str, node: str, origin: Origin, problems: Problems) -> None:
+    problems.warn(origin.at("spec.nodeName"), f"pinned-node-mismatch: {what} names node {node!r} in "
+                  "spec.nodeName, but its nodeSelector/affinity does not select that node; the kubelet rejects "
+                  "the pod (NodeAffinity)", "fix spec.nodeName or the node selector")
+
+
+def _constraint_origin(pod: Pod, origin: Origin) -> Origin:
+    p = pod.placement
+    if p is not None and p.node_selector:
+        return origin.at("spec.nodeSelector")
+    if p is not None and p.terms is not None:
+        return origin.at("spec.affinity")
+    return origin.at("spec")
+
+
+def _fix(placement: Placement | None, code: str) -> str:
+    if code == "max-pods":
+        return "raise the nodes' maxPods, add nodes, or lower the replicas"
+    return ("check nodeSelector/affinity against the nodes' labels (kubernetes.io/os, "
+            "node.kubernetes.io/windows-build …), tolerate the nodes' taints, or add a matching node")
+
+
+def pods_of(plan: Plan, name: str) -> tuple[Pod, ...]:
+    """The pods ``ns/name`` (or ``ns/name[Kind]``) stands for: a workload's pods, or the one pod so named."""
+    kind = None
+    if name.endswith("]") and "[" in name:
+        name, kind = name[:-1].split("[", 1)
+    ns, _, short = name.rpartition("/")
+    ns = ns or "default"
+    if kind in (None, "Pod"):
+        hit = tuple(p for p in plan.pods if p.namespace == ns and p.name == short)
+        if hit or kind == "Pod":
+            return hit
+    return tuple(p for p in plan.pods if p.owner is not None and p.owner.namespace == ns
+                 and p.owner.name == short and (kind is None or p.owner.kind == kind))
+
+
+# Windows images, by name (docs/workloads.md): a Windows base image or a Windows tag. Images published for
+# both OSes (pause, agnhost, .NET, PowerShell) are never flagged; anything else counts as a Linux image.
+_WINDOWS_HINTS = ("windows", "nanoserver", "servercore", "ltsc20", "dotnet/framework")
+_MULTI_OS = ("pause", "agnhost", "mcr.microsoft.com/dotnet/", "mcr.microsoft.com/powershell")
+# Windows version names in image tags → build (services-lb.md §4.1; 1903–20H2 marked [U] there).
+_BUILDS = {"ltsc2016": 14393, "sac2016": 14393, "1607": 14393, "1709": 16299, "1803": 17134, "1809": 17763,
+           "ltsc2019": 17763, "1903": 18362, "1909": 18363, "2004": 19041, "20h2": 19042, "ltsc2022": 20348,
+           "ltsc2025": 26100}
+# (image build, node build) pairs that run process-isolated although the builds differ (§4.1's exceptions:
+# a WS2022 image on a WS2025 host or on a 23H2 Annual Channel host, build 25398 [U]).
+_PROCESS_OK = {(20348, 26100), (20348, 25398)}
+
+
+def image_os(image: str) -> str | None:
+    """``windows``, ``linux``, or None for images published for both."""
+    ref = image.lower()
+    if any(h in ref for h in _WINDOWS_HINTS):
+        return "windows"
+    repo = ref.split("@")[0].rsplit(":", 1)[0] if ":" in ref.rsplit("/", 1)[-1] else ref.split("@")[0]
+    return None if any(h in repo for h in _MULTI_OS) else "linux"
+
+
+def image_build(image: str) -> int | None:
+    """The Windows build an image's tag names (``ltsc2022`` → 20348, ``10.0.17763.1`` → 17763), or None."""
+    last = image.lower().split("@")[0].rsplit("/", 1)[-1]
+    tag = last.split(":", 1)[1] if ":" in last else ""
+    if m := re.search(r"10\.0\.(\d{5})", tag):
+        return int(m.group(1))
+    return next((_BUILDS[t] for t in re.split(r"[-_.]", tag) if t in _BUILDS), None)
+
+
+def image_findings(pods: Sequence[Pod], plan: Plan, problems: Problems) -> None:
+    """Container images that cannot run on the node a pod landed on: the wrong OS, or (process isolation,
+    the only kind Kubernetes runs) a different Windows build. One warning per workload, image and code."""
+    nodes = {n.name: n for n in plan.nodes}
+    classes: dict[tuple[str, ...], list[tuple[int, str, str, int | None]]] = {}
+    totals: Counter[str] = Counter()
+    found: dict[tuple[str, str, int], tuple[Pod, str, int | None, list[str]]] = {}
+    for pod in pods:
+        node = nodes.get(pod.node) if pod.node else None
+        if node is None or not pod.images:
+            continue
+        group = pod.workload if pod.owner else f"pod {pod.key}"
+        totals[group] += 1
+        cls = classes.get(pod.images)
+        if cls is None:
+            cls = classes[pod.images] = [(k, im, o, image_build(im)) for k, im in enumerate(pod.images)
+                                         if (o := image_os(im)) is not None]
+        for k, image, ios, ibuild in cls:
+            code = None
+            if ios != node.os:
+                code = "image-os-mismatch"
+            elif ios == "windows" and ibuild and node.windows_build and ibuild != node.windows_build \
+                    and (ibuild, node.windows_build) not in _PROCESS_OK:
+                code = "windows-build-newer" if ibuild > node.windows_build else "windows-build-older"
+            if code:
+                found.setdefault((group, code, k), (pod, image, ibuild, []))[3].append(node.name)
+    for (group, code, k), (pod, image, ibuild, where) in found.items():
+        shown = ", ".join(sorted(set(where))[:5]) + (" …" if len(set(where)) > 5 else "")
+        count = f"{len(where)} of {totals[group]} pods of {group}" if pod.owner else group
+        origin = pod.origin.at(f"spec.containers[{k}].image")
+        if code == "image-os-mismatch":
+            want = image_os(image)
+            other = "linux" if want == "windows" else "windows"
+            problems.warn(origin, f"{code}: {count}: {want.title() if want else ''} image {image} is placed on "
+                          f"{other.title()} node(s) {shown}; the runtime finds no {other}/amd64 variant of it and the "
+                          "pod never starts", f"add `nodeSelector: {{kubernetes.io/os: {want}}}` to the pod spec")
+            continue
+        node_builds = sorted({nodes[n].windows_build for n in where if nodes[n].windows_build})
+        if code == "windows-build-newer":
+            text = "a newer container never runs on an older host"
+        else:
+            text = "process isolation needs the same build and Kubernetes does not run Hyper-V isolation"
+        problems.warn(origin, f"{code}: {count}: image {image} is built for Windows build {ibuild} but node(s) "
+                      f"{shown} run build {', '.join(map(str, node_builds))}; {text}",
+                      f"use the image tag matching the node build, or select nodes with `nodeSelector: "
+                      f"{{node.kubernetes.io/windows-build: 10.0.{ibuild}}}`")
