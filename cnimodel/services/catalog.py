@@ -1,0 +1,180 @@
+"""The cluster's Services, each port's endpoints, and an index of frontends — built once per cluster.
+
+Addresses the API server would allocate and the plan leaves out (a ClusterIP, a nodePort, a
+healthCheckNodePort) are allocated here deterministically, and each Service says which ones were
+(``Service.allocated``): the real allocator picks at random, so a plan that cares should set them.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from ipaddress import IPv4Address, IPv4Network
+from typing import TYPE_CHECKING
+
+from cnimodel.plan import KubeObject, Problem, Problems
+from cnimodel.services import endpoints as eps
+from cnimodel.services.config import KubeProxyConfig, read_config
+from cnimodel.services.model import Endpoint, IPAddress, Service, ServicePort, parse_service
+
+if TYPE_CHECKING:
+    from cnimodel.cluster import Cluster
+
+NODE_PORT_RANGE = (30000, 32767)  # kube-apiserver --service-node-port-range default
+
+
+@dataclass(frozen=True)
+class Frontend:
+    """A destination kube-proxy captures: a ClusterIP, external IP or load-balancer IP with its port."""
+
+    kind: str  # clusterIP | externalIP | loadBalancerIP
+    ip: IPAddress
+    port: int
+    protocol: str
+    service_port: ServicePort
+
+
+@dataclass
+class Catalog:
+    """Everything about Services that does not depend on the node asking."""
+
+    services: list[Service]
+    endpoints: dict[tuple[ServicePort, int], tuple[Endpoint, ...]]
+    config: KubeProxyConfig
+    warnings: list[Problem] = field(default_factory=list)
+    frontends: dict[tuple[IPAddress, int, str], Frontend] = field(default_factory=dict)
+    node_ports: dict[tuple[int, str], ServicePort] = field(default_factory=dict)
+    by_port: dict[ServicePort, Service] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for svc in self.services:
+            for sp in svc.ports:
+                self.by_port[sp] = svc
+                for kind, ips in (("clusterIP", svc.cluster_ips), ("externalIP", svc.external_ips),
+                                  ("loadBalancerIP", svc.ingress_ips)):
+                    for ip in ips:
+                        self.frontends.setdefault((ip, sp.port, sp.protocol), Frontend(kind, ip, sp.port,
+                                                                                      sp.protocol, sp))
+                if sp.node_port:
+                    self.node_ports.setdefault((sp.node_port, sp.protocol), sp)
+
+    def service(self, key: str) -> Service | None:
+        return next((s for s in self.services if s.key == key), None)
+
+    def endpoints_of(self, sp: ServicePort, family: int = 4) -> tuple[Endpoint, ...]:
+        return self.endpoints.get((sp, family), ())
+
+    @property
+    def total_endpoints(self) -> int:
+        """The count kube-proxy compares with 1,000 to switch to large-cluster mode (IPv4 proxier)."""
+        return sum(len(v) for (_, fam), v in self.endpoints.items() if fam == 4)
+
+
+_CACHE: weakref.WeakKeyDictionary[Cluster, Catalog] = weakref.WeakKeyDictionary()
+
+
+def catalog(cluster: Cluster) -> Catalog:
+    """The cluster's service catalog (built on first use, then cached); raises PlanError on bad input."""
+    c = _CACHE.get(cluster)
+    if c is None:
+        c = _CACHE[cluster] = build_catalog(cluster)
+    return c
+
+
+def build_catalog(cluster: Cluster) -> Catalog:
+    """Parse every Service, allocate what the API server would, resolve every port's endpoints."""
+    plan = cluster.plan
+    problems = Problems()
+    config = read_config(plan, problems)
+    services = [s for o in plan.objects if o.kind == "Service" if (s := parse_service(o, problems)) is not None]
+    services = _allocate(services, plan.service_cidr, problems)
+    slices: dict[tuple[str, str], list[KubeObject]] = defaultdict(list)
+    legacy: dict[str, KubeObject] = {}
+    for o in plan.objects:
+        if o.kind == "EndpointSlice":
+            labels = (o.body.get("metadata") or {}).get("labels") or {}
+            name = labels.get(eps.SERVICE_NAME_LABEL)
+            if not name:
+                problems.warn(o.origin.at("metadata.labels"), f"kube-proxy ignores an EndpointSlice without the "
+                              f"{eps.SERVICE_NAME_LABEL} label", f"add `{eps.SERVICE_NAME_LABEL}: <service name>`")
+                continue
+            slices[(o.namespace or "default", str(name))].append(o)
+        elif o.kind == "Endpoints":
+            legacy[o.key] = o
+    pods = None
+    resolved: dict[tuple[ServicePort, int], tuple[Endpoint, ...]] = {}
+    for svc in services:
+        given = slices.get((svc.namespace, svc.name))
+        if given:
+            raw = eps.from_slices(svc, given, problems)
+        elif svc.selector is None:
+            raw = eps.from_endpoints(svc, legacy[svc.key]) if svc.key in legacy else {sp: [] for sp in svc.ports}
+        else:
+            if pods is None:
+                pods = eps.PodIndex((a.pod, a.ip) for a in cluster.allocation.pods.values())
+            raw = eps.from_selector(svc, pods)
+        for sp, found in raw.items():
+            for fam in {ip.version for ip in svc.cluster_ips}:
+                resolved[(sp, fam)] = eps.finish(found, fam)
+    problems.raise_if_errors()
+    services.sort(key=lambda s: s.key)
+    return Catalog(services, resolved, config, problems.warnings)
+
+
+def _allocate(services: list[Service], service_cidr: IPv4Network | None, problems: Problems) -> list[Service]:
+    """Fill in ClusterIPs, nodePorts and healthCheckNodePorts the plan leaves out, as the API server
+    would (deterministically: the lowest free value of the dynamic band, Services in name order)."""
+    used_ips = {ip for s in services for ip in s.cluster_ips}
+    used_ports = {p.node_port for s in services for p in s.ports} | {s.health_check_node_port for s in services}
+    next_ip = _ip_allocator(service_cidr, used_ips)
+    next_port = _port_allocator(used_ports)
+    out = []
+    for svc in sorted(services, key=lambda s: s.key):
+        allocated: list[str] = []
+        if not svc.cluster_ips:
+            ip = next(next_ip, None)
+            if ip is None:
+                problems.error(svc.origin.at("spec.clusterIP"), "no ClusterIP given and none left to allocate "
+                               f"in the service CIDR {service_cidr}", "set spec.clusterIP, or spec.serviceCIDR")
+                continue
+            svc = replace(svc, cluster_ips=(ip,))
+            allocated.append(f"clusterIP {ip}")
+        if svc.type in ("NodePort", "LoadBalancer"):
+            ports = []
+            for sp in svc.ports:
+                if not sp.node_port:
+                    port = next(next_port, None)
+                    if port is None:
+                        problems.error(svc.origin.at("spec.ports"), "no nodePort left to allocate in "
+                                       f"{NODE_PORT_RANGE[0]}-{NODE_PORT_RANGE[1]}", "set nodePort, or use fewer "
+                                       "NodePort/LoadBalancer Services")
+                        break
+                    sp = replace(sp, node_port=port)
+                    allocated.append(f"nodePort {sp.node_port} ({sp.key})")
+                ports.append(sp)
+            svc = replace(svc, ports=tuple(ports))
+        if svc.type == "LoadBalancer" and svc.external_traffic_policy == "Local" and not svc.health_check_node_port:
+            svc = replace(svc, health_check_node_port=next(next_port, 0))
+            allocated.append(f"healthCheckNodePort {svc.health_check_node_port}")
+        if allocated:
+            svc = replace(svc, allocated=tuple(allocated))
+        out.append(svc)
+    return out
+
+
+def _ip_allocator(cidr: IPv4Network | None, used: set[IPAddress]):  # type: ignore[no-untyped-def]
+    """The dynamic band of the ClusterIP range (above the static band the API keeps for fixed IPs)."""
+    if cidr is None:
+        return iter(())
+    size = cidr.num_addresses
+    static = min(max(16, size // 16), 256)
+    base = int(cidr.network_address)
+    return (IPv4Address(base + i) for i in range(static, size - 1) if IPv4Address(base + i) not in used)
+
+
+def _port_allocator(used: set[int]):  # type: ignore[no-untyped-def]
+    lo, hi = NODE_PORT_RANGE
+    static = min(max(16, (hi - lo + 1) // 32), 128)
+    return (p for p in [*range(lo + static, hi + 1), *range(lo, lo + static)] if p not in used)
+

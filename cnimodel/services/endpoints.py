@@ -1,0 +1,153 @@
+"""Endpoints of each service port, as kube-proxy's EndpointSlice cache holds them.
+
+Where they come from, per Service:
+1. EndpointSlices labelled ``kubernetes.io/service-name: <svc>`` when the plan has any for it;
+2. else, for a Service without a selector, its v1 Endpoints object (what the EndpointSliceMirroring
+   controller would copy into slices: ``addresses`` ready, ``notReadyAddresses`` not ready);
+3. else, for a Service with a selector, what the EndpointSlice controller builds from the placed pods
+   matching it (every placed pod with an address counts as Ready: the plan holds no pod conditions).
+
+Then kube-proxy's rules: only the first address of a slice endpoint is used; a slice port without a
+name or with no port number is ignored; endpoints are deduplicated by ``ip:port`` (a local one wins)
+and sorted by that string — which is the order of the KUBE-SVC probability rules.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from cnimodel.plan import KubeObject, Pod, Problems
+from cnimodel.services.model import Endpoint, IPAddress, Service, ServicePort, _ip
+
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+
+
+class PodIndex:
+    """Placed pods by namespace and label, for selector matching without a scan per Service."""
+
+    def __init__(self, pods: Iterable[tuple[Pod, IPAddress]]) -> None:
+        self._by_label: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+        self._by_ns: dict[str, list[int]] = defaultdict(list)
+        self._pods: list[tuple[Pod, IPAddress]] = []
+        for pod, ip in pods:
+            i = len(self._pods)
+            self._pods.append((pod, ip))
+            self._by_ns[pod.namespace].append(i)
+            for k, v in pod.labels.items():
+                self._by_label[(pod.namespace, k, v)].append(i)
+
+    def select(self, namespace: str, selector: Mapping[str, str]) -> list[tuple[Pod, IPAddress]]:
+        """Pods of ``namespace`` carrying every label of ``selector``, in plan order."""
+        if not selector:
+            return [self._pods[i] for i in self._by_ns.get(namespace, ())]
+        lists = sorted((self._by_label.get((namespace, k, v), []) for k, v in selector.items()), key=len)
+        if not lists[0]:
+            return []
+        hits = set(lists[0])
+        for other in lists[1:]:
+            hits.intersection_update(other)
+            if not hits:
+                return []
+        return [self._pods[i] for i in sorted(hits)]
+
+
+def container_port(pod: Pod, sp: ServicePort) -> int | None:
+    """The pod port a service port targets: a number as is; a name must match a container port's name
+    and protocol (the endpoint controller leaves the pod out of this port otherwise)."""
+    if isinstance(sp.target_port, int):
+        return sp.target_port
+    for cp in pod.ports:
+        if cp.name == sp.target_port and cp.protocol == sp.protocol:
+            return cp.port
+    return None
+
+
+def from_selector(svc: Service, pods: PodIndex) -> dict[ServicePort, list[Endpoint]]:
+    """What the EndpointSlice controller builds for a Service with a selector."""
+    assert svc.selector is not None
+    out: dict[ServicePort, list[Endpoint]] = {sp: [] for sp in svc.ports}
+    for pod, ip in pods.select(svc.namespace, svc.selector):
+        for sp in svc.ports:
+            port = container_port(pod, sp)
+            if port is not None:
+                out[sp].append(Endpoint(ip, port, pod.node, pod=pod.key, source="selector"))
+    return out
+
+
+def from_slices(svc: Service, slices: list[KubeObject], problems: Problems) -> dict[ServicePort, list[Endpoint]]:
+    """Endpoints of each service port from the Service's EndpointSlices (ports matched by name and protocol)."""
+    out: dict[ServicePort, list[Endpoint]] = {sp: [] for sp in svc.ports}
+    by_name = {(sp.name, sp.protocol): sp for sp in svc.ports}
+    for obj in slices:
+        body = obj.body
+        if body.get("addressType", "IPv4") == "FQDN":
+            continue  # kube-proxy ignores FQDN slices
+        source = f"EndpointSlice {obj.key}"
+        eps = [_slice_endpoint(e, obj, i, source, problems) for i, e in enumerate(body.get("endpoints") or ())]
+        for j, port in enumerate(body.get("ports") or ()):
+            if not isinstance(port, Mapping):
+                continue
+            if port.get("name") is None:
+                problems.warn(obj.origin.at(f"ports[{j}].name"), "kube-proxy ignores a slice port without a "
+                              "name", 'set `name: ""` for an unnamed service port, else the port\'s name')
+                continue
+            number = port.get("port")
+            if not isinstance(number, int) or not 0 < number < 65536:
+                problems.warn(obj.origin.at(f"ports[{j}].port"), "kube-proxy ignores a slice port without a "
+                              "port number", "set the pod port the Service targets")
+                continue
+            sp = by_name.get((str(port["name"]), port.get("protocol") or "TCP"))
+            if sp is None:
+                continue  # a port the Service does not have: kube-proxy keeps it under a name nothing uses
+            out[sp].extend(Endpoint(e[0], number, *e[1:]) for e in eps if e is not None)
+    return out
+
+
+def _slice_endpoint(e: Any, obj: KubeObject, i: int, source: str, problems: Problems) -> tuple | None:
+    if not isinstance(e, Mapping) or not e.get("addresses"):
+        return None
+    ip = _ip(e["addresses"][0])
+    if ip is None:
+        problems.error(obj.origin.at(f"endpoints[{i}].addresses[0]"), f"{e['addresses'][0]!r} is not an IP "
+                       "address", "write the pod IP, e.g. 10.244.1.5")
+        return None
+    cond = e.get("conditions") or {}
+    ready = cond.get("ready")
+    serving = cond.get("serving")
+    ref = e.get("targetRef") or {}
+    pod = f"{ref.get('namespace', obj.namespace)}/{ref['name']}" if ref.get("kind") == "Pod" and ref.get(
+        "name") else None
+    return (ip, e.get("nodeName"), ready is None or bool(ready), serving is None or bool(serving),
+            bool(cond.get("terminating")), pod, source)
+
+
+def from_endpoints(svc: Service, obj: KubeObject) -> dict[ServicePort, list[Endpoint]]:
+    """A v1 Endpoints object as the mirroring controller copies it into slices."""
+    out: dict[ServicePort, list[Endpoint]] = {sp: [] for sp in svc.ports}
+    by_name = {(sp.name, sp.protocol): sp for sp in svc.ports}
+    source = f"Endpoints {obj.key}"
+    for subset in obj.body.get("subsets") or ():
+        addrs = [(a, True) for a in subset.get("addresses") or ()]
+        addrs += [(a, False) for a in subset.get("notReadyAddresses") or ()]
+        for port in subset.get("ports") or ():
+            sp = by_name.get((port.get("name") or "", port.get("protocol") or "TCP"))
+            if sp is None or not isinstance(port.get("port"), int):
+                continue
+            for a, ready in addrs:
+                ip = _ip(a.get("ip"))
+                if ip is not None:
+                    out[sp].append(Endpoint(ip, port["port"], a.get("nodeName"), ready, ready, False,
+                                            source=source))
+    return out
+
+
+def finish(endpoints: list[Endpoint], family: int) -> tuple[Endpoint, ...]:
+    """kube-proxy's cache: one family, deduplicated by ``ip:port`` (a local one wins — not knowable
+    before a node is chosen, so the first one kept here), sorted by the ``ip:port`` string."""
+    seen: dict[str, Endpoint] = {}
+    for ep in endpoints:
+        if ep.ip.version == family:
+            seen.setdefault(ep.key, ep)
+    return tuple(seen[k] for k in sorted(seen))

@@ -1,0 +1,250 @@
+"""Services as kube-proxy sees them: one ``ServicePort`` per (Service, port), read from the Service manifest.
+
+Field names and defaults follow the Kubernetes API (``spec.ports[].targetPort`` defaults to ``port``,
+``sessionAffinityConfig.clientIP.timeoutSeconds`` to 10800 …). kube-proxy skips headless and
+ExternalName Services; so does this model, and says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
+from types import MappingProxyType
+from typing import Any, Literal
+
+from cnimodel.plan import KubeObject, Origin, Problems
+
+IPAddress = IPv4Address | IPv6Address
+IPNetwork = IPv4Network | IPv6Network
+Family = Literal[4, 6]
+EMPTY: MappingProxyType[str, Any] = MappingProxyType({})
+
+SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+DEFAULT_AFFINITY_TIMEOUT = 10800  # the API default for sessionAffinityConfig.clientIP.timeoutSeconds
+PRESERVE_DIP_ANNOTATION = "preserve-destination"
+WIN_PROXY_OPTIMIZATION_ANNOTATION = "winProxyOptimization"
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One backend of a service port as kube-proxy holds it (``ip:port`` plus the slice conditions).
+
+    ``ready``/``serving``/``terminating`` follow the EndpointSlice API defaults: a missing ``ready`` or
+    ``serving`` counts as true, a missing ``terminating`` as false.
+    """
+
+    ip: IPAddress
+    port: int
+    node: str | None = None
+    ready: bool = True
+    serving: bool = True
+    terminating: bool = False
+    pod: str | None = None
+    source: str = ""
+
+    @property
+    def key(self) -> str:
+        """``ip:port`` (``[ip]:port`` for IPv6): kube-proxy's endpoint string, its sort key and hash input."""
+        return f"[{self.ip}]:{self.port}" if self.ip.version == 6 else f"{self.ip}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePort:
+    """One port of one Service: kube-proxy's unit (``ServicePortName`` = ``ns/name[:portName]`` + protocol)."""
+
+    namespace: str
+    service: str
+    name: str
+    protocol: str
+    port: int
+    target_port: int | str
+    node_port: int = 0
+
+    @property
+    def key(self) -> str:
+        """``ns/name:port`` (``ns/name`` for an unnamed port), kube-proxy's ServicePortName string."""
+        base = f"{self.namespace}/{self.service}"
+        return f"{base}:{self.name}" if self.name else base
+
+    @property
+    def service_key(self) -> str:
+        return f"{self.namespace}/{self.service}"
+
+
+@dataclass(frozen=True)
+class Service:
+    """A Service with the fields kube-proxy reads, already defaulted and parsed."""
+
+    namespace: str
+    name: str
+    type: str
+    cluster_ips: tuple[IPAddress, ...]
+    ports: tuple[ServicePort, ...]
+    selector: MappingProxyType[str, str] | None = None
+    external_ips: tuple[IPAddress, ...] = ()
+    ingress_ips: tuple[IPAddress, ...] = ()
+    external_traffic_policy: str = "Cluster"
+    internal_traffic_policy: str = "Cluster"
+    session_affinity: str = "None"
+    affinity_timeout: int = DEFAULT_AFFINITY_TIMEOUT
+    source_ranges: tuple[IPNetwork, ...] = ()
+    health_check_node_port: int = 0
+    annotations: MappingProxyType[str, str] = field(default_factory=lambda: EMPTY)
+    allocated: tuple[str, ...] = ()
+    origin: Origin = Origin("<plan>")
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def cluster_ip(self, family: Family = 4) -> IPAddress | None:
+        """The ClusterIP of one IP family (a dual-stack Service has one per family)."""
+        return next((ip for ip in self.cluster_ips if ip.version == family), None)
+
+    @property
+    def externally_accessible(self) -> bool:
+        """kube-proxy's ExternallyAccessible: some node port, external IP or load-balancer IP."""
+        return any(p.node_port for p in self.ports) or bool(self.external_ips) or bool(self.ingress_ips)
+
+    @property
+    def etp_local(self) -> bool:
+        """externalTrafficPolicy Local on a Service that takes external traffic (else Local means nothing)."""
+        return self.external_traffic_policy == "Local" and (
+            self.type in ("NodePort", "LoadBalancer") or bool(self.external_ips))
+
+    @property
+    def itp_local(self) -> bool:
+        return self.internal_traffic_policy == "Local"
+
+    @property
+    def client_ip_affinity(self) -> bool:
+        return self.session_affinity == "ClientIP"
+
+    @property
+    def preserve_dip(self) -> bool:
+        """The winkernel ``preserve-destination: "true"`` annotation (exact key and value)."""
+        return self.annotations.get(PRESERVE_DIP_ANNOTATION) == "true"
+
+    @property
+    def win_proxy_optimization(self) -> bool:
+        return self.annotations.get(WIN_PROXY_OPTIMIZATION_ANNOTATION, "").upper() != "DISABLED"
+
+
+def _ip(value: Any) -> IPAddress | None:
+    try:
+        return ip_address(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _net(value: Any) -> IPNetwork | None:
+    try:
+        return ip_network(str(value).strip(), strict=False)
+    except ValueError:
+        return None
+
+
+def _map(value: Any) -> MappingProxyType[str, str]:
+    if not isinstance(value, Mapping):
+        return EMPTY
+    return MappingProxyType({str(k): "" if v is None else str(v) for k, v in value.items()})
+
+
+def parse_service(obj: KubeObject, problems: Problems) -> Service | None:
+    """A Service manifest as kube-proxy reads it; None (with a warning) for kinds kube-proxy skips."""
+    body = obj.body
+    origin = obj.origin
+    spec = body.get("spec") or {}
+    status = body.get("status") or {}
+    meta = body.get("metadata") or {}
+    stype = spec.get("type") or "ClusterIP"
+    if stype not in SERVICE_TYPES:
+        problems.error(origin.at("spec.type"), f"unknown Service type {stype!r}",
+                       f"use one of: {', '.join(SERVICE_TYPES)}")
+        return None
+    if stype == "ExternalName":
+        return None  # a DNS CNAME: kube-proxy programs nothing for it
+    raw_ips = list(spec.get("clusterIPs") or ())
+    if not raw_ips and spec.get("clusterIP"):
+        raw_ips = [spec["clusterIP"]]
+    if raw_ips and str(raw_ips[0]) == "None":
+        return None  # headless: DNS only
+    cluster_ips: list[IPAddress] = []
+    for i, raw in enumerate(raw_ips):
+        ip = _ip(raw)
+        if ip is None:
+            problems.error(origin.at(f"spec.clusterIPs[{i}]" if "clusterIPs" in spec else "spec.clusterIP"),
+                           f"{raw!r} is not an IP address", "write it like 10.96.0.100, or leave it out")
+        else:
+            cluster_ips.append(ip)
+    ports = _ports(obj, spec.get("ports"), stype, origin.at("spec.ports"), problems)
+    etp = spec.get("externalTrafficPolicy") or "Cluster"
+    itp = spec.get("internalTrafficPolicy") or "Cluster"
+    for fname, value in (("externalTrafficPolicy", etp), ("internalTrafficPolicy", itp)):
+        if value not in ("Cluster", "Local"):
+            problems.error(origin.at(f"spec.{fname}"), f"unknown policy {value!r}", "use Cluster or Local")
+    affinity = spec.get("sessionAffinity") or "None"
+    if affinity not in ("None", "ClientIP"):
+        problems.error(origin.at("spec.sessionAffinity"), f"unknown affinity {affinity!r}", "use None or ClientIP")
+    timeout = ((spec.get("sessionAffinityConfig") or {}).get("clientIP") or {}).get(
+        "timeoutSeconds", DEFAULT_AFFINITY_TIMEOUT)
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or not 0 < timeout <= 86400:
+        problems.error(origin.at("spec.sessionAffinityConfig.clientIP.timeoutSeconds"),
+                       f"{timeout!r} is not a timeout in seconds", "use 1 to 86400 (default 10800)")
+        timeout = DEFAULT_AFFINITY_TIMEOUT
+    external_ips = tuple(ip for raw in spec.get("externalIPs") or () if (ip := _ip(raw)) is not None)
+    ingress = []
+    for entry in status.get("loadBalancer", {}).get("ingress") or ():
+        # hostname-only entries and ipMode Proxy entries are not programmed by kube-proxy
+        if isinstance(entry, Mapping) and entry.get("ip") and entry.get("ipMode", "VIP") == "VIP":
+            ip = _ip(entry["ip"])
+            if ip is not None:
+                ingress.append(ip)
+    # kube-proxy trims the ranges and ignores the ones that do not parse
+    ranges = tuple(n for raw in spec.get("loadBalancerSourceRanges") or () if (n := _net(raw)) is not None)
+    selector = spec.get("selector")
+    hc = spec.get("healthCheckNodePort") or 0
+    return Service(
+        namespace=obj.namespace or "default", name=obj.name, type=stype, cluster_ips=tuple(cluster_ips),
+        ports=ports, selector=_map(selector) if selector is not None else None, external_ips=external_ips,
+        ingress_ips=tuple(ingress), external_traffic_policy=etp, internal_traffic_policy=itp,
+        session_affinity=affinity, affinity_timeout=timeout, source_ranges=ranges,
+        health_check_node_port=hc if isinstance(hc, int) else 0, annotations=_map(meta.get("annotations")),
+        origin=origin)
+
+
+def _ports(obj: KubeObject, raw: Any, stype: str, origin: Origin, problems: Problems) -> tuple[ServicePort, ...]:
+    if not isinstance(raw, list | tuple) or not raw:
+        problems.error(origin, "a Service needs at least one port", "add `ports: [{port: 80}]`")
+        return ()
+    out: list[ServicePort] = []
+    for i, p in enumerate(raw):
+        at = origin.at(f"[{i}]")
+        if not isinstance(p, Mapping):
+            problems.error(at, "expected {port: N, ...}")
+            continue
+        port = p.get("port")
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+            problems.error(at.at("port"), f"{port!r} is not a port number", "use 1 to 65535")
+            continue
+        proto = p.get("protocol") or "TCP"
+        if proto not in PROTOCOLS:
+            problems.error(at.at("protocol"), f"unknown protocol {proto!r}", "use TCP, UDP or SCTP")
+            continue
+        name = p.get("name") or ""
+        if not name and len(raw) > 1:
+            problems.error(at.at("name"), "is required when a Service has more than one port",
+                           "name every port, e.g. `name: http`")
+        target = p.get("targetPort", port)
+        if isinstance(target, str) and target.isdigit():
+            target = int(target)
+        node_port = p.get("nodePort") or 0
+        if node_port and stype == "ClusterIP":
+            problems.error(at.at("nodePort"), "a ClusterIP Service cannot have a nodePort",
+                           "set `type: NodePort` or remove nodePort")
+            node_port = 0
+        out.append(ServicePort(obj.namespace or "default", obj.name, str(name), proto, port, target,
+                               node_port if isinstance(node_port, int) else 0))
+    return tuple(out)

@@ -1,0 +1,286 @@
+"""What the Windows kube-proxy (winkernel) programs into HNS on one node: remote endpoints and load balancers.
+
+One HNS LoadBalancer per service port and frontend (ClusterIP, NodePort, each external IP, each
+load-balancer ingress IP, and the health-check LB), each with one PortMapping — services-lb.md §1.
+The local (pod) endpoints are the CNI's and come from the node's facts; kube-proxy creates the remote
+endpoints (``Flags: 1``), the ClusterIP endpoint and the source-VIP endpoint on overlay.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+from typing import TYPE_CHECKING
+
+from cnimodel.dataplane import HnsEndpoint, HnsNetwork, NodeFacts
+from cnimodel.hns import policy
+from cnimodel.net import PrefixTable, host
+from cnimodel.services.catalog import Catalog
+from cnimodel.services.hnslb import (
+    DIST_SOURCE_IP,
+    LB_DSR,
+    LB_IPV6,
+    MAX_BACKENDS,
+    PM_LOCAL_ROUTED_VIP,
+    PM_PRESERVE_DIP,
+    PM_USE_MUX,
+    PM_VIP_EXTERNAL_IP,
+    PROTOCOL_NUMBERS,
+    REMOTE_MAC_PREFIX,
+    HnsBackend,
+    HnsLoadBalancer,
+    WinkernelView,
+    WinServicePort,
+    conjure_mac,
+    hns_id,
+)
+from cnimodel.services.model import IPAddress, Service, ServicePort
+
+if TYPE_CHECKING:
+    from cnimodel.cluster import Cluster
+
+
+class WinNode:
+    """winkernel's state on one node while it syncs: the HNS network, endpoints by IP, created remotes."""
+
+    def __init__(self, cluster: Cluster, node: str, cat: Catalog) -> None:
+        self.cluster, self.node, self.catalog = cluster, node, cat
+        self.spec = cluster.plan.node(node)
+        self.config = cat.config.winkernel
+        facts = cluster.facts(node)
+        self.notes: list[str] = []
+        self.network = self._network(facts.hns_networks)
+        self.overlay = self.network is not None and self.network.type == "Overlay"
+        build = self.spec.windows_build
+        self.dsr_supported = (self.config.dsr_supported if self.config.dsr_supported is not None
+                              else build is None or build >= 17763)
+        net_name = self.network.name if self.network else None
+        self.local_by_ip: dict[IPAddress, HnsEndpoint] = {
+            e.ip: e for e in facts.hns_endpoints if e.network == net_name and e.role != "remote"}
+        self.local_by_name = {e.name: e for e in self.local_by_ip.values()}
+        self.host_mac = self._host_mac(facts)
+        self.remote: dict[IPAddress, HnsEndpoint] = {}
+        self.created: list[HnsEndpoint] = []
+        self.pa_table: PrefixTable[str] = PrefixTable()
+        self.pas: set[str] = set()
+        if self.network is not None:
+            for p in self.network.policies:
+                if p.type == "RemoteSubnetRoute":
+                    prefix, pa = p.settings.get("DestinationPrefix"), p.settings.get("ProviderAddress")
+                    if prefix and pa:
+                        self.pa_table.add(IPv4Network(prefix), str(pa))
+                        self.pas.add(str(pa))
+        self.source_vip = self._source_vip(facts) if self.overlay else ""
+
+    def _network(self, networks: tuple[HnsNetwork, ...]) -> HnsNetwork | None:
+        wanted = self.config.network_name
+        if wanted:
+            found = next((n for n in networks if n.name == wanted), None)
+            if found is None:
+                self.notes.append(f"no HNS network named {wanted!r} on this node: kube-proxy waits for it and "
+                                  "programs nothing")
+            return found
+        if not networks:
+            self.notes.append("the node has no HNS network (no pod subnet yet): kube-proxy programs nothing")
+        return networks[0] if networks else None
+
+    def _host_mac(self, facts: NodeFacts) -> str:
+        for d in facts.devices:
+            if d.mac and any(a.ip == self.spec.ip for a in d.addresses):
+                return d.mac
+        sv = next((e for e in self.local_by_ip.values() if e.role == "source-vip" and e.mac), None)
+        if sv is not None:
+            return sv.mac  # type: ignore[return-value]
+        # Hyper-V vNICs use the 00-15-5D OUI; the last three bytes are modelled from the node IP [I].
+        return "00-15-5d-" + "-".join(f"{b:02x}" for b in self.spec.ip.packed[1:])
+
+    def _source_vip(self, facts: NodeFacts) -> str:
+        given = self.config.source_vip.get(self.node) or self.config.source_vip.get("*")
+        existing = next((e for e in self.local_by_ip.values() if e.role == "source-vip"), None)
+        if given is None and existing is not None:
+            return str(existing.ip)
+        if given is None:
+            assert self.network is not None
+            given = host(self.network.prefix, 2)
+            self.notes.append(f"no source VIP given: assumed {given}, the .2 flannel's GetSourceVip reserves "
+                              "(set spec.kubeProxy.winkernel.sourceVip)")
+        if given not in self.local_by_ip:
+            # newSourceVIP: a local endpoint with the host's MAC, created when missing
+            ep = HnsEndpoint("source-vip", self.network.name if self.network else "", given, 0, None,  # type: ignore[arg-type]
+                             mac=self.host_mac, role="source-vip", owner="kube-proxy")
+            self.local_by_ip[given] = ep
+            self.created.append(ep)
+        return str(given)
+
+    def provider_address(self, ip: IPAddress) -> str | None:
+        """``findRemoteSubnetProviderAddress``: the PA of the RemoteSubnetRoute holding ``ip``, or of a
+        route whose PA is ``ip`` itself (a node IP); None for addresses outside every remote subnet."""
+        if str(ip) in self.pas:
+            return str(ip)
+        hit = self.pa_table.lookup(ip) if ip.version == 4 else None  # type: ignore[arg-type]
+        return hit[1] if hit else None
+
+    def _remote(self, ip: IPAddress, mac: str, pa: str | None) -> HnsEndpoint:
+        ep = self.remote.get(ip)
+        if ep is None:
+            policies = (policy("ProviderAddress", ProviderAddress=pa),) if pa else ()
+            ep = HnsEndpoint(f"remote {ip}", self.network.name if self.network else "", ip, 0, None,  # type: ignore[arg-type]
+                             mac=mac, policies=policies, role="remote", owner="kube-proxy")
+            self.remote[ip] = ep
+            self.created.append(ep)
+        return ep
+
+    def id_of(self, ep: HnsEndpoint) -> str:
+        return hns_id(self.node, ep.name)
+
+    def service_port(self, svc: Service, sp: ServicePort) -> WinServicePort:
+        """Sync one service port as ``syncProxyRules`` does (services-lb.md §1.3–1.5)."""
+        return sync_service_port(self, svc, sp)
+
+    def view(self, services: list[Service] | None = None) -> WinkernelView:
+        """Every service port synced on this node (or only those of ``services``)."""
+        ports = []
+        if self.network is not None:
+            for svc in services if services is not None else self.catalog.services:
+                for sp in svc.ports:
+                    ports.append(self.service_port(svc, sp))
+        used = {b.endpoint for p in ports for lb in p.load_balancers for b in lb.backends if b.local}
+        local = tuple(e for e in self.local_by_ip.values() if e.name in used and e.owner != "kube-proxy")
+        ids = {e.name: self.id_of(e) for e in (*self.created, *local)}
+        return WinkernelView(self.node, self.network, self.source_vip, self.host_mac, self.dsr_supported,
+                             tuple(self.created), local, tuple(ports), tuple(self.notes), ids)
+
+
+
+def _skip_reason(node: WinNode, svc: Service, ep_local: bool, ready: bool, serving: bool,
+                 local_dsr: bool, some_serving: bool, all_terminating: bool) -> str | None:
+    if svc.itp_local and local_dsr and not ep_local:
+        return "remote endpoint not used: internalTrafficPolicy and externalTrafficPolicy are both Local"
+    if some_serving:
+        if not all_terminating and not ready:
+            return "not ready (winkernel uses terminating endpoints only when all are terminating)"
+        if not serving:
+            return "not serving"
+    return None
+
+
+def sync_service_port(node: WinNode, svc: Service, sp: ServicePort, family: int = 4) -> WinServicePort:
+    """One service port as ``syncProxyRules`` handles it (services-lb.md §1.3–1.5, recipe §1.8)."""
+    cip = svc.cluster_ip(family)  # type: ignore[arg-type]
+    if cip is None:
+        return WinServicePort(sp, (), "", 0, notes=(f"no IPv{family} ClusterIP: nothing programmed",))
+    notes: list[str] = []
+    dsr_ok = node.dsr_supported
+    local_dsr = svc.external_traffic_policy == "Local" and dsr_ok
+    preserve = svc.preserve_dip and dsr_ok
+    if svc.external_traffic_policy == "Local" and not dsr_ok:
+        notes.append("externalTrafficPolicy Local is ignored: HNS on this node has no DSR support, so it "
+                     "behaves as Cluster")
+    if svc.preserve_dip and not dsr_ok:
+        notes.append("preserve-destination is ignored: HNS on this node has no DSR support")
+    if node.overlay:
+        # the ClusterIP itself as a remote endpoint (host MAC, PA = node IP) [V]; its VFP purpose is [U]
+        node._remote(cip, node.host_mac, str(node.spec.ip))
+    endpoints = node.catalog.endpoints_of(sp, family)
+    me = node.node
+    all_terminating = all_nonserving = False
+    if svc.ingress_ips:  # the readiness checks run only for Services with load-balancer IPs
+        considered = [e for e in endpoints if not (local_dsr and e.node != me)]
+        all_terminating = all(not e.ready and e.terminating for e in considered)
+        all_nonserving = all(not e.serving for e in considered)
+    some_serving = not all_nonserving
+    target = sp.target_port if isinstance(sp.target_port, int) else 0
+    backends: list[HnsBackend] = []
+    skipped: list[tuple[str, str]] = []
+    node_or_outside = False
+    for e in endpoints:
+        ep_local = e.node == me
+        why = _skip_reason(node, svc, ep_local, e.ready, e.serving, local_dsr, some_serving, all_terminating)
+        if why:
+            skipped.append((e.key, why))
+            continue
+        if target == 0 or target != e.port:
+            target = e.port  # one internal port per LB: the endpoints' port wins over a named/other targetPort
+        hep = node.local_by_ip.get(e.ip) or node.remote.get(e.ip)
+        if hep is None:
+            if ep_local:
+                skipped.append((e.key, "local endpoint not found in HNS (kube-proxy never creates local "
+                                       "endpoints; the CNI does)"))
+                continue
+            pa = None
+            if node.overlay:
+                pa = node.provider_address(e.ip) or str(node.spec.ip)  # "assuming it is a public IP"
+            hep = node._remote(e.ip, conjure_mac(REMOTE_MAC_PREFIX, e.ip), pa)
+        if node.overlay and not ep_local:
+            pa = node.provider_address(e.ip)
+            node_or_outside = node_or_outside or pa is None or pa == str(e.ip)
+        backends.append(HnsBackend(node.id_of(hep), e.ip, hep.role != "remote", hep.name, e.node, e.pod))
+    if not backends:
+        notes.append("no load balancer: no endpoint resolved to an HNS endpoint (traffic to the VIP is not "
+                     "load-balanced on this node)")
+        return WinServicePort(sp, (), "", target, tuple(skipped), tuple(notes))
+    local = [b for b in backends if b.local]
+    source_vip = ""
+    if node.overlay:
+        source_vip = str(node.spec.ip) if node_or_outside else node.source_vip
+    avail = not all_terminating and not all_nonserving
+    if not avail:
+        notes.append("all endpoints are terminating or not serving: no NodePort, external-IP, ingress or "
+                     "health-check LB (an existing one is kept while winProxyOptimization is on)")
+    proto = PROTOCOL_NUMBERS.get(sp.protocol, 0)
+    v6 = LB_IPV6 if family == 6 else 0
+    dist = DIST_SOURCE_IP if svc.client_ip_affinity else 0
+    lbs: list[HnsLoadBalancer] = []
+
+    def add(kind: str, vip: str, ext: int, chosen: list[HnsBackend], lb_flags: int, pm_flags: int,
+            distribution: int = dist, internal: int = target) -> None:
+        if not chosen:
+            return
+        name = f"lb {kind} {sp.key}/{sp.protocol} {vip or '*'}:{ext}"
+        rejected = None
+        if len(chosen) > MAX_BACKENDS:
+            rejected = (f"{len(chosen)} backends: HNS refuses a load balancer with more than {MAX_BACKENDS} "
+                        "(VFP 'invalid number of destinations')")
+        lbs.append(HnsLoadBalancer(hns_id(me, name), kind, sp.key, proto, internal, ext, (vip,) if vip else (),
+                                   source_vip, tuple(chosen), lb_flags | v6, pm_flags, distribution, rejected))
+
+    add("clusterIP", str(cip), sp.port, local if svc.itp_local else backends,
+        LB_DSR if node.catalog.config.winkernel.enable_dsr else 0, 0)
+    if svc.itp_local and not local:
+        notes.append("internalTrafficPolicy Local and no local endpoint: no ClusterIP LB on this node")
+    external = local if local_dsr else backends
+    if sp.node_port and avail:
+        add("nodePort", "", sp.node_port, local if (preserve or local_dsr) else backends,
+            LB_DSR if local_dsr else 0, PM_LOCAL_ROUTED_VIP | PM_VIP_EXTERNAL_IP)
+    for ip in svc.external_ips:
+        if ip.version == family and avail:
+            add("externalIP", str(ip), sp.port, external, LB_DSR if local_dsr else 0, PM_VIP_EXTERNAL_IP)
+    root = _root_endpoint(node) if node.config.forward_healthcheck_vip else None
+    for ip in svc.ingress_ips:
+        if ip.version != family or not avail:
+            continue
+        add("loadBalancerIP", str(ip), sp.port, local if (preserve or local_dsr) else backends,
+            LB_DSR if (local_dsr or preserve) else 0,
+            PM_VIP_EXTERNAL_IP | (PM_USE_MUX | PM_PRESERVE_DIP if preserve else 0))
+        if root is not None:
+            hc = svc.health_check_node_port or node.catalog.config.healthz_port
+            add("healthCheck", str(ip), hc, [HnsBackend(node.id_of(root), root.ip, True, root.name)], 0,
+                PM_USE_MUX | PM_PRESERVE_DIP if preserve else 0, distribution=0, internal=hc)
+    if local_dsr and not local and external is local and (sp.node_port or svc.external_ips or svc.ingress_ips):
+        notes.append("externalTrafficPolicy Local and no local endpoint: no NodePort, external-IP or ingress LB "
+                     "on this node")
+    return WinServicePort(sp, tuple(lbs), source_vip, target, tuple(skipped), tuple(notes))
+
+
+def _root_endpoint(node: WinNode) -> HnsEndpoint | None:
+    """The HNS endpoint ``--root-hnsendpoint-name`` names (default here: the node's host endpoint)."""
+    name = node.config.root_hns_endpoint_name
+    if name:
+        return node.local_by_name.get(name)
+    return next((e for e in node.local_by_ip.values() if e.role == "host"), None)
+
+
+def winkernel_view(cluster: Cluster, node: str, services: list[Service] | None = None) -> WinkernelView:
+    """Everything winkernel programs into HNS on ``node`` (a Windows node)."""
+    from cnimodel.services.catalog import catalog
+
+    return WinNode(cluster, node, catalog(cluster)).view(services)
