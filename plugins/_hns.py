@@ -58,9 +58,11 @@ def read_endpoint_policies(entries: Any, api_version: int, origin: Origin, probl
         if api_version == 2:
             settings = ci_get(value, "Settings")
             if not isinstance(settings, Mapping):
+                # hcn.EndpointPolicy is {Type, Settings}: the plugin hands HNS the Type alone, every other
+                # field lost; the model leaves the policy out.
                 problems.warn(at.at("value"), f"{ptype} policy is not in {{Type, Settings}} form; with "
-                              "ApiVersion 2 the plugin drops it silently", "write it as "
-                              "{Type: ..., Settings: {...}} or use ApiVersion 1")
+                              "ApiVersion 2 the plugin passes only its Type, without these fields, and the "
+                              "model leaves it out", "write it as {Type: ..., Settings: {...}} or use ApiVersion 1")
                 continue
             out.append(HnsPolicy(ptype, freeze(dict(settings))))
         else:

@@ -103,9 +103,9 @@ def l2bridge_facts(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, rou
         devices.append(Device(ep_vnic, "vnic", (IPv4Interface(f"{ep_ip}/{cidr.prefixlen}"),), subnet.mtu,
                               owner=owner))
         table.append(Route(cidr, dev=ep_vnic, scope="link", kind="connected", owner="host", src=ep_ip))
-        networks.append(HnsNetwork(conf.name, "L2Bridge", cidr, gw, node.ip, node.ext_interface,
-                                   policies=(policy("ProviderAddress", ProviderAddress=str(node.ip)),),
-                                   owner=owner))
+        # flanneld (hostgw_windows.go) and the SDN scripts create the L2Bridge network with its subnet only:
+        # no ProviderAddress policy (that is an Overlay network's).
+        networks.append(HnsNetwork(conf.name, "L2Bridge", cidr, gw, node.ip, node.ext_interface, owner=owner))
         endpoints.append(HnsEndpoint(f"{conf.name}_ep", conf.name, ep_ip, cidr.prefixlen, gw, role="host",
                                      owner=owner))
         endpoints += pod_endpoints(cluster, node, conf, cidr, ep_ip)
@@ -125,10 +125,12 @@ def pod_endpoints(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, cidr
             continue
         policies = _hns.apply_outbound_nat(conf.policies, conf.ip_masq_network)
         for port in pod.ports:
-            if port.host_port:
+            # ApplyPortMappingPolicy skips a protocol outside hcn's enum (SCTP); VIP is the mapping's hostIP,
+            # empty for a pod's hostPort, and HCN omits it when empty.
+            proto = PROTOCOLS.get(port.protocol.lower())
+            if port.host_port and proto is not None:
                 policies += (policy("PortMapping", InternalPort=port.port, ExternalPort=port.host_port,
-                                         Protocol=PROTOCOLS.get(port.protocol.lower(), port.protocol),
-                                         VIP=str(node.ip)),)
+                                    Protocol=proto),)
         if conf.loopback_dsr and dsr:
             policies += (policy("OutBoundNAT", Destinations=[str(a.ip)]),)
         out.append(HnsEndpoint(f"{pod.namespace}.{pod.name}_{conf.name}", conf.name, a.ip, cidr.prefixlen,
