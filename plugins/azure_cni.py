@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import replace
 from functools import cached_property
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Interface, IPv4Network
 from typing import Any
 
 from cnimodel.plugins import _azure_ipam as vnet
@@ -244,7 +244,7 @@ class AzureCniPlugin(NetworkPlugin):
                  Route(subnet.cidr, dev=vnic, scope="link", kind="connected", owner="host", src=node.ip))
         rng = cluster.allocation.nodes[node.name].range
         if rng is None:
-            return NodeFacts(node.name, "windows", devices, table, hns_api=conf.api_version)
+            return NodeFacts(node.name, "windows", devices, table, hns_api=2)
         prefix = rng.subnet
         network = HnsNetwork(self.net_name, "L2Bridge", prefix, host(prefix, 1), node.ip, node.ext_interface,
                              flags=8, owner="azure-vnet")  # EnableNonPersistent
@@ -273,9 +273,4 @@ class AzureCniPlugin(NetworkPlugin):
                            name=n) for n, a in cluster.allocation.nodes.items() if a.pod_cidr is not None)
 
 
-def vnet_gateway(subnet: IPv4Network) -> IPv4Address:
-    """The pods' gateway in node-subnet mode: the subnet's .1 (azure-vnet-ipam's GenerateAddress(subnet, 1))."""
-    return host(subnet, 1)
-
-
-__all__ = ["AzureCniPlugin", "host_veth", "vnet_gateway"]
+__all__ = ["AzureCniPlugin", "host_veth"]
