@@ -1,0 +1,233 @@
+"""Reachability of a plan: endpoints people name (pods, nodes, external ranges), the connection between
+two of them, and every connection of a selection, from the class engine.
+
+What the class engine cannot know is decided here, per endpoint: a pod reaching itself is undefined
+(not evaluated); traffic from a pod's own node is always allowed; hostNetwork pods and nodes speak with
+their node's address, so only address criteria match them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import fnmatch
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network, ip_network
+from typing import Literal
+
+from cnimodel.plan import Plan, Pod
+from cnimodel.policy.compile import compile_policies
+from cnimodel.policy.connset import ConnSet
+from cnimodel.policy.engine import ClassEngine
+from cnimodel.policy.model import PolicySet
+from cnimodel.policy.universe import Enforcement, Universe, build_universe
+
+SELF_NOTE = ("self: a pod reaching itself is undefined by the NetworkPolicy spec (kubernetes/kubernetes#95879); "
+             "not evaluated")
+OWN_NODE_NOTE = ("from the destination pod's own node: always allowed (ingress from the local node, such as "
+                 "kubelet probes, is exempt from NetworkPolicy)")
+MANIFEST_ENFORCEMENT = Enforcement(True, "no ClusterPlan: every pod is treated as enforced, as netpol-analyzer does")
+
+
+class QueryError(ValueError):
+    """A --from/--to value that names nothing in the plan, or cannot be read."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A pod (hostNetwork or not), a node, or a range of external addresses."""
+
+    kind: Literal["pod", "node", "external"]
+    name: str                      # ns/pod, node name, or lo-hi
+    cls: int
+    node: str | None = None
+    ip: IPv4Address | None = None
+    host_network: bool = False
+    workload: int | None = None
+
+    @property
+    def label(self) -> str:
+        """netpol-analyzer's naming: ``ns/a[Pod]``, ``lin1[Node]``, ``0.0.0.0-9.255.255.255[External]``."""
+        return f"{self.name}[{ {'pod': 'Pod', 'node': 'Node', 'external': 'External'}[self.kind]}]"
+
+    @property
+    def json_name(self) -> str:
+        return self.name if self.kind == "pod" else self.label
+
+    @property
+    def namespace(self) -> str | None:
+        return self.name.split("/", 1)[0] if self.kind == "pod" else None
+
+    @property
+    def is_host(self) -> bool:
+        return self.kind == "node" or self.host_network
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What ``src`` may open to ``dst``. ``conns`` None: not evaluated (see ``note``)."""
+
+    src: Endpoint
+    dst: Endpoint
+    conns: ConnSet | None
+    note: str = ""
+
+
+class Reachability:
+    """Build once with ``Reachability.from_plan(plan)``; then ask ``connection``, ``connections``."""
+
+    def __init__(self, plan: Plan, policies: PolicySet, universe: Universe) -> None:
+        self.plan = plan
+        self.policies = policies
+        self.u = universe
+        self.engine = ClassEngine(policies, universe)
+        self.warnings = [*policies.warnings, *universe.warnings]
+        self._host_ips = sorted({int(w.ip) for w in universe.workloads if w.ip is not None}
+                                | {int(n.ip) for n in universe.nodes.values()})
+        self._matrix = None
+
+    @classmethod
+    def from_plan(cls, plan: Plan) -> Reachability:
+        """Compile the plan's policies and fold its peers into classes (PlanError on bad policy input).
+
+        With a ClusterPlan the cluster gives pod IPs and per-node enforcement; with manifests alone every
+        pod is enforced and keeps its ``status.podIP``."""
+        policies = compile_policies(plan)
+        ips: dict[str, IPv4Address | None] = {p.key: p.ip for p in plan.pods}
+        if plan.has_cluster:
+            from cnimodel.cluster import Cluster
+
+            cluster = Cluster.build(plan)
+            for key, a in cluster.allocation.pods.items():
+                ips[key] = a.ip
+            cache: dict[str, Enforcement] = {}
+            node_names = {n.name for n in plan.nodes}
+
+            def enforcement(pod: Pod) -> Enforcement:
+                if pod.node is None or pod.node not in node_names:
+                    return Enforcement(True, "the pod is not scheduled on a planned node; treated as enforced")
+                if pod.node not in cache:
+                    e = cluster.enforcement(pod.node)
+                    why = e.reason or (f"enforced by {e.by}" + (f" ({e.mechanism})" if e.mechanism else ""))
+                    cache[pod.node] = Enforcement(e.enforced, f"node {pod.node}: {why}")
+                return cache[pod.node]
+        else:
+            def enforcement(pod: Pod) -> Enforcement:
+                return MANIFEST_ENFORCEMENT
+        return cls(plan, policies, build_universe(plan, policies, enforcement, ips))
+
+    # --- endpoints ----------------------------------------------------------------------------------
+
+    def pod(self, i: int) -> Endpoint:
+        w = self.u.workloads[i]
+        return Endpoint("pod", w.key, self.u.workload_class[i], w.pod.node, w.ip, w.host_network, i)
+
+    def node(self, name: str) -> Endpoint:
+        n = self.u.nodes[name]
+        return Endpoint("node", name, self.u.node_class[name], name, n.ip)
+
+    def pods(self) -> list[Endpoint]:
+        return [self.pod(i) for i in range(len(self.u.workloads))]
+
+    def externals(self, within: IPv4Network | None = None) -> list[Endpoint]:
+        """External ranges (clipped to ``within``), leaving out ranges made only of pod and node addresses."""
+        lo_b, hi_b = (0, (1 << 32) - 1) if within is None else (int(within.network_address),
+                                                                int(within.broadcast_address))
+        out = []
+        for iv in self.u.intervals:
+            lo, hi = max(iv.lo, lo_b), min(iv.hi, hi_b)
+            if lo > hi:
+                continue
+            known = bisect.bisect_right(self._host_ips, hi) - bisect.bisect_left(self._host_ips, lo)
+            if known >= hi - lo + 1:
+                continue
+            out.append(Endpoint("external", f"{IPv4Address(lo)}-{IPv4Address(hi)}", iv.cls))
+        return out
+
+    def everything(self) -> list[Endpoint]:
+        """Every pod (sorted by namespace/name), then the external ranges in address order."""
+        return self.pods() + self.externals()
+
+    def resolve(self, spec: str) -> list[Endpoint]:
+        """``ns/pod`` (shell wildcards allowed), ``NAME[Node]``, an address or a CIDR → endpoints."""
+        spec = spec.strip()
+        if spec.endswith("[Node]"):
+            name = spec[:-6]
+            if name not in self.u.nodes:
+                raise QueryError(f"no node named {name!r} in the plan")
+            return [self.node(name)]
+        if "/" in spec and not spec.split("/", 1)[1].isdigit():
+            if any(ch in spec for ch in "*?["):
+                found = [self.pod(i) for i, w in enumerate(self.u.workloads) if fnmatch.fnmatchcase(w.key, spec)]
+            else:
+                i = self.u.by_key.get(spec)
+                found = [] if i is None else [self.pod(i)]
+            if not found:
+                raise QueryError(f"no pod matches {spec!r} (write NAMESPACE/POD; * and ? are wildcards)")
+            return found
+        try:
+            net = ip_network(spec, strict=False)
+        except ValueError:
+            raise QueryError(f"{spec!r} is neither NAMESPACE/POD, NODE[Node], an IPv4 address nor a CIDR") from None
+        if not isinstance(net, IPv4Network):
+            raise QueryError(f"{spec} is IPv6; cnimodel models IPv4")
+        lo, hi = int(net.network_address), int(net.broadcast_address)
+        inside = [self.pod(i) for i, w in enumerate(self.u.workloads)
+                  if w.ip is not None and not w.host_network and lo <= int(w.ip) <= hi]
+        nodes = [self.node(n) for n, spec_ in self.u.nodes.items() if lo <= int(spec_.ip) <= hi]
+        return inside + nodes + self.externals(net)
+
+    # --- answers ------------------------------------------------------------------------------------
+
+    def connection(self, src: Endpoint, dst: Endpoint) -> Connection:
+        """What ``src`` may open to ``dst``, with the special cases decided per endpoint."""
+        same = (src.kind, src.name) == (dst.kind, dst.name) or (
+            src.is_host and dst.is_host and src.node is not None and src.node == dst.node)
+        if same:
+            return Connection(src, dst, None, SELF_NOTE if src.kind == "pod" and not src.is_host
+                              else f"self: both ends are node {src.node}'s own network namespace; not evaluated")
+        if src.is_host and dst.kind == "pod" and not dst.is_host and src.node is not None and src.node == dst.node:
+            return Connection(src, dst, ConnSet.ALL, OWN_NODE_NOTE)
+        return Connection(src, dst, self.engine.allowed(src.cls, dst.cls), self._note(src, dst))
+
+    def _note(self, src: Endpoint, dst: Endpoint) -> str:
+        notes = []
+        for e in (src, dst):
+            if e.host_network:
+                notes.append(f"{e.label} is a hostNetwork pod: its traffic carries node {e.node}'s address, so pod "
+                             "selectors do not match it (the common implementation, Calico's included; the spec "
+                             "leaves it undefined)")
+            elif e.kind == "node":
+                notes.append(f"{e.label}: traffic from or to the node's own address; only ipBlock/nets criteria "
+                             "match it")
+        return "; ".join(notes)
+
+    def class_matrix(self):
+        """Every class pair at once (cached): ``F[a, b]`` indexes ``self.engine.conns``."""
+        if self._matrix is None:
+            self._matrix = self.engine.matrix()
+        return self._matrix
+
+    def connections(self, sources: Iterable[Endpoint], destinations: Iterable[Endpoint], *,
+                    all_pairs: bool = False, port: tuple[str, int] | None = None,
+                    keep_self: bool = False) -> Iterator[Connection]:
+        """Each (source, destination) pair in order; pairs with nothing allowed only with ``all_pairs``; self
+        pairs only with ``keep_self``. ``port``: restrict the answer to one (protocol, port)."""
+        srcs, dsts = list(sources), list(destinations)
+        restrict = ConnSet.ports(port[0], port[1], port[1]) if port else None
+        big = len(srcs) * len(dsts) > 20_000
+        conns = self.engine.conns
+        for s in srcs:
+            for d in dsts:
+                if big and not (s.is_host or d.is_host or s.name == d.name):
+                    c = Connection(s, d, conns[int(self.class_matrix()[s.cls, d.cls])])
+                else:
+                    c = self.connection(s, d)
+                if c.conns is None:
+                    if keep_self:
+                        yield c
+                    continue
+                if restrict is not None:
+                    c = Connection(s, d, c.conns & restrict, c.note)
+                if c.conns or all_pairs:
+                    yield c
