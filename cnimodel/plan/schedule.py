@@ -212,6 +212,8 @@ def node_taints(node: NodeSpec) -> tuple[Taint, ...]:
 
 
 HostPorts = frozenset[tuple[int, str]]
+_SHIFT = 20  # plan indices below 2**20 (Kubernetes stops at 5,000 nodes)
+_MASK = (1 << _SHIFT) - 1
 
 
 class Scheduler:
@@ -229,7 +231,8 @@ class Scheduler:
         self.ports: dict[int, set[tuple[int, str]]] = {}
         self._by_label: dict[tuple[str, str], list[int]] | None = None
         self._eligible: dict[tuple[Placement, tuple[Toleration, ...]], tuple[int, ...]] = {}
-        self._heaps: dict[tuple[int, ...], list[tuple[int, int]]] = {}
+        # Heap entries are ints, pods << 20 | plan index: they compare several times faster than tuples.
+        self._heaps: dict[tuple[int, ...], list[int]] = {}
 
     def eligible(self, placement: Placement | None, extra: tuple[Toleration, ...] = ADMISSION_TOLERATIONS
                  ) -> tuple[int, ...]:
@@ -273,17 +276,18 @@ class Scheduler:
         """Nodes for up to ``replicas`` pods of one workload, in placement order (shorter when full)."""
         heap = self._heaps.get(eligible)
         if heap is None:
-            heap = self._heaps[eligible] = [(self.count[i], i) for i in eligible]
+            heap = self._heaps[eligible] = [self.count[i] << _SHIFT | i for i in eligible]
             heapq.heapify(heap)
         count, capacity = self.count, self.capacity
         order: list[int] = []
         aside: list[int] = []
         while len(order) < replicas and heap:
-            c, i = heapq.heappop(heap)
+            key = heapq.heappop(heap)
+            c, i = key >> _SHIFT, key & _MASK
             if count[i] >= capacity[i]:
                 continue  # full for good: drop it from this class
             if c != count[i]:
-                heapq.heappush(heap, (count[i], i))  # placed on by another workload since: re-key
+                heapq.heappush(heap, count[i] << _SHIFT | i)  # placed on by another workload since: re-key
                 continue
             (order if self.fits(i, ports) else aside).append(i)
         placed: list[int] = []
@@ -301,7 +305,7 @@ class Scheduler:
             active = nxt
         for i in order + aside:
             if count[i] < capacity[i]:
-                heapq.heappush(heap, (count[i], i))
+                heapq.heappush(heap, count[i] << _SHIFT | i)
         return placed
 
     def explain(self, placement: Placement | None, ports: HostPorts,

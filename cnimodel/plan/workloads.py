@@ -175,17 +175,25 @@ def pod_names(w: Workload, count: int) -> list[str]:
     return [f"{w.name}-{i}" for i in range(count)]
 
 
-def _labels_for(w: Workload, name: str, index: int) -> MappingProxyType[str, str]:
-    base = w.template.labels
+def _make_pods(w: Workload, names: Sequence[str], nodes: Sequence[str | None]) -> list[Pod]:
+    """The pods named ``names`` on ``nodes`` (a None node drops the pod unless the plan has no nodes at all),
+    with the labels the controller adds: pod-template-hash, job-name, a StatefulSet pod's own name."""
+    t, ref = w.template, w.ref
+    shared: MappingProxyType[str, str] | None = t.labels
     if w.kind == "Deployment":
-        return MappingProxyType({**base, "pod-template-hash": w.template_hash})
-    if w.kind == "StatefulSet":
-        return MappingProxyType({**base, "statefulset.kubernetes.io/pod-name": name,
-                                 "apps.kubernetes.io/pod-index": str(index)})
-    if w.kind in ("Job", "CronJob"):
+        shared = MappingProxyType({**t.labels, "pod-template-hash": w.template_hash})
+    elif w.kind in ("Job", "CronJob"):
         job = f"{w.name}-next" if w.kind == "CronJob" else w.name
-        return MappingProxyType({**base, "job-name": job, "batch.kubernetes.io/job-name": job})
-    return base
+        shared = MappingProxyType({**t.labels, "job-name": job, "batch.kubernetes.io/job-name": job})
+    elif w.kind == "StatefulSet":
+        shared = None
+    out = []
+    for k, (name, node) in enumerate(zip(names, nodes, strict=True)):
+        labels = shared if shared is not None else MappingProxyType(
+            {**t.labels, "statefulset.kubernetes.io/pod-name": name, "apps.kubernetes.io/pod-index": str(k)})
+        out.append(Pod(w.namespace, name, node, None, t.host_network, labels, t.ports, t.images, t.origin, ref,
+                       t.placement))
+    return out
 
 
 def expand_plan(plan: Plan, workloads: Sequence[Workload], problems: Problems, expand: bool = True) -> Plan:
@@ -268,11 +276,8 @@ def _place(plan: Plan, listed: list[Pod], todo: list[Workload], problems: Proble
 
 
 def _unplaced(w: Workload) -> list[Pod]:
-    t = w.template
-    count = 1 if w.replicas is None else w.replicas  # a node-less DaemonSet is represented by one pod
-    names = [f"{w.name}-0"] if w.kind == "DaemonSet" else pod_names(w, count)
-    return [Pod(w.namespace, n, t.node, None, t.host_network, _labels_for(w, n, i), t.ports, t.images, t.origin,
-                w.ref, t.placement) for i, n in enumerate(names)]
+    names = [f"{w.name}-0"] if w.replicas is None else pod_names(w, w.replicas)  # one pod stands for a DaemonSet
+    return _make_pods(w, names, [w.template.node] * len(names))
 
 
 def _replicas(w: Workload, s: Scheduler, plan: Plan, problems: Problems) -> list[Pod]:
@@ -295,9 +300,7 @@ def _replicas(w: Workload, s: Scheduler, plan: Plan, problems: Problems) -> list
     else:
         got = s.spread(count, s.eligible(t.placement), ports)
         placed_names = [plan.nodes[i].name for i in got] + [None] * (count - len(got))
-    pods = [Pod(w.namespace, n, node, None, t.host_network, _labels_for(w, n, k), t.ports, t.images, t.origin,
-                w.ref, t.placement) for k, (n, node) in enumerate(zip(names, placed_names, strict=True))
-            if node is not None]
+    pods = [p for p in _make_pods(w, names, placed_names) if p.node is not None]
     missing = count - len(pods)
     if missing:
         eligible = s.eligible(t.placement)
@@ -317,16 +320,14 @@ def _daemon(w: Workload, s: Scheduler, plan: Plan, problems: Problems) -> list[P
                       _fix(t.placement, "unschedulable"))
         return []
     ports = _host_ports(t)
-    pods, full = [], []
+    nodes, full = [], []
     for i in eligible:
-        node = plan.nodes[i].name
-        if not s.fits(i, ports):
+        if s.fits(i, ports):
+            s.take(i, ports)
+            nodes.append(plan.nodes[i].name)
+        else:
             full.append(i)
-            continue
-        s.take(i, ports)
-        name = f"{w.name}-{node}"
-        pods.append(Pod(w.namespace, name, node, None, t.host_network, t.labels, t.ports, t.images, t.origin,
-                        w.ref, t.placement))
+    pods = _make_pods(w, [f"{w.name}-{n}" for n in nodes], nodes)
     if full:
         shown = ", ".join(plan.nodes[i].name for i in full[:5]) + (" …" if len(full) > 5 else "")
         code = "max-pods" if all(not s.fits(i, frozenset()) for i in full) else "unschedulable"
@@ -409,13 +410,13 @@ def image_findings(pods: Sequence[Pod], plan: Plan, problems: Problems) -> None:
     the only kind Kubernetes runs) a different Windows build. One warning per workload, image and code."""
     nodes = {n.name: n for n in plan.nodes}
     classes: dict[tuple[str, ...], list[tuple[int, str, str, int | None]]] = {}
-    totals: Counter[str] = Counter()
-    found: dict[tuple[str, str, int], tuple[Pod, str, int | None, list[str]]] = {}
+    totals: Counter[WorkloadRef | str] = Counter()
+    found: dict[tuple[WorkloadRef | str, str, int], tuple[Pod, str, int | None, list[str]]] = {}
     for pod in pods:
         node = nodes.get(pod.node) if pod.node else None
         if node is None or not pod.images:
             continue
-        group = pod.workload if pod.owner else f"pod {pod.key}"
+        group = pod.owner or pod.key
         totals[group] += 1
         cls = classes.get(pod.images)
         if cls is None:
@@ -432,7 +433,7 @@ def image_findings(pods: Sequence[Pod], plan: Plan, problems: Problems) -> None:
                 found.setdefault((group, code, k), (pod, image, ibuild, []))[3].append(node.name)
     for (group, code, k), (pod, image, ibuild, where) in found.items():
         shown = ", ".join(sorted(set(where))[:5]) + (" …" if len(set(where)) > 5 else "")
-        count = f"{len(where)} of {totals[group]} pods of {group}" if pod.owner else group
+        count = f"{len(where)} of {totals[group]} pods of {group}" if pod.owner else f"pod {group}"
         origin = pod.origin.at(f"spec.containers[{k}].image")
         if code == "image-os-mismatch":
             want = image_os(image)
