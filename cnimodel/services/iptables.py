@@ -1,0 +1,157 @@
+"""iptables rules as data, kube-proxy's chain names, and the two ways a rule is written.
+
+A ``Rule`` keeps each part of a kube-proxy rule apart, so it can be written two ways:
+- ``restore``: the arguments as kube-proxy writes them into ``iptables-restore`` (its own order,
+  probabilities as ``%0.10f``, the mark as Go's ``%#08x`` gives it, ``0x00004000``);
+- ``save``: as ``iptables-save`` prints the same rule back from the kernel (address, then protocol,
+  then the matches in order; ``/32`` on addresses; every comment quoted; the mark as ``--set-xmark``;
+  the probability as the kernel's 31-bit fixed point with 11 decimals; ``-m recent`` with its defaults).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from functools import lru_cache
+from typing import NamedTuple
+
+KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING = "KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING"
+KUBE_MARK_MASQ, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD = "KUBE-MARK-MASQ", "KUBE-EXTERNAL-SERVICES", "KUBE-FORWARD"
+KUBE_PROXY_FIREWALL, KUBE_FIREWALL, KUBE_PROXY_CANARY = "KUBE-PROXY-FIREWALL", "KUBE-FIREWALL", "KUBE-PROXY-CANARY"
+LARGE_CLUSTER_ENDPOINTS = 1000  # kube-proxy drops per-endpoint comments above this many endpoints
+
+
+def _hash16(text: str) -> str:
+    return base64.b32encode(hashlib.sha256(text.encode()).digest()).decode()[:16]
+
+
+def port_proto_hash(service_port: str, protocol: str) -> str:
+    """The 16 characters of the per-service chain names: base32(SHA-256("ns/name:port" + "tcp"))[:16]."""
+    return _hash16(service_port + protocol.lower())
+
+
+def endpoint_chain(service_port: str, protocol: str, endpoint: str) -> str:
+    """``KUBE-SEP-`` + base32(SHA-256("ns/name:port" + "tcp" + "ip:port"))[:16]."""
+    return "KUBE-SEP-" + _hash16(service_port + protocol.lower() + endpoint)
+
+
+def probability(n: int) -> str:
+    """kube-proxy's ``computeProbability``: ``fmt.Sprintf("%0.10f", 1.0/n)``."""
+    return f"{1.0 / n:.10f}"
+
+
+@lru_cache(maxsize=4096)
+def saved_probability(p: str) -> str:
+    """What iptables-save prints for ``--probability p``: the statistic match keeps
+    round(p × 2^31) and prints it back divided by 2^31 with 11 decimals (0.3333333333 → 0.33333333349)."""
+    fixed = int(float(p) * 0x80000000 + 0.5)
+    return f"{fixed / 0x80000000:.11f}"
+
+
+def go_mark(value: int) -> str:
+    """Go's ``%#08x`` (kube-proxy's mark string): eight hex digits after 0x — 0x00004000 for bit 14."""
+    return f"0x{value:08x}"
+
+
+def hex_mark(value: int) -> str:
+    """iptables-save's form of a mark value: 0x4000."""
+    return f"{value:#x}"
+
+
+class Rule(NamedTuple):
+    """One rule, its parts in kube-proxy's order: ``pre`` matches, comment, ``early`` matches, protocol
+    (``-m p -p p``), destination, ``--dport``, source, ``late`` matches, target."""
+
+    table: str
+    chain: str
+    target: str = ""
+    comment: str | None = None
+    proto: str | None = None
+    dst: str | None = None
+    dport: int | None = None
+    src: str | None = None
+    pre: str = ""
+    early: str = ""
+    late: str = ""
+    prob: str | None = None
+    recent: tuple[str, str, int, str] | None = None  # (name, "set"|"rcheck", seconds, mask)
+    target_save: str | None = None
+    pre_save: str | None = None
+    late_save: str | None = None
+    service: str | None = None
+
+    def restore(self) -> str:
+        """The rule as kube-proxy writes it (after ``-A CHAIN``)."""
+        out = [self.pre] if self.pre else []
+        if self.comment is not None:
+            out.append(f'-m comment --comment {_quote_if_space(self.comment)}')
+        if self.early:
+            out.append(self.early)
+        if self.recent and self.recent[1] == "set":
+            out.append(f"-m recent --name {self.recent[0]} --set")
+        if self.proto:
+            out.append(f"-m {self.proto} -p {self.proto}")
+        if self.dst:
+            out.append(_addr("-d", self.dst))
+        if self.dport is not None:
+            out.append(f"--dport {self.dport}")
+        if self.src:
+            out.append(_addr("-s", self.src))
+        if self.recent and self.recent[1] == "rcheck":
+            out.append(f"-m recent --name {self.recent[0]} --rcheck --seconds {self.recent[2]} --reap")
+        if self.prob:
+            out.append(f"-m statistic --mode random --probability {self.prob}")
+        if self.late:
+            out.append(self.late)
+        if self.target:
+            out.append(f"-j {self.target}")
+        return " ".join(out)
+
+    def save(self) -> str:
+        """The rule as iptables-save prints it (after ``-A CHAIN``)."""
+        out = []
+        if self.src:
+            out.append(_addr("-s", self.src, True))
+        if self.dst:
+            out.append(_addr("-d", self.dst, True))
+        if self.proto:
+            out.append(f"-p {self.proto}")
+        if self.pre:
+            out.append(self.pre if self.pre_save is None else self.pre_save)
+        if self.comment is not None:
+            out.append(f'-m comment --comment "{self.comment}"')
+        if self.early:
+            out.append(self.early)
+        if self.recent and self.recent[1] == "set":
+            out.append(f"-m recent --set --name {self.recent[0]} --mask {self.recent[3]} --rsource")
+        if self.proto:
+            out.append(f"-m {self.proto} --dport {self.dport}" if self.dport is not None else f"-m {self.proto}")
+        if self.recent and self.recent[1] == "rcheck":
+            out.append(f"-m recent --rcheck --seconds {self.recent[2]} --reap --name {self.recent[0]} "
+                       f"--mask {self.recent[3]} --rsource")
+        if self.prob:
+            out.append(f"-m statistic --mode random --probability {saved_probability(self.prob)}")
+        if self.late:
+            out.append(self.late if self.late_save is None else self.late_save)
+        target = self.target_save if self.target_save is not None else self.target
+        if target:
+            out.append(f"-j {target}")
+        return " ".join(out)
+
+
+def _quote_if_space(text: str) -> str:
+    return f'"{text}"' if " " in text else text
+
+
+def _addr(flag: str, value: str, with_len: bool = False) -> str:
+    """``-s 10.0.0.1`` / ``! -s 10.0.0.0/8`` from ``10.0.0.1`` / ``!10.0.0.0/8``; iptables-save adds the length."""
+    neg = value.startswith("!")
+    addr = value[1:] if neg else value
+    if with_len and "/" not in addr:
+        addr += "/128" if ":" in addr else "/32"
+    return f"! {flag} {addr}" if neg else f"{flag} {addr}"
+
+
+def recent_mask(family: int) -> str:
+    """The ``--mask`` iptables-save shows for ``-m recent`` (the whole address)."""
+    return "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" if family == 6 else "255.255.255.255"

@@ -1,0 +1,186 @@
+"""What kube-proxy in iptables mode programs on one Linux node (services-lb.md §3).
+
+Per service port: the capture rules in KUBE-SERVICES / KUBE-NODEPORTS, the KUBE-SVC / KUBE-SVL /
+KUBE-EXT / KUBE-FW chains, one KUBE-SEP chain per reachable endpoint, and the filter-table
+REJECT / DROP rules for ports without (local) endpoints. Then the node-wide chains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from cnimodel.services.catalog import Catalog
+from cnimodel.services.iptables import (
+    KUBE_EXTERNAL_SERVICES,
+    KUBE_FIREWALL,
+    KUBE_FORWARD,
+    KUBE_MARK_MASQ,
+    KUBE_NODEPORTS,
+    KUBE_POSTROUTING,
+    KUBE_PROXY_CANARY,
+    KUBE_PROXY_FIREWALL,
+    KUBE_SERVICES,
+    LARGE_CLUSTER_ENDPOINTS,
+    Rule,
+    endpoint_chain,
+    go_mark,
+    hex_mark,
+    port_proto_hash,
+    recent_mask,
+)
+from cnimodel.services.kubeproxy_service import FILTER, NAT, LinuxServicePort, service_rules
+from cnimodel.services.model import Endpoint, Service, ServicePort
+
+if TYPE_CHECKING:
+    from cnimodel.cluster import Cluster
+
+@dataclass(frozen=True)
+class IptablesView:
+    """A Linux node's kube-proxy rules: chains per table in the order iptables-save lists them."""
+
+    node: str
+    family: int
+    tables: dict[str, dict[str, list[Rule]]]  # table -> chain -> rules (built-in chains first)
+    service_ports: tuple[LinuxServicePort, ...]
+    large_cluster: bool
+    notes: tuple[str, ...] = field(default=())
+
+
+class LinuxNode:
+    """kube-proxy (iptables mode) on one node: the local-traffic detector, the mark, and chain names."""
+
+    def __init__(self, cluster: Cluster, node: str, cat: Catalog, family: int = 4) -> None:
+        self.cluster, self.node, self.catalog, self.family = cluster, node, cat, family
+        self.spec = cluster.plan.node(node)
+        cfg = self.config = cat.config
+        self.large = cat.total_endpoints > LARGE_CLUSTER_ENDPOINTS
+        self.detector: str | None = None  # the "pod traffic" source match
+        if cfg.detect_local_mode == "NodeCIDR":
+            cidr = cluster.allocation.pod_cidr(node) if node in cluster.allocation.nodes else None
+            self.detector = str(cidr) if cidr is not None else None
+        else:
+            self.detector = next((str(c) for c in cfg.cluster_cidrs if c.version == family), None)
+        self.mark = 1 << cfg.masquerade_bit
+        self.names: dict[tuple[str, str], str] = cat.__dict__.setdefault("_chain_names", {})
+
+    def chain_hash(self, sp: ServicePort) -> str:
+        key = (sp.key, sp.protocol)
+        h = self.names.get(key)
+        if h is None:
+            h = self.names[key] = port_proto_hash(sp.key, sp.protocol)
+        return h
+
+    def sep_name(self, sp: ServicePort, ep: Endpoint) -> str:
+        key = (sp.key + sp.protocol, ep.key)
+        h = self.names.get(key)
+        if h is None:
+            h = self.names[key] = endpoint_chain(sp.key, sp.protocol, ep.key)
+        return h
+
+    def service_port(self, svc: Service, sp: ServicePort) -> LinuxServicePort:
+        return service_rules(self, svc, sp)
+
+    def view(self, services: list[Service] | None = None) -> IptablesView:
+        """All service ports, then the node-wide chains, grouped per table and chain."""
+        ports = [self.service_port(svc, sp) for svc in (services if services is not None else self.catalog.services)
+                 for sp in svc.ports]
+        tables = self._skeleton()
+        for p in ports:
+            for r in p.rules:
+                tables[r.table].setdefault(r.chain, []).append(r)
+        self._tail(tables)
+        for t, chains in tables.items():
+            builtin = [c for c in chains if not c.startswith("KUBE-")]
+            tables[t] = {c: chains[c] for c in [*builtin, *sorted(c for c in chains if c.startswith("KUBE-"))]}
+        notes = []
+        if self.detector is None and not self.config.masquerade_all:
+            notes.append("no cluster CIDR: kube-proxy cannot tell pod traffic from other traffic, so ClusterIP "
+                         "traffic is never masqueraded (set spec.clusterCIDR or kubeProxy.clusterCIDR)")
+        if self.large:
+            notes.append(f"large-cluster mode: more than {LARGE_CLUSTER_ENDPOINTS} endpoints, so the per-endpoint "
+                         "rules carry no comments")
+        return IptablesView(self.node, self.family, tables, tuple(ports), self.large, tuple(notes))
+
+    def _skeleton(self) -> dict[str, dict[str, list[Rule]]]:
+        """Built-in chains with kube-proxy's jumps (each prepended, so the last one ensured comes first),
+        and kube-proxy's own chains, empty."""
+        nat: dict[str, list[Rule]] = {"PREROUTING": [], "INPUT": [], "OUTPUT": [], "POSTROUTING": []}
+        flt: dict[str, list[Rule]] = {"INPUT": [], "FORWARD": [], "OUTPUT": []}
+        new = "-m conntrack --ctstate NEW"
+        jumps = [
+            (flt, KUBE_EXTERNAL_SERVICES, "INPUT", "kubernetes externally-visible service portals", new),
+            (flt, KUBE_EXTERNAL_SERVICES, "FORWARD", "kubernetes externally-visible service portals", new),
+            (flt, KUBE_NODEPORTS, "INPUT", "kubernetes health check service ports", ""),
+            (flt, KUBE_SERVICES, "FORWARD", "kubernetes service portals", new),
+            (flt, KUBE_SERVICES, "OUTPUT", "kubernetes service portals", new),
+            (flt, KUBE_FORWARD, "FORWARD", "kubernetes forwarding rules", ""),
+            (flt, KUBE_PROXY_FIREWALL, "INPUT", "kubernetes load balancer firewall", new),
+            (flt, KUBE_PROXY_FIREWALL, "OUTPUT", "kubernetes load balancer firewall", new),
+            (flt, KUBE_PROXY_FIREWALL, "FORWARD", "kubernetes load balancer firewall", new),
+            (nat, KUBE_SERVICES, "OUTPUT", "kubernetes service portals", ""),
+            (nat, KUBE_SERVICES, "PREROUTING", "kubernetes service portals", ""),
+            (nat, KUBE_POSTROUTING, "POSTROUTING", "kubernetes postrouting rules", ""),
+        ]
+        for table, dst, src, comment, extra in jumps:
+            name = NAT if table is nat else FILTER
+            table[src].insert(0, Rule(name, src, dst, comment, pre=extra))
+        for c in (KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ, KUBE_PROXY_CANARY):
+            nat[c] = []
+        for c in (KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD, KUBE_NODEPORTS, KUBE_PROXY_FIREWALL,
+                  KUBE_PROXY_CANARY):
+            flt[c] = []
+        return {FILTER: flt, NAT: nat, "mangle": {"PREROUTING": [], "INPUT": [], "FORWARD": [], "OUTPUT": [],
+                                                  "POSTROUTING": [], KUBE_PROXY_CANARY: []}}
+
+    def _tail(self, tables: dict[str, dict[str, list[Rule]]]) -> None:
+        """The node-wide rules: masquerade marking and SNAT, forwarding, the last KUBE-SERVICES rule."""
+        nat, flt = tables[NAT], tables[FILTER]
+        m, go = self.mark, go_mark(self.mark)
+        nat[KUBE_MARK_MASQ].append(Rule(NAT, KUBE_MARK_MASQ, f"MARK --or-mark {go}",
+                                        target_save=f"MARK --set-xmark {hex_mark(m)}/{hex_mark(m)}"))
+        nat[KUBE_POSTROUTING] += [
+            Rule(NAT, KUBE_POSTROUTING, "RETURN", pre=f"-m mark ! --mark {go}/{go}",
+                 pre_save=f"-m mark ! --mark {hex_mark(m)}/{hex_mark(m)}"),
+            Rule(NAT, KUBE_POSTROUTING, f"MARK --xor-mark {go}", target_save=f"MARK --set-xmark {hex_mark(m)}/0x0"),
+            Rule(NAT, KUBE_POSTROUTING, "MASQUERADE --random-fully" if self.config.random_fully else "MASQUERADE",
+                 "kubernetes service traffic requiring SNAT"),
+        ]
+        flt[KUBE_FORWARD] += [
+            Rule(FILTER, KUBE_FORWARD, "DROP", pre="-m conntrack --ctstate INVALID"),
+            Rule(FILTER, KUBE_FORWARD, "ACCEPT", "kubernetes forwarding rules", late=f"-m mark --mark {go}/{go}",
+                 late_save=f"-m mark --mark {hex_mark(m)}/{hex_mark(m)}"),
+            Rule(FILTER, KUBE_FORWARD, "ACCEPT", "kubernetes forwarding conntrack rule",
+                 late="-m conntrack --ctstate RELATED,ESTABLISHED"),
+        ]
+        dst = None
+        if self.family == 6:
+            dst = "!::1/128"
+        elif not self.config.localhost_node_ports:
+            dst = "!127.0.0.0/8"
+        nat[KUBE_SERVICES].append(Rule(NAT, KUBE_SERVICES, KUBE_NODEPORTS, "kubernetes service nodeports; NOTE: this "
+                                       "must be the last rule in this chain", dst=dst,
+                                       early="-m addrtype --dst-type LOCAL"))
+        if self.family == 4 and self.config.localhost_node_ports:
+            flt[KUBE_FIREWALL] = [Rule(FILTER, KUBE_FIREWALL, "DROP", "block incoming localnet connections",
+                                       dst="127.0.0.0/8", src="!127.0.0.0/8",
+                                       late="-m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT")]
+            # kubelet's jumps to its KUBE-FIREWALL chain (kube-proxy keeps a copy of the chain) [I: order]
+            flt["INPUT"].append(Rule(FILTER, "INPUT", KUBE_FIREWALL))
+            flt["OUTPUT"].append(Rule(FILTER, "OUTPUT", KUBE_FIREWALL))
+
+    def affinity(self, svc: Service, chain: str, mode: str) -> tuple[str, str, int, str] | None:
+        if not svc.client_ip_affinity:
+            return None
+        return (chain, mode, svc.affinity_timeout, recent_mask(self.family))
+
+
+def iptables_view(cluster: Cluster, node: str, services: list[Service] | None = None,
+                  family: int = 4) -> IptablesView:
+    """Every rule kube-proxy (iptables mode) programs on ``node`` (a Linux node)."""
+    from cnimodel.services.catalog import catalog
+
+    return LinuxNode(cluster, node, catalog(cluster), family).view(services)
+
+
+__all__ = ["FILTER", "NAT", "IptablesView", "LinuxNode", "LinuxServicePort", "iptables_view"]

@@ -1,0 +1,211 @@
+"""The rules of one service port on one Linux node, as kube-proxy's ``syncProxyRules`` writes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from cnimodel.services.iptables import (
+    KUBE_EXTERNAL_SERVICES,
+    KUBE_MARK_MASQ,
+    KUBE_NODEPORTS,
+    KUBE_PROXY_FIREWALL,
+    KUBE_SERVICES,
+    Rule,
+    probability,
+)
+from cnimodel.services.model import Endpoint, Service, ServicePort
+
+if TYPE_CHECKING:
+    from cnimodel.services.kubeproxy_iptables import LinuxNode
+
+NAT, FILTER = "nat", "filter"
+
+
+@dataclass(frozen=True)
+class LinuxServicePort:
+    """One service port on one node: its chains, the endpoints each uses, and every rule it adds."""
+
+    service_port: ServicePort
+    svc_chain: str | None
+    svl_chain: str | None
+    ext_chain: str | None
+    fw_chain: str | None
+    cluster_endpoints: tuple[Endpoint, ...]
+    local_endpoints: tuple[Endpoint, ...]
+    sep: dict[str, str]  # endpoint ip:port -> KUBE-SEP chain
+    has_endpoints: bool
+    has_internal: bool
+    has_external: bool
+    rules: tuple[Rule, ...]
+    notes: tuple[str, ...] = ()
+
+
+
+def categorize(eps: tuple[Endpoint, ...], node: str, uses_cluster: bool, uses_local: bool) -> tuple[
+        list[Endpoint], list[Endpoint], list[Endpoint], bool]:
+    """``CategorizeEndpoints`` without topology hints: (cluster, local, reachable, any usable)."""
+    cluster: list[Endpoint] = []
+    has_any = False
+    if uses_cluster:
+        cluster = [e for e in eps if e.ready]
+        if not cluster:  # no ready endpoint anywhere: fall back to serving-and-terminating ones
+            cluster = [e for e in eps if e.serving and e.terminating]
+        has_any = bool(cluster)
+    if not uses_local:
+        return cluster, [], cluster, has_any
+    local_ready = local_terminating = False
+    for e in eps:
+        if e.ready:
+            has_any = True
+            local_ready = local_ready or e.node == node
+        elif e.serving and e.terminating:
+            has_any = True
+            local_terminating = local_terminating or e.node == node
+    local: list[Endpoint] = []
+    if local_ready:
+        local = [e for e in eps if e.node == node and e.ready]
+    elif local_terminating:
+        local = [e for e in eps if e.node == node and e.serving and e.terminating]
+    if not uses_cluster:
+        return [], local, local, has_any
+    if not local_terminating or local_ready:
+        return cluster, local, cluster, has_any
+    merged = {e.key: e for e in cluster} | {e.key: e for e in local}
+    return cluster, local, [merged[k] for k in sorted(merged)], has_any
+
+
+
+def service_rules(node: LinuxNode, svc: Service, sp: ServicePort) -> LinuxServicePort:
+    """Every rule one service port adds on ``node`` (``syncProxyRules``, services-lb.md §3.2–3.4)."""
+    fam = node.family
+    cip = svc.cluster_ip(fam)  # type: ignore[arg-type]
+    if cip is None:
+        return LinuxServicePort(sp, None, None, None, None, (), (), {}, False, False, False, (),
+                                (f"no IPv{fam} ClusterIP: nothing programmed",))
+    name, proto, port = sp.key, sp.protocol.lower(), sp.port
+    ext_ips = [str(ip) for ip in svc.external_ips if ip.version == fam]
+    lb_ips = [str(ip) for ip in svc.ingress_ips if ip.version == fam]
+    ranges = [str(n) for n in svc.source_ranges if n.version == fam]
+    accessible = bool(sp.node_port or ext_ips or lb_ips)
+    etp_local, itp_local = svc.etp_local, svc.itp_local
+    uses_cluster = not itp_local or accessible
+    uses_local = itp_local or (etp_local and accessible)
+    cluster, local, reachable, has_any = categorize(node.catalog.endpoints_of(sp, fam), node.node, uses_cluster,
+                                                    uses_local)
+    h = node.chain_hash(sp)
+    svc_chain, svl_chain, ext_chain, fw_chain = (f"KUBE-SVC-{h}", f"KUBE-SVL-{h}", f"KUBE-EXT-{h}", f"KUBE-FW-{h}")
+    uses_svc = bool(cluster) and uses_cluster
+    uses_svl = bool(local) and uses_local
+    internal_chain, has_internal = svc_chain, has_any
+    if itp_local:
+        internal_chain, has_internal = svl_chain, bool(local) and has_any
+    external_policy, has_external = svc_chain, has_any
+    if etp_local:
+        external_policy, has_external = svl_chain, bool(local) and has_any
+    uses_ext = has_any and accessible
+    uses_fw = has_any and bool(lb_ips) and bool(ranges)
+    lb_chain = fw_chain if uses_fw else ext_chain
+    if not has_any:
+        int_target, ext_target = "REJECT", "REJECT"
+        int_comment = ext_comment = f"{name} has no endpoints"
+    else:
+        int_target, ext_target = ("" if has_internal else "DROP"), ("" if has_external else "DROP")
+        int_comment = ext_comment = f"{name} has no local endpoints"
+    reject = "REJECT --reject-with " + ("icmp6-port-unreachable" if fam == 6 else "icmp-port-unreachable")
+    rules: list[Rule] = []
+    add = rules.append
+
+    def nat(chain: str, target: str, comment: str | None = None, **kw: object) -> None:
+        add(Rule("nat", chain, target, comment, service=name, **kw))  # type: ignore[arg-type]
+
+    def drop(chain: str, target: str, comment: str, **kw: object) -> None:
+        add(Rule("filter", chain, target, comment, target_save=reject if target == "REJECT" else None,
+                 service=name, **kw))  # type: ignore[arg-type]
+
+    cip_s = str(cip)
+    if has_internal:
+        nat(KUBE_SERVICES, internal_chain, f"{name} cluster IP", proto=proto, dst=cip_s, dport=port)
+    else:
+        drop(KUBE_SERVICES, int_target, int_comment, proto=proto, dst=cip_s, dport=port)
+    for ip in ext_ips:
+        if has_any:
+            nat(KUBE_SERVICES, ext_chain, f"{name} external IP", proto=proto, dst=ip, dport=port)
+        if not has_external:
+            drop(KUBE_EXTERNAL_SERVICES, ext_target, ext_comment, proto=proto, dst=ip, dport=port)
+    for ip in lb_ips:
+        if has_any:
+            nat(KUBE_SERVICES, lb_chain, f"{name} loadbalancer IP", proto=proto, dst=ip, dport=port)
+        if uses_fw:
+            add(Rule("filter", KUBE_PROXY_FIREWALL, "DROP", f"{name} traffic not accepted by {fw_chain}",
+                     proto=proto, dst=ip, dport=port, service=name))
+    if not has_external:
+        for ip in lb_ips:
+            drop(KUBE_EXTERNAL_SERVICES, ext_target, ext_comment, proto=proto, dst=ip, dport=port)
+    if sp.node_port:
+        if has_any:
+            nat(KUBE_NODEPORTS, ext_chain, name, proto=proto, dport=sp.node_port)
+        if not has_external:
+            drop(KUBE_EXTERNAL_SERVICES, ext_target, ext_comment, early="-m addrtype --dst-type LOCAL",
+                 proto=proto, dport=sp.node_port)
+    if svc.health_check_node_port and svc.type == "LoadBalancer" and etp_local:
+        add(Rule("filter", KUBE_NODEPORTS, "ACCEPT", f"{name} health check node port", proto="tcp",
+                 dport=svc.health_check_node_port, service=name))
+    # internal traffic: masquerade what does not come from a pod (or everything with masqueradeAll)
+    if has_internal:
+        if node.config.masquerade_all:
+            nat(internal_chain, KUBE_MARK_MASQ, f"{name} cluster IP", proto=proto, dst=cip_s, dport=port)
+        elif node.detector is not None:
+            nat(internal_chain, KUBE_MARK_MASQ, f"{name} cluster IP", proto=proto, dst=cip_s, dport=port,
+                src="!" + node.detector)
+    if uses_ext:
+        if not etp_local:
+            nat(ext_chain, KUBE_MARK_MASQ, f"masquerade traffic for {name} external destinations")
+        else:
+            if node.detector is not None:
+                nat(ext_chain, svc_chain, f"pod traffic for {name} external destinations", src=node.detector)
+            nat(ext_chain, KUBE_MARK_MASQ, f"masquerade LOCAL traffic for {name} external destinations",
+                early="-m addrtype --src-type LOCAL")
+            nat(ext_chain, svc_chain, f"route LOCAL traffic for {name} external destinations",
+                early="-m addrtype --src-type LOCAL")
+        if has_external:
+            nat(ext_chain, external_policy)
+    if uses_fw:
+        allow_node = False
+        for cidr in ranges:
+            nat(fw_chain, ext_chain, f"{name} loadbalancer IP", src=cidr)
+            allow_node = allow_node or _contains(cidr, str(node.spec.ip))
+        if allow_node:  # a VIP-like LB loops the node's own requests back with the VIP as source
+            for ip in lb_ips:
+                nat(fw_chain, ext_chain, f"{name} loadbalancer IP", src=ip)
+        nat(fw_chain, "", f"other traffic to {name} will be dropped by KUBE-PROXY-FIREWALL")
+    comments = not node.large
+    sep = {e.key: node.sep_name(sp, e) for e in reachable}
+    for chain, eps, used in ((svc_chain, cluster, uses_svc), (svl_chain, local, uses_svl)):
+        if not used:
+            continue
+        for e in eps:
+            if svc.client_ip_affinity:
+                nat(chain, sep[e.key], f"{name} -> {e.key}" if comments else None,
+                    recent=node.affinity(svc, sep[e.key], "rcheck"))
+        n = len(eps)
+        for i, e in enumerate(eps):
+            nat(chain, sep[e.key], f"{name} -> {e.key}" if comments else None,
+                prob=probability(n - i) if i < n - 1 else None)
+    for e in reachable:
+        chain = sep[e.key]
+        nat(chain, KUBE_MARK_MASQ, name if comments else None, src=str(e.ip))
+        nat(chain, f"DNAT --to-destination {e.key}", name if comments else None, proto=proto,
+            recent=node.affinity(svc, chain, "set"))
+    return LinuxServicePort(sp, svc_chain if uses_svc else None, svl_chain if uses_svl else None,
+                            ext_chain if uses_ext else None, fw_chain if uses_fw else None, tuple(cluster),
+                            tuple(local), sep, has_any, has_internal, has_external, tuple(rules))
+
+
+def _contains(cidr: str, ip: str) -> bool:
+    from ipaddress import ip_address, ip_network
+
+    try:
+        return ip_address(ip) in ip_network(cidr, strict=False)
+    except ValueError:
+        return False
