@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from cnimodel.cluster import Cluster
-from cnimodel.trace.model import DISPOSITIONS, PROTOCOLS, Flow, Hop, Step, Trace
+from cnimodel.trace.model import DISPOSITIONS, PROTOCOLS, Flow, Hop, Step, Trace, Wire
 from cnimodel.trace.resolve import Endpoint, EndpointError, resolve
 from cnimodel.trace.walk import Packet, Stop, Walk, finish
 
@@ -85,6 +85,7 @@ def _reply(cluster: Cluster, fwd_walk: Walk, forward: Trace) -> Trace:
             pod = cluster.allocation.pods[last.node]
             hop = walk._hop(last.node, "pod")
             hop.add("originated", "REPLY", src=walk.pkt.src, dst=walk.pkt.dst)
+            walk.wires.append(Wire(f"{last.node} eth0", walk.pkt.src, walk.pkt.dst, walk.pkt.sport, walk.pkt.dport))
             node = pod.pod.node
             assert node is not None
             disposition, reason = walk.run_from(node, "node")
