@@ -76,7 +76,14 @@ class Cluster:
             problems.error(plan.network.origin.at("plugin"), f"unknown network plugin {plan.network.plugin!r}",
                            f"use one of: {', '.join(plugins_of(NetworkPlugin)) or '(none installed)'}")
             raise PlanError(problems.items) from None
+        if plan.cluster_cidr is None and plugin_cls.needs_cluster_cidr is NetworkPlugin.needs_cluster_cidr:
+            problems.error(plan.origin.at("spec.clusterCIDR"), f"is required by the {plan.network.plugin} plugin",
+                           "add `clusterCIDR: 10.244.0.0/16` (kube-controller-manager --cluster-cidr)")
+            raise PlanError(problems.items)
         plugin = plugin_cls(plan, problems)
+        if plan.cluster_cidr is None and plugin.needs_cluster_cidr():
+            problems.error(plan.origin.at("spec.clusterCIDR"), f"is required by the {plan.network.plugin} plugin "
+                           "as configured", "add `clusterCIDR: 10.244.0.0/16` (the pods' range)")
         policy = None
         if plan.policy.plugin:
             try:

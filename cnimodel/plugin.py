@@ -33,6 +33,10 @@ class NetworkPlugin:
     def __init__(self, plan: Plan, problems: Problems) -> None:
         self.plan = plan
 
+    def needs_cluster_cidr(self) -> bool:
+        """Whether the plan must give ``spec.clusterCIDR`` (not when pods live in the underlay's subnets)."""
+        return True
+
     def node_cidrs(self, problems: Problems) -> dict[str, tuple[IPv4Network, str]]:
         """Each node's pod CIDR and who chose it. Default: kube-controller-manager (``--allocate-node-cidrs``)."""
         from cnimodel.ipam.engine import kube_node_cidrs

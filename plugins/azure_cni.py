@@ -38,7 +38,6 @@ NETWORK_NAME = "azure"
 HOST_VETH_MAC = "aa:aa:aa:aa:aa:aa"  # defaultHostVethHwAddr in transparent mode
 VIRTUAL_GATEWAY = "169.254.1.1"
 AZURE_DNS = "168.63.129.16"
-K8S_DEFAULT_MAX_PODS = 110  # what the plan loader fills in when a node gives no maxPods
 DEFAULT_MAX_PODS = {"node-subnet": 30, "overlay": 250}
 AKS_MAX_PODS = (10, 250)
 TRANSPARENT_NOTE = (f"transparent mode, inside each pod: the kernel's subnet route is deleted, "
@@ -123,10 +122,13 @@ class AzureCniPlugin(NetworkPlugin):
 
     # --- addressing -------------------------------------------------------------------------------
 
+    def needs_cluster_cidr(self) -> bool:
+        return self.overlay  # node-subnet pods take VNet addresses; overlay pods need the private pod CIDR
+
     def max_pods(self, node: NodeSpec) -> int:
-        """The node's own maxPods when it gives one other than Kubernetes' 110, else ``config.maxPods``
+        """The node's own maxPods when the plan gives one, else ``config.maxPods``
         (default 30 in node-subnet mode, 250 in overlay: AKS's defaults)."""
-        return node.max_pods if node.max_pods != K8S_DEFAULT_MAX_PODS else self.default_max_pods
+        return node.max_pods if node.max_pods_given else self.default_max_pods
 
     def max_nodes(self) -> int | None:
         """Node-subnet: how many nodes of 1 + maxPods addresses the subnets holding nodes offer."""

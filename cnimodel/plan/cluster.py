@@ -42,7 +42,7 @@ def parse_cluster_plan(doc: dict[str, Any], origin: Origin, problems: Problems) 
     meta = top.sub("metadata")
     name = meta.str("name", default="cluster")
     spec = top.sub("spec")
-    cluster_cidr = spec.cidr("clusterCIDR")
+    cluster_cidr = spec.cidr("clusterCIDR", required=False)  # the plugin says whether it needs one
     service_cidr = spec.cidr("serviceCIDR")
     mask = spec.int("nodeCIDRMaskSize", default=24, lo=8, hi=30)
     dns_ip = spec.ip("dnsServiceIP", required=False)
@@ -175,7 +175,7 @@ def parse_node_entry(raw: Any, origin: Origin, problems: Problems) -> NodeSpec |
     os_ = f.str("os", default="linux", choices=("linux", "windows"))
     ip = f.ip("ip")
     pod_cidr = f.cidr("podCIDR", required=False)
-    max_pods = f.int("maxPods", default=110, lo=1, hi=65536)
+    max_pods = f.int("maxPods", default=None, lo=1, hi=65536)
     build = f.int("windowsBuild", default=None, lo=1)
     if build is not None and os_ == "linux":
         problems.error(origin.at("windowsBuild"), "windowsBuild is set on a Linux node",
@@ -184,7 +184,8 @@ def parse_node_entry(raw: Any, origin: Origin, problems: Problems) -> NodeSpec |
     if name is None or ip is None:
         return None
     return NodeSpec(name=name, os=os_ or "linux", ip=ip, subnet=f.str("subnet", default=""),
-                    pod_cidr=pod_cidr, max_pods=max_pods or 110, windows_build=build,
+                    pod_cidr=pod_cidr, max_pods=max_pods or 110, max_pods_given=max_pods is not None,
+                    windows_build=build,
                     interface=f.str("interface", default=None), labels=f.str_map("labels"),
                     annotations=f.str_map("annotations"), taints=taints, origin=origin)
 

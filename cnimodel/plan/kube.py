@@ -153,11 +153,12 @@ def parse_node_object(doc: dict[str, Any], origin: Origin, problems: Problems) -
             problems.error(meta.origin.at(f"labels[{BUILD_LABEL}]"), f"unreadable build {labels[BUILD_LABEL]!r}",
                            "write it as 10.0.<build>, e.g. 10.0.20348")
     capacity = f.sub("status").sub("capacity")
-    max_pods = capacity.int("pods", default=110, lo=1)
+    max_pods = capacity.int("pods", default=None, lo=1)
     taints = tuple(freeze(t) for t in spec.list("taints") if isinstance(t, dict))
     if name is None or ip is None:
         return None
-    return NodeSpec(name=name, os=os_, ip=ip, subnet="", pod_cidr=pod_cidr, max_pods=max_pods,
+    return NodeSpec(name=name, os=os_, ip=ip, subnet="", pod_cidr=pod_cidr, max_pods=max_pods or 110,
+                    max_pods_given=max_pods is not None,
                     windows_build=build, labels=labels, annotations=meta.str_map("annotations"),
                     taints=taints, origin=origin)
 

@@ -82,6 +82,7 @@ class NodeSpec:
     subnet: str
     pod_cidr: IPv4Network | None = None
     max_pods: int = 110
+    max_pods_given: bool = False  # False: kubelet's default 110 applies unless the plugin's own default does
     windows_build: int | None = None
     interface: str | None = None
     labels: MappingProxyType[str, str] = field(default_factory=lambda: EMPTY)

@@ -95,9 +95,12 @@ def ipam(console: Console, cluster: Cluster) -> None:
             p.add_row(pa.pod.key, pa.pod.node or "", str(pa.ip), pa.source)
         console.print(p)
     plan = cluster.plan
+    total = sum(n.capacity for n in a.nodes.values())
+    if plan.cluster_cidr is None or not any(n.pod_cidr for n in a.nodes.values()):
+        console.print(f"capacity: {total} pod addresses in all, in the underlay's subnets ({len(a.nodes)} nodes)")
+        return
     console.print(f"capacity: {plan.cluster_cidr} at /{plan.node_cidr_mask_size} holds {a.max_nodes} nodes "
-                  f"({len(a.nodes)} planned, {a.free_node_cidrs} CIDRs free); "
-                  f"{sum(n.capacity for n in a.nodes.values())} pod addresses in all")
+                  f"({len(a.nodes)} planned, {a.free_node_cidrs} CIDRs free); {total} pod addresses in all")
 
 
 def warnings(console: Console, cluster: Cluster) -> None:
