@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, ip_network
 from typing import Literal
 
+import numpy as np
+
 from cnimodel.plan import Plan, Pod
 from cnimodel.policy.compile import compile_policies
 from cnimodel.policy.connset import ConnSet
@@ -84,7 +86,7 @@ class Reachability:
         self.warnings = [*policies.warnings, *universe.warnings]
         self._host_ips = sorted({int(w.ip) for w in universe.workloads if w.ip is not None}
                                 | {int(n.ip) for n in universe.nodes.values()})
-        self._matrix = None
+        self._matrix: np.ndarray | None = None
 
     @classmethod
     def from_plan(cls, plan: Plan) -> Reachability:
@@ -143,6 +145,13 @@ class Reachability:
                 continue
             out.append(Endpoint("external", f"{IPv4Address(lo)}-{IPv4Address(hi)}", iv.cls))
         return out
+
+    def external_range(self, lo: int, hi: int) -> tuple[Endpoint, bool]:
+        """The range ``lo``-``hi`` (inside one interval) as an endpoint, and whether pods and nodes use every
+        address in it."""
+        known = bisect.bisect_right(self._host_ips, hi) - bisect.bisect_left(self._host_ips, lo)
+        name = f"{IPv4Address(lo)}-{IPv4Address(hi)}"
+        return Endpoint("external", name, self.u.external_class(IPv4Address(lo))), known >= hi - lo + 1
 
     def everything(self) -> list[Endpoint]:
         """Every pod (sorted by namespace/name), then the external ranges in address order."""

@@ -1,0 +1,29 @@
+"""Reachability as JSON: ``{"connections": [{"src", "dst", "ports", "other", ...}]}`` (docs/policy.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from cnimodel.policy.analysis import Connection
+from cnimodel.policy.explain import Explanation, to_json
+
+
+def connection(c: Connection, x: Explanation | None = None) -> dict[str, Any]:
+    """One pair; ``ports``/``other`` are null for a pair that was not evaluated (a pod and itself)."""
+    out: dict[str, Any] = {"src": c.src.json_name, "dst": c.dst.json_name}
+    if c.conns is None:
+        out.update({"ports": None, "other": None})
+    else:
+        out.update(c.conns.to_json())
+    if c.note:
+        out["note"] = c.note
+    if x is not None:
+        out["explain"] = to_json(x)
+    return out
+
+
+def document(conns: Iterable[Connection], explanations: Iterable[Explanation] | None = None) -> dict[str, Any]:
+    if explanations is None:
+        return {"connections": [connection(c) for c in conns]}
+    return {"connections": [connection(x.connection, x) for x in explanations]}
