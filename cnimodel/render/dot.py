@@ -9,7 +9,8 @@ SHAPES = {"router": "doubleoctagon", "subnet": "box3d", "host": "box", "device":
 
 
 def _q(s: object) -> str:
-    return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A DOT string: backslashes and quotes escaped, newlines as DOT's ``\\n`` line break."""
+    return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def render(g: nx.Graph) -> str:
@@ -33,7 +34,7 @@ def render(g: nx.Graph) -> str:
             attrs = g.nodes[n]
             label = attrs.get("label", n)
             if attrs["kind"] == "device" and attrs.get("addresses"):
-                label = f"{label}\\n{', '.join(attrs['addresses'])}"
+                label = f"{label}\n{', '.join(attrs['addresses'])}"
             lines.append(f"    {_q(n)} [label={_q(label)}, shape={SHAPES.get(attrs['kind'], 'ellipse')}];")
         lines.append("  }")
     for a, b, attrs in g.edges(data=True):
