@@ -137,6 +137,8 @@ class Cluster:
             routes = [Route(s.cidr, dev=s.name, scope="link", kind="connected", owner="underlay",
                             next_hop_type="VnetLocal") for s in u.subnets]
             routes += self.plugin.underlay_routes(self)
+            if self.policy is not None:
+                routes += self.policy.underlay_routes(self)
             routes.append(Route(DEFAULT_ROUTE, kind="default", owner="underlay", next_hop_type="Internet"))
             self._underlay = RouteTable(u.name, tuple(routes))
         return self._underlay

@@ -17,6 +17,7 @@ V1_TO_V2: dict[str, tuple[str, dict[str, str]]] = {
     "PA": ("ProviderAddress", {"PA": "ProviderAddress"}),
     "NAT": ("PortMapping", {}),
     "VSID": ("VSID", {"VSID": "IsolationId"}),
+    "ACL": ("ACL", {"Protocol": "Protocols"}),  # v1 Protocol is a number, v2 Protocols a string ("256")
 }
 V2_TO_V1 = {v2: (v1, {b: a for a, b in fields.items()}) for v1, (v2, fields) in V1_TO_V2.items()}
 # hcn protocolEnums for PortMapping
@@ -32,7 +33,10 @@ def from_v1(value: dict[str, Any]) -> HnsPolicy:
     """A v1 policy (``{"Type": "ROUTE", ...}``) in v2 form."""
     ptype = str(next((v for k, v in value.items() if k.lower() == "type"), ""))
     v2_type, fields = V1_TO_V2.get(ptype, (ptype, {}))
-    return HnsPolicy(v2_type, freeze({fields.get(k, k): v for k, v in value.items() if k.lower() != "type"}))
+    settings = {fields.get(k, k): v for k, v in value.items() if k.lower() != "type"}
+    if v2_type == "ACL" and isinstance(settings.get("Protocols"), int):
+        settings["Protocols"] = str(settings["Protocols"])
+    return HnsPolicy(v2_type, freeze(settings))
 
 
 def to_v1(p: HnsPolicy) -> dict[str, Any]:
@@ -41,6 +45,8 @@ def to_v1(p: HnsPolicy) -> dict[str, Any]:
     body: dict[str, Any] = {"Type": v1_type}
     for k, v in p.settings.items():
         body[fields.get(k, k)] = thaw(v)
+    if p.type == "ACL" and isinstance(body.get("Protocol"), str) and body["Protocol"].isdigit():
+        body["Protocol"] = int(body["Protocol"])
     if p.type == "PortMapping" and isinstance(body.get("Protocol"), int):
         names = {v: k.upper() for k, v in PROTOCOLS.items()}
         body["Protocol"] = names.get(body["Protocol"], body["Protocol"])

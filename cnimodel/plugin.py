@@ -100,6 +100,10 @@ class PolicyPlugin:
         for allocation), e.g. Calico IPAM blocks; None keeps the network plugin's IPAM."""
         return None
 
+    def underlay_routes(self, cluster: Cluster) -> tuple[Route, ...]:
+        """Routes this plugin adds to the underlay's table (e.g. blocks its own IPAM hands out)."""
+        return ()
+
     def node_facts(self, cluster: Cluster, node: NodeSpec, facts: NodeFacts) -> NodeFacts:
         """The node's facts with this plugin's additions (default: only the enforcement fact)."""
         from dataclasses import replace

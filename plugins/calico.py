@@ -126,6 +126,21 @@ class CalicoPolicyPlugin(PolicyPlugin):
                               for e in endpoints)
         return replace(facts, policy=verdict, hns_endpoints=endpoints, notes=facts.notes + WINDOWS_NOTES)
 
+    def underlay_routes(self, cluster: Cluster) -> tuple[Route, ...]:
+        """Cloud route tables hold one route per node pod CIDR; with calico-ipam a node's further blocks
+        need the same route as its first (copied from the network plugin's route for that block)."""
+        ipam = self.calico_ipam
+        if ipam is None:
+            return ()
+        first = {r.dst: r for r in self.network.underlay_routes(cluster)}
+        out = []
+        for name in ipam.blocks:
+            blocks = ipam.node_blocks(name)
+            route = first.get(blocks[0]) if blocks else None
+            if route is not None:
+                out += [replace(route, dst=b) for b in blocks[1:]]
+        return tuple(out)
+
     def block_routes(self, cluster: Cluster, node: NodeSpec, facts: NodeFacts) -> tuple[Route, ...]:
         """With calico-ipam, nodes beyond their first block: each further block is reached the way the
         network plugin reaches that node's first block (same next hop, device and owner)."""

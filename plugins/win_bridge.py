@@ -157,6 +157,7 @@ class WinBridgePlugin(NetworkPlugin):
         for node in plan.nodes:
             if node.os == "windows":
                 self.conf(node)
+        kubenet.check_route_table(plan, problems)
 
     def conf(self, node: NodeSpec) -> _hns.WindowsConf:
         c = self.confs.get(node.name)
