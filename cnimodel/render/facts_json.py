@@ -100,7 +100,7 @@ def ipam(cluster: Cluster) -> dict[str, Any]:
             "capacity": n.capacity, "pods": n.pods, "note": rng.note if rng else "",
         })
     pods = [{"namespace": p.pod.namespace, "name": p.pod.name, "node": p.pod.node, "ip": str(p.ip),
-             "source": p.source} for p in a.pods.values()]
+             "source": p.source, "workload": p.pod.workload} for p in a.pods.values()]
     caps = [n.capacity for n in a.nodes.values()]
     capacity = {
         "clusterCIDR": _s(plan.cluster_cidr), "nodeCIDRMaskSize": plan.node_cidr_mask_size,
