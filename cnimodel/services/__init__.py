@@ -4,15 +4,24 @@
 - ``winkernel_view(cluster, node)``: HNS remote endpoints and LoadBalancers of a Windows node.
 - ``vfp_rules(view)``: a VFP-style listing of those LBs, with what is modelled marked.
 - ``iptables_view(cluster, node)``: the nat/filter rules of a Linux node (kube-proxy iptables mode).
-- ``decide(cluster, node, vip, port, proto)``: the load-balancing decision for trace.
+- ``decide(cluster, node, vip, port, proto, src=...)``: the load-balancing decision, for trace.
 """
 
 from cnimodel.services.catalog import Catalog, Frontend, catalog
 from cnimodel.services.config import KubeProxyConfig
+from cnimodel.services.decide import decide
+from cnimodel.services.decision import Backend, Decision
+from cnimodel.services.hnslb import HnsBackend, HnsLoadBalancer, WinkernelView, WinServicePort
+from cnimodel.services.iptables import Rule, endpoint_chain, port_proto_hash, probability
+from cnimodel.services.kubeproxy_iptables import IptablesView, LinuxNode, iptables_view
+from cnimodel.services.kubeproxy_service import LinuxServicePort
 from cnimodel.services.model import Endpoint, Service, ServicePort
+from cnimodel.services.vfp import VfpRule, vfp_rules
 from cnimodel.services.winkernel import WinNode, winkernel_view
 
 __all__ = [
-    "Catalog", "Endpoint", "Frontend", "KubeProxyConfig", "Service", "ServicePort", "WinNode", "catalog",
-    "winkernel_view",
+    "Backend", "Catalog", "Decision", "Endpoint", "Frontend", "HnsBackend", "HnsLoadBalancer", "IptablesView",
+    "KubeProxyConfig", "LinuxNode", "LinuxServicePort", "Rule", "Service", "ServicePort", "VfpRule", "WinNode",
+    "WinServicePort", "WinkernelView", "catalog", "decide", "endpoint_chain", "iptables_view", "port_proto_hash",
+    "probability", "vfp_rules", "winkernel_view",
 ]

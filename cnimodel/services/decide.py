@@ -1,0 +1,99 @@
+"""The load-balancing decision for one destination on one node, for trace: every backend with its weight,
+the DNAT target, the SNAT applied, and the rule or HNS object that decided.
+
+``decide(cluster, node, vip, port, "TCP", src=...)`` computes only the one service port involved, so it
+stays cheap on a 10,000-Service plan once the catalog is built.
+"""
+
+from __future__ import annotations
+
+import weakref
+from ipaddress import ip_address
+from typing import TYPE_CHECKING
+
+from cnimodel.services.catalog import Catalog, catalog
+from cnimodel.services.decide_linux import decide_linux
+from cnimodel.services.decide_windows import decide_windows
+from cnimodel.services.decision import Decision, SourceKind
+from cnimodel.services.kubeproxy_iptables import LinuxNode
+from cnimodel.services.model import IPAddress, ServicePort
+from cnimodel.services.winkernel import WinNode
+
+if TYPE_CHECKING:
+    from cnimodel.cluster import Cluster
+
+_NODES: weakref.WeakKeyDictionary[Cluster, dict[str, LinuxNode | WinNode]] = weakref.WeakKeyDictionary()
+
+
+def _node_ctx(cluster: Cluster, node: str, cat: Catalog) -> LinuxNode | WinNode:
+    per = _NODES.setdefault(cluster, {})
+    ctx = per.get(node)
+    if ctx is None:
+        spec = cluster.plan.node(node)
+        ctx = per[node] = WinNode(cluster, node, cat) if spec.os == "windows" else LinuxNode(cluster, node, cat)
+    return ctx
+
+
+def node_addresses(cluster: Cluster, node: str) -> set[IPAddress]:
+    """Addresses that are local to the node (what ``--dst-type LOCAL`` / a NodePort LB matches)."""
+    addrs: set[IPAddress] = {cluster.plan.node(node).ip}
+    for d in cluster.facts(node).devices:
+        addrs.update(a.ip for a in d.addresses)
+    return addrs
+
+
+def classify_source(cluster: Cluster, node: str, src: IPAddress | None, cat: Catalog) -> SourceKind | None:
+    if src is None:
+        return None
+    if src in node_addresses(cluster, node):
+        return "host"
+    if any(src in c for c in cat.config.cluster_cidrs if c.version == src.version):
+        return "pod"
+    return "external"
+
+
+def decide(cluster: Cluster, node: str, vip: str | IPAddress, port: int, protocol: str = "TCP", *,
+           src: str | IPAddress | None = None) -> Decision:
+    """How ``node`` load-balances a new connection to ``vip:port/protocol`` (from ``src`` if given).
+
+    Without ``src``, a ClusterIP is assumed reached from a pod and an external frontend from outside
+    the cluster; the decision says so in its notes.
+    """
+    cat = catalog(cluster)
+    dst = ip_address(str(vip))
+    source = ip_address(str(src)) if src is not None else None
+    proto = protocol.upper()
+    spec = cluster.plan.node(node)
+    kind = classify_source(cluster, node, source, cat)
+    found = _frontend(cluster, node, cat, dst, port, proto)
+    base = {"node": node, "os": spec.os, "vip": str(dst), "port": port, "protocol": proto,
+            "source": str(source) if source else None}
+    if found is None:
+        return Decision(**base, source_kind=kind or "pod", disposition="NO_SERVICE",  # type: ignore[arg-type]
+                        reason=f"no Service has {dst}:{port}/{proto} as a ClusterIP, external IP, load-balancer IP "
+                        "or (on a node address) a nodePort")
+    frontend, sp = found
+    svc = cat.by_port[sp]
+    assumed = kind is None
+    if kind is None:
+        kind = "pod" if frontend == "clusterIP" else "external"
+    notes = [f"no source given: assumed a {kind} source"] if assumed else []
+    ctx = _node_ctx(cluster, node, cat)
+    if spec.os == "windows":
+        return decide_windows(ctx, svc, sp, frontend, base, kind, source, notes)  # type: ignore[arg-type]
+    return decide_linux(ctx, svc, sp, frontend, base, kind, source, notes)  # type: ignore[arg-type]
+
+
+def _frontend(cluster: Cluster, node: str, cat: Catalog, dst: IPAddress, port: int,
+              proto: str) -> tuple[str, ServicePort] | None:
+    hit = cat.frontends.get((dst, port, proto))
+    if hit is not None:
+        return hit.kind, hit.service_port
+    sp = cat.node_ports.get((port, proto))
+    if sp is not None and (dst in node_addresses(cluster, node) or (dst.version == 4 and dst.is_loopback)):
+        return "nodePort", sp
+    for svc in cat.services:  # the health-check LB of an ingress IP (Windows, --forward-healthcheck-vip)
+        if svc.health_check_node_port == port and dst in svc.ingress_ips and proto == svc.ports[0].protocol:
+            return "healthCheck", svc.ports[0]
+    return None
+
