@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 
 from cnimodel.trace.model import Trace
 
@@ -10,13 +11,21 @@ GOOD = {"ACCEPTED", "DELIVERED_TO_SUBNET", "EXITS_NETWORK"}
 SKIP = {"src", "dst"}
 
 
+LONG = ("rules", "notes")  # printed on lines of their own under the step
+
+
+def _value(v: object) -> str:
+    if isinstance(v, list):
+        return ", ".join(_value(x) for x in v)
+    if isinstance(v, dict) and "ip" in v:  # a backend: address, port and share
+        share = f" {v['weight']:.0%}" if isinstance(v.get("weight"), float) else ""
+        where = f" {v['pod']}" if v.get("pod") else ""
+        return f"{v['ip']}:{v.get('port')}{share}{where}"
+    return str(v)
+
+
 def _detail(d: dict) -> str:
-    parts = []
-    for k, v in d.items():
-        if isinstance(v, list):
-            v = ", ".join(str(x) for x in v)
-        parts.append(f"{k}={v}")
-    return "  ".join(parts)
+    return "  ".join(f"{k}={_value(v)}" for k, v in d.items() if k not in LONG and v not in (None, [], ""))
 
 
 def render(console: Console, t: Trace) -> None:
@@ -32,6 +41,10 @@ def render(console: Console, t: Trace) -> None:
             colour = "red" if s.type == "dropped" else ("yellow" if s.type == "transformed" else "")
             action = f"[{colour}]{s.action}[/{colour}]" if colour else s.action
             console.print(f"        {s.type:<{width}}  {action}  {_detail(s.detail)}", highlight=False)
+            for key in LONG:
+                for line in s.detail.get(key) or ():
+                    console.print(f"        {'':<{width}}    [dim]{key[:-1]}: {escape(str(line))}[/dim]",
+                                  highlight=False)
     colour = "green" if t.disposition in GOOD else "red"
     console.print(f"  [{colour}][bold]{t.disposition}[/bold][/{colour}]: {t.reason}", highlight=False)
     if t.final is not None and (t.final.src != f.src or t.final.dst != f.dst):

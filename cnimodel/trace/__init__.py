@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from cnimodel.cluster import Cluster
 from cnimodel.trace.model import DISPOSITIONS, PROTOCOLS, Flow, Hop, Step, Trace, Wire
-from cnimodel.trace.resolve import Endpoint, EndpointError, resolve
+from cnimodel.trace.resolve import Endpoint, EndpointError, owner_of, resolve
 from cnimodel.trace.walk import Packet, Stop, Walk, finish
 
 __all__ = ["DISPOSITIONS", "PROTOCOLS", "Endpoint", "EndpointError", "Flow", "Hop", "Step", "Trace", "trace"]
@@ -57,6 +57,8 @@ def _run(walk: Walk, s: Endpoint, d: Endpoint, backend: str | None) -> tuple[str
             place, kind = _entry_point(walk, d)
         if d.kind in ("service", "nodeport"):
             hooks.load_balance(walk, place if kind == "node" else d.node or place, s, d, backend)
+        if s.kind == "pod":
+            walk.vswitch_egress(s)
         return walk.run_from(place, kind)
     except Stop as stop:
         return stop.disposition, stop.reason
@@ -72,7 +74,9 @@ def _entry_point(walk: Walk, d: Endpoint) -> tuple[str, str]:
 def _reply(cluster: Cluster, fwd_walk: Walk, forward: Trace) -> Trace:
     final = forward.final
     assert final is not None
-    reply_flow = replace(final.reply(), src_label=forward.flow.dst_label, dst_label=forward.flow.src_label)
+    owner = owner_of(cluster, final.dst)
+    src_label = f"{owner.pod.pod.key}[Pod]" if owner.pod is not None else forward.flow.dst_label
+    reply_flow = replace(final.reply(), src_label=src_label, dst_label=forward.flow.src_label)
     walk = Walk(cluster, Packet(reply_flow.src, reply_flow.dst, reply_flow.proto, reply_flow.sport,
                                 reply_flow.dport, reply_flow.size), reply_of=list(fwd_walk.nat))
     last = forward.hops[-1]

@@ -78,10 +78,14 @@ class Walk:
         gw = rng.gateway if rng else None
         hop.add("routed", "FORWARDED", route=f"default via {gw} dev eth0", nextHop=gw)
         self.wires.append(Wire(f"{ep.pod.pod.key} eth0", self.pkt.src, self.pkt.dst, self.pkt.sport, self.pkt.dport))
-        if facts.os == "windows":
-            winport.egress(self, facts, ep, self._hop(node, "node"))
-            return node
         return node
+
+    def vswitch_egress(self, ep: Endpoint) -> None:
+        """Windows: the source pod's vSwitch port (after the load balancer, which VFP applies first)."""
+        assert ep.node is not None
+        facts = self.cluster.facts(ep.node)
+        if facts.os == "windows":
+            winport.egress(self, facts, ep, self._hop(ep.node, "node"))
 
     def from_node(self, node: str) -> str:
         hop = self._hop(node, "node")
