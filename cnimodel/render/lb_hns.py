@@ -1,0 +1,83 @@
+"""A Windows node's kube-proxy objects as HNS v2 JSON (hcsshim ``hcn`` field names, Go's omitempty rules).
+
+Every hcsshim field is omitempty: zero numbers, empty strings and empty lists are left out, struct values
+(``SchemaVersion``, ``Dns``, ``Health``) always appear. ``ObjectType``, ``Role``, ``Service`` and
+``Frontend`` are cnimodel's labels for readers of a mixed list, not HNS fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cnimodel import hns as schema
+from cnimodel.dataplane import HnsEndpoint
+from cnimodel.render import hns as facts_hns
+from cnimodel.services.hnslb import HnsLoadBalancer, WinkernelView, hns_id
+
+SCHEMA = {"Major": 2, "Minor": 0}
+
+
+def network_id(view: WinkernelView) -> str:
+    assert view.network is not None
+    return hns_id(view.node, f"network {view.network.name}")
+
+
+def created_endpoint(view: WinkernelView, e: HnsEndpoint) -> dict[str, Any]:
+    """An endpoint kube-proxy creates (remote: ``Flags: 1``; the source VIP: a local endpoint), in
+    ``HostComputeEndpoint`` field order."""
+    body: dict[str, Any] = {"ID": view.ids[e.name]}
+    if view.network is not None:
+        body["HostComputeNetwork"] = network_id(view)
+    if e.policies:
+        body["Policies"] = [schema.to_v2(p) for p in e.policies]
+    body["IpConfigurations"] = [{"IpAddress": str(e.ip)}]
+    body["Dns"] = {}
+    if e.mac:
+        body["MacAddress"] = e.mac
+    if e.role == "remote":
+        body["Flags"] = 1
+    body["Health"] = {"Extra": {}}
+    body["SchemaVersion"] = SCHEMA
+    return body
+
+
+def load_balancer(lb: HnsLoadBalancer) -> dict[str, Any]:
+    """A ``HostComputeLoadBalancer`` with its one PortMapping."""
+    pm: dict[str, Any] = {}
+    for key, value in (("Protocol", lb.protocol), ("InternalPort", lb.internal_port),
+                       ("ExternalPort", lb.external_port), ("DistributionType", lb.distribution),
+                       ("Flags", lb.port_flags)):
+        if value:
+            pm[key] = value
+    body: dict[str, Any] = {"ID": lb.id, "HostComputeEndpoints": [b.id for b in lb.backends]}
+    if lb.source_vip:
+        body["SourceVIP"] = lb.source_vip
+    if lb.frontend_vips:
+        body["FrontendVIPs"] = list(lb.frontend_vips)
+    body["PortMappings"] = [pm]
+    body["SchemaVersion"] = SCHEMA
+    if lb.flags:
+        body["Flags"] = lb.flags
+    return body
+
+
+def objects(view: WinkernelView) -> list[dict[str, Any]]:
+    """The network (as a reference), the CNI endpoints the LBs use, kube-proxy's endpoints, then every LB
+    HNS would hold (an LB HNS refuses is left out)."""
+    out: list[dict[str, Any]] = []
+    if view.network is None:
+        return out
+    out.append({"ObjectType": "Network", "ID": network_id(view), "Name": view.network.name,
+                "Type": view.network.type})
+    for e in view.local_endpoints:
+        body = facts_hns.endpoint(e, 2)
+        out.append({"ObjectType": "Endpoint", "Role": e.role, "ID": view.ids[e.name],
+                    **{k: v for k, v in body.items() if k != "HostComputeNetwork"},
+                    "HostComputeNetwork": network_id(view)})
+    out += [{"ObjectType": "Endpoint", "Role": e.role, **created_endpoint(view, e)} for e in view.endpoints]
+    for sp in view.service_ports:
+        for lb in sp.load_balancers:
+            if not lb.rejected:
+                out.append({"ObjectType": "LoadBalancer", "Service": lb.service, "Frontend": lb.kind,
+                            **load_balancer(lb)})
+    return out

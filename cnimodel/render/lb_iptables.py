@@ -1,0 +1,27 @@
+"""A Linux node's kube-proxy rules as an ``iptables-save`` document (or kube-proxy's ``iptables-restore`` input).
+
+``save``: what ``iptables-save`` prints on the node — tables filter, nat, mangle; built-in chains with
+their policy, then kube-proxy's chains by name (as iptables-legacy keeps them); rules grouped by chain.
+``restore``: the same rules in the words kube-proxy writes them (``--or-mark 0x00004000``,
+``--probability 0.3333333333``).
+"""
+
+from __future__ import annotations
+
+from cnimodel.services.kubeproxy_iptables import IptablesView
+
+
+def render(view: IptablesView, form: str = "save") -> str:
+    """The whole document, one rule per line."""
+    lines = [f"# kube-proxy (iptables mode) rules of node {view.node}, modelled by cnimodel"
+             + (" — iptables-restore input" if form == "restore" else "")]
+    for table, chains in view.tables.items():
+        lines.append(f"*{table}")
+        for chain in chains:
+            builtin = not chain.startswith("KUBE-")
+            lines.append(f":{chain} {'ACCEPT' if builtin else '-'} [0:0]")
+        for chain, rules in chains.items():
+            for r in rules:
+                lines.append(f"-A {chain} {r.save() if form == 'save' else r.restore()}".rstrip())
+        lines.append("COMMIT")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,97 @@
+"""JSON for ``cnimodel lb -o json`` and for decisions (keys documented in docs/services.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cnimodel.services.catalog import Catalog
+from cnimodel.services.decision import Decision
+from cnimodel.services.hnslb import HnsLoadBalancer, WinkernelView
+from cnimodel.services.kubeproxy_iptables import IptablesView
+from cnimodel.services.model import Endpoint, Service
+from cnimodel.services.vfp import VfpRule
+
+
+def endpoint(e: Endpoint) -> dict[str, Any]:
+    return {"ip": str(e.ip), "port": e.port, "node": e.node, "pod": e.pod, "ready": e.ready, "serving": e.serving,
+            "terminating": e.terminating, "source": e.source}
+
+
+def service(svc: Service, cat: Catalog) -> dict[str, Any]:
+    return {
+        "service": svc.key, "type": svc.type, "clusterIPs": [str(ip) for ip in svc.cluster_ips],
+        "externalIPs": [str(ip) for ip in svc.external_ips], "loadBalancerIPs": [str(ip) for ip in svc.ingress_ips],
+        "externalTrafficPolicy": svc.external_traffic_policy, "internalTrafficPolicy": svc.internal_traffic_policy,
+        "sessionAffinity": svc.session_affinity, "affinityTimeoutSeconds": svc.affinity_timeout,
+        "loadBalancerSourceRanges": [str(n) for n in svc.source_ranges],
+        "healthCheckNodePort": svc.health_check_node_port, "allocated": list(svc.allocated),
+        "ports": [{"servicePort": sp.key, "name": sp.name, "protocol": sp.protocol, "port": sp.port,
+                   "targetPort": sp.target_port, "nodePort": sp.node_port,
+                   "endpoints": [endpoint(e) for fam in (4, 6) for e in cat.endpoints_of(sp, fam)]}
+                  for sp in svc.ports],
+    }
+
+
+def load_balancer(lb: HnsLoadBalancer) -> dict[str, Any]:
+    return {"id": lb.id, "frontend": lb.kind, "service": lb.service, "frontendVIPs": list(lb.frontend_vips),
+            "protocol": lb.protocol, "internalPort": lb.internal_port, "externalPort": lb.external_port,
+            "flags": lb.flags, "portFlags": lb.port_flags, "distributionType": lb.distribution,
+            "sourceVIP": lb.source_vip, "rejected": lb.rejected,
+            "backends": [{"id": b.id, "ip": str(b.ip), "local": b.local, "endpoint": b.endpoint, "node": b.node,
+                          "pod": b.pod} for b in lb.backends]}
+
+
+def vfp_rule(r: VfpRule) -> dict[str, Any]:
+    return {"port": r.port, "layer": r.layer, "group": r.group, "rule": r.rule, "priority": r.priority,
+            "direction": r.direction, "conditions": r.conditions, "action": r.action, "basis": r.basis,
+            "loadBalancer": r.load_balancer, "service": r.service}
+
+
+def windows_node(view: WinkernelView, vfp: list[VfpRule], config: dict[str, Any]) -> dict[str, Any]:
+    net = view.network
+    return {
+        "node": view.node, "os": "windows", "proxy": "winkernel", "kubeProxy": config,
+        "network": None if net is None else {"name": net.name, "type": net.type, "sourceVIP": view.source_vip,
+                                             "hostMAC": view.host_mac, "dsrSupported": view.dsr_supported},
+        "servicePorts": [{"servicePort": p.service_port.key, "protocol": p.service_port.protocol,
+                          "port": p.service_port.port, "targetPort": p.target_port, "sourceVIP": p.source_vip,
+                          "loadBalancers": [load_balancer(lb) for lb in p.load_balancers],
+                          "skipped": [{"endpoint": k, "reason": why} for k, why in p.skipped], "notes": list(p.notes)}
+                         for p in view.service_ports],
+        "endpoints": [{"id": view.ids[e.name], "name": e.name, "ip": str(e.ip), "mac": e.mac, "role": e.role,
+                       "providerAddress": next((p.settings.get("ProviderAddress") for p in e.policies
+                                                if p.type == "ProviderAddress"), None)} for e in view.endpoints],
+        "vfp": [vfp_rule(r) for r in vfp],
+        "notes": list(view.notes),
+    }
+
+
+def linux_node(view: IptablesView, config: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "node": view.node, "os": "linux", "proxy": "iptables", "kubeProxy": config,
+        "largeClusterMode": view.large_cluster,
+        "servicePorts": [{"servicePort": p.service_port.key, "protocol": p.service_port.protocol,
+                          "port": p.service_port.port,
+                          "chains": {"svc": p.svc_chain, "svl": p.svl_chain, "ext": p.ext_chain, "fw": p.fw_chain},
+                          "clusterEndpoints": [e.key for e in p.cluster_endpoints],
+                          "localEndpoints": [e.key for e in p.local_endpoints], "endpointChains": dict(p.sep),
+                          "hasEndpoints": p.has_endpoints, "hasInternalEndpoints": p.has_internal,
+                          "hasExternalEndpoints": p.has_external, "notes": list(p.notes)}
+                         for p in view.service_ports],
+        "tables": {t: {c: [f"-A {c} {r.save()}" for r in rules] for c, rules in chains.items()}
+                   for t, chains in view.tables.items()},
+        "notes": list(view.notes),
+    }
+
+
+def decision(d: Decision) -> dict[str, Any]:
+    return {
+        "node": d.node, "os": d.os, "vip": d.vip, "port": d.port, "protocol": d.protocol, "source": d.source,
+        "sourceKind": d.source_kind, "disposition": d.disposition, "reason": d.reason, "service": d.service,
+        "frontend": d.frontend, "decidedBy": d.decided_by, "rules": list(d.rules), "affinity": d.affinity,
+        "loadBalancer": d.load_balancer.id if d.load_balancer else None,
+        "backends": [{"ip": b.ip, "port": b.port, "weight": b.weight, "probability": b.probability, "dnat": b.dnat,
+                      "snat": b.snat, "snatReason": b.snat_reason, "via": b.via, "local": b.local, "node": b.node,
+                      "pod": b.pod} for b in d.backends],
+        "notes": list(d.notes),
+    }

@@ -1,0 +1,111 @@
+"""``cnimodel lb`` for people: per node, each service port's frontends, what handles them, and the backends."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from cnimodel.services.decision import Decision
+from cnimodel.services.hnslb import (
+    LB_DSR,
+    LB_IPV6,
+    PM_LOCAL_ROUTED_VIP,
+    PM_PRESERVE_DIP,
+    PM_USE_MUX,
+    PM_VIP_EXTERNAL_IP,
+    WinkernelView,
+)
+from cnimodel.services.kubeproxy_iptables import IptablesView
+from cnimodel.services.vfp import VfpRule
+
+_LB_FLAGS = ((LB_DSR, "DSR"), (LB_IPV6, "IPv6"))
+_PM_FLAGS = ((1, "ILB"), (PM_LOCAL_ROUTED_VIP, "LocalRoutedVIP"), (PM_USE_MUX, "UseMux"),
+             (PM_PRESERVE_DIP, "PreserveDIP"), (PM_VIP_EXTERNAL_IP, "VipExternalIP"))
+
+
+def flag_names(value: int, names: tuple[tuple[int, str], ...]) -> str:
+    """``18`` → ``LocalRoutedVIP|VipExternalIP``; 0 → ``-``."""
+    return "|".join(n for bit, n in names if value & bit) or "-"
+
+
+def windows(console: Console, view: WinkernelView) -> None:
+    net = view.network
+    head = f"[bold]{view.node}[/bold] (windows, winkernel)"
+    if net is not None:
+        head += (f" — HNS network {net.name} ({net.type})"
+                 + (f", source VIP {view.source_vip}" if view.source_vip else "")
+                 + f", DSR {'supported' if view.dsr_supported else 'not supported'}")
+    console.print(head)
+    t = Table(show_edge=False, pad_edge=False)
+    for col in ("service port", "frontend", "VIP:port → internal", "LB flags", "port flags", "SourceVIP",
+                "backends"):
+        t.add_column(col)
+    for p in view.service_ports:
+        for lb in p.load_balancers:
+            vip = lb.frontend_vips[0] if lb.frontend_vips else "*"
+            backends = ", ".join(f"{b.ip}{'' if b.local else ' (remote)'}" for b in lb.backends[:6])
+            if len(lb.backends) > 6:
+                backends += f" … {len(lb.backends)} in all"
+            if lb.rejected:
+                backends = f"[red]rejected:[/red] {lb.rejected}"
+            dist = " +ClientIP" if lb.distribution == 2 else ""
+            t.add_row(lb.service, lb.kind, f"{vip}:{lb.external_port} → {lb.internal_port}/{lb.protocol}",
+                      flag_names(lb.flags, _LB_FLAGS), flag_names(lb.port_flags, _PM_FLAGS) + dist,
+                      lb.source_vip or "-", backends)
+        if not p.load_balancers:
+            t.add_row(p.service_port.key, "-", "-", "-", "-", "-", "[yellow]no load balancer[/yellow]")
+    console.print(t)
+    for p in view.service_ports:
+        for note in p.notes:
+            console.print(f"  [yellow]note[/yellow] {p.service_port.key}: {note}")
+        for key, why in p.skipped:
+            console.print(f"  skipped {p.service_port.key} endpoint {key}: {why}")
+    remote = [e for e in view.endpoints if e.role == "remote"]
+    if remote:
+        console.print(f"  kube-proxy remote endpoints: {len(remote)} (MAC 02-11-<IPv4 octets>"
+                      + (", ProviderAddress policy)" if view.overlay else ", no policies on l2bridge)"))
+    for note in view.notes:
+        console.print(f"  [yellow]note:[/yellow] {note}")
+
+
+def linux(console: Console, view: IptablesView) -> None:
+    console.print(f"[bold]{view.node}[/bold] (linux, kube-proxy iptables mode)")
+    t = Table(show_edge=False, pad_edge=False)
+    for col in ("service port", "chains", "cluster endpoints", "local endpoints", "verdict without endpoints"):
+        t.add_column(col)
+    for p in view.service_ports:
+        chains = " ".join(c for c in (p.svc_chain, p.svl_chain, p.ext_chain, p.fw_chain) if c) or "-"
+        verdict = ("REJECT" if not p.has_endpoints else
+                   "DROP (ClusterIP)" if not p.has_internal else "DROP (external)" if not p.has_external else "-")
+        t.add_row(p.service_port.key, chains, ", ".join(e.key for e in p.cluster_endpoints[:6]) or "-",
+                  ", ".join(e.key for e in p.local_endpoints[:6]) or "-", verdict)
+    console.print(t)
+    for note in view.notes:
+        console.print(f"  [yellow]note:[/yellow] {note}")
+
+
+def vfp(console: Console, node: str, rules: list[VfpRule]) -> None:
+    console.print(f"[bold]{node}[/bold] — VFP-style rules (a model: see the basis column)")
+    t = Table(show_edge=False, pad_edge=False)
+    for col in ("port", "layer", "group", "rule", "priority", "dir", "conditions", "action", "basis"):
+        t.add_column(col)
+    for r in rules:
+        t.add_row(r.port, r.layer, r.group, r.rule, str(r.priority), r.direction, r.conditions, r.action, r.basis)
+    console.print(t)
+
+
+def decision(console: Console, d: Decision) -> None:
+    console.print(f"[bold]{d.node}[/bold]: {d.vip}:{d.port}/{d.protocol}"
+                  + (f" from {d.source} ({d.source_kind})" if d.source else "")
+                  + f" → [bold]{d.disposition}[/bold] — {d.reason}")
+    if d.service:
+        console.print(f"  service {d.service} ({d.frontend}), decided by {d.decided_by}")
+    for b in d.backends:
+        snat = f"SNAT to {b.snat}" if b.snat else "no SNAT"
+        console.print(f"  {b.weight:6.1%}  DNAT → {b.dnat}  {snat} ({b.snat_reason})  via {b.via}")
+    if d.affinity:
+        console.print(f"  affinity: {d.affinity}")
+    for r in d.rules:
+        console.print(f"  rule: {r}", markup=False)
+    for n in d.notes:
+        console.print(f"  [yellow]note:[/yellow] {n}")
