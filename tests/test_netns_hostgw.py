@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from pathlib import Path
 
 import pytest
@@ -23,8 +23,9 @@ from conftest import cluster_doc, pod_doc, run, write_docs
 
 from cnimodel import topologies
 from cnimodel.cluster import Cluster
-from cnimodel.dataplane import NodeFacts
+from cnimodel.dataplane import Device, NodeFacts, Route
 from cnimodel.plan import load_plan
+from cnimodel.render import iproute
 
 PREFIX = f"cnimt{os.getpid()}"
 RTPROT_BOOT = 3
@@ -184,6 +185,42 @@ def test_lookup_next_hop_matches_kernel_for_many_addresses(netns: str, tmp_path:
                 continue  # the node's own addresses and broadcasts answer from the local table
             res = cluster.lookup("lin1", IPv4Address(dst))
             assert kernel_route_get(netns, dst) == (str(res.next_hop), res.dev), dst
+
+
+def synthetic(routes: list[Route]) -> NodeFacts:
+    eth0 = Device("eth0", "ether", (IPv4Interface("10.240.0.10/24"),))
+    connected = Route(IPv4Network("10.240.0.0/24"), dev="eth0", scope="link", kind="connected",
+                      src=IPv4Address("10.240.0.10"), proto="kernel")
+    return NodeFacts("synthetic", "linux", (eth0,), (connected, *routes))
+
+
+def rendered_routes(facts: NodeFacts) -> list[str]:
+    return [line for line in iproute.render(facts).splitlines() if not line.startswith("#")]
+
+
+def test_route_shapes_other_plugins_use(netns: str) -> None:
+    """Same destination address at two lengths (longer first), onlink (VXLAN), blackhole (Calico): the renderer
+    against the kernel."""
+    n, a = IPv4Network, IPv4Address
+    facts = synthetic([
+        Route(n("10.244.0.0/16"), via=a("10.240.0.5"), dev="eth0"),
+        Route(n("10.244.0.0/24"), via=a("10.240.0.4"), dev="eth0"),
+        Route(n("10.244.9.0/24"), via=a("10.244.9.0"), dev="eth0", onlink=True),
+        Route(n("10.250.0.0/24"), kind="blackhole", type="blackhole"),
+        Route(n("0.0.0.0/0"), via=a("10.240.0.1"), dev="eth0", kind="default"),
+    ])
+    realise(netns, facts)
+    kernel = [line.strip() for line in ip("-n", netns, "route", "show").splitlines() if line.strip()]
+    assert kernel == rendered_routes(facts)
+
+
+@pytest.mark.xfail(strict=True, reason="cnimodel/render/iproute.py prints a host route as 10.244.5.7/32; "
+                   "`ip route` prints /32 destinations without the length (10.244.5.7 dev eth0 scope link)")
+def test_host_route_rendering(netns: str) -> None:
+    facts = synthetic([Route(IPv4Network("10.244.5.7/32"), dev="eth0", scope="link", kind="host")])
+    realise(netns, facts)
+    kernel = [line.strip() for line in ip("-n", netns, "route", "show").splitlines() if line.strip()]
+    assert kernel == rendered_routes(facts)
 
 
 def test_namespaces_are_cleaned_up() -> None:
