@@ -15,7 +15,8 @@ import pytest
 from conftest import cluster_doc, load_docs, pod_doc
 
 from cnimodel.plan import Plan
-from cnimodel.plan.workloads import finding_code, image_build, image_os
+from cnimodel.plan.schedule import image_build, image_os
+from cnimodel.plan.workloads import finding_code
 
 WS2022_IIS = "mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022"
 

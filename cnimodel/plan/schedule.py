@@ -5,12 +5,14 @@ Modelled filters, in the scheduler's own order: TaintToleration (NoSchedule/NoEx
 count only (``maxPods``). Scoring is replaced by one deterministic rule: each pod of a workload goes to the
 eligible node with the fewest pods of that workload, then the fewest pods in all, then the earliest in plan
 order — which spreads replicas evenly, round by round. CPU, memory, pod (anti-)affinity and topology spread
-constraints are not modelled (docs/workloads.md).
+constraints are not modelled (docs/workloads.md). The last part says whether a node can run a pod's images:
+its OS, and for Windows the build (process isolation needs the image's build).
 """
 
 from __future__ import annotations
 
 import heapq
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -327,3 +329,34 @@ class Scheduler:
                 reasons["Too many pods"] += 1
         listed = ", ".join(sorted(f"{n} {r}" for r, n in reasons.items()))
         return f"0/{len(nodes)} nodes are available" + (f": {listed}." if listed else ".")
+
+
+# Windows images, by name (docs/workloads.md): a Windows base image or a Windows tag. Images published for
+# both OSes (pause, agnhost, .NET, PowerShell) are never flagged; anything else counts as a Linux image.
+_WINDOWS_HINTS = ("windows", "nanoserver", "servercore", "ltsc20", "dotnet/framework")
+_MULTI_OS = ("pause", "agnhost", "mcr.microsoft.com/dotnet/", "mcr.microsoft.com/powershell")
+# Windows version names in image tags → build (services-lb.md §4.1; 1903–20H2 marked [U] there).
+_BUILDS = {"ltsc2016": 14393, "sac2016": 14393, "1607": 14393, "1709": 16299, "1803": 17134, "1809": 17763,
+           "ltsc2019": 17763, "1903": 18362, "1909": 18363, "2004": 19041, "20h2": 19042, "ltsc2022": 20348,
+           "ltsc2025": 26100}
+# (image build, node build) pairs that run process-isolated although the builds differ (§4.1's exceptions:
+# a WS2022 image on a WS2025 host or on a 23H2 Annual Channel host, build 25398 [U]).
+PROCESS_OK = {(20348, 26100), (20348, 25398)}
+
+
+def image_os(image: str) -> str | None:
+    """``windows``, ``linux``, or None for images published for both."""
+    ref = image.lower()
+    if any(h in ref for h in _WINDOWS_HINTS):
+        return "windows"
+    repo = ref.split("@")[0].rsplit(":", 1)[0] if ":" in ref.rsplit("/", 1)[-1] else ref.split("@")[0]
+    return None if any(h in repo for h in _MULTI_OS) else "linux"
+
+
+def image_build(image: str) -> int | None:
+    """The Windows build an image's tag names (``ltsc2022`` → 20348, ``10.0.17763.1`` → 17763), or None."""
+    last = image.lower().split("@")[0].rsplit("/", 1)[-1]
+    tag = last.split(":", 1)[1] if ":" in last else ""
+    if m := re.search(r"10\.0\.(\d{5})", tag):
+        return int(m.group(1))
+    return next((_BUILDS[t] for t in re.split(r"[-_.]", tag) if t in _BUILDS), None)

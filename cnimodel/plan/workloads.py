@@ -26,10 +26,13 @@ from cnimodel.plan.model import Plan, Pod, WorkloadRef
 from cnimodel.plan.schedule import (
     DAEMON_HOSTNET_TOLERATION,
     DAEMON_TOLERATIONS,
+    PROCESS_OK,
     HostPorts,
     Placement,
     Requirement,
     Scheduler,
+    image_build,
+    image_os,
 )
 
 WORKLOAD_KINDS = frozenset({"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet",
@@ -374,37 +377,6 @@ def pods_of(plan: Plan, name: str) -> tuple[Pod, ...]:
                  and p.owner.name == short and (kind is None or p.owner.kind == kind))
 
 
-# Windows images, by name (docs/workloads.md): a Windows base image or a Windows tag. Images published for
-# both OSes (pause, agnhost, .NET, PowerShell) are never flagged; anything else counts as a Linux image.
-_WINDOWS_HINTS = ("windows", "nanoserver", "servercore", "ltsc20", "dotnet/framework")
-_MULTI_OS = ("pause", "agnhost", "mcr.microsoft.com/dotnet/", "mcr.microsoft.com/powershell")
-# Windows version names in image tags → build (services-lb.md §4.1; 1903–20H2 marked [U] there).
-_BUILDS = {"ltsc2016": 14393, "sac2016": 14393, "1607": 14393, "1709": 16299, "1803": 17134, "1809": 17763,
-           "ltsc2019": 17763, "1903": 18362, "1909": 18363, "2004": 19041, "20h2": 19042, "ltsc2022": 20348,
-           "ltsc2025": 26100}
-# (image build, node build) pairs that run process-isolated although the builds differ (§4.1's exceptions:
-# a WS2022 image on a WS2025 host or on a 23H2 Annual Channel host, build 25398 [U]).
-_PROCESS_OK = {(20348, 26100), (20348, 25398)}
-
-
-def image_os(image: str) -> str | None:
-    """``windows``, ``linux``, or None for images published for both."""
-    ref = image.lower()
-    if any(h in ref for h in _WINDOWS_HINTS):
-        return "windows"
-    repo = ref.split("@")[0].rsplit(":", 1)[0] if ":" in ref.rsplit("/", 1)[-1] else ref.split("@")[0]
-    return None if any(h in repo for h in _MULTI_OS) else "linux"
-
-
-def image_build(image: str) -> int | None:
-    """The Windows build an image's tag names (``ltsc2022`` → 20348, ``10.0.17763.1`` → 17763), or None."""
-    last = image.lower().split("@")[0].rsplit("/", 1)[-1]
-    tag = last.split(":", 1)[1] if ":" in last else ""
-    if m := re.search(r"10\.0\.(\d{5})", tag):
-        return int(m.group(1))
-    return next((_BUILDS[t] for t in re.split(r"[-_.]", tag) if t in _BUILDS), None)
-
-
 def image_findings(pods: Sequence[Pod], plan: Plan, problems: Problems) -> None:
     """Container images that cannot run on the node a pod landed on: the wrong OS, or (process isolation,
     the only kind Kubernetes runs) a different Windows build. One warning per workload, image and code."""
@@ -427,7 +399,7 @@ def image_findings(pods: Sequence[Pod], plan: Plan, problems: Problems) -> None:
             if ios != node.os:
                 code = "image-os-mismatch"
             elif ios == "windows" and ibuild and node.windows_build and ibuild != node.windows_build \
-                    and (ibuild, node.windows_build) not in _PROCESS_OK:
+                    and (ibuild, node.windows_build) not in PROCESS_OK:
                 code = "windows-build-newer" if ibuild > node.windows_build else "windows-build-older"
             if code:
                 found.setdefault((group, code, k), (pod, image, ibuild, []))[3].append(node.name)
