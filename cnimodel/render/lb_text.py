@@ -49,7 +49,8 @@ def windows(console: Console, view: WinkernelView) -> None:
             if lb.rejected:
                 backends = f"[red]rejected:[/red] {lb.rejected}"
             dist = " +ClientIP" if lb.distribution == 2 else ""
-            t.add_row(lb.service, lb.kind, f"{vip}:{lb.external_port} → {lb.internal_port}/{lb.protocol}",
+            proto = {6: "TCP", 17: "UDP", 132: "SCTP"}.get(lb.protocol, "?")
+            t.add_row(lb.service, lb.kind, f"{vip}:{lb.external_port} → {lb.internal_port} {proto}({lb.protocol})",
                       flag_names(lb.flags, _LB_FLAGS), flag_names(lb.port_flags, _PM_FLAGS) + dist,
                       lb.source_vip or "-", backends)
         if not p.load_balancers:

@@ -7,7 +7,6 @@ healthCheckNodePort) are allocated here deterministically, and each Service says
 
 from __future__ import annotations
 
-import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Network
@@ -46,6 +45,7 @@ class Catalog:
     frontends: dict[tuple[IPAddress, int, str], Frontend] = field(default_factory=dict)
     node_ports: dict[tuple[int, str], ServicePort] = field(default_factory=dict)
     by_port: dict[ServicePort, Service] = field(default_factory=dict)
+    chain_names: dict[tuple[str, str], str] = field(default_factory=dict)  # iptables hashes, shared by nodes
 
     def __post_init__(self) -> None:
         for svc in self.services:
@@ -71,15 +71,9 @@ class Catalog:
         return sum(len(v) for (_, fam), v in self.endpoints.items() if fam == 4)
 
 
-_CACHE: weakref.WeakKeyDictionary[Cluster, Catalog] = weakref.WeakKeyDictionary()
-
-
 def catalog(cluster: Cluster) -> Catalog:
     """The cluster's service catalog (built on first use, then cached); raises PlanError on bad input."""
-    c = _CACHE.get(cluster)
-    if c is None:
-        c = _CACHE[cluster] = build_catalog(cluster)
-    return c
+    return cluster.memo(("services-catalog",), lambda: build_catalog(cluster))
 
 
 def build_catalog(cluster: Cluster) -> Catalog:

@@ -7,7 +7,6 @@ stays cheap on a 10,000-Service plan once the catalog is built.
 
 from __future__ import annotations
 
-import weakref
 from ipaddress import ip_address
 from typing import TYPE_CHECKING
 
@@ -22,16 +21,13 @@ from cnimodel.services.winkernel import WinNode
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
 
-_NODES: weakref.WeakKeyDictionary[Cluster, dict[str, LinuxNode | WinNode]] = weakref.WeakKeyDictionary()
-
-
 def _node_ctx(cluster: Cluster, node: str, cat: Catalog) -> LinuxNode | WinNode:
-    per = _NODES.setdefault(cluster, {})
-    ctx = per.get(node)
-    if ctx is None:
+    """kube-proxy's state on one node, kept for the next decision on that node."""
+    def make() -> LinuxNode | WinNode:
         spec = cluster.plan.node(node)
-        ctx = per[node] = WinNode(cluster, node, cat) if spec.os == "windows" else LinuxNode(cluster, node, cat)
-    return ctx
+        return WinNode(cluster, node, cat) if spec.os == "windows" else LinuxNode(cluster, node, cat)
+
+    return cluster.memo(("services-node", node), make)
 
 
 def node_addresses(cluster: Cluster, node: str) -> set[IPAddress]:

@@ -62,7 +62,7 @@ class LinuxNode:
         else:
             self.detector = next((str(c) for c in cfg.cluster_cidrs if c.version == family), None)
         self.mark = 1 << cfg.masquerade_bit
-        self.names: dict[tuple[str, str], str] = cat.__dict__.setdefault("_chain_names", {})
+        self.names = cat.chain_names
 
     def chain_hash(self, sp: ServicePort) -> str:
         key = (sp.key, sp.protocol)
