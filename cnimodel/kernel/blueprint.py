@@ -1,0 +1,290 @@
+"""What ``netns up`` builds, computed from the model alone (no kernel needed): namespaces, links, addresses,
+routes, neighbours and FDB entries, each taken from a node's facts.
+
+Linux nodes are built as their facts say. Windows nodes are emulated where a Linux equivalent is faithful:
+an HNS L2Bridge network becomes a Linux bridge holding the host endpoint's address (the pods' gateway) with
+the node's routes; an HNS Overlay network becomes a bridge holding the network's gateway plus a VXLAN device
+with the Windows VNI, port and distributed-router MAC, and one onlink route, neighbour and FDB entry per
+RemoteSubnetRoute (from the node's Encap facts). Anything else is left out with a note.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import Literal
+
+from cnimodel.cluster import Cluster
+from cnimodel.dataplane import Device, FdbEntry, Neighbor, NodeFacts, Route
+from cnimodel.kernel.naming import Names, kernel_name
+from cnimodel.plan import NodeSpec
+
+DEFAULT = IPv4Network("0.0.0.0/0")
+OVERLAY_BRIDGE = "vSwitch"  # the emulated Windows Overlay network's pod side (its gateway lives here)
+
+Role = Literal["underlay", "node", "pod"]
+
+
+@dataclass(frozen=True)
+class End:
+    """One end of a veth pair."""
+
+    ns: str
+    name: str
+    mtu: int
+    addresses: tuple[IPv4Interface, ...] = ()
+    mac: str | None = None
+    master: str | None = None
+
+
+@dataclass(frozen=True)
+class Veth:
+    a: End
+    b: End
+
+
+@dataclass(frozen=True)
+class Bridge:
+    ns: str
+    name: str
+    mtu: int
+    addresses: tuple[IPv4Interface, ...] = ()
+    mac: str | None = None
+
+
+@dataclass(frozen=True)
+class Vxlan:
+    ns: str
+    name: str
+    mtu: int
+    vni: int
+    port: int
+    local: IPv4Address
+    link: str
+    addresses: tuple[IPv4Interface, ...] = ()
+    mac: str | None = None
+
+
+@dataclass
+class Space:
+    """One network namespace and what goes into it. Routes, neighbours and FDB entries name kernel devices;
+    ``devices`` maps the model's device names to them."""
+
+    name: str
+    role: Role
+    node: str | None = None
+    pod: str | None = None
+    emulates: str = ""
+    forward: bool = False
+    devices: dict[str, str] = field(default_factory=dict)
+    routes: list[Route] = field(default_factory=list)
+    neighbors: list[Neighbor] = field(default_factory=list)
+    fdb: list[FdbEntry] = field(default_factory=list)
+
+    def model_name(self, kernel: str) -> str:
+        """The model's name of a kernel device (the kernel name when the model has none)."""
+        return next((m for m, k in self.devices.items() if k == kernel), kernel)
+
+
+@dataclass(frozen=True)
+class RealPod:
+    key: str
+    node: str
+    ns: str
+    ip: IPv4Address
+    gateway: IPv4Address
+
+
+@dataclass
+class Blueprint:
+    names: Names
+    cluster: Cluster
+    pods_per_node: int
+    spaces: list[Space] = field(default_factory=list)
+    bridges: list[Bridge] = field(default_factory=list)
+    veths: list[Veth] = field(default_factory=list)
+    vxlans: list[Vxlan] = field(default_factory=list)
+    pods: dict[str, RealPod] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def space(self, name: str) -> Space:
+        return next(s for s in self.spaces if s.name == name)
+
+    def node_space(self, node: str) -> Space | None:
+        return next((s for s in self.spaces if s.role == "node" and s.node == node), None)
+
+
+def _kernel_made(route: Route, devices: list[Device] | tuple[Device, ...]) -> bool:
+    """A connected route the kernel adds itself when an address goes on the device."""
+    if route.via is not None or route.type != "unicast" or route.dev is None:
+        return False
+    return any(d.name == route.dev and any(a.network == route.dst for a in d.addresses) for d in devices)
+
+
+def _mapped(routes: tuple[Route, ...] | list[Route], devices: list[Device] | tuple[Device, ...],
+            names: dict[str, str], notes: list[str], where: str) -> list[Route]:
+    out = []
+    for r in routes:
+        if _kernel_made(r, devices):
+            continue
+        if r.dev is not None and r.dev not in names:
+            notes.append(f"{where}: route {r.dst} on {r.dev} left out: that device is not realised")
+            continue
+        out.append(replace(r, dev=names[r.dev]) if r.dev is not None else r)
+    return out
+
+
+def build(cluster: Cluster, names: Names, pods_per_node: int) -> Blueprint:
+    """The whole realisation of ``cluster``: the underlay, every node, and up to ``pods_per_node`` pods per
+    node (the plan's pods first, in plan order)."""
+    bp = Blueprint(names, cluster, pods_per_node)
+    _underlay(bp)
+    for index, node in enumerate(cluster.plan.nodes):
+        _node(bp, index, node)
+    return bp
+
+
+def _underlay(bp: Blueprint) -> None:
+    plan = bp.cluster.plan
+    space = Space(bp.names.underlay, "underlay", emulates=f"underlay router and subnets ({plan.underlay.name})",
+                  forward=True)
+    for i, s in enumerate(plan.underlay.subnets):
+        br = bp.names.subnet_bridge(i)
+        bp.bridges.append(Bridge(space.name, br, s.mtu, (IPv4Interface(f"{s.gateway}/{s.cidr.prefixlen}"),)))
+        space.devices[s.name] = br
+    for r in bp.cluster.underlay().routes:
+        if r.kind == "connected" and r.dev in space.devices:
+            continue
+        if r.next_hop_type == "Internet" or (r.kind == "default" and r.via is None):
+            bp.notes.append(f"underlay: {r.dst} (next hop {r.next_hop_type or 'Internet'}) left out: no packet "
+                            "leaves the namespaces")
+            continue
+        if r.dev is not None and r.dev not in space.devices:
+            bp.notes.append(f"underlay: route {r.dst} on {r.dev} left out: no such subnet")
+            continue
+        space.routes.append(replace(r, dev=space.devices[r.dev]) if r.dev else r)
+    bp.spaces.append(space)
+
+
+def _uplink(facts: NodeFacts, node: NodeSpec) -> Device | None:
+    """The device that holds the node's address (``eth0``, ``vEthernet (Ethernet)``)."""
+    for d in facts.devices:
+        if d.kind in ("ether", "vnic") and any(a.ip == node.ip for a in d.addresses):
+            return d
+    return next((d for d in facts.devices if d.kind == "ether"), None)
+
+
+def _node(bp: Blueprint, index: int, node: NodeSpec) -> None:
+    cluster, names = bp.cluster, bp.names
+    facts = cluster.facts(node.name)
+    space = Space(names.node(node.name), "node", node=node.name, forward=True)
+    subnet_index = next(i for i, s in enumerate(cluster.plan.underlay.subnets) if s.name == node.subnet)
+    subnet = cluster.plan.underlay.subnets[subnet_index]
+    up = _uplink(facts, node)
+    where = f"node {node.name}"
+    if up is None:
+        bp.notes.append(f"{where}: left out: it has no uplink device in the model")
+        return
+    space.devices[up.name] = kernel_name(up.name)
+    bp.veths.append(Veth(End(space.name, kernel_name(up.name), up.mtu, up.addresses, up.mac),
+                         End(names.underlay, names.uplink_port(index), subnet.mtu,
+                             master=names.subnet_bridge(subnet_index))))
+    routes: list[Route] = list(facts.routes)
+    neighbors, fdb = list(facts.neighbors), list(facts.fdb)
+    realised: list[Device] = [up]
+    if facts.os == "linux":
+        space.emulates = "linux"
+        for d in facts.devices:
+            if d is up or d.kind == "loopback":
+                continue
+            if d.kind == "bridge":
+                bp.bridges.append(Bridge(space.name, kernel_name(d.name), d.mtu, d.addresses, d.mac))
+            elif d.kind == "vxlan" and d.vni is not None and d.local is not None:
+                link = kernel_name(d.underlay_dev or up.name)
+                bp.vxlans.append(Vxlan(space.name, kernel_name(d.name), d.mtu, d.vni, d.port or 8472, d.local, link,
+                                       d.addresses, d.mac))
+            else:
+                bp.notes.append(f"{where}: {d.kind} device {d.name} left out: netns up builds bridges and VXLAN "
+                                "devices (pod veths come from the pods)")
+                continue
+            space.devices[d.name] = kernel_name(d.name)
+            realised.append(d)
+    else:
+        _windows(bp, space, facts, up, realised, routes, neighbors, fdb)
+    space.routes = _mapped(routes, realised, space.devices, bp.notes, where)
+    space.neighbors = [replace(n, dev=space.devices[n.dev]) for n in neighbors if n.dev in space.devices]
+    space.fdb = [replace(e, dev=space.devices[e.dev]) for e in fdb if e.dev in space.devices]
+    bp.spaces.append(space)
+    _pods(bp, space, facts, node)
+
+
+def _windows(bp: Blueprint, space: Space, facts: NodeFacts, up: Device, realised: list[Device],
+             routes: list[Route], neighbors: list[Neighbor], fdb: list[FdbEntry]) -> None:
+    where = f"node {facts.node}"
+    kinds = {n.type for n in facts.hns_networks}
+    if "L2Bridge" in kinds:
+        space.emulates = "windows L2Bridge (as a Linux bridge holding the host endpoint)"
+        for d in facts.devices:
+            if d is up or not d.addresses:
+                continue
+            # The host endpoint vNIC (cbr0_ep): the pods' gateway, on the vSwitch the pods hang off.
+            bp.bridges.append(Bridge(space.name, kernel_name(d.name), d.mtu, d.addresses, d.mac))
+            space.devices[d.name] = kernel_name(d.name)
+            realised.append(d)
+    elif "Overlay" in kinds and facts.vteps and facts.vteps[0].up:
+        net = next(n for n in facts.hns_networks if n.type == "Overlay")
+        v = facts.vteps[0]
+        space.emulates = f"windows Overlay {net.name} (as a bridge + VXLAN {v.vni}/{v.port})"
+        bridge = Device(OVERLAY_BRIDGE, "bridge", (IPv4Interface(f"{net.gateway}/{net.prefix.prefixlen}"),), v.mtu)
+        bp.bridges.append(Bridge(space.name, OVERLAY_BRIDGE, v.mtu, bridge.addresses))
+        space.devices[OVERLAY_BRIDGE] = OVERLAY_BRIDGE
+        vx = kernel_name(v.dev)
+        bp.vxlans.append(Vxlan(space.name, vx, v.mtu, v.vni, v.port, v.local, kernel_name(up.name), (), v.mac))
+        space.devices[v.dev] = vx
+        realised += [bridge, Device(v.dev, "vxlan")]
+        # A RemoteSubnetRoute as Linux holds it: onlink route, neighbour for the remote DR MAC, FDB to the PA.
+        for e in facts.encaps:
+            gw = e.dst.network_address
+            routes.append(Route(e.dst, via=gw, dev=v.dev, onlink=True, owner=e.owner))
+            neighbors.append(Neighbor(gw, e.inner_dst_mac, v.dev, owner=e.owner))
+            fdb.append(FdbEntry(e.inner_dst_mac, v.dev, e.outer_dst, owner=e.owner))
+    else:
+        space.emulates = "windows (uplink only)"
+        for n in facts.hns_networks:
+            bp.notes.append(f"{where}: HNS {n.type} network {n.name} left out: no faithful Linux equivalent")
+        if not facts.hns_networks:
+            bp.notes.append(f"{where}: no HNS network in the model; only the uplink is realised")
+
+
+def _pods(bp: Blueprint, space: Space, facts: NodeFacts, node: NodeSpec) -> None:
+    alloc = bp.cluster.allocation.nodes[node.name]
+    gateway = alloc.range.gateway if alloc.range is not None else None
+    bridges = [b for b in bp.bridges if b.ns == space.name]
+    endpoints = {e.pod: e for e in facts.hns_endpoints if e.pod}
+    taken = 0
+    for a in bp.cluster.allocation.pods_on(node.name):
+        if taken >= bp.pods_per_node:
+            break
+        if a.pod.host_network:
+            continue
+        key = a.pod.key
+        where = f"pod {key} on {node.name}"
+        if facts.os == "windows" and key not in endpoints:
+            bp.notes.append(f"{where}: left out: the model gives it no HNS endpoint (its CNI ADD fails)")
+            continue
+        hit = next(((b, i) for b in bridges for i in b.addresses if a.ip in i.network), None)
+        if hit is None or gateway is None:
+            bp.notes.append(f"{where}: left out: no bridge on the node holds its subnet (netns up attaches pods to "
+                            "a bridge)")
+            continue
+        bridge, iface = hit
+        mac = endpoints[key].mac if key in endpoints else None
+        ns = bp.names.pod(key)
+        bp.veths.append(Veth(End(ns, "eth0", bridge.mtu, (IPv4Interface(f"{a.ip}/{iface.network.prefixlen}"),),
+                                 mac.replace("-", ":").lower() if mac else None),
+                             End(space.name, bp.names.pod_veth(key), bridge.mtu, master=bridge.name)))
+        pod_space = Space(ns, "pod", node=node.name, pod=key, emulates="pod", devices={"eth0": "eth0"})
+        pod_space.routes = [Route(DEFAULT, via=gateway, dev="eth0", kind="default", owner="cni")]
+        bp.spaces.append(pod_space)
+        bp.pods[key] = RealPod(key, node.name, ns, a.ip, gateway)
+        taken += 1

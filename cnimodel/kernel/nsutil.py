@@ -1,0 +1,126 @@
+"""Network-namespace plumbing: create, enter, list and remove named namespaces (``/run/netns/<name>``).
+
+Netlink and packet sockets keep the namespace they were created in, so this process enters a namespace
+(``setns`` on the calling thread only), opens a socket there and comes straight back: one process can then
+drive hundreds of namespaces without forking a helper for each.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import os
+import socket
+from collections.abc import Iterator
+
+from pyroute2 import IPRoute
+from pyroute2 import netns as _netns
+
+RUN_DIR = "/run/netns"
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class NetnsError(RuntimeError):
+    """A namespace operation the kernel refused (the message says which and why)."""
+
+
+def _setns(fd: int) -> None:
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise NetnsError(f"setns failed: {os.strerror(err)}")
+
+
+@contextlib.contextmanager
+def inside(name: str) -> Iterator[None]:
+    """Run the block with this thread in namespace ``name``; always come back to where it was."""
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        try:
+            target = os.open(os.path.join(RUN_DIR, name), os.O_RDONLY)
+        except FileNotFoundError:
+            raise NetnsError(f"network namespace {name!r} does not exist") from None
+        try:
+            _setns(target)
+        finally:
+            os.close(target)
+        try:
+            yield
+        finally:
+            _setns(home)
+    finally:
+        os.close(home)
+
+
+def ipr(name: str | None) -> IPRoute:
+    """A netlink socket bound to namespace ``name`` (None: this process's own namespace)."""
+    if name is None:
+        return IPRoute()
+    with inside(name):
+        return IPRoute()
+
+
+def open_socket(name: str, family: int, kind: int, proto: int = 0) -> socket.socket:
+    """A socket that lives in namespace ``name``."""
+    with inside(name):
+        return socket.socket(family, kind, proto)
+
+
+def sysctl(name: str, values: dict[str, str]) -> None:
+    """Write ``net.*`` sysctls inside namespace ``name`` (``/proc/sys/net`` shows the caller's namespace)."""
+    with inside(name):
+        for key, value in values.items():
+            path = "/proc/sys/" + key.replace(".", "/")
+            with open(path, "w") as f:
+                f.write(value)
+
+
+def exists(name: str) -> bool:
+    return os.path.exists(os.path.join(RUN_DIR, name))
+
+
+def create(name: str) -> None:
+    """Create namespace ``name`` (as ``ip netns add``); NetnsError when it exists already."""
+    if exists(name):
+        raise NetnsError(f"network namespace {name!r} exists already")
+    _netns.create(name)
+
+
+def remove(name: str) -> bool:
+    """Remove namespace ``name`` (its links go with it); False when it was not there."""
+    try:
+        _netns.remove(name)
+    except FileNotFoundError:
+        return False
+    except OSError as e:
+        if e.errno == errno.ENOENT:
+            return False
+        raise
+    return True
+
+
+def names(prefix: str) -> list[str]:
+    """The namespaces whose name starts with ``prefix``."""
+    try:
+        return sorted(n for n in os.listdir(RUN_DIR) if n.startswith(prefix))
+    except FileNotFoundError:
+        return []
+
+
+def can_admin() -> str | None:
+    """None when this process may create namespaces and links; else the reason it may not."""
+    if not os.path.isdir("/proc/self/ns"):
+        return "no /proc/self/ns: not a Linux kernel with namespaces"
+    try:
+        with open("/proc/self/status") as f:
+            caps = next((line.split()[1] for line in f if line.startswith("CapEff:")), "0")
+    except OSError:
+        return "cannot read /proc/self/status"
+    cap_net_admin, cap_sys_admin = 12, 21
+    effective = int(caps, 16)
+    if not effective >> cap_net_admin & 1:
+        return "CAP_NET_ADMIN is missing (run as root)"
+    if not effective >> cap_sys_admin & 1:
+        return "CAP_SYS_ADMIN is missing (needed to mount /run/netns/<name>)"
+    return None

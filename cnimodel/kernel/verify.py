@@ -1,0 +1,223 @@
+"""Make the kernel answer for the model: route decisions (RTM_GETROUTE) and real packets (vs the trace).
+
+(1) For every node namespace, every other node's pod CIDR and a few sample addresses in it (first and last
+host, the realised pods there), the kernel's matched route (``ip route get … fibmatch``) is compared with
+the model's lookup: matched prefix, next hop, device, onlink. The underlay router is asked the same.
+(2) Between sampled pod pairs, UDP echo, TCP connect and ICMP echo are sent for real and compared with the
+trace engine's forward and reply dispositions (and, when delivered, the source address the pod saw).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network
+
+from cnimodel.cluster import Cluster
+from cnimodel.kernel import nsutil, probe
+from cnimodel.kernel.blueprint import Blueprint, RealPod, Space
+from cnimodel.kernel.netlink import Decision, link_names, route_get
+from cnimodel.trace import trace
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One disagreement: which check, where (a namespace's node, or a pod pair), for what (a destination or a
+    flow), what the model says and what the kernel did."""
+
+    check: str  # "route" or "packet"
+    where: str
+    what: str
+    model: str
+    kernel: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"check": self.check, "where": self.where, "what": self.what, "model": self.model,
+                "kernel": self.kernel}
+
+
+@dataclass
+class Report:
+    routes: int = 0
+    packets: int = 0
+    pairs: int = 0
+    mismatches: list[Mismatch] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+    def to_json(self) -> dict[str, object]:
+        return {"routeChecks": self.routes, "packetChecks": self.packets, "podPairs": self.pairs,
+                "mismatches": [m.to_json() for m in self.mismatches]}
+
+
+@dataclass(frozen=True)
+class Expect:
+    route_dst: IPv4Network | None
+    next_hop: IPv4Address | None
+    dev: str | None
+    onlink: bool
+    error: str | None = None
+    route_text: str = ""
+
+
+def _text(d: Expect | Decision) -> str:
+    if d.error:
+        return d.error + (f" ({d.route_dst})" if d.route_dst is not None and d.error != "unreachable" else "")
+    parts = [str(d.route_dst), "→", str(d.next_hop)]
+    if d.dev:
+        parts += ["dev", d.dev]
+    if d.onlink:
+        parts.append("onlink")
+    return " ".join(parts)
+
+
+def expect_node(cluster: Cluster, node: str, ip: IPv4Address) -> Expect:
+    """The model's decision on ``node`` for ``ip``: its LPM route, except where the walk takes a Windows
+    RemoteSubnetRoute (an Encap fact), which the emulation holds as an onlink route on the VXLAN device."""
+    facts = cluster.facts(node)
+    res = cluster.lookup(node, ip)
+    r = res.route
+    enc = max((e for e in facts.encaps if ip in e.dst), key=lambda e: e.dst.prefixlen, default=None)
+    if facts.os == "windows" and enc is not None and (r is None or r.dst.prefixlen <= enc.dst.prefixlen
+                                                      or r.dev == enc.dev):
+        return Expect(enc.dst, enc.dst.network_address, enc.dev, True, route_text=f"RemoteSubnetRoute {enc.dst}")
+    if r is None:
+        return Expect(None, None, None, False, "unreachable")
+    if r.type == "blackhole":
+        return Expect(r.dst, None, None, False, "blackhole")
+    return Expect(r.dst, res.next_hop, r.dev, r.onlink)
+
+
+def expect_underlay(cluster: Cluster, ip: IPv4Address) -> Expect:
+    """The underlay router's decision; a route that leaves the network is held as no route at all."""
+    res = cluster.lookup(cluster.plan.underlay.name, ip)
+    r = res.route
+    if r is None or r.next_hop_type == "Internet" or (r.kind == "default" and r.via is None):
+        return Expect(None, None, None, False, "unreachable")
+    return Expect(r.dst, res.next_hop, r.dev, r.onlink)
+
+
+def _differs(want: Expect, got: Decision, dev_known: bool) -> bool:
+    if want.error or got.error:
+        return want.error != got.error
+    return (want.route_dst != got.route_dst or want.next_hop != got.next_hop or want.onlink != got.onlink
+            or (dev_known and want.dev != got.dev))
+
+
+def samples(cidr: IPv4Network, pods: list[RealPod]) -> list[IPv4Address]:
+    """First and last host of ``cidr`` and the realised pods in it."""
+    out = {cidr.network_address + 1, cidr.broadcast_address - 1}
+    out.update(p.ip for p in pods if p.ip in cidr)
+    return sorted(out)
+
+
+def check_routes(bp: Blueprint, report: Report) -> None:
+    cluster = bp.cluster
+    cidrs = [(n, a.pod_cidr) for n, a in cluster.allocation.nodes.items() if a.pod_cidr is not None]
+    by_cidr = {n: samples(c, [p for p in bp.pods.values() if p.node == n]) for n, c in cidrs}
+    for space in bp.spaces:
+        if space.role == "pod":
+            continue
+        ipr = nsutil.ipr(space.name)
+        try:
+            names = link_names(ipr)
+            for node, _ in cidrs:
+                if node == space.node:
+                    continue
+                for ip in by_cidr[node]:
+                    got = route_get(ipr, ip, names)
+                    got = Decision(got.dst, got.route_dst, got.next_hop,
+                                   space.model_name(got.dev) if got.dev else None, got.onlink, got.error)
+                    if space.role == "underlay":
+                        want, dev_known = expect_underlay(cluster, ip), False
+                    else:
+                        assert space.node is not None
+                        want, dev_known = expect_node(cluster, space.node, ip), True
+                    report.routes += 1
+                    if _differs(want, got, dev_known):
+                        where = space.node or cluster.plan.underlay.name
+                        report.mismatches.append(Mismatch("route", where, f"{ip} (pods of {node})",
+                                                          _text(want), _text(got)))
+        finally:
+            ipr.close()
+
+
+def pod_pairs(bp: Blueprint, max_pairs: int, seed: int = 0) -> list[tuple[RealPod, RealPod]]:
+    """Every ordered pod pair when they are few; else one pair per ordered node pair (same node included when
+    it has two pods), sampled down to ``max_pairs`` with a fixed seed."""
+    pods = list(bp.pods.values())
+    if len(pods) * (len(pods) - 1) <= max_pairs:
+        return [(a, b) for a in pods for b in pods if a is not b]
+    per_node: dict[str, list[RealPod]] = {}
+    for p in pods:
+        per_node.setdefault(p.node, []).append(p)
+    nodes = list(per_node)
+    pairs = []
+    for i, a in enumerate(nodes):
+        for j, b in enumerate(nodes):
+            src = per_node[a][j % len(per_node[a])]
+            dst = per_node[b][(i + 1) % len(per_node[b])]
+            if src is not dst:
+                pairs.append((src, dst))
+    if len(pairs) > max_pairs:
+        pairs = random.Random(seed).sample(pairs, max_pairs)
+    return pairs
+
+
+def check_packets(bp: Blueprint, report: Report, port: int, max_pairs: int, timeout: float,
+                  protos: tuple[str, ...] = probe.PROTOS) -> None:
+    pairs = pod_pairs(bp, max_pairs)
+    report.pairs = len(pairs)
+    probes = [probe.Probe(i, a, b, proto, port) for i, (a, b, proto) in
+              enumerate((a, b, proto) for a, b in pairs for proto in protos)]
+    for o in probe.run(probes, timeout=timeout):
+        p = o.probe
+        fwd, back = trace(bp.cluster, p.src.key, p.dst.key, port=p.port, proto=p.proto, both=True)
+        report.packets += 1
+        where = f"{p.src.key} → {p.dst.key}"
+        what = f"{p.proto.upper()}" + (f" :{p.port}" if p.proto != "icmp" else "")
+        model_fwd = fwd.disposition == "ACCEPTED"
+        model_back = model_fwd and back.disposition == "ACCEPTED"
+        model = f"{fwd.disposition} / reply {back.disposition}"
+        observed = _observed(o)
+        wrong = (model_back != o.reply) if o.forward is None else (model_fwd != o.forward or
+                                                                   (o.forward and model_back != o.reply))
+        if not wrong and o.seen_src is not None and fwd.final is not None and o.seen_src != fwd.final.src:
+            wrong = True
+            model += f" (arrives from {fwd.final.src})"
+        if wrong:
+            report.mismatches.append(Mismatch("packet", where, what, model, observed))
+
+
+def _observed(o: probe.Outcome) -> str:
+    parts = []
+    if o.forward is not None:
+        parts.append("delivered" if o.forward else "not delivered")
+    parts.append("reply received" if o.reply else "no reply")
+    if o.error:
+        parts.append(o.error)
+    if o.seen_src is not None and o.seen_src != o.probe.src.ip:
+        parts.append(f"arrived from {o.seen_src}")
+    return ", ".join(parts)
+
+
+def verify(bp: Blueprint, port: int = 80, max_pairs: int = 2000, timeout: float = 2.0,
+           progress: Progress | None = None) -> Report:
+    """Both checks on a realised blueprint."""
+    say = progress or (lambda _msg: None)
+    report = Report()
+    check_routes(bp, report)
+    say(f"{report.routes} route decisions compared")
+    check_packets(bp, report, port, max_pairs, timeout)
+    say(f"{report.packets} probes over {report.pairs} pod pairs compared")
+    return report
+
+
+def missing_spaces(bp: Blueprint) -> list[Space]:
+    """The blueprint's namespaces that do not exist (the plan is not up, or not wholly)."""
+    return [s for s in bp.spaces if not nsutil.exists(s.name)]
