@@ -169,3 +169,20 @@ def test_required_affinity_with_gt_on_a_node_label(tmp_path: Path) -> None:
     aff = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}}
     plan = load_docs(tmp_path, [cluster_doc(ns), deployment("new", 3, affinity=aff)])
     assert placed(plan, "default/new[Deployment]") == ["lin2", "lin3", "lin2"]  # master tainted, lin1 gen 3
+
+
+def test_host_port_conflicts_are_unschedulable_not_max_pods(tmp_path: Path) -> None:
+    """hostPort 8080 fits once per node: 3 Linux workers take 3 of 4 replicas."""
+    dep = deployment("edge", 4, nodeSelector=LINUX)
+    dep["spec"]["template"]["spec"]["containers"][0]["ports"] = [{"containerPort": 80, "hostPort": 8080}]
+    plan = load_docs(tmp_path, [cluster_doc(nodes()), dep])
+    assert placed(plan, "default/edge[Deployment]") == ["lin1", "lin2", "lin3"]
+    msg = findings(plan)["unschedulable"]
+    assert "3 node(s) didn't have free ports for the requested pod ports" in msg and "max-pods" not in findings(plan)
+
+
+def test_template_pinned_to_a_full_node(tmp_path: Path) -> None:
+    """spec.nodeName in the template bypasses the scheduler: lin1 (maxPods 2) takes 2 of 3."""
+    plan = load_docs(tmp_path, [cluster_doc(nodes(lin1=2)), deployment("pin", 3, nodeName="lin1")])
+    assert placed(plan, "default/pin[Deployment]") == ["lin1", "lin1"]
+    assert "0/1 nodes are available: 1 Too many pods." in findings(plan)["max-pods"]

@@ -267,7 +267,7 @@ def _place(plan: Plan, listed: list[Pod], todo: list[Workload], problems: Proble
         if got:
             out.append(replace(pod, node=plan.nodes[got[0]].name))
         else:
-            code = "max-pods" if s.eligible(pod.placement) else "unschedulable"
+            code = _code(s, s.eligible(pod.placement))
             problems.warn(_constraint_origin(pod, pod.origin), f"{code}: pod {pod.key} fits no node "
                           f"({s.explain(pod.placement, ports)}); it stays Pending and gets no IP",
                           _fix(pod.placement, code))
@@ -306,10 +306,11 @@ def _replicas(w: Workload, s: Scheduler, plan: Plan, problems: Problems) -> list
     pods = [p for p in _make_pods(w, names, placed_names) if p.node is not None]
     missing = count - len(pods)
     if missing:
-        eligible = s.eligible(t.placement)
-        code = "max-pods" if eligible and all(not s.fits(i, frozenset()) for i in eligible) else "unschedulable"
+        pinned = [s.index[t.node]] if t.node is not None else None
+        code = _code(s, pinned or s.eligible(t.placement))
+        why = s.explain(t.placement, ports, only=pinned)
         problems.warn(_constraint_origin(t, t.origin), f"{code}: {missing} of {count} pods of {w.ref} fit no node "
-                      f"({s.explain(t.placement, ports)}); they stay Pending and get no IP", _fix(t.placement, code))
+                      f"({why}); they stay Pending and get no IP", _fix(t.placement, code))
     return pods
 
 
@@ -333,11 +334,16 @@ def _daemon(w: Workload, s: Scheduler, plan: Plan, problems: Problems) -> list[P
     pods = _make_pods(w, [f"{w.name}-{n}" for n in nodes], nodes)
     if full:
         shown = ", ".join(plan.nodes[i].name for i in full[:5]) + (" …" if len(full) > 5 else "")
-        code = "max-pods" if all(not s.fits(i, frozenset()) for i in full) else "unschedulable"
+        code = _code(s, full)
         problems.warn(_constraint_origin(t, t.origin), f"{code}: {len(full)} of {len(eligible)} pods of {w.ref} "
                       f"do not fit their nodes ({shown}): {s.explain(t.placement, ports, extra, full)}",
                       _fix(t.placement, code))
     return pods
+
+
+def _code(s: Scheduler, eligible: Sequence[int]) -> str:
+    """``max-pods`` when every node the pod may use is full, else ``unschedulable``."""
+    return "max-pods" if eligible and all(s.count[i] >= s.capacity[i] for i in eligible) else "unschedulable"
 
 
 def _warn_pinned(what: str, node: str, origin: Origin, problems: Problems) -> None:
