@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 EMPTY: MappingProxyType[str, Any] = MappingProxyType({})
 
@@ -124,7 +124,8 @@ class Vtep:
     VTEP MAC (Linux device MAC, Windows distributed-router MAC) in lower-case colon form, as the flannel
     lease publishes it; ``mac_source`` says whether it came from the node annotation or was derived.
     ``up`` is False when the daemon refuses its config (``reason`` quotes why); such a node publishes no
-    lease, so its peers hold nothing for it.
+    lease, so its peers hold nothing for it. ``src_port_policy``/``src_port_range`` say how this VTEP picks
+    the outer UDP source port.
     """
 
     node: str
@@ -141,47 +142,101 @@ class Vtep:
     up: bool = True
     reason: str = ""
     owner: str = "flannel"
-
-
-@dataclass(frozen=True, slots=True)
-class Encap:
-    """One overlay hop as data: how ``node`` wraps a packet for the pods ``dst`` of ``peer``.
-
-    The outer header goes ``outer_src`` → ``outer_dst`` (node IPs) over UDP ``dst_port`` with ``vni``;
-    the outer frame's L2 next hop is ``outer_next_hop`` (the peer, or the underlay gateway when the peer
-    is on another subnet). ``src_port_policy`` names how the sender picks the UDP source port within
-    ``src_port_range``. ``peer_vni``/``peer_port`` are what the receiving VTEP accepts: when they differ
-    from ``vni``/``dst_port`` the hop is broken (``mismatch``).
-    """
-
-    node: str
-    peer: str
-    dst: IPv4Network
-    dev: str
-    outer_src: IPv4Address
-    outer_dst: IPv4Address
-    outer_next_hop: IPv4Address
-    vni: int
-    dst_port: int
-    inner_src_mac: str
-    inner_dst_mac: str
-    inner_mtu: int
-    outer_mtu: int
-    peer_vni: int
-    peer_port: int
     src_port_policy: str = "inner-flow-hash"
     src_port_range: tuple[int, int] = (32768, 60999)
-    overhead: int = 50
-    kind: Literal["vxlan"] = "vxlan"
-    owner: str = "flannel"
+
+
+@dataclass(frozen=True)
+class Encap:
+    """One overlay hop as data: how ``local``'s VTEP wraps a packet for the pods ``dst`` behind ``remote``'s.
+
+    The outer header goes ``outer_src`` → ``outer_dst`` (the VTEPs' node IPs) over UDP ``dst_port`` (the
+    sender's port) with ``vni`` (Linux sends its own VNI, Windows the remote lease's); the outer frame's
+    L2 next hop is ``outer_next_hop`` (the peer, or the underlay gateway when the peer is on another
+    subnet). The inner frame goes from the local VTEP MAC to the remote one. When the receiver accepts
+    another VNI or listens on another port the hop is broken (``mismatch``). Everything but the hop's own
+    four fields is read from the two VTEPs, so a node's thousands of hops share their values.
+    """
+
+    local: Vtep
+    remote: Vtep
+    dst: IPv4Network
+    outer_next_hop: IPv4Address
+    vni: int
+    kind: ClassVar[str] = "vxlan"
+
+    @property
+    def node(self) -> str:
+        return self.local.node
+
+    @property
+    def peer(self) -> str:
+        return self.remote.node
+
+    @property
+    def dev(self) -> str:
+        return self.local.dev
+
+    @property
+    def outer_src(self) -> IPv4Address:
+        return self.local.local
+
+    @property
+    def outer_dst(self) -> IPv4Address:
+        return self.remote.local
+
+    @property
+    def dst_port(self) -> int:
+        return self.local.port
+
+    @property
+    def src_port_policy(self) -> str:
+        return self.local.src_port_policy
+
+    @property
+    def src_port_range(self) -> tuple[int, int]:
+        return self.local.src_port_range
+
+    @property
+    def inner_src_mac(self) -> str:
+        return self.local.mac
+
+    @property
+    def inner_dst_mac(self) -> str:
+        return self.remote.mac
+
+    @property
+    def inner_mtu(self) -> int:
+        return self.local.mtu
+
+    @property
+    def outer_mtu(self) -> int:
+        return self.local.underlay_mtu
+
+    @property
+    def overhead(self) -> int:
+        """Outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8: what the VTEP takes off the underlay MTU."""
+        return self.local.underlay_mtu - self.local.mtu
+
+    @property
+    def peer_vni(self) -> int:
+        return self.remote.vni
+
+    @property
+    def peer_port(self) -> int:
+        return self.remote.port
+
+    @property
+    def owner(self) -> str:
+        return self.local.owner
 
     @property
     def mismatch(self) -> tuple[str, ...]:
         """What the receiver rejects: ``("vni", "port")``, one of them, or ``()`` when the hop works."""
-        out = ()
-        if self.vni != self.peer_vni:
+        out: tuple[str, ...] = ()
+        if self.vni != self.remote.vni:
             out += ("vni",)
-        if self.dst_port != self.peer_port:
+        if self.local.port != self.remote.port:
             out += ("port",)
         return out
 

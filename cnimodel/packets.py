@@ -65,7 +65,7 @@ class Flow:
 def placeholder_mac(name: str) -> str:
     """A stable locally administered unicast MAC for something the plan gives no MAC for (``uplink/lin1``)."""
     d = hashlib.sha256(name.encode()).digest()
-    return ":".join(f"{b:02x}" for b in bytes([(d[0] & 0xFE) | 0x02]) + d[1:6])
+    return (bytes([(d[0] & 0xFE) | 0x02]) + d[1:6]).hex(":")
 
 
 def source_port(encap: Encap, flow: Flow) -> int:

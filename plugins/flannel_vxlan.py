@@ -15,10 +15,11 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Interface, IPv4Network
 
 from cnimodel.plugins import _linux
 
+from cnimodel.bulk import bulk
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import Device, Encap, FdbEntry, Neighbor, NodeFacts, Route, Vtep
 from cnimodel.plan import NodeSpec, Plan, Problems
@@ -52,7 +53,7 @@ def derived_mac(name: str, oui: bytes | None = None) -> str:
     random ones are), or the given 3-byte OUI followed by three hash bytes."""
     digest = hashlib.sha256(name.encode()).digest()
     raw = (oui + digest[:3]) if oui else bytes([(digest[0] & 0xFE) | 0x02]) + digest[1:6]
-    return ":".join(f"{b:02x}" for b in raw)
+    return raw.hex(":")
 
 
 @dataclass(frozen=True)
@@ -100,26 +101,19 @@ def linux_vtep(plan: Plan, node: NodeSpec, vni: int | None, port: int | None, di
     mac = data.mac if data and data.mac else None
     return Vtep(node.name, "linux", f"flannel.{vni}", vni, port or KERNEL_DEFAULT_PORT,
                 mac or derived_mac(node.name), node.ip, mtu - OVERHEAD, mtu,
-                mac_source="annotation" if mac else "derived", direct_routing=direct_routing, owner=owner)
+                mac_source="annotation" if mac else "derived", direct_routing=direct_routing, owner=owner,
+                src_port_range=LINUX_SRC_PORTS)
 
 
-def encap(cluster: Cluster, node: NodeSpec, me: Vtep, peer: NodeSpec, peer_vtep: Vtep, vni: int,
-          src_ports: tuple[int, int]) -> Encap:
-    """The hop from ``node`` to ``peer``'s pods: outer header from the VTEPs, L2 next hop from the subnets."""
-    cidr = cluster.allocation.nodes[peer.name].pod_cidr
-    assert cidr is not None
-    next_hop = outer_next_hop(cluster.plan, node, peer)
-    return Encap(node.name, peer.name, cidr, me.dev, me.local, peer_vtep.local, next_hop, vni, me.port,
-                 me.mac, peer_vtep.mac, me.mtu, me.underlay_mtu, peer_vtep.vni, peer_vtep.port,
-                 src_port_range=src_ports, owner=me.owner)
+PeerEntry = tuple[NodeSpec, Vtep, IPv4Network, Route, Neighbor, FdbEntry]
 
 
-def _peer_entries(cluster: Cluster, me: Vtep, vtep_of: VtepOf) -> tuple[
-        list[tuple[NodeSpec, Vtep, Route, Neighbor, FdbEntry]], list[str]]:
-    """Every up peer's route, neighbour and FDB entry on device ``me.dev`` (shared by all nodes with that
-    device), and the peers that publish no lease."""
-    def build() -> tuple[list[tuple[NodeSpec, Vtep, Route, Neighbor, FdbEntry]], list[str]]:
-        out, down = [], []
+def _peer_entries(cluster: Cluster, me: Vtep, vtep_of: VtepOf) -> tuple[list[PeerEntry], list[str]]:
+    """Every up peer's lease, route, neighbour and FDB entry on device ``me.dev`` (built once, shared by
+    all nodes with that device), and the peers that publish no lease."""
+    def build() -> tuple[list[PeerEntry], list[str]]:
+        out: list[PeerEntry] = []
+        down: list[str] = []
         for name, a in cluster.allocation.nodes.items():
             if a.pod_cidr is None:
                 continue
@@ -128,7 +122,7 @@ def _peer_entries(cluster: Cluster, me: Vtep, vtep_of: VtepOf) -> tuple[
                 down.append(name)
                 continue
             gw = a.pod_cidr.network_address
-            out.append((cluster.plan.node(name), pv,
+            out.append((cluster.plan.node(name), pv, a.pod_cidr,
                         Route(a.pod_cidr, via=gw, dev=me.dev, onlink=True, kind="pod-route", owner=me.owner),
                         Neighbor(gw, pv.mac, me.dev, owner=me.owner),
                         FdbEntry(pv.mac, me.dev, pv.local, owner=me.owner)))
@@ -141,6 +135,12 @@ def linux_facts(cluster: Cluster, node: NodeSpec, vtep_of: VtepOf, masq_network:
                 bridge_owner: str = "bridge") -> NodeFacts:
     """A Linux node on flannel vxlan: uplink, cni0 at the flannel MTU, ``flannel.<VNI>`` and its entries,
     and flanneld's ``--ip-masq`` chain for ``masq_network`` (flannel's Network) when given."""
+    with bulk():  # thousands of acyclic values per node: the cyclic GC's passes would cost more than building
+        return _linux_facts(cluster, node, vtep_of, masq_network, bridge_owner)
+
+
+def _linux_facts(cluster: Cluster, node: NodeSpec, vtep_of: VtepOf, masq_network: IPv4Network | None,
+                 bridge_owner: str) -> NodeFacts:
     me = vtep_of(node.name)
     assert me is not None
     _, uplink, table = _linux.uplink(cluster.plan, node)
@@ -163,19 +163,21 @@ def linux_facts(cluster: Cluster, node: NodeSpec, vtep_of: VtepOf, masq_network:
     fdb: list[FdbEntry] = []
     encaps: list[Encap] = []
     direct_windows: list[str] = []
-    for peer, pv, route, neigh, entry in entries:
+    subnet, gateway, direct = node.subnet, cluster.plan.underlay.subnet(node.subnet).gateway, me.direct_routing
+    for peer, pv, cidr, route, neigh, entry in entries:
         if peer.name == node.name:
             continue
-        if me.direct_routing and peer.subnet == node.subnet:
+        if direct and peer.subnet == subnet:
             # DirectRouting: the peer is on-link, so flannel installs the host-gw route and no VXLAN entries.
-            table.append(_linux.gateway_route(route.dst, peer.ip, uplink.name, me.owner))
+            table.append(_linux.gateway_route(cidr, peer.ip, uplink.name, me.owner))
             if peer.os == "windows":
                 direct_windows.append(peer.name)
             continue
         table.append(route)
         neighbors.append(neigh)
         fdb.append(entry)
-        encaps.append(encap(cluster, node, me, peer, pv, me.vni, LINUX_SRC_PORTS))
+        # the outer frame goes to the peer on this subnet, else to the subnet's gateway
+        encaps.append(Encap(me, pv, cidr, peer.ip if peer.subnet == subnet else gateway, me.vni))
     notes = [*mismatch_notes(me, encaps), *down_notes(node.name, down)]
     if direct_windows:
         notes.append(f"DirectRouting sends plain routed packets to the pods of {names_phrase(direct_windows)}; flannel "
@@ -192,9 +194,11 @@ def names_phrase(names: list[str], limit: int = 5) -> str:
 def mismatch_notes(me: Vtep, encaps: list[Encap]) -> list[str]:
     """One note per kind of broken hop: what this node sends and what the receivers accept."""
     groups: dict[tuple[int, int, int, int], list[str]] = {}
+    port = me.port
     for e in encaps:
-        if e.mismatch:
-            groups.setdefault((e.vni, e.dst_port, e.peer_vni, e.peer_port), []).append(e.peer)
+        r = e.remote
+        if e.vni != r.vni or port != r.port:
+            groups.setdefault((e.vni, port, r.vni, r.port), []).append(r.node)
     return [f"VXLAN to {names_phrase(peers)} is dropped at the receiver: {me.node} sends VNI {vni} to UDP {port}, "
             f"they accept VNI {pvni} on UDP {pport} (every node needs one VNI and one port)"
             for (vni, port, pvni, pport), peers in groups.items()]
@@ -207,7 +211,3 @@ def down_notes(node: str, down: list[str]) -> list[str]:
     return [f"nothing for the pods of {names_phrase(down)}: flanneld there refuses its config, so they publish no "
             "lease"]
 
-
-def outer_next_hop(plan: Plan, node: NodeSpec, peer: NodeSpec) -> IPv4Address:
-    """Where the outer frame goes first: the peer on the same subnet, else this subnet's gateway."""
-    return peer.ip if peer.subnet == node.subnet else plan.underlay.subnet(node.subnet).gateway

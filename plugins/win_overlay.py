@@ -18,6 +18,7 @@ from typing import Any
 from cnimodel.plugins import _hns, flannel_vxlan, win_bridge
 from cnimodel.plugins.flannel_vxlan import BackendData, VtepOf
 
+from cnimodel.bulk import bulk
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import Device, Encap, HnsEndpoint, HnsNetwork, HnsPolicy, NodeFacts, Route, Vtep
 from cnimodel.hns import PROTOCOLS, policy
@@ -93,7 +94,8 @@ def windows_vtep(plan: Plan, node: NodeSpec, s: OverlaySettings, data: BackendDa
     reason = refusal(s, node)
     return Vtep(node.name, "windows", s.network_name, s.effective_vni, PORT if s.port is None else s.port,
                 mac or flannel_vxlan.derived_mac(node.name, HYPERV_OUI), node.ip, mtu - flannel_vxlan.OVERHEAD, mtu,
-                mac_source="annotation" if mac else "derived", up=not reason, reason=reason, owner=owner)
+                mac_source="annotation" if mac else "derived", up=not reason, reason=reason, owner=owner,
+                src_port_range=WINDOWS_SRC_PORTS)
 
 
 def hns_mac(mac: str) -> str:
@@ -127,12 +129,16 @@ def remote_subnet_route(peer_cidr: IPv4Network, pv: Vtep) -> HnsPolicy:
                   ProviderAddress=str(pv.local), DistributedRouterMacAddress=pv.mac)
 
 
-def _remote_leases(cluster: Cluster, vtep_of: VtepOf, owner: str) -> tuple[
-        list[tuple[NodeSpec, Vtep, HnsPolicy]], list[str], list[str]]:
-    """Every remote lease as Windows flanneld sees it (shared by all Windows nodes): the RemoteSubnetRoute
-    of each usable one, the nodes whose lease it ignores (VNI < 4096), the nodes with no lease."""
-    def build() -> tuple[list[tuple[NodeSpec, Vtep, HnsPolicy]], list[str], list[str]]:
-        usable, ignored, down = [], [], []
+Lease = tuple[NodeSpec, Vtep, IPv4Network, HnsPolicy]
+
+
+def _remote_leases(cluster: Cluster, vtep_of: VtepOf, owner: str) -> tuple[list[Lease], list[str], list[str]]:
+    """Every remote lease as Windows flanneld sees it (built once, shared by all Windows nodes): the
+    RemoteSubnetRoute of each usable one, the nodes whose lease it ignores (VNI < 4096), the nodes with none."""
+    def build() -> tuple[list[Lease], list[str], list[str]]:
+        usable: list[Lease] = []
+        ignored: list[str] = []
+        down: list[str] = []
         for name, a in cluster.allocation.nodes.items():
             if a.pod_cidr is None:
                 continue
@@ -142,7 +148,7 @@ def _remote_leases(cluster: Cluster, vtep_of: VtepOf, owner: str) -> tuple[
             elif pv.vni < MIN_VNI:
                 ignored.append(name)
             else:
-                usable.append((cluster.plan.node(name), pv, remote_subnet_route(a.pod_cidr, pv)))
+                usable.append((cluster.plan.node(name), pv, a.pod_cidr, remote_subnet_route(a.pod_cidr, pv)))
         return usable, ignored, down
 
     return cluster.memo(("remote-subnet-routes", owner), build)
@@ -187,6 +193,11 @@ def pod_endpoints(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, cidr
 def overlay_facts(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, vtep_of: VtepOf) -> NodeFacts:
     """A Windows node on an Overlay network: management vNIC, the HCN network with its remote subnet
     routes, the source-VIP endpoint, pod endpoints, and one Encap per remote lease it routes."""
+    with bulk():  # thousands of acyclic values per node: no cyclic GC passes while building them
+        return _overlay_facts(cluster, node, conf, vtep_of)
+
+
+def _overlay_facts(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, vtep_of: VtepOf) -> NodeFacts:
     plan = cluster.plan
     me = vtep_of(node.name)
     assert me is not None
@@ -206,12 +217,13 @@ def overlay_facts(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, vtep
     usable, ignored, down = _remote_leases(cluster, vtep_of, me.owner)
     remote: list[HnsPolicy] = []
     encaps: list[Encap] = []
-    for peer, pv, rsr in usable:
+    mine, gateway = node.subnet, subnet.gateway
+    for peer, pv, peer_cidr, rsr in usable:
         if peer.name == node.name:
             continue
         remote.append(rsr)
         # VFP encapsulates with the RemoteSubnetRoute's IsolationId: the remote lease's VNI.
-        encaps.append(flannel_vxlan.encap(cluster, node, me, peer, pv, pv.vni, WINDOWS_SRC_PORTS))
+        encaps.append(Encap(me, pv, peer_cidr, peer.ip if peer.subnet == mine else gateway, pv.vni))
     network = HnsNetwork(me.dev, "Overlay", cidr, host(cidr, 1), node.ip, node.ext_interface,
                          policies=(policy("ProviderAddress", ProviderAddress=str(node.ip)),
                                    policy("DrMacAddress", Address=hns_mac(me.mac)),

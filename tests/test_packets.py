@@ -14,7 +14,7 @@ from scapy.layers.vxlan import VXLAN
 
 from cnimodel import packets
 from cnimodel.cluster import Cluster
-from cnimodel.dataplane import Encap
+from cnimodel.dataplane import Encap, Vtep
 from cnimodel.plan import load_plan
 
 A, N = IPv4Address, IPv4Network
@@ -36,10 +36,9 @@ def mac(m: str) -> bytes:
 
 
 def encap(vni: int = 4096, port: int = 4789) -> Encap:
-    return Encap(node="lin1", peer="win1", dst=N("10.244.2.0/24"), dev="flannel.4096", outer_src=A("10.240.0.10"),
-                 outer_dst=A("10.240.0.20"), outer_next_hop=A("10.240.0.20"), vni=vni, dst_port=port,
-                 inner_src_mac="5a:00:00:00:00:0a", inner_dst_mac="00:15:5d:00:00:14", inner_mtu=1450,
-                 outer_mtu=1500, peer_vni=vni, peer_port=port)
+    lin1 = Vtep("lin1", "linux", "flannel.4096", vni, port, "5a:00:00:00:00:0a", A("10.240.0.10"), 1450, 1500)
+    win1 = Vtep("win1", "windows", "flannel.4096", vni, port, "00:15:5d:00:00:14", A("10.240.0.20"), 1450, 1500)
+    return Encap(lin1, win1, N("10.244.2.0/24"), A("10.240.0.20"), vni)
 
 
 FLOW = packets.Flow(A("10.244.1.2"), A("10.244.2.3"), sport=40000, dport=80, payload=b"hello")
