@@ -78,6 +78,7 @@ class Space:
     forward: bool = False
     devices: dict[str, str] = field(default_factory=dict)
     routes: list[Route] = field(default_factory=list)
+    expect: list[Route] = field(default_factory=list)  # every route the kernel should show, its own included
     neighbors: list[Neighbor] = field(default_factory=list)
     fdb: list[FdbEntry] = field(default_factory=list)
 
@@ -114,24 +115,33 @@ class Blueprint:
         return next((s for s in self.spaces if s.role == "node" and s.node == node), None)
 
 
-def _kernel_made(route: Route, devices: list[Device] | tuple[Device, ...]) -> bool:
-    """A connected route the kernel adds itself when an address goes on the device."""
+def _kernel_made(route: Route, devices: list[Device] | tuple[Device, ...]) -> IPv4Interface | None:
+    """The address whose connected route this is: the kernel adds it itself when the address goes on."""
     if route.via is not None or route.type != "unicast" or route.dev is None:
-        return False
-    return any(d.name == route.dev and any(a.network == route.dst for a in d.addresses) for d in devices)
+        return None
+    for d in devices:
+        if d.name == route.dev:
+            return next((a for a in d.addresses if a.network == route.dst), None)
+    return None
 
 
 def _mapped(routes: tuple[Route, ...] | list[Route], devices: list[Device] | tuple[Device, ...],
-            names: dict[str, str], notes: list[str], where: str) -> list[Route]:
-    out = []
+            names: dict[str, str], notes: list[str], where: str) -> tuple[list[Route], list[Route]]:
+    """The routes to add (kernel device names) and every route the kernel should then show: the added ones
+    and the connected routes of the addresses (``proto kernel scope link src <address>``)."""
+    install, expect = [], []
     for r in routes:
-        if _kernel_made(r, devices):
-            continue
         if r.dev is not None and r.dev not in names:
             notes.append(f"{where}: route {r.dst} on {r.dev} left out: that device is not realised")
             continue
-        out.append(replace(r, dev=names[r.dev]) if r.dev is not None else r)
-    return out
+        mapped = replace(r, dev=names[r.dev]) if r.dev is not None else r
+        addr = _kernel_made(r, devices)
+        if addr is not None:
+            expect.append(replace(mapped, proto="kernel", scope="link", src=addr.ip))
+            continue
+        install.append(mapped)
+        expect.append(mapped)
+    return install, expect
 
 
 def build(cluster: Cluster, names: Names, pods_per_node: int) -> Blueprint:
@@ -164,6 +174,17 @@ def _underlay(bp: Blueprint) -> None:
             continue
         space.routes.append(replace(r, dev=space.devices[r.dev]) if r.dev else r)
     bp.spaces.append(space)
+
+
+def node_space(cluster: Cluster, node: str, names: Names | None = None) -> Space:
+    """One node's namespace as ``build`` makes it (devices, routes, expected routes), without its pods."""
+    bp = Blueprint(names or Names(cluster.plan.name), cluster, 0)
+    index = next(i for i, n in enumerate(cluster.plan.nodes) if n.name == node)
+    _node(bp, index, cluster.plan.nodes[index])
+    space = bp.node_space(node)
+    if space is None:
+        raise ValueError("; ".join(bp.notes) or f"node {node} cannot be realised")
+    return space
 
 
 def _uplink(facts: NodeFacts, node: NodeSpec) -> Device | None:
@@ -211,7 +232,7 @@ def _node(bp: Blueprint, index: int, node: NodeSpec) -> None:
             realised.append(d)
     else:
         _windows(bp, space, facts, up, realised, routes, neighbors, fdb)
-    space.routes = _mapped(routes, realised, space.devices, bp.notes, where)
+    space.routes, space.expect = _mapped(routes, realised, space.devices, bp.notes, where)
     space.neighbors = [replace(n, dev=space.devices[n.dev]) for n in neighbors if n.dev in space.devices]
     space.fdb = [replace(e, dev=space.devices[e.dev]) for e in fdb if e.dev in space.devices]
     bp.spaces.append(space)
@@ -242,6 +263,7 @@ def _windows(bp: Blueprint, space: Space, facts: NodeFacts, up: Device, realised
         bp.vxlans.append(Vxlan(space.name, vx, v.mtu, v.vni, v.port, v.local, kernel_name(up.name), (), v.mac))
         space.devices[v.dev] = vx
         realised += [bridge, Device(v.dev, "vxlan")]
+        routes.append(Route(net.prefix, dev=OVERLAY_BRIDGE, scope="link", kind="connected", owner="hns"))
         # A RemoteSubnetRoute as Linux holds it: onlink route, neighbour for the remote DR MAC, FDB to the PA.
         for e in facts.encaps:
             gw = e.dst.network_address

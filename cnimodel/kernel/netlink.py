@@ -17,7 +17,6 @@ MAIN_TABLE = 254
 RTNH_F_ONLINK = 4
 RTM_F_FIB_MATCH = 0x2000
 NUD_PERMANENT = 0x80
-NUD_NOARP = 0x40
 NTF_SELF = 0x02
 AF_INET = 2
 AF_BRIDGE = 7
@@ -90,10 +89,11 @@ def read_routes(ipr: IPRoute, names: dict[int, str]) -> list[Route]:
 
 
 def read_neighbors(ipr: IPRoute, names: dict[int, str]) -> list[Neighbor]:
-    """Permanent and no-ARP IPv4 neighbours (the entries a daemon installs, not the ones ARP learnt)."""
+    """Permanent IPv4 neighbours: the entries a daemon installs (not the ones ARP learnt, nor the kernel's
+    no-ARP entries for multicast groups)."""
     out = []
     for msg in ipr.get_neighbours(family=AF_INET):
-        if not msg["state"] & (NUD_PERMANENT | NUD_NOARP):
+        if not msg["state"] & NUD_PERMANENT:
             continue
         mac = msg.get_attr("NDA_LLADDR")
         dst = msg.get_attr("NDA_DST")

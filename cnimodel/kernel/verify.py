@@ -44,6 +44,8 @@ class Report:
     routes: int = 0
     packets: int = 0
     pairs: int = 0
+    delivered: int = 0  # probes the model and the kernel both deliver (there and back)
+    dropped: int = 0  # probes both drop
     mismatches: list[Mismatch] = field(default_factory=list)
 
     @property
@@ -52,6 +54,7 @@ class Report:
 
     def to_json(self) -> dict[str, object]:
         return {"routeChecks": self.routes, "packetChecks": self.packets, "podPairs": self.pairs,
+                "packetsDelivered": self.delivered, "packetsDropped": self.dropped,
                 "mismatches": [m.to_json() for m in self.mismatches]}
 
 
@@ -192,6 +195,10 @@ def check_packets(bp: Blueprint, report: Report, port: int, max_pairs: int, time
             model += f" (arrives from {fwd.final.src})"
         if wrong:
             report.mismatches.append(Mismatch("packet", where, what, model, observed))
+        elif model_back:
+            report.delivered += 1
+        else:
+            report.dropped += 1
 
 
 def _observed(o: probe.Outcome) -> str:

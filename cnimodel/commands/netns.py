@@ -1,0 +1,157 @@
+"""``cnimodel netns up|verify|down`` and ``cnimodel audit``: the model against a real Linux kernel."""
+
+from __future__ import annotations
+
+import json
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+import click
+from rich.table import Table
+
+from cnimodel.cli import ERR, OUT, UsageProblem, build, check_node, handle_errors
+from cnimodel.plan import load_plan
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """SIGTERM behaves like Ctrl-C, so ``netns up`` cleans up whichever way it is stopped."""
+    def stop(_sig: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _kernel():  # type: ignore[no-untyped-def]
+    from cnimodel import kernel
+
+    return kernel
+
+
+@click.group("netns")
+def netns() -> None:
+    """Build a plan's Linux data plane in network namespaces, verify it against the model, tear it down.
+
+    Needs root (CAP_NET_ADMIN). Every namespace is named after the plan: cm<hash>-u (underlay), cm<hash>-n-NODE,
+    cm<hash>-p-NS_POD. Nothing outside them is touched and no packet leaves them.
+    """
+
+
+@netns.command("up")
+@click.argument("plan")
+@click.option("--pods-per-node", "-k", type=click.IntRange(0, 1000), default=2, show_default=True,
+              help="Pods realised per node: the plan's own first, then sample pods netns-sample/NODE-J.")
+@handle_errors
+def up_cmd(plan: str, pods_per_node: int) -> None:
+    """Create the namespaces, links, addresses, routes, neighbours and FDB entries of PLAN."""
+    kernel = _kernel()
+    p = load_plan([plan])
+    try:
+        with _interruptible():
+            bp = kernel.up(p, pods_per_node, progress=lambda m: ERR.print(f"  {m}", markup=False))
+    except kernel.KernelProblem as e:
+        raise UsageProblem(str(e)) from None
+    nodes = [s for s in bp.spaces if s.role == "node"]
+    OUT.print(f"plan {p.name!r} is up: {len(bp.spaces)} namespaces named {bp.names.prefix}-* — "
+              f"{len(nodes)} nodes, {len(bp.pods)} pods, underlay {bp.names.underlay}", markup=False)
+    for s in nodes:
+        OUT.print(f"  {s.node}: {s.emulates} ({s.name})", markup=False)
+    for note in bp.notes:
+        OUT.print(f"  note: {note}", markup=False)
+    OUT.print(f"check it with `cnimodel netns verify {plan}`; look inside with `ip netns exec {nodes[0].name} ip route`"
+              if nodes else "", markup=False)
+
+
+@netns.command("verify")
+@click.argument("plan")
+@click.option("--port", type=click.IntRange(1, 65535), default=80, show_default=True,
+              help="Destination port of the TCP and UDP probes.")
+@click.option("--max-pairs", type=click.IntRange(1), default=2000, show_default=True,
+              help="At most this many pod pairs get packets (every pair when there are fewer).")
+@click.option("--timeout", type=float, default=2.0, show_default=True, help="Seconds to wait for answers.")
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handle_errors
+def verify_cmd(plan: str, port: int, max_pairs: int, timeout: float, output: str) -> None:
+    """Compare the kernel's route decisions and real packets with the model; exit 1 on any mismatch."""
+    kernel = _kernel()
+    p = load_plan([plan])
+    try:
+        bp, report = kernel.verify(p, port=port, max_pairs=max_pairs, timeout=timeout)
+    except kernel.KernelProblem as e:
+        raise UsageProblem(str(e)) from None
+    if output == "json":
+        click.echo(json.dumps({"plan": p.name, "prefix": bp.names.prefix, "podsPerNode": bp.pods_per_node,
+                               **report.to_json(), "notes": bp.notes}, indent=2))
+    else:
+        if report.mismatches:
+            t = Table(title=f"{len(report.mismatches)} mismatch(es)", title_justify="left", show_edge=False)
+            for col in ("check", "where", "what", "model", "kernel"):
+                t.add_column(col)
+            for m in report.mismatches:
+                t.add_row(m.check, m.where, m.what, m.model, m.kernel)
+            OUT.print(t)
+        OUT.print(f"plan {p.name!r}: {report.routes} route decisions and {report.packets} packets over {report.pairs} "
+                  f"pod pairs checked ({report.delivered} delivered and {report.dropped} dropped as the model says); "
+                  + (f"{len(report.mismatches)} mismatch(es)" if report.mismatches else "no mismatch"), markup=False)
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@netns.command("down")
+@click.argument("plan")
+@handle_errors
+def down_cmd(plan: str) -> None:
+    """Remove every namespace of PLAN (and with them every link, route and entry)."""
+    kernel = _kernel()
+    p = load_plan([plan])
+    try:
+        gone = kernel.down(p)
+    except kernel.KernelProblem as e:
+        raise UsageProblem(str(e)) from None
+    OUT.print(f"removed {len(gone)} namespaces of plan {p.name!r}" if gone else f"plan {p.name!r} was not up",
+              markup=False)
+
+
+@click.command("audit")
+@click.argument("plan")
+@click.option("--node", required=True, help="The plan's node this host (or namespace) is.")
+@click.option("--netns", "ns", help="Read this network namespace instead of the host's own.")
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handle_errors
+def audit_cmd(plan: str, node: str, ns: str | None, output: str) -> None:
+    """Compare a live host's routes, neighbours and FDB with the model's NODE; exit 1 on any difference."""
+    kernel = _kernel()
+    cluster = build(plan)
+    check_node(cluster, node)
+    if ns is None and cluster.node(node).os == "windows":
+        raise UsageProblem(f"{node} is a Windows node: audit reads Linux tables; give --netns with the namespace "
+                           "`netns up` built for it")
+    if ns is not None and not kernel.nsutil.exists(ns):
+        raise UsageProblem(f"no network namespace {ns!r} (see `ip netns`)")
+    report = kernel.audit(cluster, node, ns)
+    if output == "json":
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        if report.differences:
+            t = Table(title=f"{len(report.differences)} difference(s)", title_justify="left", show_edge=False)
+            for col in ("status", "kind", "key", "model", "live"):
+                t.add_column(col)
+            for d in report.differences:
+                t.add_row(d.status, d.kind, d.key, d.model, d.live)
+            OUT.print(t)
+        where = f"namespace {ns}" if ns else "this host"
+        c = report.checked
+        OUT.print(f"{where} against node {node!r}: {c['routes']} routes, {c['neighbors']} neighbours, {c['fdb']} FDB "
+                  "entries in the model; " + (f"{len(report.differences)} difference(s)" if report.differences
+                                              else "no difference"), markup=False)
+    if not report.ok:
+        raise SystemExit(1)
+
+
+COMMANDS = [netns, audit_cmd]
