@@ -69,7 +69,7 @@ class KubenetPlugin(NetworkPlugin):
         super().__init__(plan, problems)
         for node in plan.nodes:
             if node.os == "windows":
-                problems.error(node.origin.at("os"), f"kubenet does not run on Windows (node {node.name!r})",
+                problems.error(node.at("os"), f"kubenet does not run on Windows (node {node.name!r})",
                                "use `plugin: win-bridge` for a hybrid cluster: its Linux nodes run kubenet")
         check_route_table(plan, problems)
 

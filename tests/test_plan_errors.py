@@ -246,3 +246,17 @@ def test_cli_missing_file_exit_2() -> None:
     r = run("ipam", "/nonexistent/plan.yaml")
     assert r.exit_code == 2
     assert "/nonexistent/plan.yaml" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_node_object_problems_point_into_the_object(tmp_path: Path) -> None:
+    """A Node object's fields live at metadata.name, spec.podCIDR and status.addresses[i].address."""
+    nodes = {"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "a"}, "spec": {"podCIDR": "10.245.0.0/24"},
+         "status": {"addresses": [{"type": "Hostname", "address": "a"},
+                                  {"type": "InternalIP", "address": "10.240.0.4"}]}},
+        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "b"},
+         "status": {"addresses": [{"type": "InternalIP", "address": "10.250.0.4"}]}}]}
+    ps = plan_errors(tmp_path, [cluster_doc(nodes=[{"name": "a", "ip": "10.240.0.4"}]), nodes])
+    paths = {p.origin.path for p in ps if p.origin.document == 1}
+    assert paths == {"items[0].metadata.name", "items[0].status.addresses[1].address", "items[0].spec.podCIDR",
+                     "items[1].status.addresses[0].address"}

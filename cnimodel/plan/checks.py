@@ -57,21 +57,21 @@ def _resolve_subnet(plan: Plan, node: NodeSpec, problems: Problems) -> NodeSpec:
     if node.subnet:
         match = next((s for s in subnets if s.name == node.subnet), None)
         if match is None:
-            problems.error(node.origin.at("subnet"), f"no underlay subnet named {node.subnet!r}",
+            problems.error(node.at("subnet"), f"no underlay subnet named {node.subnet!r}",
                            f"use one of: {', '.join(s.name for s in subnets) or '(none defined)'}")
             return node
         if node.ip not in match.cidr:
-            problems.error(node.origin.at("ip"), f"{node.ip} is outside its subnet {match.name} ({match.cidr})",
+            problems.error(node.at("ip"), f"{node.ip} is outside its subnet {match.name} ({match.cidr})",
                            "fix the address or the subnet name")
         return node
     match = next((s for s in subnets if node.ip in s.cidr), None)
     if match is None:
         if subnets:
-            problems.error(node.origin.at("ip"), f"{node.ip} is outside every underlay subnet",
+            problems.error(node.at("ip"), f"{node.ip} is outside every underlay subnet",
                            "add the node's subnet under spec.underlay.subnets or fix the address")
         return node
     if node.ip in (match.cidr.network_address, match.cidr.broadcast_address, match.gateway):
-        problems.error(node.origin.at("ip"), f"{node.ip} is the network, broadcast or gateway address of "
+        problems.error(node.at("ip"), f"{node.ip} is the network, broadcast or gateway address of "
                        f"{match.name} ({match.cidr})", "give the node a host address of the subnet")
     return replace(node, subnet=match.name)
 
@@ -83,25 +83,25 @@ def _check_nodes(plan: Plan, problems: Problems) -> None:
     for node in plan.nodes:
         if node.name in by_name:
             first = by_name[node.name].origin
-            problems.error(node.origin.at("name"), f"duplicate node name {node.name!r} "
+            problems.error(node.at("name"), f"duplicate node name {node.name!r} "
                            f"(first at {first.file} {first.path})", "give every node its own name")
         else:
             by_name[node.name] = node
         if node.ip in by_ip:
-            problems.error(node.origin.at("ip"), f"{node.ip} is also the address of node "
+            problems.error(node.at("ip"), f"{node.ip} is also the address of node "
                            f"{by_ip[node.ip].name!r}", "give every node its own address")
         else:
             by_ip[node.ip] = node
         if node.pod_cidr is not None:
             if plan.cluster_cidr is not None and not node.pod_cidr.subnet_of(plan.cluster_cidr):
-                problems.error(node.origin.at("podCIDR"), f"{node.pod_cidr} is outside the cluster CIDR "
+                problems.error(node.at("podCIDR"), f"{node.pod_cidr} is outside the cluster CIDR "
                                f"{plan.cluster_cidr}", "use a range inside clusterCIDR, or leave podCIDR out "
                                "to have it allocated")
             cidrs.append((node.pod_cidr, node))
     cidrs.sort(key=lambda t: (t[0].network_address, t[0].prefixlen))
     for (a, na), (b, nb) in itertools.pairwise(cidrs):
         if a.overlaps(b):
-            problems.error(nb.origin.at("podCIDR"), f"{b} overlaps node {na.name!r}'s podCIDR {a}",
+            problems.error(nb.at("podCIDR"), f"{b} overlaps node {na.name!r}'s podCIDR {a}",
                            "give every node a disjoint podCIDR")
 
 

@@ -14,6 +14,12 @@ from cnimodel.plan.schedule import parse_placement
 
 OS_LABELS = ("kubernetes.io/os", "beta.kubernetes.io/os")
 BUILD_LABEL = "node.kubernetes.io/windows-build"
+# Where a Node object holds what a spec.nodes entry names directly (for error paths: NodeSpec.at).
+NODE_OBJECT_PATHS = MappingProxyType({
+    "name": "metadata.name", "os": "metadata.labels", "windowsBuild": f"metadata.labels[{BUILD_LABEL}]",
+    "podCIDR": "spec.podCIDR", "maxPods": "status.capacity.pods", "subnet": "status.addresses",
+    "labels": "metadata.labels", "annotations": "metadata.annotations", "taints": "spec.taints",
+})
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 
 # Kinds kept whole for the engines that read them (Services, policies, workloads, Calico objects).
@@ -135,10 +141,12 @@ def parse_node_object(doc: dict[str, Any], origin: Origin, problems: Problems) -
     pod_cidr = spec.cidr("podCIDR", required=False)
     status = f.sub("status")
     ip = None
+    ip_path = "status.addresses"
     for i, a in enumerate(status.list("addresses")):
         af = Fields(a, status.origin.at(f"addresses[{i}]"), problems)
         if af.raw("type") == "InternalIP" and ":" not in str(af.raw("address", "")):
             ip = af.ip("address")
+            ip_path = f"status.addresses[{i}].address"
             break
     if ip is None:
         problems.error(status.origin.at("addresses"), "the node has no IPv4 InternalIP address",
@@ -160,7 +168,7 @@ def parse_node_object(doc: dict[str, Any], origin: Origin, problems: Problems) -
     return NodeSpec(name=name, os=os_, ip=ip, subnet="", pod_cidr=pod_cidr, max_pods=max_pods or 110,
                     max_pods_given=max_pods is not None,
                     windows_build=build, labels=labels, annotations=meta.str_map("annotations"),
-                    taints=taints, origin=origin)
+                    taints=taints, origin=origin, paths=MappingProxyType(NODE_OBJECT_PATHS | {"ip": ip_path}))
 
 
 def parse_kept(doc: dict[str, Any], origin: Origin, problems: Problems) -> KubeObject | None:

@@ -89,6 +89,12 @@ class NodeSpec:
     annotations: MappingProxyType[str, str] = field(default_factory=lambda: EMPTY)
     taints: tuple[MappingProxyType[str, Any], ...] = ()
     origin: Origin = Origin("<plan>")
+    paths: MappingProxyType[str, str] = field(default_factory=lambda: EMPTY)  # field → path, for Node objects
+
+    def at(self, name: str) -> Origin:
+        """Where one of the node's fields was written: ``podCIDR`` of a ``spec.nodes`` entry is at
+        ``spec.nodes[3].podCIDR``, of a Node object at ``spec.podCIDR``."""
+        return self.origin.at(self.paths.get(name, name))
 
     @property
     def ext_interface(self) -> str:
