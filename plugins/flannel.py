@@ -171,6 +171,8 @@ class FlannelPlugin(NetworkPlugin):
         self.win_settings = win_overlay.OverlaySettings(w.vni, w.port, w.name, w.mac_prefix, w.direct_routing, w.gbp)
         self.backend_data = flannel_vxlan.read_backend_data(plan, problems)
         self.given_win = win_bridge.delegate_conf(plan.network.cni, "win-overlay")
+        for node in plan.nodes:  # every node's VTEP up front: cheap, and the validator asks for all of them
+            self.vtep(node.name)
 
     def vtep(self, name: str) -> Vtep | None:
         """Node ``name``'s VXLAN endpoint (effective VNI, port, MAC, up or refused) without building its facts;

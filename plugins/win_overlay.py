@@ -273,6 +273,7 @@ class WinOverlayPlugin(NetworkPlugin):
         self._vteps: dict[str, Vtep] = {}
         self._confs: dict[str, _hns.WindowsConf] = {}
         for node in plan.nodes:
+            self.vtep(node.name)  # up front: cheap, and the validator asks for all of them
             if node.os == "windows":
                 self.conf(node)
 
