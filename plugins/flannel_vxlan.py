@@ -164,12 +164,12 @@ def _linux_facts(cluster: Cluster, node: NodeSpec, vtep_of: VtepOf, masq_network
     encaps: list[Encap] = []
     direct_windows: list[str] = []
     subnet, gateway, direct = node.subnet, cluster.plan.underlay.subnet(node.subnet).gateway, me.direct_routing
-    for peer, pv, cidr, route, neigh, entry in entries:
+    for peer, pv, peer_cidr, route, neigh, entry in entries:
         if peer.name == node.name:
             continue
         if direct and peer.subnet == subnet:
             # DirectRouting: the peer is on-link, so flannel installs the host-gw route and no VXLAN entries.
-            table.append(_linux.gateway_route(cidr, peer.ip, uplink.name, me.owner))
+            table.append(_linux.gateway_route(peer_cidr, peer.ip, uplink.name, me.owner))
             if peer.os == "windows":
                 direct_windows.append(peer.name)
             continue
@@ -177,7 +177,7 @@ def _linux_facts(cluster: Cluster, node: NodeSpec, vtep_of: VtepOf, masq_network
         neighbors.append(neigh)
         fdb.append(entry)
         # the outer frame goes to the peer on this subnet, else to the subnet's gateway
-        encaps.append(Encap(me, pv, cidr, peer.ip if peer.subnet == subnet else gateway, me.vni))
+        encaps.append(Encap(me, pv, peer_cidr, peer.ip if peer.subnet == subnet else gateway, me.vni))
     notes = [*mismatch_notes(me, encaps), *down_notes(node.name, down)]
     if direct_windows:
         notes.append(f"DirectRouting sends plain routed packets to the pods of {names_phrase(direct_windows)}; flannel "

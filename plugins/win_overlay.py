@@ -314,7 +314,7 @@ class WinOverlayPlugin(NetworkPlugin):
     def node_facts(self, cluster: Cluster, node: NodeSpec) -> NodeFacts:
         if node.os == "windows":
             return overlay_facts(cluster, node, self.conf(node), self.vtep)
-        return flannel_vxlan.linux_facts(cluster, node, self.vtep, self.plan.cluster_cidr)
+        return flannel_vxlan.linux_facts(cluster, node, self.vtep)  # no flanneld --ip-masq assumed here
 
 
 __all__ = ["OverlaySettings", "WinOverlayPlugin"]
