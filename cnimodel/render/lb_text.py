@@ -86,13 +86,23 @@ def linux(console: Console, view: IptablesView) -> None:
 
 
 def vfp(console: Console, node: str, rules: list[VfpRule]) -> None:
-    console.print(f"[bold]{node}[/bold] — VFP-style rules (a model: see the basis column)")
-    t = Table(show_edge=False, pad_edge=False)
-    for col in ("port", "layer", "group", "rule", "priority", "dir", "conditions", "action", "basis"):
-        t.add_column(col)
+    """One line per rule, grouped by vSwitch port and layer; nothing is cut, whatever the width."""
+    console.print(f"[bold]{node}[/bold] — VFP-style rules (a teaching model: each rule says what is known [V], "
+                  "inferred [I] or unverified [U])")
+    port = layer = None
     for r in rules:
-        t.add_row(r.port, r.layer, r.group, r.rule, str(r.priority), r.direction, r.conditions, r.action, r.basis)
-    console.print(t)
+        if r.port != port:
+            port, layer = r.port, None
+            where = " (every local pod port)" if r.port == "pod:*" else ""
+            console.print(f"port {r.port}{where}", markup=False)
+        if (r.layer, r.group) != layer:
+            layer = (r.layer, r.group)
+            console.print(f"  layer {r.layer}  group {r.group}", markup=False)
+        console.print(f"    {r.priority:>4} {r.direction:<3} {r.rule}", markup=False)
+        console.print(f"         match  {r.conditions}", markup=False)
+        console.print(f"         action {r.action}", markup=False)
+        console.print(f"         basis  {r.basis}" + (f"  (LB {r.load_balancer}, {r.service})" if r.load_balancer
+                                                       else ""), markup=False)
 
 
 def decision(console: Console, d: Decision) -> None:

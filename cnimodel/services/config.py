@@ -62,8 +62,8 @@ class KubeProxyConfig:
 
     @property
     def masquerade_mark(self) -> str:
-        """``%#08x`` of 1 << masqueradeBit, as kube-proxy formats it: 0x4000 for the default bit 14."""
-        return f"{1 << self.masquerade_bit:#08x}"
+        """Go's ``%#08x`` of 1 << masqueradeBit, as kube-proxy formats it: 0x00004000 for the default bit 14."""
+        return f"0x{1 << self.masquerade_bit:08x}"
 
     def to_json(self) -> dict[str, Any]:
         w = self.winkernel

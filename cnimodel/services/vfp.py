@@ -64,8 +64,10 @@ def vfp_rules(view: WinkernelView) -> list[VfpRule]:
                                f"dst {ep.ip}", f"VXLAN-encapsulate to PA {pa}"
                                + (f", VNI {vsid}" if vsid is not None else "") + ", inner dst MAC "
                                f"{ep.mac}", MODELLED))
+    # outbound packets cross the layers in order, inbound ones in reverse [I]
     order = {name: i for i, name in enumerate(LAYER_ORDER)}
-    out.sort(key=lambda r: (r.port != "pod:*", r.port, r.direction, order.get(r.layer, 99), r.group, r.priority))
+    out.sort(key=lambda r: (r.port != "pod:*", r.port, r.direction != "out",
+                            order.get(r.layer, 99) * (1 if r.direction == "out" else -1), r.group, r.priority))
     return out
 
 
@@ -104,7 +106,7 @@ def _lb_rules(lb: HnsLoadBalancer, mgmt: str, host: str, view: WinkernelView) ->
         if lb.kind in ("nodePort", "externalIP", "loadBalancerIP", "healthCheck"):
             row(f"external:{view.network.adapter if view.network else '?'}", "LB", "LB_IN",
                 f"LB_*_{vip}_{ext}_{internal}_{p}", "in", f"{dnat}; {snat}", MODELLED)
-        basis = "names as for DSR (networkhealth.ps1) [U for non-DSR]; action [I]"
+        basis = "names as networkhealth.ps1 checks them for DSR LBs, [U] for a non-DSR LB; action [I]"
     if remote:
         row(host, "LB", "LB_OUT", f"LB_HOST_*_{vip}_{ext}_{internal}_{p}", "out",
             f"host-originated traffic to the VIP: {dnat}", basis)
