@@ -260,3 +260,10 @@ def test_node_object_problems_point_into_the_object(tmp_path: Path) -> None:
     paths = {p.origin.path for p in ps if p.origin.document == 1}
     assert paths == {"items[0].metadata.name", "items[0].status.addresses[1].address", "items[0].spec.podCIDR",
                      "items[1].status.addresses[0].address"}
+
+
+def test_node_on_a_reserved_address_of_its_named_subnet(tmp_path: Path) -> None:
+    ps = plan_errors(tmp_path, [cluster_doc(nodes=[{"name": "a", "ip": "10.240.0.255", "subnet": "nodes"},
+                                                   {"name": "b", "ip": "10.240.1.5", "subnet": "nodes"}])])
+    assert "broadcast" in at(ps, "spec.nodes[0].ip").message
+    assert "outside its subnet nodes" in at(ps, "spec.nodes[1].ip").message

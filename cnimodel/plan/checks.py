@@ -63,8 +63,9 @@ def _resolve_subnet(plan: Plan, node: NodeSpec, problems: Problems) -> NodeSpec:
         if node.ip not in match.cidr:
             problems.error(node.at("ip"), f"{node.ip} is outside its subnet {match.name} ({match.cidr})",
                            "fix the address or the subnet name")
-        return node
-    match = next((s for s in subnets if node.ip in s.cidr), None)
+            return node
+    else:
+        match = next((s for s in subnets if node.ip in s.cidr), None)
     if match is None:
         if subnets:
             problems.error(node.at("ip"), f"{node.ip} is outside every underlay subnet",
