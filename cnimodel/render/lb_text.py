@@ -37,8 +37,8 @@ def windows(console: Console, view: WinkernelView) -> None:
                  + f", DSR {'supported' if view.dsr_supported else 'not supported'}")
     console.print(head)
     t = Table(show_edge=False, pad_edge=False)
-    for col in ("service port", "frontend", "VIP:port → internal", "LB flags", "port flags", "SourceVIP",
-                "backends"):
+    for col in ("service port", "frontend", "VIP:port → internal", "LB flags", "port flags", "affinity",
+                "SourceVIP", "backends"):
         t.add_column(col)
     for p in view.service_ports:
         for lb in p.load_balancers:
@@ -48,13 +48,12 @@ def windows(console: Console, view: WinkernelView) -> None:
                 backends += f" … {len(lb.backends)} in all"
             if lb.rejected:
                 backends = f"[red]rejected:[/red] {lb.rejected}"
-            dist = " +ClientIP" if lb.distribution == 2 else ""
             proto = {6: "TCP", 17: "UDP", 132: "SCTP"}.get(lb.protocol, "?")
             t.add_row(lb.service, lb.kind, f"{vip}:{lb.external_port} → {lb.internal_port} {proto}({lb.protocol})",
-                      flag_names(lb.flags, _LB_FLAGS), flag_names(lb.port_flags, _PM_FLAGS) + dist,
-                      lb.source_vip or "-", backends)
+                      flag_names(lb.flags, _LB_FLAGS), flag_names(lb.port_flags, _PM_FLAGS),
+                      "ClientIP" if lb.distribution == 2 else "-", lb.source_vip or "-", backends)
         if not p.load_balancers:
-            t.add_row(p.service_port.key, "-", "-", "-", "-", "-", "[yellow]no load balancer[/yellow]")
+            t.add_row(p.service_port.key, "-", "-", "-", "-", "-", "-", "[yellow]no load balancer[/yellow]")
     console.print(t)
     for p in view.service_ports:
         for note in p.notes:

@@ -59,7 +59,7 @@ def vfp_rules(view: WinkernelView) -> list[VfpRule]:
     vsid = next((p.settings.get("IsolationId") for p in view.network.subnet_policies if p.type == "VSID"), None)
     for ep in view.endpoints:
         pa = next((p.settings.get("ProviderAddress") for p in ep.policies if p.type == "ProviderAddress"), None)
-        if ep.role == "remote" and pa:
+        if ep.role == "remote" and pa and pa != mgmt:  # PA = this node: nothing to encapsulate to
             out.append(VfpRule("pod:*", "VNET_ENCAP_LAYER", "VNET_GROUP_ENCAP_IPv4_OUT", f"ENCAP_{ep.ip}", 200, "out",
                                f"dst {ep.ip}", f"VXLAN-encapsulate to PA {pa}"
                                + (f", VNI {vsid}" if vsid is not None else "") + ", inner dst MAC "
@@ -78,8 +78,12 @@ def _lb_rules(lb: HnsLoadBalancer, mgmt: str, host: str, view: WinkernelView) ->
     dips = ", ".join(str(b.ip) for b in lb.backends)
     how = "source-IP hash (DistributionType 2)" if lb.distribution == 2 else "5-tuple hash [U: opaque]"
     preserve = bool(lb.port_flags & PM_PRESERVE_DIP)
-    dnat = (f"keep dst {vip} (PreserveDIP), pick one of {len(lb.backends)} DIPs ({dips}) by {how}" if preserve
-            else f"DNAT to one of {len(lb.backends)} DIPs ({dips}) port {internal} by {how}")
+    if len(lb.backends) == 1:
+        dnat = (f"keep dst {vip} (PreserveDIP), deliver to the one DIP {dips}" if preserve
+                else f"DNAT to the one DIP {dips} port {internal}")
+    else:
+        dnat = (f"keep dst {vip} (PreserveDIP), pick one of {len(lb.backends)} DIPs ({dips}) by {how}" if preserve
+                else f"DNAT to one of {len(lb.backends)} DIPs ({dips}) port {internal} by {how}")
     remote = [b for b in lb.backends if not b.local]
     local = [b for b in lb.backends if b.local]
     svc, lid = lb.service, lb.id

@@ -215,8 +215,8 @@ def sync_service_port(node: WinNode, svc: Service, sp: ServicePort, family: int 
             node_or_outside = node_or_outside or pa is None or pa == str(e.ip)
         backends.append(HnsBackend(node.id_of(hep), e.ip, hep.role != "remote", hep.name, e.node, e.pod))
     if not backends:
-        notes.append("no load balancer: no endpoint resolved to an HNS endpoint (traffic to the VIP is not "
-                     "load-balanced on this node)")
+        why = "the Service has no endpoints" if not endpoints else "no endpoint is usable here (see skipped)"
+        notes.append(f"no load balancer: {why}; traffic to the VIP is not load-balanced on this node")
         return WinServicePort(sp, (), "", target, tuple(skipped), tuple(notes))
     local = [b for b in backends if b.local]
     source_vip = ""
