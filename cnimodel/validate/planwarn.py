@@ -1,0 +1,37 @@
+"""Findings the plan loader and the plugins already made while reading and building the plan (``Problem``
+warnings): workload placement, and everything else they warn about. Windows image findings are
+``CNI-WIN-004``/``005``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from cnimodel.plan.workloads import finding_code
+from cnimodel.validate.context import Context
+from cnimodel.validate.registry import Hit, check
+from cnimodel.validate.windows import passthrough
+
+PLACEMENT = ("unschedulable", "max-pods", "daemonset-no-nodes")
+IMAGE = ("windows-build-newer", "windows-build-older", "image-os-mismatch")
+
+
+@check("CNI-PLAN-001", "warning", "plan", "Pods that fit no node stay Pending",
+       "cnimodel.plan.workloads (kube-scheduler's filters: nodeSelector, affinity, taints, maxPods, hostPorts)",
+       needs_cluster=False)
+def unplaced(ctx: Context) -> Iterator[Hit]:
+    yield from passthrough(ctx, PLACEMENT)
+
+
+@check("CNI-PLAN-002", "warning", "plan", "A pod names a node its own selector rejects",
+       "cnimodel.plan.workloads (the kubelet's NodeAffinity admission check)", needs_cluster=False)
+def pinned_mismatch(ctx: Context) -> Iterator[Hit]:
+    yield from passthrough(ctx, ("pinned-node-mismatch",))
+
+
+@check("CNI-PLAN-003", "warning", "plan", "Other warnings from reading and building the plan",
+       "cnimodel.plan and the network plugin (each message says what it rests on)", needs_cluster=False)
+def other_warnings(ctx: Context) -> Iterator[Hit]:
+    for p in ctx.warnings:
+        code = finding_code(p)
+        if code is None:
+            yield Hit(p.message, p.hint, (), (p.origin,))

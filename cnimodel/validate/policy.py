@@ -1,0 +1,130 @@
+"""Policy enforcement checks: NetworkPolicies whose pods sit on nodes that enforce none, a policy plugin that
+enforces nothing on some nodes, and the Windows builds a policy agent supports (services-lb.md §4.2, §4.4
+rule 13; cni-plugins.md §3.11, §7.5–7.7, §8)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from functools import cached_property
+
+from cnimodel.plan import NodeSpec
+from cnimodel.policy.compile import compile_policies
+from cnimodel.policy.model import EndpointSel, Policy
+from cnimodel.policy.universe import ns_view, pod_view
+from cnimodel.validate.context import Context, first, node_obj, phrase
+from cnimodel.validate.registry import Hit, check
+
+# Windows builds each policy agent supports, keyed by the agent named in the enforcement fact (``by``):
+# Calico for Windows supports Windows Server 2019 and 2022 (projectcalico/calico#11691).
+AGENT_WINDOWS_BUILDS = {"calico-felix": {17763: "Windows Server 2019", 20348: "Windows Server 2022"}}
+
+
+class Selection:
+    """Which pod classes a compiled policy selects (namespace and pod labels, per the policy's flavor)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._ns_views: dict[tuple[str, str], dict[str, str]] = {}
+
+    @cached_property
+    def policies(self) -> list[Policy]:
+        return compile_policies(self.ctx.plan).policies
+
+    def selects(self, sel: EndpointSel, ns: str, labels: dict[str, str]) -> bool:
+        scope = sel.scope
+        if scope.name is not None and scope.name != ns:
+            return False
+        if scope.selector is not None:
+            key = (ns, sel.flavor)
+            view = self._ns_views.get(key)
+            if view is None:
+                view = self._ns_views[key] = ns_view(ns, self.ctx.namespace_labels.get(ns, {}), sel.flavor)
+            if not scope.selector.matches(view):
+                return False
+        return sel.pod.matches(pod_view(ns, labels, sel.flavor))
+
+    def classes(self, p: Policy) -> list[tuple[str, frozenset[tuple[str, str]]]]:
+        """The pod classes (namespace, labels) ``p`` selects."""
+        return [key for key in self.ctx.pod_classes if self.selects(p.subject, key[0], dict(key[1]))]
+
+
+def selection(ctx: Context) -> Selection:
+    """The run's shared ``Selection``."""
+    return ctx.memo(Selection, lambda: Selection(ctx))
+
+
+def _obj(p: Policy) -> str:
+    return f"{p.key}[{p.kind.replace(' ', '')}]"
+
+
+@check("CNI-POL-001", "warning", "policy", "A policy selects pods on nodes that enforce no NetworkPolicy",
+       "services-lb.md §4.4 rule 13; cni-plugins.md §3.11, §8 (flannel, win-bridge, win-overlay enforce none)")
+def unenforced_policy(ctx: Context) -> Iterator[Hit]:
+    sel = selection(ctx)
+    if not sel.policies:
+        return
+    enforced: dict[str, bool] = {}
+    reasons: dict[str, str] = {}
+
+    def node_enforces(name: str) -> bool:
+        e = enforced.get(name)
+        if e is None:
+            f = ctx.enforcement(ctx.plan.node(name))
+            e = enforced[name] = f.enforced
+            reasons[name] = f.reason
+        return e
+
+    for p in sel.policies:
+        nodes: dict[str, int] = defaultdict(int)
+        for key in sel.classes(p):
+            for pod in ctx.pod_classes[key]:
+                if pod.node is not None and not node_enforces(pod.node):
+                    nodes[pod.node] += 1
+        if nodes:
+            names = sorted(nodes)
+            pods = sum(nodes.values())
+            yield Hit(f"{p.title} selects {pods} pod(s) on {len(names)} node(s) that enforce no NetworkPolicy "
+                      f"({phrase(names, 3)}: {reasons[names[0]]}): the policy has no effect there",
+                      "add a policy engine for those nodes (e.g. Calico policy-only), or keep the pods off them",
+                      (_obj(p), *(node_obj(n) for n in first(names, 5))), (p.origin,))
+
+
+@check("CNI-POL-002", "warning", "policy", "The policy plugin enforces nothing on some nodes",
+       "cni-plugins.md §7.5 (felix on Windows acts only on HNS networks matching KUBE_NETWORK)")
+def plugin_idle(ctx: Context) -> Iterator[Hit]:
+    if ctx.cluster.policy is None:
+        return
+    for (os_, _, what), nodes in _by_os_kind(ctx).items():
+        e = ctx.enforcement(nodes[0])
+        if not e.enforced:
+            names = [n.name for n in nodes]
+            yield Hit(f"the policy plugin runs but {len(nodes)} {os_} node(s) ({phrase(names, 3)}; {what}) enforce "
+                      f"nothing: {e.reason}", "fix the policy plugin's settings for those nodes",
+                      tuple(node_obj(n) for n in first(names, 5)), (ctx.plan.policy.origin,))
+
+
+def _by_os_kind(ctx: Context) -> dict[tuple[str, str, str], list[NodeSpec]]:
+    out: dict[tuple[str, str, str], list[NodeSpec]] = defaultdict(list)
+    for (os_, _, what), nodes in ctx.kinds.items():
+        out[(os_, "", what)].extend(nodes)
+    return dict(out)
+
+
+@check("CNI-POL-003", "warning", "policy", "The policy agent does not support a Windows node's build",
+       "services-lb.md §4.1 (Calico for Windows supports only Windows Server 2019 and 2022, "
+       "projectcalico/calico#11691); cni-plugins.md §7.7")
+def agent_windows_build(ctx: Context) -> Iterator[Hit]:
+    bad: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for n in ctx.windows:
+        if n.windows_build is None:
+            continue
+        e = ctx.enforcement(n)
+        builds = AGENT_WINDOWS_BUILDS.get(e.by or "")
+        if e.enforced and builds is not None and n.windows_build not in builds:
+            bad[(e.by or "", n.windows_build)].append(n.name)
+    for (agent, build), names in bad.items():
+        ok = ", ".join(f"{v} ({k})" for k, v in AGENT_WINDOWS_BUILDS[agent].items())
+        yield Hit(f"{agent} enforces policy on {len(names)} Windows node(s) ({phrase(names, 3)}) of build {build}, "
+                  f"which it does not support (supported: {ok})", "run a supported Windows build on those nodes",
+                  tuple(node_obj(n) for n in first(names, 5)), (ctx.plan.node(names[0]).origin,))
