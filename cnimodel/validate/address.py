@@ -14,6 +14,7 @@ from cnimodel.validate.registry import Hit, check
 LINK_LOCAL = IPv4Network("169.254.0.0/16")
 # Ranges AKS keeps for itself (legacy Azure CNI and kubenet): never usable for pods, Services or the VNet.
 CLOUD_RESERVED = {"azure": (IPv4Network("172.30.0.0/16"), IPv4Network("172.31.0.0/16"), IPv4Network("192.0.2.0/24"))}
+SERVICE_FILL = 0.8  # warn when Services take more than this share of the service range
 SERVICE_MAX_PREFIX = 12  # kube-apiserver: an IPv4 --service-cluster-ip-range may span at most 20 host bits
 
 
@@ -184,18 +185,19 @@ def _cluster_ip_services(ctx: Context) -> list[tuple[str, str | None, Origin]]:
     return out
 
 
-@check("CNI-ADDR-009", "error", "address", "The service CIDR holds fewer addresses than the plan's Services",
+@check("CNI-ADDR-009", "warning", "address", "The plan's Services take most of the service CIDR",
        "tools-and-planning.md §3.8.3; kube-apiserver's ClusterIP allocator (network and broadcast excluded)")
-def service_cidr_too_small(ctx: Context) -> Iterator[Hit]:
+def service_cidr_small(ctx: Context) -> Iterator[Hit]:
     svc = ctx.plan.service_cidr
     if svc is None:
         return
     usable = svc.num_addresses - 2
     services = _cluster_ip_services(ctx)
-    if len(services) > usable:
-        yield Hit(f"{len(services):,} Services need a ClusterIP but serviceCIDR {svc} offers {usable:,}: the API "
-                  "server rejects the rest ('range is full')", "use a larger serviceCIDR (up to /12)",
-                  (_plan_obj(ctx),), (ctx.plan.origin.at("spec.serviceCIDR"),))
+    if len(services) > SERVICE_FILL * usable:
+        yield Hit(f"{len(services):,} Services need a ClusterIP and serviceCIDR {svc} offers {usable:,} "
+                  f"({len(services) / usable:.0%} used): new Services soon fail with 'range is full'",
+                  "use a larger serviceCIDR (up to /12) before the range fills", (_plan_obj(ctx),),
+                  (ctx.plan.origin.at("spec.serviceCIDR"),))
 
 
 @check("CNI-ADDR-010", "error", "address", "The DNS service IP is an address the Service range keeps for others",
