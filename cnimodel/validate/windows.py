@@ -79,12 +79,12 @@ def _pod_index(ctx: Context) -> dict[tuple[str, int, str], str]:
 
 def _objects_of(ctx: Context, problem: Problem, index: dict[tuple[str, int, str], str]) -> tuple[str, ...]:
     o = problem.origin
-    path = o.path
-    while path:
+    path: str | None = o.path
+    while path is not None:  # the finding's field, then each enclosing object up to the document
         hit = index.get((o.file, o.document, path))
         if hit:
             return (hit,)
-        path = path.rsplit(".", 1)[0] if "." in path else ""
+        path = (path.rsplit(".", 1)[0] if "." in path else "") if path else None
     return ()
 
 
