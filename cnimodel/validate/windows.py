@@ -74,6 +74,9 @@ def _pod_index(ctx: Context) -> dict[tuple[str, int, str], str]:
     out: dict[tuple[str, int, str], str] = {}
     for p in ctx.plan.pods:
         out.setdefault((p.origin.file, p.origin.document, p.origin.path), p.workload)
+    for w in ctx.plan.workloads:  # workloads whose pods were never made (nothing fits) are named too
+        for o in (w.template.origin, w.origin):
+            out.setdefault((o.file, o.document, o.path), str(w.ref))
     return out
 
 
