@@ -110,6 +110,11 @@ def main_job(plan: str | None = None) -> None:
         OUT.print()
     text.underlay(OUT, cluster.underlay())
     text.warnings(OUT, cluster)
+    from cnimodel.render import findings_text
+    from cnimodel.validate import validate
+
+    OUT.print()  # the checks (docs/checks.md); the loader's warnings were printed just above
+    findings_text.render(OUT, validate(cluster.plan, cluster, skip_concepts=("plan",)))
 
 
 @cli.command()
