@@ -12,10 +12,10 @@ from __future__ import annotations
 from cnimodel.kernel import nsutil, realise
 from cnimodel.kernel.audit import AuditReport, Difference, audit
 from cnimodel.kernel.blueprint import Blueprint, Space
+from cnimodel.kernel.compare import Mismatch, Report
+from cnimodel.kernel.compare import verify as verify_blueprint
 from cnimodel.kernel.naming import Names, kernel_name, plan_prefix
 from cnimodel.kernel.sampling import blueprint
-from cnimodel.kernel.verify import Mismatch, Report
-from cnimodel.kernel.verify import verify as verify_blueprint
 from cnimodel.plan import Plan
 
 __all__ = ["AuditReport", "Blueprint", "Difference", "KernelProblem", "Mismatch", "Names", "Report", "Space",

@@ -3,6 +3,7 @@ and the kernel's route decision (RTM_GETROUTE, as ``ip route get`` and ``ip rout
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
@@ -12,7 +13,9 @@ from pyroute2.netlink.exceptions import NetlinkError
 from pyroute2.netlink.rtnl import rt_proto, rt_scope, rt_type
 
 from cnimodel.dataplane import FdbEntry, Neighbor, Route
+from cnimodel.kernel.rtnl import RTA_DST, RTA_GATEWAY, RTA_OIF, Answer
 
+ERRORS = {101: "unreachable", 113: "host unreachable", 22: "invalid"}
 MAIN_TABLE = 254
 RTNH_F_ONLINK = 4
 RTM_F_FIB_MATCH = 0x2000
@@ -133,14 +136,28 @@ class Decision:
     error: str | None = None
 
 
+def decision(answer: Answer, names: dict[int, str]) -> Decision:
+    """A batched RTM_GETROUTE answer (rtnl.get_route) as a Decision."""
+    dst = IPv4Address(answer.request.what)
+    if answer.error:
+        return Decision(dst, error=ERRORS.get(answer.error, f"errno {answer.error}"))
+    raw = answer.attr(RTA_DST)
+    prefix = IPv4Network((IPv4Address(raw) if raw else IPv4Address(0), answer.dst_len))
+    kind = rt_type.get(answer.type, "unicast")
+    if kind != "unicast":
+        return Decision(dst, prefix, error=kind)
+    gw, oif = answer.attr(RTA_GATEWAY), answer.attr(RTA_OIF)
+    dev = names.get(struct.unpack("=I", oif)[0]) if oif else None
+    return Decision(dst, prefix, IPv4Address(gw) if gw else dst, dev, bool(answer.flags & RTNH_F_ONLINK))
+
+
 def route_get(ipr: IPRoute, dst: IPv4Address, names: dict[int, str]) -> Decision:
     """RTM_GETROUTE for ``dst`` with RTM_F_FIB_MATCH: the table entry the lookup matched (its prefix, gateway,
     device and onlink flag); the next hop is the gateway, or ``dst`` itself for an on-link route."""
     try:
         msgs = ipr.route("get", dst=str(dst), flags=RTM_F_FIB_MATCH)
     except NetlinkError as e:
-        return Decision(dst, error={101: "unreachable", 113: "host unreachable", 22: "invalid"}.get(e.code,
-                                                                                                  f"errno {e.code}"))
+        return Decision(dst, error=ERRORS.get(e.code, f"errno {e.code}"))
     msg = msgs[0]
     kind = rt_type.get(msg["type"], "unicast")
     rdst = msg.get_attr("RTA_DST") or "0.0.0.0"

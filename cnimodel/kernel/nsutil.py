@@ -80,11 +80,48 @@ def exists(name: str) -> bool:
     return os.path.exists(os.path.join(RUN_DIR, name))
 
 
+MS_BIND, MS_REC, MS_SHARED = 0x1000, 0x4000, 0x100000
+_rundir_ready = False
+
+
+def _rundir() -> None:
+    """Make /run/netns a shared mount point, as ``ip netns add`` does, so the bind mounts propagate."""
+    global _rundir_ready
+    if _rundir_ready:
+        return
+    os.makedirs(RUN_DIR, exist_ok=True)
+    if _libc.mount(b"", RUN_DIR.encode(), b"none", MS_SHARED | MS_REC, None) != 0:
+        if _libc.mount(RUN_DIR.encode(), RUN_DIR.encode(), b"none", MS_BIND | MS_REC, None) != 0:
+            raise NetnsError(f"cannot mount {RUN_DIR}: {os.strerror(ctypes.get_errno())}")
+        if _libc.mount(b"", RUN_DIR.encode(), b"none", MS_SHARED | MS_REC, None) != 0:
+            raise NetnsError(f"cannot share {RUN_DIR}: {os.strerror(ctypes.get_errno())}")
+    _rundir_ready = True
+
+
 def create(name: str) -> None:
-    """Create namespace ``name`` (as ``ip netns add``); NetnsError when it exists already."""
-    if exists(name):
-        raise NetnsError(f"network namespace {name!r} exists already")
-    _netns.create(name)
+    """Create namespace ``name`` as ``ip netns add`` does — a new namespace on this thread, bind-mounted on
+    /run/netns/<name> — without forking; NetnsError when it exists already."""
+    _rundir()
+    path = os.path.join(RUN_DIR, name)
+    try:
+        os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
+    except FileExistsError:
+        raise NetnsError(f"network namespace {name!r} exists already") from None
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        if _libc.unshare(CLONE_NEWNET) != 0:
+            err = ctypes.get_errno()
+            os.unlink(path)
+            raise NetnsError(f"cannot create network namespace {name!r}: {os.strerror(err)}")
+        try:
+            if _libc.mount(b"/proc/thread-self/ns/net", path.encode(), b"none", MS_BIND, None) != 0:
+                err = ctypes.get_errno()
+                os.unlink(path)
+                raise NetnsError(f"cannot mount network namespace {name!r}: {os.strerror(err)}")
+        finally:
+            _setns(home)
+    finally:
+        os.close(home)
 
 
 def remove(name: str) -> bool:

@@ -9,17 +9,19 @@ presses Ctrl-C — every namespace made so far is removed before the error goes 
 from __future__ import annotations
 
 import os
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from ipaddress import IPv4Interface
 
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
-from cnimodel.kernel import nsutil
-from cnimodel.kernel.blueprint import Blueprint, Bridge, End, Space, Vxlan
+from cnimodel.kernel import nsutil, rtnl
+from cnimodel.kernel.blueprint import Blueprint, End, Space, Vxlan
 from cnimodel.kernel.naming import Names
-from cnimodel.kernel.netlink import NUD_PERMANENT, add_args
+from cnimodel.kernel.netlink import add_args
+from cnimodel.render.iproute import route_line
 
 STATE_TAG = "cnimodel-netns"
 Progress = Callable[[str], None]
@@ -64,26 +66,16 @@ class Handles:
         self.open.clear()
 
 
-def _index(ipr: IPRoute, ns: str, name: str) -> int:
-    found = ipr.link_lookup(ifname=name)
-    if not found:
-        raise RealiseError(f"{ns}: device {name} is missing")
-    return int(found[0])
+@dataclass(frozen=True)
+class LinkConf:
+    """What a created link gets next: MTU, MAC, bridge master, addresses."""
 
-
-def _settle(ipr: IPRoute, ns: str, name: str, mtu: int, addresses: tuple[IPv4Interface, ...],
-            mac: str | None = None, master: str | None = None) -> None:
-    """MTU, MAC, bridge master, addresses, and up."""
-    i = _index(ipr, ns, name)
-    args: dict[str, object] = {"mtu": mtu}
-    if mac:
-        args["address"] = mac
-    if master:
-        args["master"] = _index(ipr, ns, master)
-    ipr.link("set", index=i, **args)
-    for a in addresses:
-        ipr.addr("add", index=i, address=str(a.ip), prefixlen=a.network.prefixlen)
-    ipr.link("set", index=i, state="up")
+    name: str
+    mtu: int
+    addresses: tuple[IPv4Interface, ...] = ()
+    mac: str | None = None
+    master: str | None = None
+    bridge: bool = False
 
 
 def _step(what: str, fn: Callable[[], object]) -> None:
@@ -91,6 +83,19 @@ def _step(what: str, fn: Callable[[], object]) -> None:
         fn()
     except NetlinkError as e:
         raise RealiseError(f"{what}: {e.args[1] if len(e.args) > 1 else e}") from None
+
+
+def _confs(bp: Blueprint) -> dict[str, list[LinkConf]]:
+    """Every link's settings, by namespace: bridges first so that ports can join them."""
+    out: dict[str, list[LinkConf]] = defaultdict(list)
+    for b in bp.bridges:
+        out[b.ns].append(LinkConf(b.name, b.mtu, b.addresses, b.mac, bridge=True))
+    for v in bp.veths:
+        for e in (v.a, v.b):
+            out[e.ns].append(LinkConf(e.name, e.mtu, e.addresses, e.mac, e.master))
+    for x in bp.vxlans:
+        out[x.ns].append(LinkConf(x.name, x.mtu, x.addresses, x.mac))
+    return out
 
 
 def up(bp: Blueprint, progress: Progress | None = None) -> None:
@@ -106,14 +111,17 @@ def up(bp: Blueprint, progress: Progress | None = None) -> None:
             nsutil.sysctl(space.name, _sysctls(space))
         say(f"{len(created)} namespaces")
         for b in bp.bridges:
-            _bridge(handles, b)
+            ipr = handles(b.ns)
+            _step(f"{b.ns}: bridge {b.name}", lambda ipr=ipr, b=b: ipr.link("add", ifname=b.name, kind="bridge"))
         for v in bp.veths:
             _veth(handles, v.a, v.b)
         for x in bp.vxlans:
             _vxlan(handles, x)
+        handles.close()
+        confs = _confs(bp)
         for space in bp.spaces:
-            _tables(handles, space)
-        _write_state(handles, bp)
+            _configure(space, confs.get(space.name, []))
+        _write_state(bp)
         say(f"{len(bp.bridges)} bridges, {len(bp.veths)} veth pairs, {len(bp.vxlans)} VXLAN devices, "
             f"{sum(len(s.routes) for s in bp.spaces)} routes")
     except BaseException:
@@ -121,62 +129,71 @@ def up(bp: Blueprint, progress: Progress | None = None) -> None:
         for name in reversed(created):
             nsutil.remove(name)
         raise
-    handles.close()
-
-
-def _bridge(handles: Handles, b: Bridge) -> None:
-    ipr = handles(b.ns)
-    _step(f"{b.ns}: bridge {b.name}", lambda: ipr.link("add", ifname=b.name, kind="bridge"))
-    _step(f"{b.ns}: bridge {b.name} settings", lambda: _settle(ipr, b.ns, b.name, b.mtu, b.addresses, b.mac))
 
 
 def _veth(handles: Handles, a: End, b: End) -> None:
     ipr = handles(a.ns)
     fd = os.open(os.path.join(nsutil.RUN_DIR, b.ns), os.O_RDONLY)
     try:
+        # The peer is created straight into its namespace: no end ever exists in the host's.
         _step(f"{a.ns}: veth {a.name} (peer {b.name} in {b.ns})",
               lambda: ipr.link("add", ifname=a.name, kind="veth", peer={"ifname": b.name, "net_ns_fd": fd}))
     finally:
         os.close(fd)
-    _step(f"{a.ns}: {a.name} settings", lambda: _settle(ipr, a.ns, a.name, a.mtu, a.addresses, a.mac, a.master))
-    peer = handles(b.ns)
-    _step(f"{b.ns}: {b.name} settings", lambda: _settle(peer, b.ns, b.name, b.mtu, b.addresses, b.mac, b.master))
 
 
 def _vxlan(handles: Handles, x: Vxlan) -> None:
     ipr = handles(x.ns)
-    link = _index(ipr, x.ns, x.link)
+    found = ipr.link_lookup(ifname=x.link)
+    if not found:
+        raise RealiseError(f"{x.ns}: VXLAN {x.name}: its underlay device {x.link} is missing")
     # flanneld's VTEP: no learning (entries come from the leases), local = node IP, bound to the uplink.
     _step(f"{x.ns}: VXLAN {x.name}", lambda: ipr.link("add", ifname=x.name, kind="vxlan", vxlan_id=x.vni,
                                                          vxlan_port=x.port, vxlan_local=str(x.local),
-                                                         vxlan_link=link, vxlan_learning=0))
-    _step(f"{x.ns}: {x.name} settings", lambda: _settle(ipr, x.ns, x.name, x.mtu, x.addresses, x.mac))
+                                                         vxlan_link=found[0], vxlan_learning=0))
 
 
-def _tables(handles: Handles, space: Space) -> None:
-    ipr = handles(space.name)
-    ipr.link("set", index=_index(ipr, space.name, "lo"), state="up")
-    # Gateway-less routes first: a gateway must already be reachable when its route goes in.
-    for r in sorted(space.routes, key=lambda r: r.via is not None):
-        oif = _index(ipr, space.name, r.dev) if r.dev else None
-        _step(f"{space.name}: route {r.dst} via {r.via} dev {r.dev}",
-              lambda r=r, oif=oif: ipr.route("add", **add_args(r, oif)))
-    for n in space.neighbors:
-        i = _index(ipr, space.name, n.dev)
-        _step(f"{space.name}: neighbour {n.ip} lladdr {n.mac} dev {n.dev}",
-              lambda n=n, i=i: ipr.neigh("add", dst=str(n.ip), lladdr=n.mac, ifindex=i, state=NUD_PERMANENT))
-    for e in space.fdb:
-        i = _index(ipr, space.name, e.dev)
-        _step(f"{space.name}: fdb {e.mac} dev {e.dev} dst {e.dst}",
-              lambda e=e, i=i: ipr.fdb("add", ifindex=i, lladdr=e.mac, dst=str(e.dst), state=NUD_PERMANENT))
+def _configure(space: Space, confs: list[LinkConf]) -> None:
+    """One batch per namespace, in order: links (bridges first) with MTU, MAC, master and up; addresses;
+    routes without a gateway, then with one (a gateway must be reachable when its route goes in);
+    neighbours; FDB entries."""
+    with rtnl.Rtnl(space.name) as nl:
+        index = {name: i for i, name in nl.links().items()}
+
+        def idx(name: str) -> int:
+            if name not in index:
+                raise RealiseError(f"{space.name}: device {name} is missing")
+            return index[name]
+
+        reqs = [rtnl.set_link(idx("lo"), "lo up")]
+        for c in confs:
+            reqs.append(rtnl.set_link(idx(c.name), f"{c.name} mtu {c.mtu}", mtu=c.mtu, mac=c.mac,
+                                      master=idx(c.master) if c.master else None))
+        for c in confs:
+            reqs += [rtnl.add_address(idx(c.name), a.ip, a.network.prefixlen, f"address {a} on {c.name}")
+                     for a in c.addresses]
+        for r in sorted(space.routes, key=lambda r: r.via is not None):
+            args = add_args(r, idx(r.dev) if r.dev else None)
+            reqs.append(rtnl.add_route(r.dst, f"route {route_line(r)}", via=r.via, oif=args.get("oif"),
+                                       proto=args["proto"], scope=args.get("scope", 0), type_=args["type"],
+                                       onlink=r.onlink, src=r.src))
+        reqs += [rtnl.add_neighbor(idx(n.dev), n.ip, n.mac, f"neighbour {n.ip} lladdr {n.mac} dev {n.dev}")
+                 for n in space.neighbors]
+        reqs += [rtnl.add_fdb(idx(e.dev), e.mac, e.dst, f"fdb {e.mac} dev {e.dev} dst {e.dst}") for e in space.fdb]
+        for a in nl.run(reqs):
+            if a.error:
+                raise RealiseError(f"{space.name}: {a.request.what}: {a.message}")
 
 
-def _write_state(handles: Handles, bp: Blueprint) -> None:
+def _write_state(bp: Blueprint) -> None:
     """Keep what ``verify`` needs to find the same pods on the underlay namespace's ``lo`` alias: it goes
     away with the namespaces, so nothing is left on the host."""
-    ipr = handles(bp.names.underlay)
-    alias = f"{STATE_TAG} plan={bp.names.plan} pods-per-node={bp.pods_per_node}"
-    ipr.link("set", index=_index(ipr, bp.names.underlay, "lo"), ifalias=alias[:255])
+    ipr = nsutil.ipr(bp.names.underlay)
+    try:
+        alias = f"{STATE_TAG} plan={bp.names.plan} pods-per-node={bp.pods_per_node}"
+        ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], ifalias=alias[:255])
+    finally:
+        ipr.close()
 
 
 def read_state(names: Names) -> dict[str, str] | None:

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
 from cnimodel.cluster import Cluster
-from cnimodel.kernel import nsutil, probe
+from cnimodel.kernel import nsutil, probe, rtnl
 from cnimodel.kernel.blueprint import Blueprint, RealPod, Space
-from cnimodel.kernel.netlink import Decision, link_names, route_get
+from cnimodel.kernel.netlink import Decision, decision
 from cnimodel.trace import trace
 
+NUD_NOARP, NUD_PERMANENT = 0x40, 0x80
 Progress = Callable[[str], None]
 
 
@@ -47,6 +48,7 @@ class Report:
     delivered: int = 0  # probes the model and the kernel both deliver (there and back)
     dropped: int = 0  # probes both drop
     mismatches: list[Mismatch] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -55,7 +57,7 @@ class Report:
     def to_json(self) -> dict[str, object]:
         return {"routeChecks": self.routes, "packetChecks": self.packets, "podPairs": self.pairs,
                 "packetsDelivered": self.delivered, "packetsDropped": self.dropped,
-                "mismatches": [m.to_json() for m in self.mismatches]}
+                "mismatches": [m.to_json() for m in self.mismatches], "notes": self.notes}
 
 
 @dataclass(frozen=True)
@@ -126,28 +128,23 @@ def check_routes(bp: Blueprint, report: Report) -> None:
     for space in bp.spaces:
         if space.role == "pod":
             continue
-        ipr = nsutil.ipr(space.name)
-        try:
-            names = link_names(ipr)
-            for node, _ in cidrs:
-                if node == space.node:
-                    continue
-                for ip in by_cidr[node]:
-                    got = route_get(ipr, ip, names)
-                    got = Decision(got.dst, got.route_dst, got.next_hop,
-                                   space.model_name(got.dev) if got.dev else None, got.onlink, got.error)
-                    if space.role == "underlay":
-                        want, dev_known = expect_underlay(cluster, ip), False
-                    else:
-                        assert space.node is not None
-                        want, dev_known = expect_node(cluster, space.node, ip), True
-                    report.routes += 1
-                    if _differs(want, got, dev_known):
-                        where = space.node or cluster.plan.underlay.name
-                        report.mismatches.append(Mismatch("route", where, f"{ip} (pods of {node})",
-                                                          _text(want), _text(got)))
-        finally:
-            ipr.close()
+        asked = [(node, ip) for node, _ in cidrs if node != space.node for ip in by_cidr[node]]
+        with rtnl.Rtnl(space.name) as nl:
+            names = nl.links()
+            answers = nl.run([rtnl.get_route(ip) for _, ip in asked])
+        for (node, ip), answer in zip(asked, answers, strict=True):
+            got = decision(answer, names)
+            got = Decision(got.dst, got.route_dst, got.next_hop, space.model_name(got.dev) if got.dev else None,
+                           got.onlink, got.error)
+            if space.role == "underlay":
+                want, dev_known = expect_underlay(cluster, ip), False
+            else:
+                assert space.node is not None
+                want, dev_known = expect_node(cluster, space.node, ip), True
+            report.routes += 1
+            if _differs(want, got, dev_known):
+                where = space.node or cluster.plan.underlay.name
+                report.mismatches.append(Mismatch("route", where, f"{ip} (pods of {node})", _text(want), _text(got)))
 
 
 def pod_pairs(bp: Blueprint, max_pairs: int, seed: int = 0) -> list[tuple[RealPod, RealPod]]:
@@ -172,13 +169,79 @@ def pod_pairs(bp: Blueprint, max_pairs: int, seed: int = 0) -> list[tuple[RealPo
     return pairs
 
 
+def arp_room() -> int:
+    """How many more IPv4 neighbour entries the kernel takes before it drops packets: there is one ARP table
+    for all namespaces, and the host's gc_thresh3 caps it (entries younger than 5 s are never collected)."""
+    try:
+        with open("/proc/sys/net/ipv4/neigh/default/gc_thresh3") as f:
+            cap = int(f.read())
+        with open("/proc/net/stat/arp_cache") as f:
+            f.readline()
+            entries = int(f.readline().split()[0], 16)
+    except (OSError, ValueError, IndexError):
+        return 1 << 30
+    return cap * 9 // 10 - entries
+
+
+def _needs(a: RealPod, b: RealPod) -> set[tuple[str, ...]]:
+    """The neighbour entries a pair's packets and replies may create (an upper bound): each pod's gateway,
+    each node's entry for its pod, and between nodes the peer or the router both ways."""
+    need = {("gw", a.key), ("gw", b.key), ("pod", a.key), ("pod", b.key)}
+    if a.node != b.node:
+        need |= {("peer", a.node, b.node), ("peer", b.node, a.node), ("router", a.node), ("router", b.node),
+                 ("gateway", a.node), ("gateway", b.node)}
+    return need
+
+
+def waves(pairs: list[tuple[RealPod, RealPod]], room: int) -> list[list[tuple[RealPod, RealPod]]]:
+    """Pairs split so that no wave needs more neighbour entries than ``room``."""
+    out: list[list[tuple[RealPod, RealPod]]] = []
+    cur: list[tuple[RealPod, RealPod]] = []
+    need: set[tuple[str, ...]] = set()
+    for pair in pairs:
+        n = _needs(*pair)
+        if cur and len(need | n) > room:
+            out.append(cur)
+            cur, need = [], set()
+        cur.append(pair)
+        need |= n
+    if cur:
+        out.append(cur)
+    return out
+
+
+def flush_neighbors(spaces: list[str]) -> None:
+    """Forget the neighbours ARP learnt in these namespaces (the permanent ones stay)."""
+    for ns in spaces:
+        with rtnl.Rtnl(ns) as nl:
+            learnt = [(i, ip) for i, ip, state in nl.neighbors() if not state & (NUD_PERMANENT | NUD_NOARP)]
+            if learnt:
+                nl.run([rtnl.del_neighbor(i, ip, str(ip)) for i, ip in learnt])
+
+
 def check_packets(bp: Blueprint, report: Report, port: int, max_pairs: int, timeout: float,
                   protos: tuple[str, ...] = probe.PROTOS) -> None:
     pairs = pod_pairs(bp, max_pairs)
     report.pairs = len(pairs)
-    probes = [probe.Probe(i, a, b, proto, port) for i, (a, b, proto) in
-              enumerate((a, b, proto) for a, b in pairs for proto in protos)]
-    for o in probe.run(probes, timeout=timeout):
+    room = arp_room()
+    groups = waves(pairs, max(room, 1))
+    if room < 16:
+        report.notes.append(f"the kernel's ARP table is nearly full ({room} entries left under gc_thresh3): "
+                            "packets may be dropped for that reason alone")
+    if len(groups) > 1:
+        report.notes.append(f"packets sent in {len(groups)} waves: the kernel keeps one ARP table for every "
+                            f"namespace, with room for {room} more entries here")
+    outcomes: list[probe.Outcome] = []
+    next_id = 0
+    for i, group in enumerate(groups):
+        if i:  # make room: forget what the previous wave's packets made ARP learn
+            flush_neighbors(sorted({bp.names.underlay} | {ns for a, b in groups[i - 1] for ns in
+                                                           (a.ns, b.ns, bp.names.node(a.node), bp.names.node(b.node))}))
+        probes = [probe.Probe(next_id + k, a, b, proto, port) for k, (a, b, proto) in
+                  enumerate((a, b, proto) for a, b in group for proto in protos)]
+        next_id += len(probes)
+        outcomes += probe.run(probes, timeout=timeout)
+    for o in outcomes:
         p = o.probe
         fwd, back = trace(bp.cluster, p.src.key, p.dst.key, port=p.port, proto=p.proto, both=True)
         report.packets += 1
