@@ -173,3 +173,24 @@ def test_docs_list_every_code_with_an_example():
         assert f"### {code}" in docs, f"{code} is not documented"
         section = docs.split(f"### {code}", 1)[1].split("\n### ", 1)[0]
         assert "```yaml" in section or "```sh" in section, f"{code} has no example"
+
+
+def test_every_code_is_exercised_by_a_test():
+    src = "".join(p.read_text() for p in Path(__file__).parent.glob("test_check_*.py"))
+    assert [c for c in CHECKS if src.count(c) < 1] == []
+
+
+@pytest.mark.parametrize("indent", [None, 1, 2])
+@pytest.mark.parametrize("path", ["items[0].spec.nodes[1].ip", "items[1].z.q", "items[0].spec.b[1]",
+                                  "items[0].spec.missing", "items[5]", "", "items[0].spec.nodes[1]"])
+def test_json_marks_agree_with_yaml_node_marks(indent, path):
+    # JSON is read by skipping values with the C decoder; PyYAML's composer (JSON is YAML) is the oracle.
+    import yaml
+
+    from cnimodel.validate.locate import json_mark
+    from cnimodel.validate.paths import mark
+
+    doc = {"items": [{"a": 1, "spec": {"nodes": [{"name": "x", "ip": "1"}, {"name": "y", "ip": "2"}], "b": [1, 2]}},
+                     {"z": {"q": 3}}]}
+    text = json.dumps(doc, indent=indent)
+    assert json_mark(text, path) == mark(yaml.compose(text), path)
