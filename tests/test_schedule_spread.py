@@ -8,6 +8,7 @@ by hand from that rule.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -186,3 +187,16 @@ def test_template_pinned_to_a_full_node(tmp_path: Path) -> None:
     plan = load_docs(tmp_path, [cluster_doc(nodes(lin1=2)), deployment("pin", 3, nodeName="lin1")])
     assert placed(plan, "default/pin[Deployment]") == ["lin1", "lin1"]
     assert "0/1 nodes are available: 1 Too many pods." in findings(plan)["max-pods"]
+
+
+def test_the_network_plugins_max_pods_bounds_placement(tmp_path: Path) -> None:
+    """Azure CNI in node-subnet mode gives a node without maxPods AKS's default of 30 (cni-plugins.md §6):
+    two such nodes take 60 of 70 replicas, and the plan still builds (allocation agrees with placement)."""
+    aks = cluster_doc([{"name": "n0", "os": "linux", "ip": "10.240.0.4"},
+                       {"name": "n1", "os": "linux", "ip": "10.240.0.40"}],
+                      network={"plugin": "azure-cni", "config": {}},
+                      underlay={"subnets": [{"name": "aks", "cidr": "10.240.0.0/22", "gateway": "10.240.0.1"}]})
+    cluster = build_docs(tmp_path, [aks, deployment("web", 70)])
+    assert sorted(Counter(p.node for p in cluster.plan.pods).values()) == [30, 30]
+    assert "0/2 nodes are available: 2 Too many pods." in findings(cluster.plan)["max-pods"]
+    assert len(cluster.allocation.pods) == 60

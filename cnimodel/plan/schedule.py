@@ -14,7 +14,7 @@ from __future__ import annotations
 import heapq
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -223,12 +223,12 @@ class Scheduler:
     per distinct placement and kept as a heap of (pods, plan index): placing a workload of R replicas
     costs O(R log N), not O(N)."""
 
-    def __init__(self, nodes: Sequence[NodeSpec]) -> None:
+    def __init__(self, nodes: Sequence[NodeSpec], max_pods: Callable[[NodeSpec], int] | None = None) -> None:
         self.nodes = nodes
         self.index = {n.name: i for i, n in enumerate(nodes)}
         self.labels = [node_labels(n) for n in nodes]
         self.taints = [node_taints(n) for n in nodes]
-        self.capacity = [n.max_pods for n in nodes]
+        self.capacity = [max_pods(n) if max_pods else n.max_pods for n in nodes]
         self.count = [0] * len(nodes)
         self.ports: dict[int, set[tuple[int, str]]] = {}
         self._by_label: dict[tuple[str, str], list[int]] | None = None

@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 from cnimodel.plan.errors import Origin, Problem, Problems
 from cnimodel.plan.fields import Fields
 from cnimodel.plan.kube import controller_ref, parse_pod
-from cnimodel.plan.model import Plan, Pod, WorkloadRef
+from cnimodel.plan.model import NodeSpec, Plan, Pod, WorkloadRef
 from cnimodel.plan.schedule import (
     DAEMON_HOSTNET_TOLERATION,
     DAEMON_TOLERATIONS,
@@ -199,12 +199,14 @@ def _make_pods(w: Workload, names: Sequence[str], nodes: Sequence[str | None]) -
     return out
 
 
-def expand_plan(plan: Plan, workloads: Sequence[Workload], problems: Problems, expand: bool = True) -> Plan:
+def expand_plan(plan: Plan, workloads: Sequence[Workload], problems: Problems, expand: bool = True,
+                max_pods: Callable[[NodeSpec], int] | None = None) -> Plan:
     """The plan with every workload's pods added and every unplaced pod scheduled (see the module doc).
 
     Pods a kubectl dump already lists stand for their workload: a Deployment with listed pods (directly or
     through its ReplicaSet) is not expanded again, and a ReplicaSet or Job whose owner is in the plan is
-    covered by that owner. With ``expand`` False only the listed pods are used.
+    covered by that owner. With ``expand`` False only the listed pods are used. ``max_pods`` gives each
+    node's pod limit; by default the network plugin's (``plugin_max_pods``).
     """
     index: dict[tuple[str, str, str], Workload] = {}
     for w in workloads:
@@ -234,8 +236,21 @@ def expand_plan(plan: Plan, workloads: Sequence[Workload], problems: Problems, e
                 pod = replace(pod, owner=owner)
         listed.append(pod)
     todo = [w for w in index.values() if expand and w.ref not in live and top(w.ref) == w.ref]
-    pods = _place(plan, listed, todo, problems)
+    pods = _place(plan, listed, todo, problems, max_pods)
     return replace(plan, pods=tuple(pods), workloads=tuple(index.values()))
+
+
+def plugin_max_pods(plan: Plan) -> Callable[[NodeSpec], int] | None:
+    """Each node's pod limit as the plan's network plugin sees it (Azure CNI's default is 30 or 250 where the
+    node gives no maxPods), so placement agrees with allocation; None without a usable plugin."""
+    if plan.network is None:
+        return None
+    from cnimodel.plugin import NetworkPlugin, load_plugin  # here: the plugin layer imports the plan layer
+
+    try:
+        return load_plugin(plan.network.plugin, NetworkPlugin)(plan, Problems()).max_pods
+    except Exception:  # a plan this plugin cannot read: Cluster.build reports why
+        return None
 
 
 def _deployment_of(pod: Pod, ref: WorkloadRef, index: dict[tuple[str, str, str], Workload]) -> WorkloadRef:
@@ -247,10 +262,11 @@ def _deployment_of(pod: Pod, ref: WorkloadRef, index: dict[tuple[str, str, str],
     return ref
 
 
-def _place(plan: Plan, listed: list[Pod], todo: list[Workload], problems: Problems) -> list[Pod]:
+def _place(plan: Plan, listed: list[Pod], todo: list[Workload], problems: Problems,
+           max_pods: Callable[[NodeSpec], int] | None) -> list[Pod]:
     if not plan.nodes:  # manifests without nodes: pods exist, nowhere in particular
         return listed + [p for w in todo for p in _unplaced(w)]
-    s = Scheduler(plan.nodes)
+    s = Scheduler(plan.nodes, max_pods or plugin_max_pods(plan))
     # 1. Pods that name their node bypass the scheduler; they count against maxPods first.
     for pod in listed:
         if pod.node is not None and (i := s.index.get(pod.node)) is not None:
