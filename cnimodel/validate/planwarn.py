@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cnimodel.plan.workloads import finding_code
 from cnimodel.validate.context import Context
 from cnimodel.validate.registry import Hit, check
-from cnimodel.validate.windows import passthrough
+from cnimodel.validate.windows import coded_warnings, passthrough
 
 PLACEMENT = ("unschedulable", "max-pods", "daemonset-no-nodes")
 IMAGE = ("windows-build-newer", "windows-build-older", "image-os-mismatch")
@@ -31,7 +30,6 @@ def pinned_mismatch(ctx: Context) -> Iterator[Hit]:
 @check("CNI-PLAN-003", "warning", "plan", "Other warnings from reading and building the plan",
        "cnimodel.plan and the network plugin (each message says what it rests on)", needs_cluster=False)
 def other_warnings(ctx: Context) -> Iterator[Hit]:
-    for p in ctx.warnings:
-        code = finding_code(p)
+    for code, p in coded_warnings(ctx):
         if code is None:
             yield Hit(p.message, p.hint, (), (p.origin,))

@@ -44,9 +44,18 @@ class Selection:
                 return False
         return sel.pod.matches(pod_view(ns, labels, sel.flavor))
 
+    @cached_property
+    def by_namespace(self) -> dict[str, list[tuple[str, frozenset[tuple[str, str]]]]]:
+        out: dict[str, list[tuple[str, frozenset[tuple[str, str]]]]] = defaultdict(list)
+        for key in self.ctx.pod_classes:
+            out[key[0]].append(key)
+        return out
+
     def classes(self, p: Policy) -> list[tuple[str, frozenset[tuple[str, str]]]]:
-        """The pod classes (namespace, labels) ``p`` selects."""
-        return [key for key in self.ctx.pod_classes if self.selects(p.subject, key[0], dict(key[1]))]
+        """The pod classes (namespace, labels) ``p`` selects (a namespaced policy looks in its namespace only)."""
+        scope = p.subject.scope
+        keys = self.by_namespace.get(scope.name, []) if scope.name is not None else list(self.ctx.pod_classes)
+        return [key for key in keys if self.selects(p.subject, key[0], dict(key[1]))]
 
 
 def selection(ctx: Context) -> Selection:

@@ -16,6 +16,7 @@ from cnimodel.plan.workloads import finding_code
 from cnimodel.validate.context import Context, first, node_obj, phrase
 from cnimodel.validate.registry import Hit, check
 
+PASSTHROUGH_LIMIT = 50  # loader findings of one code shown one by one; the rest are summed up in one finding
 SUPPORTED = {20348: "Windows Server 2022", 26100: "Windows Server 2025"}
 FORMERLY = {17763: "Windows Server 2019 (1809)", 25398: "Windows Server 23H2 Annual Channel"}
 NEVER = {14393: "Windows Server 2016", 16299: "Windows Server 1709", 17134: "Windows Server 1803",
@@ -91,14 +92,25 @@ def _objects_of(ctx: Context, problem: Problem, index: dict[tuple[str, int, str]
     return ()
 
 
+def coded_warnings(ctx: Context) -> list[tuple[str | None, Problem]]:
+    """Every loader and plugin warning with its workload code (None for others), classified once per run."""
+    return ctx.memo("coded-warnings", lambda: [(finding_code(p), p) for p in ctx.warnings])
+
+
 def passthrough(ctx: Context, codes: tuple[str, ...]) -> Iterator[Hit]:
     """The plan loader's findings with one of ``codes``, as hits."""
-    problems = [p for p in ctx.warnings if finding_code(p) in codes]
+    problems = [p for code, p in coded_warnings(ctx) if code in codes]
     if not problems:
         return
     index = _pod_index(ctx)
-    for p in problems:
+    shown = problems if len(problems) <= PASSTHROUGH_LIMIT else problems[:PASSTHROUGH_LIMIT - 1]
+    for p in shown:
         yield Hit(p.message.split(": ", 1)[1], p.hint, _objects_of(ctx, p, index), (p.origin,))
+    rest = problems[len(shown):]
+    if rest:  # bare pods get one warning each: at scale, one finding stands for the rest
+        objects = tuple(o for p in rest[:20] for o in _objects_of(ctx, p, index))
+        yield Hit(f"{len(rest):,} more like the above, e.g. {rest[0].message.split(': ', 1)[1]}", rest[0].hint,
+                  objects, tuple(p.origin for p in rest[:5]))
 
 
 @check("CNI-WIN-004", "error", "windows", "A Windows image's build differs from its node's build",

@@ -166,3 +166,11 @@ def test_windows_service_checks_need_windows_nodes(tmp_path):
     svc = service("web", type="LoadBalancer", loadBalancerSourceRanges=["203.0.113.0/24"], sessionAffinity="ClientIP")
     for code in ("CNI-WIN-012", "CNI-WIN-013", "CNI-WIN-016"):
         assert not hits(tmp_path, [linux_only, svc], code)
+
+
+def test_loader_findings_are_summed_up_past_fifty(tmp_path):
+    # Bare pods get one loader warning each; 60 of them give 49 findings and one for the other 11.
+    docs = [cluster_doc(), *(win_pod(f"n{i:02d}", image="nginx:1.27") for i in range(60))]
+    found = hits(tmp_path, docs, "CNI-WIN-005")
+    assert len(found) == 50 and found[-1].message.startswith("11 more like the above")
+    assert found[-1].objects[0] == "default/n49[Pod]" and len(found[-1].objects) == 11
