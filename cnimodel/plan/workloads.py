@@ -48,6 +48,7 @@ CODES = {
 }
 _HASH_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes uses for generated name suffixes
 _CODE = re.compile(r"^([a-z][a-z-]+): ")
+_NO_PORTS: HostPorts = frozenset()
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,8 @@ def _template_hash(template: Any) -> str:
 
 def _host_ports(pod: Pod) -> HostPorts:
     """Host ports a pod takes on its node; with hostNetwork every container port is one."""
+    if not pod.host_network and all(p.host_port is None for p in pod.ports):
+        return _NO_PORTS
     out = set()
     for p in pod.ports:
         port = p.host_port or (p.port if pod.host_network else None)
@@ -399,35 +402,46 @@ def pods_of(plan: Plan, name: str) -> tuple[Pod, ...]:
                  and p.owner.name == short and (kind is None or p.owner.kind == kind))
 
 
+def _image_verdicts(images: tuple[str, ...], node: NodeSpec) -> list[tuple[int, str, str, int | None]]:
+    """(container index, code, image, image build) for each image that cannot run on ``node``."""
+    out = []
+    for k, image in enumerate(images):
+        ios, ibuild = image_os(image), image_build(image)
+        if ios is None:
+            continue
+        if ios != node.os:
+            out.append((k, "image-os-mismatch", image, ibuild))
+        elif ios == "windows" and ibuild and node.windows_build and ibuild != node.windows_build \
+                and (ibuild, node.windows_build) not in PROCESS_OK:
+            code = "windows-build-newer" if ibuild > node.windows_build else "windows-build-older"
+            out.append((k, code, image, ibuild))
+    return out
+
+
 def image_findings(pods: Sequence[Pod], plan: Plan, problems: Problems) -> None:
     """Container images that cannot run on the node a pod landed on: the wrong OS, or (process isolation,
     the only kind Kubernetes runs) a different Windows build. One warning per workload, image and code."""
     nodes = {n.name: n for n in plan.nodes}
-    classes: dict[tuple[str, ...], list[tuple[int, str, str, int | None]]] = {}
-    totals: Counter[WorkloadRef | str] = Counter()
+    verdicts: dict[tuple[tuple[str, ...], str, int | None], list[tuple[int, str, str, int | None]]] = {}
+    totals: Counter[WorkloadRef] = Counter()
     found: dict[tuple[WorkloadRef | str, str, int], tuple[Pod, str, int | None, list[str]]] = {}
     for pod in pods:
-        node = nodes.get(pod.node) if pod.node else None
-        if node is None or not pod.images:
+        if pod.node is None or not pod.images:
             continue
-        group = pod.owner or pod.key
-        totals[group] += 1
-        cls = classes.get(pod.images)
-        if cls is None:
-            cls = classes[pod.images] = [(k, im, o, image_build(im)) for k, im in enumerate(pod.images)
-                                         if (o := image_os(im)) is not None]
-        for k, image, ios, ibuild in cls:
-            code = None
-            if ios != node.os:
-                code = "image-os-mismatch"
-            elif ios == "windows" and ibuild and node.windows_build and ibuild != node.windows_build \
-                    and (ibuild, node.windows_build) not in PROCESS_OK:
-                code = "windows-build-newer" if ibuild > node.windows_build else "windows-build-older"
-            if code:
-                found.setdefault((group, code, k), (pod, image, ibuild, []))[3].append(node.name)
+        if pod.owner is not None:
+            totals[pod.owner] += 1
+        node = nodes.get(pod.node)
+        if node is None:
+            continue
+        key = (pod.images, node.os, node.windows_build)
+        bad = verdicts.get(key)
+        if bad is None:  # one verdict per distinct (images, OS, build): pods of a workload share it
+            bad = verdicts[key] = _image_verdicts(pod.images, node)
+        for k, code, image, ibuild in bad:
+            found.setdefault((pod.owner or pod.key, code, k), (pod, image, ibuild, []))[3].append(node.name)
     for (group, code, k), (pod, image, ibuild, where) in found.items():
         shown = ", ".join(sorted(set(where))[:5]) + (" …" if len(set(where)) > 5 else "")
-        count = f"{len(where)} of {totals[group]} pods of {group}" if pod.owner else f"pod {group}"
+        count = f"{len(where)} of {totals[pod.owner]} pods of {group}" if pod.owner else f"pod {group}"
         origin = pod.origin.at(f"spec.containers[{k}].image")
         if code == "image-os-mismatch":
             want = image_os(image)
