@@ -139,18 +139,19 @@ def range_headroom(ctx: Context) -> Iterator[Hit]:
 
 def _range_groups(ctx: Context, carved_only: bool = False) -> dict[tuple[int, int], list[str]]:
     """Nodes by (pod addresses their range holds, maxPods). ``carved_only``: only nodes with a pod CIDR."""
-    plugin = ctx.cluster.plugin
+    def build() -> dict[tuple[int, int, bool], list[str]]:
+        plugin = ctx.cluster.plugin
+        out: dict[tuple[int, int, bool], list[str]] = defaultdict(list)
+        for node in ctx.plan.nodes:
+            a = ctx.cluster.allocation.nodes.get(node.name)
+            if a is not None and a.range is not None:
+                out[(a.range.usable(), plugin.max_pods(node), a.pod_cidr is not None)].append(node.name)
+        return out
+
     out: dict[tuple[int, int], list[str]] = defaultdict(list)
-    usable: dict[tuple[object, int], int] = {}
-    for node in ctx.plan.nodes:
-        a = ctx.cluster.allocation.nodes.get(node.name)
-        if a is None or a.range is None or (carved_only and a.pod_cidr is None):
-            continue
-        key = (a.range.reserved, a.range.subnet.prefixlen) if a.pod_cidr is not None else (a.range, 0)
-        u = usable.get(key)
-        if u is None:
-            u = usable[key] = a.range.usable()
-        out[(u, plugin.max_pods(node))].append(node.name)
+    for (u, m, carved), names in ctx.memo("range-groups", build).items():
+        if carved or not carved_only:
+            out[(u, m)] += names
     return out
 
 
