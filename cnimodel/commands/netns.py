@@ -47,14 +47,17 @@ def netns() -> None:
 @click.argument("plan")
 @click.option("--pods-per-node", "-k", type=click.IntRange(0, 1000), default=2, show_default=True,
               help="Pods realised per node: the plan's own first, then sample pods netns-sample/NODE-J.")
+@click.option("--policy", type=click.Choice(["nftables", "iptables"]),
+              help="Also install the policy engine's verdicts between the realised pods as nftables or iptables "
+              "rules in the pods, so that verify checks what the kernel filters.")
 @handle_errors
-def up_cmd(plan: str, pods_per_node: int) -> None:
+def up_cmd(plan: str, pods_per_node: int, policy: str | None) -> None:
     """Create the namespaces, links, addresses, routes, neighbours and FDB entries of PLAN."""
     kernel = _kernel()
     p = load_plan([plan])
     try:
         with _interruptible():
-            bp = kernel.up(p, pods_per_node, progress=lambda m: ERR.print(f"  {m}", markup=False))
+            bp = kernel.up(p, pods_per_node, progress=lambda m: ERR.print(f"  {m}", markup=False), policy=policy)
     except kernel.KernelProblem as e:
         raise UsageProblem(str(e)) from None
     nodes = [s for s in bp.spaces if s.role == "node"]

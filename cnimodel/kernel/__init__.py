@@ -9,7 +9,7 @@ True
 
 from __future__ import annotations
 
-from cnimodel.kernel import nsutil, realise
+from cnimodel.kernel import filters, nsutil, realise
 from cnimodel.kernel.audit import AuditReport, Difference, audit
 from cnimodel.kernel.blueprint import Blueprint, Space
 from cnimodel.kernel.compare import Mismatch, Report
@@ -34,16 +34,21 @@ def _require_admin() -> None:
         raise KernelProblem(f"cannot build network namespaces: {why}")
 
 
-def up(plan: Plan, pods_per_node: int = DEFAULT_PODS_PER_NODE, progress: realise.Progress | None = None) -> Blueprint:
-    """Build ``plan`` in namespaces named with its prefix; on failure or Ctrl-C nothing is left behind."""
+def up(plan: Plan, pods_per_node: int = DEFAULT_PODS_PER_NODE, progress: realise.Progress | None = None,
+       policy: str | None = None) -> Blueprint:
+    """Build ``plan`` in namespaces named with its prefix (with the policy verdicts as ``policy`` rules:
+    nftables or iptables); on failure or Ctrl-C nothing is left behind."""
     _require_admin()
     names = Names(plan.name)
     there = nsutil.names(names.prefix + "-")
     if there:
         raise KernelProblem(f"plan {plan.name!r} is up already ({len(there)} namespaces named {names.prefix}-*): "
                             "run `cnimodel netns down PLAN` first")
-    bp = blueprint(plan, pods_per_node)
-    realise.up(bp, progress)
+    bp = blueprint(plan, pods_per_node, policy)
+    try:
+        realise.up(bp, progress)
+    except filters.PolicyUnavailable as e:
+        raise KernelProblem(str(e)) from None
     return bp
 
 
@@ -56,7 +61,8 @@ def realised(plan: Plan, pods_per_node: int | None = None) -> Blueprint:
         raise KernelProblem(f"plan {plan.name!r} is not up (no namespace {names.underlay}): run "
                             "`cnimodel netns up PLAN` first")
     k = pods_per_node if pods_per_node is not None else int(state.get("pods-per-node", DEFAULT_PODS_PER_NODE))
-    bp = blueprint(plan, k)
+    policy = state.get("policy")
+    bp = blueprint(plan, k, None if policy in (None, "none") else policy)
     missing = [s.name for s in bp.spaces if not nsutil.exists(s.name)]
     if missing:
         raise KernelProblem(f"{len(missing)} namespace(s) of plan {plan.name!r} are missing ({', '.join(missing[:4])}"

@@ -107,6 +107,7 @@ class Blueprint:
     vxlans: list[Vxlan] = field(default_factory=list)
     pods: dict[str, RealPod] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    policy: str | None = None  # "nftables" or "iptables": the policy verdicts are installed in the pods
 
     def space(self, name: str) -> Space:
         return next(s for s in self.spaces if s.name == name)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
 from cnimodel.cluster import Cluster
-from cnimodel.kernel import nsutil, probe, rtnl
+from cnimodel.kernel import filters, nsutil, probe, rtnl
 from cnimodel.kernel.blueprint import Blueprint, RealPod, Space
 from cnimodel.kernel.netlink import Decision, decision
 from cnimodel.trace import trace
@@ -241,6 +241,7 @@ def check_packets(bp: Blueprint, report: Report, port: int, max_pairs: int, time
                   enumerate((a, b, proto) for a, b in group for proto in protos)]
         next_id += len(probes)
         outcomes += probe.run(probes, timeout=timeout)
+    verdicts = filters.verdicts(bp) if bp.policy else {}
     for o in outcomes:
         p = o.probe
         fwd, back = trace(bp.cluster, p.src.key, p.dst.key, port=p.port, proto=p.proto, both=True)
@@ -248,8 +249,13 @@ def check_packets(bp: Blueprint, report: Report, port: int, max_pairs: int, time
         where = f"{p.src.key} → {p.dst.key}"
         what = f"{p.proto.upper()}" + (f" :{p.port}" if p.proto != "icmp" else "")
         model_fwd = fwd.disposition == "ACCEPTED"
-        model_back = model_fwd and back.disposition == "ACCEPTED"
         model = f"{fwd.disposition} / reply {back.disposition}"
+        if bp.policy:
+            conns = verdicts.get((p.src.key, p.dst.key))
+            allowed = conns is None or conns.allows(p.proto.upper() if p.proto != "icmp" else 1, p.port)  # type: ignore[attr-defined]
+            if model_fwd and not allowed:
+                model_fwd, model = False, f"{model}, policy denies"
+        model_back = model_fwd and back.disposition == "ACCEPTED"
         observed = _observed(o)
         wrong = (model_back != o.reply) if o.forward is None else (model_fwd != o.forward or
                                                                    (o.forward and model_back != o.reply))

@@ -121,6 +121,11 @@ def up(bp: Blueprint, progress: Progress | None = None) -> None:
         confs = _confs(bp)
         for space in bp.spaces:
             _configure(space, confs.get(space.name, []))
+        if bp.policy:
+            from cnimodel.kernel import filters
+
+            filters.install(bp, bp.policy)
+            say(f"policy verdicts installed as {bp.policy} rules in {len(bp.pods)} pods")
         _write_state(bp)
         say(f"{len(bp.bridges)} bridges, {len(bp.veths)} veth pairs, {len(bp.vxlans)} VXLAN devices, "
             f"{sum(len(s.routes) for s in bp.spaces)} routes")
@@ -190,14 +195,14 @@ def _write_state(bp: Blueprint) -> None:
     away with the namespaces, so nothing is left on the host."""
     ipr = nsutil.ipr(bp.names.underlay)
     try:
-        alias = f"{STATE_TAG} plan={bp.names.plan} pods-per-node={bp.pods_per_node}"
+        alias = f"{STATE_TAG} plan={bp.names.plan} pods-per-node={bp.pods_per_node} policy={bp.policy or 'none'}"
         ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], ifalias=alias[:255])
     finally:
         ipr.close()
 
 
 def read_state(names: Names) -> dict[str, str] | None:
-    """What ``up`` recorded (``plan``, ``pods-per-node``), or None when the plan is not up."""
+    """What ``up`` recorded (``plan``, ``pods-per-node``, ``policy``), or None when the plan is not up."""
     if not nsutil.exists(names.underlay):
         return None
     ipr = nsutil.ipr(names.underlay)

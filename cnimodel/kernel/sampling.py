@@ -37,6 +37,9 @@ def with_samples(plan: Plan, pods_per_node: int) -> Cluster:
     return Cluster.build(replace(plan, pods=plan.pods + tuple(extra)))
 
 
-def blueprint(plan: Plan, pods_per_node: int) -> Blueprint:
-    """Everything ``netns up`` builds for ``plan`` with ``pods_per_node`` pods per node."""
-    return build(with_samples(plan, pods_per_node), Names(plan.name), pods_per_node)
+def blueprint(plan: Plan, pods_per_node: int, policy: str | None = None) -> Blueprint:
+    """Everything ``netns up`` builds for ``plan`` with ``pods_per_node`` pods per node (and the policy
+    verdicts as ``policy`` rules, nftables or iptables, when given)."""
+    bp = build(with_samples(plan, pods_per_node), Names(plan.name), pods_per_node)
+    bp.policy = policy
+    return bp
