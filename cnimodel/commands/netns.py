@@ -90,7 +90,7 @@ def verify_cmd(plan: str, port: int, max_pairs: int, timeout: float, output: str
         raise UsageProblem(str(e)) from None
     if output == "json":
         click.echo(json.dumps({"plan": p.name, "prefix": bp.names.prefix, "podsPerNode": bp.pods_per_node,
-                               **report.to_json(), "notes": bp.notes}, indent=2))
+                               **report.to_json(), "notes": bp.notes + report.notes}, indent=2))
     else:
         if report.mismatches:
             t = Table(title=f"{len(report.mismatches)} mismatch(es)", title_justify="left", show_edge=False)
@@ -102,6 +102,8 @@ def verify_cmd(plan: str, port: int, max_pairs: int, timeout: float, output: str
         OUT.print(f"plan {p.name!r}: {report.routes} route decisions and {report.packets} packets over {report.pairs} "
                   f"pod pairs checked ({report.delivered} delivered and {report.dropped} dropped as the model says); "
                   + (f"{len(report.mismatches)} mismatch(es)" if report.mismatches else "no mismatch"), markup=False)
+        for note in report.notes:
+            OUT.print(f"  note: {note}", markup=False)
     if not report.ok:
         raise SystemExit(1)
 
