@@ -1,5 +1,5 @@
 """The model's facts in netlink terms and back: route attributes to add, routes/neighbours/FDB read as facts,
-and the kernel's route decision (RTM_GETROUTE, as ``ip route get`` and ``ip route get … fibmatch``)."""
+and the kernel's route decision (an RTM_GETROUTE answer, as ``ip route get … fibmatch`` prints it)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
 from pyroute2 import IPRoute
-from pyroute2.netlink.exceptions import NetlinkError
 from pyroute2.netlink.rtnl import rt_proto, rt_scope, rt_type
 
 from cnimodel.dataplane import FdbEntry, Neighbor, Route
@@ -149,22 +148,3 @@ def decision(answer: Answer, names: dict[int, str]) -> Decision:
     gw, oif = answer.attr(RTA_GATEWAY), answer.attr(RTA_OIF)
     dev = names.get(struct.unpack("=I", oif)[0]) if oif else None
     return Decision(dst, prefix, IPv4Address(gw) if gw else dst, dev, bool(answer.flags & RTNH_F_ONLINK))
-
-
-def route_get(ipr: IPRoute, dst: IPv4Address, names: dict[int, str]) -> Decision:
-    """RTM_GETROUTE for ``dst`` with RTM_F_FIB_MATCH: the table entry the lookup matched (its prefix, gateway,
-    device and onlink flag); the next hop is the gateway, or ``dst`` itself for an on-link route."""
-    try:
-        msgs = ipr.route("get", dst=str(dst), flags=RTM_F_FIB_MATCH)
-    except NetlinkError as e:
-        return Decision(dst, error=ERRORS.get(e.code, f"errno {e.code}"))
-    msg = msgs[0]
-    kind = rt_type.get(msg["type"], "unicast")
-    rdst = msg.get_attr("RTA_DST") or "0.0.0.0"
-    prefix = IPv4Network(f"{rdst}/{msg['dst_len']}")
-    if kind != "unicast":
-        return Decision(dst, prefix, error=kind)
-    gw = msg.get_attr("RTA_GATEWAY")
-    oif = msg.get_attr("RTA_OIF")
-    return Decision(dst, prefix, IPv4Address(gw) if gw else dst, names.get(oif) if oif else None,
-                    bool(msg["flags"] & RTNH_F_ONLINK))

@@ -178,3 +178,35 @@ def test_cloud_routes_go_into_the_router_namespace() -> None:
             (IPv4Network("10.244.2.0/24"), IPv4Address("10.240.0.20"))} <= got
     assert routes(bp, "lin1") == {("0.0.0.0/0", "10.240.0.1", "eth0", False)}  # no pod routes on the host
     assert any("Internet" in n for n in bp.notes)  # the way out is left out, and said so
+
+
+# ------------------------------------------------------------------ which pairs get packets
+
+def test_every_ordered_pair_when_few_and_one_per_node_pair_when_many() -> None:
+    from cnimodel.kernel.compare import pod_pairs
+
+    bp = bp_of("default.yaml", 2)  # 8 pods: 8 · 7 = 56 ordered pairs
+    assert len(pod_pairs(bp, 56)) == 56
+    few = pod_pairs(bp, 55)
+    # 4 nodes → 16 ordered node pairs, each with one pod pair (the same node with its two pods)
+    assert len(few) == 16 and len({(a.node, b.node) for a, b in few}) == 16
+    assert all(a is not b for a, b in few)
+    assert len(pod_pairs(bp, 10)) == 10
+
+
+def test_waves_keep_each_ones_neighbour_entries_within_the_room() -> None:
+    from cnimodel.kernel.compare import _needs, pod_pairs, waves
+
+    bp = bp_of("linux-vxlan-directrouting.yaml", 2)
+    pairs = pod_pairs(bp, 10_000)
+    assert len(waves(pairs, 10_000)) == 1
+    small = waves(pairs, 40)
+    assert len(small) > 1 and sum(len(w) for w in small) == len(pairs)
+    for w in small:
+        need: set[tuple[str, ...]] = set()
+        for a, b in w:
+            need |= _needs(a, b)
+        assert len(need) <= 40 or len(w) == 1
+    # two pods on one node need only their gateway and their node's entries for them
+    a, b = (p for p in bp.pods.values() if p.node == "lin1")
+    assert len(_needs(a, b)) == 4

@@ -177,6 +177,29 @@ def test_a_failure_midway_leaves_nothing(monkeypatch: pytest.MonkeyPatch, error:
     assert leftovers(kernel.Names(plan.name).prefix) == []
 
 
+def test_json_output_has_the_documented_keys(tmp_path: Path) -> None:
+    import json
+
+    path, name = cli_plan(tmp_path, "talk-l2bridge-cloud.yaml")
+    assert run("netns", "up", str(path), "-k", "1").exit_code == 0
+    try:
+        r = run("netns", "verify", str(path), "-o", "json")
+        assert r.exit_code == 0
+        body = json.loads(r.stdout)
+        assert set(body) == {"plan", "prefix", "podsPerNode", "routeChecks", "packetChecks", "podPairs",
+                             "packetsDelivered", "packetsDropped", "mismatches", "notes"}
+        assert (body["plan"], body["podsPerNode"], body["mismatches"]) == (name, 1, [])
+        r = run("audit", str(path), "--node", "lin1", "--netns", kernel.Names(name).node("lin1"), "-o", "json")
+        assert r.exit_code == 0
+        audit = json.loads(r.stdout)
+        assert set(audit) == {"node", "netns", "checked", "differences"} and audit["differences"] == []
+        assert audit["checked"] == {"routes": 3, "neighbors": 0, "fdb": 0}  # default, eth0 and cbr0 connected
+    finally:
+        run("netns", "down", str(path))
+    r = run("netns", "verify", str(path))
+    assert r.exit_code == 2 and "not up" in r.stderr
+
+
 def test_up_twice_and_verify_before_up_are_refused() -> None:
     plan = topo("talk-l2bridge-cloud.yaml")
     with pytest.raises(kernel.KernelProblem, match="not up"):
