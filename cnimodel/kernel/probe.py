@@ -7,6 +7,7 @@ two directions apart (the server saw the datagram; the client got the echo); TCP
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import selectors
 import socket
@@ -120,7 +121,11 @@ class _Batch:
             if p.proto == "udp":
                 s = self._sock(p.src.ns, socket.AF_INET, socket.SOCK_DGRAM)
                 s.bind((str(p.src.ip), 0))
-                s.connect((str(p.dst.ip), p.port))
+                try:  # connected, so that an ICMP error coming back is reported on this socket
+                    s.connect((str(p.dst.ip), p.port))
+                except OSError as e:
+                    self._finish(p.id, error=_errname(e.errno or 0))
+                    continue
                 self.sel.register(s, selectors.EVENT_READ, lambda s, i=p.id: self._udp_client(s, i))
                 self._send(s, f"cnimodel {p.id}".encode(), p.id)
             elif p.proto == "tcp":
@@ -167,7 +172,8 @@ class _Batch:
         if pid in self.out:
             self.out[pid].forward = True
             self.out[pid].seen_src = IPv4Address(addr[0])
-            s.sendto(data, addr)
+            with contextlib.suppress(OSError):  # no way back: the client sees no reply, which is what is measured
+                s.sendto(data, addr)
 
     def _udp_client(self, s: socket.socket, pid: int) -> None:
         try:
