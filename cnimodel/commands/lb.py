@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from ipaddress import ip_address
@@ -9,6 +10,7 @@ from ipaddress import ip_address
 import click
 
 from cnimodel.cli import OUT, UsageProblem, build, check_node, handle_errors
+from cnimodel.cluster import Cluster
 
 FORMATS = ["text", "json", "hns", "iptables", "vfp"]
 
@@ -41,10 +43,21 @@ def lb_cmd(plan: str, nodes: tuple[str, ...], service: str | None, output: str, 
            dst: str | None, src: str | None) -> None:
     """Load-balancer rules kube-proxy programs for Services: HNS LoadBalancers and a VFP-style listing on
     Windows nodes (winkernel), nat/filter rules on Linux nodes (iptables mode)."""
+    from cnimodel.services.model import no_gc
+
+    cluster = build(plan)
+    # The plan lives as long as this command: take it out of the collector's sight, so that building a
+    # large answer does not make every collection walk millions of plan objects.
+    gc.freeze()
+    with no_gc():
+        _lb(cluster, nodes, service, output, iptables_form, dst, src)
+
+
+def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: str, iptables_form: str,
+        dst: str | None, src: str | None) -> None:
     from cnimodel.render import lb_hns, lb_iptables, lb_json, lb_text
     from cnimodel.services import catalog, decide, iptables_view, vfp_rules, winkernel_view
 
-    cluster = build(plan)
     for n in nodes:
         check_node(cluster, n)
     cat = catalog(cluster)

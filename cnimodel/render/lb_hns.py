@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cnimodel import hns as schema
-from cnimodel.dataplane import HnsEndpoint
 from cnimodel.render import hns as facts_hns
-from cnimodel.services.hnslb import HnsLoadBalancer, WinkernelView, hns_id
+from cnimodel.services.hnslb import CreatedEndpoint, HnsLoadBalancer, WinkernelView, hns_id
 
 SCHEMA = {"Major": 2, "Minor": 0}
 
@@ -22,34 +20,43 @@ def network_id(view: WinkernelView) -> str:
     return hns_id(view.node, f"network {view.network.name}")
 
 
-def created_endpoint(view: WinkernelView, e: HnsEndpoint) -> dict[str, Any]:
+# Struct values hcsshim always writes; shared (read-only) by every object of a large answer.
+EMPTY_DNS: dict[str, Any] = {}
+HEALTH: dict[str, Any] = {"Extra": {}}
+
+
+def created_endpoint(view: WinkernelView, e: CreatedEndpoint, network: str = "",
+                     labels: dict[str, Any] | None = None) -> dict[str, Any]:
     """An endpoint kube-proxy creates (remote: ``Flags: 1``; the source VIP: a local endpoint), in
-    ``HostComputeEndpoint`` field order."""
-    body: dict[str, Any] = {"ID": view.ids[e.name]}
-    if view.network is not None:
-        body["HostComputeNetwork"] = network_id(view)
-    if e.policies:
-        body["Policies"] = [schema.to_v2(p) for p in e.policies]
-    body["IpConfigurations"] = [{"IpAddress": str(e.ip)}]
-    body["Dns"] = {}
+    ``HostComputeEndpoint`` field order, after cnimodel's ``labels`` if given."""
+    body: dict[str, Any] = dict(labels) if labels else {}
+    body["ID"] = view.ids[e.name]
+    if network:
+        body["HostComputeNetwork"] = network
+    if e.provider_address:
+        body["Policies"] = [{"Type": "ProviderAddress", "Settings": {"ProviderAddress": e.provider_address}}]
+    body["IpConfigurations"] = [{"IpAddress": e.ip}]
+    body["Dns"] = EMPTY_DNS
     if e.mac:
         body["MacAddress"] = e.mac
     if e.role == "remote":
         body["Flags"] = 1
-    body["Health"] = {"Extra": {}}
+    body["Health"] = HEALTH
     body["SchemaVersion"] = SCHEMA
     return body
 
 
-def load_balancer(lb: HnsLoadBalancer) -> dict[str, Any]:
-    """A ``HostComputeLoadBalancer`` with its one PortMapping."""
+def load_balancer(lb: HnsLoadBalancer, labels: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A ``HostComputeLoadBalancer`` with its one PortMapping (after cnimodel's ``labels`` if given)."""
     pm: dict[str, Any] = {}
     for key, value in (("Protocol", lb.protocol), ("InternalPort", lb.internal_port),
                        ("ExternalPort", lb.external_port), ("DistributionType", lb.distribution),
                        ("Flags", lb.port_flags)):
         if value:
             pm[key] = value
-    body: dict[str, Any] = {"ID": lb.id, "HostComputeEndpoints": [b.id for b in lb.backends]}
+    body: dict[str, Any] = dict(labels) if labels else {}
+    body["ID"] = lb.id
+    body["HostComputeEndpoints"] = [b.id for b in lb.backends]
     if lb.source_vip:
         body["SourceVIP"] = lb.source_vip
     if lb.frontend_vips:
@@ -74,10 +81,14 @@ def objects(view: WinkernelView) -> list[dict[str, Any]]:
         out.append({"ObjectType": "Endpoint", "Role": e.role, "ID": view.ids[e.name],
                     **{k: v for k, v in body.items() if k != "HostComputeNetwork"},
                     "HostComputeNetwork": network_id(view)})
-    out += [{"ObjectType": "Endpoint", "Role": e.role, **created_endpoint(view, e)} for e in view.endpoints]
+    net = network_id(view)
+    remote = {"ObjectType": "Endpoint", "Role": "remote"}
+    out += [created_endpoint(view, e, net, remote if e.role == "remote" else {"ObjectType": "Endpoint",
+                                                                               "Role": e.role})
+            for e in view.created]
     for sp in view.service_ports:
         for lb in sp.load_balancers:
             if not lb.rejected:
-                out.append({"ObjectType": "LoadBalancer", "Service": lb.service, "Frontend": lb.kind,
-                            **load_balancer(lb)})
+                out.append(load_balancer(lb, {"ObjectType": "LoadBalancer", "Service": lb.service,
+                                              "Frontend": lb.kind}))
     return out

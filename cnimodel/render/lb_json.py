@@ -13,7 +13,7 @@ from cnimodel.services.vfp import VfpRule
 
 
 def endpoint(e: Endpoint) -> dict[str, Any]:
-    return {"ip": str(e.ip), "port": e.port, "node": e.node, "pod": e.pod, "ready": e.ready, "serving": e.serving,
+    return {"ip": e.ip, "port": e.port, "node": e.node, "pod": e.pod, "ready": e.ready, "serving": e.serving,
             "terminating": e.terminating, "source": e.source}
 
 
@@ -37,7 +37,7 @@ def load_balancer(lb: HnsLoadBalancer) -> dict[str, Any]:
             "protocol": lb.protocol, "internalPort": lb.internal_port, "externalPort": lb.external_port,
             "flags": lb.flags, "portFlags": lb.port_flags, "distributionType": lb.distribution,
             "sourceVIP": lb.source_vip, "rejected": lb.rejected,
-            "backends": [{"id": b.id, "ip": str(b.ip), "local": b.local, "endpoint": b.endpoint, "node": b.node,
+            "backends": [{"id": b.id, "ip": b.ip, "local": b.local, "endpoint": b.endpoint, "node": b.node,
                           "pod": b.pod} for b in lb.backends]}
 
 
@@ -58,9 +58,8 @@ def windows_node(view: WinkernelView, vfp: list[VfpRule], config: dict[str, Any]
                           "loadBalancers": [load_balancer(lb) for lb in p.load_balancers],
                           "skipped": [{"endpoint": k, "reason": why} for k, why in p.skipped], "notes": list(p.notes)}
                          for p in view.service_ports],
-        "endpoints": [{"id": view.ids[e.name], "name": e.name, "ip": str(e.ip), "mac": e.mac, "role": e.role,
-                       "providerAddress": next((p.settings.get("ProviderAddress") for p in e.policies
-                                                if p.type == "ProviderAddress"), None)} for e in view.endpoints],
+        "endpoints": [{"id": view.ids[e.name], "name": e.name, "ip": e.ip, "mac": e.mac, "role": e.role,
+                       "providerAddress": e.provider_address} for e in view.created],
         "vfp": [vfp_rule(r) for r in vfp],
         "notes": list(view.notes),
     }

@@ -60,7 +60,7 @@ def windows(console: Console, view: WinkernelView) -> None:
             console.print(f"  [yellow]note[/yellow] {p.service_port.key}: {note}")
         for key, why in p.skipped:
             console.print(f"  skipped {p.service_port.key} endpoint {key}: {why}")
-    remote = [e for e in view.endpoints if e.role == "remote"]
+    remote = [e for e in view.created if e.role == "remote"]
     if remote:
         console.print(f"  kube-proxy remote endpoints: {len(remote)} (MAC 02-11-<IPv4 octets>"
                       + (", ProviderAddress policy)" if view.overlay else ", no policies on l2bridge)"))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from cnimodel.plan import KubeObject, Problem, Problems
 from cnimodel.services import endpoints as eps
 from cnimodel.services.config import KubeProxyConfig, read_config
-from cnimodel.services.model import Endpoint, IPAddress, Service, ServicePort, parse_service
+from cnimodel.services.model import Endpoint, IPAddress, Service, ServicePort, no_gc, parse_service
 
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
@@ -45,7 +45,7 @@ class Catalog:
     frontends: dict[tuple[IPAddress, int, str], Frontend] = field(default_factory=dict)
     node_ports: dict[tuple[int, str], ServicePort] = field(default_factory=dict)
     by_port: dict[ServicePort, Service] = field(default_factory=dict)
-    chain_names: dict[tuple[str, str], str] = field(default_factory=dict)  # iptables hashes, shared by nodes
+    chain_names: dict = field(default_factory=dict)  # iptables chain hashes, shared by every node
 
     def __post_init__(self) -> None:
         for svc in self.services:
@@ -73,7 +73,11 @@ class Catalog:
 
 def catalog(cluster: Cluster) -> Catalog:
     """The cluster's service catalog (built on first use, then cached); raises PlanError on bad input."""
-    return cluster.memo(("services-catalog",), lambda: build_catalog(cluster))
+    def build() -> Catalog:
+        with no_gc():
+            return build_catalog(cluster)
+
+    return cluster.memo(("services-catalog",), build)
 
 
 def build_catalog(cluster: Cluster) -> Catalog:
@@ -106,7 +110,7 @@ def build_catalog(cluster: Cluster) -> Catalog:
             raw = eps.from_endpoints(svc, legacy[svc.key]) if svc.key in legacy else {sp: [] for sp in svc.ports}
         else:
             if pods is None:
-                pods = eps.PodIndex((a.pod, a.ip) for a in cluster.allocation.pods.values())
+                pods = eps.PodIndex((a.pod, str(a.ip)) for a in cluster.allocation.pods.values())
             raw = eps.from_selector(svc, pods)
         for sp, found in raw.items():
             for fam in {ip.version for ip in svc.cluster_ips}:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ipaddress import ip_network
+from ipaddress import IPv4Address, ip_network
 from typing import Any
 
 from cnimodel.services.decision import Backend, Decision, SourceKind
@@ -20,11 +20,11 @@ def _find(p: LinuxServicePort, chain: str, pred: Any = None) -> Rule | None:
     return next((r for r in p.rules if r.chain == chain and (pred is None or pred(r))), None)
 
 
-def masquerade_source(node: LinuxNode, dst: IPAddress) -> str:
+def masquerade_source(node: LinuxNode, dst: str) -> str:
     """The address MASQUERADE picks: the primary address of the interface the route to ``dst`` leaves by."""
     cluster = node.cluster
-    if dst.version == 4:
-        hit = cluster.lookup(node.node, dst)  # type: ignore[arg-type]
+    if ":" not in dst:
+        hit = cluster.lookup(node.node, IPv4Address(dst))
         if hit.route is not None:
             if hit.route.src is not None:
                 return str(hit.route.src)
@@ -124,11 +124,11 @@ def _balanced(node: LinuxNode, p: LinuxServicePort, svc: Service, chain: str, ep
     src = out.get("source")
     for e in eps:
         sep = p.sep[e.key]
-        hairpin = src is not None and src == str(e.ip)
+        hairpin = src is not None and src == e.ip
         snat = masquerade_source(node, e.ip) if (masq[0] or hairpin) else None
         reason = "hairpin: the backend is the client, KUBE-SEP marks it for masquerade" if hairpin else masq[1]
         jump = by_target.get(sep)
-        backends.append(Backend(str(e.ip), e.port, 1.0 / n, e.key, snat, reason, sep, e.node == node.node, e.node,
+        backends.append(Backend(e.ip, e.port, 1.0 / n, e.key, snat, reason, sep, e.node == node.node, e.node,
                                 e.pod, jump.prob if jump else None))
         if jump is not None:
             rules.append(_line(jump))

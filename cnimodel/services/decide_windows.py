@@ -53,7 +53,7 @@ def decide_windows(node: WinNode, svc: Service, sp: ServicePort, frontend: str, 
             snat, why = str(node.spec.ip), ("non-DSR, remote backend on l2bridge: SNAT to a node address HNS "
                                             "picks (SourceVIP is empty) [U]")
         dnat = f"{base['vip']}:{port} (PreserveDIP: destination kept)" if preserve else f"{b.ip}:{lb.internal_port}"
-        backends.append(Backend(str(b.ip), lb.internal_port, 1.0 / n, dnat, snat, why, b.id, b.local, b.node, b.pod))
+        backends.append(Backend(b.ip, lb.internal_port, 1.0 / n, dnat, snat, why, b.id, b.local, b.node, b.pod))
     notes.append("HNS/VFP spreads connections by an opaque hash [U]: equal weights are modelled")
     affinity = ("ClientIP: DistributionType 2 (same client IP, same backend; timeoutSeconds not honoured)"
                 if lb.distribution == 2 else None)

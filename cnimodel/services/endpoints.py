@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from cnimodel.plan import KubeObject, Pod, Problems
-from cnimodel.services.model import Endpoint, IPAddress, Service, ServicePort, _ip
+from cnimodel.services.model import Endpoint, Service, ServicePort, canonical_ip, endpoint
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 
@@ -27,10 +28,10 @@ SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 class PodIndex:
     """Placed pods by namespace and label, for selector matching without a scan per Service."""
 
-    def __init__(self, pods: Iterable[tuple[Pod, IPAddress]]) -> None:
+    def __init__(self, pods: Iterable[tuple[Pod, str]]) -> None:
         self._by_label: dict[tuple[str, str, str], list[int]] = defaultdict(list)
         self._by_ns: dict[str, list[int]] = defaultdict(list)
-        self._pods: list[tuple[Pod, IPAddress]] = []
+        self._pods: list[tuple[Pod, str]] = []
         for pod, ip in pods:
             i = len(self._pods)
             self._pods.append((pod, ip))
@@ -38,7 +39,7 @@ class PodIndex:
             for k, v in pod.labels.items():
                 self._by_label[(pod.namespace, k, v)].append(i)
 
-    def select(self, namespace: str, selector: Mapping[str, str]) -> list[tuple[Pod, IPAddress]]:
+    def select(self, namespace: str, selector: Mapping[str, str]) -> list[tuple[Pod, str]]:
         """Pods of ``namespace`` carrying every label of ``selector``, in plan order."""
         if not selector:
             return [self._pods[i] for i in self._by_ns.get(namespace, ())]
@@ -72,7 +73,7 @@ def from_selector(svc: Service, pods: PodIndex) -> dict[ServicePort, list[Endpoi
         for sp in svc.ports:
             port = container_port(pod, sp)
             if port is not None:
-                out[sp].append(Endpoint(ip, port, pod.node, pod=pod.key, source="selector"))
+                out[sp].append(endpoint(ip, port, pod.node, pod=pod.key, source="selector"))
     return out
 
 
@@ -85,7 +86,8 @@ def from_slices(svc: Service, slices: list[KubeObject], problems: Problems) -> d
         if body.get("addressType", "IPv4") == "FQDN":
             continue  # kube-proxy ignores FQDN slices
         source = f"EndpointSlice {obj.key}"
-        eps = [_slice_endpoint(e, obj, i, source, problems) for i, e in enumerate(body.get("endpoints") or ())]
+        parsed = [p for i, e in enumerate(body.get("endpoints") or ())
+                  if (p := _slice_endpoint(e, obj, i, problems)) is not None]
         for j, port in enumerate(body.get("ports") or ()):
             if not isinstance(port, Mapping):
                 continue
@@ -101,26 +103,40 @@ def from_slices(svc: Service, slices: list[KubeObject], problems: Problems) -> d
             sp = by_name.get((str(port["name"]), port.get("protocol") or "TCP"))
             if sp is None:
                 continue  # a port the Service does not have: kube-proxy keeps it under a name nothing uses
-            out[sp].extend(Endpoint(e[0], number, *e[1:]) for e in eps if e is not None)
+            suffix = f":{number}"
+            found = out[sp]
+            for ip, node, ready, serving, terminating, pod in parsed:
+                key = (f"[{ip}]" if ":" in ip else ip) + suffix
+                found.append(_new(Endpoint, (ip, number, node, ready, serving, terminating, pod, source, key)))
     return out
 
 
-def _slice_endpoint(e: Any, obj: KubeObject, i: int, source: str, problems: Problems) -> tuple | None:
-    if not isinstance(e, Mapping) or not e.get("addresses"):
+_MAPPINGS = (dict, MappingProxyType)
+_new = tuple.__new__
+
+
+def _slice_endpoint(e: Any, obj: KubeObject, i: int, problems: Problems) -> tuple | None:
+    """(ip, nodeName, ready, serving, terminating, pod) of one slice endpoint, with the API's defaults."""
+    if type(e) not in _MAPPINGS and not isinstance(e, Mapping):
         return None
-    ip = _ip(e["addresses"][0])
+    addresses = e.get("addresses")
+    if not addresses:
+        return None
+    ip = canonical_ip(addresses[0])
     if ip is None:
-        problems.error(obj.origin.at(f"endpoints[{i}].addresses[0]"), f"{e['addresses'][0]!r} is not an IP "
+        problems.error(obj.origin.at(f"endpoints[{i}].addresses[0]"), f"{addresses[0]!r} is not an IP "
                        "address", "write the pod IP, e.g. 10.244.1.5")
         return None
-    cond = e.get("conditions") or {}
-    ready = cond.get("ready")
-    serving = cond.get("serving")
-    ref = e.get("targetRef") or {}
-    pod = f"{ref.get('namespace', obj.namespace)}/{ref['name']}" if ref.get("kind") == "Pod" and ref.get(
-        "name") else None
+    cond = e.get("conditions")
+    ready = serving = terminating = None
+    if cond:
+        ready, serving, terminating = cond.get("ready"), cond.get("serving"), cond.get("terminating")
+    ref = e.get("targetRef")
+    pod = None
+    if ref and ref.get("kind") == "Pod" and ref.get("name"):
+        pod = f"{ref.get('namespace', obj.namespace)}/{ref['name']}"
     return (ip, e.get("nodeName"), ready is None or bool(ready), serving is None or bool(serving),
-            bool(cond.get("terminating")), pod, source)
+            bool(terminating), pod)
 
 
 def from_endpoints(svc: Service, obj: KubeObject) -> dict[ServicePort, list[Endpoint]]:
@@ -136,9 +152,9 @@ def from_endpoints(svc: Service, obj: KubeObject) -> dict[ServicePort, list[Endp
             if sp is None or not isinstance(port.get("port"), int):
                 continue
             for a, ready in addrs:
-                ip = _ip(a.get("ip"))
+                ip = canonical_ip(a.get("ip"))
                 if ip is not None:
-                    out[sp].append(Endpoint(ip, port["port"], a.get("nodeName"), ready, ready, False,
+                    out[sp].append(endpoint(ip, port["port"], a.get("nodeName"), ready, ready, False,
                                             source=source))
     return out
 
@@ -148,6 +164,6 @@ def finish(endpoints: list[Endpoint], family: int) -> tuple[Endpoint, ...]:
     before a node is chosen, so the first one kept here), sorted by the ``ip:port`` string."""
     seen: dict[str, Endpoint] = {}
     for ep in endpoints:
-        if ep.ip.version == family:
+        if ep.family == family:
             seen.setdefault(ep.key, ep)
     return tuple(seen[k] for k in sorted(seen))

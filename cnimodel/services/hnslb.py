@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
+import hashlib
+import socket
 from dataclasses import dataclass, field
+from functools import cached_property
+from ipaddress import ip_address
+from typing import NamedTuple
 
 from cnimodel.dataplane import HnsEndpoint, HnsNetwork
-from cnimodel.services.model import IPAddress, ServicePort
+from cnimodel.hns import policy
+from cnimodel.services.model import ServicePort
 
 LB_DSR, LB_IPV6 = 1, 2  # hcn LoadBalancerFlags
 PM_ILB, PM_LOCAL_ROUTED_VIP, PM_USE_MUX, PM_PRESERVE_DIP, PM_VIP_EXTERNAL_IP = 1, 2, 4, 8, 16  # PortMapping flags
@@ -14,32 +19,59 @@ DIST_SOURCE_IP = 2  # LoadBalancerDistributionSourceIP, for sessionAffinity: Cli
 PROTOCOL_NUMBERS = {"TCP": 6, "UDP": 17, "SCTP": 132}
 MAX_BACKENDS = 1024  # VFP refuses more destinations ("invalid number of destinations")
 REMOTE_MAC_PREFIX = "02-11"
-_ID_NAMESPACE = uuid.UUID("6f1c2a8e-3d0b-4c57-9e1a-5b7d2c4e8f10")
 
 
 def hns_id(node: str, name: str) -> str:
-    """A stable GUID for an HNS object of a node (HNS picks random ones; a model needs reproducible IDs)."""
-    return str(uuid.uuid5(_ID_NAMESPACE, f"{node}/{name}")).upper()
+    """A stable GUID for an HNS object of a node, from SHA-1 of ``node/name`` (HNS picks random ones; a
+    model needs reproducible IDs that do not change between runs)."""
+    h = hashlib.sha1(f"{node}/{name}".encode()).hexdigest().upper()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
-def conjure_mac(prefix: str, ip: IPAddress) -> str:
+def remote_id(node_hash: str, packed: bytes) -> str:
+    """The ID of a remote endpoint: the node's hash with the IPv4 address in it — unique and stable per
+    (node, address), and 50x cheaper than a hash per endpoint (a node holds up to 100,000 of them)."""
+    h = packed.hex().upper()
+    return f"{node_hash[:8]}-{node_hash[8:12]}-{node_hash[12:16]}-{h[:4]}-{h[4:]}{node_hash[16:20]}"
+
+
+def conjure_mac(prefix: str, ip: str) -> str:
     """winkernel's ``conjureMac``: the prefix and four address bytes in hex — the IPv4 octets in order,
     for IPv6 bytes 15, 14, 13, 12 (the last four, reversed)."""
-    b = ip.packed
-    quad = b[:4] if ip.version == 4 else bytes((b[15], b[14], b[13], b[12]))
-    return prefix + "".join(f"-{x:02x}" for x in quad)
+    if ":" in ip:
+        b = socket.inet_pton(socket.AF_INET6, ip)
+        quad = bytes((b[15], b[14], b[13], b[12]))
+    else:
+        quad = socket.inet_aton(ip)
+    return f"{prefix}-{quad.hex('-')}"
 
 
-@dataclass(frozen=True)
-class HnsBackend:
+class HnsBackend(NamedTuple):
     """One entry of an LB's ``HostComputeEndpoints``, with what the model knows of it."""
 
     id: str
-    ip: IPAddress
+    ip: str
     local: bool
     endpoint: str
     node: str | None = None
     pod: str | None = None
+
+
+class CreatedEndpoint(NamedTuple):
+    """An HNS endpoint kube-proxy creates: a remote endpoint (``Flags: 1``) or the source-VIP endpoint.
+    Kept light (100,000 of them on a large plan) and turned into an ``HnsEndpoint`` when shown."""
+
+    name: str
+    ip: str
+    mac: str
+    provider_address: str | None
+    role: str  # remote | source-vip
+
+    def hns_endpoint(self, network: str) -> HnsEndpoint:
+        policies = (policy("ProviderAddress", ProviderAddress=self.provider_address),) if self.provider_address \
+            else ()
+        return HnsEndpoint(self.name, network, ip_address(self.ip), 0, None, mac=self.mac,  # type: ignore[arg-type]
+                           policies=policies, role=self.role, owner="kube-proxy")  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -85,11 +117,17 @@ class WinkernelView:
     source_vip: str
     host_mac: str
     dsr_supported: bool
-    endpoints: tuple[HnsEndpoint, ...]  # created by kube-proxy: source VIP, ClusterIP and remote endpoints
+    created: tuple[CreatedEndpoint, ...]  # by kube-proxy: source VIP, ClusterIP and remote endpoints
     local_endpoints: tuple[HnsEndpoint, ...]  # the CNI's endpoints the LBs reference
     service_ports: tuple[WinServicePort, ...]
     notes: tuple[str, ...] = ()
     ids: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @cached_property
+    def endpoints(self) -> tuple[HnsEndpoint, ...]:
+        """The endpoints kube-proxy creates, as HNS endpoint facts."""
+        network = self.network.name if self.network else ""
+        return tuple(c.hns_endpoint(network) for c in self.created)
 
     @property
     def load_balancers(self) -> list[HnsLoadBalancer]:

@@ -10,7 +10,6 @@ A ``Rule`` keeps each part of a kube-proxy rule apart, so it can be written two 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from functools import lru_cache
 from typing import NamedTuple
@@ -21,20 +20,31 @@ KUBE_PROXY_FIREWALL, KUBE_FIREWALL, KUBE_PROXY_CANARY = "KUBE-PROXY-FIREWALL", "
 LARGE_CLUSTER_ENDPOINTS = 1000  # kube-proxy drops per-endpoint comments above this many endpoints
 
 
-def _hash16(text: str) -> str:
-    return base64.b32encode(hashlib.sha256(text.encode()).digest()).decode()[:16]
+_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648 base32 (Go's base32.StdEncoding)
+_PAIRS = [a + b for a in _B32 for b in _B32]  # every 10-bit group as its two base32 characters
+
+
+def hash16(text: str) -> str:
+    """base32(SHA-256(text))[:16]. Base32 turns each 5 bytes into 8 characters on their own, so the first
+    10 bytes (80 bits) give the first 16 characters; they are read here 10 bits at a time (100,000 chain
+    names per node on a large plan: base64.b32encode is pure Python and 5x slower)."""
+    n = int.from_bytes(hashlib.sha256(text.encode()).digest()[:10], "big")
+    p = _PAIRS
+    return (p[n >> 70] + p[(n >> 60) & 1023] + p[(n >> 50) & 1023] + p[(n >> 40) & 1023]
+            + p[(n >> 30) & 1023] + p[(n >> 20) & 1023] + p[(n >> 10) & 1023] + p[n & 1023])
 
 
 def port_proto_hash(service_port: str, protocol: str) -> str:
     """The 16 characters of the per-service chain names: base32(SHA-256("ns/name:port" + "tcp"))[:16]."""
-    return _hash16(service_port + protocol.lower())
+    return hash16(service_port + protocol.lower())
 
 
 def endpoint_chain(service_port: str, protocol: str, endpoint: str) -> str:
     """``KUBE-SEP-`` + base32(SHA-256("ns/name:port" + "tcp" + "ip:port"))[:16]."""
-    return "KUBE-SEP-" + _hash16(service_port + protocol.lower() + endpoint)
+    return "KUBE-SEP-" + hash16(service_port + protocol.lower() + endpoint)
 
 
+@lru_cache(maxsize=65536)
 def probability(n: int) -> str:
     """kube-proxy's ``computeProbability``: ``fmt.Sprintf("%0.10f", 1.0/n)``."""
     return f"{1.0 / n:.10f}"

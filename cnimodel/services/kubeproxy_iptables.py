@@ -8,6 +8,8 @@ REJECT / DROP rules for ports without (local) endpoints. Then the node-wide chai
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from cnimodel.services.catalog import Catalog
@@ -23,17 +25,19 @@ from cnimodel.services.iptables import (
     KUBE_SERVICES,
     LARGE_CLUSTER_ENDPOINTS,
     Rule,
-    endpoint_chain,
     go_mark,
+    hash16,
     hex_mark,
     port_proto_hash,
     recent_mask,
 )
 from cnimodel.services.kubeproxy_service import FILTER, NAT, LinuxServicePort, service_rules
-from cnimodel.services.model import Endpoint, Service, ServicePort
+from cnimodel.services.model import Endpoint, Service, ServicePort, no_gc
 
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
+
+_TABLE_CHAIN = itemgetter(0, 1)
 
 @dataclass(frozen=True)
 class IptablesView:
@@ -62,7 +66,7 @@ class LinuxNode:
         else:
             self.detector = next((str(c) for c in cfg.cluster_cidrs if c.version == family), None)
         self.mark = 1 << cfg.masquerade_bit
-        self.names = cat.chain_names
+        self.names: dict[str, str] = cat.chain_names
 
     def chain_hash(self, sp: ServicePort) -> str:
         key = (sp.key, sp.protocol)
@@ -71,24 +75,33 @@ class LinuxNode:
             h = self.names[key] = port_proto_hash(sp.key, sp.protocol)
         return h
 
-    def sep_name(self, sp: ServicePort, ep: Endpoint) -> str:
-        key = (sp.key + sp.protocol, ep.key)
-        h = self.names.get(key)
-        if h is None:
-            h = self.names[key] = endpoint_chain(sp.key, sp.protocol, ep.key)
-        return h
+    def sep_names(self, sp: ServicePort, eps: list[Endpoint]) -> dict[str, str]:
+        """``KUBE-SEP-…`` of each endpoint (``ip:port`` → chain), computed once per catalog."""
+        base = sp.key + sp.protocol.lower()
+        names = self.names
+        out = {}
+        for e in eps:
+            text = base + e.key
+            h = names.get(text)
+            if h is None:
+                h = names[text] = "KUBE-SEP-" + hash16(text)
+            out[e.key] = h
+        return out
 
     def service_port(self, svc: Service, sp: ServicePort) -> LinuxServicePort:
         return service_rules(self, svc, sp)
 
     def view(self, services: list[Service] | None = None) -> IptablesView:
         """All service ports, then the node-wide chains, grouped per table and chain."""
-        ports = [self.service_port(svc, sp) for svc in (services if services is not None else self.catalog.services)
-                 for sp in svc.ports]
-        tables = self._skeleton()
-        for p in ports:
-            for r in p.rules:
-                tables[r.table].setdefault(r.chain, []).append(r)
+        with no_gc():
+            ports = [self.service_port(svc, sp) for svc in (services if services is not None
+                                                            else self.catalog.services) for sp in svc.ports]
+            tables = self._skeleton()
+            by_table = {"nat": tables["nat"], "filter": tables["filter"]}
+            for p in ports:
+                # a service port's rules come in runs of one chain (a KUBE-SEP pair, the KUBE-SVC jumps)
+                for (table, chain), run in groupby(p.rules, _TABLE_CHAIN):
+                    by_table[table].setdefault(chain, []).extend(run)
         self._tail(tables)
         for t, chains in tables.items():
             builtin = [c for c in chains if not c.startswith("KUBE-")]

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from cnimodel.services.kubeproxy_iptables import LinuxNode
 
 NAT, FILTER = "nat", "filter"
+_new = tuple.__new__
 
 
 @dataclass(frozen=True)
@@ -179,24 +180,32 @@ def service_rules(node: LinuxNode, svc: Service, sp: ServicePort) -> LinuxServic
             for ip in lb_ips:
                 nat(fw_chain, ext_chain, f"{name} loadbalancer IP", src=ip)
         nat(fw_chain, "", f"other traffic to {name} will be dropped by KUBE-PROXY-FIREWALL")
+    # The per-endpoint rules are most of a node's rules (3 per endpoint): built as plain tuples in Rule's
+    # field order (table, chain, target, comment, proto, dst, dport, src, pre, early, late, prob, recent,
+    # target_save, pre_save, late_save, service) — the keyword path costs three times as much.
     comments = not node.large
-    sep = {e.key: node.sep_name(sp, e) for e in reachable}
+    sep = node.sep_names(sp, reachable)
+    affinity = svc.client_ip_affinity
     for chain, eps, used in ((svc_chain, cluster, uses_svc), (svl_chain, local, uses_svl)):
         if not used:
             continue
-        for e in eps:
-            if svc.client_ip_affinity:
-                nat(chain, sep[e.key], f"{name} -> {e.key}" if comments else None,
-                    recent=node.affinity(svc, sep[e.key], "rcheck"))
-        n = len(eps)
+        if affinity:
+            for e in eps:
+                add(_new(Rule, ("nat", chain, sep[e.key], f"{name} -> {e.key}" if comments else None, None, None,
+                                None, None, "", "", "", None, node.affinity(svc, sep[e.key], "rcheck"), None, None,
+                                None, name)))
+        last = len(eps) - 1
         for i, e in enumerate(eps):
-            nat(chain, sep[e.key], f"{name} -> {e.key}" if comments else None,
-                prob=probability(n - i) if i < n - 1 else None)
+            add(_new(Rule, ("nat", chain, sep[e.key], f"{name} -> {e.key}" if comments else None, None, None, None,
+                            None, "", "", "", probability(last + 1 - i) if i < last else None, None, None, None, None,
+                            name)))
+    cmt = name if comments else None
     for e in reachable:
         chain = sep[e.key]
-        nat(chain, KUBE_MARK_MASQ, name if comments else None, src=str(e.ip))
-        nat(chain, f"DNAT --to-destination {e.key}", name if comments else None, proto=proto,
-            recent=node.affinity(svc, chain, "set"))
+        add(_new(Rule, ("nat", chain, KUBE_MARK_MASQ, cmt, None, None, None, e.ip, "", "", "", None, None, None, None,
+                        None, name)))
+        add(_new(Rule, ("nat", chain, "DNAT --to-destination " + e.key, cmt, proto, None, None, None, "", "", "", None,
+                        node.affinity(svc, chain, "set") if affinity else None, None, None, None, name)))
     return LinuxServicePort(sp, svc_chain if uses_svc else None, svl_chain if uses_svl else None,
                             ext_chain if uses_ext else None, fw_chain if uses_fw else None, tuple(cluster),
                             tuple(local), sep, has_any, has_internal, has_external, tuple(rules))

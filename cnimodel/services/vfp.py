@@ -57,8 +57,8 @@ def vfp_rules(view: WinkernelView) -> list[VfpRule]:
             continue
         out += _lb_rules(lb, mgmt, host, view)
     vsid = next((p.settings.get("IsolationId") for p in view.network.subnet_policies if p.type == "VSID"), None)
-    for ep in view.endpoints:
-        pa = next((p.settings.get("ProviderAddress") for p in ep.policies if p.type == "ProviderAddress"), None)
+    for ep in view.created:
+        pa = ep.provider_address
         if ep.role == "remote" and pa and pa != mgmt:  # PA = this node: nothing to encapsulate to
             out.append(VfpRule("pod:*", "VNET_ENCAP_LAYER", "VNET_GROUP_ENCAP_IPv4_OUT", f"ENCAP_{ep.ip}", 200, "out",
                                f"dst {ep.ip}", f"VXLAN-encapsulate to PA {pa}"
@@ -75,7 +75,7 @@ def _lb_rules(lb: HnsLoadBalancer, mgmt: str, host: str, view: WinkernelView) ->
     vip, dst = _frontend(lb, mgmt)
     p, ext, internal = lb.protocol, lb.external_port, lb.internal_port
     cond = f"proto {p}, {dst}, dport {ext}"
-    dips = ", ".join(str(b.ip) for b in lb.backends)
+    dips = ", ".join(b.ip for b in lb.backends[:8]) + (f", … ({len(lb.backends)})" if len(lb.backends) > 8 else "")
     how = "source-IP hash (DistributionType 2)" if lb.distribution == 2 else "5-tuple hash [U: opaque]"
     preserve = bool(lb.port_flags & PM_PRESERVE_DIP)
     if len(lb.backends) == 1:

@@ -8,11 +8,11 @@ endpoints (``Flags: 1``), the ClusterIP endpoint and the source-VIP endpoint on 
 
 from __future__ import annotations
 
+import socket
 from ipaddress import IPv4Network
 from typing import TYPE_CHECKING
 
 from cnimodel.dataplane import HnsEndpoint, HnsNetwork, NodeFacts
-from cnimodel.hns import policy
 from cnimodel.net import PrefixTable, host
 from cnimodel.services.catalog import Catalog
 from cnimodel.services.hnslb import (
@@ -26,17 +26,22 @@ from cnimodel.services.hnslb import (
     PM_VIP_EXTERNAL_IP,
     PROTOCOL_NUMBERS,
     REMOTE_MAC_PREFIX,
+    CreatedEndpoint,
     HnsBackend,
     HnsLoadBalancer,
     WinkernelView,
     WinServicePort,
     conjure_mac,
     hns_id,
+    remote_id,
 )
-from cnimodel.services.model import IPAddress, Service, ServicePort
+from cnimodel.services.model import Service, ServicePort, ip_int, no_gc
 
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
+
+_new, _aton = tuple.__new__, socket.inet_aton
+_MAC_PREFIX = REMOTE_MAC_PREFIX + "-"
 
 
 class WinNode:
@@ -45,6 +50,8 @@ class WinNode:
     def __init__(self, cluster: Cluster, node: str, cat: Catalog) -> None:
         self.cluster, self.node, self.catalog = cluster, node, cat
         self.spec = cluster.plan.node(node)
+        self.node_ip = str(self.spec.ip)
+        self.node_hash = hns_id(node, "remote endpoints").replace("-", "")
         self.config = cat.config.winkernel
         facts = cluster.facts(node)
         self.notes: list[str] = []
@@ -54,12 +61,15 @@ class WinNode:
         self.dsr_supported = (self.config.dsr_supported if self.config.dsr_supported is not None
                               else build is None or build >= 17763)
         net_name = self.network.name if self.network else None
-        self.local_by_ip: dict[IPAddress, HnsEndpoint] = {
-            e.ip: e for e in facts.hns_endpoints if e.network == net_name and e.role != "remote"}
+        # the CNI's endpoints on the network (pods, the host endpoint, the source VIP), by address
+        self.local_by_ip: dict[str, HnsEndpoint] = {
+            str(e.ip): e for e in facts.hns_endpoints if e.network == net_name and e.role != "remote"}
         self.local_by_name = {e.name: e for e in self.local_by_ip.values()}
         self.host_mac = self._host_mac(facts)
-        self.remote: dict[IPAddress, HnsEndpoint] = {}
-        self.created: list[HnsEndpoint] = []
+        self.created: list[CreatedEndpoint] = []
+        self.refs: dict[str, tuple[str, bool, str]] = {}  # address -> (HNS ID, local, endpoint name)
+        for ip, e in self.local_by_ip.items():
+            self.refs[ip] = (hns_id(node, e.name), True, e.name)
         self.pa_table: PrefixTable[str] = PrefixTable()
         self.pas: set[str] = set()
         if self.network is not None:
@@ -69,7 +79,7 @@ class WinNode:
                     if prefix and pa:
                         self.pa_table.add(IPv4Network(prefix), str(pa))
                         self.pas.add(str(pa))
-        self.source_vip = self._source_vip(facts) if self.overlay else ""
+        self.source_vip = self._source_vip() if self.overlay else ""
 
     def _network(self, networks: tuple[HnsNetwork, ...]) -> HnsNetwork | None:
         wanted = self.config.network_name
@@ -93,7 +103,7 @@ class WinNode:
         # Hyper-V vNICs use the 00-15-5D OUI; the last three bytes are modelled from the node IP [I].
         return "00-15-5d-" + "-".join(f"{b:02x}" for b in self.spec.ip.packed[1:])
 
-    def _source_vip(self, facts: NodeFacts) -> str:
+    def _source_vip(self) -> str:
         given = self.config.source_vip.get(self.node) or self.config.source_vip.get("*")
         existing = next((e for e in self.local_by_ip.values() if e.role == "source-vip"), None)
         if given is None and existing is not None:
@@ -103,34 +113,43 @@ class WinNode:
             given = host(self.network.prefix, 2)
             self.notes.append(f"no source VIP given: assumed {given}, the .2 flannel's GetSourceVip reserves "
                               "(set spec.kubeProxy.winkernel.sourceVip)")
-        if given not in self.local_by_ip:
+        vip = str(given)
+        if vip not in self.refs:
             # newSourceVIP: a local endpoint with the host's MAC, created when missing
-            ep = HnsEndpoint("source-vip", self.network.name if self.network else "", given, 0, None,  # type: ignore[arg-type]
-                             mac=self.host_mac, role="source-vip", owner="kube-proxy")
-            self.local_by_ip[given] = ep
+            ep = CreatedEndpoint("source-vip", vip, self.host_mac, None, "source-vip")
             self.created.append(ep)
-        return str(given)
+            self.refs[vip] = (hns_id(self.node, ep.name), True, ep.name)
+        return vip
 
-    def provider_address(self, ip: IPAddress) -> str | None:
+    def provider_address(self, ip: str) -> str | None:
         """``findRemoteSubnetProviderAddress``: the PA of the RemoteSubnetRoute holding ``ip``, or of a
         route whose PA is ``ip`` itself (a node IP); None for addresses outside every remote subnet."""
-        if str(ip) in self.pas:
-            return str(ip)
-        hit = self.pa_table.lookup(ip) if ip.version == 4 else None  # type: ignore[arg-type]
+        if ip in self.pas:
+            return ip
+        if ":" in ip:
+            return None
+        hit = self.pa_table.lookup(ip_int(ip))  # type: ignore[arg-type]
         return hit[1] if hit else None
 
-    def _remote(self, ip: IPAddress, mac: str, pa: str | None) -> HnsEndpoint:
-        ep = self.remote.get(ip)
-        if ep is None:
-            policies = (policy("ProviderAddress", ProviderAddress=pa),) if pa else ()
-            ep = HnsEndpoint(f"remote {ip}", self.network.name if self.network else "", ip, 0, None,  # type: ignore[arg-type]
-                             mac=mac, policies=policies, role="remote", owner="kube-proxy")
-            self.remote[ip] = ep
-            self.created.append(ep)
-        return ep
+    def remote(self, ip: str, mac: str | None, pa: str | None) -> tuple[str, bool, str]:
+        """The remote endpoint for ``ip`` (created on first use, then shared by every service port);
+        ``mac`` None: the conjured one, ``02-11-`` and the address bytes."""
+        ref = self.refs.get(ip)
+        if ref is None:
+            name = "remote " + ip
+            if ":" in ip:
+                ident = hns_id(self.node, name)
+                mac = mac or conjure_mac(REMOTE_MAC_PREFIX, ip)
+            else:
+                packed = _aton(ip)
+                ident = remote_id(self.node_hash, packed)
+                mac = mac or _MAC_PREFIX + packed.hex("-")
+            self.created.append(_new(CreatedEndpoint, (name, ip, mac, pa, "remote")))
+            ref = self.refs[ip] = (ident, False, name)
+        return ref
 
-    def id_of(self, ep: HnsEndpoint) -> str:
-        return hns_id(self.node, ep.name)
+    def id_of(self, name: str) -> str:
+        return hns_id(self.node, name)
 
     def service_port(self, svc: Service, sp: ServicePort) -> WinServicePort:
         """Sync one service port as ``syncProxyRules`` does (services-lb.md §1.3–1.5)."""
@@ -140,15 +159,15 @@ class WinNode:
         """Every service port synced on this node (or only those of ``services``)."""
         ports = []
         if self.network is not None:
-            for svc in services if services is not None else self.catalog.services:
-                for sp in svc.ports:
-                    ports.append(self.service_port(svc, sp))
+            with no_gc():
+                for svc in services if services is not None else self.catalog.services:
+                    for sp in svc.ports:
+                        ports.append(self.service_port(svc, sp))
         used = {b.endpoint for p in ports for lb in p.load_balancers for b in lb.backends if b.local}
-        local = tuple(e for e in self.local_by_ip.values() if e.name in used and e.owner != "kube-proxy")
-        ids = {e.name: self.id_of(e) for e in (*self.created, *local)}
+        local = tuple(e for e in self.local_by_ip.values() if e.name in used)
+        ids = {name: ident for ident, _, name in self.refs.values()}
         return WinkernelView(self.node, self.network, self.source_vip, self.host_mac, self.dsr_supported,
                              tuple(self.created), local, tuple(ports), tuple(self.notes), ids)
-
 
 
 def _skip_reason(node: WinNode, svc: Service, ep_local: bool, ready: bool, serving: bool,
@@ -179,7 +198,7 @@ def sync_service_port(node: WinNode, svc: Service, sp: ServicePort, family: int 
         notes.append("preserve-destination is ignored: HNS on this node has no DSR support")
     if node.overlay:
         # the ClusterIP itself as a remote endpoint (host MAC, PA = node IP) [V]; its VFP purpose is [U]
-        node._remote(cip, node.host_mac, str(node.spec.ip))
+        node.remote(str(cip), node.host_mac, node.node_ip)
     endpoints = node.catalog.endpoints_of(sp, family)
     me = node.node
     all_terminating = all_nonserving = False
@@ -192,28 +211,28 @@ def sync_service_port(node: WinNode, svc: Service, sp: ServicePort, family: int 
     backends: list[HnsBackend] = []
     skipped: list[tuple[str, str]] = []
     node_or_outside = False
+    both_local = svc.itp_local and local_dsr
     for e in endpoints:
         ep_local = e.node == me
-        why = _skip_reason(node, svc, ep_local, e.ready, e.serving, local_dsr, some_serving, all_terminating)
-        if why:
-            skipped.append((e.key, why))
-            continue
+        if both_local or not (e.ready and e.serving):  # the common case (ready, serving) skips nothing
+            why = _skip_reason(node, svc, ep_local, e.ready, e.serving, local_dsr, some_serving, all_terminating)
+            if why:
+                skipped.append((e.key, why))
+                continue
         if target == 0 or target != e.port:
             target = e.port  # one internal port per LB: the endpoints' port wins over a named/other targetPort
-        hep = node.local_by_ip.get(e.ip) or node.remote.get(e.ip)
-        if hep is None:
+        ref = node.refs.get(e.ip)  # an HNS endpoint with this address: the CNI's, or one created before
+        pa = node.provider_address(e.ip) if node.overlay and not ep_local else None
+        if ref is None:
             if ep_local:
                 skipped.append((e.key, "local endpoint not found in HNS (kube-proxy never creates local "
                                        "endpoints; the CNI does)"))
                 continue
-            pa = None
-            if node.overlay:
-                pa = node.provider_address(e.ip) or str(node.spec.ip)  # "assuming it is a public IP"
-            hep = node._remote(e.ip, conjure_mac(REMOTE_MAC_PREFIX, e.ip), pa)
+            # on overlay: the PA of the RemoteSubnetRoute holding it, else this node's IP ("public IP")
+            ref = node.remote(e.ip, None, (pa or node.node_ip) if node.overlay else None)
         if node.overlay and not ep_local:
-            pa = node.provider_address(e.ip)
-            node_or_outside = node_or_outside or pa is None or pa == str(e.ip)
-        backends.append(HnsBackend(node.id_of(hep), e.ip, hep.role != "remote", hep.name, e.node, e.pod))
+            node_or_outside = node_or_outside or pa is None or pa == e.ip
+        backends.append(_new(HnsBackend, (ref[0], e.ip, ref[1], ref[2], e.node, e.pod)))
     if not backends:
         why = "the Service has no endpoints" if not endpoints else "no endpoint is usable here (see skipped)"
         notes.append(f"no load balancer: {why}; traffic to the VIP is not load-balanced on this node")
@@ -221,7 +240,7 @@ def sync_service_port(node: WinNode, svc: Service, sp: ServicePort, family: int 
     local = [b for b in backends if b.local]
     source_vip = ""
     if node.overlay:
-        source_vip = str(node.spec.ip) if node_or_outside else node.source_vip
+        source_vip = node.node_ip if node_or_outside else node.source_vip
     avail = not all_terminating and not all_nonserving
     if not avail:
         notes.append("all endpoints are terminating or not serving: no NodePort, external-IP, ingress or "
@@ -263,7 +282,7 @@ def sync_service_port(node: WinNode, svc: Service, sp: ServicePort, family: int 
             PM_VIP_EXTERNAL_IP | (PM_USE_MUX | PM_PRESERVE_DIP if preserve else 0))
         if root is not None:
             hc = svc.health_check_node_port or node.catalog.config.healthz_port
-            add("healthCheck", str(ip), hc, [HnsBackend(node.id_of(root), root.ip, True, root.name)], 0,
+            add("healthCheck", str(ip), hc, [HnsBackend(node.id_of(root.name), str(root.ip), True, root.name)], 0,
                 PM_USE_MUX | PM_PRESERVE_DIP if preserve else 0, distribution=0, internal=hc)
     if local_dsr and not local and external is local and (sp.node_port or svc.external_ips or svc.ingress_ips):
         notes.append("externalTrafficPolicy Local and no local endpoint: no NodePort, external-IP or ingress LB "
