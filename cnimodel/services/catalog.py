@@ -46,6 +46,7 @@ class Catalog:
     node_ports: dict[tuple[int, str], ServicePort] = field(default_factory=dict)
     by_port: dict[ServicePort, Service] = field(default_factory=dict)
     chain_names: dict = field(default_factory=dict)  # iptables chain hashes, shared by every node
+    health_checks: dict[tuple[IPAddress, int], ServicePort] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for svc in self.services:
@@ -58,6 +59,9 @@ class Catalog:
                                                                                       sp.protocol, sp))
                 if sp.node_port:
                     self.node_ports.setdefault((sp.node_port, sp.protocol), sp)
+            if svc.health_check_node_port:  # Windows' health-check LB: ingress IP + healthCheckNodePort
+                for ip in svc.ingress_ips:
+                    self.health_checks.setdefault((ip, svc.health_check_node_port), svc.ports[0])
 
     def service(self, key: str) -> Service | None:
         return next((s for s in self.services if s.key == key), None)

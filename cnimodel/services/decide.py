@@ -62,6 +62,8 @@ def decide(cluster: Cluster, node: str, vip: str | IPAddress, port: int, protoco
     spec = cluster.plan.node(node)
     kind = classify_source(cluster, node, source, cat)
     found = _frontend(cluster, node, cat, dst, port, proto)
+    if found is not None and found[0] == "healthCheck" and spec.os != "windows":
+        found = None  # only winkernel forwards an ingress IP's health-check port (to the host endpoint)
     base = {"node": node, "os": spec.os, "vip": str(dst), "port": port, "protocol": proto,
             "source": str(source) if source else None}
     if found is None:
@@ -88,8 +90,8 @@ def _frontend(cluster: Cluster, node: str, cat: Catalog, dst: IPAddress, port: i
     sp = cat.node_ports.get((port, proto))
     if sp is not None and (dst in node_addresses(cluster, node) or (dst.version == 4 and dst.is_loopback)):
         return "nodePort", sp
-    for svc in cat.services:  # the health-check LB of an ingress IP (Windows, --forward-healthcheck-vip)
-        if svc.health_check_node_port == port and dst in svc.ingress_ips and proto == svc.ports[0].protocol:
-            return "healthCheck", svc.ports[0]
+    hc = cat.health_checks.get((dst, port))  # the health-check LB of an ingress IP (Windows, forwarded)
+    if hc is not None and hc.protocol == proto:
+        return "healthCheck", hc
     return None
 

@@ -121,3 +121,10 @@ def test_preserve_dip_and_ingress(tmp_path: Path, node: str) -> None:
     assert d.frontend == "loadBalancerIP" and d.disposition == "LOAD_BALANCED"
     if node == "win1":
         assert d.backends[0].dnat.startswith("1.2.3.9:80")  # PreserveDIP: the destination is kept
+
+
+def test_windows_health_check_forwarding(tmp_path: Path) -> None:
+    c = build(tmp_path, etp_local_docs(), kube_proxy={"winkernel": {"forwardHealthCheckVip": True}})
+    d = decide(c, "win1", "1.2.3.4", 30000)
+    assert d.frontend == "healthCheck" and [(b.ip, b.dnat) for b in d.backends] == [("10.244.2.2", "10.244.2.2:30000")]
+    assert decide(c, "lin1", "1.2.3.4", 30000).disposition == "NO_SERVICE"
