@@ -1,11 +1,17 @@
-"""Graphviz DOT of the data-plane graph: one cluster per host."""
+"""Graphviz DOT of the data-plane graph: one cluster per host (its devices, vSwitches and pods), pods filled
+with their namespace's colour, and traces drawn as numbered, highlighted edges."""
 
 from __future__ import annotations
+
+import colorsys
+from collections.abc import Sequence
+from itertools import pairwise
 
 import networkx as nx
 
 SHAPES = {"router": "doubleoctagon", "subnet": "box3d", "host": "box", "device": "ellipse",
-          "vswitch": "component", "pod": "oval", "pod-group": "folder"}
+          "vswitch": "component", "pod": "oval", "pod-group": "folder", "internet": "egg"}
+PATH_COLORS = ("#e8590c", "#7048e8", "#0c8599", "#c2255c", "#5c940d")
 
 
 def _q(s: object) -> str:
@@ -13,42 +19,82 @@ def _q(s: object) -> str:
     return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def render(g: nx.Graph) -> str:
+def ns_color(i: int, light: bool = True) -> str:
+    """The colour of the i-th namespace (sorted by name), as the HTML report draws it."""
+    h = ((i * 137.508 + 200) % 360) / 360
+    r, g, b = colorsys.hls_to_rgb(h, 0.9 if light else 0.45, 0.7 if light else 0.6)
+    return f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}"
+
+
+def render(g: nx.Graph, paths: Sequence[Sequence[str]] = ()) -> str:
+    """DOT text. ``paths``: vertex ids a trace passes, in order (see ``graph_path``), drawn as numbered edges."""
     lines = [f"graph {_q(g.graph.get('name', 'cluster'))} {{", "  rankdir=TB;", "  node [fontsize=10];"]
+    on_path = {v for p in paths for v in p}
+    namespaces = sorted({a["namespace"] for _, a in g.nodes(data=True) if a.get("kind") == "pod"})
+    colors = {ns: ns_color(i) for i, ns in enumerate(namespaces)}
     members: dict[str, list[str]] = {}
     for n in g.nodes:
-        host = _host_of(n)
+        host = host_of(g, n)
         if host:
             members.setdefault(host, []).append(n)
     for n, attrs in g.nodes(data=True):
-        if _host_of(n):
-            continue
-        shape = SHAPES.get(attrs["kind"], "ellipse")
-        lines.append(f"  {_q(n)} [label={_q(attrs.get('label', n))}, shape={shape}];")
+        if not host_of(g, n):
+            lines.append(f"  {_q(n)} [{_node_attrs(n, attrs, colors, on_path)}];")
     for i, (host, ids) in enumerate(members.items()):
         h = g.nodes.get(f"host:{host}", {})
         lines.append(f"  subgraph cluster_{i} {{")
         title = f"{host} ({h.get('os', '')}, {h.get('ip', '')})"
         lines.append(f"    label={_q(title)};")
         for n in ids:
-            attrs = g.nodes[n]
-            label = attrs.get("label", n)
-            if attrs["kind"] == "device" and attrs.get("addresses"):
-                label = f"{label}\n{', '.join(attrs['addresses'])}"
-            lines.append(f"    {_q(n)} [label={_q(label)}, shape={SHAPES.get(attrs['kind'], 'ellipse')}];")
+            lines.append(f"    {_q(n)} [{_node_attrs(n, g.nodes[n], colors, on_path)}];")
         lines.append("  }")
     for a, b, attrs in g.edges(data=True):
         lines.append(f"  {_q(a)} -- {_q(b)} [label={_q(attrs.get('kind', ''))}, fontsize=8];")
+    for k, path in enumerate(paths):
+        color = PATH_COLORS[k % len(PATH_COLORS)]
+        for step, (a, b) in enumerate(pairwise(path), start=1):
+            if a != b:
+                lines.append(f"  {_q(a)} -- {_q(b)} [dir=forward, color={_q(color)}, penwidth=2.5, "
+                             f"fontcolor={_q(color)}, label={_q(f'{k + 1}.{step}')}, constraint=false];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _host_of(node_id: str) -> str | None:
+def _node_attrs(n: str, attrs: dict, colors: dict[str, str], on_path: set[str]) -> str:
+    label = attrs.get("label", n)
+    if attrs.get("kind") == "device" and attrs.get("addresses"):
+        label = f"{label}\n{', '.join(attrs['addresses'])}"
+    out = [f"label={_q(label)}", f"shape={SHAPES.get(attrs.get('kind', ''), 'ellipse')}"]
+    if attrs.get("kind") == "pod" and attrs.get("namespace") in colors:
+        out += ["style=filled", f"fillcolor={_q(colors[attrs['namespace']])}"]
+    if n in on_path:
+        out += [f"color={_q(PATH_COLORS[0])}", "penwidth=2.5"]
+    return ", ".join(out)
+
+
+def host_of(g: nx.Graph, node_id: str) -> str | None:
     kind, _, rest = node_id.partition(":")
-    if kind == "host":
+    if kind in ("host", "pods"):
         return rest
     if kind in ("dev", "vswitch"):
         return rest.split("/", 1)[0]
-    if kind == "pods":
-        return rest
+    if kind == "pod":  # a pod sits in the cluster of the host it hangs off (bridge, vSwitch or the host)
+        for nb in g.neighbors(node_id):
+            if not nb.startswith("pod:"):
+                return host_of(g, nb)
     return None
+
+
+def graph_path(g: nx.Graph, path: Sequence[str], pod_nodes: dict[str, str | None]) -> list[str]:
+    """A trace's vertex ids (``cnimodel.render.html.data.vertex_of``) as vertices of ``g``: a pod drawn in
+    its node's pod group stands for itself by the group; the internet is added when a trace leaves."""
+    out = []
+    for v in path:
+        if v not in g and v.startswith("pod:"):
+            node = pod_nodes.get(v[4:])
+            v = f"pods:{node}" if node and f"pods:{node}" in g else f"host:{node}"
+        if v not in g and v == "internet":
+            g.add_node(v, kind="internet", label="internet")
+        if v in g and (not out or out[-1] != v):
+            out.append(v)
+    return out
