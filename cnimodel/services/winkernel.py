@@ -284,7 +284,7 @@ def sync_service_port(node: WinNode, svc: Service, sp: ServicePort, family: int 
             hc = svc.health_check_node_port or node.catalog.config.healthz_port
             add("healthCheck", str(ip), hc, [HnsBackend(node.id_of(root.name), str(root.ip), True, root.name)], 0,
                 PM_USE_MUX | PM_PRESERVE_DIP if preserve else 0, distribution=0, internal=hc)
-    if local_dsr and not local and external is local and (sp.node_port or svc.external_ips or svc.ingress_ips):
+    if local_dsr and not local and (sp.node_port or svc.external_ips or svc.ingress_ips):
         notes.append("externalTrafficPolicy Local and no local endpoint: no NodePort, external-IP or ingress LB "
                      "on this node")
     return WinServicePort(sp, tuple(lbs), source_vip, target, tuple(skipped), tuple(notes))
