@@ -90,7 +90,7 @@ def collect(cluster: Cluster, runs: Sequence[TraceRun] = (), options: Options | 
     """Everything the page shows, as JSON-ready data."""
     options = options or Options()
     plan = cluster.plan
-    pools = {k: Pool() for k in ("routes", "neighbors", "fdb", "nat", "hns", "encaps")}
+    pools = {k: Pool() for k in ("routes", "neighbors", "fdb", "nat", "hns", "hnsPolicies", "encaps")}
     strings = Pool()
     namespaces = sorted({pa.pod.namespace for pa in cluster.allocation.pods.values()})
     ns_index = {ns: i for i, ns in enumerate(namespaces)}
@@ -129,7 +129,7 @@ def collect(cluster: Cluster, runs: Sequence[TraceRun] = (), options: Options | 
                  "nodes": len(plan.nodes), "pods": len(cluster.allocation.pods),
                  "detailLimit": options.detail_limit, "detailed": len(detailed)},
         "underlay": {"id": f"router:{plan.underlay.name}", "name": plan.underlay.name,
-                     "routes": pools["routes"].runs(facts_json.route(r) for r in u.routes)},
+                     "routes": pools["routes"].fact_runs(u.routes, facts_json.route)},
         "subnets": [{"id": f"subnet:{s.name}", "name": s.name, "cidr": str(s.cidr), "gateway": str(s.gateway),
                      "mtu": s.mtu} for s in plan.underlay.subnets],
         "namespaces": namespaces, "strings": strings.rows, "nodes": nodes, "details": details,
@@ -146,20 +146,31 @@ def collect(cluster: Cluster, runs: Sequence[TraceRun] = (), options: Options | 
 def _detail(cluster: Cluster, f: NodeFacts, pools: dict[str, Pool], options: Options) -> dict[str, Any]:
     return {
         "devices": [facts_json.device(d) for d in f.devices],
-        "routes": pools["routes"].runs(facts_json.route(r) for r in f.routes),
-        "neighbors": pools["neighbors"].runs(facts_json.neighbor(n) for n in f.neighbors),
-        "fdb": pools["fdb"].runs(facts_json.fdb(e) for e in f.fdb),
-        "nat": pools["nat"].runs(facts_json.nat_rule(r) for r in f.nat),
+        "routes": pools["routes"].fact_runs(f.routes, facts_json.route),
+        "neighbors": pools["neighbors"].fact_runs(f.neighbors, facts_json.neighbor),
+        "fdb": pools["fdb"].fact_runs(f.fdb, facts_json.fdb),
+        "nat": pools["nat"].fact_runs(f.nat, facts_json.nat_rule),
         "hnsApi": f.hns_api if f.os == "windows" else None,
-        "hns": pools["hns"].runs(hns.objects(f, api=2)) if f.os == "windows" else [],
+        "hns": pools["hns"].runs(_hns_rows(f, pools["hnsPolicies"])) if f.os == "windows" else [],
         "vswitches": [{"name": n.name, "type": n.type, "prefix": str(n.prefix)} for n in f.hns_networks],
         "vteps": [facts_json.vtep(v) for v in f.vteps],
-        "encaps": pools["encaps"].runs(facts_json.encap(e) for e in f.encaps),
+        "encaps": pools["encaps"].fact_runs(f.encaps, facts_json.encap),
         "policy": {"enforced": f.policy.enforced, "by": f.policy.by, "mechanism": f.policy.mechanism,
                    "reason": f.policy.reason},
         "notes": list(f.notes),
         "lb": lb_rules(cluster, f.node, pools) if options.lb else None,
     }
+
+
+def _hns_rows(f: NodeFacts, policies: Pool) -> list[dict[str, Any]]:
+    """HNS objects with their ``Policies`` list pooled apart (pod endpoints of a node share one list): the
+    object holds ``PoliciesRef``, the row number of its list in the ``hnsPolicies`` pool."""
+    out = []
+    for obj in hns.objects(f, api=2):
+        if "Policies" in obj:
+            obj = {k: v for k, v in obj.items() if k != "Policies"} | {"PoliciesRef": policies.add(obj["Policies"])}
+        out.append(obj)
+    return out
 
 
 def _trace_run(cluster: Cluster, run: TraceRun) -> dict[str, Any]:

@@ -68,7 +68,9 @@ def reachability(cluster: Cluster) -> dict[str, Any] | None:
         from cnimodel.policy import Reachability
     except ImportError:
         return None
-    r = Reachability.from_plan(cluster.plan)
+    # from_plan builds its own Cluster; a from_cluster (when cnimodel.policy offers one) reuses ours.
+    from_cluster = getattr(Reachability, "from_cluster", None)
+    r = from_cluster(cluster) if from_cluster is not None else Reachability.from_plan(cluster.plan)
     u = r.u
     full = r.class_matrix()
     used = sorted({u.workload_class[i] for i in range(len(u.workloads))})
@@ -85,9 +87,17 @@ def reachability(cluster: Cluster) -> dict[str, Any] | None:
     overrides = _overrides(r, classes, sub)
     for _, _, c in overrides:
         conn_ids.setdefault(c, len(conn_ids))
+    decided: dict[tuple[str, str], Counter[tuple[int, int]]] = defaultdict(Counter)
+    extra: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for s, d, c in overrides:
+        ns_pair = (s.split("/", 1)[0], d.split("/", 1)[0])
+        decided[ns_pair][classes[s], classes[d]] += 1
+        if c >= 0:
+            extra[ns_pair].add(conn_ids[c])
     cells: list[list[list[int]]] | None = None
     if len(namespaces) <= NS_MATRIX_LIMIT:
-        cells = [[_cell(sub, members[a], members[b], a == b, conn_ids) for b in namespaces] for a in namespaces]
+        cells = [[sorted(_cell(sub, members[a], members[b], a == b, conn_ids, decided.get((a, b), Counter()))
+                         | extra.get((a, b), set())) for b in namespaces] for a in namespaces]
     conns = [None] * len(conn_ids)
     for engine_id, i in conn_ids.items():
         c = r.engine.conns[engine_id]
@@ -105,14 +115,17 @@ def reachability(cluster: Cluster) -> dict[str, Any] | None:
     }
 
 
-def _cell(sub: Any, a: Counter[int], b: Counter[int], same: bool, conn_ids: dict[int, int]) -> list[int]:
+def _cell(sub: Any, a: Counter[int], b: Counter[int], same: bool, conn_ids: dict[int, int],
+          decided: Counter[tuple[int, int]]) -> set[int]:
+    """The connections of the class pairs that hold at least one pair of pods the class matrix decides (not a
+    pod and itself, not a pair decided per endpoint)."""
     found: set[int] = set()
     for ca, na in a.items():
-        for cb in b:
-            if same and ca == cb and na < 2:
-                continue  # the class's only pod in the namespace and itself: not a pair
-            found.add(conn_ids[int(sub[ca, cb])])
-    return sorted(found)
+        for cb, nb in b.items():
+            pairs = na * (na - 1) if same and ca == cb else na * nb
+            if pairs > decided.get((ca, cb), 0):
+                found.add(conn_ids[int(sub[ca, cb])])
+    return found
 
 
 def _overrides(r: Any, classes: dict[str, int], sub: Any) -> list[tuple[str, str, int]]:

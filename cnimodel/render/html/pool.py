@@ -8,7 +8,7 @@ node's pod CIDR), so a table of N rows on N nodes costs N pooled rows plus a few
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 
@@ -25,6 +25,7 @@ class Pool:
     def __init__(self) -> None:
         self.rows: list[Any] = []
         self._ids: dict[str, int] = {}
+        self._facts: dict[Hashable, int] = {}
 
     def add(self, row: Any) -> int:
         key = json.dumps(row, sort_keys=True, separators=(",", ":"))
@@ -36,6 +37,16 @@ class Pool:
 
     def runs(self, rows: Iterable[Any]) -> list[int]:
         return encode_runs(self.add(r) for r in rows)
+
+    def add_fact(self, fact: Hashable, to_json: Callable[[Any], Any]) -> int:
+        """Pool a frozen fact by its value: ``to_json`` runs once per distinct fact, not once per node."""
+        i = self._facts.get(fact)
+        if i is None:
+            i = self._facts[fact] = self.add(to_json(fact))
+        return i
+
+    def fact_runs(self, facts: Iterable[Hashable], to_json: Callable[[Any], Any]) -> list[int]:
+        return encode_runs(self.add_fact(f, to_json) for f in facts)
 
 
 def encode_runs(ids: Iterable[int]) -> list[int]:

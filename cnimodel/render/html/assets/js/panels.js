@@ -130,7 +130,13 @@ function devices(det) {
 
 function hnsObjects(node, det) {
   if (node.os !== "windows") return el("p", {cls: "note", text: "HNS objects exist on Windows nodes; this node runs Linux."});
-  var objs = fromRuns(D.pools.hns, det.hns);
+  var objs = fromRuns(D.pools.hns, det.hns).map(function (o) {
+    if (o.PoliciesRef === undefined) return o;
+    var full = {};
+    Object.keys(o).forEach(function (k) { if (k !== "PoliciesRef") full[k] = o[k]; });
+    full.Policies = D.pools.hnsPolicies[o.PoliciesRef];
+    return full;
+  });
   var box = el("div");
   box.appendChild(el("p", {cls: "note", text: objs.length + " HNS objects (HCN v2 JSON; the node's CNI uses HNS API v" + det.hnsApi + ")."}));
   box.appendChild(table([

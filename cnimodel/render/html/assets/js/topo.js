@@ -16,7 +16,7 @@ function bandMode(i) {
 
 function drawTopology() {
   var canvas = document.getElementById("canvas");
-  var width = Math.max(520, (canvas.clientWidth - 4) / S.zoom);
+  var width = Math.max(520, (canvas.clientWidth - 20) / S.zoom);  // room for a vertical scrollbar
   REG = {};
   var svg = svgEl("svg", {id: "topo", role: "img", "aria-label": "Cluster topology"});
   var gBands = svgEl("g"), gTop = svgEl("g"), gPath = svgEl("g", {id: "path-layer"});
@@ -174,10 +174,10 @@ function drawCard(g, node, x, y) {
   var frame = svgEl("rect", {cls: "frame", x: x, y: y, width: CARD_W, rx: 5});
   c.appendChild(frame);
   c.appendChild(svgEl("title", {text: node.name + " \u2014 " + D.strings[node.plugin]}));
-  c.appendChild(svgEl("text", {cls: "name", x: x + 8, y: y + 16, text: short(node.name, 24)}));
-  var osw = node.os === "windows" ? 52 : 36;
+  c.appendChild(svgEl("text", {cls: "name", x: x + 8, y: y + 16, text: short(node.name, 26)}));
+  var osw = node.os.length * 6.4 + 14;
   c.appendChild(svgEl("rect", {cls: "os-bg " + node.os, x: x + CARD_W - osw - 6, y: y + 5, width: osw, height: 15, rx: 7}));
-  c.appendChild(svgEl("text", {cls: "os", x: x + CARD_W - osw + 1, y: y + 16, text: node.os}));
+  c.appendChild(svgEl("text", {cls: "os", x: x + CARD_W - 6 - osw / 2, y: y + 16, "text-anchor": "middle", text: node.os}));
   c.appendChild(svgEl("text", {cls: "sub", x: x + 8, y: y + 31, text: node.ip + (node.podCIDR ? " \u00b7 pods " + node.podCIDR : "")}));
   var cy = y + 40;
   var chips = chipsOf(node);
@@ -203,7 +203,7 @@ function drawCard(g, node, x, y) {
   pods.slice(0, pods.length > POD_CHIPS + 2 ? POD_CHIPS : POD_CHIPS + 2).forEach(function (p, k) {
     var px = x + 8 + (k % 2) * (pw + 4), py = cy + Math.floor(k / 2) * 19;
     var key = D.namespaces[p[1]] + "/" + p[0], id = "pod:" + key;
-    var pg = svgEl("g", {cls: "pod", "data-id": id, "data-ns": p[1], tabindex: 0});
+    var pg = svgEl("g", {cls: "pod" + (p[3] ? " hostnet" : ""), "data-id": id, "data-ns": p[1], tabindex: 0});
     pg.appendChild(svgEl("rect", {x: px, y: py, width: pw, height: 16, rx: 8, fill: nsColor(p[1], true)}));
     pg.appendChild(svgEl("circle", {cx: px + 8, cy: py + 8, r: 4, fill: nsColor(p[1], false)}));
     pg.appendChild(svgEl("text", {x: px + 16, y: py + 12, text: short(p[0], 16)}));

@@ -60,11 +60,15 @@ function selectTrace(ri, ti) {
   showTab("traces");
 }
 
+// The places a trace passes, in order; consecutive hops drawn at one place (a pod shown by its node in
+// tile mode) share it, and the place keeps the numbers of its hops.
 function pathPlaces(t) {
   var out = [];
-  t.path.forEach(function (id) {
+  t.path.forEach(function (id, k) {
     var p = place(id);
-    if (p && (!out.length || out[out.length - 1] !== p)) out.push(p);
+    if (!p) return;
+    if (out.length && out[out.length - 1].p === p) out[out.length - 1].hops.push(k + 1);
+    else out.push({p: p, hops: [k + 1]});
   });
   return out;
 }
@@ -72,7 +76,7 @@ function pathPlaces(t) {
 function markPath() {
   var t = currentTrace();
   if (!t) return;
-  pathPlaces(t).forEach(function (p) { if (p.el) p.el.classList.add("on-path"); });
+  pathPlaces(t).forEach(function (x) { if (x.p.el) x.p.el.classList.add("on-path"); });
 }
 
 function drawPath() {
@@ -81,15 +85,17 @@ function drawPath() {
   clear(layer);
   var t = currentTrace();
   if (!t) return;
-  var pts = pathPlaces(t).map(function (p) { return [p.x + p.w / 2, p.y + p.h / 2]; });
+  var places = pathPlaces(t);
+  var pts = places.map(function (x) { return [x.p.x + x.p.w / 2, x.p.y + x.p.h / 2]; });
   if (pts.length > 1) {
     layer.appendChild(svgEl("polyline", {cls: "path-line" + (t.direction === "reverse" ? " reply" : ""),
       points: pts.map(function (q) { return q[0].toFixed(1) + "," + q[1].toFixed(1); }).join(" ")}));
   }
   pts.forEach(function (q, k) {
-    var g = svgEl("g", {cls: "path-num"});
+    var hops = places[k].hops, g = svgEl("g", {cls: "path-num"});
     g.appendChild(svgEl("circle", {cx: q[0], cy: q[1], r: 8}));
-    g.appendChild(svgEl("text", {x: q[0] - (k + 1 > 9 ? 6 : 3), y: q[1] + 3.5, text: String(k + 1)}));
+    g.appendChild(svgEl("text", {x: q[0], y: q[1] + 3.5, "text-anchor": "middle", text: String(hops[0])}));
+    g.appendChild(svgEl("title", {text: "hop " + hops.join(", ") + ": " + hops.map(function (h) { return t.hops[h - 1].node; }).join(", ")}));
     layer.appendChild(g);
   });
   markPath();
