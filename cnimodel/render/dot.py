@@ -76,8 +76,8 @@ def host_of(g: nx.Graph, node_id: str) -> str | None:
     kind, _, rest = node_id.partition(":")
     if kind in ("host", "pods"):
         return rest
-    if kind in ("dev", "vswitch"):
-        return rest.split("/", 1)[0]
+    if kind in ("dev", "vswitch"):  # dev:<node>/<device>: device names hold no "/", a bad node name might
+        return rest.rpartition("/")[0]
     if kind == "pod":  # a pod sits in the cluster of the host it hangs off (bridge, vSwitch or the host)
         for nb in g.neighbors(node_id):
             if not nb.startswith("pod:"):

@@ -1,5 +1,9 @@
 // Findings of cnimodel check (code, severity, objects, message, fix, reference) and the plan's warnings.
 
+function drawn(id) {
+  return IDX.node[id] !== undefined || (id.indexOf("pod:") === 0 && IDX.podNode[id.slice(4)] !== undefined);
+}
+
 function showFindings(panel) {
   clear(panel);
   var f = D.findings;
@@ -16,7 +20,7 @@ function showFindings(panel) {
       var objs = el("div", {cls: "objects"});
       x.objects.forEach(function (o, k) {
         var target = x.targets.filter(function (t) { return t === "host:" + o.replace(/\[Node\]$/, "") || t === "pod:" + o.replace(/\[Pod\]$/, ""); })[0];
-        objs.appendChild(target && place(target) ? el("button", {cls: "link", type: "button", text: o, onclick: function () {
+        objs.appendChild(target && drawn(target) ? el("button", {cls: "link", type: "button", text: o, onclick: function () {
           select(target); }}) : el("code", {text: o}));
         if (k < x.objects.length - 1) objs.appendChild(document.createTextNode(", "));
       });
