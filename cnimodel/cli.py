@@ -115,6 +115,15 @@ def main_job(plan: str | None = None) -> None:
 
     OUT.print()  # the checks (docs/checks.md); the loader's warnings were printed just above
     findings_text.render(OUT, validate(cluster.plan, cluster, skip_concepts=("plan",)))
+    if plan is None:  # the embedded plan's HTML report (docs/render.md), kept in the temp directory
+        import tempfile
+        from pathlib import Path
+
+        from cnimodel.commands.render import default_html_path, write_html
+
+        report = default_html_path(cluster, Path(tempfile.gettempdir()))
+        write_html(cluster, report, source=path)
+        OUT.print(f"\nHTML report: {report}", markup=False)
 
 
 @cli.command()

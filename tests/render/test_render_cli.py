@@ -181,3 +181,18 @@ def test_pool_stores_each_row_once() -> None:
     b = p.runs([{"r": 1}, {"r": 3}, {"r": 4}])
     assert a == [0, 3] and b == [0, 1, 2, 2]
     assert p.rows == [{"r": 1}, {"r": 2}, {"r": 3}, {"r": 4}]
+
+
+def test_main_job_writes_the_report_of_the_embedded_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    r = run()
+    assert r.exit_code == 0, r.stderr
+    out = tmp_path / "cnimodel-hybrid-hostgw.html"
+    assert f"HTML report: {out}" in r.stdout
+    data = embedded(out.read_text())
+    # topologies/default.yaml: master and lin1 on Linux, win1 and win2 on Windows, three pods
+    assert [(n["name"], n["os"]) for n in data["nodes"]] == [
+        ("master", "linux"), ("lin1", "linux"), ("win1", "windows"), ("win2", "windows")]
+    assert data["plan"]["pods"] == 3
