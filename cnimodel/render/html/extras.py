@@ -131,14 +131,15 @@ def _cell(sub: Any, a: Counter[int], b: Counter[int], same: bool, conn_ids: dict
 def _overrides(r: Any, classes: dict[str, int], sub: Any) -> list[tuple[str, str, int]]:
     """Pairs on one node where a host-network pod is involved and the engine's per-endpoint answer differs
     from the class matrix (-1: not evaluated)."""
-    by_node: dict[str, list[Any]] = defaultdict(list)
-    for e in r.pods():
-        if e.node is not None:
-            by_node[e.node].append(e)
+    on_node: dict[str, list[int]] = defaultdict(list)
+    for i, w in enumerate(r.u.workloads):
+        if w.pod.node is not None:
+            on_node[w.pod.node].append(i)
     out: list[tuple[str, str, int]] = []
-    for ends in by_node.values():
-        if not any(e.host_network for e in ends):
+    for members in on_node.values():
+        if not any(r.u.workloads[i].host_network for i in members):
             continue
+        ends = [r.pod(i) for i in members]
         for s in ends:
             for d in ends:
                 if s.name == d.name or not (s.host_network or d.host_network):

@@ -26,6 +26,7 @@ class Pool:
         self.rows: list[Any] = []
         self._ids: dict[str, int] = {}
         self._facts: dict[Hashable, int] = {}
+        self._seen: dict[int, tuple[Hashable, int]] = {}
 
     def add(self, row: Any) -> int:
         key = json.dumps(row, sort_keys=True, separators=(",", ":"))
@@ -39,10 +40,18 @@ class Pool:
         return encode_runs(self.add(r) for r in rows)
 
     def add_fact(self, fact: Hashable, to_json: Callable[[Any], Any]) -> int:
-        """Pool a frozen fact by its value: ``to_json`` runs once per distinct fact, not once per node."""
+        """Pool a frozen fact by its value: ``to_json`` runs once per distinct fact, not once per node.
+
+        Plugins share one fact object among many nodes, so the object's identity is tried first (hashing a
+        route's addresses two million times costs seconds); the entry keeps the object alive, so its id is
+        never reused."""
+        hit = self._seen.get(id(fact))
+        if hit is not None:
+            return hit[1]
         i = self._facts.get(fact)
         if i is None:
             i = self._facts[fact] = self.add(to_json(fact))
+        self._seen[id(fact)] = (fact, i)
         return i
 
     def fact_runs(self, facts: Iterable[Hashable], to_json: Callable[[Any], Any]) -> list[int]:
