@@ -162,6 +162,18 @@ def test_findings_panel(browser: Browser, tmp_path: Path) -> None:  # noqa: F811
     browser.screenshot("report-findings.png")
 
 
+def test_load_balancer_rules_of_a_windows_node(browser: Browser, tmp_path: Path) -> None:  # noqa: F811
+    pytest.importorskip("cnimodel.services")
+    # services-l2bridge: web/iis selects iis-0 on win1 and iis-1 on win2, the first pods there (.3 on Windows)
+    browser.open(report(ROOT / "topologies" / "services-l2bridge.yaml", tmp_path / "lb.html"))
+    browser.by_id("host:win1").click()
+    browser.find("#panel-node .subtabs button[data-section='LB rules']").click()
+    ports = {r[0]: r for r in rows(browser, "#node-section table.grid tbody tr") if r[0].startswith("web/")}
+    assert ports["web/iis"][1:4] == ["TCP 80", "10.244.2.3, 10.244.3.3", "10.244.2.3"]
+    assert browser.errors() == []
+    browser.screenshot("report-lb.png")
+
+
 def _gen_plan() -> object:
     spec = importlib.util.spec_from_file_location("gen_plan", ROOT / "tools" / "gen_plan.py")
     assert spec and spec.loader

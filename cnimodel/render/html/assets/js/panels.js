@@ -201,8 +201,8 @@ function lbRules(det) {
     box.appendChild(table([
       {title: "layer/group", get: function (r) { return r.layer + "/" + r.group; }},
       {title: "rule", get: function (r) { return r.rule; }},
-      {title: "conditions", mono: true, get: function (r) { return json(r.conditions); }},
-      {title: "action", mono: true, get: function (r) { return json(r.action); }}], fromRuns(rows, lb.vfp)));
+      {title: "conditions", mono: true, get: function (r) { return JSON.stringify(r.conditions); }},
+      {title: "action", mono: true, get: function (r) { return JSON.stringify(r.action); }}], fromRuns(rows, lb.vfp)));
     box.appendChild(el("h3", {text: "HNS load balancers"}));
     box.appendChild(pre(json(fromRuns(rows, lb.loadBalancers).slice(0, 200))));
   }

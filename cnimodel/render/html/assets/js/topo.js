@@ -174,8 +174,8 @@ function drawCard(g, node, x, y) {
   var frame = svgEl("rect", {cls: "frame", x: x, y: y, width: CARD_W, rx: 5});
   c.appendChild(frame);
   c.appendChild(svgEl("title", {text: node.name + " \u2014 " + D.strings[node.plugin]}));
-  c.appendChild(svgEl("text", {cls: "name", x: x + 8, y: y + 16, text: short(node.name, 26)}));
   var osw = node.os.length * 6.4 + 14;
+  c.appendChild(svgEl("text", {cls: "name", x: x + 8, y: y + 16, text: short(node.name, Math.floor((CARD_W - osw - 22) / 7.4))}));
   c.appendChild(svgEl("rect", {cls: "os-bg " + node.os, x: x + CARD_W - osw - 6, y: y + 5, width: osw, height: 15, rx: 7}));
   c.appendChild(svgEl("text", {cls: "os", x: x + CARD_W - 6 - osw / 2, y: y + 16, "text-anchor": "middle", text: node.os}));
   c.appendChild(svgEl("text", {cls: "sub", x: x + 8, y: y + 31, text: node.ip + (node.podCIDR ? " \u00b7 pods " + node.podCIDR : "")}));
