@@ -18,6 +18,7 @@ from cnimodel.cluster import Cluster
 from cnimodel.kernel import filters, nsutil, probe, rtnl
 from cnimodel.kernel.blueprint import Blueprint, RealPod, Space
 from cnimodel.kernel.netlink import Decision, decision
+from cnimodel.net import PrefixTable
 from cnimodel.trace import trace
 
 NUD_NOARP, NUD_PERMANENT = 0x40, 0x80
@@ -87,9 +88,12 @@ def expect_node(cluster: Cluster, node: str, ip: IPv4Address) -> Expect:
     facts = cluster.facts(node)
     res = cluster.lookup(node, ip)
     r = res.route
-    enc = max((e for e in facts.encaps if ip in e.dst), key=lambda e: e.dst.prefixlen, default=None)
-    if facts.os == "windows" and enc is not None and (r is None or r.dst.prefixlen <= enc.dst.prefixlen
-                                                      or r.dev == enc.dev):
+    enc = None
+    if facts.os == "windows" and facts.encaps:
+        table = cluster.memo(("kernel-encaps", node), lambda: PrefixTable((e.dst, e) for e in facts.encaps))
+        hit = table.lookup(ip)
+        enc = hit[1] if hit else None
+    if enc is not None and (r is None or r.dst.prefixlen <= enc.dst.prefixlen or r.dev == enc.dev):
         return Expect(enc.dst, enc.dst.network_address, enc.dev, True, route_text=f"RemoteSubnetRoute {enc.dst}")
     if r is None:
         return Expect(None, None, None, False, "unreachable")
@@ -169,9 +173,11 @@ def pod_pairs(bp: Blueprint, max_pairs: int, seed: int = 0) -> list[tuple[RealPo
     return pairs
 
 
-def arp_room() -> int:
+def arp_room(permanent: int = 0) -> int:
     """How many more IPv4 neighbour entries the kernel takes before it drops packets: there is one ARP table
-    for all namespaces, and the host's gc_thresh3 caps it (entries younger than 5 s are never collected)."""
+    for all namespaces, and the host's gc_thresh3 caps its collectable entries (entries younger than 5 s are
+    never collected). Permanent entries do not count against the cap (Linux ≥ 5.0) but are in the table's
+    count: ``permanent`` says how many of them are ours."""
     try:
         with open("/proc/sys/net/ipv4/neigh/default/gc_thresh3") as f:
             cap = int(f.read())
@@ -180,7 +186,7 @@ def arp_room() -> int:
             entries = int(f.readline().split()[0], 16)
     except (OSError, ValueError, IndexError):
         return 1 << 30
-    return cap * 9 // 10 - entries
+    return cap * 9 // 10 - max(0, entries - permanent)
 
 
 def _needs(a: RealPod, b: RealPod) -> set[tuple[str, ...]]:
@@ -223,7 +229,7 @@ def check_packets(bp: Blueprint, report: Report, port: int, max_pairs: int, time
                   protos: tuple[str, ...] = probe.PROTOS) -> None:
     pairs = pod_pairs(bp, max_pairs)
     report.pairs = len(pairs)
-    room = arp_room()
+    room = arp_room(sum(len(s.neighbors) for s in bp.spaces))
     groups = waves(pairs, max(room, 1))
     if room < 16:
         report.notes.append(f"the kernel's ARP table is nearly full ({room} entries left under gc_thresh3): "
