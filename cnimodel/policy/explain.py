@@ -70,7 +70,7 @@ def _reason(v: Verdict, side: Side, policies: list[Policy], ip: object) -> str:
     if v.why == "no-policy":
         return f"no policy selects {side.subject.label} for {side.direction}: not isolated"
     if v.why == "not-enforced":
-        return f"not isolated: {side.status}"
+        return "not isolated: its node does not enforce NetworkPolicy"
     if v.why == "host":
         return f"{side.subject.label} uses its node's address: pod policies do not apply to it"
     return "an external address: no policy applies on its side"
@@ -103,15 +103,17 @@ def explain(r: Reachability, conn: Connection, restrict: ConnSet | None = None) 
 
 
 def _status(r: Reachability, e: Endpoint, d: Direction, why: str, policies: list[Policy]) -> str:
-    if why == "not-enforced" and e.workload is not None:
-        return r.u.workloads[e.workload].enforcement.reason + " (its pods are not isolated)"
+    enforcement = r.u.workloads[e.workload].enforcement.reason if e.workload is not None else ""
+    if why == "not-enforced":
+        return f"policy is not enforced here ({enforcement})"
     if why == "host":
         return f"{e.label} is host-networked (node {e.node}): not a pod endpoint"
     if why == "external":
         return "external address"
     if why == "no-policy":
-        return f"no policy selects it for {d}"
-    return f"selected for {d} by {len(policies)} polic{'y' if len(policies) == 1 else 'ies'}"
+        return f"no policy selects it for {d} ({enforcement})"
+    n = len(policies)
+    return f"selected for {d} by {n} polic{'y' if n == 1 else 'ies'} ({enforcement})"
 
 
 def to_json(x: Explanation) -> dict[str, object]:
