@@ -220,14 +220,17 @@ class Reachability:
     def connections(self, sources: Iterable[Endpoint], destinations: Iterable[Endpoint], *,
                     all_pairs: bool = False, port: tuple[str, int] | None = None,
                     keep_self: bool = False) -> Iterator[Connection]:
-        """Each (source, destination) pair in order; pairs with nothing allowed only with ``all_pairs``; self
-        pairs only with ``keep_self``. ``port``: restrict the answer to one (protocol, port)."""
+        """Each (source, destination) pair in order, but never two external ranges; pairs with nothing allowed
+        only with ``all_pairs``; self pairs only with ``keep_self``. ``port``: restrict the answer to one
+        (protocol, port)."""
         srcs, dsts = list(sources), list(destinations)
         restrict = ConnSet.ports(port[0], port[1], port[1]) if port else None
         big = len(srcs) * len(dsts) > 20_000
         conns = self.engine.conns
         for s in srcs:
             for d in dsts:
+                if s.kind == d.kind == "external":  # no policy sits between two outside addresses
+                    continue
                 if big and not (s.is_host or d.is_host or s.name == d.name):
                     c = Connection(s, d, conns[int(self.class_matrix()[s.cls, d.cls])])
                 else:
