@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
 from cnimodel.cluster import Cluster
-from cnimodel.kernel import filters, nsutil, probe, rtnl
+from cnimodel.kernel import arp, filters, nsutil, probe, rtnl
 from cnimodel.kernel.blueprint import Blueprint, RealPod, Space
 from cnimodel.kernel.netlink import Decision, decision
 from cnimodel.net import PrefixTable
 from cnimodel.trace import trace
 
-NUD_NOARP, NUD_PERMANENT = 0x40, 0x80
 Progress = Callable[[str], None]
 
 
@@ -173,64 +172,12 @@ def pod_pairs(bp: Blueprint, max_pairs: int, seed: int = 0) -> list[tuple[RealPo
     return pairs
 
 
-def arp_room(permanent: int = 0) -> int:
-    """How many more IPv4 neighbour entries the kernel takes before it drops packets: there is one ARP table
-    for all namespaces, and the host's gc_thresh3 caps its collectable entries (entries younger than 5 s are
-    never collected). Permanent entries do not count against the cap (Linux ≥ 5.0) but are in the table's
-    count: ``permanent`` says how many of them are ours."""
-    try:
-        with open("/proc/sys/net/ipv4/neigh/default/gc_thresh3") as f:
-            cap = int(f.read())
-        with open("/proc/net/stat/arp_cache") as f:
-            f.readline()
-            entries = int(f.readline().split()[0], 16)
-    except (OSError, ValueError, IndexError):
-        return 1 << 30
-    return cap * 9 // 10 - max(0, entries - permanent)
-
-
-def _needs(a: RealPod, b: RealPod) -> set[tuple[str, ...]]:
-    """The neighbour entries a pair's packets and replies may create (an upper bound): each pod's gateway,
-    each node's entry for its pod, and between nodes the peer or the router both ways."""
-    need = {("gw", a.key), ("gw", b.key), ("pod", a.key), ("pod", b.key)}
-    if a.node != b.node:
-        need |= {("peer", a.node, b.node), ("peer", b.node, a.node), ("router", a.node), ("router", b.node),
-                 ("gateway", a.node), ("gateway", b.node)}
-    return need
-
-
-def waves(pairs: list[tuple[RealPod, RealPod]], room: int) -> list[list[tuple[RealPod, RealPod]]]:
-    """Pairs split so that no wave needs more neighbour entries than ``room``."""
-    out: list[list[tuple[RealPod, RealPod]]] = []
-    cur: list[tuple[RealPod, RealPod]] = []
-    need: set[tuple[str, ...]] = set()
-    for pair in pairs:
-        n = _needs(*pair)
-        if cur and len(need | n) > room:
-            out.append(cur)
-            cur, need = [], set()
-        cur.append(pair)
-        need |= n
-    if cur:
-        out.append(cur)
-    return out
-
-
-def flush_neighbors(spaces: list[str]) -> None:
-    """Forget the neighbours ARP learnt in these namespaces (the permanent ones stay)."""
-    for ns in spaces:
-        with rtnl.Rtnl(ns) as nl:
-            learnt = [(i, ip) for i, ip, state in nl.neighbors() if not state & (NUD_PERMANENT | NUD_NOARP)]
-            if learnt:
-                nl.run([rtnl.del_neighbor(i, ip, str(ip)) for i, ip in learnt])
-
-
 def check_packets(bp: Blueprint, report: Report, port: int, max_pairs: int, timeout: float,
                   protos: tuple[str, ...] = probe.PROTOS) -> None:
     pairs = pod_pairs(bp, max_pairs)
     report.pairs = len(pairs)
-    room = arp_room(sum(len(s.neighbors) for s in bp.spaces))
-    groups = waves(pairs, max(room, 1))
+    room = arp.room(sum(len(s.neighbors) for s in bp.spaces))
+    groups = arp.waves(pairs, max(room, 1))
     if room < 16:
         report.notes.append(f"the kernel's ARP table is nearly full ({room} entries left under gc_thresh3): "
                             "packets may be dropped for that reason alone")
@@ -238,11 +185,11 @@ def check_packets(bp: Blueprint, report: Report, port: int, max_pairs: int, time
         report.notes.append(f"packets sent in {len(groups)} waves: the kernel keeps one ARP table for every "
                             f"namespace, with room for {room} more entries here")
     outcomes: list[probe.Outcome] = []
+    forget = arp.Forget(bp)
     next_id = 0
     for i, group in enumerate(groups):
         if i:  # make room: forget what the previous wave's packets made ARP learn
-            flush_neighbors(sorted({bp.names.underlay} | {ns for a, b in groups[i - 1] for ns in
-                                                           (a.ns, b.ns, bp.names.node(a.node), bp.names.node(b.node))}))
+            forget.after(groups[i - 1])
         probes = [probe.Probe(next_id + k, a, b, proto, port) for k, (a, b, proto) in
                   enumerate((a, b, proto) for a, b in group for proto in protos)]
         next_id += len(probes)

@@ -195,7 +195,9 @@ def test_every_ordered_pair_when_few_and_one_per_node_pair_when_many() -> None:
 
 
 def test_waves_keep_each_ones_neighbour_entries_within_the_room() -> None:
-    from cnimodel.kernel.compare import _needs, pod_pairs, waves
+    from cnimodel.kernel.arp import needs as _needs
+    from cnimodel.kernel.arp import waves
+    from cnimodel.kernel.compare import pod_pairs
 
     bp = bp_of("linux-vxlan-directrouting.yaml", 2)
     pairs = pod_pairs(bp, 10_000)
