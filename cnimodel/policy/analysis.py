@@ -17,6 +17,7 @@ from typing import Literal
 
 import numpy as np
 
+from cnimodel.bulk import bulk
 from cnimodel.plan import Plan, Pod
 from cnimodel.policy.compile import compile_policies
 from cnimodel.policy.connset import ConnSet
@@ -94,6 +95,11 @@ class Reachability:
 
         With a ClusterPlan the cluster gives pod IPs and per-node enforcement; with manifests alone every
         pod is enforced and keeps its ``status.podIP``."""
+        with bulk():  # the build allocates much and frees little: collections would only rescan the plan
+            return cls._build(plan)
+
+    @classmethod
+    def _build(cls, plan: Plan) -> Reachability:
         policies = compile_policies(plan)
         ips: dict[str, IPv4Address | None] = {p.key: p.ip for p in plan.pods}
         if plan.has_cluster:

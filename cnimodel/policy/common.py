@@ -9,7 +9,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Any
 
 from cnimodel.plan import Origin, Problems
-from cnimodel.policy.selectors import All, Sel, SelectorError, parse_calico, parse_label_selector
+from cnimodel.policy.selectors import All, Sel, SelectorError, is_mapping, parse_calico, parse_label_selector
 
 _IANA_SVC_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
 
@@ -74,7 +74,7 @@ def port_name_problem(name: str) -> str | None:
 def mapping(data: Any, origin: Origin, problems: Problems) -> Mapping[str, Any]:
     if data is None:
         return {}
-    if not isinstance(data, Mapping):
+    if not is_mapping(data):
         problems.error(origin, f"expected a mapping, found {type(data).__name__}", "write key: value pairs")
         return {}
     return data

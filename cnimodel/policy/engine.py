@@ -51,6 +51,7 @@ class ClassEngine:
         self._peer_vecs: dict[int, np.ndarray] = {}
         self._named_vecs: dict[tuple[str, str | None], np.ndarray] = {}
         self._kind_vec: np.ndarray | None = None
+        self._post: dict[str, dict] | None = None
         self.ALL = self.intern(ConnSet.ALL)
         self._build_signatures()
 
@@ -146,11 +147,48 @@ class ClassEngine:
 
     # --- every pair ---------------------------------------------------------------------------------
 
+    def _postings(self) -> None:
+        """Which classes hold each atom, referenced CIDR and node atom (as index lists), once."""
+        atoms: dict[int, list[int]] = defaultdict(list)
+        cidrs: dict[object, list[int]] = defaultdict(list)
+        nodes: dict[int, list[int]] = defaultdict(list)
+        for c in self.u.classes:
+            for a in c.atoms:
+                atoms[a].append(c.index)
+            for net in c.cidrs:
+                cidrs[net].append(c.index)
+            for a in c.node_atoms:
+                nodes[a].append(c.index)
+        self._post = {"atom": atoms, "cidr": cidrs, "node": nodes}
+
+    def _bits(self, kind: str, key: object) -> np.ndarray:
+        if self._post is None:
+            self._postings()
+        v = np.zeros(len(self.u.classes), bool)
+        v[self._post[kind].get(key, [])] = True  # type: ignore[index]
+        return v
+
     def _peer_vec(self, p: Peer) -> np.ndarray:
+        """``m.peer(p, c)`` for every class at once, from the postings (the same criteria, vectorised)."""
         v = self._peer_vecs.get(id(p))
-        if v is None:
-            v = self._peer_vecs[id(p)] = np.fromiter((self.m.peer(p, c) for c in self.u.classes), bool,
-                                                     len(self.u.classes))
+        if v is not None:
+            return v
+        n = len(self.u.classes)
+        v = np.zeros(n, bool) if p.nothing else np.ones(n, bool)
+        if p.endpoint is not None:
+            v &= self._bits("atom", self.m.aid(p.endpoint))   # atoms are only ever held by pod classes
+        if p.not_endpoint is not None:
+            v &= ~self._bits("atom", self.m.aid(p.not_endpoint))
+        if p.nets is not None:
+            hit = np.zeros(n, bool)
+            for net in p.nets:
+                hit |= self._bits("cidr", net)
+            v &= hit
+        for net in p.not_nets:
+            v &= ~self._bits("cidr", net)
+        if p.nodes is not None:
+            v &= self._bits("node", self.m.nid(p.nodes))
+        self._peer_vecs[id(p)] = v
         return v
 
     def _named_vec(self, n: tuple[str, str | None]) -> np.ndarray:
@@ -214,16 +252,24 @@ class ClassEngine:
             i = ing[:, r0:r0 + block].T
             k = len(self.conns)
             key = e.astype(np.int64) * k + i
+            if k * k <= 1 << 22:  # few distinct sets: find the pairs present without sorting
+                present = np.zeros(k * k, bool)
+                present[key.ravel()] = True
+                lut = np.zeros(k * k, np.int32)
+                for kv in np.flatnonzero(present).tolist():
+                    lut[kv] = self._meet(meet, *divmod(kv, k))
+                out[r0:r0 + block] = lut[key]
+                continue
             uniq, inv = np.unique(key, return_inverse=True)
-            lut = np.empty(len(uniq), np.int32)
-            for j, kv in enumerate(uniq.tolist()):
-                a, b = divmod(kv, k)
-                m = meet.get((a, b))
-                if m is None:
-                    m = meet[(a, b)] = self.intern(self.conns[a] & self.conns[b])
-                lut[j] = m
+            lut = np.fromiter((self._meet(meet, *divmod(kv, k)) for kv in uniq.tolist()), np.int32, len(uniq))
             out[r0:r0 + block] = lut[inv.reshape(e.shape)]
         return out
+
+    def _meet(self, cache: dict[tuple[int, int], int], a: int, b: int) -> int:
+        m = cache.get((a, b))
+        if m is None:
+            m = cache[(a, b)] = self.intern(self.conns[a] & self.conns[b])
+        return m
 
     def class_rows(self) -> Sequence[PeerClass]:
         return self.u.classes

@@ -12,7 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
+
+
+def is_mapping(x: object) -> bool:
+    """A mapping; plain dicts and frozen plan data are tested first (ABC checks are slow in bulk)."""
+    return type(x) in (dict, MappingProxyType) or isinstance(x, Mapping)
 
 
 class SelectorError(ValueError):
@@ -199,6 +205,16 @@ class Or(Sel):
 
     def __str__(self) -> str:
         return "(" + " || ".join(str(o) for o in self.operands) + ")"
+
+
+def label_keys(sel: Sel) -> set[str]:
+    """Every label key a selector reads (labels it never reads cannot change its answer)."""
+    if isinstance(sel, And | Or):
+        return set().union(*(label_keys(o) for o in sel.operands))
+    if isinstance(sel, Not):
+        return label_keys(sel.operand)
+    key = getattr(sel, "key", None)
+    return {key} if key is not None else set()
 
 
 def _quote(v: str) -> str:
@@ -409,14 +425,14 @@ def parse_label_selector(data: Any) -> tuple[Sel, list[tuple[str, str]]]:
     problems: list[tuple[str, str]] = []
     if data is None:
         return All(), problems
-    if not isinstance(data, Mapping):
+    if not is_mapping(data):
         return All(), [("", f"expected a label selector mapping, found {type(data).__name__}")]
     parts: list[Sel] = []
     for field in data:
         if field not in ("matchLabels", "matchExpressions"):
             problems.append((str(field), "unknown label selector field (use matchLabels or matchExpressions)"))
     ml = data.get("matchLabels") or {}
-    if not isinstance(ml, Mapping):
+    if not is_mapping(ml):
         problems.append(("matchLabels", "expected a mapping of label keys to values"))
         ml = {}
     for k, v in ml.items():
@@ -431,7 +447,7 @@ def parse_label_selector(data: Any) -> tuple[Sel, list[tuple[str, str]]]:
         me = []
     for i, e in enumerate(me):
         where = f"matchExpressions[{i}]"
-        if not isinstance(e, Mapping):
+        if not is_mapping(e):
             problems.append((where, "expected {key, operator, values}"))
             continue
         key, op, values = e.get("key"), e.get("operator"), e.get("values")
@@ -464,11 +480,11 @@ def parse_label_selector(data: Any) -> tuple[Sel, list[tuple[str, str]]]:
 
 def k8s_text(data: Any) -> str:
     """A LabelSelector as kubectl prints it: ``app=web,tier in (a,b),!canary``; ``{}`` for empty."""
-    if not isinstance(data, Mapping) or not (data.get("matchLabels") or data.get("matchExpressions")):
+    if not is_mapping(data) or not (data.get("matchLabels") or data.get("matchExpressions")):
         return "{}"
     out = [f"{k}={v}" for k, v in (data.get("matchLabels") or {}).items()]
     for e in data.get("matchExpressions") or []:
-        if not isinstance(e, Mapping):
+        if not is_mapping(e):
             continue
         op, key, vals = e.get("operator"), e.get("key"), ",".join(str(v) for v in e.get("values") or [])
         out.append(f"{key} in ({vals})" if op == "In" else f"{key} notin ({vals})" if op == "NotIn"

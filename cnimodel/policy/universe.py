@@ -9,17 +9,17 @@ the fold goes further, since labels no selector reads do not split classes.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
-from itertools import pairwise
 from typing import Literal
 
 from cnimodel.net import PrefixTable
 from cnimodel.plan import NodeSpec, Plan, Pod
 from cnimodel.policy.model import EndpointSel, PolicySet
-from cnimodel.policy.selectors import Sel
+from cnimodel.policy.selectors import Sel, label_keys
 
 Kind = Literal["pod", "host", "external"]
 NS_NAME = "kubernetes.io/metadata.name"
@@ -98,14 +98,15 @@ class Universe:
     workload_class: list[int] = field(default_factory=list)
     node_class: dict[str, int] = field(default_factory=dict)
     intervals: list[Interval] = field(default_factory=list)
-    chains: PrefixTable[frozenset[IPv4Network]] = field(default_factory=PrefixTable)
+    cuts: list[int] = field(default_factory=list)          # interval starts, ascending
+    cut_chains: list[frozenset[IPv4Network]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def chain(self, ip: IPv4Address | None) -> frozenset[IPv4Network]:
+        """The referenced CIDRs holding ``ip`` (those of the interval it falls in)."""
         if ip is None:
             return EMPTY
-        hit = self.chains.lookup(ip)
-        return hit[1] if hit else EMPTY
+        return self.cut_chains[bisect.bisect_right(self.cuts, int(ip)) - 1]
 
     def external_class(self, ip: IPv4Address) -> int:
         """The class of an address that is neither a pod's nor a node's."""
@@ -151,16 +152,28 @@ def build_universe(plan: Plan, policies: PolicySet,
     atom_ids = {s: i for i, s in enumerate(sorted(policies.endpoint_selectors(), key=str))}
     node_atom_ids = {s: i for i, s in enumerate(sorted(policies.node_selectors(), key=str))}
     named_refs = {n for n, _ in policies.named_ports()}
+    ref_keys = set().union(*(label_keys(s.pod) for s in atom_ids)) | {CALICO_POD_NS, CALICO_ORCH, CALICO_SA}
     chains = cidr_chains(policies.cidrs())
+    # The referenced CIDRs cut the IPv4 space into intervals each CIDR holds wholly or not at all.
+    bounds = {0, 1 << 32}
+    for net, _ in chains:
+        bounds.add(int(net.network_address))
+        bounds.add(int(net.broadcast_address) + 1)
+    cuts = sorted(bounds)[:-1]
+    cut_chains = []
+    for lo in cuts:
+        hit = chains.lookup(IPv4Address(lo))
+        cut_chains.append(hit[1] if hit else EMPTY)
     ns_labels: dict[str, Mapping[str, str]] = {}
     for ns in plan.namespaces:
         ns_labels[ns.name] = ns_view(ns.name, ns.labels, "k8s")
-    workloads = sorted((Workload(p, ips.get(p.key), enforcement(p)) for p in plan.pods), key=lambda w: w.key)
+    pods = sorted(plan.pods, key=lambda p: (p.namespace, p.name))
+    workloads = [Workload(p, ips.get(f"{p.namespace}/{p.name}"), enforcement(p)) for p in pods]
     for w in workloads:
         if w.pod.namespace not in ns_labels:  # a namespace the plan does not declare still exists
             ns_labels[w.pod.namespace] = ns_view(w.pod.namespace, {}, "k8s")
-    u = Universe(workloads, {w.key: i for i, w in enumerate(workloads)}, ns_labels, {n.name: n for n in plan.nodes},
-                 atom_ids, node_atom_ids, chains=chains)
+    u = Universe(workloads, {f"{p.namespace}/{p.name}": i for i, p in enumerate(pods)}, ns_labels,
+                 {n.name: n for n in plan.nodes}, atom_ids, node_atom_ids, cuts=cuts, cut_chains=cut_chains)
 
     def chain(ip: IPv4Address | None) -> frozenset[IPv4Network]:
         return u.chain(ip)
@@ -174,11 +187,12 @@ def build_universe(plan: Plan, policies: PolicySet,
             group_of.append(-1)
             continue
         named = tuple(sorted((p.name, p.protocol, p.port) for p in w.pod.ports if p.name in named_refs))
-        key = (w.pod.namespace, frozenset(w.pod.labels.items()), named, chain(w.ip), w.enforcement.enforced)
+        labels = frozenset((k, v) for k, v in w.pod.labels.items() if k in ref_keys)
+        key = (w.pod.namespace, labels, named, chain(w.ip), w.enforcement.enforced)
         g = groups.get(key)
         if g is None:
             g = groups[key] = len(group_info)
-            group_info.append((w.pod.namespace, w.pod.labels))
+            group_info.append((w.pod.namespace, dict(labels)))
         group_of.append(g)
     group_keys = list(groups)
     group_atoms = _match_atoms(atom_ids, group_info, ns_labels)
@@ -209,14 +223,8 @@ def build_universe(plan: Plan, policies: PolicySet,
         u.workload_class.append(c)
     for name, node in u.nodes.items():
         u.node_class[name] = _host_class(u, class_of, name, node.ip)
-    # 3. External addresses: the referenced CIDRs cut the IPv4 space into intervals.
-    bounds = {0, 1 << 32}
-    for net, _ in chains:
-        bounds.add(int(net.network_address))
-        bounds.add(int(net.broadcast_address) + 1)
-    cuts = sorted(bounds)
-    for lo, nxt in pairwise(cuts):
-        cidrs = chain(IPv4Address(lo))
+    # 3. External addresses: one class per distinct interval chain.
+    for lo, nxt, cidrs in zip(cuts, [*cuts[1:], 1 << 32], cut_chains, strict=True):
         c = class_of(("external", cidrs), lambda i, cc=cidrs: PeerClass(i, "external", cidrs=cc))
         u.intervals.append(Interval(lo, nxt - 1, c))
     if any(w.ip is None and not w.host_network for w in workloads) and policies.cidrs():
