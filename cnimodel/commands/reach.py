@@ -47,7 +47,7 @@ def _endpoints(r: Reachability, spec: str | None, default: list[Endpoint]) -> li
               "CIDR (its pods, nodes and external ranges). Default: every pod and external range.")
 @click.option("--port", metavar="PORT[/PROTO]", help="Only this destination port (protocol TCP unless given: 53/UDP).")
 @click.option("--explain", is_flag=True, help="Say why, per direction: the policies selecting each side and the rule, "
-              "end of tier or profile that decided (txt and json).")
+              "end of tier or profile that decided (txt and json); pairs with nothing allowed are explained too.")
 @click.option("--all-pairs", is_flag=True, help="Also list pairs with nothing allowed (No Connections).")
 @click.option("-o", "--output", type=click.Choice(FORMATS), default="txt", show_default=True,
               help="txt: netpol-analyzer lines; matrix: a ./X truth table for --port.")
@@ -85,7 +85,8 @@ def reach_cmd(plan: str, src: str | None, dst: str | None, port: str | None, exp
         title = f"{port_spec[0]}/{port_spec[1]}"  # type: ignore[index]
         click.echo(policy_matrix.render(sources, destinations, cells, title), nl=False)
         return
-    conns = r.connections(sources, destinations, all_pairs=all_pairs, port=port_spec, keep_self=keep_self)
+    # --explain also explains the pairs with nothing allowed: why not is half the question.
+    conns = r.connections(sources, destinations, all_pairs=all_pairs or explain, port=port_spec, keep_self=keep_self)
     if explain:
         restrict = ConnSet.ports(port_spec[0], port_spec[1], port_spec[1]) if port_spec else None
         xs = (explain_pair(r, c, restrict) for c in conns)

@@ -87,8 +87,10 @@ def explain(r: Reachability, conn: Connection, restrict: ConnSet | None = None) 
         decision, _ = r.engine.decision(local.cls, remote.cls, d)  # type: ignore[arg-type]
         policies = [p for _, ps in sig.applicable for p in ps]
         status = _status(r, local, d, sig.why, policies)  # type: ignore[arg-type]
-        side = Side(d, local, status, [p.title for p in policies],  # type: ignore[arg-type]
-                    sorted({n for p in policies for n in p.notes}), [])
+        k8s_only = all(p.kind == "NetworkPolicy" for p in policies)
+        side = Side(d, local, status, [p.title if k8s_only else f"{p.title} in tier {p.tier}"  # type: ignore[arg-type]
+                                       for p in policies],
+                    sorted({f"{p.key}: {n}" for p in policies for n in p.notes}), [])
         for v in decision:
             if restrict is not None:
                 v = Verdict(v.conns & restrict, v.allowed, v.why, v.hops, v.via_ip)

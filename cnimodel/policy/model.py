@@ -139,12 +139,13 @@ class Policy:
 
     @property
     def title(self) -> str:
-        """``NetworkPolicy x/allow-web``, ``AdminNetworkPolicy deny-all (priority 10)``."""
+        """``NetworkPolicy x/allow-web``, ``AdminNetworkPolicy deny-all (priority 10)``,
+        ``GlobalNetworkPolicy security.p (order 10)``."""
         extra = ""
         if self.kind == "AdminNetworkPolicy":
             extra = f" (priority {self.order:g})" if self.order is not None else ""
         elif self.kind not in ("NetworkPolicy", "BaselineAdminNetworkPolicy"):
-            extra = f" (tier {self.tier}, order {'none' if self.order is None else f'{self.order:g}'})"
+            extra = f" (order {'none' if self.order is None else f'{self.order:g}'})"
         return f"{self.kind} {self.key}{extra}"
 
     def rules(self, direction: Direction) -> tuple[Rule, ...] | None:
