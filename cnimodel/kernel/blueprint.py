@@ -208,7 +208,8 @@ def _node(bp: Blueprint, index: int, node: NodeSpec) -> None:
         bp.notes.append(f"{where}: left out: it has no uplink device in the model")
         return
     space.devices[up.name] = kernel_name(up.name)
-    bp.veths.append(Veth(End(space.name, kernel_name(up.name), up.mtu, up.addresses, up.mac),
+    bp.veths.append(Veth(End(space.name, kernel_name(up.name), up.mtu, up.addresses, up.mac,
+                             kernel_name(up.master) if up.master else None),
                          End(names.underlay, names.uplink_port(index), subnet.mtu,
                              master=names.subnet_bridge(subnet_index))))
     routes: list[Route] = list(facts.routes)
