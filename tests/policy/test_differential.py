@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from cnimodel.plan import load_plan
 from cnimodel.policy import Reachability
+from cnimodel.policy.compile import compile_policies
+from cnimodel.policy.universe import Enforcement, build_universe
 
 from . import bruteforce as bf
 from .strategies import EXTERNAL_IPS, PROBES, cluster, policy_set
@@ -42,10 +44,18 @@ def world(docs: list[dict[str, Any]]) -> tuple[bf.World, dict[str, bf.BPeer]]:
     return bf.World(objects, ns_labels), peers
 
 
-def check(docs: list[dict[str, Any]]) -> None:
+def check(docs: list[dict[str, Any]], unenforced: set[str] = frozenset()) -> None:  # type: ignore[assignment]
     text = yaml.safe_dump_all(docs)
-    r = Reachability.from_plan(load_plan(["gen.yaml"], texts={"gen.yaml": text}))
+    plan = load_plan(["gen.yaml"], texts={"gen.yaml": text})
+    if unenforced:  # as if the nodes of these pods enforced no policy
+        policies = compile_policies(plan)
+        u = build_universe(plan, policies, lambda p: Enforcement(p.key not in unenforced, "test"),
+                           {p.key: p.ip for p in plan.pods})
+        r = Reachability(plan, policies, u)
+    else:
+        r = Reachability.from_plan(plan)
     w, peers = world(docs)
+    w.unenforced = set(unenforced)
     ends = {name: r.resolve(name)[0] for name in peers}
     for sname, s in peers.items():
         for dname, d in peers.items():
@@ -86,6 +96,14 @@ def test_admin_policies_agree_with_brute_force(c: dict[str, Any], data: st.DataO
 @given(cluster(), st.data())
 def test_everything_together_agrees_with_brute_force(c: dict[str, Any], data: st.DataObject) -> None:
     check(c["docs"] + data.draw(policy_set()))
+
+
+@COMMON
+@given(cluster(), st.data())
+def test_pods_on_nodes_that_do_not_enforce_agree_with_brute_force(c: dict[str, Any], data: st.DataObject) -> None:
+    keys = [f"{d['metadata']['namespace']}/{d['metadata']['name']}" for d in c["docs"] if d["kind"] == "Pod"]
+    off = data.draw(st.sets(st.sampled_from(keys), min_size=1))
+    check(c["docs"] + data.draw(policy_set()), off)
 
 
 @settings(max_examples=60, deadline=None)
