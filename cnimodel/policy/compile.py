@@ -100,18 +100,25 @@ def compile_policies(plan: Plan) -> PolicySet:
 
 
 def _tie_warnings(tier: str, policies: list[Policy]) -> list[str]:
-    """Equal orders whose relative order changes the outcome (some rule is not Allow)."""
+    """Equal orders whose relative order can change an answer: the policies may select the same pods
+    (namespaced policies only do within one namespace) and one of them has a rule that is not Allow."""
     groups: dict[float, list[Policy]] = defaultdict(list)
     for p in policies:
         groups[_order(p.order)].append(p)
     out = []
     for order, ps in groups.items():
-        if len(ps) < 2:
-            continue
-        decisive = any(r.action != "Allow" for p in ps for rules in (p.ingress or (), p.egress or ()) for r in rules)
-        if decisive or (tier == ADMIN_TIER and len(ps) > 1):
-            names = ", ".join(p.title for p in ps)
+        clash: set[int] = set()
+        for i, p in enumerate(ps):
+            for q in ps[i + 1:]:
+                overlap = p.namespace is None or q.namespace is None or p.namespace == q.namespace
+                if overlap and (tier == ADMIN_TIER or _decisive(p) or _decisive(q)):
+                    clash.update((p.uid, q.uid))
+        if clash:
+            names = ", ".join(p.title for p in ps if p.uid in clash)
             out.append(f"tier {tier}: {names} share order {order:g}; their relative order is implementation-"
                        "defined (taken here by kind, namespace and name)")
     return out
 
+
+def _decisive(p: Policy) -> bool:
+    return any(r.action != "Allow" for rules in (p.ingress or (), p.egress or ()) for r in rules)

@@ -7,6 +7,7 @@ immutable, hashable values, so they can be interned and compared cheaply.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -150,6 +151,9 @@ class ConnSet:
 
     def text(self) -> str:
         """netpol-analyzer's shape: ``TCP 80,443-450;UDP 53``, ``All Connections`` or ``No Connections``."""
+        return _text(self)
+
+    def _text(self) -> str:
         if self.is_all:
             return "All Connections"
         if not self:
@@ -186,6 +190,7 @@ def other_text(other: Intervals) -> str:
 
 
 ConnSet.ALL = ConnSet(PORTS_ALL, PORTS_ALL, PORTS_ALL, OTHER_ALL)
+_text = functools.lru_cache(maxsize=4096)(ConnSet._text)  # listings print few distinct sets, many times
 ConnSet.NONE = ConnSet()
 
 

@@ -73,27 +73,38 @@ def diff(a: Reachability, b: Reachability) -> Iterator[DiffRow]:
         differ = np.argwhere(before != after)
     else:
         differ = np.empty((0, 2), np.int64)
-    pairs: list[tuple[int, int]] = []
+    # Group pairs that differ: every member pair shares the two class answers, computed once.
+    answers: dict[tuple[int, int], tuple[ConnSet, ConnSet]] = {}
+    pairs: list[tuple[int, int, tuple[int, int] | None]] = []
     for g1, g2 in differ.tolist():
-        pairs.extend((s, d) for s in by_joint[keys[g1]] for d in by_joint[keys[g2]] if s != d)
+        answers[(g1, g2)] = (a.engine.conns[int(fa[keys[g1][0], keys[g2][0]])] if keys[g1][0] >= 0 and keys[g2][0] >= 0
+                             else ConnSet.NONE,
+                             b.engine.conns[int(fb[keys[g1][1], keys[g2][1]])] if keys[g1][1] >= 0 and keys[g2][1] >= 0
+                             else ConnSet.NONE)
+        pairs.extend((s, d, (g1, g2)) for s in by_joint[keys[g1]] for d in by_joint[keys[g2]] if s != d)
+    single = set(singles)
     for s in singles:
-        pairs.extend((s, d) for d in range(len(ends)) if d != s)
-        pairs.extend((d, s) for d in range(len(ends)) if d != s and d not in singles)
-    for s, d in sorted(set(pairs)):
-        row = _row(a, b, ends[s], ends[d])
+        pairs.extend((s, d, None) for d in range(len(ends)) if d != s)
+        pairs.extend((d, s, None) for d in range(len(ends)) if d != s and d not in single)
+    pairs.sort(key=lambda x: (x[0], x[1]))
+    for s, d, g in pairs:
+        if ends[s][0] is not None and ends[s][0].kind == "external" and ends[d][0] is not None \
+                and ends[d][0].kind == "external":
+            continue
+        row = _row(a, b, ends[s], ends[d], answers[g] if g is not None else None)
         if row is not None:
             yield row
 
 
 def _row(a: Reachability, b: Reachability, s: tuple[Endpoint | None, Endpoint | None],
-         d: tuple[Endpoint | None, Endpoint | None]) -> DiffRow | None:
+         d: tuple[Endpoint | None, Endpoint | None], known: tuple[ConnSet, ConnSet] | None) -> DiffRow | None:
     def conns(r: Reachability, x: Endpoint | None, y: Endpoint | None) -> ConnSet:
         if x is None or y is None:
             return ConnSet.NONE
         c = r.connection(x, y).conns
         return ConnSet.NONE if c is None else c
 
-    before, after = conns(a, s[0], d[0]), conns(b, s[1], d[1])
+    before, after = known if known is not None else (conns(a, s[0], d[0]), conns(b, s[1], d[1]))
     if before == after:
         return None
     kind: DiffKind = "changed" if before and after else "added" if after else "removed"
