@@ -9,7 +9,8 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Any
 
 from cnimodel.plan import Origin, Problems
-from cnimodel.policy.selectors import All, Sel, SelectorError, is_mapping, parse_calico, parse_label_selector
+from cnimodel.policy.labelselector import parse_label_selector
+from cnimodel.policy.selectors import All, Sel, SelectorError, is_mapping, parse_calico
 
 _IANA_SVC_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
 

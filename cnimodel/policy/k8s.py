@@ -12,6 +12,7 @@ from typing import Any
 from cnimodel.plan import KubeObject, Origin, Problems
 from cnimodel.policy.common import cidr, label_selector, mapping, port_name_problem, port_number, seq
 from cnimodel.policy.connset import PORT_PROTOCOLS, ConnSet
+from cnimodel.policy.labelselector import k8s_text
 from cnimodel.policy.model import (
     DEFAULT_TIER,
     KNP_ORDER,
@@ -23,7 +24,7 @@ from cnimodel.policy.model import (
     PortMatch,
     Rule,
 )
-from cnimodel.policy.selectors import All, k8s_text
+from cnimodel.policy.selectors import All
 
 
 def ns_scope(selector: Any, origin: Origin, problems: Problems) -> NsScope:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from cnimodel.policy.selectors import SelectorError, parse_calico, parse_label_selector
+from cnimodel.policy.labelselector import parse_label_selector
+from cnimodel.policy.selectors import SelectorError, parse_calico
 
 WEB = {"app": "web", "tier": "fe"}
 DB = {"app": "db"}
