@@ -32,6 +32,9 @@ OWN_NODE_NOTE = ("from the destination pod's own node: always allowed (ingress f
 MANIFEST_ENFORCEMENT = Enforcement(True, "no ClusterPlan: every pod is treated as enforced, as netpol-analyzer does")
 
 
+KIND_LABELS = {"pod": "Pod", "node": "Node", "external": "External"}
+
+
 class QueryError(ValueError):
     """A --from/--to value that names nothing in the plan, or cannot be read."""
 
@@ -51,7 +54,7 @@ class Endpoint:
     @property
     def label(self) -> str:
         """netpol-analyzer's naming: ``ns/a[Pod]``, ``lin1[Node]``, ``0.0.0.0-9.255.255.255[External]``."""
-        return f"{self.name}[{ {'pod': 'Pod', 'node': 'Node', 'external': 'External'}[self.kind]}]"
+        return f"{self.name}[{KIND_LABELS[self.kind]}]"
 
     @property
     def json_name(self) -> str:
