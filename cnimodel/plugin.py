@@ -11,7 +11,7 @@ from importlib.metadata import entry_points
 from ipaddress import IPv4Network
 from typing import TYPE_CHECKING, ClassVar
 
-from cnimodel.dataplane import NodeFacts, PolicyEnforcement, Route
+from cnimodel.dataplane import NodeFacts, PolicyEnforcement, Route, Vtep
 from cnimodel.ipam.hostlocal import PodRange
 from cnimodel.plan import NodeSpec, Plan, Problems
 
@@ -58,6 +58,10 @@ class NetworkPlugin:
     def underlay_routes(self, cluster: Cluster) -> tuple[Route, ...]:
         """Routes this plugin (or the cloud provider on its behalf) puts into the underlay's route table."""
         return ()
+
+    def vtep(self, name: str) -> Vtep | None:
+        """The node's VXLAN endpoint, cheaply (no facts built); None where the node has no overlay."""
+        return None
 
     def max_pods(self, node: NodeSpec) -> int:
         """How many pods the node may hold under this plugin (default: the node's ``maxPods``)."""

@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from gen_plan import generate  # noqa: E402
+from gen_plan import generate
 
-from cnimodel.cluster import Cluster  # noqa: E402
-from cnimodel.plan import load_plan  # noqa: E402
+from cnimodel.cluster import Cluster
+from cnimodel.plan import load_plan
 
 
 def main() -> None:

@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gen_plan import generate  # noqa: E402
+from gen_plan import generate
 
-from cnimodel import kernel  # noqa: E402
-from cnimodel.plan import load_plan  # noqa: E402
+from cnimodel import kernel
+from cnimodel.plan import load_plan
 
 
 def bench(nodes: int, backend: str, pods_per_node: int, max_pairs: int, windows_every: int, tmp: Path) -> str:

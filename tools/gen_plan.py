@@ -46,8 +46,8 @@ def generate(nodes: int, pods: int, windows_every: int = 4, namespaces: int = 50
         "spec": {"clusterCIDR": "10.0.0.0/11", "serviceCIDR": "10.96.0.0/12", "nodeCIDRMaskSize": 24,
                  "network": network, "underlay": {"subnets": subnets, "routes": "host"}, "nodes": node_docs},
     }]
-    docs += [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": f"ns{n:04d}", "labels": {"team": f"t{n % 10}"}}}
-             for n in range(namespaces)]
+    docs += [{"apiVersion": "v1", "kind": "Namespace",
+              "metadata": {"name": f"ns{n:04d}", "labels": {"team": f"t{n % 10}"}}} for n in range(namespaces)]
     items = []
     for p in range(pods):
         node = node_docs[p % nodes]

@@ -156,20 +156,12 @@ class Context:
 
     @cached_property
     def vteps(self) -> dict[str, Vtep]:
-        """Every node's VXLAN endpoint, from the plugin's cheap ``vtep(name)`` accessor when it has one; else
-        from the facts of one node per kind (a plugin without the accessor is asked per representative)."""
-        accessor = getattr(self.cluster.plugin, "vtep", None)
+        """Every node's VXLAN endpoint, from the plugin's cheap ``vtep(name)`` accessor."""
         out: dict[str, Vtep] = {}
-        if callable(accessor):
-            for n in self.plan.nodes:
-                v = accessor(n.name)
-                if isinstance(v, Vtep):
-                    out[n.name] = v
-            return out
-        for nodes in self.kinds.values():
-            rep = nodes[0]
-            for v in self.facts(rep.name).vteps:
-                out[rep.name] = v
+        for n in self.plan.nodes:
+            v = self.cluster.plugin.vtep(n.name)
+            if v is not None:
+                out[n.name] = v
         return out
 
     # --- policy -----------------------------------------------------------------------------------
