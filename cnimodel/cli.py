@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from cnimodel import topologies
 from cnimodel.cluster import Cluster
@@ -100,7 +101,7 @@ def main_job(plan: str | None = None) -> None:
 
     path = plan or str(topologies.path("default.yaml"))
     cluster = build(path)
-    OUT.print(f"[bold]cnimodel[/bold] — plan {cluster.plan.name!r} ({path})")
+    OUT.print(f"[bold]cnimodel[/bold] — plan {escape(repr(cluster.plan.name))} ({escape(path)})")
     OUT.print(f"{len(cluster.plan.nodes)} nodes, {len(cluster.allocation.pods)} pods, network plugin "
               f"{cluster.plugin.name}\n")
     text.ipam(OUT, cluster)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cnimodel.services.decision import Decision
@@ -57,15 +58,15 @@ def windows(console: Console, view: WinkernelView) -> None:
     console.print(t)
     for p in view.service_ports:
         for note in p.notes:
-            console.print(f"  [yellow]note[/yellow] {p.service_port.key}: {note}")
+            console.print(f"  [yellow]note[/yellow] {p.service_port.key}: {escape(note)}")
         for key, why in p.skipped:
-            console.print(f"  skipped {p.service_port.key} endpoint {key}: {why}")
+            console.print(f"  skipped {p.service_port.key} endpoint {key}: {why}", markup=False)
     remote = [e for e in view.created if e.role == "remote"]
     if remote:
         console.print(f"  kube-proxy remote endpoints: {len(remote)} (MAC 02-11-<IPv4 octets>"
                       + (", ProviderAddress policy)" if view.overlay else ", no policies on l2bridge)"))
     for note in view.notes:
-        console.print(f"  [yellow]note:[/yellow] {note}")
+        console.print(f"  [yellow]note:[/yellow] {escape(note)}")
 
 
 def linux(console: Console, view: IptablesView) -> None:
@@ -81,7 +82,7 @@ def linux(console: Console, view: IptablesView) -> None:
                   ", ".join(e.key for e in p.local_endpoints[:6]) or "-", verdict)
     console.print(t)
     for note in view.notes:
-        console.print(f"  [yellow]note:[/yellow] {note}")
+        console.print(f"  [yellow]note:[/yellow] {escape(note)}")
 
 
 def vfp(console: Console, node: str, rules: list[VfpRule]) -> None:
@@ -107,7 +108,7 @@ def vfp(console: Console, node: str, rules: list[VfpRule]) -> None:
 def decision(console: Console, d: Decision) -> None:
     console.print(f"[bold]{d.node}[/bold]: {d.vip}:{d.port}/{d.protocol}"
                   + (f" from {d.source} ({d.source_kind})" if d.source else "")
-                  + f" → [bold]{d.disposition}[/bold] — {d.reason}")
+                  + f" → [bold]{d.disposition}[/bold] — {escape(d.reason)}")
     if d.service:
         console.print(f"  service {d.service} ({d.frontend}), decided by {d.decided_by}")
     for b in d.backends:
@@ -118,4 +119,4 @@ def decision(console: Console, d: Decision) -> None:
     for r in d.rules:
         console.print(f"  rule: {r}", markup=False)
     for n in d.notes:
-        console.print(f"  [yellow]note:[/yellow] {n}")
+        console.print(f"  [yellow]note:[/yellow] {escape(n)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cnimodel.cluster import Cluster, Lookup
@@ -51,7 +52,7 @@ def node_facts(console: Console, cluster: Cluster, f: NodeFacts) -> None:
         for p in pods[0].policies:
             console.print(f"    {p.type} {dict(p.settings)}")
     for note in f.notes:
-        console.print(f"  [yellow]note:[/yellow] {note}")
+        console.print(f"  [yellow]note:[/yellow] {escape(note)}")
 
 
 def underlay(console: Console, u: RouteTable) -> None:
@@ -105,4 +106,4 @@ def ipam(console: Console, cluster: Cluster) -> None:
 
 def warnings(console: Console, cluster: Cluster) -> None:
     for w in cluster.warnings:
-        console.print(f"[yellow]warning:[/yellow] {w.render()}", highlight=False)
+        console.print(f"[yellow]warning:[/yellow] {escape(w.render())}", highlight=False)
