@@ -13,7 +13,7 @@ import fnmatch
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, ip_network
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from cnimodel.policy.connset import ConnSet
 from cnimodel.policy.engine import ClassEngine
 from cnimodel.policy.model import PolicySet
 from cnimodel.policy.universe import Enforcement, Universe, build_universe
+
+if TYPE_CHECKING:
+    from cnimodel.cluster import Cluster
 
 SELF_NOTE = ("self: a pod reaching itself is undefined by the NetworkPolicy spec (kubernetes/kubernetes#95879); "
              "not evaluated")
@@ -99,16 +102,27 @@ class Reachability:
         With a ClusterPlan the cluster gives pod IPs and per-node enforcement; with manifests alone every
         pod is enforced and keeps its ``status.podIP``."""
         with bulk():  # the build allocates much and frees little: collections would only rescan the plan
-            return cls._build(plan)
+            if plan.has_cluster:
+                from cnimodel.cluster import Cluster
+
+                return cls.from_cluster(Cluster.build(plan))
+            return cls._build(plan, None)
 
     @classmethod
-    def _build(cls, plan: Plan) -> Reachability:
+    def from_cluster(cls, cluster: Cluster) -> Reachability:
+        """The reachability of an already-built cluster (its pod IPs and per-node enforcement), built once
+        per cluster and kept on it: a trace asks for every packet, and rebuilding would cost per question."""
+        def build() -> Reachability:
+            with bulk():
+                return cls._build(cluster.plan, cluster)
+
+        return cluster.memo(("policy-reachability",), build)
+
+    @classmethod
+    def _build(cls, plan: Plan, cluster: Cluster | None) -> Reachability:
         policies = compile_policies(plan)
         ips: dict[str, IPv4Address | None] = {p.key: p.ip for p in plan.pods}
-        if plan.has_cluster:
-            from cnimodel.cluster import Cluster
-
-            cluster = Cluster.build(plan)
+        if cluster is not None:
             for key, a in cluster.allocation.pods.items():
                 ips[key] = a.ip
             cache: dict[str, Enforcement] = {}
