@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 import click
@@ -28,23 +29,52 @@ def _analyse(path: str) -> Reachability:
     return r
 
 
-def _endpoints(r: Reachability, spec: str | None, default: list[Endpoint]) -> list[Endpoint]:
+# ``ns/name`` or ``ns/name[Kind]`` without wildcards (Kubernetes names are [a-z0-9.-]).
+_NAMED = re.compile(r"([\w.-]+)/([\w.-]+)(?:\[([A-Za-z]+)\])?")
+
+
+def _endpoints(r: Reachability, spec: str | None, default: list[Endpoint], option: str) -> list[Endpoint]:
     from cnimodel.policy import QueryError
 
     if spec is None:
         return default
+    named = _named(r, spec.strip(), option)
+    if named is not None:
+        return named
     try:
         return r.resolve(spec)
     except QueryError as e:
-        raise UsageProblem(str(e)) from None
+        raise UsageProblem(f"{option} {spec!r}: {e}") from None
+
+
+def _named(r: Reachability, spec: str, option: str) -> list[Endpoint] | None:
+    """A pod or a workload by name: ``ns/name`` (a pod of that name, else the workload), ``ns/name[Kind]``.
+    A workload becomes one endpoint standing for its pods, named as netpol-analyzer names workloads."""
+    from cnimodel.plan.names import NameError_, resolve_pods
+    from cnimodel.policy.groups import group
+
+    m = _NAMED.fullmatch(spec)
+    if m is None or m.group(2).isdigit():
+        return None  # wildcards, NODE[Node], addresses and CIDRs (10.0.0.0/8): Reachability.resolve reads them
+    if m.group(3) is None and spec in r.u.by_key:
+        return [r.pod(r.u.by_key[spec])]
+    try:
+        pods = resolve_pods(r.plan, spec)
+    except NameError_ as e:
+        raise UsageProblem(f"{option} {spec!r}: {e}") from None
+    ends = [r.pod(r.u.by_key[p.key]) for p in pods]
+    if (m.group(3) or "").lower() == "pod" or pods[0].owner is None:  # a pod named as ns/name[Pod]
+        return ends
+    return [group(str(pods[0].owner), ends)]
 
 
 @click.command("reach")
 @click.argument("plan", type=click.Path(exists=False))
-@click.option("--from", "src", metavar="NS/POD", help="Sources: NS/POD (wildcards * ?), NODE[Node], an IP or a CIDR. "
-              "Default: every pod and external range.")
-@click.option("--to", "dst", metavar="NS/POD|CIDR", help="Destinations: NS/POD (wildcards), NODE[Node], an IP or a "
-              "CIDR (its pods, nodes and external ranges). Default: every pod and external range.")
+@click.option("--from", "src", metavar="NS/NAME", help="Sources: NS/POD (wildcards * ?), a workload NS/NAME or "
+              "NS/NAME[Kind] (all its pods), NODE[Node], an IP or a CIDR. Default: every pod and external range.")
+@click.option("--to", "dst", metavar="NS/NAME|CIDR", help="Destinations: NS/POD (wildcards), a workload NS/NAME or "
+              "NS/NAME[Kind], NODE[Node], an IP or a CIDR (its pods, nodes and external ranges). Default: every pod "
+              "and external range.")
 @click.option("--port", metavar="PORT[/PROTO]", help="Only this destination port (protocol TCP unless given: 53/UDP).")
 @click.option("--explain", is_flag=True, help="Say why, per direction: the policies selecting each side and the rule, "
               "end of tier or profile that decided (txt and json); pairs with nothing allowed are explained too.")
@@ -58,8 +88,10 @@ def reach_cmd(plan: str, src: str | None, dst: str | None, port: str | None, exp
 
     Kubernetes NetworkPolicy, Calico v3 policies and tiers, and AdminNetworkPolicy/Baseline are evaluated
     together; a pod on a node that enforces no policy is not isolated. Pairs of a pod with itself are left
-    out unless asked for by --from and --to.
+    out unless asked for by --from and --to. A workload (Deployment, StatefulSet, DaemonSet, Job …) named
+    in --from or --to is one endpoint, ns/name[Kind]: what all its pods allow, with a note when they differ.
     """
+    from cnimodel.policy import groups
     from cnimodel.policy.connset import ConnSet, parse_port_spec
     from cnimodel.policy.explain import explain as explain_pair
     from cnimodel.render import policy_dot, policy_json, policy_matrix, policy_table, policy_txt
@@ -76,17 +108,21 @@ def reach_cmd(plan: str, src: str | None, dst: str | None, port: str | None, exp
         raise UsageProblem("--explain prints with -o txt or -o json")
     r = _analyse(plan)
     default = r.pods() if output == "matrix" else r.everything()
-    sources = _endpoints(r, src, default)
-    destinations = _endpoints(r, dst, default)
+    sources = _endpoints(r, src, default, "--from")
+    destinations = _endpoints(r, dst, default, "--to")
     keep_self = src is not None and dst is not None and len(sources) == 1 and len(destinations) == 1
     if output == "matrix":
-        cells = {(c.src.label, c.dst.label): c for c in r.connections(
-            sources, destinations, all_pairs=True, port=port_spec, keep_self=True)}
+        cells = {(c.src.label, c.dst.label): c for c in groups.connections(
+            r, sources, destinations, all_pairs=True, port=port_spec, keep_self=True)}
         title = f"{port_spec[0]}/{port_spec[1]}"  # type: ignore[index]
         click.echo(policy_matrix.render(sources, destinations, cells, title), nl=False)
         return
+    if explain:  # policies select pods, so a workload is explained pod by pod
+        sources, destinations = groups.expand(sources), groups.expand(destinations)
+        keep_self = keep_self and len(sources) == len(destinations) == 1
     # --explain also explains the pairs with nothing allowed: why not is half the question.
-    conns = r.connections(sources, destinations, all_pairs=all_pairs or explain, port=port_spec, keep_self=keep_self)
+    conns = groups.connections(r, sources, destinations, all_pairs=all_pairs or explain, port=port_spec,
+                               keep_self=keep_self)
     if explain:
         restrict = ConnSet.ports(port_spec[0], port_spec[1], port_spec[1]) if port_spec else None
         xs = (explain_pair(r, c, restrict) for c in conns)

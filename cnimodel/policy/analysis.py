@@ -53,11 +53,15 @@ class Endpoint:
     ip: IPv4Address | None = None
     host_network: bool = False
     workload: int | None = None
+    # A workload named on the command line stands for its pods: ``name`` is then ``ns/web[Deployment]`` and
+    # ``members`` the pods' endpoints (cnimodel/policy/groups.py answers for all of them at once).
+    members: tuple[Endpoint, ...] = ()
 
     @property
     def label(self) -> str:
-        """netpol-analyzer's naming: ``ns/a[Pod]``, ``lin1[Node]``, ``0.0.0.0-9.255.255.255[External]``."""
-        return f"{self.name}[{KIND_LABELS[self.kind]}]"
+        """netpol-analyzer's naming: ``ns/a[Pod]``, ``ns/web[Deployment]``, ``lin1[Node]``,
+        ``0.0.0.0-9.255.255.255[External]``."""
+        return self.name if self.members else f"{self.name}[{KIND_LABELS[self.kind]}]"
 
     @property
     def json_name(self) -> str:
@@ -80,6 +84,20 @@ class Connection:
     dst: Endpoint
     conns: ConnSet | None
     note: str = ""
+    # For a workload end: when its pods' answers differ, each distinct answer (``conns`` is then what every
+    # pair allows); empty when all pods agree.
+    variants: tuple[Variant, ...] = ()
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One of the distinct answers among the pod pairs a workload end stands for: what they allow, how many
+    pairs give it, and one such pair (``src``, ``dst`` as ``ns/pod`` or endpoint labels)."""
+
+    conns: ConnSet
+    pairs: int
+    src: str
+    dst: str
 
 
 class Reachability:

@@ -18,6 +18,8 @@ def connection(c: Connection, x: Explanation | None = None) -> dict[str, Any]:
         out.update(c.conns.to_json())
     if c.note:
         out["note"] = c.note
+    if c.variants:  # a workload end whose pods differ: each distinct answer, with an example pair
+        out["variants"] = [{"pairs": v.pairs, "src": v.src, "dst": v.dst, **v.conns.to_json()} for v in c.variants]
     if x is not None:
         out["explain"] = to_json(x)
     return out

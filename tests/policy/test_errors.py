@@ -89,7 +89,8 @@ def test_cli_exits_2_and_names_the_file(tmp_path: Path) -> None:
     (["--port", "80/ICMP"], "unknown protocol"),
     (["--port", "http"], "not a port number"),
     (["-o", "matrix"], "--port"),
-    (["--from", "nope/x"], "no pod matches"),
+    (["--from", "nope/x"], "--from 'nope/x': no pod or workload nope/x in the plan; no pod is in namespace 'nope'"),
+    (["--from", "nope/x*"], "no pod matches"),
     (["--to", "2001:db8::/64"], "IPv6"),
     (["--explain", "-o", "csv"], "--explain"),
 ])

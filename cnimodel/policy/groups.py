@@ -1,0 +1,121 @@
+"""Workloads as reachability endpoints: ``ns/web[Deployment]`` stands for all its pods.
+
+netpol-analyzer reports one line per workload, assuming its pods alike. Here they need not be: a StatefulSet
+pod's own ``statefulset.kubernetes.io/pod-name`` label can be selected, pods on a node that enforces no policy
+are not isolated, and a node reaching a pod on itself is always allowed. So a workload end answers with what
+*every* pair of its pods allows (the intersection), and lists the distinct answers when they differ.
+
+>>> g = group("shop/web[Deployment]", r.resolve("shop/web-*"))   # doctest: +SKIP
+>>> next(connections(r, [g], r.resolve("shop/db-0"))).conns.text()  # doctest: +SKIP
+'TCP 5432'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+from cnimodel.policy.analysis import Connection, Endpoint, Reachability, Variant
+from cnimodel.policy.connset import ConnSet
+
+NOTES_SHOWN = 2  # notes of member pairs shown on a workload line; the rest are counted
+
+
+def group(label: str, members: Sequence[Endpoint]) -> Endpoint:
+    """One endpoint named ``label`` (``ns/name[Kind]``) standing for ``members`` (at least one pod)."""
+    first = members[0]
+    return Endpoint("pod", label, first.cls, None, None, all(m.host_network for m in members),
+                    members=tuple(members))
+
+
+def expand(endpoints: Iterable[Endpoint]) -> list[Endpoint]:
+    """The endpoints with every workload replaced by its pods (``--explain`` explains pod by pod)."""
+    return [m for e in endpoints for m in (e.members or (e,))]
+
+
+def _key(e: Endpoint) -> tuple[object, ...]:
+    """What ``Reachability.connection`` reads of an endpoint apart from its name: pods alike under this key
+    get the same answer from any endpoint that is not one of them."""
+    return (e.kind, e.cls, e.host_network, e.node)
+
+
+def _reps(members: Sequence[Endpoint]) -> list[tuple[Endpoint, int]]:
+    """One member per key, with how many members it stands for (a Deployment over 3 nodes: at most 3)."""
+    out: dict[tuple[object, ...], list[object]] = {}
+    for m in members:
+        slot = out.setdefault(_key(m), [m, 0])
+        slot[1] += 1  # type: ignore[operator]
+    return [(m, n) for m, n in out.values()]  # type: ignore[misc]
+
+
+def connection(r: Reachability, src: Endpoint, dst: Endpoint, restrict: ConnSet | None = None) -> Connection:
+    """What ``src`` may open to ``dst`` when either is a workload: what all pairs of their pods allow, with
+    the distinct answers as ``variants`` when pairs differ. Pairs of a pod with itself are left out; when only
+    such pairs remain the answer is "not evaluated", as for a pod and itself."""
+    if not src.members and not dst.members:
+        c = r.connection(src, dst)
+        return c if restrict is None or c.conns is None else Connection(src, dst, c.conns & restrict, c.note)
+    a, b = src.members or (src,), dst.members or (dst,)
+    if {m.name for m in a}.isdisjoint(m.name for m in b):
+        pairs = [(s, d, ns * nd) for s, ns in _reps(a) for d, nd in _reps(b)]
+    else:  # a workload and itself (or one of its pods): every pair by name, so self pairs drop out exactly
+        pairs = [(s, d, 1) for s in a for d in b]
+    answers: dict[ConnSet, list[object]] = {}
+    notes: list[str] = []
+    self_note = ""
+    for s, d, n in pairs:
+        c = r.connection(s, d)
+        if c.conns is None:
+            self_note = c.note
+            continue
+        conns = c.conns if restrict is None else c.conns & restrict
+        slot = answers.setdefault(conns, [0, s, d])
+        slot[0] += n  # type: ignore[operator]
+        if c.note and c.note not in notes:
+            notes.append(c.note)
+    if not answers:
+        return Connection(src, dst, None, self_note)
+    common = ConnSet.ALL
+    for conns in answers:
+        common = common & conns
+    variants: tuple[Variant, ...] = ()
+    if len(answers) > 1:
+        variants = tuple(Variant(c, n, s.json_name, d.json_name)  # type: ignore[union-attr]
+                         for c, (n, s, d) in sorted(answers.items(), key=lambda kv: (-kv[1][0], kv[0].text())))
+    return Connection(src, dst, common, _note(variants, notes), variants)
+
+
+def _note(variants: Sequence[Variant], notes: Sequence[str]) -> str:
+    parts = []
+    if variants:
+        total = sum(v.pairs for v in variants)
+        shown = ", ".join(f"{v.conns.text()} for {v.pairs} (e.g. {v.src} => {v.dst})" for v in variants)
+        parts.append(f"pods differ: shown is what all {total} pod pairs allow; {shown}")
+    parts += notes[:NOTES_SHOWN]
+    if len(notes) > NOTES_SHOWN:
+        parts.append(f"{len(notes) - NOTES_SHOWN} more notes: ask for the pods one by one")
+    return "; ".join(parts)
+
+
+def connections(r: Reachability, sources: Sequence[Endpoint], destinations: Sequence[Endpoint], *,
+                all_pairs: bool = False, port: tuple[str, int] | None = None,
+                keep_self: bool = False) -> Iterator[Connection]:
+    """``Reachability.connections`` with workload ends. A workload pair is listed when all its pod pairs allow
+    something, when they differ (some allow, some not), or with ``all_pairs``."""
+    if not any(e.members for e in (*sources, *destinations)):
+        yield from r.connections(sources, destinations, all_pairs=all_pairs, port=port, keep_self=keep_self)
+        return
+    restrict = ConnSet.ports(port[0], port[1], port[1]) if port else None
+    for s in sources:
+        for d in destinations:
+            if not s.members and not d.members:
+                yield from r.connections([s], [d], all_pairs=all_pairs, port=port, keep_self=keep_self)
+                continue
+            if s.kind == d.kind == "external":
+                continue
+            c = connection(r, s, d, restrict)
+            if c.conns is None:
+                if keep_self:
+                    yield c
+                continue
+            if c.conns or c.variants or all_pairs:
+                yield c
