@@ -106,4 +106,5 @@ def ipam(console: Console, cluster: Cluster) -> None:
 
 def warnings(console: Console, cluster: Cluster) -> None:
     for w in cluster.warnings:
-        console.print(f"[yellow]warning:[/yellow] {escape(w.render())}", highlight=False)
+        # render() already says "warning:" after the file and field path
+        console.print(f"[yellow]{escape(w.render())}[/yellow]", highlight=False)
