@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from importlib.metadata import PackageNotFoundError, version
 from ipaddress import IPv4Network
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import click
 
 from cnimodel.cli import OUT, UsageProblem, handle_errors
+from cnimodel.plan import Plan
 from cnimodel.validate.context import CLOUDS
 from cnimodel.validate.registry import SEVERITIES
 
@@ -22,6 +24,48 @@ def _networks(values: tuple[str, ...]) -> tuple[IPv4Network, ...]:
         except ValueError as e:
             raise UsageProblem(f"--external {v!r} is not an IPv4 CIDR ({e}); write it like 10.50.0.0/16") from None
     return tuple(out)
+
+
+_OBJECT = re.compile(r"(?:([\w.-]+)/)?([\w.:-]+)(?:\[([A-Za-z]+)\])?")
+
+
+def object_names(plan: Plan, spec: str) -> set[str]:
+    """The object names (as findings list them, ``ns/name[Kind]``) that ``--object spec`` stands for: a pod
+    and its workload, a workload and its pods, a node, or any other object of the plan by kind and name."""
+    from cnimodel.plan.names import NameError_, resolve_pods
+    from cnimodel.plan.workloads import WORKLOAD_KINDS
+
+    m = _OBJECT.fullmatch(spec.strip())
+    if m is None:
+        raise UsageProblem(f"--object {spec!r}: write NAMESPACE/NAME, NAMESPACE/NAME[Kind] or NODE[Node]")
+    ns, name, kind = m.groups()
+    if kind == "Node" or (kind is None and ns is None):
+        if name not in {n.name for n in plan.nodes}:
+            shown = ", ".join(n.name for n in plan.nodes[:8]) + (" …" if len(plan.nodes) > 8 else "")
+            raise UsageProblem(f"--object {spec!r}: no node named {name!r} in the plan (nodes: {shown or 'none'}); "
+                               "name a pod or workload as NAMESPACE/NAME")
+        return {f"{name}[Node]"}
+    if kind is None or kind.lower() == "pod" or kind in WORKLOAD_KINDS:
+        key = f"{ns or 'default'}/{name}"
+        # A workload whose pods all stay Pending still has findings (unschedulable …): name it from the plan.
+        idle = {str(w.ref) for w in plan.workloads if (w.namespace, w.name) == (ns or "default", name)
+                and (kind is None or w.kind == kind)}
+        try:
+            pods = resolve_pods(plan, spec)
+        except NameError_ as e:
+            if idle and (kind is None or kind.lower() != "pod"):
+                return idle
+            raise UsageProblem(f"--object {spec!r}: {e}") from None
+        out = {f"{p.key}[Pod]" for p in pods}
+        if len(pods) == 1 and pods[0].key == key:  # a pod: its workload's findings concern it too
+            return out | ({pods[0].workload} if pods[0].owner is not None else set())
+        return out | {str(p.owner) for p in pods if p.owner is not None} | idle
+    full = f"{ns}/{name}" if ns else name
+    if (kind == "ClusterPlan" and full == plan.name) or any(o.kind == kind and o.key == full for o in plan.objects):
+        return {f"{full}[{kind}]"}
+    same = sorted(f"{o.key}[{o.kind}]" for o in plan.objects if o.kind == kind)
+    raise UsageProblem(f"--object {spec!r}: no {kind} {full} in the plan"
+                       + (f"; {kind} objects: {', '.join(same[:6])}" if same else ""))
 
 
 @click.command("check")
@@ -37,12 +81,17 @@ def _networks(values: tuple[str, ...]) -> tuple[IPv4Network, ...]:
 @click.option("--external", multiple=True, metavar="CIDR",
               help="A peered, on-premises or other connected range the cluster must not overlap (repeatable).")
 @click.option("--route-table-limit", type=click.IntRange(1), help="Routes the cloud route table holds.")
+@click.option("--object", "objects", multiple=True, metavar="NS/NAME[Kind]",
+              help="Only findings about this object (repeatable): a pod or workload NS/NAME or NS/NAME[Kind] (a "
+              "workload also matches its pods' findings, a pod its workload's), a node NAME[Node], or another "
+              "object as findings name it (NS/NAME[NetworkPolicy], NS/NAME[Service], NAME[GlobalNetworkPolicy]).")
 @handle_errors
 def check_cmd(plan: str, output: str, min_severity: str, surge: int, max_nodes: int | None, cloud: str | None,
-              external: tuple[str, ...], route_table_limit: int | None) -> None:
+              external: tuple[str, ...], route_table_limit: int | None, objects: tuple[str, ...]) -> None:
     """Validate PLAN: address plan, overlay, routing, Windows, policy and scale checks (docs/checks.md).
 
     Exit status 1 when any finding is an error, 0 otherwise, 2 when the plan cannot be read or built.
+    With --object, only the findings naming those objects count, for the listing and the exit status.
     """
     from cnimodel.cluster import Cluster
     from cnimodel.plan import load_plan
@@ -51,8 +100,11 @@ def check_cmd(plan: str, output: str, min_severity: str, surge: int, max_nodes: 
     options = CheckOptions(surge=surge, max_nodes=max_nodes, cloud=cloud, external=_networks(external),
                            route_table_limit=route_table_limit)
     loaded = load_plan([plan])
+    wanted = set().union(*(object_names(loaded, o) for o in objects)) if objects else None
     cluster = Cluster.build(loaded) if loaded.has_cluster else None
     report = validate(loaded, cluster, options, min_severity=min_severity)  # type: ignore[arg-type]
+    if wanted is not None:
+        report.findings = [f for f in report.findings if wanted.intersection(f.objects)]
     if output == "json":
         click.echo(json.dumps(report.to_json(), indent=2))
     elif output == "sarif":

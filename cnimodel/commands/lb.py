@@ -5,12 +5,17 @@ from __future__ import annotations
 import gc
 import json
 import re
+from dataclasses import dataclass
 from ipaddress import ip_address
+from typing import TYPE_CHECKING
 
 import click
 
 from cnimodel.cli import OUT, UsageProblem, build, check_node, handle_errors
 from cnimodel.cluster import Cluster
+
+if TYPE_CHECKING:
+    from cnimodel.services.decision import Decision
 
 FORMATS = ["text", "json", "hns", "iptables", "vfp"]
 
@@ -26,6 +31,59 @@ def _dst(value: str) -> tuple[str, int, str]:
     return m.group(1), int(m.group(2)), (m.group(3) or "tcp").upper()
 
 
+@dataclass(frozen=True)
+class Client:
+    """A pod named by --src: its key, its workload as ``ns/name[Kind]`` when a workload was named, its node
+    and address."""
+
+    pod: str
+    workload: str | None
+    node: str
+    ip: str
+
+
+def _clients(cluster: Cluster, src: str, nodes: tuple[str, ...]) -> list[Client] | None:
+    """The pods ``--src`` names (None when it is an address). A pod's Service traffic meets kube-proxy on the
+    pod's own node, so each pod is decided there; --node keeps the pods on those nodes."""
+    from cnimodel.plan.names import NameError_, resolve_pods
+
+    try:
+        ip_address(src)
+        return None
+    except ValueError:
+        pass
+    if "/" not in src:
+        raise UsageProblem(f"--src {src!r} is neither an IP address nor a pod or workload NAMESPACE/NAME[Kind]")
+    try:
+        pods = resolve_pods(cluster.plan, src)
+    except NameError_ as e:
+        raise UsageProblem(f"--src {src!r}: {e}") from None
+    named_pod = len(pods) == 1 and (pods[0].owner is None or src.split("[", 1)[0] == pods[0].key)
+    out = []
+    for p in pods:
+        a = cluster.allocation.pods.get(p.key)
+        if p.node is None or a is None or a.ip is None:
+            continue  # a pod that is Pending has no address and no node to decide on
+        out.append(Client(p.key, None if named_pod else p.workload, p.node, str(a.ip)))
+    if nodes:
+        out = [c for c in out if c.node in nodes]
+    if not out:
+        where = f" on node(s) {', '.join(nodes)}" if nodes else ""
+        raise UsageProblem(f"--src {src!r}: no pod of it runs{where} with an address; drop --node to decide on "
+                           "the pods' own nodes" if nodes else f"--src {src!r}: none of its pods has an address")
+    return out
+
+
+def _decision_json(d: Decision, c: Client | None) -> dict[str, object]:
+    from cnimodel.render import lb_json
+
+    body = lb_json.decision(d)
+    if c is not None:  # who the client is: scripts asked about a pod by name, not by address
+        body["client"] = c.pod
+        body["workload"] = c.workload
+    return body
+
+
 @click.command("lb")
 @click.argument("plan")
 @click.option("--node", "nodes", multiple=True, help="Only this node (repeatable). Default: every node.")
@@ -36,8 +94,9 @@ def _dst(value: str) -> tuple[str, int, str]:
 @click.option("--iptables-form", type=click.Choice(["save", "restore"]), default="save", show_default=True,
               help="-o iptables: as iptables-save prints it, or as kube-proxy writes it (iptables-restore input).")
 @click.option("--dst", "dst", help="Show the decision for one destination VIP:PORT[/PROTO] instead "
-              "(with --node; --src sets the client).")
-@click.option("--src", "src", help="With --dst: the client address (a pod IP, a node IP, or an outside IP).")
+              "(with --node, or --src naming pods; --src sets the client).")
+@click.option("--src", "src", help="With --dst: the client — an address (a pod IP, a node IP, or an outside IP), "
+              "or a pod or workload NS/NAME[Kind]: one decision per pod, on the pod's own node.")
 @handle_errors
 def lb_cmd(plan: str, nodes: tuple[str, ...], service: str | None, output: str, iptables_form: str,
            dst: str | None, src: str | None) -> None:
@@ -73,20 +132,22 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
         services = [svc]
     names = list(nodes) or [n.name for n in cluster.plan.nodes]
     if dst is not None:
-        if not nodes:
-            raise UsageProblem("--dst needs --node: a decision is made on one node")
         vip, port, proto = _dst(dst)
-        if src is not None:
-            try:
-                ip_address(src)
-            except ValueError:
-                raise UsageProblem(f"--src {src!r} is not an IP address") from None
-        decisions = [decide(cluster, n, vip, port, proto, src=src) for n in names]
+        clients = _clients(cluster, src, nodes) if src is not None else None
+        if clients is None and not nodes:
+            raise UsageProblem("--dst needs --node (or --src naming a pod or workload): a decision is made on one "
+                               "node")
+        runs = [(n, src, None) for n in names] if clients is None else [(c.node, c.ip, c) for c in clients]
+        decisions = [(decide(cluster, n, vip, port, proto, src=ip), c) for n, ip, c in runs]
         if output == "json":
-            body = [lb_json.decision(d) for d in decisions]
-            click.echo(json.dumps(body[0] if len(body) == 1 else body, indent=2))
+            body = [_decision_json(d, c) for d, c in decisions]
+            workload = clients is not None and bool(clients) and clients[0].workload is not None
+            click.echo(json.dumps(body[0] if len(body) == 1 and not workload else body, indent=2))
         else:
-            for d in decisions:
+            for d, c in decisions:
+                if c is not None:
+                    OUT.print(f"client {c.pod}" + (f" of {c.workload}" if c.workload else "")
+                              + f" ({c.ip} on {c.node})", markup=False)
                 lb_text.decision(OUT, d)
         return
     windows = [n for n in names if cluster.node(n).os == "windows"]
