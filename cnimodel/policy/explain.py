@@ -81,27 +81,30 @@ def explain(r: Reachability, conn: Connection, restrict: ConnSet | None = None) 
     (self) and traffic from a pod's own node have no sides: their note says why."""
     if conn.conns is None or conn.note.startswith("from the destination pod's own node"):
         return Explanation(conn, [])
-    sides = []
-    for d, local, remote in (("egress", conn.src, conn.dst), ("ingress", conn.dst, conn.src)):
-        sig = r.engine.signature(local.cls, d)  # type: ignore[arg-type]
-        decision, _ = r.engine.decision(local.cls, remote.cls, d)  # type: ignore[arg-type]
-        policies = [p for _, ps in sig.applicable for p in ps]
-        status = _status(r, local, d, sig.why, policies)  # type: ignore[arg-type]
-        k8s_only = all(p.kind == "NetworkPolicy" for p in policies)
-        side = Side(d, local, status, [p.title if k8s_only else f"{p.title} in tier {p.tier}"  # type: ignore[arg-type]
-                                       for p in policies],
-                    sorted({f"{p.key}: {n}" for p in policies for n in p.notes}), [])
-        for v in decision:
-            if restrict is not None:
-                v = Verdict(v.conns & restrict, v.allowed, v.why, v.hops, v.via_ip)
-                if not v.conns:
-                    continue
-            hops = [{"tier": h.tier, "policy": h.policy.title if h.policy else None,
-                     "rule": h.rule.label if h.rule else None, "action": h.action} for h in v.hops]
-            side.steps.append(Step(v.conns, v.allowed, _reason(v, side, policies, remote.ip), hops))
-        side.steps.sort(key=lambda s: (not s.allowed, s.reason))
-        sides.append(side)
-    return Explanation(conn, sides)
+    return Explanation(conn, [explain_side(r, conn, d, restrict) for d in ("egress", "ingress")])
+
+
+def explain_side(r: Reachability, conn: Connection, d: Direction, restrict: ConnSet | None = None) -> Side:
+    """One direction of ``conn``: egress is decided by the source's policies, ingress by the destination's.
+    A trace asks one direction at a time, at the node that enforces it, so this is its own function."""
+    local, remote = (conn.src, conn.dst) if d == "egress" else (conn.dst, conn.src)
+    sig = r.engine.signature(local.cls, d)
+    decision, _ = r.engine.decision(local.cls, remote.cls, d)
+    policies = [p for _, ps in sig.applicable for p in ps]
+    status = _status(r, local, d, sig.why, policies)
+    k8s_only = all(p.kind == "NetworkPolicy" for p in policies)
+    side = Side(d, local, status, [p.title if k8s_only else f"{p.title} in tier {p.tier}" for p in policies],
+                sorted({f"{p.key}: {n}" for p in policies for n in p.notes}), [])
+    for v in decision:
+        if restrict is not None:
+            v = Verdict(v.conns & restrict, v.allowed, v.why, v.hops, v.via_ip)
+            if not v.conns:
+                continue
+        hops = [{"tier": h.tier, "policy": h.policy.title if h.policy else None,
+                 "rule": h.rule.label if h.rule else None, "action": h.action} for h in v.hops]
+        side.steps.append(Step(v.conns, v.allowed, _reason(v, side, policies, remote.ip), hops))
+    side.steps.sort(key=lambda s: (not s.allowed, s.reason))
+    return side
 
 
 def _status(r: Reachability, e: Endpoint, d: Direction, why: str, policies: list[Policy]) -> str:
