@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -21,18 +20,17 @@ from typing import Any
 
 from cnimodel.plan.errors import Origin, Problem, Problems
 from cnimodel.plan.fields import Fields
+from cnimodel.plan.images import image_findings
 from cnimodel.plan.kube import controller_ref, parse_pod
 from cnimodel.plan.model import NodeSpec, Plan, Pod, WorkloadRef
+from cnimodel.plan.names import NameError_, resolve_pods
 from cnimodel.plan.schedule import (
     DAEMON_HOSTNET_TOLERATION,
     DAEMON_TOLERATIONS,
-    PROCESS_OK,
     HostPorts,
     Placement,
     Requirement,
     Scheduler,
-    image_build,
-    image_os,
 )
 
 WORKLOAD_KINDS = frozenset({"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet",
@@ -388,74 +386,9 @@ def _fix(placement: Placement | None, code: str) -> str:
 
 
 def pods_of(plan: Plan, name: str) -> tuple[Pod, ...]:
-    """The pods ``ns/name`` (or ``ns/name[Kind]``) stands for: a workload's pods, or the one pod so named."""
-    kind = None
-    if name.endswith("]") and "[" in name:
-        name, kind = name[:-1].split("[", 1)
-    ns, _, short = name.rpartition("/")
-    ns = ns or "default"
-    if kind in (None, "Pod"):
-        hit = tuple(p for p in plan.pods if p.namespace == ns and p.name == short)
-        if hit or kind == "Pod":
-            return hit
-    return tuple(p for p in plan.pods if p.owner is not None and p.owner.namespace == ns
-                 and p.owner.name == short and (kind is None or p.owner.kind == kind))
-
-
-def _image_verdicts(images: tuple[str, ...], node: NodeSpec) -> list[tuple[int, str, str, int | None]]:
-    """(container index, code, image, image build) for each image that cannot run on ``node``."""
-    out = []
-    for k, image in enumerate(images):
-        ios, ibuild = image_os(image), image_build(image)
-        if ios is None:
-            continue
-        if ios != node.os:
-            out.append((k, "image-os-mismatch", image, ibuild))
-        elif ios == "windows" and ibuild and node.windows_build and ibuild != node.windows_build \
-                and (ibuild, node.windows_build) not in PROCESS_OK:
-            code = "windows-build-newer" if ibuild > node.windows_build else "windows-build-older"
-            out.append((k, code, image, ibuild))
-    return out
-
-
-def image_findings(pods: Sequence[Pod], plan: Plan, problems: Problems) -> None:
-    """Container images that cannot run on the node a pod landed on: the wrong OS, or (process isolation,
-    the only kind Kubernetes runs) a different Windows build. One warning per workload, image and code."""
-    nodes = {n.name: n for n in plan.nodes}
-    verdicts: dict[tuple[tuple[str, ...], str, int | None], list[tuple[int, str, str, int | None]]] = {}
-    totals: Counter[WorkloadRef] = Counter()
-    found: dict[tuple[WorkloadRef | str, str, int], tuple[Pod, str, int | None, list[str]]] = {}
-    for pod in pods:
-        if pod.node is None or not pod.images:
-            continue
-        if pod.owner is not None:
-            totals[pod.owner] += 1
-        node = nodes.get(pod.node)
-        if node is None:
-            continue
-        key = (pod.images, node.os, node.windows_build)
-        bad = verdicts.get(key)
-        if bad is None:  # one verdict per distinct (images, OS, build): pods of a workload share it
-            bad = verdicts[key] = _image_verdicts(pod.images, node)
-        for k, code, image, ibuild in bad:
-            found.setdefault((pod.owner or pod.key, code, k), (pod, image, ibuild, []))[3].append(node.name)
-    for (group, code, k), (pod, image, ibuild, where) in found.items():
-        shown = ", ".join(sorted(set(where))[:5]) + (" …" if len(set(where)) > 5 else "")
-        count = f"{len(where)} of {totals[pod.owner]} pods of {group}" if pod.owner else f"pod {group}"
-        origin = pod.origin.at(f"spec.containers[{k}].image")
-        if code == "image-os-mismatch":
-            want = image_os(image)
-            other = "linux" if want == "windows" else "windows"
-            problems.warn(origin, f"{code}: {count}: {want.title() if want else ''} image {image} is placed on "
-                          f"{other.title()} node(s) {shown}; the runtime finds no {other}/amd64 variant of it and the "
-                          "pod never starts", f"add `nodeSelector: {{kubernetes.io/os: {want}}}` to the pod spec")
-            continue
-        node_builds = sorted({nodes[n].windows_build for n in where if nodes[n].windows_build})
-        if code == "windows-build-newer":
-            text = "a newer container never runs on an older host"
-        else:
-            text = "process isolation needs the same build and Kubernetes does not run Hyper-V isolation"
-        problems.warn(origin, f"{code}: {count}: image {image} is built for Windows build {ibuild} but node(s) "
-                      f"{shown} run build {', '.join(map(str, node_builds))}; {text}",
-                      f"use the image tag matching the node build, or select nodes with `nodeSelector: "
-                      f"{{node.kubernetes.io/windows-build: 10.0.{ibuild}}}`")
+    """The pods ``ns/name`` (or ``ns/name[Kind]``) stands for, or none: ``names.resolve_pods`` without its error,
+    for callers that only ask whether a name stands for pods."""
+    try:
+        return tuple(resolve_pods(plan, name))
+    except NameError_:
+        return ()

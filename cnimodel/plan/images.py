@@ -1,0 +1,72 @@
+"""Container images that cannot run where their pods landed: a Windows image on a Linux node (or the reverse),
+or a Windows image built for another Windows build than its node's (process isolation, the only isolation
+Kubernetes runs, needs the same build). Findings, one per workload, image and code (docs/workloads.md).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from cnimodel.plan.errors import Problems
+from cnimodel.plan.model import NodeSpec, Plan, Pod, WorkloadRef
+from cnimodel.plan.schedule import PROCESS_OK, image_build, image_os
+
+
+def _image_verdicts(images: tuple[str, ...], node: NodeSpec) -> list[tuple[int, str, str, int | None]]:
+    """(container index, code, image, image build) for each image that cannot run on ``node``."""
+    out = []
+    for k, image in enumerate(images):
+        ios, ibuild = image_os(image), image_build(image)
+        if ios is None:
+            continue
+        if ios != node.os:
+            out.append((k, "image-os-mismatch", image, ibuild))
+        elif ios == "windows" and ibuild and node.windows_build and ibuild != node.windows_build \
+                and (ibuild, node.windows_build) not in PROCESS_OK:
+            code = "windows-build-newer" if ibuild > node.windows_build else "windows-build-older"
+            out.append((k, code, image, ibuild))
+    return out
+
+
+def image_findings(pods: Sequence[Pod], plan: Plan, problems: Problems) -> None:
+    """Container images that cannot run on the node a pod landed on: the wrong OS, or (process isolation,
+    the only kind Kubernetes runs) a different Windows build. One warning per workload, image and code."""
+    nodes = {n.name: n for n in plan.nodes}
+    verdicts: dict[tuple[tuple[str, ...], str, int | None], list[tuple[int, str, str, int | None]]] = {}
+    totals: Counter[WorkloadRef] = Counter()
+    found: dict[tuple[WorkloadRef | str, str, int], tuple[Pod, str, int | None, list[str]]] = {}
+    for pod in pods:
+        if pod.node is None or not pod.images:
+            continue
+        if pod.owner is not None:
+            totals[pod.owner] += 1
+        node = nodes.get(pod.node)
+        if node is None:
+            continue
+        key = (pod.images, node.os, node.windows_build)
+        bad = verdicts.get(key)
+        if bad is None:  # one verdict per distinct (images, OS, build): pods of a workload share it
+            bad = verdicts[key] = _image_verdicts(pod.images, node)
+        for k, code, image, ibuild in bad:
+            found.setdefault((pod.owner or pod.key, code, k), (pod, image, ibuild, []))[3].append(node.name)
+    for (group, code, k), (pod, image, ibuild, where) in found.items():
+        shown = ", ".join(sorted(set(where))[:5]) + (" …" if len(set(where)) > 5 else "")
+        count = f"{len(where)} of {totals[pod.owner]} pods of {group}" if pod.owner else f"pod {group}"
+        origin = pod.origin.at(f"spec.containers[{k}].image")
+        if code == "image-os-mismatch":
+            want = image_os(image)
+            other = "linux" if want == "windows" else "windows"
+            problems.warn(origin, f"{code}: {count}: {want.title() if want else ''} image {image} is placed on "
+                          f"{other.title()} node(s) {shown}; the runtime finds no {other}/amd64 variant of it and the "
+                          "pod never starts", f"add `nodeSelector: {{kubernetes.io/os: {want}}}` to the pod spec")
+            continue
+        node_builds = sorted({nodes[n].windows_build for n in where if nodes[n].windows_build})
+        if code == "windows-build-newer":
+            text = "a newer container never runs on an older host"
+        else:
+            text = "process isolation needs the same build and Kubernetes does not run Hyper-V isolation"
+        problems.warn(origin, f"{code}: {count}: image {image} is built for Windows build {ibuild} but node(s) "
+                      f"{shown} run build {', '.join(map(str, node_builds))}; {text}",
+                      f"use the image tag matching the node build, or select nodes with `nodeSelector: "
+                      f"{{node.kubernetes.io/windows-build: 10.0.{ibuild}}}`")
