@@ -103,7 +103,7 @@ def test_check_object_workload_keeps_its_findings_and_fails_on_its_error(finding
 
 
 def test_check_object_workload_without_pods_still_has_its_findings(findings_plan: str) -> None:
-    rc, doc = check(findings_plan, "default/nowhere[Deployment]")
+    rc, doc = check(findings_plan, "default/nowhere[deployment]")  # any case, as kubectl reads kinds
     assert codes(doc) == [("CNI-PLAN-001", ("default/nowhere[Deployment]",))]
     assert rc == 0  # only a warning about this object: the error elsewhere does not count
 

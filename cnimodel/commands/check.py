@@ -39,13 +39,15 @@ def object_names(plan: Plan, spec: str) -> set[str]:
     if m is None:
         raise UsageProblem(f"--object {spec!r}: write NAMESPACE/NAME, NAMESPACE/NAME[Kind] or NODE[Node]")
     ns, name, kind = m.groups()
+    kinds = {k.lower(): k for k in (*WORKLOAD_KINDS, "Pod", "Node")}
+    kind = kinds.get(kind.lower(), kind) if kind else None  # [deployment] reads as [Deployment], as in reach
     if kind == "Node" or (kind is None and ns is None):
         if name not in {n.name for n in plan.nodes}:
             shown = ", ".join(n.name for n in plan.nodes[:8]) + (" …" if len(plan.nodes) > 8 else "")
             raise UsageProblem(f"--object {spec!r}: no node named {name!r} in the plan (nodes: {shown or 'none'}); "
                                "name a pod or workload as NAMESPACE/NAME")
         return {f"{name}[Node]"}
-    if kind is None or kind.lower() == "pod" or kind in WORKLOAD_KINDS:
+    if kind is None or kind == "Pod" or kind in WORKLOAD_KINDS:
         key = f"{ns or 'default'}/{name}"
         # A workload whose pods all stay Pending still has findings (unschedulable …): name it from the plan.
         idle = {str(w.ref) for w in plan.workloads if (w.namespace, w.name) == (ns or "default", name)
@@ -53,7 +55,7 @@ def object_names(plan: Plan, spec: str) -> set[str]:
         try:
             pods = resolve_pods(plan, spec)
         except NameError_ as e:
-            if idle and (kind is None or kind.lower() != "pod"):
+            if idle and kind != "Pod":
                 return idle
             raise UsageProblem(f"--object {spec!r}: {e}") from None
         out = {f"{p.key}[Pod]" for p in pods}

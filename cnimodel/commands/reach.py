@@ -31,6 +31,8 @@ def _analyse(path: str) -> Reachability:
 
 # ``ns/name`` or ``ns/name[Kind]`` without wildcards (Kubernetes names are [a-z0-9.-]).
 _NAMED = re.compile(r"([\w.-]+)/([\w.-]+)(?:\[([A-Za-z]+)\])?")
+_KINDS = {k.lower() for k in ("Pod", "Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet",
+                              "Job", "CronJob")}
 
 
 def _endpoints(r: Reachability, spec: str | None, default: list[Endpoint], option: str) -> list[Endpoint]:
@@ -54,8 +56,8 @@ def _named(r: Reachability, spec: str, option: str) -> list[Endpoint] | None:
     from cnimodel.policy.groups import group
 
     m = _NAMED.fullmatch(spec)
-    if m is None or m.group(2).isdigit():
-        return None  # wildcards, NODE[Node], addresses and CIDRs (10.0.0.0/8): Reachability.resolve reads them
+    if m is None or m.group(2).isdigit() or (m.group(3) or "Pod").lower() not in _KINDS:
+        return None  # wildcards (also 'ns/db-[ab]'), NODE[Node], addresses, CIDRs: Reachability.resolve reads them
     if m.group(3) is None and spec in r.u.by_key:
         return [r.pod(r.u.by_key[spec])]
     try:

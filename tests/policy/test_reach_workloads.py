@@ -143,6 +143,9 @@ def test_explain_goes_pod_by_pod(shop: str) -> None:
 def test_wildcards_still_name_pods(shop: str) -> None:
     lines = out(reach(shop, "--from", "shop/web-*", "--to", "shop/db-1")).splitlines()
     assert lines == [f"shop/web-H-{i}[Pod] => shop/db-1[Pod] : All Connections" for i in range(2)]
+    # A bracket that is no kind is a wildcard's character class: shop/d[b] matches the bare pod shop/db.
+    assert out(reach(shop, "--from", "shop/d[b]", "--to", "shop/web")) == \
+        "shop/db[Pod] => shop/web[Deployment] : All Connections\n"
 
 
 @pytest.mark.parametrize(("spec", "message"), [
