@@ -157,3 +157,14 @@ def test_names_that_stand_for_no_pod_exit_2(shop: str, spec: str, message: str) 
     r = reach(shop, "--from", spec)
     assert r.exit_code == 2
     assert message in r.stderr and "Traceback" not in r.output
+
+
+def test_a_host_network_daemonset_carries_its_pods_notes() -> None:
+    """The talk's plan: node-exporter (hostNetwork) runs on master and lin1; client-0/1 run on lin1 and no
+    policy exists. From lin1 the pods' own node reaches them (always allowed); from master a host address
+    (no policy: allowed). Every pair allows everything, so nothing differs, but both notes are kept."""
+    talk = str(Path(__file__).resolve().parents[2] / "topologies" / "workloads-talk.yaml")
+    line = out(reach(talk, "--from", "kube-system/node-exporter", "--to", "default/client"))
+    assert line.startswith("kube-system/node-exporter[DaemonSet] => default/client[StatefulSet] : All Connections "
+                           "(from the destination pod's own node: always allowed")
+    assert "kube-system/node-exporter-master[Pod] is a hostNetwork pod" in line and "pods differ" not in line
