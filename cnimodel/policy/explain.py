@@ -22,6 +22,7 @@ class Step:
     allowed: bool
     reason: str
     hops: list[dict[str, object]] = field(default_factory=list)
+    why: str = ""  # the engine's kind of answer (rule, end-of-tier, profile, no-policy …): a trace names it
 
 
 @dataclass
@@ -102,7 +103,7 @@ def explain_side(r: Reachability, conn: Connection, d: Direction, restrict: Conn
                 continue
         hops = [{"tier": h.tier, "policy": h.policy.title if h.policy else None,
                  "rule": h.rule.label if h.rule else None, "action": h.action} for h in v.hops]
-        side.steps.append(Step(v.conns, v.allowed, _reason(v, side, policies, remote.ip), hops))
+        side.steps.append(Step(v.conns, v.allowed, _reason(v, side, policies, remote.ip), hops, v.why))
     side.steps.sort(key=lambda s: (not s.allowed, s.reason))
     return side
 

@@ -12,6 +12,10 @@ SKIP = {"src", "dst"}
 
 
 LONG = ("rules", "notes")  # printed on lines of their own under the step
+# Sentences (policy verdicts, load-balancer reasons) read better on lines of their own too; the policy hops
+# are already spelled out in the reason, and policy/rule in decidedBy.
+SENTENCES = ("status", "reason", "note")
+HIDDEN = {"hops", "policy", "rule", "selectedBy"}
 
 
 def _value(v: object) -> str:
@@ -25,7 +29,8 @@ def _value(v: object) -> str:
 
 
 def _detail(d: dict) -> str:
-    return "  ".join(f"{k}={_value(v)}" for k, v in d.items() if k not in LONG and v not in (None, [], ""))
+    return "  ".join(f"{k}={_value(v)}" for k, v in d.items()
+                     if k not in LONG and k not in SENTENCES and k not in HIDDEN and v not in (None, [], ""))
 
 
 def render(console: Console, t: Trace) -> None:
@@ -41,6 +46,10 @@ def render(console: Console, t: Trace) -> None:
             colour = "red" if s.type == "dropped" else ("yellow" if s.type == "transformed" else "")
             action = f"[{colour}]{s.action}[/{colour}]" if colour else s.action
             console.print(f"        {s.type:<{width}}  {action}  {_detail(s.detail)}", highlight=False)
+            for key in SENTENCES:
+                if s.detail.get(key):
+                    console.print(f"        {'':<{width}}    [dim]{key}: {escape(str(s.detail[key]))}[/dim]",
+                                  highlight=False)
             for key in LONG:
                 for line in s.detail.get(key) or ():
                     console.print(f"        {'':<{width}}    [dim]{key[:-1]}: {escape(str(line))}[/dim]",

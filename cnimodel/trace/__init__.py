@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from cnimodel.cluster import Cluster
+from cnimodel.trace import verdicts
 from cnimodel.trace.model import DISPOSITIONS, PROTOCOLS, Flow, Hop, Step, Trace, Wire
 from cnimodel.trace.resolve import Endpoint, EndpointError, owner_of, resolve
 from cnimodel.trace.walk import Packet, Stop, Walk, finish
@@ -27,10 +28,11 @@ def trace(cluster: Cluster, src: str, dst: str, port: int | None = 80, proto: st
     if s.kind in ("service", "nodeport"):
         raise EndpointError(f"{src} is a Service; a trace starts at a pod, a node or an external address")
     dport = None if proto == "icmp" else (d.port if d.kind == "nodeport" else port)
-    flow = Flow(s.ip, d.ip, proto, 0 if proto == "icmp" else 49152, dport, size, s.label, d.label)
+    flow = Flow(s.ip, d.ip, proto, 0 if proto == "icmp" else 49152, dport, size, s.label, d.label, s.members,
+                d.members)
     walk = Walk(cluster, Packet(flow.src, flow.dst, proto, flow.sport, flow.dport, size))
     disposition, reason = _run(walk, s, d, backend)
-    forward = finish(walk, flow, disposition, reason)
+    forward = finish(walk, flow, disposition, reason + _members_note(s, d))
     if not (reverse or both):
         return [forward]
     if disposition not in ("ACCEPTED", "EXITS_NETWORK") or forward.final is None:
@@ -39,6 +41,16 @@ def trace(cluster: Cluster, src: str, dst: str, port: int | None = 80, proto: st
         return [forward, reply] if both else [reply]
     reply = _reply(cluster, walk, forward)
     return [forward, reply] if both else [reply]
+
+
+def _members_note(s: Endpoint, d: Endpoint) -> str:
+    """A workload stands for several pods; the trace follows one, and says which and what it left out."""
+    notes = []
+    for e in (s, d):
+        if len(e.members) > 1:
+            shown = ", ".join(e.members[1:6]) + (" …" if len(e.members) > 6 else "")
+            notes.append(f"{e.label} has {len(e.members)} pods; traced {e.members[0]} (also: {shown})")
+    return "".join(f"; {n}" for n in notes)
 
 
 def _run(walk: Walk, s: Endpoint, d: Endpoint, backend: str | None) -> tuple[str, str]:
@@ -58,7 +70,7 @@ def _run(walk: Walk, s: Endpoint, d: Endpoint, backend: str | None) -> tuple[str
         if d.kind in ("service", "nodeport"):
             hooks.load_balance(walk, place if kind == "node" else d.node or place, s, d, backend)
         if s.kind == "pod":
-            walk.vswitch_egress(s)
+            walk.vswitch_egress(s)  # after DNAT: egress policy judges the backend pod, not the VIP
         return walk.run_from(place, kind)
     except Stop as stop:
         return stop.disposition, stop.reason
@@ -78,7 +90,7 @@ def _reply(cluster: Cluster, fwd_walk: Walk, forward: Trace) -> Trace:
     src_label = f"{owner.pod.pod.key}[Pod]" if owner.pod is not None else forward.flow.dst_label
     reply_flow = replace(final.reply(), src_label=src_label, dst_label=forward.flow.src_label)
     walk = Walk(cluster, Packet(reply_flow.src, reply_flow.dst, reply_flow.proto, reply_flow.sport,
-                                reply_flow.dport, reply_flow.size), reply_of=list(fwd_walk.nat))
+                                reply_flow.dport, reply_flow.size), reply_of=list(fwd_walk.nat), reply=True)
     last = forward.hops[-1]
     try:
         if forward.disposition == "EXITS_NETWORK":
@@ -92,6 +104,9 @@ def _reply(cluster: Cluster, fwd_walk: Walk, forward: Trace) -> Trace:
             walk.wires.append(Wire(f"{last.node} eth0", walk.pkt.src, walk.pkt.dst, walk.pkt.sport, walk.pkt.dport))
             node = pod.pod.node
             assert node is not None
+            nhop = walk._hop(node, "node")
+            nhop.add("received", "RECEIVED", dst=walk.pkt.dst)
+            verdicts.reply_egress(walk, nhop, pod)
             disposition, reason = walk.run_from(node, "node")
         else:
             hop = walk._hop(last.node, "node")

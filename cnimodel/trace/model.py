@@ -27,14 +27,23 @@ class Flow:
     size: int = 64
     src_label: str = ""
     dst_label: str = ""
+    # When SRC or DST names a workload: the pods it stands for, the traced one first (empty otherwise).
+    src_pods: tuple[str, ...] = ()
+    dst_pods: tuple[str, ...] = ()
 
     def reply(self) -> Flow:
         return Flow(self.dst, self.src, self.proto, self.dport or 0, self.sport, self.size, self.dst_label,
-                    self.src_label)
+                    self.src_label, self.dst_pods, self.src_pods)
 
     def to_json(self) -> dict[str, Any]:
-        return {"src": str(self.src), "dst": str(self.dst), "protocol": self.proto.upper(), "srcPort": self.sport,
-                "dstPort": self.dport, "size": self.size, "srcName": self.src_label, "dstName": self.dst_label}
+        out: dict[str, Any] = {"src": str(self.src), "dst": str(self.dst), "protocol": self.proto.upper(),
+                               "srcPort": self.sport, "dstPort": self.dport, "size": self.size,
+                               "srcName": self.src_label, "dstName": self.dst_label}
+        if self.src_pods:  # added keys only: the shape above is a public contract (docs/json.md)
+            out["srcPods"] = list(self.src_pods)
+        if self.dst_pods:
+            out["dstPods"] = list(self.dst_pods)
+        return out
 
 
 @dataclass(frozen=True)

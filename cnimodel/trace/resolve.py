@@ -35,6 +35,8 @@ class Endpoint:
     pod: PodAddress | None = None
     service: KubeObject | None = None
     port: int | None = None
+    # A workload named as ``ns/name``: every pod it stands for, the traced one (``pod``) first.
+    members: tuple[str, ...] = ()
 
 
 def _index(cluster: Cluster) -> tuple[dict[IPv4Address, PodAddress], dict[IPv4Address, str], PrefixTable[str]]:
@@ -81,16 +83,7 @@ def resolve(cluster: Cluster, word: str, port: int | None = None) -> Endpoint:
     """``ns/pod``, ``ns/service``, a node name, ``node:nodePort``, or an IPv4 address."""
     plan = cluster.plan
     if "/" in word:
-        pod = cluster.allocation.pods.get(word)
-        if pod is not None:
-            return Endpoint("pod", pod.ip, f"{word}[Pod]", pod.pod.node, pod)
-        svc = services(cluster).get(word)
-        if svc is not None:
-            ip = cluster_ip(svc)
-            if ip is None:
-                raise EndpointError(f"Service {word} has no clusterIP (headless?): trace to one of its pods instead")
-            return Endpoint("service", ip, f"{word}[Service]", service=svc, port=port)
-        raise EndpointError(f"no pod or Service {word!r} in the plan")
+        return _named(cluster, word, port)
     if ":" in word:
         name, _, p = word.rpartition(":")
         if not p.isdigit():
@@ -110,6 +103,39 @@ def resolve(cluster: Cluster, word: str, port: int | None = None) -> Endpoint:
     if owner.kind == "node":
         return Endpoint("node", ip, f"{owner.node}[Node]", owner.node)
     return Endpoint("external", ip, f"{ip}", owner.node)
+
+
+def _named(cluster: Cluster, word: str, port: int | None) -> Endpoint:
+    """``ns/name``: a pod, else a Service, else a workload (its first pod in ordinal order, labelled as
+    netpol-analyzer labels workloads, ``ns/web[Deployment]``); ``ns/name[Kind]`` picks the kind."""
+    from cnimodel.plan.names import NameError_, resolve_pods
+
+    name, kind = word, None
+    if word.endswith("]") and "[" in word:
+        name, kind = word[:-1].split("[", 1)
+    pod = cluster.allocation.pods.get(name) if kind in (None, "Pod") else None
+    if pod is not None:
+        return Endpoint("pod", pod.ip, f"{name}[Pod]", pod.pod.node, pod)
+    svc = services(cluster).get(name) if kind in (None, "Service") else None
+    if svc is not None:
+        ip = cluster_ip(svc)
+        if ip is None:
+            raise EndpointError(f"Service {name} has no clusterIP (headless?): trace to one of its pods instead")
+        return Endpoint("service", ip, f"{name}[Service]", service=svc, port=port)
+    if kind == "Service":
+        raise EndpointError(f"no Service {name!r} in the plan")
+    try:
+        pods = cluster.memo(("trace-workload", word), lambda: resolve_pods(cluster.plan, word))
+    except NameError_ as e:
+        raise EndpointError(f"{word!r}: {e} (a trace names a pod, Service or workload as NAMESPACE/NAME)") from None
+    first = next((cluster.allocation.pods[p.key] for p in pods if p.key in cluster.allocation.pods), None)
+    if first is None:
+        raise EndpointError(f"{word!r}: none of its pods has an address (unscheduled?)")
+    owner = pods[0].owner
+    label = str(owner) if owner is not None and kind != "Pod" else f"{first.pod.key}[Pod]"
+    others = tuple(p.key for p in pods if p.key != first.pod.key)
+    members = (first.pod.key, *others) if owner is not None and kind != "Pod" else ()
+    return Endpoint("pod", first.ip, label, first.pod.node, first, members=members)
 
 
 def _node_word(cluster: Cluster, name: str) -> str:

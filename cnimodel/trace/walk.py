@@ -12,7 +12,7 @@ from ipaddress import IPv4Address
 
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import Encap, NodeFacts, Route
-from cnimodel.trace import winport
+from cnimodel.trace import verdicts, winport
 from cnimodel.trace.model import Flow, Hop, Trace, Wire
 from cnimodel.trace.resolve import Endpoint, owner_of
 
@@ -62,6 +62,7 @@ class Walk:
     nat: list[NatEntry] = field(default_factory=list)
     reply_of: list[NatEntry] = field(default_factory=list)
     seen: set[tuple[str, IPv4Address]] = field(default_factory=set)
+    reply: bool = False  # a reply passes policy by conntrack instead of being evaluated
 
     # ------------------------------------------------------------------ sources
     def from_pod(self, ep: Endpoint) -> str:
@@ -81,11 +82,17 @@ class Walk:
         return node
 
     def vswitch_egress(self, ep: Endpoint) -> None:
-        """Windows: the source pod's vSwitch port (after the load balancer, which VFP applies first)."""
+        """The source pod's way out: policy egress at its node and, on Windows, its vSwitch port (after the
+        load balancer, which VFP applies first)."""
         assert ep.node is not None
         facts = self.cluster.facts(ep.node)
+        hop = self._hop(ep.node, "node")
         if facts.os == "windows":
-            winport.egress(self, facts, ep, self._hop(ep.node, "node"))
+            winport.egress(self, facts, ep, hop)  # the HNS ACLs sit on the same port: it asks for the verdict
+            return
+        if not hop.steps:
+            hop.add("received", "RECEIVED", dst=self.pkt.dst)
+        verdicts.egress(self, ep)
 
     def from_node(self, node: str) -> str:
         hop = self._hop(node, "node")
@@ -227,6 +234,9 @@ class Walk:
     # ------------------------------------------------------------------ delivery
     def deliver_pod(self, hop: Hop, pod) -> None:  # type: ignore[no-untyped-def]
         facts = self.cluster.facts(pod.pod.node)
+        if facts.os == "windows":
+            winport.ingress(self, hop)
+        verdicts.ingress(self, hop, pod)
         via = "vSwitch port" if facts.os == "windows" else "cni bridge → veth"
         hop.add("transmitted", "TRANSMITTED", to=pod.pod.key, via=via)
         phop = self._hop(pod.pod.key, "pod")

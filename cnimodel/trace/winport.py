@@ -4,7 +4,9 @@ OutBoundNAT: the pod's source becomes the node's address unless the destination 
 win-bridge may hold several OutBoundNAT policies (ApplyOutboundNatPolicy appends a second one instead of
 merging); the model treats a destination listed by any of them as exempt [I: the VFP rule order between
 two OutBoundNAT policies is not documented]. VFP cannot transpose ICMP through that NAT, so a ping that
-would be SNATed is dropped (Kubernetes "Networking on Windows").
+would be SNATed is dropped (Kubernetes "Networking on Windows"). HNS does not support SCTP (services-lb.md
+§4.2: "Windows HNS doesn't support SCTP", Azure/azure-container-networking#1442), so an SCTP packet is
+dropped at the first Windows pod port it meets, leaving or arriving.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cnimodel.dataplane import HnsEndpoint, NodeFacts
+from cnimodel.trace import verdicts
 from cnimodel.trace.model import Hop
 from cnimodel.trace.resolve import Endpoint, in_any
 
@@ -29,10 +32,13 @@ def egress(walk: Walk, facts: NodeFacts, ep: Endpoint, hop: Hop) -> None:
     assert ep.pod is not None
     hep = endpoint_of(facts, ep.pod.pod.key)
     if hep is None:
+        verdicts.egress(walk, ep)
         return
     pkt = walk.pkt
-    nats = [p for p in hep.policies if p.type == "OutBoundNAT" and "Exceptions" in p.settings]
     hop.add("received", "RECEIVED", interface=f"vSwitch port of {hep.name}", endpoint=hep.name)
+    _sctp(walk, hop, "DENIED_OUT")
+    verdicts.egress(walk, ep)  # the endpoint's ACLs (Calico for Windows), before OutBoundNAT rewrites the source
+    nats = [p for p in hep.policies if p.type == "OutBoundNAT" and "Exceptions" in p.settings]
     encap_routes = [str(p.settings.get("DestinationPrefix")) for p in hep.policies if p.type == "SDNRoute"
                     and p.settings.get("NeedEncap")]
     via_sdn = in_any(pkt.dst, encap_routes)
@@ -56,3 +62,17 @@ def egress(walk: Walk, facts: NodeFacts, ep: Endpoint, hop: Hop) -> None:
     hop.add("transformed", "SNAT", policy="OutBoundNAT", before=pkt.src, after=node_ip,
             exceptions=[list(p.settings.get("Exceptions", ())) for p in nats])
     pkt.src = node_ip
+
+
+def ingress(walk: Walk, hop: Hop) -> None:
+    """The destination pod's vSwitch port on Windows, before the packet reaches the pod."""
+    _sctp(walk, hop, "DENIED_IN")
+
+
+def _sctp(walk: Walk, hop: Hop, disposition: str) -> None:
+    from cnimodel.trace.walk import Stop
+
+    if walk.pkt.proto == "sctp":
+        hop.add("dropped", "SCTP_UNSUPPORTED", reference="services-lb.md §4.2 (Azure/azure-container-networking#1442)")
+        raise Stop(disposition, "HNS does not support SCTP: a Windows pod's vSwitch port drops it "
+                   "(\"Windows HNS doesn't support SCTP\"; services-lb.md §4.2)")
