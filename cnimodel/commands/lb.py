@@ -67,10 +67,11 @@ def _clients(cluster: Cluster, src: str, nodes: tuple[str, ...]) -> list[Client]
         out.append(Client(p.key, None if named_pod else p.workload, p.node, str(a.ip)))
     if nodes:
         out = [c for c in out if c.node in nodes]
+    if not out and nodes:
+        raise UsageProblem(f"--src {src!r}: no pod of it runs on node(s) {', '.join(nodes)}; drop --node to decide "
+                           "on the pods' own nodes")
     if not out:
-        where = f" on node(s) {', '.join(nodes)}" if nodes else ""
-        raise UsageProblem(f"--src {src!r}: no pod of it runs{where} with an address; drop --node to decide on "
-                           "the pods' own nodes" if nodes else f"--src {src!r}: none of its pods has an address")
+        raise UsageProblem(f"--src {src!r}: none of its pods is on a node with an address")
     return out
 
 
