@@ -49,3 +49,18 @@ def test_the_summary_names_a_bracketed_plan_path_literally(tmp_path: Path) -> No
     r = run("summary", str(path))
     assert r.exit_code == 0, r.output
     assert f"({tmp_path}/[bold]x/plan.yaml)" in r.output.splitlines()[0]
+
+
+def test_a_node_named_with_brackets_prints_literally(tmp_path: Path) -> None:
+    """Node names are not checked against Kubernetes' DNS rules, so a plan may hold ``lin[red]1``."""
+    import copy
+
+    from conftest import WORKED_NODES
+
+    nodes = copy.deepcopy(WORKED_NODES)
+    nodes[1]["name"] = "lin[red]1"
+    path = write_docs(tmp_path / "plan.yaml", [cluster_doc(nodes)])
+    routes = run("routes", str(path), "--node", "lin[red]1")
+    assert routes.exit_code == 0 and routes.output.startswith("lin[red]1 (linux, 10.240.0.10)")
+    found = run("lookup", str(path), "--node", "lin[red]1", "10.244.0.5")
+    assert found.output.startswith("lin[red]1: 10.244.0.5 matches 10.244.0.0/24")

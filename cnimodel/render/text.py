@@ -29,7 +29,7 @@ def route_table(title: str, routes: tuple[Route, ...]) -> Table:
 
 def node_facts(console: Console, cluster: Cluster, f: NodeFacts) -> None:
     node = cluster.node(f.node)
-    console.print(f"[bold]{f.node}[/bold] ({f.os}, {node.ip}) — {cluster.plugin.describe(node)}")
+    console.print(f"[bold]{escape(f.node)}[/bold] ({f.os}, {node.ip}) — {escape(cluster.plugin.describe(node))}")
     console.print(route_table("  routes", f.routes))
     if f.neighbors:
         console.print("  neighbours: " + ", ".join(f"{n.ip} → {n.mac} on {n.dev}" for n in f.neighbors))
@@ -61,10 +61,10 @@ def underlay(console: Console, u: RouteTable) -> None:
 
 def lookup(console: Console, res: Lookup) -> None:
     if res.route is None:
-        console.print(f"{res.table}: no route to {res.dst}")
+        console.print(f"{res.table}: no route to {res.dst}", markup=False)
         return
     r = res.route
-    console.print(f"{res.table}: {res.dst} matches {r.dst} ({r.kind}, installed by {r.owner})")
+    console.print(f"{res.table}: {res.dst} matches {r.dst} ({r.kind}, installed by {r.owner})", markup=False)
     if r.type == "blackhole":
         console.print("  dropped (blackhole route)")
     else:
