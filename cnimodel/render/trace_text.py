@@ -15,7 +15,8 @@ LONG = ("rules", "notes")  # printed on lines of their own under the step
 # Sentences (policy verdicts, load-balancer reasons) read better on lines of their own too; the policy hops
 # are already spelled out in the reason, and policy/rule in decidedBy.
 SENTENCES = ("status", "reason", "note")
-HIDDEN = {"hops", "policy", "rule", "selectedBy"}
+HIDDEN = {"hops", "selectedBy"}
+POLICY_HIDDEN = {"policy", "rule"}
 
 
 def _value(v: object) -> str:
@@ -28,9 +29,10 @@ def _value(v: object) -> str:
     return str(v)
 
 
-def _detail(d: dict) -> str:
+def _detail(d: dict, action: str = "") -> str:
+    hidden = HIDDEN | POLICY_HIDDEN if action.startswith("POLICY_") else HIDDEN
     return "  ".join(f"{k}={_value(v)}" for k, v in d.items()
-                     if k not in LONG and k not in SENTENCES and k not in HIDDEN and v not in (None, [], ""))
+                     if k not in LONG and k not in SENTENCES and k not in hidden and v not in (None, [], ""))
 
 
 def render(console: Console, t: Trace) -> None:
@@ -45,7 +47,7 @@ def render(console: Console, t: Trace) -> None:
         for s in hop.steps:
             colour = "red" if s.type == "dropped" else ("yellow" if s.type == "transformed" else "")
             action = f"[{colour}]{s.action}[/{colour}]" if colour else s.action
-            console.print(f"        {s.type:<{width}}  {action}  {_detail(s.detail)}", highlight=False)
+            console.print(f"        {s.type:<{width}}  {action}  {_detail(s.detail, s.action)}", highlight=False)
             for key in SENTENCES:
                 if s.detail.get(key):
                     console.print(f"        {'':<{width}}    [dim]{key}: {escape(str(s.detail[key]))}[/dim]",

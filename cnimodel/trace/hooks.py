@@ -12,6 +12,9 @@ from cnimodel.trace.resolve import Endpoint
 if TYPE_CHECKING:
     from cnimodel.trace.walk import Walk
 
+WIN_LOCAL_NODEPORT = ("local NodePort access from the node itself is not supported on Windows (Kubernetes "
+                      "\"Networking on Windows\" limitations; services-lb.md §4.2): reach the Service by its "
+                      "ClusterIP, or the NodePort on another node")
 # Decisions of the Services engine that end the walk, and the disposition each maps to.
 STOPS = {"REJECTED": "DENIED_OUT", "DROPPED": "DENIED_IN", "NO_SERVICE": "NO_ROUTE"}
 
@@ -26,6 +29,7 @@ def load_balance(walk: Walk, node: str, src: Endpoint, dst: Endpoint, backend: s
         hop.add("received", "RECEIVED", dst=walk.pkt.dst)
     try:
         from cnimodel.services.decide import decide
+        from cnimodel.services.hnslb import LB_DSR
     except ImportError:
         hop.add("dropped", "NO_LB_MODEL", service=dst.label)
         raise Stop("NO_ROUTE", f"{dst.label}: the Services engine is not installed to decide the backend") from None
@@ -39,6 +43,11 @@ def load_balance(walk: Walk, node: str, src: Endpoint, dst: Endpoint, backend: s
     if d.disposition in STOPS:
         hop.add("dropped", d.disposition, reason=d.reason, **detail)
         raise Stop(STOPS[d.disposition], d.reason)
+    if d.os == "windows" and d.frontend == "nodePort" and d.source_kind == "host":
+        # Kubernetes lists it among the Windows networking limitations; the HNS LB has LocalRoutedVIP set, but
+        # nothing promises it works, so the trace does not pretend the packet arrives.
+        hop.add("dropped", "LOCAL_NODEPORT_UNSUPPORTED", reason=WIN_LOCAL_NODEPORT, **detail)
+        raise Stop("DENIED_OUT", WIN_LOCAL_NODEPORT)
     if d.disposition != "LOAD_BALANCED" or not d.backends:
         hop.add("filtered", d.disposition, reason=d.reason, **detail)
         return  # not load-balanced here: the packet is routed to the address as it is
@@ -53,9 +62,16 @@ def load_balance(walk: Walk, node: str, src: Endpoint, dst: Endpoint, backend: s
     backends = [{"ip": b.ip, "port": b.port, "weight": round(b.weight, 6), "local": b.local, "pod": b.pod,
                  "node": b.node, "probability": b.probability} for b in d.backends]
     target = IPv4Address(chosen.ip)
-    walk.nat.append(NatEntry(node, "DNAT", (pkt.dst, pkt.dport), (target, chosen.port), chosen.via or d.decided_by))
+    # DSR (the engine's HNS LoadBalancer carries Flags DSR): the reply is rewritten at the backend's own port
+    # (SLB_NAT_LAYER, services-lb.md §2.4 (c)/(e)) and goes straight to the client, not back through this node.
+    dsr = d.load_balancer is not None and bool(d.load_balancer.flags & LB_DSR)
+    undo_at = chosen.node if dsr and chosen.node else node
+    by = chosen.via or d.decided_by
+    walk.nat.append(NatEntry(undo_at, "DNAT", (pkt.dst, pkt.dport), (target, chosen.port),
+                             f"DSR: SLB_NAT_LAYER at the backend's port on {undo_at} ({by})" if dsr else by))
     hop.add("transformed", "DNAT", before=f"{pkt.dst}:{pkt.dport}", after=f"{target}:{chosen.port}",
-            rule=chosen.dnat, via=chosen.via, backends=backends, **detail)
+            rule=chosen.dnat, via=chosen.via, backends=backends, dsr=dsr or None,
+            note=_dsr_note(node, undo_at) if dsr else None, **detail)
     pkt.dst, pkt.dport = target, chosen.port
     if chosen.snat:
         try:
@@ -67,3 +83,10 @@ def load_balance(walk: Walk, node: str, src: Endpoint, dst: Endpoint, backend: s
         hop.add("transformed", "SNAT", before=pkt.src, after=new_src, reason=chosen.snat_reason)
         pkt.src = new_src
         pkt.mark |= 0x4000  # KUBE-MARK-MASQ: flannel's FLANNEL-POSTRTG returns early for marked packets
+
+
+def _dsr_note(node: str, undo_at: str) -> str:
+    if undo_at != node:
+        return (f"DSR: no SNAT; the reply is rewritten back at the backend's port on {undo_at} and returns directly "
+                f"to the client, not through {node}'s NAT")
+    return "DSR: no SNAT (the client address is kept); the reply is rewritten back at the backend's port"
