@@ -67,7 +67,11 @@ def _run(walk: Walk, s: Endpoint, d: Endpoint, backend: str | None) -> tuple[str
             hop = walk._hop("internet", "external")
             hop.add("originated", "ORIGINATED", src=walk.pkt.src, dst=walk.pkt.dst)
             place, kind = _entry_point(walk, d)
-        if d.kind in ("service", "nodeport"):
+        if d.kind == "nodeport" and kind == "node" and d.node and d.node != place:
+            # A NodePort is load-balanced by the node that owns the address (kube-proxy matches --dst-type
+            # LOCAL; an HNS NodePort LB has no VIPs: the node's own addresses): route there first.
+            walk.pending_lb = (d.node, s, d, backend)
+        elif d.kind in ("service", "nodeport"):
             hooks.load_balance(walk, place if kind == "node" else d.node or place, s, d, backend)
         if s.kind == "pod":
             walk.vswitch_egress(s)  # after DNAT: egress policy judges the backend pod, not the VIP

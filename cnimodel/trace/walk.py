@@ -63,6 +63,8 @@ class Walk:
     reply_of: list[NatEntry] = field(default_factory=list)
     seen: set[tuple[str, IPv4Address]] = field(default_factory=set)
     reply: bool = False  # a reply passes policy by conntrack instead of being evaluated
+    # A NodePort of another node: (that node, src, dst, --backend), load-balanced when the packet gets there.
+    pending_lb: tuple[str, Endpoint, Endpoint, str | None] | None = None
 
     # ------------------------------------------------------------------ sources
     def from_pod(self, ep: Endpoint) -> str:
@@ -120,6 +122,12 @@ class Walk:
         if not hop.steps:
             hop.add("received", "RECEIVED", dst=self.pkt.dst)
         self._reverse_nat(name, hop)
+        if self.pending_lb is not None and self.pending_lb[0] == name:
+            from cnimodel.trace import hooks
+
+            _, src, dst, backend = self.pending_lb
+            self.pending_lb = None
+            hooks.load_balance(self, name, src, dst, backend)
         pkt = self.pkt
         owner = owner_of(self.cluster, pkt.dst)
         if owner.kind == "pod" and owner.node == name and owner.pod is not None:
