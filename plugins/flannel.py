@@ -10,7 +10,7 @@ the model takes the lowest free one so that plans are reproducible.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import IPv4Network
+from ipaddress import AddressValueError, IPv4Address, IPv4Network
 
 from cnimodel.plugins import _hns, _linux, flannel_vxlan, win_bridge, win_overlay
 
@@ -65,19 +65,13 @@ def read_net_conf(plan: Plan, problems: Problems, config: object = None, at: Ori
         problems.error(plan.network.origin.at("backend"), f"flannel backend {backend!r} is not modelled",
                        f"use one of: {', '.join(BACKENDS)}")
         return None
-    subnet_len = _subnet_len(f, network, problems)
-    size = 1 << (32 - subnet_len)
-    base = int(network.network_address)
-    smin = f.cidr("SubnetMin", required=False)
-    smax = f.cidr("SubnetMax", required=False)
-    # SubnetMin/Max are given as addresses by flannel users (10.244.1.0); accept the /len form too.
-    subnet_min = IPv4Network((int(smin.network_address) if smin else base + size, subnet_len))
-    subnet_max = IPv4Network((int(smax.network_address) if smax else base + network.num_addresses - size,
-                              subnet_len))
-    for label, value in (("SubnetMin", subnet_min), ("SubnetMax", subnet_max)):
-        if not value.subnet_of(network):
-            problems.error(f.origin.at(label), f"{value} is outside Network {network}",
-                           "pick a subnet inside Network")
+    # flanneld decodes the whole file in either mode (ParseConfig), but checks the lease rules only for
+    # its own (etcd) subnet manager (CheckNetworkConfig); with --kube-subnet-mgr they are never used.
+    check = plan.network.subnet_manager == "etcd"
+    given_len = f.int("SubnetLen", default=0, lo=0)
+    smin = _ip4(f, "SubnetMin", problems)
+    smax = _ip4(f, "SubnetMax", problems)
+    subnet_len, subnet_min, subnet_max = _lease_rules(f, network, given_len, smin, smax, problems, check)
     return NetConf(network, backend, subnet_len, subnet_min, subnet_max,
                    vni=backend_f.int("VNI", default=None, lo=0, hi=16777215),
                    port=backend_f.int("Port", default=None, lo=0, hi=65535),
@@ -86,20 +80,62 @@ def read_net_conf(plan: Plan, problems: Problems, config: object = None, at: Ori
                    name=backend_f.str("Name", default=None), gbp=backend_f.bool("GBP"))
 
 
-def _subnet_len(f: Fields, network: IPv4Network, problems: Problems) -> int:
-    given = f.int("SubnetLen", default=None, lo=1, hi=32)
-    if given is None:
-        if network.prefixlen > 28:
-            problems.error(f.origin.at("Network"), f"{network} is too small for flannel (longer than /28)",
-                           "use a Network of /28 or shorter")
-            return 30
-        return 24 if network.prefixlen <= 22 else network.prefixlen + 2
-    if given > 30:
-        problems.error(f.origin.at("SubnetLen"), "SubnetLen must be less than /31", "use /30 or shorter")
-    elif given < network.prefixlen + 2:
-        problems.error(f.origin.at("SubnetLen"), f"Network {network} must hold at least four /{given} subnets",
-                       f"use SubnetLen /{network.prefixlen + 2} or longer")
-    return given
+def _ip4(f: Fields, name: str, problems: Problems) -> int:
+    """SubnetMin/SubnetMax as flannel decodes them (ip.IP4: a plain address; 0 when absent or 0.0.0.0)."""
+    value = f.raw(name)
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        try:
+            return int(IPv4Address(value.strip()))
+        except (AddressValueError, ValueError):
+            pass
+    # flanneld exits at startup on anything but an address ("Invalid IP address format"), a CIDR included.
+    addr = value.split("/")[0] if isinstance(value, str) else None
+    fix = f"write the address alone: {addr}" if addr and addr != value else "write an IPv4 address like 10.244.1.0"
+    problems.error(f.origin.at(name), f"{value!r} is not an IPv4 address: flanneld reads {name} as an address "
+                   "and fails to start (\"Invalid IP address format\")", fix)
+    return 0
+
+
+def _lease_rules(f: Fields, network: IPv4Network, given_len: int, smin: int, smax: int, problems: Problems,
+                 check: bool) -> tuple[int, IPv4Network, IPv4Network]:
+    """SubnetLen, SubnetMin and SubnetMax with flannel's defaults and checks (CheckNetworkConfig, in this
+    order). ``check`` false (kube subnet manager): defaults only, since flannel never reads them there."""
+    subnet_len = given_len
+    if given_len > 0:
+        if given_len > 30 or given_len < network.prefixlen + 2:
+            if check:
+                msg, fix = (("SubnetLen must be less than /31", "use /30 or shorter") if given_len > 30 else
+                            (f"Network {network} must hold at least four /{given_len} subnets",
+                             f"use SubnetLen /{network.prefixlen + 2} or longer"))
+                problems.error(f.origin.at("SubnetLen"), msg, fix)
+            subnet_len = 0
+    elif network.prefixlen > 28 and check:
+        problems.error(f.origin.at("Network"), f"{network} is too small for flannel (longer than /28)",
+                       "use a Network of /28 or shorter")
+    if subnet_len == 0:
+        subnet_len = 24 if network.prefixlen <= 22 else min(30, network.prefixlen + 2)
+    size = 1 << (32 - subnet_len)
+    base = int(network.network_address)
+    mask = (0xFFFFFFFF << (32 - subnet_len)) & 0xFFFFFFFF
+    out = []
+    for label, value, default in (("SubnetMin", smin, base + size),
+                                  ("SubnetMax", smax, base + network.num_addresses - size)):
+        if value == 0:
+            value = default
+        elif check and IPv4Address(value) not in network:
+            problems.error(f.origin.at(label), f"{IPv4Address(value)} is not in the range of Network {network}",
+                           "pick an address inside Network")
+            value = default
+        elif value & mask != value:
+            if check:
+                problems.error(f.origin.at(label), f"{label} {IPv4Address(value)} is not on a SubnetLen boundary "
+                               f"(/{subnet_len})", f"use {IPv4Address(value & mask)} or "
+                               f"{IPv4Address((value & mask) + size)}, or change SubnetLen")
+            value = default
+        out.append(IPv4Network((value, subnet_len)))
+    return subnet_len, out[0], out[1]
 
 
 def etcd_leases(plan: Plan, conf: NetConf, problems: Problems) -> dict[str, tuple[IPv4Network, str]]:
@@ -122,7 +158,8 @@ def etcd_leases(plan: Plan, conf: NetConf, problems: Problems) -> dict[str, tupl
         if candidate > last:
             problems.error(node.origin, f"failed to acquire subnet for node {node.name!r}: out of subnets "
                            f"({conf.subnet_min}..{conf.subnet_max})",
-                           "widen Network, shorten SubnetLen, or move SubnetMin/SubnetMax")
+                           "widen Network, use a longer SubnetLen (smaller subnets, more of them), or move "
+                           "SubnetMin/SubnetMax apart")
             continue
         used.add(candidate)
         out[node.name] = (IPv4Network((candidate, conf.subnet_len)), "flannel-etcd")

@@ -90,7 +90,7 @@ def test_etcd_network_of_exactly_22_still_gets_24s(tmp_path: Path) -> None:
 
 
 def test_etcd_subnet_max_defaults_to_the_last_subnet(tmp_path: Path) -> None:
-    doc = etcd({"Network": "10.244.0.0/16", "SubnetMin": "10.244.254.0/24"})
+    doc = etcd({"Network": "10.244.0.0/16", "SubnetMin": "10.244.254.0"})
     ps = plan_errors(tmp_path, [doc])
     # 10.244.254.0 and 10.244.255.0 (the last) are handed out; win1 and win2 find nothing; no wrap-around
     assert [p.origin.path for p in ps] == ["spec.nodes[2]", "spec.nodes[3]"]
@@ -108,29 +108,54 @@ def test_etcd_leases_avoid_given_pod_cidrs(tmp_path: Path) -> None:
     assert cidrs(c) == ["10.244.2.0/24", "10.244.1.0/24", "10.244.3.0/24", "10.244.4.0/24"]
 
 
-@pytest.mark.xfail(strict=True, reason="plugins/flannel.py reads SubnetMin/SubnetMax as CIDRs; flannel's "
-                   "net-conf.json holds plain addresses (ip.IP4, e.g. \"10.244.10.0\") and rejects none")
 def test_etcd_subnet_min_max_as_plain_addresses(tmp_path: Path) -> None:
+    # flannel's net-conf.json holds SubnetMin/SubnetMax as addresses (ip.IP4), the lease length from SubnetLen
     c = build_docs(tmp_path, [etcd({"Network": "10.244.0.0/16", "SubnetMin": "10.244.10.0",
                                     "SubnetMax": "10.244.20.0"})])
     assert cidrs(c) == ["10.244.10.0/24", "10.244.11.0/24", "10.244.12.0/24", "10.244.13.0/24"]
 
 
-@pytest.mark.xfail(strict=True, reason="plugins/flannel.py builds IPv4Network((SubnetMin, SubnetLen)) with host "
-                   "bits set and crashes with ValueError; flannel reports 'SubnetMin is not on a SubnetLen "
-                   "boundary'")
+def test_etcd_subnet_max_bounds_the_leases(tmp_path: Path) -> None:
+    # SubnetMax 10.244.11.0 is the last lease: two nodes fit, win1 and win2 find none
+    ps = plan_errors(tmp_path, [etcd({"Network": "10.244.0.0/16", "SubnetMin": "10.244.10.0",
+                                      "SubnetMax": "10.244.11.0"})])
+    assert [p.origin.path for p in ps] == ["spec.nodes[2]", "spec.nodes[3]"]
+    assert "out of subnets (10.244.10.0/24..10.244.11.0/24)" in ps[0].message
+    # more, smaller subnets come from a LONGER SubnetLen
+    assert "longer SubnetLen" in ps[0].hint and "shorten" not in ps[0].hint
+
+
 def test_etcd_unaligned_subnet_min_is_a_plan_error(tmp_path: Path) -> None:
-    ps = plan_errors(tmp_path, [etcd({"Network": "10.244.0.0/16", "SubnetMin": "10.244.10.128/25"})])
-    assert "boundary" in at(ps, "spec.network.config.SubnetMin").message
+    # flannel's CheckNetworkConfig: 10.244.10.128 & /24 mask != itself → "SubnetMin is not on a SubnetLen boundary"
+    ps = plan_errors(tmp_path, [etcd({"Network": "10.244.0.0/16", "SubnetMin": "10.244.10.128"})])
+    p = at(ps, "spec.network.config.SubnetMin")
+    assert "boundary" in p.message and "10.244.10.128" in p.message
+    assert "10.244.10.0" in p.hint and "10.244.11.0" in p.hint
+    ps = plan_errors(tmp_path, [etcd({"Network": "10.244.0.0/16", "SubnetMax": "10.244.20.1"})])
+    assert "boundary" in at(ps, "spec.network.config.SubnetMax").message
 
 
-@pytest.mark.xfail(strict=True, reason="plugins/flannel.py checks SubnetLen in kube mode too; flannel runs "
-                   "CheckNetworkConfig only for the etcd (local) subnet manager and ignores SubnetLen with "
-                   "--kube-subnet-mgr")
+def test_etcd_subnet_min_outside_network(tmp_path: Path) -> None:
+    ps = plan_errors(tmp_path, [etcd({"Network": "10.244.0.0/16", "SubnetMin": "10.245.0.0"})])
+    assert "not in the range of Network 10.244.0.0/16" in at(ps, "spec.network.config.SubnetMin").message
+
+
+def test_subnet_min_in_cidr_form_is_an_error_in_either_mode(tmp_path: Path) -> None:
+    # flanneld decodes SubnetMin with net.ParseIP, which refuses "10.244.10.0/24", before choosing a subnet manager
+    ps = plan_errors(tmp_path, [etcd({"Network": "10.244.0.0/16", "SubnetMin": "10.244.10.0/24"})])
+    p = at(ps, "spec.network.config.SubnetMin")
+    assert "not an IPv4 address" in p.message and p.hint == "write the address alone: 10.244.10.0"
+    kube = cluster_doc(network={"plugin": "flannel", "backend": "host-gw",
+                                "config": {"Network": "10.244.0.0/16", "SubnetMax": "10.244.20.0/24"}})
+    assert "not an IPv4 address" in at(plan_errors(tmp_path, [kube]), "spec.network.config.SubnetMax").message
+
+
 def test_kube_mode_ignores_subnet_len(tmp_path: Path) -> None:
+    # flannel runs CheckNetworkConfig only for its etcd (local) subnet manager; the kube lease is the podCIDR
     c = build_docs(tmp_path, [cluster_doc(network={"plugin": "flannel", "backend": "host-gw",
-                                                   "config": {"Network": "10.244.0.0/16", "SubnetLen": 31}})])
-    assert cidrs(c)[0] == "10.244.0.0/24"
+                                                   "config": {"Network": "10.244.0.0/16", "SubnetLen": 31,
+                                                              "SubnetMin": "10.244.10.128"}})])
+    assert cidrs(c) == ["10.244.0.0/24", "10.244.1.0/24", "10.244.2.0/24", "10.244.3.0/24"]
 
 
 def test_kube_mode_network_must_contain_the_pod_cidr(tmp_path: Path) -> None:
