@@ -214,13 +214,14 @@ def test_route_shapes_other_plugins_use(netns: str) -> None:
     assert kernel == rendered_routes(facts)
 
 
-@pytest.mark.xfail(strict=True, reason="cnimodel/render/iproute.py prints a host route as 10.244.5.7/32; "
-                   "`ip route` prints /32 destinations without the length (10.244.5.7 dev eth0 scope link)")
 def test_host_route_rendering(netns: str) -> None:
-    facts = synthetic([Route(IPv4Network("10.244.5.7/32"), dev="eth0", scope="link", kind="host")])
+    """/32 destinations print as the bare address, as the kernel's `ip route` does."""
+    facts = synthetic([Route(IPv4Network("10.244.5.7/32"), dev="eth0", scope="link", kind="host"),
+                       Route(IPv4Network("10.250.0.9/32"), kind="blackhole", type="blackhole")])
     realise(netns, facts)
     kernel = [line.strip() for line in ip("-n", netns, "route", "show").splitlines() if line.strip()]
     assert kernel == rendered_routes(facts)
+    assert "10.244.5.7 dev eth0 scope link" in kernel and "blackhole 10.250.0.9" in kernel
 
 
 def test_namespaces_are_cleaned_up() -> None:

@@ -7,7 +7,9 @@ from cnimodel.dataplane import FdbEntry, Neighbor, NodeFacts, Route
 
 def route_line(r: Route) -> str:
     """``10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink`` — fields in the order iproute2 prints them."""
-    dst = "default" if r.dst.prefixlen == 0 else str(r.dst)
+    # iproute2 prints "default" for /0 and a host route (/32) as the bare address (print_route: dst_len == host_len).
+    dst = "default" if r.dst.prefixlen == 0 else (str(r.dst.network_address) if r.dst.prefixlen == 32
+                                                   else str(r.dst))
     if r.type == "blackhole":
         return f"blackhole {dst}"
     parts = [dst]
