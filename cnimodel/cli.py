@@ -67,12 +67,20 @@ def build(plan_path: str) -> Cluster:
     return Cluster.build(load_plan([plan_path]))
 
 
+def table_name(cluster: Cluster, name: str) -> str:
+    """``underlay`` names the underlay's table whatever the plan calls it (a node of that name wins)."""
+    if name == "underlay" and not any(n.name == name for n in cluster.plan.nodes):
+        return cluster.plan.underlay.name
+    return name
+
+
 def check_node(cluster: Cluster, name: str, allow_underlay: bool = False) -> None:
     names = {n.name for n in cluster.plan.nodes}
     if name in names or (allow_underlay and name == cluster.plan.underlay.name):
         return
     shown = ", ".join(sorted(names)[:8]) + (" …" if len(names) > 8 else "")
-    extra = f" or the underlay {cluster.plan.underlay.name!r}" if allow_underlay else ""
+    alias = "" if cluster.plan.underlay.name == "underlay" else " (or `underlay`)"
+    extra = f" or the underlay {cluster.plan.underlay.name!r}{alias}" if allow_underlay else ""
     raise UsageProblem(f"no node named {name!r} in the plan; use one of: {shown}{extra}")
 
 
@@ -184,7 +192,7 @@ def routes(plan: str, nodes: tuple[str, ...], output: str, hns_api: str) -> None
 @cli.command()
 @PLAN
 @click.argument("dst")
-@click.option("--node", required=True, help="The node (or the underlay, by its name) whose table to search.")
+@click.option("--node", required=True, help="The node (or the underlay: its name or `underlay`) whose table to search.")
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @handle_errors
 def lookup(plan: str, dst: str, node: str, output: str) -> None:
@@ -196,6 +204,7 @@ def lookup(plan: str, dst: str, node: str, output: str) -> None:
     except (AddressValueError, ValueError):
         raise UsageProblem(f"{dst!r} is not an IPv4 address (write it like 10.244.2.5)") from None
     cluster = build(plan)
+    node = table_name(cluster, node)
     check_node(cluster, node, allow_underlay=True)
     res = cluster.lookup(node, addr)
     if output == "json":

@@ -98,6 +98,19 @@ def test_cli_lookup_underlay(worked: Path) -> None:
     assert data["route"]["name"] == "lin1"
 
 
+def test_cli_lookup_underlay_alias_when_named_otherwise() -> None:
+    # talk-l2bridge-cloud.yaml names its underlay vnet-routes; `underlay` still finds it (the talk's route
+    # 10.244.2.0/24 → 10.240.0.20) and `table` reports the real name
+    talk = str(topologies.path("talk-l2bridge-cloud.yaml"))
+    r = run("lookup", talk, "--node", "underlay", "10.244.2.3", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["table"] == "vnet-routes" and data["nextHop"] == "10.240.0.20"
+    assert data["route"]["dst"] == "10.244.2.0/24"
+    r = run("lookup", talk, "--node", "nope", "10.244.2.3")
+    assert r.exit_code == 2 and "'vnet-routes' (or `underlay`)" in r.stderr
+
+
 def test_cli_lookup_text(worked: Path) -> None:
     r = run("lookup", str(worked), "--node", "lin1", "10.244.2.7")
     assert r.exit_code == 0
