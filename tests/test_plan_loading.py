@@ -11,7 +11,7 @@ import yaml
 from conftest import FIXTURES, cluster_doc, load_docs, pod_doc, write_docs
 
 from cnimodel.cluster import Cluster
-from cnimodel.plan import load_plan
+from cnimodel.plan import PlanError, load_plan
 
 N = IPv4Network
 A = IPv4Address
@@ -210,3 +210,73 @@ def test_embedded_default_plan_loads() -> None:
 
     c = Cluster.build(load_plan([topologies.path("default.yaml")]))
     assert [n.name for n in c.plan.nodes] == ["master", "lin1", "win1", "win2"]
+
+
+def etcd_plan_dir(tmp_path: Path, config_file: str) -> Path:
+    """A plan directory as users keep it: the ClusterPlan, flannel's own net-conf.json (the fixture, a real
+    kube-flannel-cfg shape with SubnetLen 26), and pods."""
+    doc = cluster_doc(clusterCIDR="10.50.0.0/16",
+                      network={"plugin": "flannel", "subnetManager": "etcd", "configFile": config_file})
+    write_docs(tmp_path / "plan.yaml", [doc])
+    write_docs(tmp_path / "pods.yaml", [pod_doc("a", "lin1")])
+    conf = tmp_path / config_file
+    conf.parent.mkdir(parents=True, exist_ok=True)
+    conf.write_text((FIXTURES / "configs" / "net-conf-etcd.json").read_text())
+    return tmp_path
+
+
+def test_directory_with_the_referenced_net_conf(tmp_path: Path) -> None:
+    """net-conf.json sorts before plan.yaml and has no kind: it is read as flannel reads it, not as a plan
+    document; no error, no warning about it."""
+    plan = load_plan([etcd_plan_dir(tmp_path, "net-conf.json")])
+    c = Cluster.build(plan)
+    # SubnetLen 26 from the file; SubnetMin skips the first /26 → 10.50.0.64/26, then 10.50.0.128/26
+    assert str(c.allocation.nodes["master"].pod_cidr) == "10.50.0.64/26"
+    assert str(c.allocation.nodes["lin1"].pod_cidr) == "10.50.0.128/26"
+    assert c.pod_ip("default/a") == A("10.50.0.130")
+    assert [Path(s).name for s in plan.sources] == ["plan.yaml", "pods.yaml"]
+    assert not any("net-conf" in w.origin.file for w in plan.warnings)
+
+
+def test_directory_with_the_referenced_config_in_a_subdirectory(tmp_path: Path) -> None:
+    plan = load_plan([etcd_plan_dir(tmp_path, "flannel/net-conf.json")])
+    assert plan.network is not None and plan.network.config["SubnetLen"] == 26
+    assert [Path(s).name for s in plan.sources] == ["plan.yaml", "pods.yaml"]
+
+
+def test_unreferenced_configs_in_a_directory_are_skipped_with_a_warning(tmp_path: Path) -> None:
+    write_docs(tmp_path / "plan.yaml", [cluster_doc()])
+    (tmp_path / "net-conf.json").write_text((FIXTURES / "configs" / "net-conf.json").read_text())
+    (tmp_path / "10-flannel.json").write_text((FIXTURES / "configs" / "cni-l2bridge.conflist").read_text())
+    plan = load_plan([tmp_path])
+    skipped = {Path(w.origin.file).name: w for w in plan.warnings if "skipped" in w.message}
+    assert set(skipped) == {"net-conf.json", "10-flannel.json"}
+    assert "a flannel net-conf.json" in skipped["net-conf.json"].message
+    assert "a CNI config" in skipped["10-flannel.json"].message
+    assert "configFile" in skipped["net-conf.json"].hint
+    assert [Path(s).name for s in plan.sources] == ["plan.yaml"]
+
+
+def test_a_manifest_without_kind_in_a_directory_is_still_an_error(tmp_path: Path) -> None:
+    """Only files that look like CNI/flannel configs are skipped; a manifest that lost its kind is reported."""
+    write_docs(tmp_path / "plan.yaml", [cluster_doc()])
+    (tmp_path / "pod.yaml").write_text(yaml.safe_dump({"metadata": {"name": "p"}, "spec": {"nodeName": "lin1"}}))
+    ps = plan_errors_of(lambda: load_plan([tmp_path]))
+    assert [(Path(p.origin.file).name, p.origin.path, p.message) for p in ps] == [("pod.yaml", "kind", "is required")]
+
+
+def test_a_net_conf_named_as_a_plan_file_says_how_to_use_it(tmp_path: Path) -> None:
+    write_docs(tmp_path / "plan.yaml", [cluster_doc()])
+    conf = tmp_path / "net-conf.json"
+    conf.write_text((FIXTURES / "configs" / "net-conf.json").read_text())
+    ps = plan_errors_of(lambda: load_plan([tmp_path / "plan.yaml", conf]))
+    assert len(ps) == 1 and ps[0].origin.path == "kind"
+    assert "looks like a flannel net-conf.json" in ps[0].hint and "configFile" in ps[0].hint
+
+
+def plan_errors_of(load) -> list:
+    try:
+        load()
+    except PlanError as e:
+        return [p for p in e.problems if p.severity == "error"]
+    raise AssertionError("the plan loaded without errors")

@@ -17,6 +17,8 @@ from cnimodel.plan.model import EMPTY, NetworkSpec, NodeSpec, PolicySpec, Underl
 NETWORK_PLUGINS = ("flannel", "win-bridge", "win-overlay", "azure-cni", "kubenet")
 POLICY_PLUGINS = ("calico",)
 API_VERSION = "cnimodel/v1"
+# Fields naming files the plugin reads (read as JSON configs; the directory loader skips them as plan files).
+CONFIG_KEYS = ("configFile", "cniConfigFile", "windowsConfigFile")
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ def _network(f: Fields, doc_origin: Origin, problems: Problems) -> NetworkSpec |
     if windows is not None and not isinstance(windows, dict):
         problems.error(f.origin.at("windowsConfig"), "expected a mapping (the Windows nodes' net-conf.json)")
         windows = None
-    for key in ("configFile", "cniConfigFile", "windowsConfigFile"):
+    for key in CONFIG_KEYS:
         path = f.str(key, default=None)
         if path is None:
             continue

@@ -13,7 +13,7 @@ import yaml
 
 from cnimodel.bulk import bulk
 from cnimodel.plan.checks import check_plan
-from cnimodel.plan.cluster import API_VERSION, ClusterSpec, parse_cluster_plan
+from cnimodel.plan.cluster import API_VERSION, CONFIG_KEYS, ClusterSpec, parse_cluster_plan
 from cnimodel.plan.errors import Origin, PlanError, Problems
 from cnimodel.plan.kube import KEPT_KINDS, parse_kept, parse_namespace, parse_node_object, parse_pod
 from cnimodel.plan.model import KubeObject, Namespace, NodeSpec, Plan, PolicySpec, Underlay
@@ -25,16 +25,21 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present:
 
 def plan_files(paths: Sequence[str | Path], problems: Problems) -> list[Path]:
     """The files a plan is made of: each path as given, or the YAML/JSON files below a directory, sorted."""
-    files: list[Path] = []
+    return [f for f, _ in _plan_files(paths, problems)]
+
+
+def _plan_files(paths: Sequence[str | Path], problems: Problems) -> list[tuple[Path, bool]]:
+    """Each plan file with whether it was found by walking a directory (rather than named by the user)."""
+    files: list[tuple[Path, bool]] = []
     for p in map(Path, paths):
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.suffix in SUFFIXES and f.is_file())
             if not found:
                 problems.error(Origin(str(p)), "the directory holds no .yaml, .yml or .json file",
                                "point at a plan file or a directory of them")
-            files.extend(found)
+            files.extend((f, True) for f in found)
         elif p.is_file():
-            files.append(p)
+            files.append((p, False))
         else:
             problems.error(Origin(str(p)), "no such file or directory", "check the path")
     return files
@@ -64,8 +69,42 @@ def read_documents(path: Path, problems: Problems, text: str | None = None) -> l
         return []
 
 
-def _objects(path: Path, problems: Problems, text: str | None) -> Iterator[tuple[dict[str, Any], Origin]]:
-    for d, doc in enumerate(read_documents(path, problems, text)):
+# Top-level keys of the configs a plan references with configFile: CNI confs/conflists and flannel's net-conf.json.
+_CNI_KEYS = frozenset(("cniVersion", "plugins", "type", "delegate"))
+_NETCONF_KEYS = frozenset(("Network", "Backend", "SubnetLen", "SubnetMin", "SubnetMax", "EnableIPv6", "IPv6Network"))
+
+
+def config_like(docs: list[Any]) -> str | None:
+    """What a file holding no apiVersion/kind looks like ("a CNI config", "a flannel net-conf.json"), else None."""
+    if not docs or not all(isinstance(d, dict) and "kind" not in d and "apiVersion" not in d for d in docs):
+        return None
+    keys = set().union(*docs)
+    if keys & _CNI_KEYS:
+        return "a CNI config"
+    return "a flannel net-conf.json" if keys & _NETCONF_KEYS else None
+
+
+def _referenced(loaded: list[tuple[Path, bool, list[Any]]]) -> set[Path]:
+    """The files ClusterPlan documents read through configFile/cniConfigFile/windowsConfigFile (resolved
+    relative to the plan file, as the plan parser reads them): configs, never plan documents."""
+    out: set[Path] = set()
+    for path, _, docs in loaded:
+        for doc in docs:
+            if not (isinstance(doc, dict) and doc.get("kind") == "ClusterPlan"):
+                continue
+            spec = doc.get("spec")
+            network = spec.get("network") if isinstance(spec, dict) else None
+            if not isinstance(network, dict):
+                continue
+            for key in CONFIG_KEYS:
+                ref = network.get(key)
+                if isinstance(ref, str) and ref:
+                    out.add((path.parent / ref).resolve())
+    return out
+
+
+def _objects(path: Path, problems: Problems, docs: list[Any]) -> Iterator[tuple[dict[str, Any], Origin]]:
+    for d, doc in enumerate(docs):
         if doc is None:
             continue
         origin = Origin(str(path), d)
@@ -98,7 +137,11 @@ def load_plan(paths: Sequence[str | Path], texts: dict[str, str] | None = None) 
 
 def _load(paths: Sequence[str | Path], texts: dict[str, str] | None) -> Plan:
     problems = Problems()
-    files = [Path(p) for p in texts] if texts else plan_files(paths, problems)
+    listed = [(Path(p), False) for p in texts] if texts else _plan_files(paths, problems)
+    loaded = [(path, walked, read_documents(path, problems, texts.get(str(path)) if texts else None))
+              for path, walked in listed]
+    configs = _referenced(loaded)
+    files: list[Path] = []
     cluster: ClusterSpec | None = None
     nodes_from_objects: list[NodeSpec] = []
     namespaces: list[Namespace] = []
@@ -106,11 +149,22 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None) -> Plan:
     kept: list[KubeObject] = []
     workloads: list[Workload] = []
     ignored: Counter[str] = Counter()
-    for path in files:
-        for doc, origin in _objects(path, problems, texts.get(str(path)) if texts else None):
+    for path, walked, docs in loaded:
+        if configs and path.resolve() in configs:
+            continue  # read by the ClusterPlan's configFile, as the plugin reads it
+        looks = config_like(docs)
+        if looks and walked:
+            # A config the plan does not reference, lying in the plan directory: not a plan document.
+            problems.warn(Origin(str(path)), f"skipped: {looks} (no apiVersion or kind), not a plan document",
+                          "reference it from spec.network.configFile (or cniConfigFile) to use it")
+            continue
+        files.append(path)
+        for doc, origin in _objects(path, problems, docs):
             kind = doc.get("kind")
             if not isinstance(kind, str):
-                problems.error(origin.at("kind"), "is required", "set kind, e.g. ClusterPlan, Pod, Node")
+                fix = (f"this looks like {looks}: reference it from spec.network.configFile instead of loading it "
+                       "as a plan file" if looks else "set kind, e.g. ClusterPlan, Pod, Node")
+                problems.error(origin.at("kind"), "is required", fix)
                 continue
             if kind == "ClusterPlan":
                 if doc.get("apiVersion") != API_VERSION:
