@@ -27,9 +27,18 @@ class PrefixTable(Generic[V]):
 
     def __init__(self, items: Iterable[tuple[IPv4Network, V]] = ()) -> None:
         self._by_len: dict[int, dict[int, tuple[IPv4Network, V]]] = {}
-        self._lengths: list[int] = []
+        # Bulk build: a host-gw node's table holds a route per peer (5,000 at Kubernetes' limit) and a trace
+        # builds the table of every node it visits, so this loop is on the hot path. It reads ipaddress' slots
+        # (_prefixlen, _ip) directly: the properties cost as much again as the rest of the loop.
+        by_len = self._by_len
         for net, value in items:
-            self.add(net, value)
+            bucket = by_len.get(net._prefixlen)
+            if bucket is None:
+                bucket = by_len[net._prefixlen] = {}
+            key = net.network_address._ip
+            if key not in bucket:  # the first value added for a prefix wins, as in add()
+                bucket[key] = (net, value)
+        self._lengths: list[int] = sorted(by_len, reverse=True)
 
     def add(self, net: IPv4Network, value: V) -> None:
         """Insert ``net``; the first value added for a prefix wins (later duplicates are ignored)."""

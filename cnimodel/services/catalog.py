@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from ipaddress import IPv4Address, IPv4Network
 from typing import TYPE_CHECKING
 
@@ -69,7 +70,7 @@ class Catalog:
     def endpoints_of(self, sp: ServicePort, family: int = 4) -> tuple[Endpoint, ...]:
         return self.endpoints.get((sp, family), ())
 
-    @property
+    @cached_property  # read by every node's kube-proxy view; a sum over every Service each time cost a trace
     def total_endpoints(self) -> int:
         """The count kube-proxy compares with 1,000 to switch to large-cluster mode (IPv4 proxier)."""
         return sum(len(v) for (_, fam), v in self.endpoints.items() if fam == 4)

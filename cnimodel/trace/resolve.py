@@ -94,9 +94,10 @@ def resolve(cluster: Cluster, word: str, port: int | None = None) -> Endpoint:
         ip = IPv4Address(word)
     except (AddressValueError, ValueError):
         return Endpoint("node", plan.node(_node_word(cluster, word)).ip, f"{word}[Node]", word)
-    for svc in services(cluster).values():
-        if cluster_ip(svc) == ip:
-            return Endpoint("service", ip, f"{svc.key}[Service]", service=svc, port=port)
+    svc = cluster.memo(("trace-vips",), lambda: {cluster_ip(s): s for s in reversed(services(cluster).values())}
+                       ).get(ip)  # reversed: the first Service with a clusterIP wins, as a scan in order would
+    if svc is not None:
+        return Endpoint("service", ip, f"{svc.key}[Service]", service=svc, port=port)
     owner = owner_of(cluster, ip)
     if owner.kind == "pod" and owner.pod is not None:
         return Endpoint("pod", ip, f"{owner.pod.pod.key}[Pod]", owner.node, owner.pod)

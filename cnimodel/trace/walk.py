@@ -13,6 +13,7 @@ from ipaddress import IPv4Address
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import Encap, NodeFacts, Route
 from cnimodel.trace import verdicts, winport
+from cnimodel.trace.lookup import lookup
 from cnimodel.trace.model import Flow, Hop, Trace, Wire
 from cnimodel.trace.resolve import Endpoint, owner_of
 
@@ -117,7 +118,6 @@ class Walk:
             return s.disposition, s.reason
 
     def at_node(self, name: str) -> tuple[str, str]:
-        facts = self.cluster.facts(name)
         hop = self._hop(name, "node")
         if not hop.steps:
             hop.add("received", "RECEIVED", dst=self.pkt.dst)
@@ -131,12 +131,13 @@ class Walk:
         pkt = self.pkt
         owner = owner_of(self.cluster, pkt.dst)
         if owner.kind == "pod" and owner.node == name and owner.pod is not None:
-            self.deliver_pod(hop, owner.pod)
+            self.deliver_pod(hop, owner.pod)  # before the node's facts: delivery needs none of them
+        facts = self.cluster.facts(name)
         if pkt.dst == self.cluster.node(name).ip or self._host_address(facts, pkt.dst):
             hop.add("delivered", "DELIVERED", to=f"{name} (host)", address=pkt.dst)
             raise Stop("ACCEPTED", f"delivered to node {name}")
         encap = self._encap_for(facts, pkt.dst)
-        res = self.cluster.lookup(name, pkt.dst)
+        res = lookup(self.cluster, name, pkt.dst)
         route = res.route
         if encap is not None and (route is None or route.dst.prefixlen <= encap.dst.prefixlen or
                                   route.dev == encap.dev):
@@ -241,11 +242,11 @@ class Walk:
 
     # ------------------------------------------------------------------ delivery
     def deliver_pod(self, hop: Hop, pod) -> None:  # type: ignore[no-untyped-def]
-        facts = self.cluster.facts(pod.pod.node)
-        if facts.os == "windows":
+        windows = self.cluster.plan.node(pod.pod.node).os == "windows"
+        if windows:
             winport.ingress(self, hop)
         verdicts.ingress(self, hop, pod)
-        via = "vSwitch port" if facts.os == "windows" else "cni bridge → veth"
+        via = "vSwitch port" if windows else "cni bridge → veth"
         hop.add("transmitted", "TRANSMITTED", to=pod.pod.key, via=via)
         phop = self._hop(pod.pod.key, "pod")
         phop.add("received", "RECEIVED", interface="eth0", src=self.pkt.src, dst=self.pkt.dst)
