@@ -42,23 +42,61 @@ def peer_routes(cluster: Cluster, node: NodeSpec, dev: str, owner: str) -> tuple
     """host-gw style routes to every remote pod CIDR on this node's L2 subnet (``cidr via peerIP dev``),
     and a note when peers beyond the subnet get none (a gateway must be on-link).
 
-    The routes of one subnet are built once per cluster and shared, so each node costs one filter pass.
+    The routes of one subnet are built once per (subnet, device, owner) and shared, so each node costs one
+    filter pass; the peers of every subnet are found in one pass over the nodes, shared by all devices (a
+    Windows node's vNIC name differs from a Linux node's eth0).
     """
-    def build() -> tuple[list[tuple[str, Route]], int]:
-        peers = [(n, a.pod_cidr) for n, a in cluster.allocation.nodes.items() if a.pod_cidr is not None]
-        table = [(name, gateway_route(cidr, cluster.plan.node(name).ip, dev, owner)) for name, cidr in peers
-                 if cluster.plan.node(name).subnet == node.subnet]
-        return table, len(peers)
+    by_subnet, total = cluster.memo(("subnet-peers",), lambda: _subnet_peers(cluster))
 
-    table, total = cluster.memo(("peer-routes", node.subnet, dev, owner), build)
-    routes = [r for name, r in table if name != node.name]
-    own = 1 if cluster.allocation.nodes[node.name].pod_cidr is not None else 0
+    def build() -> list[tuple[str, Route]]:
+        peers = by_subnet.get(node.subnet, ())
+        return list(zip((name for name, _, _ in peers), _gateway_routes(peers, dev, owner), strict=True))
+
+    table = cluster.memo(("peer-routes", node.subnet, dev, owner), build)
+    me = node.name
+    routes = [r for name, r in table if name != me]
+    own = 1 if cluster.allocation.nodes[me].pod_cidr is not None else 0
     beyond = total - len(routes) - own
     notes: tuple[str, ...] = ()
     if beyond > 0:
         notes = (f"no route to the pods of {beyond} node(s) outside underlay subnet {node.subnet}: host-gw "
                  "needs L2 adjacency (the kernel rejects a gateway that is not on-link)",)
     return routes, notes
+
+
+def _subnet_peers(cluster: Cluster) -> tuple[dict[str, list[tuple[str, IPv4Network, IPv4Address]]], int]:
+    """Nodes holding a pod CIDR, grouped by underlay subnet in plan (= allocation) order, and their count."""
+    by_subnet: dict[str, list[tuple[str, IPv4Network, IPv4Address]]] = {}
+    alloc = cluster.allocation.nodes
+    total = 0
+    for n in cluster.plan.nodes:
+        cidr = alloc[n.name].pod_cidr
+        if cidr is not None:
+            peers = by_subnet.get(n.subnet)
+            if peers is None:
+                peers = by_subnet[n.subnet] = []
+            peers.append((n.name, cidr, n.ip))
+            total += 1
+    return by_subnet, total
+
+
+def _gateway_routes(peers: list[tuple[str, IPv4Network, IPv4Address]] | tuple[()], dev: str,
+                    owner: str) -> list[Route]:
+    """``gateway_route`` for many peers at once: the routes differ only in dst and via, so each is a copy of
+    one template's fields (a frozen dataclass's __init__ costs 3x as much, 20 ms for a 4,094-node subnet)."""
+    if not peers:
+        return []
+    template = gateway_route(peers[0][1], peers[0][2], dev, owner).__dict__
+    new = object.__new__
+    out = []
+    for _, cidr, ip in peers:
+        r = new(Route)
+        d = r.__dict__
+        d.update(template)
+        d["dst"] = cidr
+        d["via"] = ip
+        out.append(r)
+    return out
 
 
 MULTICAST = IPv4Network("224.0.0.0/4")

@@ -4,12 +4,15 @@ default route; peers beyond the subnet get no route and a note."""
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError, replace
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from pathlib import Path
 
+import pytest
 from conftest import build_docs, cluster_doc, run
 
 from cnimodel.cluster import Cluster
+from cnimodel.dataplane import Route
 from cnimodel.plan import load_plan
 
 N = IPv4Network
@@ -121,3 +124,24 @@ def test_ip_output_skips_windows_nodes(worked: Path) -> None:
     assert r.exit_code == 0
     headers = [line for line in r.stdout.splitlines() if line.startswith("#")]
     assert headers == ["# master: ip route", "# lin1: ip route"]
+
+
+def test_shared_peer_routes_are_ordinary_values_per_device(tmp_path: Path) -> None:
+    """Nodes of one subnet share its peer routes per device: a Windows node's routes leave by its vNIC, a Linux
+    node's by eth0, in either order of asking, and each route is a frozen value like any other Route."""
+    c = build_docs(tmp_path, [cluster_doc()])
+    win1 = c.facts("win1")  # the Windows node first: its device differs from the Linux nodes' eth0
+    vnic = "vEthernet (Ethernet)"
+    assert route_set(win1, "pod-route") == {("10.244.0.0/24", "10.240.0.4", vnic),
+                                            ("10.244.1.0/24", "10.240.0.10", vnic),
+                                            ("10.244.3.0/24", "10.240.0.30", vnic)}
+    lin1 = c.facts("lin1")
+    assert route_set(lin1, "pod-route") == {("10.244.0.0/24", "10.240.0.4", "eth0"),
+                                            ("10.244.2.0/24", "10.240.0.20", "eth0"),
+                                            ("10.244.3.0/24", "10.240.0.30", "eth0")}
+    r = next(r for r in lin1.routes if r.dst == N("10.244.2.0/24"))
+    built = Route(N("10.244.2.0/24"), via=A("10.240.0.20"), dev="eth0", kind="pod-route", owner="flannel")
+    assert r == built and hash(r) == hash(built) and repr(r) == repr(built)
+    assert replace(r, dev="eth1").dev == "eth1" and r.dev == "eth0"
+    with pytest.raises(FrozenInstanceError):
+        r.dev = "eth9"  # type: ignore[misc]
