@@ -23,17 +23,21 @@ FREEZE_AT = 10_000
 
 
 @contextmanager
-def bulk() -> Iterator[None]:
+def bulk(freeze: bool = False) -> Iterator[None]:
     """Pause the cyclic GC for the block (nesting-safe); reference counting still frees memory.
 
-    On leaving the outermost block after a large allocation, the block's objects are frozen (see above).
+    On leaving the outermost block normally after a large allocation — or any allocation with ``freeze``,
+    for blocks whose results are cached as long as their cluster — the objects are frozen (see above).
+    Never after an exception: its traceback's frames are cyclic garbage the collector must still see.
     """
     was_enabled = gc.isenabled()
     gc.disable()
+    done = False
     try:
         yield
+        done = True
     finally:
         if was_enabled:
-            if gc.get_count()[0] >= FREEZE_AT:
+            if done and (freeze or gc.get_count()[0] >= FREEZE_AT):
                 gc.freeze()
             gc.enable()

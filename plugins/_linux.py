@@ -10,6 +10,8 @@ from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import TYPE_CHECKING
 
+from cnimodel.plugins._values import like
+
 from cnimodel.dataplane import Device, NatRule, Route
 from cnimodel.net import host
 from cnimodel.plan import NodeSpec, Plan, UnderlaySubnet
@@ -82,21 +84,11 @@ def _subnet_peers(cluster: Cluster) -> tuple[dict[str, list[tuple[str, IPv4Netwo
 
 def _gateway_routes(peers: list[tuple[str, IPv4Network, IPv4Address]] | tuple[()], dev: str,
                     owner: str) -> list[Route]:
-    """``gateway_route`` for many peers at once: the routes differ only in dst and via, so each is a copy of
-    one template's fields (a frozen dataclass's __init__ costs 3x as much, 20 ms for a 4,094-node subnet)."""
+    """``gateway_route`` for many peers at once, as copies of one template (they differ in dst and via)."""
     if not peers:
         return []
-    template = gateway_route(peers[0][1], peers[0][2], dev, owner).__dict__
-    new = object.__new__
-    out = []
-    for _, cidr, ip in peers:
-        r = new(Route)
-        d = r.__dict__
-        d.update(template)
-        d["dst"] = cidr
-        d["via"] = ip
-        out.append(r)
-    return out
+    template = gateway_route(peers[0][1], peers[0][2], dev, owner)
+    return [like(template, dst=cidr, via=ip) for _, cidr, ip in peers]
 
 
 MULTICAST = IPv4Network("224.0.0.0/4")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Interface, IPv4Network
 
 from cnimodel.plugins import _linux
+from cnimodel.plugins._values import like
 
 from cnimodel.bulk import bulk
 from cnimodel.cluster import Cluster
@@ -114,18 +115,23 @@ def _peer_entries(cluster: Cluster, me: Vtep, vtep_of: VtepOf) -> tuple[list[Pee
     def build() -> tuple[list[PeerEntry], list[str]]:
         out: list[PeerEntry] = []
         down: list[str] = []
-        for name, a in cluster.allocation.nodes.items():
-            if a.pod_cidr is None:
+        alloc = cluster.allocation.nodes
+        route = neigh = entry = None  # templates: the entries of all peers differ in two fields each
+        for peer in cluster.plan.nodes:
+            cidr = alloc[peer.name].pod_cidr
+            if cidr is None:
                 continue
-            pv = vtep_of(name)
+            pv = vtep_of(peer.name)
             if pv is None or not pv.up:
-                down.append(name)
+                down.append(peer.name)
                 continue
-            gw = a.pod_cidr.network_address
-            out.append((cluster.plan.node(name), pv, a.pod_cidr,
-                        Route(a.pod_cidr, via=gw, dev=me.dev, onlink=True, kind="pod-route", owner=me.owner),
-                        Neighbor(gw, pv.mac, me.dev, owner=me.owner),
-                        FdbEntry(pv.mac, me.dev, pv.local, owner=me.owner)))
+            gw = cidr.network_address
+            if route is None or neigh is None or entry is None:
+                route = Route(cidr, via=gw, dev=me.dev, onlink=True, kind="pod-route", owner=me.owner)
+                neigh = Neighbor(gw, pv.mac, me.dev, owner=me.owner)
+                entry = FdbEntry(pv.mac, me.dev, pv.local, owner=me.owner)
+            out.append((peer, pv, cidr, like(route, dst=cidr, via=gw), like(neigh, ip=gw, mac=pv.mac),
+                        like(entry, mac=pv.mac, dst=pv.local)))
         return out, down
 
     return cluster.memo(("vxlan-peers", me.dev, me.owner), build)
@@ -135,7 +141,9 @@ def linux_facts(cluster: Cluster, node: NodeSpec, vtep_of: VtepOf, masq_network:
                 bridge_owner: str = "bridge") -> NodeFacts:
     """A Linux node on flannel vxlan: uplink, cni0 at the flannel MTU, ``flannel.<VNI>`` and its entries,
     and flanneld's ``--ip-masq`` chain for ``masq_network`` (flannel's Network) when given."""
-    with bulk():  # thousands of acyclic values per node: the cyclic GC's passes would cost more than building
+    # thousands of acyclic values per node, cached with the cluster: no cyclic GC passes while building them,
+    # and frozen after, so later collections do not walk them either
+    with bulk(freeze=True):
         return _linux_facts(cluster, node, vtep_of, masq_network, bridge_owner)
 
 
@@ -177,7 +185,8 @@ def _linux_facts(cluster: Cluster, node: NodeSpec, vtep_of: VtepOf, masq_network
         neighbors.append(neigh)
         fdb.append(entry)
         # the outer frame goes to the peer on this subnet, else to the subnet's gateway
-        encaps.append(Encap(me, pv, peer_cidr, peer.ip if peer.subnet == subnet else gateway, me.vni))
+        hop = peer.ip if peer.subnet == subnet else gateway
+        encaps.append(Encap(me, pv, peer_cidr, hop, me.vni))
     notes = [*mismatch_notes(me, encaps), *down_notes(node.name, down)]
     if direct_windows:
         notes.append(f"DirectRouting sends plain routed packets to the pods of {names_phrase(direct_windows)}; flannel "
