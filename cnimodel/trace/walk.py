@@ -13,7 +13,7 @@ from ipaddress import IPv4Address
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import Encap, NodeFacts, Route
 from cnimodel.trace import verdicts, winport
-from cnimodel.trace.lookup import lookup
+from cnimodel.trace.lookup import encap_for, lookup
 from cnimodel.trace.model import Flow, Hop, Trace, Wire
 from cnimodel.trace.resolve import Endpoint, owner_of
 
@@ -136,7 +136,7 @@ class Walk:
         if pkt.dst == self.cluster.node(name).ip or self._host_address(facts, pkt.dst):
             hop.add("delivered", "DELIVERED", to=f"{name} (host)", address=pkt.dst)
             raise Stop("ACCEPTED", f"delivered to node {name}")
-        encap = self._encap_for(facts, pkt.dst)
+        encap = encap_for(self.cluster, name, pkt.dst)
         res = lookup(self.cluster, name, pkt.dst)
         route = res.route
         if encap is not None and (route is None or route.dst.prefixlen <= encap.dst.prefixlen or
@@ -267,13 +267,6 @@ class Walk:
             if any(a.ip == ip for a in d.addresses):
                 return True
         return any(e.ip == ip and e.role in ("host", "source-vip") for e in facts.hns_endpoints)
-
-    def _encap_for(self, facts: NodeFacts, ip: IPv4Address) -> Encap | None:
-        best = None
-        for e in facts.encaps:
-            if ip in e.dst and (best is None or e.dst.prefixlen > best.dst.prefixlen):
-                best = e
-        return best
 
     def _postrouting(self, hop: Hop, facts: NodeFacts, route: Route) -> None:
         """Linux nat POSTROUTING: the first matching rule of each chain decides (RETURN or MASQUERADE)."""

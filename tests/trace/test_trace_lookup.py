@@ -12,7 +12,7 @@ import pytest
 
 from cnimodel.cluster import Cluster
 from cnimodel.plan import load_plan
-from cnimodel.trace.lookup import RouteIndex, RouteRows, lookup
+from cnimodel.trace.lookup import RouteIndex, RouteRows, encap_for, lookup
 
 TOPO = Path(__file__).resolve().parents[2] / "topologies"
 PLANS = sorted(p.name for p in TOPO.glob("*.yaml") if p.name != "policy-k8s.yaml")  # that one has no cluster
@@ -50,3 +50,24 @@ def test_walk_lookup_is_the_cluster_lookup() -> None:
     c = Cluster.build(load_plan([TOPO / "default.yaml"]))
     for dst in ("10.244.2.3", "8.8.8.8", "10.240.0.20"):
         assert lookup(c, "lin1", IPv4Address(dst)) == c.lookup("lin1", IPv4Address(dst))
+
+
+def _longest(encaps, ip):  # type: ignore[no-untyped-def]
+    """The reference: the longest Encap prefix holding ``ip``, the first of equal ones."""
+    best = None
+    for e in encaps:
+        if ip in e.dst and (best is None or e.dst.prefixlen > best.dst.prefixlen):
+            best = e
+    return best
+
+
+@pytest.mark.parametrize("name", ["hybrid-vxlan.yaml", "hybrid-vxlan-mismatch.yaml", "canal-windows.yaml",
+                                  "linux-vxlan-directrouting.yaml", "aks-azure-cni-overlay.yaml"])
+def test_encap_index_is_the_longest_prefix(name: str) -> None:
+    c = Cluster.build(load_plan([TOPO / name]))
+    for node in c.plan.nodes:
+        encaps = c.facts(node.name).encaps
+        probes = [x for e in encaps for x in (e.dst.network_address, e.dst.broadcast_address)]
+        probes += [IPv4Address("10.244.9.9"), IPv4Address("8.8.8.8")]
+        for ip in probes:
+            assert encap_for(c, node.name, ip) is _longest(encaps, ip), (node.name, ip)
