@@ -8,9 +8,11 @@ healthCheckNodePort) are allocated here deterministically, and each Service says
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from ipaddress import IPv4Address, IPv4Network
+from itertools import chain
 from typing import TYPE_CHECKING
 
 from cnimodel.plan import KubeObject, Problem, Problems
@@ -166,14 +168,23 @@ def _allocate(services: list[Service], service_cidr: IPv4Network | None, problem
     return out
 
 
-def _ip_allocator(cidr: IPv4Network | None, used: set[IPAddress]):  # type: ignore[no-untyped-def]
-    """The dynamic band of the ClusterIP range (above the static band the API keeps for fixed IPs)."""
+def _ip_allocator(cidr: IPv4Network | None, used: set[IPAddress]) -> Iterator[IPv4Address]:
+    """ClusterIPs as the API server's allocator hands them out (ipallocator.Range, KEP-3070).
+
+    The usable addresses are the range without its network and broadcast addresses, indexed from the
+    network address + 1. The lowest min(max(16, size/16), 256) of them — none when the range holds 16
+    addresses or fewer (a /28) — are the static band kept for fixed IPs. Dynamic allocation takes the upper
+    band first and falls back to the static band when the upper one is full. The API server picks at random
+    within a band; the model takes the lowest free address, so plans are reproducible.
+    """
     if cidr is None:
         return iter(())
     size = cidr.num_addresses
-    static = min(max(16, size // 16), 256)
-    base = int(cidr.network_address)
-    return (IPv4Address(base + i) for i in range(static, size - 1) if IPv4Address(base + i) not in used)
+    usable = max(0, size - 2)
+    static = 0 if size <= 16 else min(max(16, size // 16), 256)
+    first = int(cidr.network_address) + 1
+    order = chain(range(static, usable), range(static))
+    return (ip for i in order if (ip := IPv4Address(first + i)) not in used)
 
 
 def _port_allocator(used: set[int]):  # type: ignore[no-untyped-def]

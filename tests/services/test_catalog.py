@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lbplans import build, endpoint_slice, ep, pod, service
+import yaml
+from lbplans import build, cluster_doc, endpoint_slice, ep, pod, service
 
-from cnimodel.plan import PlanError
+from cnimodel.cluster import Cluster
+from cnimodel.plan import PlanError, load_plan
 from cnimodel.services import catalog
 
 
@@ -74,14 +76,51 @@ def test_headless_and_external_name_are_skipped(tmp_path: Path) -> None:
 def test_missing_cluster_ip_and_node_ports_are_allocated(tmp_path: Path) -> None:
     docs = [service("a", [{"name": "p", "port": 80}], type="NodePort"),
             service("b", [{"name": "p", "port": 80, "nodePort": 30086}], type="LoadBalancer",
-                    externalTrafficPolicy="Local", cluster_ip="10.96.1.0")]
+                    externalTrafficPolicy="Local", cluster_ip="10.96.1.1")]
     cat = catalog(build(tmp_path, docs))
     a, b = cat.service("default/a"), cat.service("default/b")
-    # 10.96.0.0/12 keeps its first 256 addresses for fixed IPs; 30000-32767 keeps 86 ports (2768/32)
-    assert [str(ip) for ip in a.cluster_ips] == ["10.96.1.1"]  # 10.96.1.0 is taken by b
+    # 10.96.0.0/12 keeps its first 256 usable addresses (10.96.0.1-10.96.1.0) for fixed IPs, so the dynamic band
+    # starts at 10.96.1.1, which b holds; 30000-32767 keeps 86 ports (2768/32)
+    assert [str(ip) for ip in a.cluster_ips] == ["10.96.1.2"]
     assert a.ports[0].node_port == 30087  # 30086 is b's
     assert b.health_check_node_port == 30088
     assert a.allocated and b.allocated == ("healthCheckNodePort 30088",)
+
+
+def build_in(tmp_path: Path, service_cidr: str, docs: list) -> Cluster:
+    doc = cluster_doc()
+    doc["spec"]["serviceCIDR"] = service_cidr
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump_all([doc, *docs], sort_keys=False))
+    return Cluster.build(load_plan([path]))
+
+
+def cluster_ip(cat, name: str) -> str:  # type: ignore[no-untyped-def]
+    return str(cat.service(f"default/{name}").cluster_ips[0])
+
+
+def test_cluster_ips_in_a_28(tmp_path: Path) -> None:
+    # A /28 holds 16 addresses: no static band (the API server reserves one only above 16); usable .1-.14
+    # (.0 is the network, .15 the broadcast address)
+    docs = [service(f"s{i:02d}", [{"port": 80}]) for i in range(13)] + [
+        service("fixed", [{"port": 80}], cluster_ip="10.96.0.3")]
+    cat = catalog(build_in(tmp_path, "10.96.0.0/28", docs))
+    got = [cluster_ip(cat, f"s{i:02d}") for i in range(13)]
+    assert got == [f"10.96.0.{n}" for n in (1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)]
+    # one more Service finds the range full
+    docs.append(service("s13", [{"port": 80}]))
+    with pytest.raises(PlanError) as info:
+        catalog(build_in(tmp_path, "10.96.0.0/28", docs))
+    assert "none left" in info.value.problems[0].message and "10.96.0.0/28" in info.value.problems[0].message
+
+
+def test_cluster_ips_fall_back_to_the_static_band(tmp_path: Path) -> None:
+    # A /27: static band max(16, 32/16) = 16 addresses, .1-.16; the dynamic band is .17-.30. Its 14 addresses
+    # go first, then allocation falls back to the static band from its start.
+    docs = [service(f"s{i:02d}", [{"port": 80}]) for i in range(16)]
+    cat = catalog(build_in(tmp_path, "10.96.0.0/27", docs))
+    assert [cluster_ip(cat, f"s{i:02d}") for i in range(16)] == [
+        *(f"10.96.0.{n}" for n in range(17, 31)), "10.96.0.1", "10.96.0.2"]
 
 
 def test_bad_service_fields_are_located(tmp_path: Path) -> None:
