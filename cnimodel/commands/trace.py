@@ -19,11 +19,12 @@ from cnimodel.cli import OUT, UsageProblem, build, handle_errors
 @click.option("--reverse", "direction", flag_value="reverse", help="Trace only the reply.")
 @click.option("--both", "direction", flag_value="both", help="Trace the packet and its reply.")
 @click.option("--backend", help="For a Service: the backend IP the load balancer picks (default: the first).")
+@click.option("--no-policy", is_flag=True, help="Leave NetworkPolicy out: routing and NAT only.")
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--pcap", "pcap_file", type=click.Path(dir_okay=False), help="Write the frames of every wire segment.")
 @handle_errors
 def trace_cmd(plan: str, src: str, dst: str, port: int, proto: str, size: int, direction: str | None,
-              backend: str | None, output: str, pcap_file: str | None) -> None:
+              backend: str | None, no_policy: bool, output: str, pcap_file: str | None) -> None:
     """Walk a packet from SRC to DST: pod (ns/name), node, Service (ns/name or VIP), NODE:NODEPORT, or IP.
 
     Exit status 0 when the packet is delivered (or leaves the network as asked), 1 when it is dropped.
@@ -36,7 +37,7 @@ def trace_cmd(plan: str, src: str, dst: str, port: int, proto: str, size: int, d
     cluster = build(plan)
     try:
         traces = trace(cluster, src, dst, port=port, proto=proto, size=size, backend=backend,
-                       reverse=direction == "reverse", both=direction == "both")
+                       reverse=direction == "reverse", both=direction == "both", policy=not no_policy)
     except EndpointError as e:
         raise UsageProblem(str(e)) from None
     if pcap_file:

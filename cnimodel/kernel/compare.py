@@ -197,7 +197,8 @@ def check_packets(bp: Blueprint, report: Report, port: int, max_pairs: int, time
     verdicts = filters.verdicts(bp) if bp.policy else {}
     for o in outcomes:
         p = o.probe
-        fwd, back = trace(bp.cluster, p.src.key, p.dst.key, port=p.port, proto=p.proto, both=True)
+        # routing and NAT only: the policy realised (or not) in the namespaces is applied below
+        fwd, back = trace(bp.cluster, p.src.key, p.dst.key, port=p.port, proto=p.proto, both=True, policy=False)
         report.packets += 1
         where = f"{p.src.key} → {p.dst.key}"
         what = f"{p.proto.upper()}" + (f" :{p.port}" if p.proto != "icmp" else "")

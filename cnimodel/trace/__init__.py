@@ -14,8 +14,9 @@ __all__ = ["DISPOSITIONS", "PROTOCOLS", "Endpoint", "EndpointError", "Flow", "Ho
 
 
 def trace(cluster: Cluster, src: str, dst: str, port: int | None = 80, proto: str = "tcp", size: int = 64,
-          backend: str | None = None, reverse: bool = False, both: bool = False) -> list[Trace]:
+          backend: str | None = None, reverse: bool = False, both: bool = False, policy: bool = True) -> list[Trace]:
     """Walk a packet from SRC to DST (and its reply); returns the forward trace, the reply, or both.
+    ``policy`` False leaves NetworkPolicy out: routing and NAT only (the kernel check applies policy itself).
 
     >>> [t.disposition for t in trace(cluster, "default/client", "web/iis-0", port=80)]  # doctest: +SKIP
     ['ACCEPTED']
@@ -30,7 +31,7 @@ def trace(cluster: Cluster, src: str, dst: str, port: int | None = 80, proto: st
     dport = None if proto == "icmp" else (d.port if d.kind == "nodeport" else port)
     flow = Flow(s.ip, d.ip, proto, 0 if proto == "icmp" else 49152, dport, size, s.label, d.label, s.members,
                 d.members)
-    walk = Walk(cluster, Packet(flow.src, flow.dst, proto, flow.sport, flow.dport, size))
+    walk = Walk(cluster, Packet(flow.src, flow.dst, proto, flow.sport, flow.dport, size), policy=policy)
     disposition, reason = _run(walk, s, d, backend)
     forward = finish(walk, flow, disposition, reason + _members_note(s, d))
     if not (reverse or both):
@@ -94,7 +95,8 @@ def _reply(cluster: Cluster, fwd_walk: Walk, forward: Trace) -> Trace:
     src_label = f"{owner.pod.pod.key}[Pod]" if owner.pod is not None else forward.flow.dst_label
     reply_flow = replace(final.reply(), src_label=src_label, dst_label=forward.flow.src_label)
     walk = Walk(cluster, Packet(reply_flow.src, reply_flow.dst, reply_flow.proto, reply_flow.sport,
-                                reply_flow.dport, reply_flow.size), reply_of=list(fwd_walk.nat), reply=True)
+                                reply_flow.dport, reply_flow.size), reply_of=list(fwd_walk.nat), reply=True,
+                policy=fwd_walk.policy)
     last = forward.hops[-1]
     try:
         if forward.disposition == "EXITS_NETWORK":

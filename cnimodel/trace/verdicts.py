@@ -48,7 +48,7 @@ def enforcement(cluster: Cluster, node: str) -> PolicyEnforcement:
 def egress(walk: Walk, src: TraceEndpoint) -> None:
     """The source pod's egress, at its node, against the destination after DNAT (DENIED_OUT on a deny)."""
     cluster = walk.cluster
-    if src.kind != "pod" or src.pod is None or src.node is None or not has_policies(cluster):
+    if not walk.policy or src.kind != "pod" or src.pod is None or src.node is None or not has_policies(cluster):
         return
     hop = walk._hop(src.node, "node")
     e = enforcement(cluster, src.node)
@@ -64,7 +64,7 @@ def ingress(walk: Walk, hop: Hop, pod: PodAddress) -> None:
     for a reply: conntrack passes it."""
     cluster = walk.cluster
     node = pod.pod.node
-    if node is None or not has_policies(cluster):
+    if not walk.policy or node is None or not has_policies(cluster):
         return
     e = enforcement(cluster, node)
     label = f"{pod.pod.key}[Pod]"
@@ -83,7 +83,7 @@ def ingress(walk: Walk, hop: Hop, pod: PodAddress) -> None:
 def reply_egress(walk: Walk, hop: Hop, pod: PodAddress) -> None:
     """The replying pod's egress: conntrack passes the reply of a connection policy allowed."""
     node = pod.pod.node
-    if node is not None and has_policies(walk.cluster):
+    if walk.policy and node is not None and has_policies(walk.cluster):
         e = enforcement(walk.cluster, node)
         if e.enforced:
             established(hop, "egress", f"{pod.pod.key}[Pod]", e, walk.cluster.plan.node(node).os == "windows")

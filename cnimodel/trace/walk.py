@@ -64,6 +64,7 @@ class Walk:
     reply_of: list[NatEntry] = field(default_factory=list)
     seen: set[tuple[str, IPv4Address]] = field(default_factory=set)
     reply: bool = False  # a reply passes policy by conntrack instead of being evaluated
+    policy: bool = True  # False: routing and NAT only, no policy verdicts
     # A NodePort of another node: (that node, src, dst, --backend), load-balanced when the packet gets there.
     pending_lb: tuple[str, Endpoint, Endpoint, str | None] | None = None
 

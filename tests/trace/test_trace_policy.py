@@ -264,3 +264,13 @@ def test_reachability_is_built_once_per_cluster(shop: Cluster) -> None:
     r = Reachability.from_cluster(shop)
     web, db = r.resolve("shop/web")[0], r.resolve("shop/db")[0]
     assert r.connection(web, db).conns is not None and r.connection(web, db).conns.text() == "TCP 5432"
+
+
+def test_without_policy_only_routing_decides(shop: Cluster, tmp_path: Path) -> None:
+    # The kernel check (cnimodel/kernel/compare.py) asks for routing and NAT only and applies policy itself.
+    (t,) = trace(shop, "shop/other", "shop/db", port=5432, policy=False)
+    assert t.disposition == "ACCEPTED" and policy_steps(t) == []
+    p = tmp_path / "plan.yaml"
+    p.write_text(SHOP)
+    r = CliRunner().invoke(cli, ["trace", str(p), "shop/other", "shop/db", "--port", "5432", "--no-policy"])
+    assert r.exit_code == 0 and "POLICY" not in r.output
