@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # this checkout's cnimodel, not an installed copy
 
 from cnimodel.cluster import Cluster
 from cnimodel.plan import load_plan

@@ -243,7 +243,7 @@ def parse_service(obj: KubeObject, problems: Problems) -> Service | None:
                            f"{raw!r} is not an IP address", "write it like 10.96.0.100, or leave it out")
         else:
             cluster_ips.append(ip)
-    ports = _ports(obj, spec.get("ports"), stype, origin.at("spec.ports"), problems)
+    ports = _ports(obj, spec.get("ports"), stype, origin, problems)
     etp = spec.get("externalTrafficPolicy") or "Cluster"
     itp = spec.get("internalTrafficPolicy") or "Cluster"
     for fname, value in (("externalTrafficPolicy", etp), ("internalTrafficPolicy", itp)):
@@ -280,33 +280,36 @@ def parse_service(obj: KubeObject, problems: Problems) -> Service | None:
 
 
 def _ports(obj: KubeObject, raw: Any, stype: str, origin: Origin, problems: Problems) -> tuple[ServicePort, ...]:
+    """The ports of a Service; ``origin`` is the Service's (field paths are built only for a problem)."""
     if not isinstance(raw, list | tuple) or not raw:
-        problems.error(origin, "a Service needs at least one port", "add `ports: [{port: 80}]`")
+        problems.error(origin.at("spec.ports"), "a Service needs at least one port", "add `ports: [{port: 80}]`")
         return ()
     out: list[ServicePort] = []
     for i, p in enumerate(raw):
-        at = origin.at(f"[{i}]")
+        def at(field: str = "", i: int = i) -> Origin:  # built only for a problem: 10,000 Services have few
+            return origin.at(f"spec.ports[{i}]").at(field)
+
         if not isinstance(p, Mapping):
-            problems.error(at, "expected {port: N, ...}")
+            problems.error(at(), "expected {port: N, ...}")
             continue
         port = p.get("port")
         if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
-            problems.error(at.at("port"), f"{port!r} is not a port number", "use 1 to 65535")
+            problems.error(at("port"), f"{port!r} is not a port number", "use 1 to 65535")
             continue
         proto = p.get("protocol") or "TCP"
         if proto not in PROTOCOLS:
-            problems.error(at.at("protocol"), f"unknown protocol {proto!r}", "use TCP, UDP or SCTP")
+            problems.error(at("protocol"), f"unknown protocol {proto!r}", "use TCP, UDP or SCTP")
             continue
         name = p.get("name") or ""
         if not name and len(raw) > 1:
-            problems.error(at.at("name"), "is required when a Service has more than one port",
+            problems.error(at("name"), "is required when a Service has more than one port",
                            "name every port, e.g. `name: http`")
         target = p.get("targetPort", port)
         if isinstance(target, str) and target.isdigit():
             target = int(target)
         node_port = p.get("nodePort") or 0
         if node_port and stype == "ClusterIP":
-            problems.error(at.at("nodePort"), "a ClusterIP Service cannot have a nodePort",
+            problems.error(at("nodePort"), "a ClusterIP Service cannot have a nodePort",
                            "set `type: NodePort` or remove nodePort")
             node_port = 0
         out.append(service_port(obj.namespace or "default", obj.name, str(name), proto, port, target,
