@@ -57,6 +57,7 @@ class CalicoPolicyPlugin(PolicyPlugin):
                            "write a regex matching the HNS network name, e.g. ^cbr0$")
             self.kube_network_re = re.compile(re.escape(self.kube_network))
         self.default_deny = not f.bool("windows_disable_default_deny_all_policy", False)
+        self._windows_verdicts: dict[str, PolicyEnforcement] = {}
         raw_ipam = f.raw("ipam", "host-local")
         ipam_type = raw_ipam.get("type") if isinstance(raw_ipam, Mapping) else raw_ipam
         if ipam_type not in ("host-local", "calico-ipam"):
@@ -96,7 +97,14 @@ class CalicoPolicyPlugin(PolicyPlugin):
     def enforcement(self, cluster: Cluster, node: NodeSpec) -> PolicyEnforcement:
         if node.os == "linux":
             return self.policy_enforcement(node)
-        return cluster.facts(node.name).policy  # needs the HNS network name the network plugin chose
+        # The verdict needs the HNS network name the network plugin chose, which only its facts hold; every
+        # network plugin names that network in describe(), so nodes describing alike share one verdict
+        # (building a win-overlay node's facts is O(nodes): asking each node would be O(nodes²)).
+        key = self.network.describe(node)
+        verdict = self._windows_verdicts.get(key)
+        if verdict is None:
+            verdict = self._windows_verdicts[key] = cluster.facts(node.name).policy
+        return verdict
 
     def windows_enforcement(self, facts: NodeFacts) -> tuple[PolicyEnforcement, frozenset[str]]:
         """Whether felix acts on this Windows node, and on which HNS networks."""

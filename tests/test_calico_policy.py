@@ -110,3 +110,26 @@ def test_canal_topology() -> None:
     got = policies(top)
     assert all(p["enforced"] for p in got.values())
     assert {p["mechanism"] for p in got.values()} == {"iptables", "HNS ACL"}
+
+
+def test_windows_verdicts_shared_by_description_name_the_hns_network() -> None:
+    """Calico shares one Windows verdict among nodes the network plugin describes alike; that is sound only
+    if every description names the node's HNS networks. Checked on every example plan with Windows nodes."""
+    from cnimodel.cluster import Cluster
+    from cnimodel.plan import PlanError, load_plan
+
+    topologies = Path(__file__).resolve().parent.parent / "topologies"
+    seen = 0
+    for path in sorted(topologies.glob("*.yaml")):
+        try:
+            cluster = Cluster.build(load_plan([path]))
+        except PlanError:  # a fragment meant to be combined with another plan file
+            continue
+        for node in cluster.plan.nodes:
+            if node.os != "windows":
+                continue
+            text = cluster.plugin.describe(node)
+            names = [n.name for n in cluster.facts(node.name).hns_networks]
+            assert all(n in text for n in names), (path.name, node.name, text, names)
+            seen += bool(names)
+    assert seen >= 5  # the check saw real HNS networks
