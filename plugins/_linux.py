@@ -88,7 +88,7 @@ def _gateway_routes(peers: list[tuple[str, IPv4Network, IPv4Address]] | tuple[()
     if not peers:
         return []
     template = gateway_route(peers[0][1], peers[0][2], dev, owner)
-    return [like(template, dst=cidr, via=ip) for _, cidr, ip in peers]
+    return [like(template, "dst", cidr, "via", ip) for _, cidr, ip in peers]
 
 
 MULTICAST = IPv4Network("224.0.0.0/4")

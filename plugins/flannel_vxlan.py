@@ -130,8 +130,8 @@ def _peer_entries(cluster: Cluster, me: Vtep, vtep_of: VtepOf) -> tuple[list[Pee
                 route = Route(cidr, via=gw, dev=me.dev, onlink=True, kind="pod-route", owner=me.owner)
                 neigh = Neighbor(gw, pv.mac, me.dev, owner=me.owner)
                 entry = FdbEntry(pv.mac, me.dev, pv.local, owner=me.owner)
-            out.append((peer, pv, cidr, like(route, dst=cidr, via=gw), like(neigh, ip=gw, mac=pv.mac),
-                        like(entry, mac=pv.mac, dst=pv.local)))
+            out.append((peer, pv, cidr, like(route, "dst", cidr, "via", gw), like(neigh, "ip", gw, "mac", pv.mac),
+                        like(entry, "mac", pv.mac, "dst", pv.local)))
         return out, down
 
     return cluster.memo(("vxlan-peers", me.dev, me.owner), build)
