@@ -18,6 +18,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
+import _checkout  # noqa: F401  (before cnimodel: this checkout's code)
 from cnimodel.plugins import _azure_ipam as vnet
 
 from cnimodel.cluster import Cluster

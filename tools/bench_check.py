@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import time
 
+import _checkout  # noqa: F401  (before cnimodel: this checkout's code)
+
 from cnimodel.cluster import Cluster
 from cnimodel.plan import load_plan
 from cnimodel.validate import CHECKS, validate

@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _checkout  # noqa: F401  (before cnimodel: this checkout's code)
 from gen_plan import generate
 
 from cnimodel import kernel

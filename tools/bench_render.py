@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import _checkout  # noqa: F401  (before cnimodel: this checkout's code)
+
 ROOT = Path(__file__).resolve().parents[1]
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--window-size=1440,900")

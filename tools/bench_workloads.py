@@ -24,6 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import _checkout  # noqa: F401  (before cnimodel: this checkout's code)
 from gen_workloads import generate_workloads
 
 from cnimodel.cluster import Cluster
