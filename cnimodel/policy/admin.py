@@ -12,6 +12,7 @@ from typing import Any
 from cnimodel.plan import KubeObject, Origin, Problems
 from cnimodel.policy.common import cidr, label_selector, mapping, port_name_problem, port_number, seq
 from cnimodel.policy.connset import PORT_PROTOCOLS, ConnSet
+from cnimodel.policy.k8s import ns_scope
 from cnimodel.policy.labelselector import k8s_text
 from cnimodel.policy.model import (
     ADMIN_TIER,
@@ -20,18 +21,12 @@ from cnimodel.policy.model import (
     Action,
     Direction,
     EndpointSel,
-    NsScope,
     Peer,
     Policy,
     PortMatch,
     Rule,
 )
 from cnimodel.policy.selectors import All
-
-
-def _scope(data: Any, origin: Origin, problems: Problems) -> NsScope:
-    sel = label_selector(data, origin, problems)
-    return NsScope() if isinstance(sel, All) else NsScope(selector=sel)
 
 
 def subject(data: Any, origin: Origin, problems: Problems) -> EndpointSel | None:
@@ -42,9 +37,9 @@ def subject(data: Any, origin: Origin, problems: Problems) -> EndpointSel | None
                        "write subject: {namespaces: {...}} or subject: {pods: {namespaceSelector, podSelector}}")
         return None
     if keys[0] == "namespaces":
-        return EndpointSel(_scope(d["namespaces"], origin.at("namespaces"), problems), All(), "k8s")
+        return EndpointSel(ns_scope(d["namespaces"], origin.at("namespaces"), problems), All(), "k8s")
     pods = mapping(d["pods"], origin.at("pods"), problems)
-    return EndpointSel(_scope(pods.get("namespaceSelector"), origin.at("pods.namespaceSelector"), problems),
+    return EndpointSel(ns_scope(pods.get("namespaceSelector"), origin.at("pods.namespaceSelector"), problems),
                        label_selector(pods.get("podSelector"), origin.at("pods.podSelector"), problems), "k8s")
 
 
@@ -60,11 +55,11 @@ def peer(data: Any, origin: Origin, direction: Direction, problems: Problems) ->
     k = present[0]
     o = origin.at(k)
     if k == "namespaces":
-        scope = _scope(d[k], o, problems)
+        scope = ns_scope(d[k], o, problems)
         return Peer(endpoint=EndpointSel(scope, All(), "k8s"), text=f"pods in namespaces {k8s_text(d[k])}"), True
     if k == "pods":
         pods = mapping(d[k], o, problems)
-        scope = _scope(pods.get("namespaceSelector"), o.at("namespaceSelector"), problems)
+        scope = ns_scope(pods.get("namespaceSelector"), o.at("namespaceSelector"), problems)
         sel = label_selector(pods.get("podSelector"), o.at("podSelector"), problems)
         return Peer(endpoint=EndpointSel(scope, sel, "k8s"),
                     text=f"pods {k8s_text(pods.get('podSelector'))} in namespaces "
