@@ -12,7 +12,7 @@ from ipaddress import IPv4Address, IPv4Network
 from typing import TypeVar
 
 from cnimodel.bulk import bulk
-from cnimodel.dataplane import NodeFacts, PolicyEnforcement, Route, RouteTable
+from cnimodel.dataplane import Encap, NodeFacts, PolicyEnforcement, Route, RouteTable
 from cnimodel.ipam import Allocation, allocate
 from cnimodel.net import PrefixTable
 from cnimodel.plan import NodeSpec, Plan, PlanError, Problem, Problems
@@ -51,6 +51,7 @@ class Cluster:
         self.policy = policy
         self.allocation = allocation
         self._facts: dict[str, NodeFacts] = {}
+        self._local: dict[str, NodeFacts | None] = {}
         self._tables: dict[str, PrefixTable[Route]] = {}
         self._underlay: RouteTable | None = None
         self.warnings: tuple[Problem, ...] = plan.warnings
@@ -98,6 +99,7 @@ class Cluster:
         problems.raise_if_errors()
         cluster = cls(plan, plugin, allocation, policy)
         cluster.warnings += tuple(problems.warnings)
+        plugin.prepare(cluster)
         return cluster
 
     def node(self, name: str) -> NodeSpec:
@@ -115,6 +117,46 @@ class Cluster:
                 f = replace(f, policy=self.plugin.policy_enforcement(node))
             self._facts[name] = f
         return f
+
+    def local_facts(self, name: str) -> NodeFacts:
+        """``facts(name)`` without its per-peer entries when the plugin can leave them out (cheaper on a large
+        overlay: what a packet needs of a node it passes once), else — or once built — the full facts."""
+        f = self._facts.get(name)
+        return f if f is not None else self._local_only(name) or self.facts(name)
+
+    def _local_only(self, name: str) -> NodeFacts | None:
+        if name in self._local:
+            return self._local[name]
+        node = self.plan.node(name)
+        f = self.plugin.local_facts(self, node)
+        if f is not None and self.policy is not None:
+            local = f
+            f = self.policy.node_facts(self, node, f)
+            if f.routes != local.routes:  # routes derived from the node's table (calico-ipam blocks) need it whole
+                f = None
+        elif f is not None:
+            f = replace(f, policy=self.plugin.policy_enforcement(node))
+        self._local[name] = f
+        return f
+
+    def deferred(self, name: str) -> bool:
+        """Whether node ``name``'s per-peer entries are not built and its plugin answers for one destination
+        (then ``lookup`` and ``encap`` build none of them)."""
+        return name not in self._facts and self._local_only(name) is not None
+
+    def has_memo(self, key: object) -> bool:
+        return key in self._memo
+
+    def encap(self, name: str, dst: IPv4Address) -> Encap | None:
+        """The node's Encap fact for ``dst`` (the first with the longest prefix holding it), without building
+        the node's other per-peer entries when its plugin answers for one destination."""
+        if self.deferred(name):
+            return self.plugin.peer_encap(self, self.plan.node(name), dst)
+        best: Encap | None = None
+        for e in self.facts(name).encaps:
+            if dst in e.dst and (best is None or e.dst.prefixlen > best.dst.prefixlen):
+                best = e
+        return best
 
     def memo(self, key: object, compute: Callable[[], T]) -> T:
         """A value computed once per cluster: plugins keep what many nodes share here (one subnet's peer
@@ -153,9 +195,26 @@ class Cluster:
 
     def lookup(self, name: str, dst: IPv4Address) -> Lookup:
         """Longest-prefix match of ``dst`` in the table of node (or underlay) ``name``."""
+        if name not in self._tables and name != self.plan.underlay.name and self.deferred(name):
+            # the node's own routes, then the one peer route the plugin finds (per-peer routes come last)
+            local = self.local_facts(name)
+            return Lookup(name, dst, first_longest(local.routes, dst, self.plugin.peer_route(
+                self, self.plan.node(name), dst)))
         hit = self.table(name).lookup(dst)
         return Lookup(name, dst, hit[1] if hit else None)
 
     def pod_ip(self, key: str) -> IPv4Address | None:
         a = self.allocation.pods.get(key)
         return a.ip if a else None
+
+
+def first_longest(routes: tuple[Route, ...], dst: IPv4Address, after: Route | None = None) -> Route | None:
+    """The first of the routes with the longest prefix holding ``dst`` (as a PrefixTable of them answers),
+    with ``after`` taken as one more route at the end."""
+    best: Route | None = None
+    for r in routes:
+        if dst in r.dst and (best is None or r.dst.prefixlen > best.dst.prefixlen):
+            best = r
+    if after is not None and (best is None or after.dst.prefixlen > best.dst.prefixlen):
+        best = after
+    return best

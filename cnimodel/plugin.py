@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from functools import cache
 from importlib.metadata import entry_points
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 from typing import TYPE_CHECKING, ClassVar
 
-from cnimodel.dataplane import NodeFacts, PolicyEnforcement, Route, Vtep
+from cnimodel.dataplane import Encap, NodeFacts, PolicyEnforcement, Route, Vtep
 from cnimodel.ipam.hostlocal import PodRange
 from cnimodel.plan import NodeSpec, Plan, Problems
 
@@ -58,6 +58,31 @@ class NetworkPlugin:
     def underlay_routes(self, cluster: Cluster) -> tuple[Route, ...]:
         """Routes this plugin (or the cloud provider on its behalf) puts into the underlay's route table."""
         return ()
+
+    def prepare(self, cluster: Cluster) -> None:
+        """Called once by ``Cluster.build`` after allocation: build what many nodes' facts share, when that is
+        cheap enough to pay at load (default: nothing)."""
+
+    # A node's facts hold an entry per peer (5,000 at scale); one packet needs one of them. A plugin that can
+    # answer for one destination overrides these three together; the defaults use the full facts.
+    def local_facts(self, cluster: Cluster, node: NodeSpec) -> NodeFacts | None:
+        """``node_facts`` without the per-peer entries ``peer_route``/``peer_encap`` answer for (routes to each
+        peer, neighbours, FDB, Encaps, notes about peers); everything else identical. Per-peer routes must
+        follow all others in the full table. None (the default): the plugin cannot leave them out."""
+        return None
+
+    def peer_route(self, cluster: Cluster, node: NodeSpec, dst: IPv4Address) -> Route | None:
+        """Among the routes ``local_facts`` leaves out, the first with the longest prefix holding ``dst``."""
+        return None
+
+    def peer_encap(self, cluster: Cluster, node: NodeSpec, dst: IPv4Address) -> Encap | None:
+        """The node's Encap fact with the longest prefix holding ``dst`` (the first of equal ones). Default: a
+        scan of the full facts."""
+        best: Encap | None = None
+        for e in cluster.facts(node.name).encaps:
+            if dst in e.dst and (best is None or e.dst.prefixlen > best.dst.prefixlen):
+                best = e
+        return best
 
     def vtep(self, name: str) -> Vtep | None:
         """The node's VXLAN endpoint, cheaply (no facts built); None where the node has no overlay."""

@@ -15,7 +15,7 @@ from ipaddress import AddressValueError, IPv4Address, IPv4Network
 from cnimodel.plugins import _hns, _linux, flannel_vxlan, win_bridge, win_overlay
 
 from cnimodel.cluster import Cluster
-from cnimodel.dataplane import NodeFacts, Vtep
+from cnimodel.dataplane import Encap, NodeFacts, Route, Vtep
 from cnimodel.ipam import PodRange, host_local_range
 from cnimodel.ipam.engine import kube_node_cidrs
 from cnimodel.plan import NodeSpec, Origin, Plan, Problems
@@ -283,6 +283,31 @@ class FlannelPlugin(NetworkPlugin):
             conf = self.win_conf(node)
             return win_bridge.l2bridge_range(pod_cidr, {}, conf.name, self.origin)
         return host_local_range(pod_cidr)
+
+    def prepare(self, cluster: Cluster) -> None:
+        if self.vxlan:
+            flannel_vxlan.prepare(cluster, self.vtep)
+            win_overlay.prepare(cluster, self.vtep)
+
+    def local_facts(self, cluster: Cluster, node: NodeSpec) -> NodeFacts | None:
+        if not self.vxlan:
+            return None  # host-gw: peer routes are shared objects already, and the trace indexes them cheaply
+        if node.os == "windows":
+            return win_overlay.overlay_facts(cluster, node, self.win_conf(node), self.vtep, peers=False)
+        assert self.conf is not None
+        return flannel_vxlan.linux_facts(cluster, node, self.vtep, self.conf.network, peers=False)
+
+    def peer_route(self, cluster: Cluster, node: NodeSpec, dst: IPv4Address) -> Route | None:
+        if not self.vxlan or node.os == "windows":  # Windows overlay nodes route peers by HNS policy, not routes
+            return None
+        return flannel_vxlan.linux_peer(cluster, node, self.vtep, dst, encap=False)  # type: ignore[return-value]
+
+    def peer_encap(self, cluster: Cluster, node: NodeSpec, dst: IPv4Address) -> Encap | None:
+        if not self.vxlan:
+            return None
+        if node.os == "windows":
+            return win_overlay.overlay_peer_encap(cluster, node, self.vtep, dst)
+        return flannel_vxlan.linux_peer(cluster, node, self.vtep, dst, encap=True)  # type: ignore[return-value]
 
     def node_facts(self, cluster: Cluster, node: NodeSpec) -> NodeFacts:
         if self.vxlan and node.os == "windows":

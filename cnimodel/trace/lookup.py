@@ -80,9 +80,16 @@ class RouteIndex:
         return self.items[best] if score[best] >= 0 else None
 
 
+def _fresh(cluster: Cluster, name: str, key: str) -> bool:
+    """Whether the trace has not indexed the node and its full facts are not built: then the cluster answers
+    for one destination from the node's own entries and the plugin's one peer entry (an overlay node's
+    facts hold thousands of per-peer entries a first visit would build for one packet)."""
+    return not cluster.has_memo((key, name)) and cluster.deferred(name)
+
+
 def lookup(cluster: Cluster, name: str, dst: IPv4Address) -> Lookup:
     """``cluster.lookup(name, dst)`` for a node, indexed the cheaper way; the underlay keeps the cluster's."""
-    if name == cluster.plan.underlay.name:
+    if name == cluster.plan.underlay.name or _fresh(cluster, name, "trace-routes"):
         return cluster.lookup(name, dst)
     rows = cluster.memo(("trace-route-rows",), RouteRows)
     index = cluster.memo(("trace-routes", name), lambda: RouteIndex(cluster.facts(name).routes, rows))
@@ -91,6 +98,8 @@ def lookup(cluster: Cluster, name: str, dst: IPv4Address) -> Lookup:
 
 def encap_for(cluster: Cluster, name: str, dst: IPv4Address) -> Encap | None:
     """The node's VXLAN Encap fact with the longest prefix holding ``dst`` (the first of equal ones)."""
+    if _fresh(cluster, name, "trace-encaps"):
+        return cluster.encap(name, dst)
     rows = cluster.memo(("trace-route-rows",), RouteRows)
     index = cluster.memo(("trace-encaps", name), lambda: RouteIndex(cluster.facts(name).encaps, rows))
     return index.lookup(dst)  # type: ignore[no-any-return]

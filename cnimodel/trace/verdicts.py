@@ -160,7 +160,7 @@ def _peer(walk: Walk, r: Reachability, ip: IPv4Address) -> Endpoint:
     if owner.kind == "node" and owner.node in r.u.nodes:
         return r.node(owner.node)  # type: ignore[arg-type]
     if owner.kind == "pod-subnet" and owner.node in r.u.nodes and \
-            walk._host_address(walk.cluster.facts(owner.node), ip):  # type: ignore[arg-type]
+            walk._host_address(walk.cluster.local_facts(owner.node), ip):  # type: ignore[arg-type]
         return r.node(owner.node)  # type: ignore[arg-type]
     return Endpoint("external", str(ip), r.u.external_class(ip), ip=ip)
 

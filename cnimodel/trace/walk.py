@@ -72,7 +72,7 @@ class Walk:
     def from_pod(self, ep: Endpoint) -> str:
         assert ep.pod is not None and ep.node is not None
         node = ep.node
-        facts = self.cluster.facts(node)
+        facts = self.cluster.local_facts(node)
         rng = self.cluster.allocation.nodes[node].range
         hop = self._hop(ep.pod.pod.key, "pod")
         hop.add("originated", "ORIGINATED", interface="eth0", src=self.pkt.src, dst=self.pkt.dst)
@@ -89,7 +89,7 @@ class Walk:
         """The source pod's way out: policy egress at its node and, on Windows, its vSwitch port (after the
         load balancer, which VFP applies first)."""
         assert ep.node is not None
-        facts = self.cluster.facts(ep.node)
+        facts = self.cluster.local_facts(ep.node)
         hop = self._hop(ep.node, "node")
         if facts.os == "windows":
             winport.egress(self, facts, ep, hop)  # the HNS ACLs sit on the same port: it asks for the verdict
@@ -133,7 +133,7 @@ class Walk:
         owner = owner_of(self.cluster, pkt.dst)
         if owner.kind == "pod" and owner.node == name and owner.pod is not None:
             self.deliver_pod(hop, owner.pod)  # before the node's facts: delivery needs none of them
-        facts = self.cluster.facts(name)
+        facts = self.cluster.local_facts(name)
         if pkt.dst == self.cluster.node(name).ip or self._host_address(facts, pkt.dst):
             hop.add("delivered", "DELIVERED", to=f"{name} (host)", address=pkt.dst)
             raise Stop("ACCEPTED", f"delivered to node {name}")
