@@ -33,7 +33,7 @@ def _node_ctx(cluster: Cluster, node: str, cat: Catalog) -> LinuxNode | WinNode:
 def node_addresses(cluster: Cluster, node: str) -> set[IPAddress]:
     """Addresses that are local to the node (what ``--dst-type LOCAL`` / a NodePort LB matches)."""
     addrs: set[IPAddress] = {cluster.plan.node(node).ip}
-    for d in cluster.facts(node).devices:
+    for d in cluster.local_facts(node).devices:  # not the per-peer entries: devices are the same
         addrs.update(a.ip for a in d.addresses)
     return addrs
 

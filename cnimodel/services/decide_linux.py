@@ -28,7 +28,7 @@ def masquerade_source(node: LinuxNode, dst: str) -> str:
         if hit.route is not None:
             if hit.route.src is not None:
                 return str(hit.route.src)
-            dev = cluster.facts(node.node).device(hit.route.dev) if hit.route.dev else None
+            dev = cluster.local_facts(node.node).device(hit.route.dev) if hit.route.dev else None
             if dev is not None and dev.addresses:
                 return str(dev.addresses[0].ip)
     return str(node.spec.ip)

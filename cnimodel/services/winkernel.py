@@ -53,7 +53,7 @@ class WinNode:
         self.node_ip = str(self.spec.ip)
         self.node_hash = hns_id(node, "remote endpoints").replace("-", "")
         self.config = cat.config.winkernel
-        facts = cluster.facts(node)
+        facts = cluster.local_facts(node)  # devices, networks, endpoints: not the node's thousands of Encaps
         self.notes: list[str] = []
         self.network = self._network(facts.hns_networks)
         self.overlay = self.network is not None and self.network.type == "Overlay"
@@ -70,15 +70,21 @@ class WinNode:
         self.refs: dict[str, tuple[str, bool, str]] = {}  # address -> (HNS ID, local, endpoint name)
         for ip, e in self.local_by_ip.items():
             self.refs[ip] = (hns_id(node, e.name), True, e.name)
-        self.pa_table: PrefixTable[str] = PrefixTable()
-        self.pas: set[str] = set()
+        rows: list[tuple[IPv4Network, str]] = []
         if self.network is not None:
+            # Every overlay node holds a RemoteSubnetRoute per peer (5,000 at scale) with the same prefixes: each
+            # prefix string is parsed once per cluster, and the table built in bulk (first of a prefix wins).
+            nets: dict[str, IPv4Network] = cluster.memo(("winkernel-rsr-prefixes",), dict)
             for p in self.network.policies:
                 if p.type == "RemoteSubnetRoute":
                     prefix, pa = p.settings.get("DestinationPrefix"), p.settings.get("ProviderAddress")
                     if prefix and pa:
-                        self.pa_table.add(IPv4Network(prefix), str(pa))
-                        self.pas.add(str(pa))
+                        net = nets.get(prefix)
+                        if net is None:
+                            net = nets[prefix] = IPv4Network(prefix)
+                        rows.append((net, str(pa)))
+        self.pa_table: PrefixTable[str] = PrefixTable(rows)
+        self.pas: set[str] = {pa for _, pa in rows}
         self.source_vip = self._source_vip() if self.overlay else ""
 
     def _network(self, networks: tuple[HnsNetwork, ...]) -> HnsNetwork | None:
