@@ -9,11 +9,10 @@ endpoints (``Flags: 1``), the ClusterIP endpoint and the source-VIP endpoint on 
 from __future__ import annotations
 
 import socket
-from ipaddress import IPv4Network
 from typing import TYPE_CHECKING
 
 from cnimodel.dataplane import HnsEndpoint, HnsNetwork, NodeFacts
-from cnimodel.net import PrefixTable, host
+from cnimodel.net import host
 from cnimodel.services.catalog import Catalog
 from cnimodel.services.hnslb import (
     DIST_SOURCE_IP,
@@ -35,7 +34,8 @@ from cnimodel.services.hnslb import (
     hns_id,
     remote_id,
 )
-from cnimodel.services.model import Service, ServicePort, ip_int, no_gc
+from cnimodel.services.model import Service, ServicePort, no_gc
+from cnimodel.services.provider import ProviderAddresses
 
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
@@ -70,21 +70,8 @@ class WinNode:
         self.refs: dict[str, tuple[str, bool, str]] = {}  # address -> (HNS ID, local, endpoint name)
         for ip, e in self.local_by_ip.items():
             self.refs[ip] = (hns_id(node, e.name), True, e.name)
-        rows: list[tuple[IPv4Network, str]] = []
-        if self.network is not None:
-            # Every overlay node holds a RemoteSubnetRoute per peer (5,000 at scale) with the same prefixes: each
-            # prefix string is parsed once per cluster, and the table built in bulk (first of a prefix wins).
-            nets: dict[str, IPv4Network] = cluster.memo(("winkernel-rsr-prefixes",), dict)
-            for p in self.network.policies:
-                if p.type == "RemoteSubnetRoute":
-                    prefix, pa = p.settings.get("DestinationPrefix"), p.settings.get("ProviderAddress")
-                    if prefix and pa:
-                        net = nets.get(prefix)
-                        if net is None:
-                            net = nets[prefix] = IPv4Network(prefix)
-                        rows.append((net, str(pa)))
-        self.pa_table: PrefixTable[str] = PrefixTable(rows)
-        self.pas: set[str] = {pa for _, pa in rows}
+        # a RemoteSubnetRoute per peer (5,000 at scale), indexed once per cluster (cnimodel/services/provider.py)
+        self.pas = ProviderAddresses(cluster, self.network.policies if self.network is not None else ())
         self.source_vip = self._source_vip() if self.overlay else ""
 
     def _network(self, networks: tuple[HnsNetwork, ...]) -> HnsNetwork | None:
@@ -130,12 +117,7 @@ class WinNode:
     def provider_address(self, ip: str) -> str | None:
         """``findRemoteSubnetProviderAddress``: the PA of the RemoteSubnetRoute holding ``ip``, or of a
         route whose PA is ``ip`` itself (a node IP); None for addresses outside every remote subnet."""
-        if ip in self.pas:
-            return ip
-        if ":" in ip:
-            return None
-        hit = self.pa_table.lookup(ip_int(ip))  # type: ignore[arg-type]
-        return hit[1] if hit else None
+        return self.pas.lookup(ip)
 
     def remote(self, ip: str, mac: str | None, pa: str | None) -> tuple[str, bool, str]:
         """The remote endpoint for ``ip`` (created on first use, then shared by every service port);
