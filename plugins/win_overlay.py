@@ -171,6 +171,7 @@ def prepare(cluster: Cluster, vtep_of: VtepOf) -> None:
     owners = {v.owner for n in cluster.plan.nodes if n.os == "windows" and (v := vtep_of(n.name)) and v.up}
     for owner in sorted(owners):
         _lease_index(cluster, vtep_of, owner)
+        _remote_policies(cluster, _remote_leases(cluster, vtep_of, owner)[0], owner, "")
 
 
 def overlay_peer_encap(cluster: Cluster, node: NodeSpec, vtep_of: VtepOf, dst: IPv4Address) -> Encap | None:
