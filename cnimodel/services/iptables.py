@@ -14,6 +14,8 @@ import hashlib
 from functools import lru_cache
 from typing import NamedTuple
 
+import numpy as np
+
 KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING = "KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING"
 KUBE_MARK_MASQ, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD = "KUBE-MARK-MASQ", "KUBE-EXTERNAL-SERVICES", "KUBE-FORWARD"
 KUBE_PROXY_FIREWALL, KUBE_FIREWALL, KUBE_PROXY_CANARY = "KUBE-PROXY-FIREWALL", "KUBE-FIREWALL", "KUBE-PROXY-CANARY"
@@ -32,6 +34,24 @@ def hash16(text: str) -> str:
     p = _PAIRS
     return (p[n >> 70] + p[(n >> 60) & 1023] + p[(n >> 50) & 1023] + p[(n >> 40) & 1023]
             + p[(n >> 30) & 1023] + p[(n >> 20) & 1023] + p[(n >> 10) & 1023] + p[n & 1023])
+
+
+_B32_BYTES = np.frombuffer(_B32.encode(), dtype=np.uint8)
+_SHIFTS = np.arange(35, -1, -5, dtype=np.uint64)  # the 8 five-bit groups of a 40-bit number, high first
+
+
+def hash16_many(texts: list[str]) -> list[str]:
+    """``hash16`` of many texts at once: SHA-256 per text, then the base32 step for all of them in numpy
+    (the bit slicing is most of hash16's cost, and a node needs 100,000 SEP names on a large plan)."""
+    if not texts:
+        return []
+    sha = hashlib.sha256
+    raw = np.frombuffer(b"".join([sha(t.encode()).digest()[:10] for t in texts]), dtype=np.uint8)
+    b = raw.reshape(-1, 2, 5).astype(np.uint64)  # two 5-byte halves, 8 base32 characters each
+    v = (b[:, :, 0] << 32) | (b[:, :, 1] << 24) | (b[:, :, 2] << 16) | (b[:, :, 3] << 8) | b[:, :, 4]
+    groups = (v[:, :, None] >> _SHIFTS) & np.uint64(31)
+    s = _B32_BYTES[groups].tobytes().decode("ascii")
+    return [s[i:i + 16] for i in range(0, len(s), 16)]
 
 
 def port_proto_hash(service_port: str, protocol: str) -> str:

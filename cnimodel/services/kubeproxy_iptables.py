@@ -27,6 +27,7 @@ from cnimodel.services.iptables import (
     Rule,
     go_mark,
     hash16,
+    hash16_many,
     hex_mark,
     port_proto_hash,
     recent_mask,
@@ -66,7 +67,7 @@ class LinuxNode:
         else:
             self.detector = next((str(c) for c in cfg.cluster_cidrs if c.version == family), None)
         self.mark = 1 << cfg.masquerade_bit
-        self.names: dict[str, str] = cat.chain_names
+        self.names: dict = cat.chain_names  # service hashes, and per port its SEP names
 
     def chain_hash(self, sp: ServicePort) -> str:
         key = (sp.key, sp.protocol)
@@ -75,17 +76,47 @@ class LinuxNode:
             h = self.names[key] = port_proto_hash(sp.key, sp.protocol)
         return h
 
+    def prefetch(self, ports: list[ServicePort]) -> None:
+        """Hash every chain name these ports can use in one batch (``hash16_many``): the names do not depend
+        on the node, so they are kept in the catalog for every later node."""
+        names, fam = self.names, self.family
+        svc_keys: list[tuple[str, str]] = []
+        svc_texts: list[str] = []
+        sep_slots: list[tuple[dict[str, str], str]] = []  # (the port's SEP dict, endpoint ip:port)
+        sep_texts: list[str] = []
+        for sp in ports:
+            base = sp.key + sp.protocol.lower()
+            if (sp.key, sp.protocol) not in names:
+                svc_keys.append((sp.key, sp.protocol))
+                svc_texts.append(base)
+            if base not in names:
+                seps: dict[str, str] = {}
+                names[base] = seps  # type: ignore[assignment]
+                for e in self.catalog.endpoints_of(sp, fam):
+                    sep_slots.append((seps, e.key))
+                    sep_texts.append(base + e.key)
+        hashes = hash16_many(svc_texts + sep_texts)
+        for key, h in zip(svc_keys, hashes, strict=False):
+            names[key] = h
+        for (seps, key), h in zip(sep_slots, hashes[len(svc_keys):], strict=True):
+            seps[key] = "KUBE-SEP-" + h
+
     def sep_names(self, sp: ServicePort, eps: list[Endpoint]) -> dict[str, str]:
-        """``KUBE-SEP-…`` of each endpoint (``ip:port`` → chain), computed once per catalog."""
+        """``KUBE-SEP-…`` of each endpoint (``ip:port`` → chain), computed once per catalog. When ``eps`` are
+        exactly the port's endpoints in order (the common case) this is the catalog's dict itself: read-only."""
         base = sp.key + sp.protocol.lower()
-        names = self.names
+        known = self.names.get(base)
+        if known is None:
+            known = self.names[base] = {}  # type: ignore[assignment]
+        keys = [e.key for e in eps]
+        if len(known) == len(keys) and list(known) == keys:
+            return known  # type: ignore[return-value]
         out = {}
-        for e in eps:
-            text = base + e.key
-            h = names.get(text)
+        for k in keys:
+            h = known.get(k)  # type: ignore[union-attr]
             if h is None:
-                h = names[text] = "KUBE-SEP-" + hash16(text)
-            out[e.key] = h
+                h = known[k] = "KUBE-SEP-" + hash16(base + k)  # type: ignore[index]
+            out[k] = h
         return out
 
     def service_port(self, svc: Service, sp: ServicePort) -> LinuxServicePort:
@@ -94,14 +125,23 @@ class LinuxNode:
     def view(self, services: list[Service] | None = None) -> IptablesView:
         """All service ports, then the node-wide chains, grouped per table and chain."""
         with no_gc():
-            ports = [self.service_port(svc, sp) for svc in (services if services is not None
-                                                            else self.catalog.services) for sp in svc.ports]
+            pairs = [(svc, sp) for svc in (services if services is not None else self.catalog.services)
+                     for sp in svc.ports]
+            self.prefetch([sp for _, sp in pairs])
+            ports = [service_rules(self, svc, sp) for svc, sp in pairs]
             tables = self._skeleton()
             by_table = {"nat": tables["nat"], "filter": tables["filter"]}
+            nat = by_table["nat"]
             for p in ports:
-                # a service port's rules come in runs of one chain (a KUBE-SEP pair, the KUBE-SVC jumps)
-                for (table, chain), run in groupby(p.rules, _TABLE_CHAIN):
+                # the head's rules come in runs of one chain (KUBE-SERVICES, KUBE-EXT …)
+                for (table, chain), run in groupby(p.head, _TABLE_CHAIN):
                     by_table[table].setdefault(chain, []).extend(run)
+                for chain, rules in p.chains:  # whole chains of this port: shared, not copied (never changed)
+                    have = nat.get(chain)
+                    if have is None:
+                        nat[chain] = rules
+                    else:
+                        nat[chain] = have + rules  # KUBE-SVC after its head rule (a new list: ours may be shared)
         self._tail(tables)
         for t, chains in tables.items():
             builtin = [c for c in chains if not c.startswith("KUBE-")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from cnimodel.services.iptables import (
@@ -25,7 +26,12 @@ _new = tuple.__new__
 
 @dataclass(frozen=True)
 class LinuxServicePort:
-    """One service port on one node: its chains, the endpoints each uses, and every rule it adds."""
+    """One service port on one node: its chains, the endpoints each uses, and every rule it adds.
+
+    ``head`` holds the rules in shared or per-service chains (KUBE-SERVICES, KUBE-EXT …); ``chains`` the
+    chains only this port fills, each whole: KUBE-SVC/SVL's jumps, then one KUBE-SEP pair per endpoint (most
+    of a node's rules, handed to the node's tables as they are, without regrouping rule by rule).
+    """
 
     service_port: ServicePort
     svc_chain: str | None
@@ -38,9 +44,14 @@ class LinuxServicePort:
     has_endpoints: bool
     has_internal: bool
     has_external: bool
-    rules: tuple[Rule, ...]
+    head: tuple[Rule, ...]
     notes: tuple[str, ...] = ()
+    chains: tuple[tuple[str, list[Rule]], ...] = ()  # nat chain -> its rules (KUBE-SVC/SVL jumps, KUBE-SEP)
 
+    @cached_property
+    def rules(self) -> tuple[Rule, ...]:
+        """Every rule of the port, in the order kube-proxy writes them."""
+        return self.head + tuple(r for _, rules in self.chains for r in rules)
 
 
 def categorize(eps: tuple[Endpoint, ...], node: str, uses_cluster: bool, uses_local: bool) -> tuple[
@@ -186,29 +197,43 @@ def service_rules(node: LinuxNode, svc: Service, sp: ServicePort) -> LinuxServic
     comments = not node.large
     sep = node.sep_names(sp, reachable)
     affinity = svc.client_ip_affinity
+    chains: list[tuple[str, list[Rule]]] = []
     for chain, eps, used in ((svc_chain, cluster, uses_svc), (svl_chain, local, uses_svl)):
         if not used:
             continue
+        jumps: list[Rule] = []
+        names = [sep[e.key] for e in eps]
+        notes_ = [f"{name} -> {e.key}" for e in eps] if comments else [None] * len(eps)
         if affinity:
-            for e in eps:
-                add(_new(Rule, ("nat", chain, sep[e.key], f"{name} -> {e.key}" if comments else None, None, None,
-                                None, None, "", "", "", None, node.affinity(svc, sep[e.key], "rcheck"), None, None,
-                                None, name)))
-        last = len(eps) - 1
-        for i, e in enumerate(eps):
-            add(_new(Rule, ("nat", chain, sep[e.key], f"{name} -> {e.key}" if comments else None, None, None, None,
-                            None, "", "", "", probability(last + 1 - i) if i < last else None, None, None, None, None,
-                            name)))
+            jumps += [_new(Rule, ("nat", chain, c, t, None, None, None, None, "", "", "", None,
+                                  node.affinity(svc, c, "rcheck"), None, None, None, name))
+                      for c, t in zip(names, notes_, strict=True)]
+        jumps += [_new(Rule, ("nat", chain, c, t, None, None, None, None, "", "", "", p, None, None, None, None,
+                              name)) for c, t, p in zip(names, notes_, probabilities(len(eps)), strict=True)]
+        chains.append((chain, jumps))
     cmt = name if comments else None
-    for e in reachable:
-        chain = sep[e.key]
-        add(_new(Rule, ("nat", chain, KUBE_MARK_MASQ, cmt, None, None, None, e.ip, "", "", "", None, None, None, None,
-                        None, name)))
-        add(_new(Rule, ("nat", chain, "DNAT --to-destination " + e.key, cmt, proto, None, None, None, "", "", "", None,
-                        node.affinity(svc, chain, "set") if affinity else None, None, None, None, name)))
+    if affinity:
+        chains += [(c := sep[e.key], [
+            _new(Rule, ("nat", c, KUBE_MARK_MASQ, cmt, None, None, None, e.ip, "", "", "", None, None, None, None,
+                        None, name)),
+            _new(Rule, ("nat", c, "DNAT --to-destination " + e.key, cmt, proto, None, None, None, "", "", "", None,
+                        node.affinity(svc, c, "set"), None, None, None, name))]) for e in reachable]
+    else:
+        chains += [(c := sep[e.key], [
+            _new(Rule, ("nat", c, KUBE_MARK_MASQ, cmt, None, None, None, e.ip, "", "", "", None, None, None, None,
+                        None, name)),
+            _new(Rule, ("nat", c, "DNAT --to-destination " + e.key, cmt, proto, None, None, None, "", "", "", None,
+                        None, None, None, None, name))]) for e in reachable]
     return LinuxServicePort(sp, svc_chain if uses_svc else None, svl_chain if uses_svl else None,
                             ext_chain if uses_ext else None, fw_chain if uses_fw else None, tuple(cluster),
-                            tuple(local), sep, has_any, has_internal, has_external, tuple(rules))
+                            tuple(local), sep, has_any, has_internal, has_external, tuple(rules), (),
+                            tuple(chains))
+
+
+@lru_cache(maxsize=4096)
+def probabilities(n: int) -> tuple[str | None, ...]:
+    """The ``--probability`` of each of n jump rules: 1/(n−i) for rule i, none on the last."""
+    return (*(probability(n - i) for i in range(n - 1)), None) if n else ()
 
 
 def _contains(cidr: str, ip: str) -> bool:
