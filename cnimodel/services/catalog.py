@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from ipaddress import IPv4Address, IPv4Network
 from itertools import chain
@@ -143,7 +143,7 @@ def _allocate(services: list[Service], service_cidr: IPv4Network | None, problem
                 problems.error(svc.origin.at("spec.clusterIP"), "no ClusterIP given and none left to allocate "
                                f"in the service CIDR {service_cidr}", "set spec.clusterIP, or spec.serviceCIDR")
                 continue
-            svc = replace(svc, cluster_ips=(ip,))
+            svc = _with(svc, cluster_ips=(ip,))
             allocated.append(f"clusterIP {ip}")
         if svc.type in ("NodePort", "LoadBalancer"):
             ports = []
@@ -155,17 +155,27 @@ def _allocate(services: list[Service], service_cidr: IPv4Network | None, problem
                                        f"{NODE_PORT_RANGE[0]}-{NODE_PORT_RANGE[1]}", "set nodePort, or use fewer "
                                        "NodePort/LoadBalancer Services")
                         break
-                    sp = replace(sp, node_port=port)
+                    sp = ServicePort(sp.namespace, sp.service, sp.name, sp.protocol, sp.port, sp.target_port,
+                                     port, sp.key)
                     allocated.append(f"nodePort {sp.node_port} ({sp.key})")
                 ports.append(sp)
-            svc = replace(svc, ports=tuple(ports))
+            svc = _with(svc, ports=tuple(ports))
         if svc.type == "LoadBalancer" and svc.external_traffic_policy == "Local" and not svc.health_check_node_port:
-            svc = replace(svc, health_check_node_port=next(next_port, 0))
+            svc = _with(svc, health_check_node_port=next(next_port, 0))
             allocated.append(f"healthCheckNodePort {svc.health_check_node_port}")
         if allocated:
-            svc = replace(svc, allocated=tuple(allocated))
+            svc = _with(svc, allocated=tuple(allocated))
         out.append(svc)
     return out
+
+
+def _with(svc: Service, **changes: object) -> Service:
+    """``dataclasses.replace`` without its per-call field introspection (thousands of Services get a
+    nodePort here); Service is a plain frozen dataclass, so a copy of its ``__dict__`` is the same value."""
+    new = object.__new__(Service)
+    new.__dict__.update(svc.__dict__)
+    new.__dict__.update(changes)
+    return new
 
 
 def _ip_allocator(cidr: IPv4Network | None, used: set[IPAddress]) -> Iterator[IPv4Address]:

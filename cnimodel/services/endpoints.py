@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from cnimodel.plan import KubeObject, Pod, Problems
-from cnimodel.services.model import Endpoint, Service, ServicePort, canonical_ip, endpoint
+from cnimodel.services.model import _AF4, Endpoint, Service, ServicePort, _ntop, _pton, canonical_ip, endpoint
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 
@@ -86,8 +86,7 @@ def from_slices(svc: Service, slices: list[KubeObject], problems: Problems) -> d
         if body.get("addressType", "IPv4") == "FQDN":
             continue  # kube-proxy ignores FQDN slices
         source = f"EndpointSlice {obj.key}"
-        parsed = [p for i, e in enumerate(body.get("endpoints") or ())
-                  if (p := _slice_endpoint(e, obj, i, problems)) is not None]
+        parsed = _slice_endpoints(body.get("endpoints") or (), obj, problems)
         for j, port in enumerate(body.get("ports") or ()):
             if not isinstance(port, Mapping):
                 continue
@@ -113,6 +112,38 @@ def from_slices(svc: Service, slices: list[KubeObject], problems: Problems) -> d
 
 _MAPPINGS = (dict, MappingProxyType)
 _new = tuple.__new__
+
+
+def _slice_endpoints(raw: Any, obj: KubeObject, problems: Problems) -> list[tuple]:
+    """Every usable endpoint of a slice. The common shape (a mapping whose first address is a canonical
+    IPv4 string) is read inline, 100,000 times on a large plan; anything else, or anything that fails,
+    goes through ``_slice_endpoint`` (the checked reader, with its problems) and gives the same tuple."""
+    out: list[tuple] = []
+    add = out.append
+    ns = obj.namespace
+    for i, e in enumerate(raw):
+        try:
+            if type(e) is not MappingProxyType:
+                raise TypeError
+            text = e["addresses"][0]
+            ip = _ntop(_AF4, _pton(_AF4, text))
+            if ip != text:
+                raise ValueError  # not written canonically: the checked reader says what it is
+            cond = e.get("conditions")
+            ready = serving = terminating = None
+            if cond:
+                ready, serving, terminating = cond.get("ready"), cond.get("serving"), cond.get("terminating")
+            ref = e.get("targetRef")
+            pod = None
+            if ref and ref.get("kind") == "Pod" and ref.get("name"):
+                pod = f"{ref.get('namespace', ns)}/{ref['name']}"
+            add((ip, e.get("nodeName"), ready is None or bool(ready), serving is None or bool(serving),
+                 bool(terminating), pod))
+        except (KeyError, IndexError, TypeError, ValueError, OSError, AttributeError):
+            p = _slice_endpoint(e, obj, i, problems)
+            if p is not None:
+                add(p)
+    return out
 
 
 def _slice_endpoint(e: Any, obj: KubeObject, i: int, problems: Problems) -> tuple | None:

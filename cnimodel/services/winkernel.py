@@ -52,6 +52,8 @@ class WinNode:
         self.spec = cluster.plan.node(node)
         self.node_ip = str(self.spec.ip)
         self.node_hash = hns_id(node, "remote endpoints").replace("-", "")
+        probe = remote_id(self.node_hash, bytes(4))  # remote_id's text around the address's 8 hex digits
+        self._id_head, self._id_tail = probe[:19], probe[28:]
         self.config = cat.config.winkernel
         facts = cluster.local_facts(node)  # devices, networks, endpoints: not the node's thousands of Encaps
         self.notes: list[str] = []
@@ -123,17 +125,21 @@ class WinNode:
         """The remote endpoint for ``ip`` (created on first use, then shared by every service port);
         ``mac`` None: the conjured one, ``02-11-`` and the address bytes."""
         ref = self.refs.get(ip)
-        if ref is None:
-            name = "remote " + ip
-            if ":" in ip:
-                ident = hns_id(self.node, name)
-                mac = mac or conjure_mac(REMOTE_MAC_PREFIX, ip)
-            else:
-                packed = _aton(ip)
-                ident = remote_id(self.node_hash, packed)
-                mac = mac or _MAC_PREFIX + packed.hex("-")
-            self.created.append(_new(CreatedEndpoint, (name, ip, mac, pa, "remote")))
-            ref = self.refs[ip] = (ident, False, name)
+        return ref if ref is not None else self.new_remote(ip, mac, pa)
+
+    def new_remote(self, ip: str, mac: str | None, pa: str | None) -> tuple[str, bool, str]:
+        """Create the remote endpoint for ``ip`` (not known yet): up to 100,000 per node on a large plan."""
+        name = "remote " + ip
+        if ":" in ip:
+            ident = hns_id(self.node, name)
+            mac = mac or conjure_mac(REMOTE_MAC_PREFIX, ip)
+        else:
+            packed = _aton(ip)
+            h = packed.hex().upper()  # remote_id(), with this node's part of the ID formatted once
+            ident = self._id_head + h[:4] + "-" + h[4:] + self._id_tail
+            mac = mac or _MAC_PREFIX + packed.hex("-")
+        self.created.append(_new(CreatedEndpoint, (name, ip, mac, pa, "remote")))
+        ref = self.refs[ip] = (ident, False, name)
         return ref
 
     def id_of(self, name: str) -> str:
@@ -200,6 +206,7 @@ def sync_service_port(node: WinNode, svc: Service, sp: ServicePort, family: int 
     skipped: list[tuple[str, str]] = []
     node_or_outside = False
     both_local = svc.itp_local and local_dsr
+    refs, overlay, add_backend = node.refs, node.overlay, backends.append
     for e in endpoints:
         ep_local = e.node == me
         if both_local or not (e.ready and e.serving):  # the common case (ready, serving) skips nothing
@@ -209,18 +216,20 @@ def sync_service_port(node: WinNode, svc: Service, sp: ServicePort, family: int 
                 continue
         if target == 0 or target != e.port:
             target = e.port  # one internal port per LB: the endpoints' port wins over a named/other targetPort
-        ref = node.refs.get(e.ip)  # an HNS endpoint with this address: the CNI's, or one created before
-        pa = node.provider_address(e.ip) if node.overlay and not ep_local else None
+        ip = e.ip
+        ref = refs.get(ip)  # an HNS endpoint with this address: the CNI's, or one created before
+        pa = None
+        if overlay and not ep_local:
+            pa = node.provider_address(ip)
+            node_or_outside = node_or_outside or pa is None or pa == ip
         if ref is None:
             if ep_local:
                 skipped.append((e.key, "local endpoint not found in HNS (kube-proxy never creates local "
                                        "endpoints; the CNI does)"))
                 continue
             # on overlay: the PA of the RemoteSubnetRoute holding it, else this node's IP ("public IP")
-            ref = node.remote(e.ip, None, (pa or node.node_ip) if node.overlay else None)
-        if node.overlay and not ep_local:
-            node_or_outside = node_or_outside or pa is None or pa == e.ip
-        backends.append(_new(HnsBackend, (ref[0], e.ip, ref[1], ref[2], e.node, e.pod)))
+            ref = node.new_remote(ip, None, (pa or node.node_ip) if overlay else None)
+        add_backend(_new(HnsBackend, (ref[0], ip, ref[1], ref[2], e.node, e.pod)))
     if not backends:
         why = "the Service has no endpoints" if not endpoints else "no endpoint is usable here (see skipped)"
         notes.append(f"no load balancer: {why}; traffic to the VIP is not load-balanced on this node")
