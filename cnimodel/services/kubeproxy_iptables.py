@@ -8,8 +8,6 @@ REJECT / DROP rules for ports without (local) endpoints. Then the node-wide chai
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import groupby
-from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from cnimodel.services.catalog import Catalog
@@ -38,7 +36,6 @@ from cnimodel.services.model import Endpoint, Service, ServicePort, no_gc
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
 
-_TABLE_CHAIN = itemgetter(0, 1)
 
 @dataclass(frozen=True)
 class IptablesView:
@@ -82,7 +79,7 @@ class LinuxNode:
         names, fam = self.names, self.family
         svc_keys: list[tuple[str, str]] = []
         svc_texts: list[str] = []
-        sep_slots: list[tuple[dict[str, str], str]] = []  # (the port's SEP dict, endpoint ip:port)
+        todo: list[tuple[str, list[str]]] = []  # (port's hash input, its endpoints' ip:port)
         sep_texts: list[str] = []
         for sp in ports:
             base = sp.key + sp.protocol.lower()
@@ -90,16 +87,24 @@ class LinuxNode:
                 svc_keys.append((sp.key, sp.protocol))
                 svc_texts.append(base)
             if base not in names:
-                seps: dict[str, str] = {}
-                names[base] = seps  # type: ignore[assignment]
-                for e in self.catalog.endpoints_of(sp, fam):
-                    sep_slots.append((seps, e.key))
-                    sep_texts.append(base + e.key)
-        hashes = hash16_many(svc_texts + sep_texts)
-        for key, h in zip(svc_keys, hashes, strict=False):
-            names[key] = h
-        for (seps, key), h in zip(sep_slots, hashes[len(svc_keys):], strict=True):
-            seps[key] = "KUBE-SEP-" + h
+                keys = [e.key for e in self.catalog.endpoints_of(sp, fam)]
+                todo.append((base, keys))
+                sep_texts += [base + k for k in keys]
+        names.update(zip(svc_keys, hash16_many(svc_texts), strict=True))
+        seps = hash16_many(sep_texts, "KUBE-SEP-")
+        i = 0
+        for base, keys in todo:
+            j = i + len(keys)
+            names[base] = dict(zip(keys, seps[i:j], strict=True))
+            i = j
+
+    def shared_rules(self, sp: ServicePort) -> dict:
+        """The catalog's store of this port's node-independent rules (see ``service_rules``)."""
+        key = ("rules", sp.key, sp.protocol, self.family)
+        found = self.names.get(key)
+        if found is None:
+            found = self.names[key] = {}
+        return found
 
     def sep_names(self, sp: ServicePort, eps: list[Endpoint]) -> dict[str, str]:
         """``KUBE-SEP-…`` of each endpoint (``ip:port`` → chain), computed once per catalog. When ``eps`` are
@@ -128,13 +133,13 @@ class LinuxNode:
             pairs = [(svc, sp) for svc in (services if services is not None else self.catalog.services)
                      for sp in svc.ports]
             self.prefetch([sp for _, sp in pairs])
-            ports = [service_rules(self, svc, sp) for svc, sp in pairs]
+            ports = self._ports(pairs)
             tables = self._skeleton()
             by_table = {"nat": tables["nat"], "filter": tables["filter"]}
             nat = by_table["nat"]
             for p in ports:
                 # the head's rules come in runs of one chain (KUBE-SERVICES, KUBE-EXT …)
-                for (table, chain), run in groupby(p.head, _TABLE_CHAIN):
+                for table, chain, run in p.head_runs:
                     by_table[table].setdefault(chain, []).extend(run)
                 for chain, rules in p.chains:  # whole chains of this port: shared, not copied (never changed)
                     have = nat.get(chain)
@@ -154,6 +159,24 @@ class LinuxNode:
             notes.append(f"large-cluster mode: more than {LARGE_CLUSTER_ENDPOINTS} endpoints, so the per-endpoint "
                          "rules carry no comments")
         return IptablesView(self.node, self.family, tables, tuple(ports), self.large, tuple(notes))
+
+    def _ports(self, pairs: list[tuple[Service, ServicePort]]) -> list[LinuxServicePort]:
+        """Each service port's rules. A port whose rules cannot depend on the node (no local endpoints, no
+        source-range check of the node IP, a detector that is the same everywhere) is built once per catalog
+        and shared by every node: on a large plan nearly all of them."""
+        if self.config.detect_local_mode == "NodeCIDR":
+            return [service_rules(self, svc, sp) for svc, sp in pairs]
+        names, fam = self.names, self.family
+        out = []
+        for svc, sp in pairs:
+            key = ("port", sp.key, sp.protocol, fam)
+            p = names.get(key)
+            if p is None:
+                p = service_rules(self, svc, sp)
+                if p.node_independent:
+                    names[key] = p
+            out.append(p)
+        return out
 
     def _skeleton(self) -> dict[str, dict[str, list[Rule]]]:
         """Built-in chains with kube-proxy's jumps (each prepended, so the last one ensured comes first),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from cnimodel.services.iptables import (
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from cnimodel.services.kubeproxy_iptables import LinuxNode
 
 NAT, FILTER = "nat", "filter"
+_TABLE_CHAIN = itemgetter(0, 1)
 _new = tuple.__new__
 
 
@@ -47,6 +50,12 @@ class LinuxServicePort:
     head: tuple[Rule, ...]
     notes: tuple[str, ...] = ()
     chains: tuple[tuple[str, list[Rule]], ...] = ()  # nat chain -> its rules (KUBE-SVC/SVL jumps, KUBE-SEP)
+    node_independent: bool = False  # the same on every node (no local endpoints or node IP involved)
+
+    @cached_property
+    def head_runs(self) -> tuple[tuple[str, str, tuple[Rule, ...]], ...]:
+        """``head`` in runs of one chain: (table, chain, rules)."""
+        return tuple((t, c, tuple(run)) for (t, c), run in groupby(self.head, _TABLE_CHAIN))
 
     @cached_property
     def rules(self) -> tuple[Rule, ...]:
@@ -191,43 +200,51 @@ def service_rules(node: LinuxNode, svc: Service, sp: ServicePort) -> LinuxServic
             for ip in lb_ips:
                 nat(fw_chain, ext_chain, f"{name} loadbalancer IP", src=ip)
         nat(fw_chain, "", f"other traffic to {name} will be dropped by KUBE-PROXY-FIREWALL")
-    # The per-endpoint rules are most of a node's rules (3 per endpoint): built as plain tuples in Rule's
-    # field order (table, chain, target, comment, proto, dst, dport, src, pre, early, late, prob, recent,
-    # target_save, pre_save, late_save, service) — the keyword path costs three times as much.
-    comments = not node.large
+    # The per-endpoint rules are most of a node's rules (3 per endpoint) and, but for KUBE-SVL's, the same on
+    # every node: the KUBE-SVC jumps and each KUBE-SEP pair are built once per catalog and shared (read-only).
     sep = node.sep_names(sp, reachable)
-    affinity = svc.client_ip_affinity
+    shared: dict = node.shared_rules(sp)  # ip:port -> (KUBE-SEP chain, its rules); "svc" -> the KUBE-SVC jumps
     chains: list[tuple[str, list[Rule]]] = []
-    for chain, eps, used in ((svc_chain, cluster, uses_svc), (svl_chain, local, uses_svl)):
-        if not used:
-            continue
-        jumps: list[Rule] = []
-        names = [sep[e.key] for e in eps]
-        notes_ = [f"{name} -> {e.key}" for e in eps] if comments else [None] * len(eps)
-        if affinity:
-            jumps += [_new(Rule, ("nat", chain, c, t, None, None, None, None, "", "", "", None,
-                                  node.affinity(svc, c, "rcheck"), None, None, None, name))
-                      for c, t in zip(names, notes_, strict=True)]
-        jumps += [_new(Rule, ("nat", chain, c, t, None, None, None, None, "", "", "", p, None, None, None, None,
-                              name)) for c, t, p in zip(names, notes_, probabilities(len(eps)), strict=True)]
-        chains.append((chain, jumps))
-    cmt = name if comments else None
-    if affinity:
-        chains += [(c := sep[e.key], [
-            _new(Rule, ("nat", c, KUBE_MARK_MASQ, cmt, None, None, None, e.ip, "", "", "", None, None, None, None,
-                        None, name)),
-            _new(Rule, ("nat", c, "DNAT --to-destination " + e.key, cmt, proto, None, None, None, "", "", "", None,
-                        node.affinity(svc, c, "set"), None, None, None, name))]) for e in reachable]
-    else:
-        chains += [(c := sep[e.key], [
-            _new(Rule, ("nat", c, KUBE_MARK_MASQ, cmt, None, None, None, e.ip, "", "", "", None, None, None, None,
-                        None, name)),
-            _new(Rule, ("nat", c, "DNAT --to-destination " + e.key, cmt, proto, None, None, None, "", "", "", None,
-                        None, None, None, None, name))]) for e in reachable]
+    if uses_svc:
+        jumps = shared.get("svc")
+        if jumps is None or jumps[0] != [e.key for e in cluster]:
+            jumps = shared["svc"] = ([e.key for e in cluster], _jumps(node, svc, name, svc_chain, cluster, sep))
+        chains.append((svc_chain, jumps[1]))
+    if uses_svl:
+        chains.append((svl_chain, _jumps(node, svc, name, svl_chain, local, sep)))
+    cmt = name if not node.large else None
+    affinity = svc.client_ip_affinity
+    get = shared.get
+    for e in reachable:
+        pair = get(e.key)
+        if pair is None:
+            c = sep[e.key]
+            pair = shared[e.key] = (c, [
+                _new(Rule, ("nat", c, KUBE_MARK_MASQ, cmt, None, None, None, e.ip, "", "", "", None, None, None, None,
+                            None, name)),
+                _new(Rule, ("nat", c, "DNAT --to-destination " + e.key, cmt, proto, None, None, None, "", "", "",
+                            None, node.affinity(svc, c, "set") if affinity else None, None, None, None, name))])
+        chains.append(pair)
     return LinuxServicePort(sp, svc_chain if uses_svc else None, svl_chain if uses_svl else None,
                             ext_chain if uses_ext else None, fw_chain if uses_fw else None, tuple(cluster),
                             tuple(local), sep, has_any, has_internal, has_external, tuple(rules), (),
-                            tuple(chains))
+                            tuple(chains), not uses_local and not uses_fw)
+
+
+def _jumps(node: LinuxNode, svc: Service, name: str, chain: str, eps: list[Endpoint],
+           sep: dict[str, str]) -> list[Rule]:
+    """A KUBE-SVC/SVL chain's jumps to its endpoints: with ClientIP affinity the ``recent`` checks first,
+    then one rule each with the probability 1/(n−i), the last unconditional."""
+    jumps: list[Rule] = []
+    names = [sep[e.key] for e in eps]
+    notes = [f"{name} -> {e.key}" for e in eps] if not node.large else [None] * len(eps)
+    if svc.client_ip_affinity:
+        jumps += [_new(Rule, ("nat", chain, c, t, None, None, None, None, "", "", "", None,
+                              node.affinity(svc, c, "rcheck"), None, None, None, name))
+                  for c, t in zip(names, notes, strict=True)]
+    jumps += [_new(Rule, ("nat", chain, c, t, None, None, None, None, "", "", "", p, None, None, None, None, name))
+              for c, t, p in zip(names, notes, probabilities(len(eps)), strict=True)]
+    return jumps
 
 
 @lru_cache(maxsize=4096)
