@@ -12,6 +12,7 @@ import hashlib
 from cnimodel.services.iptables import (
     endpoint_chain,
     go_mark,
+    hash16_many,
     hex_mark,
     port_proto_hash,
     probability,
@@ -37,6 +38,15 @@ def test_endpoint_chain_hash_matches_the_reference_example() -> None:
     for endpoint, chain in expected.items():
         assert "KUBE-SEP-" + recipe("ns1/web:http" + "tcp" + endpoint) == chain
         assert endpoint_chain("ns1/web:http", "TCP", endpoint) == chain
+    texts = ["ns1/web:http" + "tcp" + e for e in expected]
+    assert hash16_many(texts, "KUBE-SEP-") == list(expected.values())
+
+
+def test_batch_hashes_are_the_recipe() -> None:
+    # the numpy batch (a node's chain names at once) against the recipe, on texts of many lengths
+    texts = [f"ns{i}/svc-{'x' * (i % 37)}:p{i}tcp10.{i % 256}.{i // 256 % 256}.9:{i}" for i in range(2000)]
+    assert hash16_many(texts) == [recipe(t) for t in texts]
+    assert hash16_many([]) == []
 
 
 def test_unnamed_port_hashes_the_bare_service_name() -> None:
