@@ -129,7 +129,16 @@ def _slice_endpoints(raw: Any, obj: KubeObject, problems: Problems) -> list[tupl
             ip = _ntop(_AF4, _pton(_AF4, text))
             if ip != text:
                 raise ValueError  # not written canonically: the checked reader says what it is
-            add((ip, e.get("nodeName"), *_state_and_pod(e, ns)))
+            cond = e.get("conditions")
+            ready = serving = terminating = None
+            if cond:
+                ready, serving, terminating = cond.get("ready"), cond.get("serving"), cond.get("terminating")
+            ref = e.get("targetRef")
+            pod = None
+            if ref and ref.get("kind") == "Pod" and ref.get("name"):
+                pod = f"{ref.get('namespace', ns)}/{ref['name']}"
+            add((ip, e.get("nodeName"), ready is None or bool(ready), serving is None or bool(serving),
+                 bool(terminating), pod))
         except (KeyError, IndexError, TypeError, ValueError, OSError, AttributeError):
             p = _slice_endpoint(e, obj, i, problems)
             if p is not None:
@@ -149,12 +158,6 @@ def _slice_endpoint(e: Any, obj: KubeObject, i: int, problems: Problems) -> tupl
         problems.error(obj.origin.at(f"endpoints[{i}].addresses[0]"), f"{addresses[0]!r} is not an IP "
                        "address", "write the pod IP, e.g. 10.244.1.5")
         return None
-    return (ip, e.get("nodeName"), *_state_and_pod(e, obj.namespace))
-
-
-def _state_and_pod(e: Mapping[str, Any], ns: str) -> tuple[bool, bool, bool, str | None]:
-    """(ready, serving, terminating, pod) of one slice endpoint: absent conditions mean ready and serving, as
-    the EndpointSlice API defines them; the pod from a targetRef of kind Pod."""
     cond = e.get("conditions")
     ready = serving = terminating = None
     if cond:
@@ -162,8 +165,9 @@ def _state_and_pod(e: Mapping[str, Any], ns: str) -> tuple[bool, bool, bool, str
     ref = e.get("targetRef")
     pod = None
     if ref and ref.get("kind") == "Pod" and ref.get("name"):
-        pod = f"{ref.get('namespace', ns)}/{ref['name']}"
-    return ready is None or bool(ready), serving is None or bool(serving), bool(terminating), pod
+        pod = f"{ref.get('namespace', obj.namespace)}/{ref['name']}"
+    return (ip, e.get("nodeName"), ready is None or bool(ready), serving is None or bool(serving),
+            bool(terminating), pod)
 
 
 def from_endpoints(svc: Service, obj: KubeObject) -> dict[ServicePort, list[Endpoint]]:
