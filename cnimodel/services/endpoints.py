@@ -117,7 +117,8 @@ _new = tuple.__new__
 def _slice_endpoints(raw: Any, obj: KubeObject, problems: Problems) -> list[tuple]:
     """Every usable endpoint of a slice. The common shape (a mapping whose first address is a canonical
     IPv4 string) is read inline, 100,000 times on a large plan; anything else, or anything that fails,
-    goes through ``_slice_endpoint`` (the checked reader, with its problems) and gives the same tuple."""
+    goes through ``_slice_endpoint`` (the checked reader, with its problems) and gives the same tuple. The two
+    repeat the conditions/targetRef reading on purpose: a shared helper is a call per endpoint."""
     out: list[tuple] = []
     add = out.append
     ns = obj.namespace
