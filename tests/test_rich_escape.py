@@ -64,3 +64,20 @@ def test_a_node_named_with_brackets_prints_literally(tmp_path: Path) -> None:
     assert routes.exit_code == 0 and routes.output.startswith("lin[red]1 (linux, 10.240.0.10)")
     found = run("lookup", str(path), "--node", "lin[red]1", "10.244.0.5")
     assert found.output.startswith("lin[red]1: 10.244.0.5 matches 10.244.0.0/24")
+
+
+def test_table_cells_print_names_literally(tmp_path: Path) -> None:
+    """Node, pod and namespace names reach rich tables (ipam, routes): a ``[red]`` in them stays text, and an
+    unmatched ``[/x]`` does not crash the table."""
+    from conftest import pod_doc
+
+    doc = cluster_doc()
+    doc["spec"]["nodes"][1]["name"] = "lin[red]1"
+    pod = pod_doc("a[/x]b", "lin[red]1")
+    path = write_docs(tmp_path / "plan.yaml", [doc, pod])
+    r = run("ipam", str(path))
+    assert r.exit_code == 0, r.output
+    assert "lin[red]1" in r.output and "default/a[/x]b" in r.output
+    r = run("routes", str(path), "--node", "lin[red]1")
+    assert r.exit_code == 0, r.output
+    assert "lin[red]1" in r.output

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from cnimodel.cli import ERR, OUT, UsageProblem, build, check_node, handle_errors
 from cnimodel.plan import load_plan
+from cnimodel.render.text import cells
 
 
 @contextmanager
@@ -97,7 +98,7 @@ def verify_cmd(plan: str, port: int, max_pairs: int, timeout: float, output: str
             for col in ("check", "where", "what", "model", "kernel"):
                 t.add_column(col)
             for m in report.mismatches:
-                t.add_row(m.check, m.where, m.what, m.model, m.kernel)
+                t.add_row(*cells(m.check, m.where, m.what, m.model, m.kernel))
             OUT.print(t)
         OUT.print(f"plan {p.name!r}: {report.routes} route decisions and {report.packets} packets over {report.pairs} "
                   f"pod pairs checked ({report.delivered} delivered and {report.dropped} dropped as the model says); "
@@ -148,7 +149,7 @@ def audit_cmd(plan: str, node: str, ns: str | None, output: str) -> None:
             for col in ("status", "kind", "key", "model", "live"):
                 t.add_column(col)
             for d in report.differences:
-                t.add_row(d.status, d.kind, d.key, d.model, d.live)
+                t.add_row(*cells(d.status, d.kind, d.key, d.model, d.live))
             OUT.print(t)
         where = f"namespace {ns}" if ns else "this host"
         c = report.checked

@@ -5,7 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from cnimodel.render.text import cells
 from cnimodel.services.decision import Decision
 from cnimodel.services.hnslb import (
     LB_DSR,
@@ -47,14 +49,14 @@ def windows(console: Console, view: WinkernelView) -> None:
             backends = ", ".join(f"{b.ip}{'' if b.local else ' (remote)'}" for b in lb.backends[:6])
             if len(lb.backends) > 6:
                 backends += f" … {len(lb.backends)} in all"
-            if lb.rejected:
-                backends = f"[red]rejected:[/red] {lb.rejected}"
+            last = Text.assemble(("rejected: ", "red"), str(lb.rejected)) if lb.rejected else Text(backends)
             proto = {6: "TCP", 17: "UDP", 132: "SCTP"}.get(lb.protocol, "?")
-            t.add_row(lb.service, lb.kind, f"{vip}:{lb.external_port} → {lb.internal_port} {proto}({lb.protocol})",
-                      flag_names(lb.flags, _LB_FLAGS), flag_names(lb.port_flags, _PM_FLAGS),
-                      "ClientIP" if lb.distribution == 2 else "-", lb.source_vip or "-", backends)
+            ports = f"{vip}:{lb.external_port} → {lb.internal_port} {proto}({lb.protocol})"
+            t.add_row(*cells(lb.service, lb.kind, ports,
+                             flag_names(lb.flags, _LB_FLAGS), flag_names(lb.port_flags, _PM_FLAGS),
+                             "ClientIP" if lb.distribution == 2 else "-", lb.source_vip or "-"), last)
         if not p.load_balancers:
-            t.add_row(p.service_port.key, "-", "-", "-", "-", "-", "-", "[yellow]no load balancer[/yellow]")
+            t.add_row(*cells(p.service_port.key, "-", "-", "-", "-", "-", "-"), Text("no load balancer", "yellow"))
     console.print(t)
     for p in view.service_ports:
         for note in p.notes:
@@ -78,8 +80,8 @@ def linux(console: Console, view: IptablesView) -> None:
         chains = " ".join(c for c in (p.svc_chain, p.svl_chain, p.ext_chain, p.fw_chain) if c) or "-"
         verdict = ("REJECT" if not p.has_endpoints else
                    "DROP (ClusterIP)" if not p.has_internal else "DROP (external)" if not p.has_external else "-")
-        t.add_row(p.service_port.key, chains, ", ".join(e.key for e in p.cluster_endpoints[:6]) or "-",
-                  ", ".join(e.key for e in p.local_endpoints[:6]) or "-", verdict)
+        t.add_row(*cells(p.service_port.key, chains, ", ".join(e.key for e in p.cluster_endpoints[:6]) or "-",
+                         ", ".join(e.key for e in p.local_endpoints[:6]) or "-", verdict))
     console.print(t)
     for note in view.notes:
         console.print(f"  [yellow]note:[/yellow] {escape(note)}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from cnimodel.cluster import Cluster, Lookup
 from cnimodel.dataplane import NodeFacts, Route, RouteTable
@@ -18,12 +19,17 @@ def _via(r: Route) -> str:
     return r.next_hop_type or "on-link"
 
 
+def cells(*values: str) -> list[Text]:
+    """Table cells as plain text: names come from the plan and must print as written, never as markup."""
+    return [Text(v) for v in values]
+
+
 def route_table(title: str, routes: tuple[Route, ...]) -> Table:
     t = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
     for col in ("destination", "next hop", "device", "kind", "owner"):
         t.add_column(col)
     for r in sorted(routes, key=lambda r: (int(r.dst.network_address), -r.dst.prefixlen)):
-        t.add_row(str(r.dst), _via(r), r.dev or (r.name or ""), r.kind, r.owner)
+        t.add_row(*cells(str(r.dst), _via(r), r.dev or (r.name or ""), r.kind, r.owner))
     return t
 
 
@@ -85,15 +91,15 @@ def ipam(console: Console, cluster: Cluster) -> None:
         usual = ("network address", "gateway", "broadcast address")
         reserved = " ".join(f".{str(ip).rsplit('.', 1)[1]}" + ("" if why in usual else f" ({why.split(' (')[0]})")
                             for ip, why in rng.reserved) if rng else ""
-        t.add_row(n.name, n.os, str(n.pod_cidr or "-"), n.cidr_source, str(rng.gateway if rng else "-"),
-                  str(first or "-"), str(n.capacity), str(n.pods), reserved)
+        t.add_row(*cells(n.name, n.os, str(n.pod_cidr or "-"), n.cidr_source, str(rng.gateway if rng else "-"),
+                         str(first or "-"), str(n.capacity), str(n.pods), reserved))
     console.print(t)
     if a.pods:
         p = Table(title="pods", title_justify="left", show_edge=False)
         for col in ("pod", "node", "ip", "from"):
             p.add_column(col)
         for pa in a.pods.values():
-            p.add_row(pa.pod.key, pa.pod.node or "", str(pa.ip), pa.source)
+            p.add_row(*cells(pa.pod.key, pa.pod.node or "", str(pa.ip), pa.source))
         console.print(p)
     plan = cluster.plan
     total = sum(n.capacity for n in a.nodes.values())
