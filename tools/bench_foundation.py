@@ -14,15 +14,12 @@ import argparse
 import json
 import resource
 import statistics
-import sys
 import tempfile
 import time
 from ipaddress import IPv4Address
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # this checkout's cnimodel, not an installed copy
-
+import _checkout  # noqa: F401  (before cnimodel: this checkout's code)
 from gen_plan import generate
 
 from cnimodel.cluster import Cluster

@@ -19,15 +19,13 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # this checkout's cnimodel, not an installed copy
+import _checkout  # noqa: F401  (before cnimodel: this checkout's code)
 
 from cnimodel.cluster import Cluster
 from cnimodel.plan import load_plan

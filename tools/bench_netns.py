@@ -16,8 +16,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 import _checkout  # noqa: F401  (before cnimodel: this checkout's code)
 from gen_plan import generate
 

@@ -16,14 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # this checkout's cnimodel, not an installed copy
-
+import _checkout  # noqa: F401  (before cnimodel: this checkout's code)
 from gen_plan import generate
 
 from cnimodel import packets

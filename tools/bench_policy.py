@@ -16,11 +16,9 @@ import gc
 import random
 import resource
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import _checkout  # noqa: F401  (before cnimodel: this checkout's code)
 
 from cnimodel.plan import load_plan
 from cnimodel.policy import Reachability
@@ -50,25 +48,24 @@ def main(argv: list[str] | None = None) -> None:
           f"  peak {peak_mib():.0f} MiB")
     pods = r.pods()
     rnd = random.Random(a.seed)
-    lat = []
-    for _ in range(a.queries):
-        s, d = rnd.choice(pods), rnd.choice(pods)
-        q0 = time.perf_counter()
-        r.connection(s, d)
-        lat.append((time.perf_counter() - q0) * 1e3)
-    lat.sort()
+
+    def pair_latencies() -> list[float]:
+        """Milliseconds of ``a.queries`` random pod-pair queries, sorted."""
+        lat = []
+        for _ in range(a.queries):
+            s, d = rnd.choice(pods), rnd.choice(pods)
+            q0 = time.perf_counter()
+            r.connection(s, d)
+            lat.append((time.perf_counter() - q0) * 1e3)
+        return sorted(lat)
+
+    lat = pair_latencies()
     print(f"pair:   median {statistics.median(lat):.3f} ms, p99 {lat[int(len(lat) * 0.99) - 1]:.3f} ms, "
           f"max {lat[-1]:.3f} ms over {a.queries} random pod pairs (cold, right after build; "
           f"{sum(x > 1 for x in lat)} over 1 ms)")
     gc.disable()  # the same again with the cyclic collector paused: what remains is the query itself
-    lat = []
-    for _ in range(a.queries):
-        s, d = rnd.choice(pods), rnd.choice(pods)
-        q0 = time.perf_counter()
-        r.connection(s, d)
-        lat.append((time.perf_counter() - q0) * 1e3)
+    lat = pair_latencies()
     gc.enable()
-    lat.sort()
     print(f"pair:   median {statistics.median(lat):.3f} ms, max {lat[-1]:.3f} ms over {a.queries} new random pairs "
           "with the garbage collector paused")
     t3 = time.perf_counter()

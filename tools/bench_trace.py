@@ -22,7 +22,6 @@ import json
 import random
 import resource
 import statistics
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -31,9 +30,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+import _checkout  # noqa: F401  (before cnimodel: this checkout's code)
 from gen_plan import generate
 
 from cnimodel.cluster import Cluster

@@ -14,15 +14,12 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import sys
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 import _checkout  # noqa: F401  (before cnimodel: this checkout's code)
 from gen_workloads import generate_workloads
