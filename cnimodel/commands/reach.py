@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cnimodel.cli import ERR, UsageProblem, handle_errors
+from cnimodel.plan.workloads import WORKLOAD_KINDS
 
 if TYPE_CHECKING:
     from cnimodel.policy import Endpoint, Reachability
@@ -31,8 +32,7 @@ def _analyse(path: str) -> Reachability:
 
 # ``ns/name`` or ``ns/name[Kind]`` without wildcards (Kubernetes names are [a-z0-9.-]).
 _NAMED = re.compile(r"([\w.-]+)/([\w.-]+)(?:\[([A-Za-z]+)\])?")
-_KINDS = {k.lower() for k in ("Pod", "Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet",
-                              "Job", "CronJob")}
+_KINDS = {k.lower() for k in (*WORKLOAD_KINDS, "Pod")}
 
 
 def _endpoints(r: Reachability, spec: str | None, default: list[Endpoint], option: str) -> list[Endpoint]:
