@@ -12,7 +12,7 @@ from ipaddress import IPv4Address, IPv4Network
 from typing import TypeVar
 
 from cnimodel.bulk import bulk
-from cnimodel.dataplane import Encap, NodeFacts, PolicyEnforcement, Route, RouteTable
+from cnimodel.dataplane import Encap, NodeFacts, PolicyEnforcement, Route, RouteTable, first_longest
 from cnimodel.ipam import Allocation, allocate
 from cnimodel.net import PrefixTable
 from cnimodel.plan import NodeSpec, Plan, PlanError, Problem, Problems
@@ -152,11 +152,7 @@ class Cluster:
         the node's other per-peer entries when its plugin answers for one destination."""
         if self.deferred(name):
             return self.plugin.peer_encap(self, self.plan.node(name), dst)
-        best: Encap | None = None
-        for e in self.facts(name).encaps:
-            if dst in e.dst and (best is None or e.dst.prefixlen > best.dst.prefixlen):
-                best = e
-        return best
+        return first_longest(self.facts(name).encaps, dst)
 
     def memo(self, key: object, compute: Callable[[], T]) -> T:
         """A value computed once per cluster: plugins keep what many nodes share here (one subnet's peer
@@ -206,15 +202,3 @@ class Cluster:
     def pod_ip(self, key: str) -> IPv4Address | None:
         a = self.allocation.pods.get(key)
         return a.ip if a else None
-
-
-def first_longest(routes: tuple[Route, ...], dst: IPv4Address, after: Route | None = None) -> Route | None:
-    """The first of the routes with the longest prefix holding ``dst`` (as a PrefixTable of them answers),
-    with ``after`` taken as one more route at the end."""
-    best: Route | None = None
-    for r in routes:
-        if dst in r.dst and (best is None or r.dst.prefixlen > best.dst.prefixlen):
-            best = r
-    if after is not None and (best is None or after.dst.prefixlen > best.dst.prefixlen):
-        best = after
-    return best

@@ -11,7 +11,7 @@ from importlib.metadata import entry_points
 from ipaddress import IPv4Address, IPv4Network
 from typing import TYPE_CHECKING, ClassVar
 
-from cnimodel.dataplane import Encap, NodeFacts, PolicyEnforcement, Route, Vtep
+from cnimodel.dataplane import Encap, NodeFacts, PolicyEnforcement, Route, Vtep, first_longest
 from cnimodel.ipam.hostlocal import PodRange
 from cnimodel.plan import NodeSpec, Plan, Problems
 
@@ -78,11 +78,7 @@ class NetworkPlugin:
     def peer_encap(self, cluster: Cluster, node: NodeSpec, dst: IPv4Address) -> Encap | None:
         """The node's Encap fact with the longest prefix holding ``dst`` (the first of equal ones). Default: a
         scan of the full facts."""
-        best: Encap | None = None
-        for e in cluster.facts(node.name).encaps:
-            if dst in e.dst and (best is None or e.dst.prefixlen > best.dst.prefixlen):
-                best = e
-        return best
+        return first_longest(cluster.facts(node.name).encaps, dst)
 
     def vtep(self, name: str) -> Vtep | None:
         """The node's VXLAN endpoint, cheaply (no facts built); None where the node has no overlay."""
