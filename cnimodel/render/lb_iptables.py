@@ -8,6 +8,7 @@ their policy, then kube-proxy's chains by name (as iptables-legacy keeps them); 
 
 from __future__ import annotations
 
+from cnimodel.services.iptables import BUILTIN_CHAINS, chain_order
 from cnimodel.services.kubeproxy_iptables import IptablesView
 
 
@@ -17,11 +18,12 @@ def render(view: IptablesView, form: str = "save") -> str:
              + (" — iptables-restore input" if form == "restore" else "")]
     for table, chains in view.tables.items():
         lines.append(f"*{table}")
-        for chain in chains:
-            builtin = not chain.startswith("KUBE-")
-            lines.append(f":{chain} {'ACCEPT' if builtin else '-'} [0:0]")
-        for chain, rules in chains.items():
-            for r in rules:
+        order = chain_order(table, chains)
+        builtin = BUILTIN_CHAINS.get(table, ())
+        for chain in order:
+            lines.append(f":{chain} {'ACCEPT' if chain in builtin else '-'} [0:0]")
+        for chain in order:
+            for r in chains[chain]:
                 lines.append(f"-A {chain} {r.save() if form == 'save' else r.restore()}".rstrip())
         lines.append("COMMIT")
     return "\n".join(lines) + "\n"

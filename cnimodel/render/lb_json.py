@@ -7,6 +7,7 @@ from typing import Any
 from cnimodel.services.catalog import Catalog
 from cnimodel.services.decision import Decision
 from cnimodel.services.hnslb import HnsLoadBalancer, WinkernelView
+from cnimodel.services.iptables import chain_order
 from cnimodel.services.kubeproxy_iptables import IptablesView
 from cnimodel.services.model import Endpoint, Service
 from cnimodel.services.vfp import VfpRule
@@ -77,7 +78,7 @@ def linux_node(view: IptablesView, config: dict[str, Any]) -> dict[str, Any]:
                           "hasEndpoints": p.has_endpoints, "hasInternalEndpoints": p.has_internal,
                           "hasExternalEndpoints": p.has_external, "notes": list(p.notes)}
                          for p in view.service_ports],
-        "tables": {t: {c: [f"-A {c} {r.save()}" for r in rules] for c, rules in chains.items()}
+        "tables": {t: {c: [f"-A {c} {r.save()}" for r in chains[c]] for c in chain_order(t, chains)}
                    for t, chains in view.tables.items()},
         "notes": list(view.notes),
     }

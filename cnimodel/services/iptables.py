@@ -11,6 +11,8 @@ A ``Rule`` keeps each part of a kube-proxy rule apart, so it can be written two 
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -20,6 +22,24 @@ KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING = "KUBE-SERVICES", "KUBE-NODEPOR
 KUBE_MARK_MASQ, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD = "KUBE-MARK-MASQ", "KUBE-EXTERNAL-SERVICES", "KUBE-FORWARD"
 KUBE_PROXY_FIREWALL, KUBE_FIREWALL, KUBE_PROXY_CANARY = "KUBE-PROXY-FIREWALL", "KUBE-FIREWALL", "KUBE-PROXY-CANARY"
 LARGE_CLUSTER_ENDPOINTS = 1000  # kube-proxy drops per-endpoint comments above this many endpoints
+
+
+# each table's built-in chains, in the order iptables-save lists them
+BUILTIN_CHAINS = {"nat": ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"), "filter": ("INPUT", "FORWARD", "OUTPUT"),
+                  "mangle": ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")}
+
+
+def chain_order(table: str, chains: Iterable[str]) -> list[str]:
+    """The chains of a table as iptables-save lists them: the built-in chains, then the others by name (as
+    iptables-legacy keeps user chains). The others are kube-proxy's, named KUBE-…, so after one sort of every
+    name they are the run from "KUBE-" up to "KUBE." (exclusive); the few names outside it are built in."""
+    names = sorted(chains)
+    lo, hi = bisect_left(names, "KUBE-"), bisect_left(names, "KUBE.")
+    outside = set(names[:lo] + names[hi:])
+    builtin = [c for c in BUILTIN_CHAINS.get(table, ()) if c in outside]
+    if len(builtin) == len(outside):
+        return builtin + names[lo:hi]
+    return builtin + [c for c in names if c not in builtin]
 
 
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648 base32 (Go's base32.StdEncoding)

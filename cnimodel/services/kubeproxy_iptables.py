@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from cnimodel.services.catalog import Catalog
 from cnimodel.services.iptables import (
+    BUILTIN_CHAINS,
     KUBE_EXTERNAL_SERVICES,
     KUBE_FIREWALL,
     KUBE_FORWARD,
@@ -39,11 +40,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class IptablesView:
-    """A Linux node's kube-proxy rules: chains per table in the order iptables-save lists them."""
+    """A Linux node's kube-proxy rules: each table's chains and their rules. The order of the chains is the
+    renderers' (``iptables.chain_order``: as iptables-save lists them); a chain's rules are in kernel order."""
 
     node: str
     family: int
-    tables: dict[str, dict[str, list[Rule]]]  # table -> chain -> rules (built-in chains first)
+    tables: dict[str, dict[str, list[Rule]]]  # table -> chain -> rules (chains in no set order: see chain_order)
     service_ports: tuple[LinuxServicePort, ...]
     large_cluster: bool
     notes: tuple[str, ...] = field(default=())
@@ -138,19 +140,14 @@ class LinuxNode:
             by_table = {"nat": tables["nat"], "filter": tables["filter"]}
             nat = by_table["nat"]
             for p in ports:
-                # the head's rules come in runs of one chain (KUBE-SERVICES, KUBE-EXT …)
-                for table, chain, run in p.head_runs:
-                    by_table[table].setdefault(chain, []).extend(run)
-                for chain, rules in p.chains:  # whole chains of this port: shared, not copied (never changed)
-                    have = nat.get(chain)
-                    if have is None:
-                        nat[chain] = rules
-                    else:
-                        nat[chain] = have + rules  # KUBE-SVC after its head rule (a new list: ours may be shared)
+                for table, chain, run in p.node_wide:  # runs of one chain: KUBE-SERVICES, KUBE-NODEPORTS …
+                    by_table[table][chain].extend(run)
+                if nat.keys().isdisjoint(p.own):  # a port's chains are its own (names hash the port)
+                    nat.update(p.own)  # shared, not copied: never changed
+                else:  # two ports whose chain names collide: one chain, both ports' rules (as the kernel would)
+                    for chain, rules in p.own.items():
+                        nat[chain] = nat.get(chain, []) + rules
         self._tail(tables)
-        for t, chains in tables.items():
-            builtin = [c for c in chains if not c.startswith("KUBE-")]
-            tables[t] = {c: chains[c] for c in [*builtin, *sorted(c for c in chains if c.startswith("KUBE-"))]}
         notes = []
         if self.detector is None and not self.config.masquerade_all:
             notes.append("no cluster CIDR: kube-proxy cannot tell pod traffic from other traffic, so ClusterIP "
@@ -181,8 +178,8 @@ class LinuxNode:
     def _skeleton(self) -> dict[str, dict[str, list[Rule]]]:
         """Built-in chains with kube-proxy's jumps (each prepended, so the last one ensured comes first),
         and kube-proxy's own chains, empty."""
-        nat: dict[str, list[Rule]] = {"PREROUTING": [], "INPUT": [], "OUTPUT": [], "POSTROUTING": []}
-        flt: dict[str, list[Rule]] = {"INPUT": [], "FORWARD": [], "OUTPUT": []}
+        nat: dict[str, list[Rule]] = {c: [] for c in BUILTIN_CHAINS[NAT]}
+        flt: dict[str, list[Rule]] = {c: [] for c in BUILTIN_CHAINS[FILTER]}
         new = "-m conntrack --ctstate NEW"
         jumps = [
             (flt, KUBE_EXTERNAL_SERVICES, "INPUT", "kubernetes externally-visible service portals", new),
@@ -206,8 +203,7 @@ class LinuxNode:
         for c in (KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD, KUBE_NODEPORTS, KUBE_PROXY_FIREWALL,
                   KUBE_PROXY_CANARY):
             flt[c] = []
-        return {FILTER: flt, NAT: nat, "mangle": {"PREROUTING": [], "INPUT": [], "FORWARD": [], "OUTPUT": [],
-                                                  "POSTROUTING": [], KUBE_PROXY_CANARY: []}}
+        return {FILTER: flt, NAT: nat, "mangle": {**{c: [] for c in BUILTIN_CHAINS["mangle"]}, KUBE_PROXY_CANARY: []}}
 
     def _tail(self, tables: dict[str, dict[str, list[Rule]]]) -> None:
         """The node-wide rules: masquerade marking and SNAT, forwarding, the last KUBE-SERVICES rule."""

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from itertools import groupby
-from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from cnimodel.services.iptables import (
@@ -23,7 +21,8 @@ if TYPE_CHECKING:
     from cnimodel.services.kubeproxy_iptables import LinuxNode
 
 NAT, FILTER = "nat", "filter"
-_TABLE_CHAIN = itemgetter(0, 1)
+# the chains every service port adds rules to (the node's skeleton holds them); the others are a port's own
+_NODE_WIDE = frozenset((KUBE_SERVICES, KUBE_NODEPORTS, KUBE_EXTERNAL_SERVICES, KUBE_PROXY_FIREWALL, KUBE_MARK_MASQ))
 _new = tuple.__new__
 
 
@@ -31,9 +30,9 @@ _new = tuple.__new__
 class LinuxServicePort:
     """One service port on one node: its chains, the endpoints each uses, and every rule it adds.
 
-    ``head`` holds the rules in shared or per-service chains (KUBE-SERVICES, KUBE-EXT …); ``chains`` the
-    chains only this port fills, each whole: KUBE-SVC/SVL's jumps, then one KUBE-SEP pair per endpoint (most
-    of a node's rules, handed to the node's tables as they are, without regrouping rule by rule).
+    ``node_wide`` holds the rules it adds to the node-wide chains (KUBE-SERVICES, KUBE-NODEPORTS, the filter
+    chains), in runs of one chain; ``own`` the nat chains only this port fills, each whole: KUBE-SVC/SVL/EXT/FW
+    and one KUBE-SEP pair per endpoint (most of a node's rules, handed to the node's table as they are).
     """
 
     service_port: ServicePort
@@ -47,20 +46,16 @@ class LinuxServicePort:
     has_endpoints: bool
     has_internal: bool
     has_external: bool
-    head: tuple[Rule, ...]
+    node_wide: tuple[tuple[str, str, list[Rule]], ...]  # (table, node-wide chain, this port's rules in it)
     notes: tuple[str, ...] = ()
-    chains: tuple[tuple[str, list[Rule]], ...] = ()  # nat chain -> its rules (KUBE-SVC/SVL jumps, KUBE-SEP)
+    own: dict[str, list[Rule]] = field(default_factory=dict)  # nat chain -> its rules (never changed)
     node_independent: bool = False  # the same on every node (no local endpoints or node IP involved)
 
     @cached_property
-    def head_runs(self) -> tuple[tuple[str, str, tuple[Rule, ...]], ...]:
-        """``head`` in runs of one chain: (table, chain, rules)."""
-        return tuple((t, c, tuple(run)) for (t, c), run in groupby(self.head, _TABLE_CHAIN))
-
-    @cached_property
     def rules(self) -> tuple[Rule, ...]:
-        """Every rule of the port, in the order kube-proxy writes them."""
-        return self.head + tuple(r for _, rules in self.chains for r in rules)
+        """Every rule of the port: those in node-wide chains in the order kube-proxy writes them, then its
+        own chains' (each chain's rules in order)."""
+        return (*(r for _, _, run in self.node_wide for r in run), *(r for rules in self.own.values() for r in rules))
 
 
 def categorize(eps: tuple[Endpoint, ...], node: str, uses_cluster: bool, uses_local: bool) -> tuple[
@@ -206,14 +201,28 @@ def service_rules(node: LinuxNode, svc: Service, sp: ServicePort) -> LinuxServic
     # early, late, prob, recent, target_save, pre_save, late_save, service): the keyword path costs 3x as much.
     sep = node.sep_names(sp, reachable)
     shared: dict = node.shared_rules(sp)  # ip:port -> (KUBE-SEP chain, its rules); "svc" -> the KUBE-SVC jumps
-    chains: list[tuple[str, list[Rule]]] = []
+    # split the rules above: runs in node-wide chains, and the port's own chains (whole: those rules, then the
+    # jumps and the SEP pairs), which a node's table takes as they are
+    wide: list[tuple[str, str, list[Rule]]] = []
+    own: dict[str, list[Rule]] = {}
+    for r in rules:
+        table, chain = r[0], r[1]
+        if table != NAT or chain in _NODE_WIDE:
+            if wide and wide[-1][1] == chain and wide[-1][0] == table:
+                wide[-1][2].append(r)
+            else:
+                wide.append((table, chain, [r]))
+        else:
+            own.setdefault(chain, []).append(r)
     if uses_svc:
         jumps = shared.get("svc")
         if jumps is None or jumps[0] != [e.key for e in cluster]:
             jumps = shared["svc"] = ([e.key for e in cluster], _jumps(node, svc, name, svc_chain, cluster, sep))
-        chains.append((svc_chain, jumps[1]))
+        have = own.get(svc_chain)
+        own[svc_chain] = jumps[1] if have is None else have + jumps[1]
     if uses_svl:
-        chains.append((svl_chain, _jumps(node, svc, name, svl_chain, local, sep)))
+        have = own.get(svl_chain)
+        own[svl_chain] = (have or []) + _jumps(node, svc, name, svl_chain, local, sep)
     cmt = name if not node.large else None
     affinity = svc.client_ip_affinity
     get = shared.get
@@ -226,11 +235,11 @@ def service_rules(node: LinuxNode, svc: Service, sp: ServicePort) -> LinuxServic
                             None, name)),
                 _new(Rule, ("nat", c, "DNAT --to-destination " + e.key, cmt, proto, None, None, None, "", "", "",
                             None, node.affinity(svc, c, "set") if affinity else None, None, None, None, name))])
-        chains.append(pair)
+        own[pair[0]] = pair[1]
     return LinuxServicePort(sp, svc_chain if uses_svc else None, svl_chain if uses_svl else None,
                             ext_chain if uses_ext else None, fw_chain if uses_fw else None, tuple(cluster),
-                            tuple(local), sep, has_any, has_internal, has_external, tuple(rules), (),
-                            tuple(chains), not uses_local and not uses_fw)
+                            tuple(local), sep, has_any, has_internal, has_external, tuple(wide), (),
+                            own, not uses_local and not uses_fw)
 
 
 def _jumps(node: LinuxNode, svc: Service, name: str, chain: str, eps: list[Endpoint],
