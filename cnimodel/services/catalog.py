@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from ipaddress import IPv4Address, IPv4Network
 from itertools import chain
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from cnimodel.plan import KubeObject, Problem, Problems
 from cnimodel.services import endpoints as eps
@@ -26,8 +26,7 @@ if TYPE_CHECKING:
 NODE_PORT_RANGE = (30000, 32767)  # kube-apiserver --service-node-port-range default
 
 
-@dataclass(frozen=True)
-class Frontend:
+class Frontend(NamedTuple):
     """A destination kube-proxy captures: a ClusterIP, external IP or load-balancer IP with its port."""
 
     kind: str  # clusterIP | externalIP | loadBalancerIP
@@ -174,6 +173,7 @@ def _with(svc: Service, **changes: object) -> Service:
     nodePort here); Service is a plain frozen dataclass, so a copy of its ``__dict__`` is the same value."""
     new = object.__new__(Service)
     new.__dict__.update(svc.__dict__)
+    new.__dict__.pop("vip", None)  # a cached_property of the old value
     new.__dict__.update(changes)
     return new
 

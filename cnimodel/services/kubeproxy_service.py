@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import TYPE_CHECKING, NamedTuple
 
 from cnimodel.services.iptables import (
     KUBE_EXTERNAL_SERVICES,
@@ -15,7 +15,7 @@ from cnimodel.services.iptables import (
     Rule,
     probability,
 )
-from cnimodel.services.model import Endpoint, Service, ServicePort
+from cnimodel.services.model import EMPTY, Endpoint, Service, ServicePort
 
 if TYPE_CHECKING:
     from cnimodel.services.kubeproxy_iptables import LinuxNode
@@ -26,8 +26,7 @@ _NODE_WIDE = frozenset((KUBE_SERVICES, KUBE_NODEPORTS, KUBE_EXTERNAL_SERVICES, K
 _new = tuple.__new__
 
 
-@dataclass(frozen=True)
-class LinuxServicePort:
+class LinuxServicePort(NamedTuple):
     """One service port on one node: its chains, the endpoints each uses, and every rule it adds.
 
     ``node_wide`` holds the rules it adds to the node-wide chains (KUBE-SERVICES, KUBE-NODEPORTS, the filter
@@ -48,10 +47,10 @@ class LinuxServicePort:
     has_external: bool
     node_wide: tuple[tuple[str, str, list[Rule]], ...]  # (table, node-wide chain, this port's rules in it)
     notes: tuple[str, ...] = ()
-    own: dict[str, list[Rule]] = field(default_factory=dict)  # nat chain -> its rules (never changed)
+    own: Mapping[str, list[Rule]] = EMPTY  # nat chain -> its rules (a dict, never changed)
     node_independent: bool = False  # the same on every node (no local endpoints or node IP involved)
 
-    @cached_property
+    @property
     def rules(self) -> tuple[Rule, ...]:
         """Every rule of the port: those in node-wide chains in the order kube-proxy writes them, then its
         own chains' (each chain's rules in order)."""
@@ -95,14 +94,15 @@ def categorize(eps: tuple[Endpoint, ...], node: str, uses_cluster: bool, uses_lo
 def service_rules(node: LinuxNode, svc: Service, sp: ServicePort) -> LinuxServicePort:
     """Every rule one service port adds on ``node`` (``syncProxyRules``, services-lb.md §3.2–3.4)."""
     fam = node.family
-    cip = svc.cluster_ip(fam)  # type: ignore[arg-type]
-    if cip is None:
+    cip_s = svc.vip.get(fam)
+    if cip_s is None:
         return LinuxServicePort(sp, None, None, None, None, (), (), {}, False, False, False, (),
                                 (f"no IPv{fam} ClusterIP: nothing programmed",))
     name, proto, port = sp.key, sp.protocol.lower(), sp.port
-    ext_ips = [str(ip) for ip in svc.external_ips if ip.version == fam]
-    lb_ips = [str(ip) for ip in svc.ingress_ips if ip.version == fam]
-    ranges = [str(n) for n in svc.source_ranges if n.version == fam]
+    # (most Services have none of these: the checks skip three comprehensions per port)
+    ext_ips = [str(ip) for ip in svc.external_ips if ip.version == fam] if svc.external_ips else []
+    lb_ips = [str(ip) for ip in svc.ingress_ips if ip.version == fam] if svc.ingress_ips else []
+    ranges = [str(n) for n in svc.source_ranges if n.version == fam] if svc.source_ranges else []
     accessible = bool(sp.node_port or ext_ips or lb_ips)
     etp_local, itp_local = svc.etp_local, svc.itp_local
     uses_cluster = not itp_local or accessible
@@ -139,9 +139,9 @@ def service_rules(node: LinuxNode, svc: Service, sp: ServicePort) -> LinuxServic
         add(Rule("filter", chain, target, comment, target_save=reject if target == "REJECT" else None,
                  service=name, **kw))  # type: ignore[arg-type]
 
-    cip_s = str(cip)
-    if has_internal:
-        nat(KUBE_SERVICES, internal_chain, f"{name} cluster IP", proto=proto, dst=cip_s, dport=port)
+    if has_internal:  # positional, as the SEP rules below: the keyword path costs 3x as much
+        add(_new(Rule, ("nat", KUBE_SERVICES, internal_chain, f"{name} cluster IP", proto, cip_s, port, None, "", "",
+                        "", None, None, None, None, None, name)))
     else:
         drop(KUBE_SERVICES, int_target, int_comment, proto=proto, dst=cip_s, dport=port)
     for ip in ext_ips:
@@ -172,8 +172,8 @@ def service_rules(node: LinuxNode, svc: Service, sp: ServicePort) -> LinuxServic
         if node.config.masquerade_all:
             nat(internal_chain, KUBE_MARK_MASQ, f"{name} cluster IP", proto=proto, dst=cip_s, dport=port)
         elif node.detector is not None:
-            nat(internal_chain, KUBE_MARK_MASQ, f"{name} cluster IP", proto=proto, dst=cip_s, dport=port,
-                src="!" + node.detector)
+            add(_new(Rule, ("nat", internal_chain, KUBE_MARK_MASQ, f"{name} cluster IP", proto, cip_s, port,
+                            "!" + node.detector, "", "", "", None, None, None, None, None, name)))
     if uses_ext:
         if not etp_local:
             nat(ext_chain, KUBE_MARK_MASQ, f"masquerade traffic for {name} external destinations")

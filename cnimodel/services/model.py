@@ -12,6 +12,7 @@ import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
@@ -137,6 +138,14 @@ class Service:
     def cluster_ip(self, family: Family = 4) -> IPAddress | None:
         """The ClusterIP of one IP family (a dual-stack Service has one per family)."""
         return next((ip for ip in self.cluster_ips if ip.version == family), None)
+
+    @cached_property
+    def vip(self) -> dict[int, str]:
+        """The ClusterIP of each IP family, as text (read for every port on every node's view)."""
+        out: dict[int, str] = {}
+        for ip in self.cluster_ips:
+            out.setdefault(ip.version, str(ip))
+        return out
 
     @property
     def externally_accessible(self) -> bool:

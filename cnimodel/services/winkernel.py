@@ -70,8 +70,10 @@ class WinNode:
         self.host_mac = self._host_mac(facts)
         self.created: list[CreatedEndpoint] = []
         self.refs: dict[str, tuple[str, bool, str]] = {}  # address -> (HNS ID, local, endpoint name)
+        self.ids: dict[str, str] = {}  # endpoint name -> HNS ID, for every endpoint in refs
         for ip, e in self.local_by_ip.items():
             self.refs[ip] = (hns_id(node, e.name), True, e.name)
+            self.ids[e.name] = self.refs[ip][0]
         # a RemoteSubnetRoute per peer (5,000 at scale), indexed once per cluster (cnimodel/services/provider.py)
         self.pas = ProviderAddresses(cluster, self.network.policies if self.network is not None else ())
         self.source_vip = self._source_vip() if self.overlay else ""
@@ -114,6 +116,7 @@ class WinNode:
             ep = CreatedEndpoint("source-vip", vip, self.host_mac, None, "source-vip")
             self.created.append(ep)
             self.refs[vip] = (hns_id(self.node, ep.name), True, ep.name)
+            self.ids[ep.name] = self.refs[vip][0]
         return vip
 
     def provider_address(self, ip: str) -> str | None:
@@ -135,11 +138,12 @@ class WinNode:
             mac = mac or conjure_mac(REMOTE_MAC_PREFIX, ip)
         else:
             packed = _aton(ip)
-            h = packed.hex().upper()  # remote_id(), with this node's part of the ID formatted once
-            ident = self._id_head + h[:4] + "-" + h[4:] + self._id_tail
+            # remote_id(), with this node's part of the ID formatted once: "0A00-0102" for 10.0.1.2
+            ident = self._id_head + packed.hex("-", 2).upper() + self._id_tail
             mac = mac or _MAC_PREFIX + packed.hex("-")
         self.created.append(_new(CreatedEndpoint, (name, ip, mac, pa, "remote")))
         ref = self.refs[ip] = (ident, False, name)
+        self.ids[name] = ident
         return ref
 
     def id_of(self, name: str) -> str:
@@ -159,9 +163,8 @@ class WinNode:
                         ports.append(self.service_port(svc, sp))
         used = {b.endpoint for p in ports for lb in p.load_balancers for b in lb.backends if b.local}
         local = tuple(e for e in self.local_by_ip.values() if e.name in used)
-        ids = {name: ident for ident, _, name in self.refs.values()}
         return WinkernelView(self.node, self.network, self.source_vip, self.host_mac, self.dsr_supported,
-                             tuple(self.created), local, tuple(ports), tuple(self.notes), ids)
+                             tuple(self.created), local, tuple(ports), tuple(self.notes), dict(self.ids))
 
 
 def _skip_reason(node: WinNode, svc: Service, ep_local: bool, ready: bool, serving: bool,
@@ -178,7 +181,7 @@ def _skip_reason(node: WinNode, svc: Service, ep_local: bool, ready: bool, servi
 
 def sync_service_port(node: WinNode, svc: Service, sp: ServicePort, family: int = 4) -> WinServicePort:
     """One service port as ``syncProxyRules`` handles it (services-lb.md §1.3–1.5, recipe §1.8)."""
-    cip = svc.cluster_ip(family)  # type: ignore[arg-type]
+    cip = svc.vip.get(family)
     if cip is None:
         return WinServicePort(sp, (), "", 0, notes=(f"no IPv{family} ClusterIP: nothing programmed",))
     notes: list[str] = []
@@ -192,7 +195,7 @@ def sync_service_port(node: WinNode, svc: Service, sp: ServicePort, family: int 
         notes.append("preserve-destination is ignored: HNS on this node has no DSR support")
     if node.overlay:
         # the ClusterIP itself as a remote endpoint (host MAC, PA = node IP) [V]; its VFP purpose is [U]
-        node.remote(str(cip), node.host_mac, node.node_ip)
+        node.remote(cip, node.host_mac, node.node_ip)
     endpoints = node.catalog.endpoints_of(sp, family)
     me = node.node
     all_terminating = all_nonserving = False
@@ -207,29 +210,30 @@ def sync_service_port(node: WinNode, svc: Service, sp: ServicePort, family: int 
     node_or_outside = False
     both_local = svc.itp_local and local_dsr
     refs, overlay, add_backend = node.refs, node.overlay, backends.append
-    for e in endpoints:
-        ep_local = e.node == me
-        if both_local or not (e.ready and e.serving):  # the common case (ready, serving) skips nothing
-            why = _skip_reason(node, svc, ep_local, e.ready, e.serving, local_dsr, some_serving, all_terminating)
+    get = refs.get
+    # one pass per endpoint, 100,000 on a large plan: the Endpoint unpacked at once, the common case first
+    for ip, port, ep_node, ready, serving, _, pod, _, key in endpoints:
+        ep_local = ep_node == me
+        if both_local or not (ready and serving):  # the common case (ready, serving) skips nothing
+            why = _skip_reason(node, svc, ep_local, ready, serving, local_dsr, some_serving, all_terminating)
             if why:
-                skipped.append((e.key, why))
+                skipped.append((key, why))
                 continue
-        if target == 0 or target != e.port:
-            target = e.port  # one internal port per LB: the endpoints' port wins over a named/other targetPort
-        ip = e.ip
-        ref = refs.get(ip)  # an HNS endpoint with this address: the CNI's, or one created before
+        if target != port:
+            target = port  # one internal port per LB: the endpoints' port wins over a named/other targetPort
+        ref = get(ip)  # an HNS endpoint with this address: the CNI's, or one created before
         pa = None
         if overlay and not ep_local:
             pa = node.provider_address(ip)
             node_or_outside = node_or_outside or pa is None or pa == ip
         if ref is None:
             if ep_local:
-                skipped.append((e.key, "local endpoint not found in HNS (kube-proxy never creates local "
-                                       "endpoints; the CNI does)"))
+                skipped.append((key, "local endpoint not found in HNS (kube-proxy never creates local "
+                                     "endpoints; the CNI does)"))
                 continue
             # on overlay: the PA of the RemoteSubnetRoute holding it, else this node's IP ("public IP")
             ref = node.new_remote(ip, None, (pa or node.node_ip) if overlay else None)
-        add_backend(_new(HnsBackend, (ref[0], ip, ref[1], ref[2], e.node, e.pod)))
+        add_backend(_new(HnsBackend, (ref[0], ip, ref[1], ref[2], ep_node, pod)))
     if not backends:
         why = "the Service has no endpoints" if not endpoints else "no endpoint is usable here (see skipped)"
         notes.append(f"no load balancer: {why}; traffic to the VIP is not load-balanced on this node")
@@ -259,7 +263,7 @@ def sync_service_port(node: WinNode, svc: Service, sp: ServicePort, family: int 
         lbs.append(HnsLoadBalancer(hns_id(me, name), kind, sp.key, proto, internal, ext, (vip,) if vip else (),
                                    source_vip, tuple(chosen), lb_flags | v6, pm_flags, distribution, rejected))
 
-    add("clusterIP", str(cip), sp.port, local if svc.itp_local else backends,
+    add("clusterIP", cip, sp.port, local if svc.itp_local else backends,
         LB_DSR if node.catalog.config.winkernel.enable_dsr else 0, 0)
     if svc.itp_local and not local:
         notes.append("internalTrafficPolicy Local and no local endpoint: no ClusterIP LB on this node")
