@@ -119,11 +119,10 @@ def build_catalog(cluster: Cluster) -> Catalog:
                 pods = eps.PodIndex((a.pod, str(a.ip)) for a in cluster.allocation.pods.values())
             raw = eps.from_selector(svc, pods)
         for sp, found in raw.items():
-            for fam in {ip.version for ip in svc.cluster_ips}:
+            for fam in svc.vip:  # the families of its ClusterIPs
                 resolved[(sp, fam)] = eps.finish(found, fam)
     problems.raise_if_errors()
-    services.sort(key=lambda s: s.key)
-    return Catalog(services, resolved, config, problems.warnings)
+    return Catalog(services, resolved, config, problems.warnings)  # in name order, as _allocate gives them
 
 
 def _allocate(services: list[Service], service_cidr: IPv4Network | None, problems: Problems) -> list[Service]:

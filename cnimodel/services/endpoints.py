@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -194,9 +195,10 @@ def from_endpoints(svc: Service, obj: KubeObject) -> dict[ServicePort, list[Endp
 def finish(endpoints: list[Endpoint], family: int) -> tuple[Endpoint, ...]:
     """kube-proxy's cache: one family, deduplicated by ``ip:port`` (a local one wins — not knowable
     before a node is chosen, so the first one kept here), sorted by the ``ip:port`` string."""
-    seen: dict[str, Endpoint] = {}
     v6 = family == 6
-    for ep in endpoints:
-        if (":" in ep.ip) is v6:  # Endpoint.family, inlined: 100,000 endpoints on a large plan
-            seen.setdefault(ep.key, ep)
-    return tuple(seen[k] for k in sorted(seen))
+    kept = [ep for ep in endpoints if (":" in ep.ip) is v6]  # Endpoint.family, inlined: 100,000 on a large plan
+    seen = dict(zip(map(_KEY, reversed(kept)), reversed(kept)))  # reversed: the first of equal keys is kept
+    return tuple(map(seen.__getitem__, sorted(seen)))
+
+
+_KEY = attrgetter("key")
