@@ -87,27 +87,34 @@ def from_slices(svc: Service, slices: list[KubeObject], problems: Problems) -> d
         if body.get("addressType", "IPv4") == "FQDN":
             continue  # kube-proxy ignores FQDN slices
         source = f"EndpointSlice {obj.key}"
-        parsed = _slice_endpoints(body.get("endpoints") or (), obj, problems)
+        warnings: list[tuple[str, str, str]] = []  # said after the endpoints' problems, in the slice's order
+        targets: list[tuple[ServicePort, int]] = []
         for j, port in enumerate(body.get("ports") or ()):
             if not isinstance(port, Mapping):
                 continue
             if port.get("name") is None:
-                problems.warn(obj.origin.at(f"ports[{j}].name"), "kube-proxy ignores a slice port without a "
-                              "name", 'set `name: ""` for an unnamed service port, else the port\'s name')
+                warnings.append((f"ports[{j}].name", "kube-proxy ignores a slice port without a name",
+                                 'set `name: ""` for an unnamed service port, else the port\'s name'))
                 continue
             number = port.get("port")
             if not isinstance(number, int) or not 0 < number < 65536:
-                problems.warn(obj.origin.at(f"ports[{j}].port"), "kube-proxy ignores a slice port without a "
-                              "port number", "set the pod port the Service targets")
+                warnings.append((f"ports[{j}].port", "kube-proxy ignores a slice port without a port number",
+                                 "set the pod port the Service targets"))
                 continue
             sp = by_name.get((str(port["name"]), port.get("protocol") or "TCP"))
-            if sp is None:
-                continue  # a port the Service does not have: kube-proxy keeps it under a name nothing uses
+            if sp is not None:  # else a port the Service does not have: kube-proxy keeps it under a name nothing uses
+                targets.append((sp, number))
+        # the endpoints, read once, for the first port; the others copy them with their own port
+        first = _slice_endpoints(body.get("endpoints") or (), obj, problems, targets[0][1] if targets else 0, source)
+        for path, message, fix in warnings:
+            problems.warn(obj.origin.at(path), message, fix)
+        for i, (sp, number) in enumerate(targets):
+            if i == 0:
+                out[sp] += first
+                continue
             suffix = f":{number}"
-            found = out[sp]
-            for ip, node, ready, serving, terminating, pod in parsed:
-                key = (f"[{ip}]" if ":" in ip else ip) + suffix
-                found.append(_new(Endpoint, (ip, number, node, ready, serving, terminating, pod, source, key)))
+            out[sp] += [_new(Endpoint, (e.ip, number, e.node, e.ready, e.serving, e.terminating, e.pod, source,
+                                        (f"[{e.ip}]" if ":" in e.ip else e.ip) + suffix)) for e in first]
     return out
 
 
@@ -115,14 +122,15 @@ _MAPPINGS = (dict, MappingProxyType)
 _new = tuple.__new__
 
 
-def _slice_endpoints(raw: Any, obj: KubeObject, problems: Problems) -> list[tuple]:
-    """Every usable endpoint of a slice. The common shape (a mapping whose first address is a canonical
-    IPv4 string) is read inline, 100,000 times on a large plan; anything else, or anything that fails,
-    goes through ``_slice_endpoint`` (the checked reader, with its problems) and gives the same tuple. The two
-    repeat the conditions/targetRef reading on purpose: a shared helper is a call per endpoint."""
-    out: list[tuple] = []
+def _slice_endpoints(raw: Any, obj: KubeObject, problems: Problems, port: int, source: str) -> list[Endpoint]:
+    """Every usable endpoint of a slice, as an Endpoint of ``port``. The common shape (a mapping whose first
+    address is a canonical IPv4 string) is read inline, 100,000 times on a large plan; anything else, or anything
+    that fails, goes through ``_slice_endpoint`` (the checked reader, with its problems) and gives the same
+    values. The two repeat the conditions/targetRef reading on purpose: a shared helper is a call per endpoint."""
+    out: list[Endpoint] = []
     add = out.append
     ns = obj.namespace
+    suffix = f":{port}"
     for i, e in enumerate(raw):
         try:
             if type(e) is not MappingProxyType:
@@ -139,12 +147,13 @@ def _slice_endpoints(raw: Any, obj: KubeObject, problems: Problems) -> list[tupl
             pod = None
             if ref and ref.get("kind") == "Pod" and ref.get("name"):
                 pod = f"{ref.get('namespace', ns)}/{ref['name']}"
-            add((ip, e.get("nodeName"), ready is None or bool(ready), serving is None or bool(serving),
-                 bool(terminating), pod))
+            add(_new(Endpoint, (ip, port, e.get("nodeName"), ready is None or bool(ready),
+                                serving is None or bool(serving), bool(terminating), pod, source, ip + suffix)))
         except (KeyError, IndexError, TypeError, ValueError, OSError, AttributeError):
             p = _slice_endpoint(e, obj, i, problems)
             if p is not None:
-                add(p)
+                ip = p[0]
+                add(_new(Endpoint, (ip, port, *p[1:], source, (f"[{ip}]" if ":" in ip else ip) + suffix)))
     return out
 
 

@@ -219,11 +219,12 @@ def _net(value: Any) -> IPNetwork | None:
 
 
 def _map(value: Any) -> MappingProxyType[str, str]:
-    if type(value) is not MappingProxyType and not isinstance(value, Mapping):  # (the ABC check is slow)
-        return EMPTY
-    if not value:
-        return EMPTY
+    if not value or (type(value) is not MappingProxyType and not isinstance(value, Mapping)):  # the ABC check last:
+        return EMPTY  # it is slow
     return MappingProxyType({str(k): "" if v is None else str(v) for k, v in value.items()})
+
+
+_POLICIES = ("Cluster", "Local")
 
 
 def parse_service(obj: KubeObject, problems: Problems) -> Service | None:
@@ -254,30 +255,36 @@ def parse_service(obj: KubeObject, problems: Problems) -> Service | None:
         else:
             cluster_ips.append(ip)
     ports = _ports(obj, spec.get("ports"), stype, origin, problems)
+    # (10,000 Services on a large plan, most with none of the optional fields: each is read only when present)
     etp = spec.get("externalTrafficPolicy") or "Cluster"
     itp = spec.get("internalTrafficPolicy") or "Cluster"
-    for fname, value in (("externalTrafficPolicy", etp), ("internalTrafficPolicy", itp)):
-        if value not in ("Cluster", "Local"):
-            problems.error(origin.at(f"spec.{fname}"), f"unknown policy {value!r}", "use Cluster or Local")
+    if etp not in _POLICIES or itp not in _POLICIES:
+        for fname, value in (("externalTrafficPolicy", etp), ("internalTrafficPolicy", itp)):
+            if value not in _POLICIES:
+                problems.error(origin.at(f"spec.{fname}"), f"unknown policy {value!r}", "use Cluster or Local")
     affinity = spec.get("sessionAffinity") or "None"
     if affinity not in ("None", "ClientIP"):
         problems.error(origin.at("spec.sessionAffinity"), f"unknown affinity {affinity!r}", "use None or ClientIP")
-    timeout = ((spec.get("sessionAffinityConfig") or {}).get("clientIP") or {}).get(
-        "timeoutSeconds", DEFAULT_AFFINITY_TIMEOUT)
-    if not isinstance(timeout, int) or isinstance(timeout, bool) or not 0 < timeout <= 86400:
-        problems.error(origin.at("spec.sessionAffinityConfig.clientIP.timeoutSeconds"),
-                       f"{timeout!r} is not a timeout in seconds", "use 1 to 86400 (default 10800)")
-        timeout = DEFAULT_AFFINITY_TIMEOUT
-    external_ips = tuple(ip for raw in spec.get("externalIPs") or () if (ip := _ip(raw)) is not None)
+    timeout = DEFAULT_AFFINITY_TIMEOUT
+    if "sessionAffinityConfig" in spec:
+        timeout = ((spec.get("sessionAffinityConfig") or {}).get("clientIP") or {}).get(
+            "timeoutSeconds", DEFAULT_AFFINITY_TIMEOUT)
+        if not isinstance(timeout, int) or isinstance(timeout, bool) or not 0 < timeout <= 86400:
+            problems.error(origin.at("spec.sessionAffinityConfig.clientIP.timeoutSeconds"),
+                           f"{timeout!r} is not a timeout in seconds", "use 1 to 86400 (default 10800)")
+            timeout = DEFAULT_AFFINITY_TIMEOUT
+    raw_external = spec.get("externalIPs")
+    external_ips = tuple(ip for raw in raw_external if (ip := _ip(raw)) is not None) if raw_external else ()
     ingress = []
-    for entry in status.get("loadBalancer", {}).get("ingress") or ():
+    for entry in (status.get("loadBalancer") or {}).get("ingress") or () if status else ():
         # hostname-only entries and ipMode Proxy entries are not programmed by kube-proxy
         if isinstance(entry, Mapping) and entry.get("ip") and entry.get("ipMode", "VIP") == "VIP":
             ip = _ip(entry["ip"])
             if ip is not None:
                 ingress.append(ip)
     # kube-proxy trims the ranges and ignores the ones that do not parse
-    ranges = tuple(n for raw in spec.get("loadBalancerSourceRanges") or () if (n := _net(raw)) is not None)
+    raw_ranges = spec.get("loadBalancerSourceRanges")
+    ranges = tuple(n for raw in raw_ranges if (n := _net(raw)) is not None) if raw_ranges else ()
     selector = spec.get("selector")
     hc = spec.get("healthCheckNodePort") or 0
     return _service(
@@ -303,12 +310,12 @@ def _service(**values: Any) -> Service:
 
 def _ports(obj: KubeObject, raw: Any, stype: str, origin: Origin, problems: Problems) -> tuple[ServicePort, ...]:
     """The ports of a Service; ``origin`` is the Service's (field paths are built only for a problem)."""
-    if not isinstance(raw, list | tuple) or not raw:
+    if not raw or not isinstance(raw, (list, tuple)):
         problems.error(origin.at("spec.ports"), "a Service needs at least one port", "add `ports: [{port: 80}]`")
         return ()
     out: list[ServicePort] = []
     for i, p in enumerate(raw):
-        def at(field: str = "", i: int = i) -> Origin:  # built only for a problem: 10,000 Services have few
+        def at(field: str = "", i: int = i) -> Origin:
             return origin.at(f"spec.ports[{i}]").at(field)
 
         if type(p) is not MappingProxyType and not isinstance(p, Mapping):
