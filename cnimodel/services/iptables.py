@@ -57,7 +57,6 @@ def hash16(text: str) -> str:
 
 
 _B32_BYTES = np.frombuffer(_B32.encode(), dtype=np.uint8)
-_SHIFTS = np.arange(35, -1, -5, dtype=np.uint64)  # the 8 five-bit groups of a 40-bit number, high first
 
 
 def hash16_many(texts: list[str], prefix: str = "") -> list[str]:
@@ -68,9 +67,9 @@ def hash16_many(texts: list[str], prefix: str = "") -> list[str]:
         return []
     sha = hashlib.sha256
     raw = np.frombuffer(b"".join([sha(t.encode()).digest()[:10] for t in texts]), dtype=np.uint8)
-    b = raw.reshape(-1, 2, 5).astype(np.uint64)  # two 5-byte halves, 8 base32 characters each
-    v = (b[:, :, 0] << 32) | (b[:, :, 1] << 24) | (b[:, :, 2] << 16) | (b[:, :, 3] << 8) | b[:, :, 4]
-    groups = (v[:, :, None] >> _SHIFTS) & np.uint64(31)
+    # the first 80 bits of each digest as 16 groups of 5 bits, high bit first: base32's alphabet indices
+    bits = np.unpackbits(raw).reshape(-1, 5)
+    groups = (bits[:, 0] << 4) | (bits[:, 1] << 3) | (bits[:, 2] << 2) | (bits[:, 3] << 1) | bits[:, 4]
     k = len(prefix)
     rows = np.empty((len(texts), k + 16), dtype=np.uint8)
     rows[:, :k] = np.frombuffer(prefix.encode(), dtype=np.uint8)

@@ -8,6 +8,7 @@ REJECT / DROP rules for ports without (local) endpoints. Then the node-wide chai
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from cnimodel.services.catalog import Catalog
@@ -51,6 +52,9 @@ class IptablesView:
     notes: tuple[str, ...] = field(default=())
 
 
+_KEY = attrgetter("key")
+
+
 class LinuxNode:
     """kube-proxy (iptables mode) on one node: the local-traffic detector, the mark, and chain names."""
 
@@ -78,27 +82,25 @@ class LinuxNode:
     def prefetch(self, ports: list[ServicePort]) -> None:
         """Hash every chain name these ports can use in one batch (``hash16_many``): the names do not depend
         on the node, so they are kept in the catalog for every later node."""
-        names, fam = self.names, self.family
+        names, fam, endpoints = self.names, self.family, self.catalog.endpoints
         svc_keys: list[tuple[str, str]] = []
         svc_texts: list[str] = []
         todo: list[tuple[str, list[str]]] = []  # (port's hash input, its endpoints' ip:port)
         sep_texts: list[str] = []
+        more = sep_texts.extend
         for sp in ports:
             base = sp.key + sp.protocol.lower()
             if (sp.key, sp.protocol) not in names:
                 svc_keys.append((sp.key, sp.protocol))
                 svc_texts.append(base)
             if base not in names:
-                keys = [e.key for e in self.catalog.endpoints_of(sp, fam)]
+                keys = list(map(_KEY, endpoints.get((sp, fam), ())))
                 todo.append((base, keys))
-                sep_texts += [base + k for k in keys]
+                more(map(base.__add__, keys))
         names.update(zip(svc_keys, hash16_many(svc_texts), strict=True))
-        seps = hash16_many(sep_texts, "KUBE-SEP-")
-        i = 0
+        seps = iter(hash16_many(sep_texts, "KUBE-SEP-"))
         for base, keys in todo:
-            j = i + len(keys)
-            names[base] = dict(zip(keys, seps[i:j], strict=True))
-            i = j
+            names[base] = dict(zip(keys, seps, strict=False))  # the next len(keys) names (keys run out first)
 
     def shared_rules(self, sp: ServicePort) -> dict:
         """The catalog's store of this port's node-independent rules (see ``service_rules``)."""

@@ -211,6 +211,7 @@ def sync_service_port(node: WinNode, svc: Service, sp: ServicePort, family: int 
     both_local = svc.itp_local and local_dsr
     refs, overlay, add_backend = node.refs, node.overlay, backends.append
     get = refs.get
+    created, ids, head, tail = node.created.append, node.ids, node._id_head, node._id_tail
     # one pass per endpoint, 100,000 on a large plan: the Endpoint unpacked at once, the common case first
     for ip, port, ep_node, ready, serving, _, pod, _, key in endpoints:
         ep_local = ep_node == me
@@ -232,7 +233,15 @@ def sync_service_port(node: WinNode, svc: Service, sp: ServicePort, family: int 
                                      "endpoints; the CNI does)"))
                 continue
             # on overlay: the PA of the RemoteSubnetRoute holding it, else this node's IP ("public IP")
-            ref = node.new_remote(ip, None, (pa or node.node_ip) if overlay else None)
+            pa = (pa or node.node_ip) if overlay else None
+            if ":" in ip:
+                ref = node.new_remote(ip, None, pa)
+            else:  # new_remote's IPv4 path, inline: up to 100,000 endpoints are new on a node's first sync
+                packed = _aton(ip)
+                name = "remote " + ip
+                ref = refs[ip] = (head + packed.hex("-", 2).upper() + tail, False, name)
+                ids[name] = ref[0]
+                created(_new(CreatedEndpoint, (name, ip, _MAC_PREFIX + packed.hex("-"), pa, "remote")))
         add_backend(_new(HnsBackend, (ref[0], ip, ref[1], ref[2], ep_node, pod)))
     if not backends:
         why = "the Service has no endpoints" if not endpoints else "no endpoint is usable here (see skipped)"
