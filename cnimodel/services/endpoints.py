@@ -90,7 +90,7 @@ def from_slices(svc: Service, slices: list[KubeObject], problems: Problems) -> d
         warnings: list[tuple[str, str, str]] = []  # said after the endpoints' problems, in the slice's order
         targets: list[tuple[ServicePort, int]] = []
         for j, port in enumerate(body.get("ports") or ()):
-            if not isinstance(port, Mapping):
+            if type(port) is not MappingProxyType and not isinstance(port, Mapping):  # the slow ABC check last
                 continue
             if port.get("name") is None:
                 warnings.append((f"ports[{j}].name", "kube-proxy ignores a slice port without a name",
