@@ -11,7 +11,10 @@ the VFP listing; iptables-save). The first Linux view also builds what every Lin
 catalog keeps (chain names, the rules of service ports that do not depend on the node); so each round
 then times a second Windows and a second Linux node on the same catalog: the cost of each further node.
 The best of --rounds is reported, as CPU seconds (on a shared machine other processes take wall time,
-not this one's CPU time) and wall seconds. The target: catalog + both views <= 2 s.
+not this one's CPU time) and wall seconds. The target (issue #6): one node's complete rule set, for a node
+of each view, <= 2 s from scratch: catalog + the Windows node's view, and catalog + the Linux node's view
+(the catalog counted in each, though kube-proxy holds its Services and slices before it syncs). The sum of
+the catalog and both views is printed too: what one process pays for one node of each OS.
 """
 
 from __future__ import annotations
@@ -82,7 +85,9 @@ def main() -> None:
     print(f"  service catalog                     {fig('catalog')}")
     print(f"  winkernel view of {wins[0]:<17} {fig('windows')}   rendered (HNS JSON + VFP) {fig('windows render')}")
     print(f"  iptables view of {lins[0]:<18} {fig('linux')}   rendered (iptables-save)  {fig('linux render')}")
-    print(f"  catalog + both views                {fig('total')}   (target <= 2 s)")
+    print(f"  one Windows node, from scratch      {fig('windows node')}   (catalog + its view; target <= 2 s)")
+    print(f"  one Linux node, from scratch        {fig('linux node')}   (catalog + its view; target <= 2 s)")
+    print(f"  catalog + both views                {fig('total')}")
     print("  a further node, on the same catalog:")
     print(f"  winkernel view of {wins[1]:<17} {fig('windows 2')}")
     print(f"  iptables view of {lins[1]:<18} {fig('linux 2')}")
@@ -111,7 +116,8 @@ def one_round(cluster: Cluster, wins: list[str], lins: list[str]) -> dict[str, t
         return sum(t[0] for t in ts), sum(t[1] for t in ts)
 
     return {"catalog": t_cat, "windows": t_w, "linux": t_l, "windows render": t_wr, "linux render": t_lr,
-            "total": add(t_cat, t_w, t_l), "windows 2": t_w2, "linux 2": t_l2, "total 2": add(t_w2, t_l2)}
+            "windows node": add(t_cat, t_w), "linux node": add(t_cat, t_l), "total": add(t_cat, t_w, t_l),
+            "windows 2": t_w2, "linux 2": t_l2, "total 2": add(t_w2, t_l2)}
 
 
 if __name__ == "__main__":
