@@ -5,7 +5,6 @@ Exit codes: 0 success, 1 a check failed (or an internal error), 2 bad input.
 
 from __future__ import annotations
 
-import json
 import sys
 import traceback
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from cnimodel import topologies
 from cnimodel.cluster import Cluster
 from cnimodel.commands import register
 from cnimodel.plan import PlanError, load_plan
+from cnimodel.render import json_text
 
 # Piped output keeps wide tables whole instead of folding them at 80 columns.
 OUT = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
@@ -32,7 +32,7 @@ class UsageProblem(Exception):
 
 
 def _emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2))
+    click.echo(json_text.dumps(data))
 
 
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from importlib.metadata import PackageNotFoundError, version
 from ipaddress import IPv4Network
@@ -12,6 +11,7 @@ import click
 
 from cnimodel.cli import OUT, UsageProblem, handle_errors
 from cnimodel.plan import Plan
+from cnimodel.render import json_text
 from cnimodel.validate.context import CLOUDS
 from cnimodel.validate.registry import SEVERITIES
 
@@ -108,7 +108,7 @@ def check_cmd(plan: str, output: str, min_severity: str, surge: int, max_nodes: 
     if wanted is not None:
         report.findings = [f for f in report.findings if wanted.intersection(f.objects)]
     if output == "json":
-        click.echo(json.dumps(report.to_json(), indent=2))
+        click.echo(json_text.dumps(report.to_json()))
     elif output == "sarif":
         from cnimodel.render import findings_sarif
         from cnimodel.validate.locate import marks
@@ -119,7 +119,7 @@ def check_cmd(plan: str, output: str, min_severity: str, surge: int, max_nodes: 
             ver = "0"
         log = findings_sarif.render(report, [CHECKS[c] for c in report.ran], marks(report.findings), ver,
                                     Path.cwd(), loaded.origin if loaded.has_cluster else None)
-        click.echo(json.dumps(log, indent=2))
+        click.echo(json_text.dumps(log))
     else:
         from cnimodel.render import findings_text
 

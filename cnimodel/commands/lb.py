@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import re
 from dataclasses import dataclass
 from ipaddress import ip_address
@@ -13,6 +12,7 @@ import click
 
 from cnimodel.cli import OUT, UsageProblem, build, check_node, handle_errors
 from cnimodel.cluster import Cluster
+from cnimodel.render import json_text
 
 if TYPE_CHECKING:
     from cnimodel.services.decision import Decision
@@ -143,7 +143,7 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
         if output == "json":
             body = [_decision_json(d, c) for d, c in decisions]
             workload = clients is not None and bool(clients) and clients[0].workload is not None
-            click.echo(json.dumps(body[0] if len(body) == 1 and not workload else body, indent=2))
+            click.echo(json_text.dumps(body[0] if len(body) == 1 and not workload else body))
         else:
             for d, c in decisions:
                 if c is not None:
@@ -159,7 +159,7 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
         raise UsageProblem("-o iptables shows Linux nodes; the nodes asked for are Windows (use -o hns or vfp)")
     config = cat.config.to_json()
     if output == "hns":
-        click.echo(json.dumps({n: lb_hns.objects(winkernel_view(cluster, n, services)) for n in windows}, indent=2))
+        click.echo(json_text.dumps({n: lb_hns.objects(winkernel_view(cluster, n, services)) for n in windows}))
     elif output == "iptables":
         click.echo("".join(lb_iptables.render(iptables_view(cluster, n, services), iptables_form) for n in linux),
                    nl=False)
@@ -176,7 +176,7 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
                 body["nodes"].append(lb_json.windows_node(view, vfp_rules(view), config))
             else:
                 body["nodes"].append(lb_json.linux_node(iptables_view(cluster, n, services), config))
-        click.echo(json.dumps(body, indent=2))
+        click.echo(json_text.dumps(body))
     else:
         for n in names:
             if n in windows:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +12,7 @@ from rich.table import Table
 
 from cnimodel.cli import ERR, OUT, UsageProblem, build, check_node, handle_errors
 from cnimodel.plan import load_plan
+from cnimodel.render import json_text
 from cnimodel.render.text import cells
 
 
@@ -90,8 +90,8 @@ def verify_cmd(plan: str, port: int, max_pairs: int, timeout: float, output: str
     except kernel.KernelProblem as e:
         raise UsageProblem(str(e)) from None
     if output == "json":
-        click.echo(json.dumps({"plan": p.name, "prefix": bp.names.prefix, "podsPerNode": bp.pods_per_node,
-                               **report.to_json(), "notes": bp.notes + report.notes}, indent=2))
+        click.echo(json_text.dumps({"plan": p.name, "prefix": bp.names.prefix, "podsPerNode": bp.pods_per_node,
+                               **report.to_json(), "notes": bp.notes + report.notes}))
     else:
         if report.mismatches:
             t = Table(title=f"{len(report.mismatches)} mismatch(es)", title_justify="left", show_edge=False)
@@ -142,7 +142,7 @@ def audit_cmd(plan: str, node: str, ns: str | None, output: str) -> None:
         raise UsageProblem(f"no network namespace {ns!r} (see `ip netns`)")
     report = kernel.audit(cluster, node, ns)
     if output == "json":
-        click.echo(json.dumps(report.to_json(), indent=2))
+        click.echo(json_text.dumps(report.to_json()))
     else:
         if report.differences:
             t = Table(title=f"{len(report.differences)} difference(s)", title_justify="left", show_edge=False)

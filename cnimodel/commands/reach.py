@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING
 
@@ -10,6 +9,7 @@ import click
 
 from cnimodel.cli import ERR, UsageProblem, handle_errors
 from cnimodel.plan.workloads import WORKLOAD_KINDS
+from cnimodel.render import json_text
 
 if TYPE_CHECKING:
     from cnimodel.policy import Endpoint, Reachability
@@ -129,12 +129,12 @@ def reach_cmd(plan: str, src: str | None, dst: str | None, port: str | None, exp
         restrict = ConnSet.ports(port_spec[0], port_spec[1], port_spec[1]) if port_spec else None
         xs = (explain_pair(r, c, restrict) for c in conns)
         if output == "json":
-            click.echo(json.dumps(policy_json.document([], xs), indent=2))
+            click.echo(json_text.dumps(policy_json.document([], xs)))
         else:
             click.echo(policy_txt.explanations(xs), nl=False)
         return
     if output == "json":
-        click.echo(json.dumps(policy_json.document(conns), indent=2))
+        click.echo(json_text.dumps(policy_json.document(conns)))
     elif output == "csv":
         click.echo(policy_table.csv_text(conns), nl=False)
     elif output == "md":
@@ -158,7 +158,7 @@ def diff_cmd(plan_a: str, plan_b: str, output: str) -> None:
 
     rows = list(diff(_analyse(plan_a), _analyse(plan_b)))
     if output == "json":
-        click.echo(json.dumps(policy_diff.document(rows), indent=2))
+        click.echo(json_text.dumps(policy_diff.document(rows)))
     elif output == "md":
         click.echo(policy_diff.md(rows), nl=False)
     else:

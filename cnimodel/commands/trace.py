@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from cnimodel.cli import OUT, UsageProblem, build, handle_errors
+from cnimodel.render import json_text
 
 
 @click.command("trace")
@@ -47,7 +46,7 @@ def trace_cmd(plan: str, src: str, dst: str, port: int, proto: str, size: int, d
         click.echo(f"wrote {frames} frames to {pcap_file}", err=True)
     if output == "json":
         body = [t.to_json() for t in traces]
-        click.echo(json.dumps(body[0] if len(body) == 1 else {"traces": body}, indent=2))
+        click.echo(json_text.dumps(body[0] if len(body) == 1 else {"traces": body}))
     else:
         for t in traces:
             trace_text.render(OUT, t)

@@ -1,0 +1,130 @@
+"""JSON text as ``json.dumps(value, indent=2)`` writes it, byte for byte, twice as fast.
+
+With ``indent`` set, the standard library leaves its C encoder for a pure-Python generator chain; one node's
+HNS objects on a 10,000-Service plan (58 MB of text) took ~3 s that way. This writer walks the value once,
+appending pieces to one list; strings still go through the C escaper (``ensure_ascii``, as json's default).
+It takes what ``json.dumps`` takes without a ``default``: dicts, lists, tuples, str, int, float, bool, None
+(subclasses too), and the same non-string keys.
+"""
+
+from __future__ import annotations
+
+from json.encoder import INFINITY
+from json.encoder import encode_basestring_ascii as _text
+from typing import Any
+
+_int = int.__repr__
+
+
+def _float(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value == INFINITY:
+        return "Infinity"
+    if value == -INFINITY:
+        return "-Infinity"
+    return float.__repr__(value)
+
+
+def _key(key: Any) -> str:
+    """A dict key as json writes it: strings as they are, the other scalars as their JSON text."""
+    if isinstance(key, str):
+        return key
+    if key is True:
+        return "true"
+    if key is False:
+        return "false"
+    if key is None:
+        return "null"
+    if isinstance(key, float):
+        return _float(key)
+    if isinstance(key, int):
+        return _int(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+
+def dumps(value: Any, indent: int = 2) -> str:
+    """``json.dumps(value, indent=indent)``."""
+    parts: list[str] = []
+    add = parts.append
+    step = " " * indent
+
+    # (strings and ints, most values, are written inline in the loops: a call per value costs a third)
+    def write(v: Any, pad: str) -> None:
+        t = type(v)
+        if t is not dict and t is not list and t is not tuple:  # containers come here most: tested first
+            if t is str:
+                add(_text(v))
+            elif t is int:
+                add(_int(v))
+            elif v is None:
+                add("null")
+            elif v is True:
+                add("true")
+            elif v is False:
+                add("false")
+            elif t is float:
+                add(_float(v))
+            elif isinstance(v, dict | list | tuple):
+                write(dict(v) if isinstance(v, dict) else list(v), pad)  # a subclass, as its base type
+            elif isinstance(v, str):  # subclasses of the scalars, as json treats them
+                add(_text(v))
+            elif isinstance(v, int):
+                add(_int(v))
+            elif isinstance(v, float):
+                add(_float(v))
+            else:
+                raise TypeError(f"Object of type {type(v).__name__} is not JSON serializable")
+        elif t is dict:
+            if not v:
+                add("{}")
+                return
+            inner = pad + step
+            sep = ",\n" + inner
+            add("{\n" + inner)
+            first = True
+            for k, item in v.items():
+                if first:
+                    first = False
+                else:
+                    add(sep)
+                add(_text(k if type(k) is str else _key(k)))
+                add(": ")
+                t = type(item)
+                if t is str:
+                    add(_text(item))
+                elif t is int:
+                    add(_int(item))
+                elif item is None:
+                    add("null")
+                elif item is True:
+                    add("true")
+                elif item is False:
+                    add("false")
+                else:
+                    write(item, inner)
+            add("\n" + pad + "}")
+        else:
+            if not v:
+                add("[]")
+                return
+            inner = pad + step
+            sep = ",\n" + inner
+            add("[\n" + inner)
+            first = True
+            for item in v:
+                if first:
+                    first = False
+                else:
+                    add(sep)
+                t = type(item)
+                if t is str:
+                    add(_text(item))
+                elif t is int:
+                    add(_int(item))
+                else:
+                    write(item, inner)
+            add("\n" + pad + "]")
+
+    write(value, "")
+    return "".join(parts)
