@@ -280,3 +280,39 @@ def plan_errors_of(load) -> list:
     except PlanError as e:
         return [p for p in e.problems if p.severity == "error"]
     raise AssertionError("the plan loaded without errors")
+
+
+def test_pod_ips_read_alike_on_both_readers(tmp_path: Path) -> None:
+    # Pods of the usual shape are read inline; a podIP the inline reader cannot take sends the pod to the
+    # checked reader, which must read it the same or locate the problem.
+    for good in ("10.244.1.7", " 10.244.1.7"):  # the checked reader trims the text
+        plan = load_docs(tmp_path, [cluster_doc(), pod_doc("a", "lin1", ip=good)])
+        assert plan.pods[0].ip == A("10.244.1.7")
+    for bad in ("10.244.1.07", "10.244.1", "fd00::7", 183763207):
+        try:
+            load_docs(tmp_path, [cluster_doc(), pod_doc("a", "lin1", ip=bad)])  # type: ignore[arg-type]
+        except PlanError as e:
+            assert [p.origin.path for p in e.problems] == ["status.podIP"], bad
+        else:
+            raise AssertionError(f"podIP {bad!r} was accepted")
+
+
+def test_fast_and_checked_pod_readers_agree() -> None:
+    # the inline reader builds Pods and Origins without their dataclass __init__: every field must be there
+    # and the value equal to what the checked reader builds
+    from dataclasses import fields
+
+    from cnimodel.plan import Problems
+    from cnimodel.plan.errors import Origin
+    from cnimodel.plan.kube import _pod_checked, _pod_fast
+    from cnimodel.plan.model import Pod
+
+    doc = pod_doc("web-0", "lin1", namespace="shop", ip="10.244.1.9")
+    doc["metadata"]["labels"] = {"app": "web"}
+    doc["spec"]["containers"][0]["ports"] = [{"name": "http", "containerPort": 8080}]
+    origin = Origin("plan.yaml", 2).at("items[4]")
+    assert origin == Origin("plan.yaml", 2, "items[4]") and hash(origin) == hash(Origin("plan.yaml", 2, "items[4]"))
+    fast, checked = _pod_fast(doc, origin), _pod_checked(doc, origin, Problems())
+    assert fast is not None and fast == checked
+    assert fast.__dict__.keys() == {f.name for f in fields(Pod)}
+    assert fast.ip == A("10.244.1.9") and dict(fast.labels) == {"app": "web"} and fast.ports[0].port == 8080

@@ -21,9 +21,17 @@ class Origin:
         if not sub:
             return self
         if not self.path:
-            return Origin(self.file, self.document, sub)
+            return _origin(self.file, self.document, sub)
         sep = "" if sub.startswith("[") else "."
-        return Origin(self.file, self.document, f"{self.path}{sep}{sub}")
+        return _origin(self.file, self.document, f"{self.path}{sep}{sub}")
+
+
+def _origin(file: str, document: int, path: str) -> Origin:
+    """An Origin without the frozen dataclass ``__init__`` (a field at a time through object.__setattr__):
+    a large plan's loader makes one per listed object, 150,000 and more."""
+    new = object.__new__(Origin)
+    new.__dict__.update(file=file, document=document, path=path)
+    return new
 
 
 @dataclass(frozen=True)

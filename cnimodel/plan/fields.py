@@ -10,10 +10,20 @@ from typing import Any
 from cnimodel.plan.errors import Origin, Problems
 
 _MISSING = object()
+_SCALARS = frozenset((str, int, float, bool, type(None)))
 
 
 def freeze(value: Any) -> Any:
     """A read-only deep copy of YAML data, so facts built from it stay immutable."""
+    # Parsed YAML/JSON holds these exact types (a large plan, millions of values): scalars are kept without a
+    # call each, and the ABC checks (slow) are only for anything else.
+    t = type(value)
+    if t in _SCALARS:
+        return value
+    if t is dict:
+        return MappingProxyType({k: v if type(v) in _SCALARS else freeze(v) for k, v in value.items()})
+    if t is list:
+        return tuple([v if type(v) in _SCALARS else freeze(v) for v in value])
     if isinstance(value, Mapping):
         return MappingProxyType({k: freeze(v) for k, v in value.items()})
     if isinstance(value, list | tuple):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from dataclasses import replace
 from ipaddress import IPv4Address
 from types import MappingProxyType
@@ -10,7 +11,9 @@ from typing import Any
 from cnimodel.plan.errors import Origin, Problems
 from cnimodel.plan.fields import Fields, freeze
 from cnimodel.plan.model import ContainerPort, KubeObject, Namespace, NodeSpec, Pod, WorkloadRef
-from cnimodel.plan.schedule import parse_placement
+from cnimodel.plan.schedule import PLACEMENT_KEYS, parse_placement
+
+_AF4, _pton = socket.AF_INET, socket.inet_pton
 
 OS_LABELS = ("kubernetes.io/os", "beta.kubernetes.io/os")
 BUILD_LABEL = "node.kubernetes.io/windows-build"
@@ -43,8 +46,10 @@ def parse_pod(doc: dict[str, Any], origin: Origin, problems: Problems) -> Pod | 
     if pod is None:
         return None
     spec, meta = doc.get("spec"), doc.get("metadata")
-    placement = parse_placement(spec, origin.at("spec"), problems) if isinstance(spec, dict) else None
-    owner = controller_ref(meta, pod.namespace) if isinstance(meta, dict) else None
+    placement = None
+    if isinstance(spec, dict) and any(k in spec for k in PLACEMENT_KEYS):  # (most pods: no origin built)
+        placement = parse_placement(spec, origin.at("spec"), problems)
+    owner = controller_ref(meta, pod.namespace) if isinstance(meta, dict) and "ownerReferences" in meta else None
     return pod if placement is None and owner is None else replace(pod, placement=placement, owner=owner)
 
 
@@ -91,11 +96,18 @@ def _pod_fast(doc: dict[str, Any], origin: Origin) -> Pod | None:
         ip = None
         status = doc.get("status")
         if status and status.get("podIP") is not None:
-            ip = IPv4Address(status["podIP"])
-    except (KeyError, TypeError, AttributeError, ValueError):
+            # from the packed address: 10x cheaper than IPv4Address(text) (150,000 pods); inet_pton takes the
+            # dotted quad IPv4Address takes (four decimal octets, no leading zeros); anything else is an
+            # OSError or TypeError here and the checked reader says what is wrong
+            ip = IPv4Address(int.from_bytes(_pton(_AF4, status["podIP"]), "big"))
+    except (KeyError, TypeError, AttributeError, ValueError, OSError):
         return None
-    return Pod(namespace=namespace, name=name, node=node, ip=ip, host_network=host_network,
-               labels=MappingProxyType(labels), ports=tuple(ports), images=tuple(images), origin=origin)
+    # built without the frozen dataclass __init__ (a field at a time through object.__setattr__): 150,000 pods
+    pod = object.__new__(Pod)
+    pod.__dict__.update(namespace=namespace, name=name, node=node, ip=ip, host_network=host_network,
+                        labels=MappingProxyType(labels), ports=tuple(ports), images=tuple(images), origin=origin,
+                        owner=None, placement=None)
+    return pod
 
 
 def _pod_checked(doc: dict[str, Any], origin: Origin, problems: Problems) -> Pod | None:
