@@ -17,7 +17,18 @@ from dataclasses import dataclass, field
 from cnimodel.bulk import bulk
 from cnimodel.cluster import Cluster
 from cnimodel.plan import Plan
-from cnimodel.validate import address, lint, overlay, planwarn, policy, routing, scale, windows, winservices  # noqa: F401
+from cnimodel.validate import (  # noqa: F401  (each module registers its checks)
+    address,
+    lint,
+    names,
+    overlay,
+    planwarn,
+    policy,
+    routing,
+    scale,
+    windows,
+    winservices,
+)
 from cnimodel.validate.context import CheckOptions, Context
 from cnimodel.validate.registry import CHECKS, RANK, SEVERITIES, Check, Finding, Hit, Severity, at_least, check
 
