@@ -70,7 +70,7 @@ def label_problem(key: str, value: str) -> str | None:
     return None
 
 
-@check("CNI-PLAN-004", "error", "plan", "A name or label the API server would reject",
+@check("CNI-NAME-001", "error", "names", "A name or label the API server would reject",
        "k8s.io/apimachinery util/validation (IsDNS1035Label, IsDNS1123Label, IsDNS1123Subdomain, "
        "IsQualifiedName, IsValidLabelValue) and each kind's name rule in kubernetes pkg/apis/*/validation",
        needs_cluster=False)

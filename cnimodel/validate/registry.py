@@ -2,8 +2,8 @@
 the reference it rests on. A check yields ``Hit``s; the runner stamps them into ``Finding``s.
 
 Codes are ``CNI-<AREA>-<NNN>`` (areas: ADDR address plan, OVL overlay, ROUTE routing, WIN Windows, POL policy,
-SCALE scale envelope, PLAN findings the plan loader already made). A code never changes meaning; a retired
-code is not reused.
+SCALE scale envelope, NAME names and labels the API server refuses, PLAN findings the plan loader already
+made). A code never changes meaning; a retired code is not reused.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
-CONCEPTS = ("address", "overlay", "routing", "windows", "policy", "scale", "plan")
+CONCEPTS = ("address", "overlay", "routing", "windows", "policy", "scale", "names", "plan")
 
 
 @dataclass(frozen=True)

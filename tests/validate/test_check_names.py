@@ -1,4 +1,4 @@
-"""CNI-PLAN-004: names and labels the API server refuses. Expectations by hand from apimachinery's rules:
+"""CNI-NAME-001: names and labels the API server refuses. Expectations by hand from apimachinery's rules:
 Service = DNS-1035 label, Namespace = DNS-1123 label, Pod/Node/workload/NetworkPolicy = DNS-1123 subdomain,
 label keys = [subdomain/]name (name 1-63, alphanumeric ends, '-', '_', '.' inside), values = empty or a name."""
 
@@ -9,7 +9,7 @@ from vplans import cluster_doc, hits, netpol, nodes, pod_doc, service
 
 from cnimodel.validate.names import label_problem, name_ok, suggest
 
-CODE = "CNI-PLAN-004"
+CODE = "CNI-NAME-001"
 
 
 @pytest.mark.parametrize(("name", "rule", "ok"), [
