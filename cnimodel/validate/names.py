@@ -35,7 +35,8 @@ RULES = {  # rule -> (pattern, longest, what it allows)
                        "ending with a letter or digit, at most 63 characters"),
     "DNS-1123 label": (DNS1123_LABEL, 63, "lower-case letters, digits and '-', starting and ending with a "
                        "letter or digit, at most 63 characters"),
-    "DNS-1123 subdomain": (DNS1123_SUBDOMAIN, 253, "DNS-1123 labels joined by '.', at most 253 characters"),
+    "DNS-1123 subdomain": (DNS1123_SUBDOMAIN, 253, "lower-case letters, digits, '-' and '.', each part between "
+                           "dots starting and ending with a letter or digit, at most 253 characters"),
 }
 
 
