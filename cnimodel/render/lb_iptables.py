@@ -8,7 +8,7 @@ their policy, then kube-proxy's chains by name (as iptables-legacy keeps them); 
 
 from __future__ import annotations
 
-from cnimodel.services.iptables import BUILTIN_CHAINS, chain_order
+from cnimodel.services.iptables import BUILTIN_CHAINS, Rule, chain_order
 from cnimodel.services.kubeproxy_iptables import IptablesView
 
 
@@ -23,7 +23,10 @@ def render(view: IptablesView, form: str = "save") -> str:
         for chain in order:
             lines.append(f":{chain} {'ACCEPT' if chain in builtin else '-'} [0:0]")
         for chain in order:
-            for r in chains[chain]:
-                lines.append(f"-A {chain} {r.save() if form == 'save' else r.restore()}".rstrip())
+            rules = chains[chain]
+            if rules:
+                head = f"-A {chain} "
+                write = Rule.save if form == "save" else Rule.restore
+                lines += [(head + write(r)).rstrip() for r in rules]  # (a rule of no parts: the bare "-A CHAIN")
         lines.append("COMMIT")
     return "\n".join(lines) + "\n"
