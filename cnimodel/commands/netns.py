@@ -13,7 +13,7 @@ from rich.table import Table
 from cnimodel.cli import ERR, OUT, UsageProblem, build, check_node, handle_errors
 from cnimodel.plan import load_plan
 from cnimodel.render import json_text
-from cnimodel.render.text import cells
+from cnimodel.render.text import cells, print_table
 
 
 @contextmanager
@@ -99,7 +99,7 @@ def verify_cmd(plan: str, port: int, max_pairs: int, timeout: float, output: str
                 t.add_column(col)
             for m in report.mismatches:
                 t.add_row(*cells(m.check, m.where, m.what, m.model, m.kernel))
-            OUT.print(t)
+            print_table(OUT, t)
         OUT.print(f"plan {p.name!r}: {report.routes} route decisions and {report.packets} packets over {report.pairs} "
                   f"pod pairs checked ({report.delivered} delivered and {report.dropped} dropped as the model says); "
                   + (f"{len(report.mismatches)} mismatch(es)" if report.mismatches else "no mismatch"), markup=False)
@@ -150,7 +150,7 @@ def audit_cmd(plan: str, node: str, ns: str | None, output: str) -> None:
                 t.add_column(col)
             for d in report.differences:
                 t.add_row(*cells(d.status, d.kind, d.key, d.model, d.live))
-            OUT.print(t)
+            print_table(OUT, t)
         where = f"namespace {ns}" if ns else "this host"
         c = report.checked
         OUT.print(f"{where} against node {node!r}: {c['routes']} routes, {c['neighbors']} neighbours, {c['fdb']} FDB "

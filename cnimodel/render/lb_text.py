@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from cnimodel.render.text import cells
+from cnimodel.render.text import cells, print_table
 from cnimodel.services.decision import Decision
 from cnimodel.services.hnslb import (
     LB_DSR,
@@ -57,7 +57,7 @@ def windows(console: Console, view: WinkernelView) -> None:
                              "ClientIP" if lb.distribution == 2 else "-", lb.source_vip or "-"), last)
         if not p.load_balancers:
             t.add_row(*cells(p.service_port.key, "-", "-", "-", "-", "-", "-"), Text("no load balancer", "yellow"))
-    console.print(t)
+    print_table(console, t)
     for p in view.service_ports:
         for note in p.notes:
             console.print(f"  [yellow]note[/yellow] {p.service_port.key}: {escape(note)}")
@@ -82,7 +82,7 @@ def linux(console: Console, view: IptablesView) -> None:
                    "DROP (ClusterIP)" if not p.has_internal else "DROP (external)" if not p.has_external else "-")
         t.add_row(*cells(p.service_port.key, chains, ", ".join(e.key for e in p.cluster_endpoints[:6]) or "-",
                          ", ".join(e.key for e in p.local_endpoints[:6]) or "-", verdict))
-    console.print(t)
+    print_table(console, t)
     for note in view.notes:
         console.print(f"  [yellow]note:[/yellow] {escape(note)}")
 
