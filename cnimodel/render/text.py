@@ -29,12 +29,12 @@ def print_table(console: Console, table: Table, limit: int = PLAIN_ROWS) -> None
     of a 150,000-pod plan minutes. The plain form keeps rich's columns, separators and header rule, and
     leaves out only the wrapping and the styles: a line is as long as its longest cells, as kubectl prints.
     """
-    if table.row_count <= limit:
+    raw = [getattr(col, "_cells", None) for col in table.columns]  # rich keeps a column's cells here
+    if table.row_count <= limit or any(cells is None for cells in raw):
         console.print(table)
         return
     heads = [str(c.header) for c in table.columns]
-    columns = [[(c.plain if isinstance(c, Text) else str(c)).replace("\n", " ") for c in col._cells]
-               for col in table.columns]
+    columns = [[(c.plain if isinstance(c, Text) else str(c)).replace("\n", " ") for c in col] for col in raw]
     widths = [max(len(h), *map(len, col)) if col else len(h) for h, col in zip(heads, columns, strict=True)]
     lead = " " if table.pad_edge else ""  # rich pads the outer edges of the table only with pad_edge
 
