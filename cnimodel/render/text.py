@@ -30,7 +30,7 @@ def print_table(console: Console, table: Table, limit: int = PLAIN_ROWS) -> None
     leaves out only the wrapping and the styles: a line is as long as its longest cells, as kubectl prints.
     """
     raw = [getattr(col, "_cells", None) for col in table.columns]  # rich keeps a column's cells here
-    if table.row_count <= limit or any(cells is None for cells in raw):
+    if table.row_count <= limit or any(col is None for col in raw):
         console.print(table)
         return
     heads = [str(c.header) for c in table.columns]
