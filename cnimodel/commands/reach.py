@@ -81,11 +81,13 @@ def _named(r: Reachability, spec: str, option: str) -> list[Endpoint] | None:
 @click.option("--explain", is_flag=True, help="Say why, per direction: the policies selecting each side and the rule, "
               "end of tier or profile that decided (txt and json); pairs with nothing allowed are explained too.")
 @click.option("--all-pairs", is_flag=True, help="Also list pairs with nothing allowed (No Connections).")
+@click.option("--workloads", is_flag=True, help="One endpoint per workload, ns/name[Kind], for its pods (as "
+              "netpol-analyzer lists them); bare pods stay pods.")
 @click.option("-o", "--output", type=click.Choice(FORMATS), default="txt", show_default=True,
               help="txt: netpol-analyzer lines; matrix: a ./X truth table for --port.")
 @handle_errors
 def reach_cmd(plan: str, src: str | None, dst: str | None, port: str | None, explain: bool, all_pairs: bool,
-              output: str) -> None:
+              workloads: bool, output: str) -> None:
     """Which pods (and external ranges) reach which, on which protocols and ports, and why.
 
     Kubernetes NetworkPolicy, Calico v3 policies and tiers, and AdminNetworkPolicy/Baseline are evaluated
@@ -112,6 +114,8 @@ def reach_cmd(plan: str, src: str | None, dst: str | None, port: str | None, exp
     default = r.pods() if output == "matrix" else r.everything()
     sources = _endpoints(r, src, default, "--from")
     destinations = _endpoints(r, dst, default, "--to")
+    if workloads:
+        sources, destinations = groups.by_workload(r, sources), groups.by_workload(r, destinations)
     keep_self = src is not None and dst is not None and len(sources) == 1 and len(destinations) == 1
     if output == "matrix":
         cells = {(c.src.label, c.dst.label): c for c in groups.connections(

@@ -241,6 +241,10 @@ class Reachability:
         return Connection(src, dst, self.engine.allowed(src.cls, dst.cls), self._note(src, dst))
 
     def _note(self, src: Endpoint, dst: Endpoint) -> str:
+        return "; ".join(self.note_parts(src, dst))
+
+    def note_parts(self, src: Endpoint, dst: Endpoint) -> list[str]:
+        """The sentences of a pair's note, one per special end (a workload line lists each once)."""
         notes = []
         for e in (src, dst):
             if e.host_network:
@@ -250,7 +254,7 @@ class Reachability:
             elif e.kind == "node":
                 notes.append(f"{e.label}: traffic from or to the node's own address; only ipBlock/nets criteria "
                              "match it")
-        return "; ".join(notes)
+        return notes
 
     def class_matrix(self):
         """Every class pair at once (cached): ``F[a, b]`` indexes ``self.engine.conns``."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-from cnimodel.policy.analysis import Connection, Endpoint, Reachability, Variant
+from cnimodel.policy.analysis import OWN_NODE_NOTE, Connection, Endpoint, Reachability, Variant
 from cnimodel.policy.connset import ConnSet
 
 NOTES_SHOWN = 2  # notes of member pairs shown on a workload line; the rest are counted
@@ -27,22 +27,42 @@ def group(label: str, members: Sequence[Endpoint]) -> Endpoint:
                     members=tuple(members))
 
 
+def by_workload(r: Reachability, endpoints: Iterable[Endpoint]) -> list[Endpoint]:
+    """The endpoints with the pods of each workload folded into one ``ns/name[Kind]`` endpoint, placed where
+    its first pod was (netpol-analyzer's unit); bare pods, nodes and external ranges stay as they are."""
+    owner = {p.key: p.owner for p in r.plan.pods if p.owner is not None}
+    out: list[Endpoint | str] = []
+    pods: dict[str, list[Endpoint]] = {}
+    for e in endpoints:
+        w = owner.get(e.name) if e.kind == "pod" and not e.members else None
+        if w is None:
+            out.append(e)
+            continue
+        label = str(w)
+        if label not in pods:
+            pods[label] = []
+            out.append(label)
+        pods[label].append(e)
+    return [group(x, pods[x]) if isinstance(x, str) else x for x in out]
+
+
 def expand(endpoints: Iterable[Endpoint]) -> list[Endpoint]:
     """The endpoints with every workload replaced by its pods (``--explain`` explains pod by pod)."""
     return [m for e in endpoints for m in (e.members or (e,))]
 
 
-def _key(e: Endpoint) -> tuple[object, ...]:
+def _key(e: Endpoint, by_node: bool) -> tuple[object, ...]:
     """What ``Reachability.connection`` reads of an endpoint apart from its name: pods alike under this key
-    get the same answer from any endpoint that is not one of them."""
-    return (e.kind, e.cls, e.host_network, e.node)
+    get the same answer from any endpoint that is not one of them. A pod's node counts only for a host end
+    (its note and its own node) or when the other end holds one (a host end reaches pods on its own node)."""
+    return (e.kind, e.cls, e.host_network, e.node if by_node or e.is_host else None)
 
 
-def _reps(members: Sequence[Endpoint]) -> list[tuple[Endpoint, int]]:
-    """One member per key, with how many members it stands for (a Deployment over 3 nodes: at most 3)."""
+def _reps(members: Sequence[Endpoint], by_node: bool) -> list[tuple[Endpoint, int]]:
+    """One member per key, with how many members it stands for (a Deployment of one class: one)."""
     out: dict[tuple[object, ...], list[object]] = {}
     for m in members:
-        slot = out.setdefault(_key(m), [m, 0])
+        slot = out.setdefault(_key(m, by_node), [m, 0])
         slot[1] += 1  # type: ignore[operator]
     return [(m, n) for m, n in out.values()]  # type: ignore[misc]
 
@@ -54,7 +74,14 @@ class _Side:
     def __init__(self, e: Endpoint) -> None:
         self.members = e.members or (e,)
         self.names = frozenset(m.name for m in self.members)
-        self.reps = _reps(self.members)
+        self.has_host = any(m.is_host for m in self.members)
+        self._reps: dict[bool, list[tuple[Endpoint, int]]] = {}
+
+    def reps(self, by_node: bool) -> list[tuple[Endpoint, int]]:
+        got = self._reps.get(by_node)
+        if got is None:
+            got = self._reps[by_node] = _reps(self.members, by_node)
+        return got
 
 
 def connection(r: Reachability, src: Endpoint, dst: Endpoint, restrict: ConnSet | None = None,
@@ -68,7 +95,7 @@ def connection(r: Reachability, src: Endpoint, dst: Endpoint, restrict: ConnSet 
     sa, sb = sides or (_Side(src), _Side(dst))
     a, b = sa.members, sb.members
     if sa.names.isdisjoint(sb.names):
-        pairs = [(s, d, ns * nd) for s, ns in sa.reps for d, nd in sb.reps]
+        pairs = [(s, d, ns * nd) for s, ns in sa.reps(sb.has_host) for d, nd in sb.reps(sa.has_host)]
     else:  # a workload and itself (or one of its pods): every pair by name, so self pairs drop out exactly
         pairs = [(s, d, 1) for s in a for d in b]
     answers: dict[ConnSet, list[object]] = {}
@@ -82,8 +109,10 @@ def connection(r: Reachability, src: Endpoint, dst: Endpoint, restrict: ConnSet 
         conns = c.conns if restrict is None else c.conns & restrict
         slot = answers.setdefault(conns, [0, s, d])
         slot[0] += n  # type: ignore[operator]
-        if c.note and c.note not in notes:
-            notes.append(c.note)
+        # the note's sentences each once: pairs (a, b) and (b, a) of hostNetwork pods say the same two things
+        for part in ([c.note] if c.note == OWN_NODE_NOTE else r.note_parts(s, d)) if c.note else ():
+            if part not in notes:
+                notes.append(part)
     if not answers:
         return Connection(src, dst, None, self_note)
     common = ConnSet.ALL

@@ -168,3 +168,64 @@ def test_a_host_network_daemonset_carries_its_pods_notes() -> None:
     assert line.startswith("kube-system/node-exporter[DaemonSet] => default/client[StatefulSet] : All Connections "
                            "(from the destination pod's own node: always allowed")
     assert "kube-system/node-exporter-master[Pod] is a hostNetwork pod" in line and "pods differ" not in line
+
+
+def test_workloads_flag_lists_one_line_per_workload_pair(shop: str) -> None:
+    # The shop by hand: pods of web (2) and db (3) fold into one endpoint each; the bare pod db stays a pod;
+    # idle has no pods. Each line is what the named-workload query (tested above) answers for that pair.
+    got = out(reach(shop, "--workloads", "--to", "shop/*")).splitlines()
+    ends = {tuple(line.split(" : ")[0].split(" => ")) for line in got}
+    assert {e for pair in ends for e in pair} <= {"shop/web[Deployment]", "shop/db[StatefulSet]", "shop/db[Pod]",
+                                                  "0.0.0.0-255.255.255.255[External]"}
+    by_pair = {line.split(" : ")[0]: line for line in got}
+    assert by_pair["shop/web[Deployment] => shop/db[StatefulSet]"] == out(
+        reach(shop, "--from", "shop/web", "--to", "shop/db[StatefulSet]")).rstrip("\n")
+    assert by_pair["shop/db[StatefulSet] => shop/db[StatefulSet]"] == out(
+        reach(shop, "--from", "shop/db[StatefulSet]", "--to", "shop/db[StatefulSet]")).rstrip("\n")
+    assert by_pair["shop/db[Pod] => shop/web[Deployment]"] == "shop/db[Pod] => shop/web[Deployment] : All Connections"
+    assert "[Pod]" not in "".join(line.replace("shop/db[Pod]", "") for line in got)  # no workload pod listed alone
+
+
+def test_workloads_flag_in_json(shop: str) -> None:
+    doc = json.loads(reach(shop, "--workloads", "--from", "shop/web-*", "--to", "shop/db-*", "-o", "json").stdout)
+    assert [(c["src"], c["dst"]) for c in doc["connections"]] == [("shop/web[Deployment]", "shop/db[StatefulSet]")]
+    assert doc["connections"][0]["ports"] == PG["ports"] and len(doc["connections"][0]["variants"]) == 2
+
+
+def test_a_workload_line_says_each_note_once() -> None:
+    # workloads-talk: the DaemonSet node-exporter runs hostNetwork pods on lin1 and master; its pairs with
+    # itself are (lin1, master) and (master, lin1), whose notes name the same two pods in turn.
+    plan = str(Path(__file__).parents[2] / "topologies" / "workloads-talk.yaml")
+    line = out(reach(plan, "--from", "kube-system/node-exporter[DaemonSet]",
+                     "--to", "kube-system/node-exporter[DaemonSet]"))
+    for pod in ("node-exporter-lin1", "node-exporter-master"):
+        assert line.count(f"kube-system/{pod}[Pod] is a hostNetwork pod") == 1, line
+
+
+@pytest.mark.parametrize("plan_name", ["workloads-talk.yaml", "canal-windows.yaml", "policy-calico-tiers.yaml"])
+def test_workload_answers_equal_every_pod_pair_by_brute_force(plan_name: str) -> None:
+    # groups.connection evaluates one pod per kind of pod; here every member pair is evaluated instead.
+    from cnimodel.plan import load_plan
+    from cnimodel.policy import Reachability
+    from cnimodel.policy.connset import ConnSet
+    from cnimodel.policy.groups import by_workload, connection
+
+    r = Reachability.from_plan(load_plan([str(Path(__file__).parents[2] / "topologies" / plan_name)]))
+    ends = [e for e in by_workload(r, r.everything()) if e.kind != "external"]
+    for s in ends:
+        for d in ends:
+            got = connection(r, s, d)
+            answers: dict[ConnSet, int] = {}
+            for a in s.members or (s,):
+                for b in d.members or (d,):
+                    c = r.connection(a, b)
+                    if c.conns is not None:
+                        answers[c.conns] = answers.get(c.conns, 0) + 1
+            if not answers:
+                assert got.conns is None
+                continue
+            common = ConnSet.ALL
+            for conns in answers:
+                common = common & conns
+            assert got.conns == common, (s.label, d.label)
+            assert {(v.conns, v.pairs) for v in got.variants} == (set(answers.items()) if len(answers) > 1 else set())
