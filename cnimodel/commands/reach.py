@@ -153,14 +153,17 @@ def reach_cmd(plan: str, src: str | None, dst: str | None, port: str | None, exp
 @click.command("diff")
 @click.argument("plan_a", type=click.Path(exists=False))
 @click.argument("plan_b", type=click.Path(exists=False))
+@click.option("--workloads", is_flag=True, help="Compare workloads, ns/name[Kind], matched by name whatever their "
+              "pods are called (netpol-analyzer's unit); bare pods stay pods.")
 @click.option("-o", "--output", type=click.Choice(["txt", "json", "md"]), default="txt", show_default=True)
 @handle_errors
-def diff_cmd(plan_a: str, plan_b: str, output: str) -> None:
+def diff_cmd(plan_a: str, plan_b: str, workloads: bool, output: str) -> None:
     """Pairs whose connections differ between PLAN_A and PLAN_B: added, removed or changed."""
     from cnimodel.policy.diff import diff
+    from cnimodel.policy.diff_workloads import diff_workloads
     from cnimodel.render import policy_diff
 
-    rows = list(diff(_analyse(plan_a), _analyse(plan_b)))
+    rows = list((diff_workloads if workloads else diff)(_analyse(plan_a), _analyse(plan_b)))
     if output == "json":
         click.echo(json_text.dumps(policy_diff.document(rows)))
     elif output == "md":

@@ -32,7 +32,8 @@ class DiffRow:
     info: str = ""
 
 
-def _joint_externals(a: Reachability, b: Reachability) -> list[tuple[Endpoint, Endpoint]]:
+def joint_externals(a: Reachability, b: Reachability) -> list[tuple[Endpoint, Endpoint]]:
+    """The external ranges of both plans, cut at the boundaries of either: each as (A's, B's) endpoint."""
     cuts = sorted({iv.lo for iv in a.u.intervals} | {iv.lo for iv in b.u.intervals} | {1 << 32})
     out = []
     for lo, nxt in pairwise(cuts):
@@ -49,7 +50,7 @@ def diff(a: Reachability, b: Reachability) -> Iterator[DiffRow]:
     pods_b = {e.name: e for e in b.pods()}
     names = sorted(pods_a.keys() | pods_b.keys(), key=lambda k: tuple(k.split("/", 1)))
     ends: list[tuple[Endpoint | None, Endpoint | None]] = [(pods_a.get(n), pods_b.get(n)) for n in names]
-    ends += _joint_externals(a, b)
+    ends += joint_externals(a, b)
     fa, fb = a.class_matrix(), b.class_matrix()
     joint: dict[ConnSet, int] = {ConnSet.NONE: 0}
     map_a = np.array([joint.setdefault(c, len(joint)) for c in a.engine.conns], np.int64)
