@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from cnimodel.policy.analysis import Endpoint, Reachability
 from cnimodel.policy.connset import ConnSet
 from cnimodel.policy.diff import DiffKind, DiffRow, joint_externals
-from cnimodel.policy.groups import by_workload, connection
+from cnimodel.policy.groups import by_workload, connection, signature
 
 
 def diff_workloads(a: Reachability, b: Reachability) -> Iterator[DiffRow]:
@@ -21,11 +21,12 @@ def diff_workloads(a: Reachability, b: Reachability) -> Iterator[DiffRow]:
     names = sorted(ends_a.keys() | ends_b.keys(), key=_order)
     ends: list[tuple[Endpoint | None, Endpoint | None]] = [(ends_a.get(n), ends_b.get(n)) for n in names]
     ends += joint_externals(a, b)
+    answer_a, answer_b = _Answers(a), _Answers(b)
     for s in ends:
         for d in ends:
             if all(e is not None and e.kind == "external" for e in (s[0] or s[1], d[0] or d[1])):
                 continue  # a workload to itself stays: what its pods allow one another
-            before, after = _answer(a, s[0], d[0]), _answer(b, s[1], d[1])
+            before, after = answer_a(s[0], d[0]), answer_b(s[1], d[1])
             if before == after:
                 continue
             kind: DiffKind = "changed" if before and after else "added" if after else "removed"
@@ -39,9 +40,37 @@ def _order(label: str) -> tuple[str, str]:
     return ns, rest
 
 
-def _answer(r: Reachability, s: Endpoint | None, d: Endpoint | None) -> ConnSet:
-    """What ``s`` may open to ``d`` in one plan; nothing when either is missing or the pair is not evaluated."""
-    if s is None or d is None:
-        return ConnSet.NONE
-    c = connection(r, s, d)
-    return ConnSet.NONE if c.conns is None else c.conns
+class _Answers:
+    """What one end may open to another in one plan, worked out once per pair of signatures: ends holding the
+    same kinds of pod (one class, no host end: most replicas of most workloads) answer alike, so a plan of
+    thousands of workloads evaluates a few hundred distinct pairs, not millions."""
+
+    def __init__(self, r: Reachability) -> None:
+        self.r = r
+        self.known: dict[tuple[object, ...], ConnSet] = {}
+        self.ends: dict[int, tuple[frozenset[str], bool, frozenset[object], frozenset[object]]] = {}
+
+    def _end(self, e: Endpoint) -> tuple[frozenset[str], bool, frozenset[object], frozenset[object]]:
+        got = self.ends.get(id(e))
+        if got is None:
+            members = e.members or (e,)
+            got = self.ends[id(e)] = (frozenset(m.name for m in members), any(m.is_host for m in members),
+                                      signature(e, False), signature(e, True))
+        return got
+
+    def __call__(self, s: Endpoint | None, d: Endpoint | None) -> ConnSet:
+        """Nothing when either end is missing from the plan or the pair is not evaluated."""
+        if s is None or d is None:
+            return ConnSet.NONE
+        names_s, host_s, plain_s, node_s = self._end(s)
+        names_d, host_d, plain_d, node_d = self._end(d)
+        key = None
+        if names_s.isdisjoint(names_d):  # (an end and itself answers for its own pairs: not shared)
+            key = (node_s if host_d else plain_s, node_d if host_s else plain_d)
+            if key in self.known:
+                return self.known[key]
+        c = connection(self.r, s, d)
+        conns = ConnSet.NONE if c.conns is None else c.conns
+        if key is not None:
+            self.known[key] = conns
+        return conns

@@ -67,6 +67,12 @@ def _reps(members: Sequence[Endpoint], by_node: bool) -> list[tuple[Endpoint, in
     return [(m, n) for m, n in out.values()]  # type: ignore[misc]
 
 
+def signature(e: Endpoint, by_node: bool) -> frozenset[tuple[object, ...]]:
+    """The kinds of pod an end holds (``_key`` of each member): two pairs of ends with equal signatures, and no
+    pod in common, get the same connections from ``connection`` (its notes and examples aside)."""
+    return frozenset(_key(m, by_node) for m in e.members or (e,))
+
+
 class _Side:
     """An end's pods, their names and representatives, worked out once per end and not once per pair (a
     workload against ``'*/*'`` meets 150,000 destinations)."""

@@ -85,3 +85,22 @@ def test_workload_diff_json(tmp_path: Path) -> None:
     changed = [d for d in doc["diffs"] if d["diff_type"] == "changed"]
     assert [(d["src"], d["dst"]) for d in changed] == [("shop/web[Deployment]", "shop/api[Deployment]")]
     assert changed[0]["after"]["ports"]["TCP"] == [[8080, 8080], [9090, 9090]]
+
+
+def test_answers_shared_by_signature_equal_each_pairs_own() -> None:
+    # _Answers works a pair out once per pair of signatures; every pair of ends must get what connection()
+    # gives it alone (workloads-talk has hostNetwork DaemonSets, whose pods' nodes count).
+    from cnimodel.plan import load_plan
+    from cnimodel.policy import Reachability
+    from cnimodel.policy.connset import ConnSet
+    from cnimodel.policy.diff_workloads import _Answers
+    from cnimodel.policy.groups import by_workload, connection
+
+    for name in ("workloads-talk.yaml", "canal-windows.yaml"):
+        r = Reachability.from_plan(load_plan([str(Path(__file__).parents[2] / "topologies" / name)]))
+        ends = by_workload(r, r.everything())
+        shared = _Answers(r)
+        for s in ends:
+            for d in ends:
+                alone = connection(r, s, d).conns
+                assert shared(s, d) == (ConnSet.NONE if alone is None else alone), (name, s.label, d.label)
