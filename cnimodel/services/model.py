@@ -15,13 +15,12 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from types import MappingProxyType
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 from cnimodel.plan import KubeObject, Origin, Problems
 
 IPAddress = IPv4Address | IPv6Address
 IPNetwork = IPv4Network | IPv6Network
-Family = Literal[4, 6]
 EMPTY: MappingProxyType[str, Any] = MappingProxyType({})
 
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
@@ -134,13 +133,10 @@ class Service:
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
 
-    def cluster_ip(self, family: Family = 4) -> IPAddress | None:
-        """The ClusterIP of one IP family (a dual-stack Service has one per family)."""
-        return next((ip for ip in self.cluster_ips if ip.version == family), None)
-
     @cached_property
     def vip(self) -> dict[int, str]:
-        """The ClusterIP of each IP family, as text (read for every port on every node's view)."""
+        """The ClusterIP of each IP family, as text (a dual-stack Service has one per family; read for every
+        port on every node's view)."""
         out: dict[int, str] = {}
         for ip in self.cluster_ips:
             out.setdefault(ip.version, str(ip))
