@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from cnimodel.policy.analysis import Endpoint, Reachability
 from cnimodel.policy.connset import ConnSet
 from cnimodel.policy.diff import DiffKind, DiffRow, joint_externals
-from cnimodel.policy.groups import by_workload, connection, signature
+from cnimodel.policy.groups import Side, by_workload, connection
 
 
 def diff_workloads(a: Reachability, b: Reachability) -> Iterator[DiffRow]:
@@ -41,35 +41,32 @@ def _order(label: str) -> tuple[str, str]:
 
 
 class _Answers:
-    """What one end may open to another in one plan, worked out once per pair of signatures: ends holding the
+    """What one end may open to another in one plan, worked out once per pair of pod kinds: ends holding the
     same kinds of pod (one class, no host end: most replicas of most workloads) answer alike, so a plan of
     thousands of workloads evaluates a few hundred distinct pairs, not millions."""
 
     def __init__(self, r: Reachability) -> None:
         self.r = r
         self.known: dict[tuple[object, ...], ConnSet] = {}
-        self.ends: dict[int, tuple[frozenset[str], bool, frozenset[object], frozenset[object]]] = {}
+        self.sides: dict[int, Side] = {}
 
-    def _end(self, e: Endpoint) -> tuple[frozenset[str], bool, frozenset[object], frozenset[object]]:
-        got = self.ends.get(id(e))
+    def _side(self, e: Endpoint) -> Side:
+        got = self.sides.get(id(e))
         if got is None:
-            members = e.members or (e,)
-            got = self.ends[id(e)] = (frozenset(m.name for m in members), any(m.is_host for m in members),
-                                      signature(e, False), signature(e, True))
+            got = self.sides[id(e)] = Side(e)
         return got
 
     def __call__(self, s: Endpoint | None, d: Endpoint | None) -> ConnSet:
         """Nothing when either end is missing from the plan or the pair is not evaluated."""
         if s is None or d is None:
             return ConnSet.NONE
-        names_s, host_s, plain_s, node_s = self._end(s)
-        names_d, host_d, plain_d, node_d = self._end(d)
+        ss, sd = self._side(s), self._side(d)
         key = None
-        if names_s.isdisjoint(names_d):  # (an end and itself answers for its own pairs: not shared)
-            key = (node_s if host_d else plain_s, node_d if host_s else plain_d)
+        if ss.names.isdisjoint(sd.names):  # (an end and itself answers for its own pairs: not shared)
+            key = (ss.kinds(sd), sd.kinds(ss))
             if key in self.known:
                 return self.known[key]
-        c = connection(self.r, s, d)
+        c = connection(self.r, s, d, sides=(ss, sd))
         conns = ConnSet.NONE if c.conns is None else c.conns
         if key is not None:
             self.known[key] = conns

@@ -67,13 +67,7 @@ def _reps(members: Sequence[Endpoint], by_node: bool) -> list[tuple[Endpoint, in
     return [(m, n) for m, n in out.values()]  # type: ignore[misc]
 
 
-def signature(e: Endpoint, by_node: bool) -> frozenset[tuple[object, ...]]:
-    """The kinds of pod an end holds (``_key`` of each member): two pairs of ends with equal signatures, and no
-    pod in common, get the same connections from ``connection`` (its notes and examples aside)."""
-    return frozenset(_key(m, by_node) for m in e.members or (e,))
-
-
-class _Side:
+class Side:
     """An end's pods, their names and representatives, worked out once per end and not once per pair (a
     workload against ``'*/*'`` meets 150,000 destinations)."""
 
@@ -82,6 +76,7 @@ class _Side:
         self.names = frozenset(m.name for m in self.members)
         self.has_host = any(m.is_host for m in self.members)
         self._reps: dict[bool, list[tuple[Endpoint, int]]] = {}
+        self._kinds: dict[bool, frozenset[tuple[object, ...]]] = {}
 
     def reps(self, by_node: bool) -> list[tuple[Endpoint, int]]:
         got = self._reps.get(by_node)
@@ -89,16 +84,24 @@ class _Side:
             got = self._reps[by_node] = _reps(self.members, by_node)
         return got
 
+    def kinds(self, other: Side) -> frozenset[tuple[object, ...]]:
+        """The kinds of pod this end holds as seen from ``other``: two pairs of ends of equal kinds, with no pod
+        in common, get the same connections from ``connection`` (its notes and examples aside)."""
+        got = self._kinds.get(other.has_host)
+        if got is None:
+            got = self._kinds[other.has_host] = frozenset(_key(m, other.has_host) for m, _ in self.reps(other.has_host))
+        return got
+
 
 def connection(r: Reachability, src: Endpoint, dst: Endpoint, restrict: ConnSet | None = None,
-               sides: tuple[_Side, _Side] | None = None) -> Connection:
+               sides: tuple[Side, Side] | None = None) -> Connection:
     """What ``src`` may open to ``dst`` when either is a workload: what all pairs of their pods allow, with
     the distinct answers as ``variants`` when pairs differ. Pairs of a pod with itself are left out; when only
     such pairs remain the answer is "not evaluated", as for a pod and itself."""
     if not src.members and not dst.members:
         c = r.connection(src, dst)
         return c if restrict is None or c.conns is None else Connection(src, dst, c.conns & restrict, c.note)
-    sa, sb = sides or (_Side(src), _Side(dst))
+    sa, sb = sides or (Side(src), Side(dst))
     a, b = sa.members, sb.members
     if sa.names.isdisjoint(sb.names):
         pairs = [(s, d, ns * nd) for s, ns in sa.reps(sb.has_host) for d, nd in sb.reps(sa.has_host)]
@@ -152,9 +155,9 @@ def connections(r: Reachability, sources: Sequence[Endpoint], destinations: Sequ
         yield from r.connections(sources, destinations, all_pairs=all_pairs, port=port, keep_self=keep_self)
         return
     restrict = ConnSet.ports(port[0], port[1], port[1]) if port else None
-    dsides = [_Side(d) for d in destinations]
+    dsides = [Side(d) for d in destinations]
     for s in sources:
-        side = _Side(s)
+        side = Side(s)
         for d, dside in zip(destinations, dsides, strict=True):
             if not s.members and not d.members:
                 yield from r.connections([s], [d], all_pairs=all_pairs, port=port, keep_self=keep_self)

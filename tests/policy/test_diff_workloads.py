@@ -87,8 +87,8 @@ def test_workload_diff_json(tmp_path: Path) -> None:
     assert changed[0]["after"]["ports"]["TCP"] == [[8080, 8080], [9090, 9090]]
 
 
-def test_answers_shared_by_signature_equal_each_pairs_own() -> None:
-    # _Answers works a pair out once per pair of signatures; every pair of ends must get what connection()
+def test_answers_shared_by_pod_kinds_equal_each_pairs_own() -> None:
+    # _Answers works a pair out once per pair of pod kinds; every pair of ends must get what connection()
     # gives it alone (workloads-talk has hostNetwork DaemonSets, whose pods' nodes count).
     from cnimodel.plan import load_plan
     from cnimodel.policy import Reachability
