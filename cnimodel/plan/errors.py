@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from cnimodel.bulk import frozen
+
 Severity = Literal["error", "warning"]
 
 
@@ -27,11 +29,8 @@ class Origin:
 
 
 def _origin(file: str, document: int, path: str) -> Origin:
-    """An Origin without the frozen dataclass ``__init__`` (a field at a time through object.__setattr__):
-    a large plan's loader makes one per listed object, 150,000 and more."""
-    new = object.__new__(Origin)
-    new.__dict__.update(file=file, document=document, path=path)
-    return new
+    """The loader makes one per listed object (150,000 and more): built without the frozen ``__init__``."""
+    return frozen(Origin, file=file, document=document, path=path)
 
 
 @dataclass(frozen=True)

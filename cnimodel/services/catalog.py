@@ -15,6 +15,7 @@ from ipaddress import IPv4Address, IPv4Network
 from itertools import chain
 from typing import TYPE_CHECKING, NamedTuple
 
+from cnimodel.bulk import frozen
 from cnimodel.plan import KubeObject, Problem, Problems
 from cnimodel.services import endpoints as eps
 from cnimodel.services.config import KubeProxyConfig, read_config
@@ -170,10 +171,8 @@ def _allocate(services: list[Service], service_cidr: IPv4Network | None, problem
 def _with(svc: Service, **changes: object) -> Service:
     """``dataclasses.replace`` without its per-call field introspection (thousands of Services get a
     nodePort here); Service is a plain frozen dataclass, so a copy of its ``__dict__`` is the same value."""
-    new = object.__new__(Service)
-    new.__dict__.update(svc.__dict__)
-    new.__dict__.pop("vip", None)  # a cached_property of the old value
-    new.__dict__.update(changes)
+    new = frozen(Service, **svc.__dict__ | changes)
+    new.__dict__.pop("vip", None)  # the cached_property's value for the old fields
     return new
 
 
