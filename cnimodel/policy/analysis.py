@@ -231,20 +231,34 @@ class Reachability:
 
     def connection(self, src: Endpoint, dst: Endpoint) -> Connection:
         """What ``src`` may open to ``dst``, with the special cases decided per endpoint."""
+        special = self._special(src, dst)
+        if special == OWN_NODE_NOTE:
+            return Connection(src, dst, ConnSet.ALL, special)
+        if special is not None:
+            return Connection(src, dst, None, special)
+        return Connection(src, dst, self.engine.allowed(src.cls, dst.cls), "; ".join(self._end_notes(src, dst)))
+
+    def note_parts(self, src: Endpoint, dst: Endpoint) -> list[str]:
+        """The sentences of ``connection(src, dst).note`` (a workload line says each once, whatever the pair)."""
+        special = self._special(src, dst)
+        return [special] if special is not None else self._end_notes(src, dst)
+
+    @staticmethod
+    def _special(src: Endpoint, dst: Endpoint) -> str | None:
+        """The note of a pair decided per endpoint, not by policy: a pair with itself (not evaluated), a host
+        end reaching a pod on its own node (always allowed); None for the others."""
         same = (src.kind, src.name) == (dst.kind, dst.name) or (
             src.is_host and dst.is_host and src.node is not None and src.node == dst.node)
         if same:
-            return Connection(src, dst, None, SELF_NOTE if src.kind == "pod" and not src.is_host
-                              else f"self: both ends are node {src.node}'s own network namespace; not evaluated")
+            return (SELF_NOTE if src.kind == "pod" and not src.is_host
+                    else f"self: both ends are node {src.node}'s own network namespace; not evaluated")
         if src.is_host and dst.kind == "pod" and not dst.is_host and src.node is not None and src.node == dst.node:
-            return Connection(src, dst, ConnSet.ALL, OWN_NODE_NOTE)
-        return Connection(src, dst, self.engine.allowed(src.cls, dst.cls), self._note(src, dst))
+            return OWN_NODE_NOTE
+        return None
 
-    def _note(self, src: Endpoint, dst: Endpoint) -> str:
-        return "; ".join(self.note_parts(src, dst))
-
-    def note_parts(self, src: Endpoint, dst: Endpoint) -> list[str]:
-        """The sentences of a pair's note, one per special end (a workload line lists each once)."""
+    @staticmethod
+    def _end_notes(src: Endpoint, dst: Endpoint) -> list[str]:
+        """One sentence per end policy selectors cannot see as a pod: hostNetwork pods and nodes."""
         notes = []
         for e in (src, dst):
             if e.host_network:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-from cnimodel.policy.analysis import OWN_NODE_NOTE, Connection, Endpoint, Reachability, Variant
+from cnimodel.policy.analysis import Connection, Endpoint, Reachability, Variant
 from cnimodel.policy.connset import ConnSet
 
 NOTES_SHOWN = 2  # notes of member pairs shown on a workload line; the rest are counted
@@ -119,7 +119,7 @@ def connection(r: Reachability, src: Endpoint, dst: Endpoint, restrict: ConnSet 
         slot = answers.setdefault(conns, [0, s, d])
         slot[0] += n  # type: ignore[operator]
         # the note's sentences each once: pairs (a, b) and (b, a) of hostNetwork pods say the same two things
-        for part in ([c.note] if c.note == OWN_NODE_NOTE else r.note_parts(s, d)) if c.note else ():
+        for part in r.note_parts(s, d) if c.note else ():
             if part not in notes:
                 notes.append(part)
     if not answers:
