@@ -30,13 +30,13 @@ from typing import Any
 
 import _checkout  # noqa: F401  (before cnimodel: this checkout's code)
 
+from cnimodel.bulk import bulk
 from cnimodel.cluster import Cluster
 from cnimodel.plan import load_plan
 from cnimodel.render import lb_hns, lb_iptables, lb_json
 from cnimodel.services import vfp_rules
 from cnimodel.services.catalog import build_catalog
 from cnimodel.services.kubeproxy_iptables import LinuxNode
-from cnimodel.services.model import no_gc
 from cnimodel.services.winkernel import WinNode
 
 
@@ -72,7 +72,7 @@ def main() -> None:
     for n in wins + lins:
         cluster.facts(n)  # the network plugin's facts: not this engine's work
     best: dict[str, tuple[float, float]] = {}
-    with no_gc():
+    with bulk():
         for _ in range(args.rounds):
             for key, value in one_round(cluster, wins, lins).items():
                 had = best.get(key, value)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from cnimodel.bulk import bulk
 from cnimodel.cli import OUT, UsageProblem, build, check_node, handle_errors
 from cnimodel.cluster import Cluster
 from cnimodel.render import json_text
@@ -103,13 +104,11 @@ def lb_cmd(plan: str, nodes: tuple[str, ...], service: str | None, output: str, 
            dst: str | None, src: str | None) -> None:
     """Load-balancer rules kube-proxy programs for Services: HNS LoadBalancers and a VFP-style listing on
     Windows nodes (winkernel), nat/filter rules on Linux nodes (iptables mode)."""
-    from cnimodel.services.model import no_gc
-
     cluster = build(plan)
     # The plan lives as long as this command: take it out of the collector's sight, so that building a
     # large answer does not make every collection walk millions of plan objects.
     gc.freeze()
-    with no_gc():
+    with bulk():
         _lb(cluster, nodes, service, output, iptables_form, dst, src)
 
 

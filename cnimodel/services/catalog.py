@@ -15,11 +15,11 @@ from ipaddress import IPv4Address, IPv4Network
 from itertools import chain
 from typing import TYPE_CHECKING, NamedTuple
 
-from cnimodel.bulk import frozen
+from cnimodel.bulk import bulk, frozen
 from cnimodel.plan import KubeObject, Problem, Problems
 from cnimodel.services import endpoints as eps
 from cnimodel.services.config import KubeProxyConfig, read_config
-from cnimodel.services.model import Endpoint, IPAddress, Service, ServicePort, no_gc, parse_service
+from cnimodel.services.model import Endpoint, IPAddress, Service, ServicePort, parse_service
 
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
@@ -81,7 +81,7 @@ class Catalog:
 def catalog(cluster: Cluster) -> Catalog:
     """The cluster's service catalog (built on first use, then cached); raises PlanError on bad input."""
     def build() -> Catalog:
-        with no_gc():
+        with bulk(freeze=True):  # kept as long as the cluster
             return build_catalog(cluster)
 
     return cluster.memo(("services-catalog",), build)

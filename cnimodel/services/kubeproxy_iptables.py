@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
+from cnimodel.bulk import bulk
 from cnimodel.services.catalog import Catalog
 from cnimodel.services.iptables import (
     BUILTIN_CHAINS,
@@ -33,7 +34,7 @@ from cnimodel.services.iptables import (
     recent_mask,
 )
 from cnimodel.services.kubeproxy_service import FILTER, NAT, LinuxServicePort, service_rules
-from cnimodel.services.model import Endpoint, Service, ServicePort, no_gc
+from cnimodel.services.model import Endpoint, Service, ServicePort
 
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
@@ -133,7 +134,7 @@ class LinuxNode:
 
     def view(self, services: list[Service] | None = None) -> IptablesView:
         """All service ports, then the node-wide chains, grouped per table and chain."""
-        with no_gc():
+        with bulk():
             pairs = [(svc, sp) for svc in (services if services is not None else self.catalog.services)
                      for sp in svc.ports]
             self.prefetch([sp for _, sp in pairs])

@@ -7,10 +7,8 @@ ExternalName Services; so does this model, and says so.
 
 from __future__ import annotations
 
-import gc
 import socket
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
@@ -177,22 +175,6 @@ def service_port(namespace: str, service: str, name: str, protocol: str, port: i
     base = f"{namespace}/{service}"
     return ServicePort(namespace, service, name, protocol, port, target_port, node_port,
                        f"{base}:{name}" if name else base)
-
-
-@contextmanager
-def no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a large, cycle-free structure is built.
-
-    The plan of a big cluster is millions of live objects; every collection walks them all, and building
-    100,000 endpoints would trigger hundreds (seconds of work for nothing: these values form no cycles).
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _ip(value: Any) -> IPAddress | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import socket
 from typing import TYPE_CHECKING
 
+from cnimodel.bulk import bulk
 from cnimodel.dataplane import HnsEndpoint, HnsNetwork, NodeFacts
 from cnimodel.net import host
 from cnimodel.services.catalog import Catalog
@@ -34,7 +35,7 @@ from cnimodel.services.hnslb import (
     hns_id,
     remote_id,
 )
-from cnimodel.services.model import Service, ServicePort, no_gc
+from cnimodel.services.model import Service, ServicePort
 from cnimodel.services.provider import ProviderAddresses
 
 if TYPE_CHECKING:
@@ -157,7 +158,7 @@ class WinNode:
         """Every service port synced on this node (or only those of ``services``)."""
         ports = []
         if self.network is not None:
-            with no_gc():
+            with bulk():
                 for svc in services if services is not None else self.catalog.services:
                     for sp in svc.ports:
                         ports.append(self.service_port(svc, sp))
