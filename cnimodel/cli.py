@@ -5,86 +5,29 @@ Exit codes: 0 success, 1 a check failed (or an internal error), 2 bad input.
 
 from __future__ import annotations
 
-import sys
-import traceback
-from collections.abc import Callable
-from functools import wraps
 from ipaddress import AddressValueError, IPv4Address
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.markup import escape
 
 from cnimodel import topologies
-from cnimodel.cluster import Cluster
 from cnimodel.commands import register
-from cnimodel.plan import PlanError, load_plan
+from cnimodel.commands.base import (  # noqa: F401  (tests and third parties import these from cnimodel.cli)
+    ERR,
+    OUT,
+    UsageProblem,
+    build,
+    check_node,
+    handle_errors,
+    plan_inputs,
+    table_name,
+)
 from cnimodel.render import json_text
-
-# Piped output keeps wide tables whole instead of folding them at 80 columns.
-OUT = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
-ERR = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-class UsageProblem(Exception):
-    """Bad input that is not in a plan file (an unknown node name, a malformed address)."""
 
 
 def _emit_json(data: Any) -> None:
     click.echo(json_text.dumps(data))
-
-
-def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn PlanError and usage problems into messages and exit code 2; hide tracebacks unless --debug."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        debug = click.get_current_context().find_root().params.get("debug", False)
-        try:
-            return fn(*args, **kwargs)
-        except PlanError as e:
-            for p in e.problems + e.warnings:
-                ERR.print(p.render(), markup=False)
-            ERR.print(f"{len(e.problems)} error(s) in the plan; nothing was computed.", markup=False)
-            if debug:
-                traceback.print_exc()
-            sys.exit(2)
-        except UsageProblem as e:
-            ERR.print(f"error: {e}", markup=False)
-            sys.exit(2)
-        except Exception:  # an internal error: say so plainly, keep the traceback for --debug
-            if debug:
-                raise
-            ERR.print("internal error in cnimodel (run again with --debug for the traceback)", markup=False)
-            ERR.print(f"  {sys.exc_info()[0].__name__}: {sys.exc_info()[1]}", markup=False)  # type: ignore[union-attr]
-            sys.exit(1)
-
-    return wrapper
-
-
-def build(plan_path: str) -> Cluster:
-    return Cluster.build(load_plan([plan_path]))
-
-
-def table_name(cluster: Cluster, name: str) -> str:
-    """``underlay`` names the underlay's table whatever the plan calls it (a node of that name wins)."""
-    if name == "underlay" and not any(n.name == name for n in cluster.plan.nodes):
-        return cluster.plan.underlay.name
-    return name
-
-
-def check_node(cluster: Cluster, name: str, allow_underlay: bool = False) -> None:
-    names = {n.name for n in cluster.plan.nodes}
-    if name in names or (allow_underlay and name == cluster.plan.underlay.name):
-        return
-    shown = ", ".join(sorted(names)[:8]) + (" …" if len(names) > 8 else "")
-    alias = "" if cluster.plan.underlay.name == "underlay" else " (or `underlay`)"
-    extra = f" or the underlay {cluster.plan.underlay.name!r}{alias}" if allow_underlay else ""
-    raise UsageProblem(f"no node named {name!r} in the plan; use one of: {shown}{extra}")
-
-
-PLAN = click.argument("plan", type=click.Path(exists=False))
 
 
 @click.group(invoke_without_command=True)
@@ -101,15 +44,15 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 @cli.command("summary")
-@click.argument("plan", required=False)
+@plan_inputs(optional=True)
 @handle_errors
-def main_job(plan: str | None = None) -> None:
+def main_job(plan: tuple[str, ...] = ()) -> None:
     """Summarise a plan: allocation, every node's routes, the underlay (default: the embedded plan)."""
     from cnimodel.render import text
 
-    path = plan or str(topologies.path("default.yaml"))
-    cluster = build(path)
-    OUT.print(f"[bold]cnimodel[/bold] — plan {escape(repr(cluster.plan.name))} ({escape(path)})")
+    paths = plan or (str(topologies.path("default.yaml")),)
+    cluster = build(paths)
+    OUT.print(f"[bold]cnimodel[/bold] — plan {escape(repr(cluster.plan.name))} ({escape(' '.join(paths))})")
     OUT.print(f"{len(cluster.plan.nodes)} nodes, {len(cluster.allocation.pods)} pods, network plugin "
               f"{cluster.plugin.name}\n")
     text.ipam(OUT, cluster)
@@ -124,22 +67,22 @@ def main_job(plan: str | None = None) -> None:
 
     OUT.print()  # the checks (docs/checks.md); the loader's warnings were printed just above
     findings_text.render(OUT, validate(cluster.plan, cluster, skip_concepts=("plan",)))
-    if plan is None:  # the embedded plan's HTML report (docs/render.md), kept in the temp directory
+    if not plan:  # the embedded plan's HTML report (docs/render.md), kept in the temp directory
         import tempfile
         from pathlib import Path
 
         from cnimodel.commands.render import default_html_path, write_html
 
         report = default_html_path(cluster, Path(tempfile.gettempdir()))
-        write_html(cluster, report, source=path)
+        write_html(cluster, report, source=paths[0])
         OUT.print(f"\nHTML report: {report}", markup=False)
 
 
 @cli.command()
-@PLAN
+@plan_inputs
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @handle_errors
-def ipam(plan: str, output: str) -> None:
+def ipam(plan: tuple[str, ...], output: str) -> None:
     """Pod CIDRs per node, pod IPs, reserved addresses and capacity."""
     from cnimodel.render import facts_json, text
 
@@ -152,7 +95,7 @@ def ipam(plan: str, output: str) -> None:
 
 
 @cli.command()
-@PLAN
+@plan_inputs
 @click.option("--node", "nodes", multiple=True, help="Only this node (repeatable). Default: every node.")
 @click.option("-o", "--output", type=click.Choice(["text", "json", "ip", "hns"]), default="text",
               show_default=True, help="ip: `ip route`/`ip neigh`/`bridge fdb` lines (Linux nodes); "
@@ -160,7 +103,7 @@ def ipam(plan: str, output: str) -> None:
 @click.option("--hns-api", type=click.Choice(["1", "2"]), default="2", show_default=True,
               help="HNS schema for -o hns: 2 = HCN (hcsshim hcn field names), 1 = HNS v1.")
 @handle_errors
-def routes(plan: str, nodes: tuple[str, ...], output: str, hns_api: str) -> None:
+def routes(plan: tuple[str, ...], nodes: tuple[str, ...], output: str, hns_api: str) -> None:
     """Every node's route table with its neighbour, FDB and HNS entries, and the underlay's table."""
     from cnimodel.render import facts_json, hns, iproute, text
 
@@ -190,12 +133,12 @@ def routes(plan: str, nodes: tuple[str, ...], output: str, hns_api: str) -> None
 
 
 @cli.command()
-@PLAN
+@plan_inputs
 @click.argument("dst")
 @click.option("--node", required=True, help="The node (or the underlay: its name or `underlay`) whose table to search.")
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @handle_errors
-def lookup(plan: str, dst: str, node: str, output: str) -> None:
+def lookup(plan: tuple[str, ...], dst: str, node: str, output: str) -> None:
     """Longest-prefix match of DST in a node's (or the underlay's) route table."""
     from cnimodel.render import facts_json, text
 
@@ -214,11 +157,11 @@ def lookup(plan: str, dst: str, node: str, output: str) -> None:
 
 
 @cli.command()
-@PLAN
+@plan_inputs
 @click.option("-o", "--output", type=click.Choice(["json", "dot"]), default="json", show_default=True)
 @click.option("--detail/--no-detail", default=None, help="Per-device detail (default: on up to 200 nodes).")
 @handle_errors
-def graph(plan: str, output: str, detail: bool | None) -> None:
+def graph(plan: tuple[str, ...], output: str, detail: bool | None) -> None:
     """The data-plane graph (hosts, devices, vSwitches, subnets, pods) as JSON or Graphviz DOT."""
     from cnimodel.graph import build_graph, to_json
     from cnimodel.render import dot

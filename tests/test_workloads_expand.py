@@ -139,7 +139,8 @@ def test_a_workload_without_template_is_a_warning_not_fatal(tmp_path: Path) -> N
 
 def test_duplicate_workloads_are_errors(tmp_path: Path) -> None:
     problems = plan_errors(tmp_path, [cluster_doc(), workload("Deployment", "w"), workload("Deployment", "w")])
-    assert any("duplicate Deployment default/w" in p.message for p in problems)
+    dup = [p for p in problems if "Deployment default/w (apps) is given twice" in p.message]
+    assert len(dup) == 1 and dup[0].origin.document == 2 and "(document 2)" in dup[0].message
 
 
 def test_expand_false_uses_only_the_listed_pods(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from cnimodel.cli import OUT, UsageProblem, handle_errors
+from cnimodel.commands.base import OUT, UsageProblem, handle_errors, plan_inputs
 from cnimodel.plan import Plan
 from cnimodel.render import json_text
 from cnimodel.validate.context import CLOUDS
@@ -71,7 +71,7 @@ def object_names(plan: Plan, spec: str) -> set[str]:
 
 
 @click.command("check")
-@click.argument("plan")
+@plan_inputs
 @click.option("-o", "--output", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
 @click.option("--min-severity", type=click.Choice(list(reversed(SEVERITIES))), default="info", show_default=True,
               help="Leave out findings below this severity (and the checks that cannot reach it).")
@@ -88,8 +88,9 @@ def object_names(plan: Plan, spec: str) -> set[str]:
               "workload also matches its pods' findings, a pod its workload's), a node NAME[Node], or another "
               "object as findings name it (NS/NAME[NetworkPolicy], NS/NAME[Service], NAME[GlobalNetworkPolicy]).")
 @handle_errors
-def check_cmd(plan: str, output: str, min_severity: str, surge: int, max_nodes: int | None, cloud: str | None,
-              external: tuple[str, ...], route_table_limit: int | None, objects: tuple[str, ...]) -> None:
+def check_cmd(plan: tuple[str, ...], output: str, min_severity: str, surge: int, max_nodes: int | None,
+              cloud: str | None, external: tuple[str, ...], route_table_limit: int | None,
+              objects: tuple[str, ...]) -> None:
     """Validate PLAN: address plan, overlay, routing, Windows, policy and scale checks (docs/checks.md).
 
     Exit status 1 when any finding is an error, 0 otherwise, 2 when the plan cannot be read or built.
@@ -101,7 +102,7 @@ def check_cmd(plan: str, output: str, min_severity: str, surge: int, max_nodes: 
 
     options = CheckOptions(surge=surge, max_nodes=max_nodes, cloud=cloud, external=_networks(external),
                            route_table_limit=route_table_limit)
-    loaded = load_plan([plan])
+    loaded = load_plan(list(plan))
     wanted = set().union(*(object_names(loaded, o) for o in objects)) if objects else None
     cluster = Cluster.build(loaded) if loaded.has_cluster else None
     report = validate(loaded, cluster, options, min_severity=min_severity)  # type: ignore[arg-type]

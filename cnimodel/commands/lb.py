@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import click
 
 from cnimodel.bulk import bulk
-from cnimodel.cli import OUT, UsageProblem, build, check_node, handle_errors
 from cnimodel.cluster import Cluster
+from cnimodel.commands.base import OUT, UsageProblem, build, check_node, handle_errors, plan_inputs
 from cnimodel.render import json_text
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def _decision_json(d: Decision, c: Client | None) -> dict[str, object]:
 
 
 @click.command("lb")
-@click.argument("plan")
+@plan_inputs
 @click.option("--node", "nodes", multiple=True, help="Only this node (repeatable). Default: every node.")
 @click.option("--service", "service", help="Only this Service (NS/NAME).")
 @click.option("-o", "--output", type=click.Choice(FORMATS), default="text", show_default=True,
@@ -100,7 +100,7 @@ def _decision_json(d: Decision, c: Client | None) -> dict[str, object]:
 @click.option("--src", "src", help="With --dst: the client — an address (a pod IP, a node IP, or an outside IP), "
               "or a pod or workload NS/NAME[Kind]: one decision per pod, on the pod's own node.")
 @handle_errors
-def lb_cmd(plan: str, nodes: tuple[str, ...], service: str | None, output: str, iptables_form: str,
+def lb_cmd(plan: tuple[str, ...], nodes: tuple[str, ...], service: str | None, output: str, iptables_form: str,
            dst: str | None, src: str | None) -> None:
     """Load-balancer rules kube-proxy programs for Services: HNS LoadBalancers and a VFP-style listing on
     Windows nodes (winkernel), nat/filter rules on Linux nodes (iptables mode)."""

@@ -10,7 +10,7 @@ from types import FrameType
 import click
 from rich.table import Table
 
-from cnimodel.cli import ERR, OUT, UsageProblem, build, check_node, handle_errors
+from cnimodel.commands.base import ERR, OUT, UsageProblem, build, check_node, handle_errors, plan_inputs, shown
 from cnimodel.plan import load_plan
 from cnimodel.render import json_text
 from cnimodel.render.text import cells, print_table
@@ -45,17 +45,17 @@ def netns() -> None:
 
 
 @netns.command("up")
-@click.argument("plan")
+@plan_inputs
 @click.option("--pods-per-node", "-k", type=click.IntRange(0, 1000), default=2, show_default=True,
               help="Pods realised per node: the plan's own first, then sample pods netns-sample/NODE-J.")
 @click.option("--policy", type=click.Choice(["nftables", "iptables"]),
               help="Also install the policy engine's verdicts between the realised pods as nftables or iptables "
               "rules in the pods, so that verify checks what the kernel filters.")
 @handle_errors
-def up_cmd(plan: str, pods_per_node: int, policy: str | None) -> None:
+def up_cmd(plan: tuple[str, ...], pods_per_node: int, policy: str | None) -> None:
     """Create the namespaces, links, addresses, routes, neighbours and FDB entries of PLAN."""
     kernel = _kernel()
-    p = load_plan([plan])
+    p = load_plan(list(plan))
     try:
         with _interruptible():
             bp = kernel.up(p, pods_per_node, progress=lambda m: ERR.print(f"  {m}", markup=False), policy=policy)
@@ -68,12 +68,12 @@ def up_cmd(plan: str, pods_per_node: int, policy: str | None) -> None:
         OUT.print(f"  {s.node}: {s.emulates} ({s.name})", markup=False)
     for note in bp.notes:
         OUT.print(f"  note: {note}", markup=False)
-    OUT.print(f"check it with `cnimodel netns verify {plan}`; look inside with `ip netns exec {nodes[0].name} ip route`"
-              if nodes else "", markup=False)
+    OUT.print(f"check it with `cnimodel netns verify {shown(plan)}`; look inside with "
+              f"`ip netns exec {nodes[0].name} ip route`" if nodes else "", markup=False)
 
 
 @netns.command("verify")
-@click.argument("plan")
+@plan_inputs
 @click.option("--port", type=click.IntRange(1, 65535), default=80, show_default=True,
               help="Destination port of the TCP and UDP probes.")
 @click.option("--max-pairs", type=click.IntRange(1), default=2000, show_default=True,
@@ -81,10 +81,10 @@ def up_cmd(plan: str, pods_per_node: int, policy: str | None) -> None:
 @click.option("--timeout", type=float, default=2.0, show_default=True, help="Seconds to wait for answers.")
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @handle_errors
-def verify_cmd(plan: str, port: int, max_pairs: int, timeout: float, output: str) -> None:
+def verify_cmd(plan: tuple[str, ...], port: int, max_pairs: int, timeout: float, output: str) -> None:
     """Compare the kernel's route decisions and real packets with the model; exit 1 on any mismatch."""
     kernel = _kernel()
-    p = load_plan([plan])
+    p = load_plan(list(plan))
     try:
         bp, report = kernel.verify(p, port=port, max_pairs=max_pairs, timeout=timeout)
     except kernel.KernelProblem as e:
@@ -110,12 +110,12 @@ def verify_cmd(plan: str, port: int, max_pairs: int, timeout: float, output: str
 
 
 @netns.command("down")
-@click.argument("plan")
+@plan_inputs
 @handle_errors
-def down_cmd(plan: str) -> None:
+def down_cmd(plan: tuple[str, ...]) -> None:
     """Remove every namespace of PLAN (and with them every link, route and entry)."""
     kernel = _kernel()
-    p = load_plan([plan])
+    p = load_plan(list(plan))
     try:
         gone = kernel.down(p)
     except kernel.KernelProblem as e:
@@ -125,12 +125,12 @@ def down_cmd(plan: str) -> None:
 
 
 @click.command("audit")
-@click.argument("plan")
+@plan_inputs
 @click.option("--node", required=True, help="The plan's node this host (or namespace) is.")
 @click.option("--netns", "ns", help="Read this network namespace instead of the host's own.")
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @handle_errors
-def audit_cmd(plan: str, node: str, ns: str | None, output: str) -> None:
+def audit_cmd(plan: tuple[str, ...], node: str, ns: str | None, output: str) -> None:
     """Compare a live host's routes, neighbours and FDB with the model's NODE; exit 1 on any difference."""
     kernel = _kernel()
     cluster = build(plan)

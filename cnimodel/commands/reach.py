@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cnimodel.cli import ERR, UsageProblem, handle_errors
+from cnimodel.commands.base import ERR, UsageProblem, handle_errors, plan_inputs
 from cnimodel.plan.workloads import WORKLOAD_KINDS
 from cnimodel.render import json_text
 
@@ -17,11 +17,11 @@ if TYPE_CHECKING:
 FORMATS = ["txt", "json", "csv", "md", "dot", "matrix"]
 
 
-def _analyse(path: str) -> Reachability:
+def _analyse(paths: tuple[str, ...] | list[str]) -> Reachability:
     from cnimodel.plan import load_plan
     from cnimodel.policy import Reachability
 
-    plan = load_plan([path])
+    plan = load_plan(list(paths))
     r = Reachability.from_plan(plan)
     for w in plan.warnings:
         ERR.print(w.render(), markup=False)
@@ -71,7 +71,7 @@ def _named(r: Reachability, spec: str, option: str) -> list[Endpoint] | None:
 
 
 @click.command("reach")
-@click.argument("plan", type=click.Path(exists=False))
+@plan_inputs
 @click.option("--from", "src", metavar="NS/NAME", help="Sources: NS/POD (wildcards * ?), a workload NS/NAME or "
               "NS/NAME[Kind] (all its pods), NODE[Node], an IP or a CIDR. Default: every pod and external range.")
 @click.option("--to", "dst", metavar="NS/NAME|CIDR", help="Destinations: NS/POD (wildcards), a workload NS/NAME or "
@@ -86,7 +86,7 @@ def _named(r: Reachability, spec: str, option: str) -> list[Endpoint] | None:
 @click.option("-o", "--output", type=click.Choice(FORMATS), default="txt", show_default=True,
               help="txt: netpol-analyzer lines; matrix: a ./X truth table for --port.")
 @handle_errors
-def reach_cmd(plan: str, src: str | None, dst: str | None, port: str | None, explain: bool, all_pairs: bool,
+def reach_cmd(plan: tuple[str, ...], src: str | None, dst: str | None, port: str | None, explain: bool, all_pairs: bool,
               workloads: bool, output: str) -> None:
     """Which pods (and external ranges) reach which, on which protocols and ports, and why.
 
@@ -163,7 +163,7 @@ def diff_cmd(plan_a: str, plan_b: str, workloads: bool, output: str) -> None:
     from cnimodel.policy.diff_workloads import diff_workloads
     from cnimodel.render import policy_diff
 
-    rows = list((diff_workloads if workloads else diff)(_analyse(plan_a), _analyse(plan_b)))
+    rows = list((diff_workloads if workloads else diff)(_analyse([plan_a]), _analyse([plan_b])))
     if output == "json":
         click.echo(json_text.dumps(policy_diff.document(rows)))
     elif output == "md":

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from cnimodel.cli import ERR, UsageProblem, build, check_node, handle_errors
 from cnimodel.cluster import Cluster
+from cnimodel.commands.base import ERR, UsageProblem, build, check_node, handle_errors, plan_inputs
 
 FORMATS = ["html", "svg", "dot", "mermaid"]
 
@@ -49,7 +49,7 @@ def _runs(cluster: Cluster, traces: tuple[tuple[str, str], ...], ports: tuple[in
 
 
 @click.command("render")
-@click.argument("plan", type=click.Path(exists=False))
+@plan_inputs
 @click.option("-o", "--output", type=click.Choice(FORMATS), default="html", show_default=True,
               help="html: one self-contained interactive page; svg: Graphviz drawing; dot: Graphviz text; "
               "mermaid: a flowchart for Markdown.")
@@ -70,8 +70,9 @@ def _runs(cluster: Cluster, traces: tuple[tuple[str, str], ...], ports: tuple[in
 @click.option("--reach/--no-reach", default=True, show_default=True, help="html: the reachability matrix.")
 @click.option("--checks/--no-checks", default=True, show_default=True, help="html: the findings of the checks.")
 @handle_errors
-def render_cmd(plan: str, output: str, traces: tuple[tuple[str, str], ...], ports: tuple[int, ...], view: str,
-               out: str | None, nodes: tuple[str, ...], detail_limit: int, reach: bool, checks: bool) -> None:
+def render_cmd(plan: tuple[str, ...], output: str, traces: tuple[tuple[str, str], ...], ports: tuple[int, ...],
+               view: str, out: str | None, nodes: tuple[str, ...], detail_limit: int, reach: bool,
+               checks: bool) -> None:
     """Draw PLAN: an offline HTML report (topology, per-node facts, traces, reachability, findings), SVG, DOT
     or Mermaid."""
     cluster = build(plan)
@@ -79,7 +80,8 @@ def render_cmd(plan: str, output: str, traces: tuple[tuple[str, str], ...], port
         check_node(cluster, n)
     runs = _runs(cluster, traces, ports)
     if output == "html":
-        options = {"detail_limit": detail_limit, "nodes": nodes, "reach": reach, "findings": checks, "source": plan}
+        options = {"detail_limit": detail_limit, "nodes": nodes, "reach": reach, "findings": checks,
+                   "source": " ".join(plan)}
         if out == "-":
             from cnimodel.render.html import Options, collect, page
 

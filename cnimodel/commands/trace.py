@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from cnimodel.cli import OUT, UsageProblem, build, handle_errors
+from cnimodel.commands.base import OUT, UsageProblem, build, handle_errors, plan_inputs
 from cnimodel.render import json_text
 
 
 @click.command("trace")
-@click.argument("plan")
+@plan_inputs
 @click.argument("src")
 @click.argument("dst")
 @click.option("--port", type=int, default=80, show_default=True, help="Destination port (TCP/UDP/SCTP).")
@@ -22,7 +22,7 @@ from cnimodel.render import json_text
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--pcap", "pcap_file", type=click.Path(dir_okay=False), help="Write the frames of every wire segment.")
 @handle_errors
-def trace_cmd(plan: str, src: str, dst: str, port: int, proto: str, size: int, direction: str | None,
+def trace_cmd(plan: tuple[str, ...], src: str, dst: str, port: int, proto: str, size: int, direction: str | None,
               backend: str | None, no_policy: bool, output: str, pcap_file: str | None) -> None:
     """Walk a packet from SRC to DST: pod (ns/name), node, Service (ns/name or VIP), NODE:NODEPORT, or IP.
 

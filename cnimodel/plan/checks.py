@@ -11,7 +11,7 @@ from dataclasses import replace
 from ipaddress import IPv4Network
 
 from cnimodel.plan.errors import Problems
-from cnimodel.plan.model import NodeSpec, Plan
+from cnimodel.plan.model import NodeSpec, Plan, Pod
 
 
 def check_plan(plan: Plan, problems: Problems) -> Plan:
@@ -108,12 +108,13 @@ def _check_nodes(plan: Plan, problems: Problems) -> None:
 
 def _check_pods(plan: Plan, problems: Problems) -> None:
     names = {n.name for n in plan.nodes}
-    seen: dict[str, object] = {}
+    seen: dict[str, Pod] = {}
     ips: dict[object, str] = {}
     for pod in plan.pods:
-        if pod.key in seen:
-            problems.error(pod.origin.at("metadata.name"), f"duplicate pod {pod.key}",
-                           "give every pod in a namespace its own name")
+        first = seen.get(pod.key)
+        if first is not None and pod.owner != first.owner:  # two Pod documents: the loader named both places
+            problems.error(pod.origin.at("metadata.name"), f"pod {pod.key} is also made by {first.workload} "
+                           f"({first.origin.where()})", "give every pod in a namespace its own name")
         seen[pod.key] = pod
         if plan.has_cluster:
             if pod.node is None:

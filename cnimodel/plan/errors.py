@@ -18,6 +18,11 @@ class Origin:
     document: int = 0
     path: str = ""
 
+    def where(self) -> str:
+        """``plan.yaml (document 2) items[3]``: the place as messages name it."""
+        text = self.file + (f" (document {self.document + 1})" if self.document else "")
+        return f"{text} {self.path}" if self.path else text
+
     def at(self, sub: str) -> Origin:
         """The origin of a field below this object: ``origin.at("spec.nodes[3]")``."""
         if not sub:
@@ -44,12 +49,7 @@ class Problem:
 
     def render(self) -> str:
         """``plan.yaml (document 1) spec.nodes[3].ip: message\\n  fix: hint``."""
-        where = self.origin.file
-        if self.origin.document:
-            where += f" (document {self.origin.document + 1})"
-        if self.origin.path:
-            where += f" {self.origin.path}"
-        text = f"{where}: {self.severity}: {self.message}"
+        text = f"{self.origin.where()}: {self.severity}: {self.message}"
         if self.hint:
             text += f"\n    fix: {self.hint}"
         return text

@@ -33,6 +33,17 @@ KEPT_KINDS = frozenset({
 })
 
 
+# Kinds without a namespace (the rest default to ``default`` when metadata.namespace is left out).
+CLUSTER_SCOPED = frozenset({
+    "Node", "Namespace", "GlobalNetworkPolicy", "GlobalNetworkSet", "HostEndpoint", "Tier", "IPPool",
+    "IPAMConfiguration", "IPAMBlock", "BlockAffinity", "FelixConfiguration", "BGPConfiguration", "BGPPeer",
+    "ClusterInformation", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "RuntimeClass", "ClusterRole",
+    "ClusterRoleBinding", "CustomResourceDefinition", "PriorityClass", "StorageClass", "PersistentVolume",
+    "CSIDriver", "IngressClass", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
+    "APIService", "PodSecurityPolicy",
+})
+
+
 def parse_namespace(doc: dict[str, Any], origin: Origin, problems: Problems) -> Namespace | None:
     meta = Fields(doc, origin, problems).sub("metadata")
     name = meta.str("name")
@@ -188,7 +199,5 @@ def parse_kept(doc: dict[str, Any], origin: Origin, problems: Problems) -> KubeO
     if name is None:
         return None
     kind = str(doc.get("kind"))
-    cluster_scoped = kind in {"GlobalNetworkPolicy", "Tier", "IPPool", "IPAMConfiguration",
-                              "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"}
-    namespace = None if cluster_scoped else meta.str("namespace", default="default")
+    namespace = None if kind in CLUSTER_SCOPED else meta.str("namespace", default="default")
     return KubeObject(kind, str(doc.get("apiVersion", "")), namespace, name, freeze(doc), origin)

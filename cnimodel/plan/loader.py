@@ -15,11 +15,12 @@ from cnimodel.bulk import bulk
 from cnimodel.plan.checks import check_plan
 from cnimodel.plan.cluster import API_VERSION, CONFIG_KEYS, ClusterSpec, parse_cluster_plan
 from cnimodel.plan.errors import Origin, PlanError, Problems
-from cnimodel.plan.kube import KEPT_KINDS, parse_kept, parse_namespace, parse_node_object, parse_pod
+from cnimodel.plan.kube import CLUSTER_SCOPED, KEPT_KINDS, parse_kept, parse_namespace, parse_node_object, parse_pod
 from cnimodel.plan.model import KubeObject, Namespace, NodeSpec, Plan, PolicySpec, Underlay
 from cnimodel.plan.workloads import WORKLOAD_KINDS, Workload, expand_plan, parse_workload
 
 SUFFIXES = (".yaml", ".yml", ".json")
+STDIN = Path("-")  # ``-`` among the inputs: standard input, read once (kubectl's ``-f -``)
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster at 5,000 nodes
 
 
@@ -29,34 +30,59 @@ def plan_files(paths: Sequence[str | Path], problems: Problems) -> list[Path]:
 
 
 def _plan_files(paths: Sequence[str | Path], problems: Problems) -> list[tuple[Path, bool]]:
-    """Each plan file with whether it was found by walking a directory (rather than named by the user)."""
+    """Each plan file with whether it was found by walking a directory (rather than named by the user).
+    A file reached twice (named, and inside a named folder) is read once, where it was first reached."""
     files: list[tuple[Path, bool]] = []
+    seen: set[Path] = set()
+
+    def add(f: Path, walked: bool) -> None:
+        key = f.resolve() if f != STDIN else f
+        if key not in seen:
+            seen.add(key)
+            files.append((f, walked))
+
     for p in map(Path, paths):
-        if p.is_dir():
+        if p == STDIN:
+            add(p, False)
+        elif p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.suffix in SUFFIXES and f.is_file())
             if not found:
                 problems.error(Origin(str(p)), "the directory holds no .yaml, .yml or .json file",
                                "point at a plan file or a directory of them")
-            files.extend((f, True) for f in found)
+            for f in found:
+                add(f, True)
         elif p.is_file():
-            files.append((p, False))
+            add(p, False)
         else:
             problems.error(Origin(str(p)), "no such file or directory", "check the path")
     return files
 
 
+def name_of(path: Path) -> str:
+    """How messages name an input: its path, or ``<stdin>``."""
+    return "<stdin>" if path == STDIN else str(path)
+
+
+def _stdin_text() -> str:
+    import sys
+
+    data = sys.stdin.buffer.read()
+    return data.decode("utf-8-sig")
+
+
 def read_documents(path: Path, problems: Problems, text: str | None = None) -> list[Any]:
     """Every document of one file; a syntax error becomes a problem with its line and column."""
     try:
-        text = path.read_text() if text is None else text
+        if text is None:
+            text = _stdin_text() if path == STDIN else path.read_text()
     except (OSError, UnicodeDecodeError) as e:
-        problems.error(Origin(str(path)), f"cannot read the file: {e}")
+        problems.error(Origin(name_of(path)), f"cannot read the file: {e}")
         return []
-    if path.suffix == ".json":
+    if path.suffix == ".json" or (path == STDIN and text.lstrip()[:1] in ("{", "[")):
         try:
             return [json.loads(text)]
         except json.JSONDecodeError as e:
-            problems.error(Origin(str(path), path=f"line {e.lineno} column {e.colno}"),
+            problems.error(Origin(name_of(path), path=f"line {e.lineno} column {e.colno}"),
                            f"invalid JSON: {e.msg}", "fix the JSON syntax at that position")
             return []
     try:
@@ -64,7 +90,7 @@ def read_documents(path: Path, problems: Problems, text: str | None = None) -> l
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        problems.error(Origin(str(path), path=where), f"invalid YAML: {getattr(e, 'problem', e)}",
+        problems.error(Origin(name_of(path), path=where), f"invalid YAML: {getattr(e, 'problem', e)}",
                        "fix the YAML syntax at that position")
         return []
 
@@ -107,7 +133,7 @@ def _objects(path: Path, problems: Problems, docs: list[Any]) -> Iterator[tuple[
     for d, doc in enumerate(docs):
         if doc is None:
             continue
-        origin = Origin(str(path), d)
+        origin = Origin(name_of(path), d)
         if not isinstance(doc, dict):
             problems.error(origin, f"a document must be a mapping, found {type(doc).__name__}",
                            "each document needs apiVersion and kind")
@@ -124,6 +150,26 @@ def _objects(path: Path, problems: Problems, docs: list[Any]) -> Iterator[tuple[
                     problems.error(origin.at(f"items[{i}]"), "expected an object")
         else:
             yield doc, origin
+
+
+def _once(doc: dict[str, Any], kind: str, origin: Origin, seen: dict[tuple[str, str, str, str], Origin],
+          problems: Problems) -> None:
+    """Report an object given twice (same API group, kind, namespace and name), naming both places."""
+    meta = doc.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    if not isinstance(name, str) or kind == "ClusterPlan":  # a second ClusterPlan has its own message
+        return
+    ns = meta.get("namespace")  # type: ignore[union-attr]
+    if not isinstance(ns, str) or not ns:
+        ns = "" if kind in CLUSTER_SCOPED else "default"
+    api = doc.get("apiVersion")
+    group = api.rpartition("/")[0] if isinstance(api, str) else ""
+    key = (group, kind, ns, name)
+    first = seen.setdefault(key, origin)
+    if first is not origin:
+        what = f"{kind} {ns + '/' if ns else ''}{name}" + (f" ({group})" if group else "")
+        problems.error(origin.at("metadata.name"), f"{what} is given twice: also at {first.where()}",
+                       "keep one of the two: remove it from one file, or leave one of the inputs out")
 
 
 def load_plan(paths: Sequence[str | Path], texts: dict[str, str] | None = None) -> Plan:
@@ -149,13 +195,14 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None) -> Plan:
     kept: list[KubeObject] = []
     workloads: list[Workload] = []
     ignored: Counter[str] = Counter()
+    identities: dict[tuple[str, str, str, str], Origin] = {}
     for path, walked, docs in loaded:
         if configs and path.resolve() in configs:
             continue  # read by the ClusterPlan's configFile, as the plugin reads it
         looks = config_like(docs)
         if looks and walked:
             # A config the plan does not reference, lying in the plan directory: not a plan document.
-            problems.warn(Origin(str(path)), f"skipped: {looks} (no apiVersion or kind), not a plan document",
+            problems.warn(Origin(name_of(path)), f"skipped: {looks} (no apiVersion or kind), not a plan document",
                           "reference it from spec.network.configFile (or cniConfigFile) to use it")
             continue
         files.append(path)
@@ -166,6 +213,7 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None) -> Plan:
                        "as a plan file" if looks else "set kind, e.g. ClusterPlan, Pod, Node")
                 problems.error(origin.at("kind"), "is required", fix)
                 continue
+            _once(doc, kind, origin, identities, problems)
             if kind == "ClusterPlan":
                 if doc.get("apiVersion") != API_VERSION:
                     problems.error(origin.at("apiVersion"), f"expected {API_VERSION!r}, found "

@@ -119,23 +119,6 @@ def port_without_protocol(ctx: Context) -> Iterator[Hit]:
                       (o.origin.at(where[0]),))
 
 
-@check("CNI-POL-015", "warning", "policy", "Two policies have the same name",
-       "policy-semantics.md §5.2 (cyclonus CheckSourceDuplicatePolicyName)", needs_cluster=False)
-def duplicate_names(ctx: Context) -> Iterator[Hit]:
-    seen: dict[tuple[str, str, str | None, str], KubeObject] = {}
-    for o in ctx.plan.objects:
-        if o.kind not in ("NetworkPolicy", "GlobalNetworkPolicy", "AdminNetworkPolicy"):
-            continue
-        key = (o.api_version.split("/")[0], o.kind, o.namespace, o.name)
-        if key in seen:
-            first_at = seen[key].origin
-            yield Hit(f"{o.kind} {o.key} appears twice (also in {first_at.file}): applying both keeps only the "
-                      "last one", "give each policy its own name, or merge them", (f"{o.key}[{o.kind}]",),
-                      (o.origin.at("metadata.name"), first_at.at("metadata.name")))
-        else:
-            seen[key] = o
-
-
 def _canon(x: Any) -> str:
     return json.dumps(x, sort_keys=True)
 

@@ -5,10 +5,12 @@ from services-lb.md §4.1 (2019 and 2022)."""
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from vplans import cluster_doc, hits, netpol, nodes, pod_doc, run_check
 
 from cnimodel import topologies
+from cnimodel.plan import PlanError
 
 WS2022 = "mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022"
 
@@ -100,10 +102,17 @@ def test_pol014_port_without_protocol(tmp_path):
     assert not hits(tmp_path, [full], "CNI-POL-014")
 
 
-def test_pol015_duplicate_names(tmp_path):
+def test_pol015_retired_duplicates_are_load_errors(tmp_path):
+    """CNI-POL-015 is retired: the loader refuses a policy given twice; the same name in another namespace or
+    API group is another object."""
+    from cnimodel.validate import CHECKS
+
     a, b = netpol("same", policyTypes=["Ingress"]), netpol("same", policyTypes=["Egress"])
-    assert len(hits(tmp_path, [a, b], "CNI-POL-015")) == 1
-    assert not hits(tmp_path, [a, netpol("same", "other", policyTypes=["Egress"])], "CNI-POL-015")
+    assert "CNI-POL-015" not in CHECKS
+    with pytest.raises(PlanError, match=r"NetworkPolicy default/same \(networking.k8s.io\) is given twice"):
+        hits(tmp_path, [a, b], "CNI-POL-001")
+    calico = {**b, "apiVersion": "projectcalico.org/v3"}
+    assert not hits(tmp_path, [a, netpol("same", "other", policyTypes=["Egress"]), calico], "CNI-POL-015")
 
 
 def test_pol016_shadowed_rules(tmp_path):

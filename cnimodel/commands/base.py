@@ -1,0 +1,123 @@
+"""What every command shares: the consoles, plan inputs, error handling and exit codes.
+
+Exit codes: 0 success, 1 a check failed (or an internal error), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.console import Console
+
+from cnimodel.plan import PlanError
+
+if TYPE_CHECKING:
+    from cnimodel.cluster import Cluster
+    from cnimodel.plan import Plan
+
+# Piped output keeps wide tables whole instead of folding them at 80 columns.
+OUT = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+ERR = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class UsageProblem(Exception):
+    """Bad input that is not in a plan file (an unknown node name, a malformed address)."""
+
+
+def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn PlanError and usage problems into messages and exit code 2; hide tracebacks unless --debug."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = click.get_current_context().find_root().params.get("debug", False)
+        try:
+            return fn(*args, **kwargs)
+        except PlanError as e:
+            for p in e.problems + e.warnings:
+                ERR.print(p.render(), markup=False)
+            ERR.print(f"{len(e.problems)} error(s) in the plan; nothing was computed.", markup=False)
+            if debug:
+                traceback.print_exc()
+            sys.exit(2)
+        except UsageProblem as e:
+            ERR.print(f"error: {e}", markup=False)
+            sys.exit(2)
+        except Exception:  # an internal error: say so plainly, keep the traceback for --debug
+            if debug:
+                raise
+            ERR.print("internal error in cnimodel (run again with --debug for the traceback)", markup=False)
+            ERR.print(f"  {sys.exc_info()[0].__name__}: {sys.exc_info()[1]}", markup=False)  # type: ignore[union-attr]
+            sys.exit(1)
+
+    return wrapper
+
+
+def plan_inputs(fn: Callable[..., Any] | None = None, *, optional: bool = False) -> Any:
+    """The PLAN arguments of a command, as kubectl takes manifests: any number of files and folders
+    positionally or with ``-f/--filename`` (repeatable), ``-`` for standard input. The command receives
+    them joined as ``plan: tuple[str, ...]`` (positional first, then each ``-f`` in order); ``optional``
+    lets it receive none."""
+    if fn is None:
+        return lambda f: plan_inputs(f, optional=optional)
+
+    @wraps(fn)
+    def wrapper(*args: Any, plan: tuple[str, ...] = (), filenames: tuple[str, ...] = (),
+                recursive: bool = False, **kwargs: Any) -> Any:
+        return fn(*args, plan=inputs(plan, filenames, optional), **kwargs)
+
+    wrapper = click.option("-R", "--recursive", is_flag=True, hidden=True,
+                           help="Accepted for kubectl's sake: folders are always read recursively.")(wrapper)
+    wrapper = click.option("-f", "--filename", "filenames", multiple=True, metavar="PATH",
+                           help="A plan file or folder, or - for standard input (repeatable; folders are read "
+                           "recursively: .yaml, .yml, .json).")(wrapper)
+    return click.argument("plan", nargs=-1, metavar="PLAN...")(wrapper)
+
+
+def inputs(positional: tuple[str, ...], filenames: tuple[str, ...], optional: bool = False) -> tuple[str, ...]:
+    """Every plan input, in the order given; at least one (unless ``optional``), standard input at most once."""
+    given = (*positional, *filenames)
+    if not given and not optional:
+        raise click.UsageError("no plan given: name plan files or folders (or -f PATH, or - for standard "
+                               "input), e.g. `cnimodel ipam cluster.yaml manifests/`")
+    if given.count("-") > 1:
+        raise click.UsageError("standard input (-) can be read once only")
+    return given
+
+
+def load(plan: tuple[str, ...] | list[str]) -> Plan:
+    from cnimodel.plan import load_plan
+
+    return load_plan(list(plan))
+
+
+def build(plan: tuple[str, ...] | list[str] | str) -> Cluster:
+    from cnimodel.cluster import Cluster
+
+    return Cluster.build(load([plan] if isinstance(plan, str) else plan))
+
+
+def table_name(cluster: Cluster, name: str) -> str:
+    """``underlay`` names the underlay's table whatever the plan calls it (a node of that name wins)."""
+    if name == "underlay" and not any(n.name == name for n in cluster.plan.nodes):
+        return cluster.plan.underlay.name
+    return name
+
+
+def check_node(cluster: Cluster, name: str, allow_underlay: bool = False) -> None:
+    names = {n.name for n in cluster.plan.nodes}
+    if name in names or (allow_underlay and name == cluster.plan.underlay.name):
+        return
+    shown = ", ".join(sorted(names)[:8]) + (" …" if len(names) > 8 else "")
+    alias = "" if cluster.plan.underlay.name == "underlay" else " (or `underlay`)"
+    extra = f" or the underlay {cluster.plan.underlay.name!r}{alias}" if allow_underlay else ""
+    raise UsageProblem(f"no node named {name!r} in the plan; use one of: {shown}{extra}")
+
+
+def shown(plan: tuple[str, ...]) -> str:
+    """The plan inputs as a user would type them again (for messages such as 'check it with …')."""
+    return " ".join(plan)
