@@ -178,7 +178,10 @@ def test_config_file_unreadable_or_invalid(tmp_path: Path) -> None:
     ps = plan_errors(tmp_path, [cluster_doc(network={"plugin": "flannel", "configFile": "missing.json"})])
     assert "missing.json" in at(ps, "spec.network.configFile").message
     ps = plan_errors(tmp_path, [cluster_doc(network={"plugin": "flannel", "configFile": "broken.json"})])
-    assert "JSON" in at(ps, "spec.network.configFile").message
+    # the error is in the config file itself, at the end of its text: line 1, column 13
+    p = at(ps, "line 1 column 13")
+    assert p.origin.file == str(tmp_path / "broken.json")
+    assert "broken.json (spec.network.configFile) is not valid JSON: Expecting value" in p.message
 
 
 def test_wrong_api_version_and_two_cluster_plans(tmp_path: Path) -> None:

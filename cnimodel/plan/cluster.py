@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
@@ -10,15 +9,26 @@ from types import MappingProxyType
 from typing import Any
 
 from cnimodel.net import host
+from cnimodel.plan.configtext import read_config_text
 from cnimodel.plan.errors import Origin, Problems
 from cnimodel.plan.fields import Fields, freeze
-from cnimodel.plan.model import EMPTY, NetworkSpec, NodeSpec, PolicySpec, Underlay, UnderlaySubnet
+from cnimodel.plan.model import (
+    EMPTY,
+    ConfigRef,
+    KubeObject,
+    NetworkSpec,
+    NodeSpec,
+    PolicySpec,
+    Underlay,
+    UnderlaySubnet,
+)
 
 NETWORK_PLUGINS = ("flannel", "win-bridge", "win-overlay", "azure-cni", "kubenet")
 POLICY_PLUGINS = ("calico",)
 API_VERSION = "cnimodel/v1"
 # Fields naming files the plugin reads (read as JSON configs; the directory loader skips them as plan files).
 CONFIG_KEYS = ("configFile", "cniConfigFile", "windowsConfigFile")
+CONFIG_FIELDS = {"configFile": "config", "cniConfigFile": "cni", "windowsConfigFile": "windowsConfig"}
 
 
 @dataclass(frozen=True)
@@ -86,43 +96,93 @@ def _network(f: Fields, doc_origin: Origin, problems: Problems) -> NetworkSpec |
     if windows is not None and not isinstance(windows, dict):
         problems.error(f.origin.at("windowsConfig"), "expected a mapping (the Windows nodes' net-conf.json)")
         windows = None
+    refs: dict[str, ConfigRef] = {}
+    sources: list[tuple[str, str]] = []
     for key in CONFIG_KEYS:
         path = f.str(key, default=None)
         if path is None:
             continue
-        loaded = _read_config_file(path, doc_origin, f.origin.at(key), problems)
+        loaded = _read_config_file(path, key, doc_origin, f.origin.at(key), problems)
+        if isinstance(loaded, ConfigRef):
+            refs[CONFIG_FIELDS[key]] = loaded
+            continue
         if loaded is None:
             continue
+        sources.append((CONFIG_FIELDS[key], f"{key} {path}"))
         if key == "windowsConfigFile":
             windows = {**loaded, **(windows or {})}  # inline windowsConfig fields win
         elif "plugins" in loaded or "type" in loaded:
             cni = loaded  # a CNI conf or conflist
         else:
             config = {**loaded, **config}  # the daemon's own config (net-conf.json); inline fields win
+    for name, given in (("config", f.raw("config")), ("cni", f.raw("cni")), ("windowsConfig", windows)):
+        if isinstance(given, dict) and given and not any(s == name for s, _ in sources):
+            sources.append((name, f"spec.network.{name} ({doc_origin.file})"))
     return NetworkSpec(plugin=plugin or "", backend=backend, config=freeze(config),
                        cni=freeze(cni) if cni is not None else None, subnet_manager=manager,
-                       origin=f.origin, windows_config=freeze(windows) if windows is not None else None)
+                       origin=f.origin, windows_config=freeze(windows) if windows is not None else None,
+                       sources=tuple(sources), refs=MappingProxyType(refs))
 
 
-def _read_config_file(path: str, doc_origin: Origin, origin: Origin, problems: Problems) -> dict | None:
+def _read_config_file(path: str, key: str, doc_origin: Origin, origin: Origin,
+                      problems: Problems) -> dict | ConfigRef | None:
+    """A config file as the plugin reads it (JSON), or the ConfigMaps of a manifest it names (``kube-flannel.yml``,
+    ``kube-flannel.yml#net-conf.json``, ``canal.yaml#kube-system/canal-config/net-conf.json``)."""
     base = Path(doc_origin.file).parent if doc_origin.file and not doc_origin.file.startswith("<") else Path()
+    path, _, fragment = path.partition("#")
     full = (base / path) if not Path(path).is_absolute() else Path(path)
     try:
-        text = full.read_text()
-    except OSError as e:
-        problems.error(origin, f"cannot read {full}: {e.strerror}",
-                       "give a path relative to this plan file, or an absolute path")
+        text = full.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        problems.error(origin, f"cannot read {full}: {getattr(e, 'strerror', None) or e}",
+                       "give a path relative to this plan file, or an absolute path, of a UTF-8 file")
         return None
+    if full.suffix in (".yaml", ".yml") or not text.lstrip("\ufeff \t\r\n").startswith("{"):
+        ref = _manifest_ref(text, full, fragment or None, origin, problems)
+        if ref is not None:
+            return ref
+    if fragment:
+        problems.error(origin, f"#{fragment} picks a ConfigMap key, but {full} is not a manifest",
+                       f"name the manifest that holds the ConfigMap, or drop #{fragment}")
+        return None
+    read = read_config_text(text, Origin(str(full)), problems, f"{full.name} (spec.network.{key})")
+    for p in read.placeholders:
+        at = Origin(str(full), path=p.path)
+        if p.quoted:
+            problems.warn(at, f"{p.token} is an install-time placeholder left in the file: the plugin starts with "
+                          "it as a literal value", "write the value the installer would write in its place")
+        else:
+            problems.error(at, f"{p.token} is an install-time placeholder left in the file: until an installer "
+                           "fills it the file is not JSON, and the plugin refuses it",
+                           "write the value the installer would write in its place (or point this field at the "
+                           "manifest whose ConfigMap holds the template)")
+    return read.data
+
+
+def _manifest_ref(text: str, full: Path, fragment: str | None, origin: Origin, problems: Problems) -> ConfigRef | None:
+    """The ConfigMaps of a YAML manifest a config field names; None when the text is not a manifest."""
+    import yaml
+
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        problems.error(origin, f"{full} is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}",
-                       "fix the JSON (net-conf.json and CNI configs are JSON files)")
+        docs = list(yaml.safe_load_all(text))
+    except yaml.YAMLError:
         return None
-    if not isinstance(data, dict):
-        problems.error(origin, f"{full} holds a {type(data).__name__}, not a JSON object")
+    objects = [d for d in docs if isinstance(d, dict) and "kind" in d]
+    if not objects:
         return None
-    return data
+    items = [i for d in objects for i in ((d.get("items") or []) if d.get("kind") == "List" else [d])]
+    configmaps = tuple(KubeObject("ConfigMap", str(i.get("apiVersion", "v1")),
+                                  str((i.get("metadata") or {}).get("namespace") or "default"),
+                                  str((i.get("metadata") or {}).get("name")), freeze(i), Origin(str(full), n))
+                       for n, i in enumerate(items) if isinstance(i, dict) and i.get("kind") == "ConfigMap"
+                       and isinstance(i.get("metadata"), dict))
+    if not configmaps:
+        kinds = sorted({str(i.get("kind")) for i in items if isinstance(i, dict)})
+        problems.error(origin, f"{full} is a manifest ({', '.join(kinds[:5])}) with no ConfigMap, not a config file",
+                       "point at the plugin's config file (net-conf.json, a .conflist), or at the manifest "
+                       "that holds its ConfigMap")
+        return None
+    return ConfigRef(str(full), fragment, configmaps, origin)
 
 
 def _check_installed(name: str | None, kind: str, origin: Origin, problems: Problems) -> None:

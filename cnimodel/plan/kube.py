@@ -30,6 +30,7 @@ PROTOCOLS = ("TCP", "UDP", "SCTP")
 KEPT_KINDS = frozenset({
     "Service", "EndpointSlice", "Endpoints", "NetworkPolicy", "GlobalNetworkPolicy", "Tier",
     "IPPool", "IPAMConfiguration", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy",
+    "ConfigMap",  # plugin configs live in them (cnimodel.discover)
 })
 
 

@@ -124,7 +124,7 @@ def _referenced(loaded: list[tuple[Path, bool, list[Any]]]) -> set[Path]:
                 continue
             for key in CONFIG_KEYS:
                 ref = network.get(key)
-                if isinstance(ref, str) and ref:
+                if isinstance(ref, str) and ref and "#" not in ref:
                     out.add((path.parent / ref).resolve())
     return out
 
@@ -197,8 +197,9 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None) -> Plan:
     ignored: Counter[str] = Counter()
     identities: dict[tuple[str, str, str, str], Origin] = {}
     for path, walked, docs in loaded:
-        if configs and path.resolve() in configs:
-            continue  # read by the ClusterPlan's configFile, as the plugin reads it
+        if configs and path != STDIN and path.resolve() in configs and not any(
+                isinstance(d, dict) and "kind" in d for d in docs):
+            continue  # read by the ClusterPlan's configFile, as the plugin reads it (a manifest stays a plan file)
         looks = config_like(docs)
         if looks and walked:
             # A config the plan does not reference, lying in the plan directory: not a plan document.
@@ -235,6 +236,8 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None) -> Plan:
             elif kind in WORKLOAD_KINDS:
                 if (w := parse_workload(doc, origin, problems)) is not None:
                     workloads.append(w)
+                if kind == "DaemonSet" and (o := parse_kept(doc, origin, problems)) is not None:
+                    kept.append(o)  # also kept whole: cnimodel.discover reads the plugin daemon's flags
             elif kind in KEPT_KINDS:
                 if (o := parse_kept(doc, origin, problems)) is not None:
                     kept.append(o)

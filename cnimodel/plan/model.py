@@ -63,6 +63,28 @@ class NetworkSpec:
     # flannel: the net-conf.json flanneld reads on Windows nodes when it is not ``config`` (Windows
     # DaemonSets mount their own ConfigMap); None means Windows nodes read ``config`` too.
     windows_config: MappingProxyType[str, Any] | None = None
+    # The CNI config Windows nodes use when it is not ``cni`` (the Windows flannel ConfigMap's delegate conf).
+    windows_cni: MappingProxyType[str, Any] | None = None
+    # The plugin daemon's data-plane flags and settings as its DaemonSet passes them (flag name without
+    # dashes → value: ``{"ip-masq": True, "iface": ("eth1",)}``); empty when no DaemonSet says.
+    args: MappingProxyType[str, Any] = field(default_factory=lambda: EMPTY)
+    windows_args: MappingProxyType[str, Any] | None = None
+    # Where each setting came from, for people: (setting, place), e.g. ("config", "net-conf.json from
+    # ConfigMap kube-flannel/kube-flannel-cfg (kube-flannel.yml document 5)").
+    sources: tuple[tuple[str, str], ...] = ()
+    # configFile-style fields that name a whole manifest: resolved to a ConfigMap key by cnimodel.discover.
+    refs: MappingProxyType[str, ConfigRef] = field(default_factory=lambda: EMPTY)
+
+
+@dataclass(frozen=True)
+class ConfigRef:
+    """A config field (``configFile: kube-flannel.yml``) naming a manifest instead of a config file: the
+    ConfigMaps in it, and the ``#[namespace/]name/key`` or ``#key`` the user added to pick one."""
+
+    file: str
+    fragment: str | None
+    configmaps: tuple[KubeObject, ...]
+    origin: Origin
 
 
 @dataclass(frozen=True)
@@ -70,6 +92,7 @@ class PolicySpec:
     plugin: str | None = None
     config: MappingProxyType[str, Any] = field(default_factory=lambda: EMPTY)
     origin: Origin = Origin("<plan>")
+    sources: tuple[tuple[str, str], ...] = ()  # as NetworkSpec.sources
 
 
 @dataclass(frozen=True)
