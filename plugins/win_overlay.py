@@ -197,10 +197,10 @@ def _remote_policies(cluster: Cluster, usable: list[Lease], owner: str, name: st
     return shared if i is None else shared[:i] + shared[i + 1:]
 
 
-def source_vip_endpoint(node: NodeSpec, cidr: IPv4Network, network: str) -> HnsEndpoint:
-    """kube-proxy's source-VIP endpoint: local, at .2, ProviderAddress = node IP (its MAC is the host's)."""
-    return HnsEndpoint(f"{network}_sourcevip", network, host(cidr, 2), cidr.prefixlen, None,
-                       policies=(policy("ProviderAddress", ProviderAddress=str(node.ip)),), role="source-vip",
+def source_vip_endpoint(cidr: IPv4Network, network: str) -> HnsEndpoint:
+    """kube-proxy's source-VIP endpoint at .2 (its MAC is the host's). kube-proxy creates it as a local
+    endpoint (newSourceVIP: isLocal true), and HNS gets a ProviderAddress policy only on remote ones."""
+    return HnsEndpoint(f"{network}_sourcevip", network, host(cidr, 2), cidr.prefixlen, None, role="source-vip",
                        owner="kube-proxy")
 
 
@@ -307,7 +307,7 @@ def _overlay_facts(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, vte
                                    policy("HostRoute"), *remote),
                          subnet_policies=(policy("VSID", IsolationId=me.vni),), flags=FLAGS_NON_PERSISTENT,
                          owner=me.owner)
-    endpoints = [source_vip_endpoint(node, cidr, me.dev)]
+    endpoints = [source_vip_endpoint(cidr, me.dev)]
     if not peers:
         if conf.name == me.dev:
             endpoints += pod_endpoints(cluster, node, conf, cidr)

@@ -7,6 +7,8 @@
 - Each appends after the conf's `policies`; none is added when an equal one is there (PA: same address; DSR: an
   OutBoundNAT whose Destinations hold the pod IP, netconf_windows.go:131-194).
 - Neither path calls ApplyPortMappingPolicy (only win-bridge does, win-bridge_windows.go:90): no PortMapping.
+kube-proxy's source-VIP endpoint is a local endpoint (newSourceVIP, isLocal true); winkernel's createEndpoint
+adds a ProviderAddress policy only to remote ones (kubernetes@280cccaf pkg/proxy/winkernel/hns.go:259).
 
 The confs are written by hand in the shape of win-overlay's sample-v2.conf / sample.conf.
 """
@@ -107,3 +109,10 @@ def test_host_port_gets_no_port_mapping(tmp_path: Path) -> None:
     # a node whose pods ask for no hostPort has no such note
     assert not [n for n in c.facts("win2").notes if "hostPort" in n]
 
+
+def test_source_vip_endpoint_is_local_without_provider_address(tmp_path: Path) -> None:
+    c = cluster(tmp_path, {"apiVersion": 2, "ipMasq": True})
+    (vip,) = [e for e in c.facts("win1").hns_endpoints if e.role == "source-vip"]
+    assert (str(vip.ip), vip.policies, vip.owner) == ("10.244.2.2", (), "kube-proxy")
+    body = next(o for o in hns.objects(c.facts("win1"), api=2) if o.get("Role") == "source-vip")
+    assert "Policies" not in body and "Flags" not in body  # local: no remote flag, no policy
