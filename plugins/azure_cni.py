@@ -255,10 +255,13 @@ class AzureCniPlugin(NetworkPlugin):
             if a.pod.host_network:
                 continue
             policies = conf.policies
+            proto = 0  # getPoliciesFromRuntimeCfg sets it for TCP and UDP only; others keep the previous one's
             for port in a.pod.ports:
                 if port.host_port:
-                    policies += (policy("PortMapping", InternalPort=port.port, ExternalPort=port.host_port,
-                                        Protocol=PROTOCOLS.get(port.protocol.lower(), port.protocol)),)
+                    proto = PROTOCOLS[port.protocol.lower()] if port.protocol in ("TCP", "UDP") else proto
+                    # Flags 1 = hcn NatFlagsLocalRoutedVip on every IPv4 mapping; no hostIP, so no VIP (omitempty)
+                    policies += (policy("PortMapping", **({"Protocol": proto} if proto else {}),
+                                        InternalPort=port.port, ExternalPort=port.host_port, Flags=1),)
             endpoints.append(HnsEndpoint(f"{a.pod.namespace}.{a.pod.name}-eth0", self.net_name, a.ip,
                                          prefix.prefixlen, host(prefix, 1), policies=policies,
                                          dns_servers=conf.dns_servers, dns_search=conf.dns_search,

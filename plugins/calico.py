@@ -25,6 +25,10 @@ from cnimodel.plugin import NetworkPlugin, PolicyPlugin
 DEFAULT_KUBE_NETWORK = "Calico.*"
 FELIX = "calico-felix"
 DEFAULT_DENY = policy("ACL", Action="Block", Direction="In", RuleType="Switch", Protocols="256", Priority=65500)
+# The owner Calico's own Windows CNI gives the HNS objects it creates. Only its endpoints get DEFAULT_DENY: the
+# ACL is written by that CNI's ADD (cni-plugin/pkg/dataplane/windows), not by felix, so endpoints of win-bridge,
+# win-overlay or azure-vnet beside felix never carry it.
+CALICO_CNI = "calico"
 # calico-ipam needs a network plugin whose CNI can be told to ask Calico for addresses and that routes
 # whatever CIDR a node holds; Azure CNI and kubenet bring fixed IPAMs of their own.
 OWN_IPAM = {"azure-cni": "azure-vnet-ipam hands out VNet addresses", "kubenet": "kubenet's host-local takes the "
@@ -34,8 +38,9 @@ WINDOWS_NOTES = (
     "plugin's CNI creates the endpoints",
     "felix acts only on HNS networks whose name matches KUBE_NETWORK (default 'Calico.*'; match semantics "
     "unverified: the model searches the regex anywhere in the name, as Go's MatchString does)",
-    "the default-deny inbound ACL (Block, In, Switch, protocol 256, priority 65500) is what Calico's Windows CNI "
-    "writes on each endpoint (CNIDefaultDenyAllPolicy); felix's policy ACLs take precedence over it",
+    "the default-deny inbound ACL (Block, In, Switch, protocol 256, priority 65500; CNIDefaultDenyAllPolicy) is "
+    "written by Calico's Windows CNI on the endpoints it creates, and windows_disable_default_deny_all_policy is "
+    "that CNI's setting: endpoints another CNI creates carry no such ACL",
     "Calico for Windows with its own VXLAN networking requires calico-ipam (Test-CalicoConfiguration)",
 )
 
@@ -117,7 +122,8 @@ class CalicoPolicyPlugin(PolicyPlugin):
             return PolicyEnforcement(False, reason=f"felix acts only on HNS networks matching KUBE_NETWORK "
                                      f"{self.kube_network!r}; this node's network is {', '.join(names)}: set "
                                      f"policy.config.KUBE_NETWORK to match it (e.g. '^{names[0]}$')"), matched
-        deny = " with the default-deny inbound ACL at priority 65500" if self.default_deny else ""
+        own = any(n.owner == CALICO_CNI for n in facts.hns_networks if n.name in matched)
+        deny = " with the default-deny inbound ACL at priority 65500" if self.default_deny and own else ""
         return PolicyEnforcement(True, FELIX, "HNS ACL", f"Calico for Windows: felix programs NetworkPolicy as "
                                  f"HNS ACL policies on the endpoints of {', '.join(sorted(matched))}{deny}"), matched
 
@@ -169,7 +175,8 @@ class CalicoPolicyPlugin(PolicyPlugin):
 
 
 def _is_pod(e: HnsEndpoint, networks: frozenset[str]) -> bool:
-    return e.role == "pod" and e.network in networks
+    """A pod endpoint Calico's Windows CNI created on a network felix acts on."""
+    return e.role == "pod" and e.network in networks and e.owner == CALICO_CNI
 
 
 __all__ = ["CalicoPolicyPlugin"]

@@ -23,7 +23,7 @@ from cnimodel.plugins.flannel_vxlan import BackendData, VtepOf
 from cnimodel.bulk import bulk
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import Device, Encap, HnsEndpoint, HnsNetwork, HnsPolicy, NodeFacts, Route, Vtep
-from cnimodel.hns import PROTOCOLS, policy
+from cnimodel.hns import policy
 from cnimodel.ipam import PodRange, host_local_range
 from cnimodel.net import host
 from cnimodel.plan import NodeSpec, Origin, Plan, Problems
@@ -197,40 +197,63 @@ def _remote_policies(cluster: Cluster, usable: list[Lease], owner: str, name: st
     return shared if i is None else shared[:i] + shared[i + 1:]
 
 
-def source_vip_endpoint(node: NodeSpec, cidr: IPv4Network, network: str) -> HnsEndpoint:
-    """kube-proxy's source-VIP endpoint: local, at .2, ProviderAddress = node IP (its MAC is the host's)."""
-    return HnsEndpoint(f"{network}_sourcevip", network, host(cidr, 2), cidr.prefixlen, None,
-                       policies=(policy("ProviderAddress", ProviderAddress=str(node.ip)),), role="source-vip",
+def source_vip_endpoint(cidr: IPv4Network, network: str) -> HnsEndpoint:
+    """kube-proxy's source-VIP endpoint at .2 (its MAC is the host's). kube-proxy creates it as a local
+    endpoint (newSourceVIP: isLocal true), and HNS gets a ProviderAddress policy only on remote ones."""
+    return HnsEndpoint(f"{network}_sourcevip", network, host(cidr, 2), cidr.prefixlen, None, role="source-vip",
                        owner="kube-proxy")
 
 
 def pod_endpoints(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, cidr: IPv4Network) -> list[HnsEndpoint]:
-    """One endpoint per pod with win-overlay's policies in order: conf policies, ProviderAddress (unless the
-    same one is there), OutBoundNAT for the node's own pod subnet when ipMasq, hostPorts, loopback DSR."""
+    """One endpoint per pod with win-overlay's policies in the order its HNS (v1) or HCN (v2) path appends
+    them to the conf's: v1 ProviderAddress (unless the same one is there), OutBoundNAT for the node's own pod
+    subnet when ipMasq, loopback DSR; v2 the DSR OutBoundNAT first (processEndpointArgs runs before the
+    other two). win-overlay never applies port mappings: a hostPort gets no PortMapping policy."""
     gateway = host(cidr, 1)
-    base = conf.policies
-    if not any(p.type == "ProviderAddress" and p.settings.get("ProviderAddress") == str(node.ip) for p in base):
-        base += (policy("ProviderAddress", ProviderAddress=str(node.ip)),)
-    if conf.ip_masq:
-        base = _hns.apply_outbound_nat(base, str(cidr))
-    dsr = node.windows_build is None or node.windows_build >= 17763
+    pa = str(node.ip)
+    dsr = conf.loopback_dsr and (node.windows_build is None or node.windows_build >= 17763)  # hcn.DSRSupported
+
+    def node_policies(policies: tuple[HnsPolicy, ...]) -> tuple[HnsPolicy, ...]:
+        if not any(p.type == "ProviderAddress" and p.settings.get("ProviderAddress") == pa for p in policies):
+            policies += (policy("ProviderAddress", ProviderAddress=pa),)
+        return _hns.apply_outbound_nat(policies, str(cidr)) if conf.ip_masq else policies
+
+    base = node_policies(conf.policies)
     out = []
     for a in cluster.allocation.pods_on(node.name):
         pod = a.pod
         if pod.host_network:
             continue
-        policies = base
-        for port in pod.ports:
-            if port.host_port:
-                policies += (policy("PortMapping", InternalPort=port.port, ExternalPort=port.host_port,
-                                    Protocol=PROTOCOLS.get(port.protocol.lower(), port.protocol),
-                                    VIP=str(node.ip)),)
-        if conf.loopback_dsr and dsr:
-            policies += (policy("OutBoundNAT", Destinations=[str(a.ip)]),)
+        if not dsr:
+            policies = base
+        elif conf.api_version == 2:
+            policies = node_policies(loopback_dsr(conf.policies, str(a.ip)))
+        else:
+            policies = loopback_dsr(base, str(a.ip))
         out.append(HnsEndpoint(f"{pod.namespace}.{pod.name}_{conf.name}", conf.name, a.ip, cidr.prefixlen,
                                gateway, _hns.endpoint_mac(conf.endpoint_mac_prefix, a.ip), policies,
                                conf.dns_servers, conf.dns_search, pod=pod.key, owner="win-overlay"))
     return out
+
+
+def loopback_dsr(policies: tuple[HnsPolicy, ...], ip: str) -> tuple[HnsPolicy, ...]:
+    """``ApplyLoopbackDSRPolicy``: append OutBoundNAT ``Destinations: [ip]`` unless an OutBoundNAT already
+    lists ``ip`` among its Destinations."""
+    if any(p.type == "OutBoundNAT" and ip in tuple(p.settings.get("Destinations", ())) for p in policies):
+        return policies
+    return (*policies, policy("OutBoundNAT", Destinations=[ip]))
+
+
+def host_port_note(cluster: Cluster, node: NodeSpec) -> str | None:
+    """The node note for pods asking for a hostPort, which win-overlay ignores (None when no pod asks)."""
+    asks = [f"{a.pod.key} ({', '.join(f'{p.host_port}/{p.protocol}' for p in a.pod.ports if p.host_port)})"
+            for a in cluster.allocation.pods_on(node.name)
+            if not a.pod.host_network and any(p.host_port for p in a.pod.ports)]
+    if not asks:
+        return None
+    shown = ", ".join(asks[:5]) + (f" … ({len(asks)} in all)" if len(asks) > 5 else "")
+    return (f"hostPort has no effect here: win-overlay applies no port mapping (it never calls "
+            f"ApplyPortMappingPolicy; win-bridge does), so nothing forwards the node's port to {shown}")
 
 
 def overlay_facts(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, vtep_of: VtepOf,
@@ -284,7 +307,7 @@ def _overlay_facts(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, vte
                                    policy("HostRoute"), *remote),
                          subnet_policies=(policy("VSID", IsolationId=me.vni),), flags=FLAGS_NON_PERSISTENT,
                          owner=me.owner)
-    endpoints = [source_vip_endpoint(node, cidr, me.dev)]
+    endpoints = [source_vip_endpoint(cidr, me.dev)]
     if not peers:
         if conf.name == me.dev:
             endpoints += pod_endpoints(cluster, node, conf, cidr)
@@ -297,6 +320,8 @@ def _overlay_facts(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, vte
                      f"{MIN_VNI}, which flanneld for Windows ignores")
     if conf.name == me.dev:
         endpoints += pod_endpoints(cluster, node, conf, cidr)
+        if (ports := host_port_note(cluster, node)) is not None:
+            notes.append(ports)
     else:
         notes.append(f"the CNI conf's name {conf.name!r} is not the HNS network {me.dev!r}: win-overlay looks the "
                      "network up by that name, so every pod ADD fails")

@@ -1,17 +1,24 @@
 """Calico policy-only: who enforces NetworkPolicy on each node, and how (cni-plugins.md §7.5, §7.6, §8).
 
 Linux nodes: felix with iptables. Windows nodes: felix with HNS ACLs, but only on HNS networks whose name
-matches KUBE_NETWORK (default "Calico.*"), plus the default-deny inbound ACL {Block, In, Switch, protocol
-256, priority 65500} unless windows_disable_default_deny_all_policy. Without a policy plugin nothing enforces.
+matches KUBE_NETWORK (default "Calico.*"). The default-deny inbound ACL {Block, In, Switch, protocol 256,
+priority 65500} is written by Calico's own Windows CNI on the endpoints it creates, unless
+windows_disable_default_deny_all_policy (projectcalico/calico@87c15906
+cni-plugin/pkg/dataplane/windows/dataplane_windows.go:217): never on those of win-bridge, win-overlay or
+azure-vnet. Without a policy plugin nothing enforces.
 """
 
 from __future__ import annotations
 
 import json
+from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import at, build_docs, cluster_doc, plan_errors, pod_doc, run, write_docs
+
+from cnimodel.dataplane import HnsEndpoint, HnsNetwork, NodeFacts
 
 DENY = {"Action": "Block", "Direction": "In", "RuleType": "Switch", "Protocols": "256", "Priority": 65500}
 
@@ -49,17 +56,37 @@ def test_canal_linux_iptables_windows_acl(tmp_path: Path) -> None:
     assert (got["win1"]["enforced"], got["win1"]["mechanism"]) == (True, "HNS ACL")
 
 
-def test_default_deny_acl_on_windows_pod_endpoints(tmp_path: Path) -> None:
-    path = canal(tmp_path, {"plugin": "calico", "config": {"KUBE_NETWORK": "^cbr0$"}})
-    acls = [p["Settings"] for p in pod_endpoint_policies(path, "win1") if p["Type"] == "ACL"]
-    assert acls == [DENY]
+@pytest.mark.parametrize("backend", ["host-gw", "vxlan"])
+def test_no_default_deny_acl_on_endpoints_of_another_cni(tmp_path: Path, backend: str) -> None:
+    """felix matches the network, but win-bridge / win-overlay created the endpoints: no CNI default-deny."""
+    net = "^cbr0$" if backend == "host-gw" else "^flannel\\.4096$"
+    path = canal(tmp_path, {"plugin": "calico", "config": {"KUBE_NETWORK": net}}, backend)
+    assert not [p for p in pod_endpoint_policies(path, "win1") if p["Type"] == "ACL"]
+    got = policies(path)["win1"]
+    assert got["enforced"] is True and "default-deny" not in got["reason"]
+
+
+def calico_cni_facts(tmp_path: Path, config: dict[str, Any]) -> tuple[Any, Any, NodeFacts]:
+    """win1's facts as Calico's own Windows CNI would leave them: network and pod endpoint owned by it."""
+    c = build_docs(tmp_path, [cluster_doc(policy={"plugin": "calico", "config": config}), pod_doc("w", "win1")])
+    net = HnsNetwork("Calico", "L2Bridge", IPv4Network("10.244.2.0/24"), IPv4Address("10.244.2.1"),
+                     IPv4Address("10.240.0.20"), "Ethernet", owner="calico")
+    ep = HnsEndpoint("w_Calico", "Calico", IPv4Address("10.244.2.3"), 24, IPv4Address("10.244.2.1"),
+                     pod="default/w", owner="calico")
+    return c, c.node("win1"), NodeFacts("win1", "windows", hns_networks=(net,), hns_endpoints=(ep,))
+
+
+def test_default_deny_acl_on_calico_cni_endpoints(tmp_path: Path) -> None:
+    c, node, facts = calico_cni_facts(tmp_path, {})
+    got = c.policy.node_facts(c, node, facts)
+    assert [dict(p.settings) for p in got.hns_endpoints[0].policies if p.type == "ACL"] == [DENY]
+    assert "default-deny" in got.policy.reason
 
 
 def test_default_deny_can_be_disabled(tmp_path: Path) -> None:
-    path = canal(tmp_path, {"plugin": "calico", "config": {"KUBE_NETWORK": "cbr0",
-                                                          "windows_disable_default_deny_all_policy": True}})
-    assert not [p for p in pod_endpoint_policies(path, "win1") if p["Type"] == "ACL"]
-    assert policies(path)["win1"]["enforced"] is True
+    c, node, facts = calico_cni_facts(tmp_path, {"windows_disable_default_deny_all_policy": True})
+    got = c.policy.node_facts(c, node, facts)
+    assert got.hns_endpoints[0].policies == () and got.policy.enforced
 
 
 def test_default_kube_network_matches_no_flannel_network(tmp_path: Path) -> None:
@@ -102,7 +129,7 @@ def test_with_azure_cni_windows(tmp_path: Path) -> None:
     path = write_docs(tmp_path / "p.yaml", [doc, pod_doc("w", "win1")])
     got = policies(path)
     assert all(p["enforced"] for p in got.values())
-    assert [p["Settings"] for p in pod_endpoint_policies(path, "win1") if p["Type"] == "ACL"] == [DENY]
+    assert not [p for p in pod_endpoint_policies(path, "win1") if p["Type"] == "ACL"]  # azure-vnet's endpoints
 
 
 def test_canal_topology() -> None:

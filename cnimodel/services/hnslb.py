@@ -29,10 +29,11 @@ def hns_id(node: str, name: str) -> str:
 
 
 def remote_id(node_hash: str, packed: bytes) -> str:
-    """The ID of a remote endpoint: the node's hash with the IPv4 address in it — unique and stable per
-    (node, address), and 50x cheaper than a hash per endpoint (a node holds up to 100,000 of them)."""
+    """The ID of a remote endpoint, a GUID (8-4-4-4-12 hex digits): the node's hash with the IPv4 address in
+    its fourth group and the start of its last — unique and stable per (node, address), and 50x cheaper than
+    a hash per endpoint (a node holds up to 100,000 of them)."""
     h = packed.hex().upper()
-    return f"{node_hash[:8]}-{node_hash[8:12]}-{node_hash[12:16]}-{h[:4]}-{h[4:]}{node_hash[16:20]}"
+    return f"{node_hash[:8]}-{node_hash[8:12]}-{node_hash[12:16]}-{h[:4]}-{h[4:]}{node_hash[16:24]}"
 
 
 def conjure_mac(prefix: str, ip: str) -> str:

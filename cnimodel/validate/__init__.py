@@ -19,6 +19,7 @@ from cnimodel.cluster import Cluster
 from cnimodel.plan import Plan
 from cnimodel.validate import (  # noqa: F401  (each module registers its checks)
     address,
+    hostports,
     lint,
     names,
     overlay,

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from cnimodel.dataplane import Vtep
 from cnimodel.plan import Origin
 from cnimodel.validate.context import Context, first, node_obj, phrase, pod_obj
+from cnimodel.validate.hostports import ignored_on
 from cnimodel.validate.registry import Hit, check
 
 WINDOWS_MIN_VNI = 4096
@@ -146,7 +147,8 @@ def host_port_on_vxlan(ctx: Context) -> Iterator[Hit]:
             if port.host_port is None or port.protocol != "UDP":
                 continue
             v = ctx.vteps.get(pod.node)
-            if v is not None and port.host_port == v.port:
+            # a hostPort the node's CNI does not map binds nothing (CNI-WIN-018)
+            if v is not None and port.host_port == v.port and pod.node not in ignored_on(ctx):
                 yield Hit(f"pod {pod.key} asks for UDP hostPort {port.host_port} on node {pod.node}, the port its "
                           "VTEP listens on: one of them cannot bind, and VXLAN traffic may reach the pod instead",
                           "pick another hostPort", (pod_obj(pod), node_obj(pod.node)),
