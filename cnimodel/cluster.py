@@ -65,6 +65,9 @@ class Cluster:
 
     @classmethod
     def _build(cls, plan: Plan) -> Cluster:
+        from cnimodel.discover import complete
+
+        plan = complete(plan)  # settings the manifests carry (ConfigMaps, DaemonSet flags)
         problems = Problems()
         if plan.network is None:
             problems.error(plan.origin, "the plan has no ClusterPlan document",

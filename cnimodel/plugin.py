@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 from cnimodel.dataplane import Encap, NodeFacts, PolicyEnforcement, Route, Vtep, first_longest
 from cnimodel.ipam.hostlocal import PodRange
 from cnimodel.plan import NodeSpec, Plan, Problems
+from cnimodel.sources import ConfigKey, Daemon
 
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
@@ -29,6 +30,10 @@ class NetworkPlugin:
     """
 
     name: ClassVar[str] = ""
+    # Where the plugin's settings live in the manifests people install (cnimodel.sources, read by
+    # cnimodel.discover): ConfigMap keys holding its config files, and its daemon's data-plane flags.
+    config_keys: ClassVar[tuple[ConfigKey, ...]] = ()
+    daemon: ClassVar[Daemon | None] = None
 
     def __init__(self, plan: Plan, problems: Problems) -> None:
         self.plan = plan
@@ -107,6 +112,7 @@ class PolicyPlugin:
     """
 
     name: ClassVar[str] = ""
+    daemon: ClassVar[Daemon | None] = None  # its daemon; ``Daemon.env`` settings fill ``policy.config``
 
     def __init__(self, plan: Plan, problems: Problems, network: NetworkPlugin) -> None:
         self.plan = plan

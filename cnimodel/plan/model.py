@@ -74,6 +74,7 @@ class NetworkSpec:
     sources: tuple[tuple[str, str], ...] = ()
     # configFile-style fields that name a whole manifest: resolved to a ConfigMap key by cnimodel.discover.
     refs: MappingProxyType[str, ConfigRef] = field(default_factory=lambda: EMPTY)
+    discovered: bool = False  # cnimodel.discover has read the manifests' settings into this spec
 
 
 @dataclass(frozen=True)
