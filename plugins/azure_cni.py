@@ -192,7 +192,7 @@ class AzureCniPlugin(NetworkPlugin):
             nc = (span.start, f"primary IP of node {node.name}'s network container (CNS; SNAT address)")
             return PodRange(subnet, host(subnet, 1), span.start + 1, span.end,
                             tuple(sorted({**dict(vnet.azure_reserved(subnet)), nc[0]: nc[1]}.items())), "azure-cns",
-                            vnet.SWIFT_NOTE)
+                            vnet.SWIFT_NOTE, dynamic=True)
         subnet = self.plan.underlay.subnet(node.subnet).cidr
         reserved = sorted({**dict(vnet.azure_reserved(subnet)), node.ip: "primary IP of this node (host)",
                            **dict(span.skipped)}.items())

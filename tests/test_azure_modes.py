@@ -197,7 +197,8 @@ def test_pod_subnet_addresses_routes_and_snat(tmp_path: Path) -> None:
         rng = c.allocation.nodes[name].range
         assert rng is not None and (str(rng.start), str(rng.end)) == (first, last)
         assert str(rng.gateway) == "10.241.0.1" and "network container" in dict(rng.reserved)[IPv4Address(nc)]
-        assert c.allocation.nodes[name].capacity == 16
+        # the pool holds 16 now and grows with the pods: no limit below maxPods (110 in this mode)
+        assert rng.usable() == 16 and rng.dynamic and c.allocation.nodes[name].capacity == 110
     assert {k: str(c.pod_ip(k)) for k in ("default/a", "default/b", "default/w")} == {
         "default/a": "10.241.0.5", "default/b": "10.241.0.22", "default/w": "10.241.0.39"}
     lin = c.facts("lin0")
@@ -248,11 +249,13 @@ def test_trace_between_nodes_is_delivered(tmp_path: Path, cni: dict[str, Any], e
         assert trace["disposition"] == "ACCEPTED", (src, dst, trace)
 
 
-def test_podsubnet_topology_builds() -> None:
+def test_podsubnet_topology_builds_and_checks_clean() -> None:
     top = Path(__file__).parent.parent / "topologies" / "aks-azure-cni-podsubnet.yaml"
     out = json.loads(run("ipam", str(top), "-o", "json").stdout)
     assert {p["name"]: p["ip"] for p in out["pods"]} == {"client": "10.241.0.5", "web-0": "10.241.0.22",
                                                           "iis-0": "10.241.0.39"}
+    found = json.loads(run("check", str(top), "-o", "json").stdout)["findings"]
+    assert [f["code"] for f in found if f["severity"] != "info"] == []  # a 16-address pool is no maxPods limit
 
 
 def test_the_nodes_conflist_file(tmp_path: Path) -> None:
