@@ -1,5 +1,5 @@
-"""Azure VNet addressing for Azure CNI in node-subnet mode: reserved addresses, subnet sizing, and each
-node's secondary IP configurations.
+"""Azure CNI addressing: VNet subnets (node-subnet mode: reserved addresses, sizing, each node's secondary IP
+configurations; pod-subnet mode: each node's CNS pool), and the overlay /24 as CNS hands it out.
 
 Azure keeps five addresses of every subnet: the network address, .1 (the default gateway), .2 and .3
 (Azure DNS) and the broadcast address (AKS IP planning docs, doc-only). A node's NIC holds its primary IP
@@ -14,14 +14,21 @@ then take the lowest free secondary IP of their node.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
+from cnimodel.ipam import PodRange
 from cnimodel.net import host
 
 RESERVED_PER_SUBNET = 5
 SMALLEST_SUBNET = 29  # Azure's smallest subnet
+# CNS pool scaling (Azure/azure-container-networking@cbd7560: cns/ipampool/v2/monitor.go:178-180, with the
+# batch 16 and minimum-free fraction 0.5 that docs/feature/ipammath/0-background.md calls typical; the batch and
+# fraction come from DNC-RC through the NodeNetworkConfig); a pool never exceeds 250 (monitor.go:18).
+SWIFT_BATCH, SWIFT_BUFFER, SWIFT_MAX = 16, 0.5, 250
+LINUX_OVERLAY_GATEWAY = IPv4Address("169.254.1.1")  # cni/network/network_linux.go:133 getOverlayGateway
 CHOICE_NOTE = ("Azure CNI hands a pod any free secondary IP of its node (azure-vnet-ipam iterates a Go map); "
                "the model takes the lowest free one, and gives nodes their secondary IPs lowest-first in plan "
                "order")
@@ -97,3 +104,37 @@ def assign_secondaries(subnet: IPv4Network, wants: list[tuple[str, int]],
         out[name] = NodeIps(name, IPv4Address(first) if first is not None else None,
                             IPv4Address(end) if end is not None else None, got, tuple(skipped))
     return out
+
+
+def swift_pool(demand: int, max_pods: int) -> int:
+    """The secondary IPs CNS asks for in pod-subnet mode: batch × ⌈buffer + demand / batch⌉, at most the
+    node's maxPods (and 250). 25 pods → 16 × ⌈0.5 + 1.5625⌉ = 48; no pod → 16."""
+    target = SWIFT_BATCH * math.ceil(SWIFT_BUFFER + demand / SWIFT_BATCH)  # 0.5 + d/16: exact in binary
+    return min(target, max_pods, SWIFT_MAX)
+
+
+def overlay_range(block: IPv4Network, os: str) -> PodRange:
+    """The addresses CNS hands pods from a node's overlay block.
+
+    Linux: every address of the block is a secondary IP (cns/kubecontroller/nodenetworkconfig/
+    conversion_linux.go:24-30) and the pods' gateway is 169.254.1.1 (the overlay NC has no gateway;
+    cni/network/invoker_cns.go:463-473). Windows: .1 becomes the gateway and the last address is dropped
+    (conversion_windows.go:22-29, 69), so pods take .2 to .254.
+    """
+    if os == "linux":
+        return PodRange(block, LINUX_OVERLAY_GATEWAY, block.network_address, block.broadcast_address, (),
+                        "azure-cns", OVERLAY_LINUX_NOTE)
+    reserved = ((host(block, 0), "network address (CNS starts at .1)"),
+                (host(block, 1), "overlay gateway (CNS on Windows keeps .1 when the NC names none)"),
+                (host(block, -1), "last address (CNS on Windows drops it)"))
+    return PodRange(block, host(block, 1), host(block, 2), host(block, -2), reserved, "azure-cns",
+                    OVERLAY_WINDOWS_NOTE)
+
+
+OVERLAY_LINUX_NOTE = ("overlay, Linux: CNS hands out every address of the node's /24, .0 and .255 included, in no "
+                      "order; the model takes the lowest free one")
+OVERLAY_WINDOWS_NOTE = ("overlay, Windows: CNS hands out .2 to .254 of the node's /24 in no order; the model takes "
+                        "the lowest free one")
+SWIFT_NOTE = ("pod subnet: DNC-RC gives each node's CNS individual addresses of the pod subnet in no order; the "
+              "model gives nodes theirs lowest-first in plan order (the NC's primary IP first, then the pool "
+              "CNS asks for: 16 × ⌈0.5 + pods/16⌉, at most maxPods) and pods the lowest free one")

@@ -21,7 +21,7 @@ from conftest import at, build_docs, plan_errors, pod_doc, run, write_docs
 
 def azure_doc(nodes: list[dict[str, Any]], subnet: str = "10.240.0.0/22", **config: Any) -> dict[str, Any]:
     return {"apiVersion": "cnimodel/v1", "kind": "ClusterPlan", "metadata": {"name": "aks"}, "spec": {
-        "clusterCIDR": "10.244.0.0/16", "serviceCIDR": "10.0.0.0/16", "dnsServiceIP": "10.0.0.10",
+        "serviceCIDR": "10.0.0.0/16", "dnsServiceIP": "10.0.0.10",
         "network": {"plugin": "azure-cni", "config": config},
         "underlay": {"subnets": [{"name": "aks-subnet", "cidr": subnet, "gateway": str(IPv4Network(subnet)[1])}]},
         "nodes": nodes}}
@@ -102,6 +102,15 @@ def test_no_pod_routes_anywhere(worked_103: Path) -> None:
     assert hit["route"]["dst"] == "10.240.0.0/22" and hit["route"]["nextHopType"] == "VnetLocal"
 
 
+def test_the_vnet_delivers_a_pod_address_to_its_node(worked_103: Path) -> None:
+    """lin1's client → win1's iis: lin1's connected /22 sends to 10.240.0.67 on-link, the VNet hands it to
+    win1 (a secondary IP of its NIC), win1 delivers it to the pod."""
+    out = json.loads(run("trace", str(worked_103), "default/client", "web/iis", "-o", "json").stdout)
+    trace = out["traces"][0] if "traces" in out else out
+    assert trace["disposition"] == "ACCEPTED"
+    assert [h["node"] for h in trace["hops"]] == ["default/client", "lin1", "win1", "web/iis"]
+
+
 def test_linux_transparent_view(worked_103: Path) -> None:
     out = json.loads(run("routes", str(worked_103), "--node", "lin1", "-o", "json").stdout)["nodes"][0]
     veth = "azv" + hashlib.sha1(b"default.client").hexdigest()[:11]
@@ -173,7 +182,7 @@ def test_max_pods_bounds(tmp_path: Path) -> None:
 
 def overlay_doc(**spec: Any) -> dict[str, Any]:
     doc = azure_doc(aks_nodes(3, step=1, windows=(2,)), subnet="10.224.0.0/24", networkPluginMode="overlay")
-    doc["spec"].update(spec)
+    doc["spec"].update({"clusterCIDR": "10.244.0.0/16", **spec})
     return doc
 
 

@@ -124,7 +124,7 @@ def test_bad_regex(tmp_path: Path) -> None:
 
 
 def test_with_azure_cni_windows(tmp_path: Path) -> None:
-    doc = cluster_doc(network={"plugin": "azure-cni"},
+    doc = cluster_doc(clusterCIDR=None, network={"plugin": "azure-cni"},
                       policy={"plugin": "calico", "config": {"KUBE_NETWORK": "^azure$"}})
     path = write_docs(tmp_path / "p.yaml", [doc, pod_doc("w", "win1")])
     got = policies(path)

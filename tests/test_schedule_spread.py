@@ -194,7 +194,7 @@ def test_the_network_plugins_max_pods_bounds_placement(tmp_path: Path) -> None:
     two such nodes take 60 of 70 replicas, and the plan still builds (allocation agrees with placement)."""
     aks = cluster_doc([{"name": "n0", "os": "linux", "ip": "10.240.0.4"},
                        {"name": "n1", "os": "linux", "ip": "10.240.0.40"}],
-                      network={"plugin": "azure-cni", "config": {}},
+                      clusterCIDR=None, network={"plugin": "azure-cni", "config": {}},
                       underlay={"subnets": [{"name": "aks", "cidr": "10.240.0.0/22", "gateway": "10.240.0.1"}]})
     cluster = build_docs(tmp_path, [aks, deployment("web", 70)])
     assert sorted(Counter(p.node for p in cluster.plan.pods).values()) == [30, 30]

@@ -2,8 +2,9 @@
 for an image on the wrong OS or the wrong Windows build.
 
 Builds from services-lb.md §4.1 (WS2016 14393, 1709 16299, 1803 17134, WS2019/1809 17763, WS2022 20348,
-WS2025 26100). The rule (§4.1, origin.md): process isolation — the only kind Kubernetes runs — needs the same
-build; a newer container never runs on an older host; a WS2022 image on a WS2025 host is the exception.
+WS2025 26100). The rule: process isolation — the only kind Kubernetes runs — needs the same build before WS2022;
+a newer container never runs on an older host; from WS2022 on a host also runs the previous LTSC's images
+(hcsshim's CheckHostAndContainerCompat, row by row in test_winbuild.py).
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def test_linux_image_spread_onto_windows_nodes(tmp_path: Path) -> None:
     (WS2022_IIS, 17763, "windows-build-newer"),                                     # 2022 image, 2019 host
     ("mcr.microsoft.com/windows/nanoserver:1809", 20348, "windows-build-older"),    # needs Hyper-V
     ("microsoft/windowsservercore:1803", 17134, None),                              # same build: fine
-    (WS2022_IIS, 26100, None),                                                      # §4.1's exception
+    (WS2022_IIS, 26100, None),                                                      # the previous LTSC
     ("mcr.microsoft.com/windows/nanoserver:ltsc2025", 20348, "windows-build-newer"),
     ("mcr.microsoft.com/windows/servercore:latest", 17763, None),                   # unknown build: silent
 ])

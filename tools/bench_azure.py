@@ -33,7 +33,7 @@ def generate(nodes: int, pods: int, max_pods: int = 30) -> list[dict[str, Any]]:
     node_docs = [{"name": f"aks-{i:05d}", "os": "windows" if i % 4 == 3 else "linux",
                   "ip": str(IPv4Address(base + 4 + i * (1 + max_pods)))} for i in range(nodes)]
     plan = {"apiVersion": "cnimodel/v1", "kind": "ClusterPlan", "metadata": {"name": f"aks-{nodes}"}, "spec": {
-        "clusterCIDR": "172.16.0.0/16", "serviceCIDR": "10.0.0.0/16", "dnsServiceIP": "10.0.0.10",
+        "serviceCIDR": "10.0.0.0/16", "dnsServiceIP": "10.0.0.10",
         "network": {"plugin": "azure-cni", "config": {"maxPods": max_pods}},
         "underlay": {"subnets": [{"name": "aks-subnet", "cidr": subnet}]}, "nodes": node_docs}}
     pod_docs = [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"p{i}", "namespace": "default"},

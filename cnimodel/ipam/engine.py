@@ -92,7 +92,7 @@ def allocate(plan: Plan, plugin: NetworkPlugin, problems: Problems) -> Allocatio
         rng = plugin.pod_range(node, cidr)
         pods = by_node.get(node.name, [])
         max_pods = plugin.max_pods(node)
-        capacity = min(max_pods, rng.usable()) if rng is not None else 0
+        capacity = (max_pods if rng.dynamic else min(max_pods, rng.usable())) if rng is not None else 0
         alloc.nodes[node.name] = NodeAllocation(node.name, node.os, cidr, source, rng, capacity, len(pods))
         if len(pods) > max_pods:
             problems.error(pods[max_pods].origin.at("spec.nodeName"),

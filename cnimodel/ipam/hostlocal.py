@@ -15,7 +15,9 @@ class PodRange:
 
     ``start``..``end`` is the range the IPAM walks; ``reserved`` lists addresses inside the subnet that no
     pod may take, each with the reason (HNS gateway, host endpoint …). ``gateway`` is the pod's default
-    gateway, which is not always the subnet's .1 (Windows l2bridge pods use .2).
+    gateway, which is not always the subnet's .1 (Windows l2bridge pods use .2). ``dynamic``: the IPAM asks
+    for more addresses as pods arrive (a CNS pool), so ``start``..``end`` is what the node holds now, not its
+    limit.
     """
 
     subnet: IPv4Network
@@ -25,6 +27,7 @@ class PodRange:
     reserved: tuple[tuple[IPv4Address, str], ...] = ()
     ipam: str = "host-local"
     note: str = ""
+    dynamic: bool = False
 
     @property
     def reserved_set(self) -> frozenset[IPv4Address]:

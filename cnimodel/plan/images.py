@@ -1,6 +1,6 @@
 """Container images that cannot run where their pods landed: a Windows image on a Linux node (or the reverse),
-or a Windows image built for another Windows build than its node's (process isolation, the only isolation
-Kubernetes runs, needs the same build). Findings, one per workload, image and code (docs/workloads.md).
+or a Windows image whose build its node does not run with process isolation, the only isolation Kubernetes
+runs (hcsshim's rule, cnimodel/winbuild.py). Findings, one per workload, image and code (docs/workloads.md).
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from collections.abc import Sequence
 
 from cnimodel.plan.errors import Problems
 from cnimodel.plan.model import NodeSpec, Plan, Pod, WorkloadRef
-from cnimodel.plan.schedule import PROCESS_OK, image_build, image_os
+from cnimodel.plan.schedule import image_build, image_os
+from cnimodel.winbuild import process_compatible, why_not
 
 
 def _image_verdicts(images: tuple[str, ...], node: NodeSpec) -> list[tuple[int, str, str, int | None]]:
@@ -22,8 +23,8 @@ def _image_verdicts(images: tuple[str, ...], node: NodeSpec) -> list[tuple[int, 
             continue
         if ios != node.os:
             out.append((k, "image-os-mismatch", image, ibuild))
-        elif ios == "windows" and ibuild and node.windows_build and ibuild != node.windows_build \
-                and (ibuild, node.windows_build) not in PROCESS_OK:
+        elif ios == "windows" and ibuild and node.windows_build \
+                and not process_compatible(node.windows_build, ibuild):
             code = "windows-build-newer" if ibuild > node.windows_build else "windows-build-older"
             out.append((k, code, image, ibuild))
     return out
@@ -62,10 +63,7 @@ def image_findings(pods: Sequence[Pod], plan: Plan, problems: Problems) -> None:
                           "pod never starts", f"add `nodeSelector: {{kubernetes.io/os: {want}}}` to the pod spec")
             continue
         node_builds = sorted({nodes[n].windows_build for n in where if nodes[n].windows_build})
-        if code == "windows-build-newer":
-            text = "a newer container never runs on an older host"
-        else:
-            text = "process isolation needs the same build and Kubernetes does not run Hyper-V isolation"
+        text = "; ".join(dict.fromkeys(why_not(b, ibuild) for b in node_builds if ibuild))
         problems.warn(origin, f"{code}: {count}: image {image} is built for Windows build {ibuild} but node(s) "
                       f"{shown} run build {', '.join(map(str, node_builds))}; {text}",
                       f"use the image tag matching the node build, or select nodes with `nodeSelector: "

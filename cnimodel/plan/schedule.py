@@ -6,7 +6,7 @@ count only (``maxPods``). Scoring is replaced by one deterministic rule: each po
 eligible node with the fewest pods of that workload, then the fewest pods in all, then the earliest in plan
 order — which spreads replicas evenly, round by round. CPU, memory, pod (anti-)affinity and topology spread
 constraints are not modelled (docs/workloads.md). The last part says whether a node can run a pod's images:
-its OS, and for Windows the build (process isolation needs the image's build).
+its OS, and for Windows the build (cnimodel/winbuild.py: which builds a host runs process-isolated).
 """
 
 from __future__ import annotations
@@ -339,9 +339,6 @@ _MULTI_OS = ("pause", "agnhost", "mcr.microsoft.com/dotnet/", "mcr.microsoft.com
 _BUILDS = {"ltsc2016": 14393, "sac2016": 14393, "1607": 14393, "1709": 16299, "1803": 17134, "1809": 17763,
            "ltsc2019": 17763, "1903": 18362, "1909": 18363, "2004": 19041, "20h2": 19042, "ltsc2022": 20348,
            "ltsc2025": 26100}
-# (image build, node build) pairs that run process-isolated although the builds differ (§4.1's exceptions:
-# a WS2022 image on a WS2025 host or on a 23H2 Annual Channel host, build 25398 [U]).
-PROCESS_OK = {(20348, 26100), (20348, 25398)}
 
 
 def image_os(image: str) -> str | None:

@@ -42,7 +42,7 @@ CODES = {
     "pinned-node-mismatch": "a pod whose spec.nodeName names a node its nodeSelector/affinity rejects",
     "image-os-mismatch": "a Windows container image on a Linux node, or a Linux image on a Windows node",
     "windows-build-newer": "a Windows image built for a newer Windows build than its node runs",
-    "windows-build-older": "a Windows image older than its node: needs Hyper-V isolation, which Kubernetes lacks",
+    "windows-build-older": "a Windows image older than the oldest build its node runs process-isolated",
 }
 _HASH_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes uses for generated name suffixes
 _CODE = re.compile(r"^([a-z][a-z-]+): ")

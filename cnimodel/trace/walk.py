@@ -171,6 +171,8 @@ class Walk:
             self.wires.append(Wire(f"{subnet.name} {name}→{peer.name}", self.pkt.src, self.pkt.dst,
                                    self.pkt.sport, self.pkt.dport))
             return peer.name, "node"
+        if target.kind == "pod" and target.node is not None and target.node != name and nh in subnet.cidr:
+            return self._to_nic_owner(hop, target.node, f"{subnet.name} {name}→{target.node}", interface=route.dev)
         if nh == subnet.gateway:
             hop.add("transmitted", "TRANSMITTED", interface=route.dev, to=self.cluster.plan.underlay.name)
             self.wires.append(Wire(f"{subnet.name} {name}→gateway", self.pkt.src, self.pkt.dst, self.pkt.sport,
@@ -204,8 +206,17 @@ class Walk:
             self.wires.append(Wire(f"{name}→{target.node}", self.pkt.src, self.pkt.dst, self.pkt.sport,
                                    self.pkt.dport))
             return target.node, "node"
+        if target is not None and target.kind == "pod" and target.node is not None and r.kind == "connected":
+            return self._to_nic_owner(hop, target.node, f"{name}→{target.node}")
         hop.add("delivered", "DELIVERED_TO_SUBNET", subnet=r.dev, address=self.pkt.dst)
         raise Stop("DELIVERED_TO_SUBNET", f"{self.pkt.dst} is on subnet {r.dev} but no node in the plan has it")
+
+    def _to_nic_owner(self, hop: Hop, node: str, wire: str, **where: object) -> tuple[str, str]:
+        """A pod address inside an underlay subnet is an address of its node's NIC (Azure CNI's VNet modes: a
+        secondary IP configuration): the subnet delivers it to that node."""
+        hop.add("transmitted", "TRANSMITTED", **where, to=node, address=self.pkt.dst)
+        self.wires.append(Wire(wire, self.pkt.src, self.pkt.dst, self.pkt.sport, self.pkt.dport))
+        return node, "node"
 
     # ------------------------------------------------------------------ overlay
     def encapsulate(self, hop: Hop, facts: NodeFacts, e: Encap, route: Route | None) -> tuple[str, str]:

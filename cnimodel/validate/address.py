@@ -144,7 +144,7 @@ def _range_groups(ctx: Context, carved_only: bool = False) -> dict[tuple[int, in
         out: dict[tuple[int, int, bool], list[str]] = defaultdict(list)
         for node in ctx.plan.nodes:
             a = ctx.cluster.allocation.nodes.get(node.name)
-            if a is not None and a.range is not None:
+            if a is not None and a.range is not None and not a.range.dynamic:  # a pool that grows is no limit
                 out[(a.range.usable(), plugin.max_pods(node), a.pod_cidr is not None)].append(node.name)
         return out
 

@@ -113,9 +113,10 @@ def passthrough(ctx: Context, codes: tuple[str, ...]) -> Iterator[Hit]:
                   objects, tuple(p.origin for p in rest[:5]))
 
 
-@check("CNI-WIN-004", "error", "windows", "A Windows image's build differs from its node's build",
-       "services-lb.md §4.1, §4.4 rule 2 (process isolation needs the same build, except WS2022 images on WS2025 "
-       "and 23H2 hosts; Kubernetes does not run Hyper-V isolation); origin.md (2018 matrix)", needs_cluster=False)
+@check("CNI-WIN-004", "error", "windows", "A Windows image's build cannot run process-isolated on its node",
+       "microsoft/hcsshim osversion/platform_compat_windows.go CheckHostAndContainerCompat (before WS2022 the same "
+       "build; from WS2022 on, the previous LTSC up to the host's build; Kubernetes does not run Hyper-V "
+       "isolation); services-lb.md §4.1", needs_cluster=False)
 def image_build_mismatch(ctx: Context) -> Iterator[Hit]:
     yield from passthrough(ctx, ("windows-build-newer", "windows-build-older"))
 
