@@ -14,7 +14,7 @@ from conftest import build_docs, cluster_doc, pod_doc
 
 def mappings(tmp_path: Path, ports: list[dict[str, Any]]) -> list[dict[str, Any]]:
     pod = pod_doc("web", "win1", containers=[{"name": "c", "image": "x", "ports": ports}])
-    c = build_docs(tmp_path, [cluster_doc(network={"plugin": "azure-cni"}), pod])
+    c = build_docs(tmp_path, [cluster_doc(clusterCIDR=None, network={"plugin": "azure-cni"}), pod])
     ep = next(e for e in c.facts("win1").hns_endpoints if e.role == "pod")
     return [dict(p.settings) for p in ep.policies if p.type == "PortMapping"]
 
