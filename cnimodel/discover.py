@@ -200,7 +200,7 @@ def read_key(cm: KubeObject, key: ConfigKey, plan: Plan, env: Mapping[str, str],
     if read.data is None:
         return None, []
     data, notes = read.data, []
-    if read.placeholders and key.installer is not None:
+    if key.installer is not None:
         context = InstallContext(str(plan.cluster_cidr) if plan.cluster_cidr else None,
                                  str(plan.service_cidr) if plan.service_cidr else None,
                                  MappingProxyType({str(k): str(v) for k, v in configmap_data(cm).items()}),

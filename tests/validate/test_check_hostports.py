@@ -25,7 +25,8 @@ def test_win018_on_win_overlay(tmp_path):
 
 def test_win018_silent_where_the_cni_maps_host_ports(tmp_path):
     assert not hits(tmp_path, [cluster_doc(), web("win1")], "CNI-WIN-018")  # host-gw: win-bridge maps it
-    assert not hits(tmp_path, [cluster_doc(clusterCIDR=None, network={"plugin": "azure-cni"}), web("win1")], "CNI-WIN-018")
+    azure = cluster_doc(clusterCIDR=None, network={"plugin": "azure-cni"})
+    assert not hits(tmp_path, [azure, web("win1")], "CNI-WIN-018")
     assert not hits(tmp_path, [cluster_doc(network=VXLAN_4096), web("lin1")], "CNI-WIN-018")  # Linux: portmap
     assert not hits(tmp_path, [cluster_doc(network=VXLAN_4096), pod_doc("p", "win1")], "CNI-WIN-018")
 
