@@ -258,7 +258,8 @@ def complete(plan: Plan) -> Plan:
         network_cls = load_plugin(plan.network.plugin, NetworkPlugin)
     except KeyError:
         return plan  # Cluster.build names the unknown plugin
-    network = _network(plan, network_cls.config_keys, network_cls.daemon, sets, configmaps, problems)
+    network = network_cls.settle(
+        _network(plan, network_cls.config_keys, network_cls.daemon, sets, configmaps, problems), problems)
     policy = plan.policy
     if policy.plugin:
         try:
@@ -314,18 +315,18 @@ def _network(plan: Plan, keys: tuple[ConfigKey, ...], daemon: Daemon | None, set
         if data is not None:
             values[target] = data
             sources.append((target, _told(key, cm, notes)))
-    args: dict[str, dict[str, Any]] = {"linux": {}, WINDOWS: {}}
+    args: dict[str, dict[str, Any] | None] = {"linux": None, WINDOWS: None}
     if daemon is not None:
         for d, c, flags in _daemon_flags(daemon, sets, configmaps):
             os_ = WINDOWS if d.os == WINDOWS else "linux"
-            args[os_].update(flags)
+            args[os_] = {**(args[os_] or {}), **flags}
             shown = " ".join(f"--{k}" if v is True else f"--{k}={_flag_text(v)}" for k, v in flags.items())
             sources.append(("args" if os_ == "linux" else "windows_args",
                             f"{shown or '(no data-plane flags)'} from {d.label} container {c.get('name')}"))
     return replace(net, config=freeze(values["config"] or {}), cni=_frozen(values["cni"]),
                    windows_config=_frozen(values["windows_config"]), windows_cni=_frozen(values["windows_cni"]),
-                   args=freeze(args["linux"]) if args["linux"] else net.args,
-                   windows_args=freeze(args[WINDOWS]) if args[WINDOWS] else net.windows_args,
+                   args=freeze(args["linux"]) if args["linux"] is not None else net.args,
+                   windows_args=freeze(args[WINDOWS]) if args[WINDOWS] is not None else net.windows_args,
                    sources=tuple(sources), discovered=True)
 
 

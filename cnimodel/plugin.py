@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from cnimodel.dataplane import Encap, NodeFacts, PolicyEnforcement, Route, Vtep, first_longest
 from cnimodel.ipam.hostlocal import PodRange
-from cnimodel.plan import NodeSpec, Plan, Problems
+from cnimodel.plan import NetworkSpec, NodeSpec, Plan, Problems
 from cnimodel.sources import ConfigKey, Daemon
 
 if TYPE_CHECKING:
@@ -37,6 +37,13 @@ class NetworkPlugin:
 
     def __init__(self, plan: Plan, problems: Problems) -> None:
         self.plan = plan
+
+    @classmethod
+    def settle(cls, network: NetworkSpec, problems: Problems) -> NetworkSpec:
+        """The network spec once cnimodel.discover has read the daemon's flags into ``network.args``: a plugin
+        maps flags that have a plan field of their own onto it (flanneld ``--kube-subnet-mgr`` →
+        ``subnet_manager``) and warns about flags it does not model. Default: the spec as it is."""
+        return network
 
     def needs_cluster_cidr(self) -> bool:
         """Whether the plan must give ``spec.clusterCIDR`` (not when pods live in the underlay's subnets)."""

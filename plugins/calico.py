@@ -21,6 +21,7 @@ from cnimodel.hns import policy
 from cnimodel.plan import NodeSpec, Plan, Problems
 from cnimodel.plan.fields import Fields, thaw
 from cnimodel.plugin import NetworkPlugin, PolicyPlugin
+from cnimodel.sources import Daemon
 
 DEFAULT_KUBE_NETWORK = "Calico.*"
 FELIX = "calico-felix"
@@ -49,6 +50,10 @@ class CalicoPolicyPlugin(PolicyPlugin):
     """``policy: {plugin: calico}``."""
 
     name = "calico"
+    # calico-node's settings from its DaemonSet's environment (canal.yaml: CALICO_NETWORKING_BACKEND "none",
+    # projectcalico/calico@87c15906f2:manifests/canal.yaml; calico.yaml reads it from calico_backend).
+    daemon = Daemon(binaries=("calico-node",), images=("calico/node", "calico/windows"),
+                    env=("CALICO_NETWORKING_BACKEND", "KUBE_NETWORK"))
 
     def __init__(self, plan: Plan, problems: Problems, network: NetworkPlugin) -> None:
         super().__init__(plan, problems, network)

@@ -9,20 +9,26 @@ the model takes the lowest free one so that plans are reproducible.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from ipaddress import AddressValueError, IPv4Address, IPv4Network
 
-from cnimodel.plugins import _hns, _linux, flannel_vxlan, win_bridge, win_overlay
+from cnimodel.plugins import _hns, _installers, _linux, flannel_vxlan, win_bridge, win_overlay
 
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import Encap, NodeFacts, Route, Vtep
 from cnimodel.ipam import PodRange, host_local_range
 from cnimodel.ipam.engine import kube_node_cidrs
-from cnimodel.plan import NodeSpec, Origin, Plan, Problems
+from cnimodel.plan import NetworkSpec, NodeSpec, Origin, Plan, Problems
 from cnimodel.plan.fields import Fields, thaw
 from cnimodel.plugin import NetworkPlugin
+from cnimodel.sources import ConfigKey, Daemon
 
 BACKENDS = ("host-gw", "vxlan")
+# flanneld's flags that change the data plane (flannel-io/flannel@cdf76059:main.go:121-130); it also reads each
+# from FLANNELD_<FLAG> when the command line leaves it out (main.go:223, flagutil.SetFlagsFromEnv).
+DAEMON = Daemon(binaries=("flanneld", "flanneld.exe"), images=("flannel",), env_prefix="FLANNELD",
+                flags=("ip-masq", "kube-subnet-mgr", "iface", "iface-regex", "iface-can-reach", "public-ip"),
+                bool_flags=frozenset({"ip-masq", "kube-subnet-mgr"}))
 
 
 @dataclass(frozen=True)
@@ -171,16 +177,48 @@ class FlannelPlugin(NetworkPlugin):
     flanneld for Windows with win-bridge (host-gw) or win-overlay (vxlan)."""
 
     name = "flannel"
+    # kube-flannel.yml's ConfigMap kube-flannel-cfg (flannel-io/flannel@cdf76059:Documentation/kube-flannel.yml:61-99),
+    # canal's canal-config (projectcalico/calico@87c15906f2:manifests/canal.yaml:44-95), the sig-windows-tools
+    # kube-flannel-windows-cfg (kubernetes-sigs/sig-windows-tools@03f99247:hostprocess/flannel/flanneld/
+    # flannel-overlay.yml:1-52).
+    config_keys = (
+        ConfigKey("net-conf.json", "config"),
+        ConfigKey("cni-conf.json", "cni"),
+        ConfigKey("cni_network_config", "cni", installer=_installers.calico_install_cni,
+                  installed_by="Calico's install-cni"),
+        ConfigKey("cni-conf-containerd.json", "cni", os="windows", installer=_installers.sig_windows_flannel,
+                  installed_by="the sig-windows-tools flanneld start script"),
+    )
+    daemon = DAEMON
+
+    @classmethod
+    def settle(cls, network: NetworkSpec, problems: Problems) -> NetworkSpec:
+        """flanneld without ``--kube-subnet-mgr`` leases subnets from etcd; ``--iface``/``--public-ip`` pick the
+        address flanneld announces, which the model takes from each node's InternalIP."""
+        args = network.args
+        if args is None:
+            return network
+        for flag in ("iface", "iface-regex", "iface-can-reach", "public-ip"):
+            if args.get(flag):
+                problems.warn(network.origin, f"flanneld --{flag}={args[flag]} (from the DaemonSet) picks the "
+                              "interface and address flanneld uses between nodes; the model takes each node's "
+                              "InternalIP (spec.nodes[].ip) and interface (spec.nodes[].interface)",
+                              "make the nodes' ip and interface the ones this flag selects")
+        manager = "kube" if args.get("kube-subnet-mgr") else "etcd"
+        return replace(network, subnet_manager=manager) if manager != network.subnet_manager else network
 
     def __init__(self, plan: Plan, problems: Problems) -> None:
         super().__init__(plan, problems)
         self.problems = problems
+        assert plan.network is not None
+        # kube-flannel.yml runs flanneld --ip-masq; a DaemonSet in the plan says for itself.
+        self.ip_masq = True if plan.network.args is None else bool(plan.network.args.get("ip-masq"))
         conf = read_net_conf(plan, problems)
         self.conf = conf
         assert plan.network is not None
         self.origin: Origin = plan.network.origin
         self.win_confs: dict[str, _hns.WindowsConf] = {}
-        given = win_bridge.delegate_conf(plan.network.cni, "win-bridge")
+        given = win_bridge.delegate_conf(self.windows_cni, "win-bridge")
         self.given_win = given
         if conf is not None and conf.backend == "host-gw" and any(n.os == "windows" for n in plan.nodes):
             problems.warn(self.origin, win_bridge.BRIDGE_EP_NOTE.format(ep=f"{conf.name or 'cbr0'}_ep"),
@@ -189,6 +227,17 @@ class FlannelPlugin(NetworkPlugin):
         self._vteps: dict[str, Vtep] = {}
         if self.vxlan:
             self._init_vxlan(plan, problems)
+
+    @property
+    def windows_cni(self) -> object:
+        """The CNI config of the Windows nodes: their own when the plan has one (a Windows ConfigMap), else ``cni``."""
+        assert self.plan.network is not None
+        return self.plan.network.windows_cni if self.plan.network.windows_cni is not None else self.plan.network.cni
+
+    @property
+    def masq_network(self) -> IPv4Network | None:
+        """flannel's Network when flanneld runs with --ip-masq (its masquerade chain), else None."""
+        return self.conf.network if self.conf is not None and self.ip_masq else None
 
     def _init_vxlan(self, plan: Plan, problems: Problems) -> None:
         """Windows nodes read their own net-conf.json when the plan gives ``windowsConfig``."""
@@ -207,7 +256,7 @@ class FlannelPlugin(NetworkPlugin):
         w = wconf or self.conf
         self.win_settings = win_overlay.OverlaySettings(w.vni, w.port, w.name, w.mac_prefix, w.direct_routing, w.gbp)
         self.backend_data = flannel_vxlan.read_backend_data(plan, problems)
-        self.given_win = win_bridge.delegate_conf(plan.network.cni, "win-overlay")
+        self.given_win = win_bridge.delegate_conf(self.windows_cni, "win-overlay")
         for node in plan.nodes:  # every node's VTEP up front: cheap, and the validator asks for all of them
             self.vtep(node.name)
 
@@ -295,7 +344,7 @@ class FlannelPlugin(NetworkPlugin):
         if node.os == "windows":
             return win_overlay.overlay_facts(cluster, node, self.win_conf(node), self.vtep, peers=False)
         assert self.conf is not None
-        return flannel_vxlan.linux_facts(cluster, node, self.vtep, self.conf.network, peers=False)
+        return flannel_vxlan.linux_facts(cluster, node, self.vtep, self.masq_network, peers=False)
 
     def peer_route(self, cluster: Cluster, node: NodeSpec, dst: IPv4Address) -> Route | None:
         if not self.vxlan or node.os == "windows":  # Windows overlay nodes route peers by HNS policy, not routes
@@ -314,7 +363,7 @@ class FlannelPlugin(NetworkPlugin):
             return win_overlay.overlay_facts(cluster, node, self.win_conf(node), self.vtep)
         if self.vxlan:
             assert self.conf is not None
-            return flannel_vxlan.linux_facts(cluster, node, self.vtep, self.conf.network)
+            return flannel_vxlan.linux_facts(cluster, node, self.vtep, self.masq_network)
         if node.os == "windows":
             vnic = win_bridge.mgmt_vnic(node)
             routes, notes = _linux.peer_routes(cluster, node, vnic, "flannel")
@@ -330,4 +379,4 @@ class FlannelPlugin(NetworkPlugin):
         routes, notes = _linux.peer_routes(cluster, node, uplink.name, "flannel")
         assert self.conf is not None
         return NodeFacts(node.name, "linux", tuple(devices), tuple(table + routes), notes=notes,
-                         nat=_linux.flannel_masq_rules(self.conf.network, cidr))
+                         nat=_linux.flannel_masq_rules(self.conf.network, cidr) if self.ip_masq else ())

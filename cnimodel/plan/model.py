@@ -65,9 +65,9 @@ class NetworkSpec:
     windows_config: MappingProxyType[str, Any] | None = None
     # The CNI config Windows nodes use when it is not ``cni`` (the Windows flannel ConfigMap's delegate conf).
     windows_cni: MappingProxyType[str, Any] | None = None
-    # The plugin daemon's data-plane flags and settings as its DaemonSet passes them (flag name without
-    # dashes → value: ``{"ip-masq": True, "iface": ("eth1",)}``); empty when no DaemonSet says.
-    args: MappingProxyType[str, Any] = field(default_factory=lambda: EMPTY)
+    # The plugin daemon's data-plane flags as its DaemonSet passes them (flag name without dashes → value:
+    # ``{"ip-masq": True, "iface": "eth1"}``); None when no DaemonSet in the plan runs the daemon.
+    args: MappingProxyType[str, Any] | None = None
     windows_args: MappingProxyType[str, Any] | None = None
     # Where each setting came from, for people: (setting, place), e.g. ("config", "net-conf.json from
     # ConfigMap kube-flannel/kube-flannel-cfg (kube-flannel.yml document 5)").
