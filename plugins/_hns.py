@@ -104,10 +104,26 @@ class WindowsConf:
     loopback_dsr: bool = False
     ipam: MappingProxyType[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     generated: bool = False
+    # Which binary's code builds the endpoints (win-bridge, win-overlay, sdnbridge, sdnoverlay, wincni) and
+    # what the runtime hands it: capabilities.dns → runtimeConfig.dns, capabilities.portMappings → portMappings.
+    binary: str = "win-bridge"
+    runtime_dns: bool = False
+    port_mappings: bool = False
+    # windows-container-networking's optionalFlags (sdnbridge / sdnoverlay)
+    force_bridge_gateway: bool = False
+    local_routed_port_mapping: bool = False
+    acl_port_mapping: bool = False
+    # HNS assigns pod addresses (the conf names no IPAM plugin: wincni, sdn*); gateway the conf gives them
+    hns_ipam: bool = False
+    gateway: IPv4Address | None = None
+    # conf values left empty for the install script to fill per node: (policy index, what fills it)
+    placeholders: tuple[tuple[int, str], ...] = ()
+    # why every pod ADD with this conf fails ('' when it does not)
+    add_fails: str = ""
 
 
 def read_windows_conf(conf: Mapping[str, Any], origin: Origin, problems: Problems,
-                      default_name: str) -> WindowsConf:
+                      default_name: str, binary: str = "win-bridge") -> WindowsConf:
     """Read a win-bridge / win-overlay conf under its real field names (``ApiVersion``, ``ipMasqNetwork``,
     ``endpointMacPrefix``, ``dns``, ``policies``, ``loopbackDSR``, ``ipam``)."""
     api = ci_get(conf, "ApiVersion", 1)
@@ -130,7 +146,7 @@ def read_windows_conf(conf: Mapping[str, Any], origin: Origin, problems: Problem
         dns_servers=tuple(str(s) for s in servers), dns_search=tuple(str(s) for s in search),
         policies=read_endpoint_policies(ci_get(conf, "policies"), int(api), origin.at("policies"), problems),
         loopback_dsr=bool(ci_get(conf, "loopbackDSR", False)),
-        ipam=freeze(dict(ci_get(conf, "ipam") or {})),
+        ipam=freeze(dict(ci_get(conf, "ipam") or {})), binary=binary,
     )
 
 

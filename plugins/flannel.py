@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from ipaddress import AddressValueError, IPv4Address, IPv4Network
 
-from cnimodel.plugins import _hns, _installers, _linux, flannel_vxlan, win_bridge, win_overlay
+from cnimodel.plugins import _hns, _installers, _linux, _windows_cni, flannel_vxlan, win_bridge, win_overlay
 
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import Encap, NodeFacts, Route, Vtep
@@ -218,8 +218,10 @@ class FlannelPlugin(NetworkPlugin):
         assert plan.network is not None
         self.origin: Origin = plan.network.origin
         self.win_confs: dict[str, _hns.WindowsConf] = {}
-        given = win_bridge.delegate_conf(self.windows_cni, "win-bridge")
-        self.given_win = given
+        # the Windows nodes' flannel CNI conf and the delegate binary it names (docs/windows-cni.md)
+        self.given_win = (_windows_cni.find(self.windows_cni, self.origin.at("cni"), problems)
+                          if any(n.os == "windows" for n in plan.nodes) else None)
+        self._win_template: _hns.WindowsConf | None = None
         if conf is not None and conf.backend == "host-gw" and any(n.os == "windows" for n in plan.nodes):
             problems.warn(self.origin, win_bridge.BRIDGE_EP_NOTE.format(ep=f"{conf.name or 'cbr0'}_ep"),
                           "nothing to change: the model gives the first pod .3, as the retry does")
@@ -256,7 +258,6 @@ class FlannelPlugin(NetworkPlugin):
         w = wconf or self.conf
         self.win_settings = win_overlay.OverlaySettings(w.vni, w.port, w.name, w.mac_prefix, w.direct_routing, w.gbp)
         self.backend_data = flannel_vxlan.read_backend_data(plan, problems)
-        self.given_win = win_bridge.delegate_conf(self.windows_cni, "win-overlay")
         for node in plan.nodes:  # every node's VTEP up front: cheap, and the validator asks for all of them
             self.vtep(node.name)
 
@@ -292,45 +293,54 @@ class FlannelPlugin(NetworkPlugin):
 
     def win_conf(self, node: NodeSpec) -> _hns.WindowsConf:
         c = self.win_confs.get(node.name)
-        if c is None and self.vxlan:
-            name = self.win_settings.network_name
-            raw = self.given_win or win_overlay.default_conf(self.plan, name, self.win_settings.mac_prefix)
-            # The meta-plugin sets the delegate's ipMasq from FLANNEL_IPMASQ (the Windows scripts run flanneld
-            # with --ip-masq=1) and replaces ipam with host-local over the lease.
-            raw = {**raw, "ipMasq": True, "ipMasqNetwork": str(self.conf.network) if self.conf else "", "ipam": {}}
-            origin = self.origin.at("cni") if self.given_win is not None else self.origin
-            c = self.win_confs[node.name] = _hns.read_windows_conf(raw, origin, self.problems, name)
-        if c is None:
-            name = (self.conf.name if self.conf else None) or "cbr0"
-            if self.given_win is not None:
-                raw, origin = self.given_win, self.origin.at("cni")
-            else:
-                raw, origin = win_bridge.default_conf(self.plan, node, name), self.origin
-            # The flannel meta-plugin hands win-bridge ipMasqNetwork = FLANNEL_NETWORK and overwrites ipam
-            # with {"type": "host-local", "subnet": <lease>}.
-            raw = {**raw, "ipMasqNetwork": str(self.conf.network) if self.conf else "", "ipam": {}}
-            c = self.win_confs[node.name] = _hns.read_windows_conf(raw, origin, self.problems, name)
+        if c is not None:
+            return c
+        family: _windows_cni.Family = "overlay" if self.vxlan else "bridge"
+        masq_net = str(self.conf.network) if self.conf else ""
+        # The meta-plugin hands the delegate ipMasqNetwork = FLANNEL_NETWORK, ipMasq = FLANNEL_IPMASQ (the
+        # Windows scripts run flanneld with --ip-masq=1; only win-overlay reads it) and overwrites ipam with
+        # {"type": "host-local", "subnet": <lease>}.
+        inject: dict[str, object] = {"ipMasqNetwork": masq_net, "ipam": {"type": "host-local"}}
+        if self.vxlan:
+            inject["ipMasq"] = True
+        name = self.win_settings.network_name if self.vxlan else (self.conf.name if self.conf else None) or "cbr0"
+        if self.given_win is not None:
+            if self._win_template is None:  # read once: one conf for every Windows node
+                self._win_template = _windows_cni.read(self.given_win, self.plan, self.problems, family, name, inject)
+                _windows_cni.warn_placeholders(self._win_template, self.given_win.origin, self.problems)
+            c = _windows_cni.for_node(self._win_template, self.plan, node, family)
+        elif self.vxlan:
+            raw = {**win_overlay.default_conf(self.plan, name, self.win_settings.mac_prefix), **inject}
+            c = _hns.read_windows_conf(raw, self.origin, self.problems, name, "win-overlay")
+        else:
+            raw = {**win_bridge.default_conf(self.plan, node, name), **inject}
+            c = _hns.read_windows_conf(raw, self.origin, self.problems, name)
+        self.win_confs[node.name] = c
         return c
 
     def describe(self, node: NodeSpec) -> str:
         assert self.conf is not None
         v = self.vtep(node.name)
         if v is not None and node.os == "windows":
-            return f"flannel vxlan → win-overlay (HNS Overlay {v.dev}, VNI {v.vni}, UDP {v.port})"
+            return f"flannel vxlan → {self.win_conf(node).binary} (HNS Overlay {v.dev}, VNI {v.vni}, UDP {v.port})"
         if v is not None:
             return f"flannel vxlan → bridge cni0 + {v.dev} (VNI {v.vni}, UDP {v.port})"
         if node.os == "windows":
-            return f"flannel {self.conf.backend} → win-bridge (HNS L2Bridge {self.win_conf(node).name})"
+            conf = self.win_conf(node)
+            return f"flannel {self.conf.backend} → {conf.binary} (HNS L2Bridge {conf.name})"
         return f"flannel {self.conf.backend} → bridge cni0 + host-local"
 
     def pod_range(self, node: NodeSpec, pod_cidr: IPv4Network | None) -> PodRange | None:
         if pod_cidr is None:
             return None
         if node.os == "windows" and self.vxlan:
-            return win_overlay.overlay_range(pod_cidr)
+            rng = win_overlay.overlay_range(pod_cidr)  # the default conf's binary keeps it as it is
+            return _windows_cni.pod_range(self.win_conf(node), rng, pod_cidr) if self.given_win else rng
         if node.os == "windows":
             conf = self.win_conf(node)
-            return win_bridge.l2bridge_range(pod_cidr, {}, conf.name, self.origin)
+            rng = win_bridge.l2bridge_range(pod_cidr, {}, conf.name, self.origin,
+                                            endpoint=win_bridge.host_endpoint(conf))
+            return _windows_cni.pod_range(conf, rng, pod_cidr)
         return host_local_range(pod_cidr)
 
     def prepare(self, cluster: Cluster) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Any
 
-from cnimodel.plugins import _hns, kubenet
+from cnimodel.plugins import _hns, _windows_cni, kubenet
 
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import Device, HnsEndpoint, HnsNetwork, NodeFacts, Route
@@ -69,17 +69,24 @@ def delegate_conf(cni: Mapping[str, Any] | None, plugin_type: str) -> Mapping[st
     return None
 
 
+def host_endpoint(conf: _hns.WindowsConf) -> str:
+    """The host's bridge endpoint on the L2Bridge network: flanneld (and the SDN flannel scripts) name it
+    ``<network>_ep``; the 2018 wincni scripts create ``cbr0`` on network ``l2bridge`` (start-kubelet.ps1)."""
+    return "cbr0" if conf.binary == "wincni" else f"{conf.name}_ep"
+
+
 def l2bridge_range(pod_cidr: IPv4Network, ipam: Mapping[str, Any], network: str, origin: Origin,
-                   problems: Problems | None = None) -> PodRange:
+                   problems: Problems | None = None, endpoint: str | None = None) -> PodRange:
     """host-local over the node's pod subnet with .1 (HNS gateway) and .2 (bridge endpoint) kept out."""
     ranges = ipam.get("ranges")
     first: Mapping[str, Any] = ranges[0][0] if ranges and ranges[0] else ipam
     p = problems or Problems()
     start = parse_ip(first["rangeStart"], origin.at("ipam.rangeStart"), p) if "rangeStart" in first else None
     ep = host(pod_cidr, 2)
-    note = BRIDGE_EP_NOTE.format(ep=f"{network}_ep") if start is None or int(start) <= int(ep) else ""
+    name = endpoint or f"{network}_ep"
+    note = BRIDGE_EP_NOTE.format(ep=name) if start is None or int(start) <= int(ep) else ""
     return host_local_range(pod_cidr, range_start=start,
-                            extra_reserved=((ep, f"host bridge endpoint {network}_ep (the pods' gateway)"),),
+                            extra_reserved=((ep, f"host bridge endpoint {name} (the pods' gateway)"),),
                             pod_gateway=ep, note=note)
 
 
@@ -99,19 +106,22 @@ def l2bridge_facts(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, rou
     endpoints: list[HnsEndpoint] = []
     if cidr is not None:
         gw, ep_ip = host(cidr, 1), host(cidr, 2)
-        ep_vnic = f"vEthernet ({conf.name}_ep)"
+        ep_name = host_endpoint(conf)
+        ep_vnic = f"vEthernet ({ep_name})"
         devices.append(Device(ep_vnic, "vnic", (IPv4Interface(f"{ep_ip}/{cidr.prefixlen}"),), subnet.mtu,
                               owner=owner))
         table.append(Route(cidr, dev=ep_vnic, scope="link", kind="connected", owner="host", src=ep_ip))
         # flanneld (hostgw_windows.go) and the SDN scripts create the L2Bridge network with its subnet only:
         # no ProviderAddress policy (that is an Overlay network's).
         networks.append(HnsNetwork(conf.name, "L2Bridge", cidr, gw, node.ip, node.ext_interface, owner=owner))
-        endpoints.append(HnsEndpoint(f"{conf.name}_ep", conf.name, ep_ip, cidr.prefixlen, gw, role="host",
-                                     owner=owner))
+        # the wincni scripts create cbr0 with -Gateway 0.0.0.0 (start-kubelet.ps1): no gateway
+        endpoints.append(HnsEndpoint(ep_name, conf.name, ep_ip, cidr.prefixlen, None if conf.binary == "wincni" else gw,
+                                     role="host", owner=owner))
         endpoints += pod_endpoints(cluster, node, conf, cidr, ep_ip)
     table += routes
-    return NodeFacts(node.name, "windows", tuple(devices), tuple(table), hns_networks=tuple(networks),
-                     hns_endpoints=tuple(endpoints), hns_api=conf.api_version, notes=notes)
+    facts = NodeFacts(node.name, "windows", tuple(devices), tuple(table), hns_networks=tuple(networks),
+                      hns_endpoints=tuple(endpoints), hns_api=conf.api_version, notes=notes)
+    return _windows_cni.finish(facts, cluster, node, conf)
 
 
 def pod_endpoints(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, cidr: IPv4Network,
@@ -148,28 +158,41 @@ class WinBridgePlugin(NetworkPlugin):
     def __init__(self, plan: Plan, problems: Problems) -> None:
         super().__init__(plan, problems)
         assert plan.network is not None
-        given = delegate_conf(plan.network.cni, "win-bridge") or (
-            dict(plan.network.config) if plan.network.config else None)
-        self.given = given
-        self.origin = plan.network.origin.at("cni" if plan.network.cni else "config")
+        net = plan.network
+        # the CNI conf: network.cni, else network.config (for win-bridge its own config is the CNI conf)
+        self.given = (_windows_cni.find(net.cni, net.origin.at("cni"), problems) if net.cni is not None else
+                      _windows_cni.find(net.config, net.origin.at("config"), problems) if net.config else None)
         self.confs: dict[str, _hns.WindowsConf] = {}
         self.problems = problems
+        self.template: _hns.WindowsConf | None = None
+        self._subnet_warned = False
+        if self.given is not None:
+            self.template = _windows_cni.read(self.given, plan, problems, "bridge", "cbr0")
+            _windows_cni.warn_placeholders(self.template, self.given.origin, problems)
         for node in plan.nodes:
             if node.os == "windows":
                 self.conf(node)
         kubenet.check_route_table(plan, problems)
 
+    @property
+    def origin(self) -> Origin:
+        assert self.plan.network is not None
+        return self.given.origin if self.given is not None else self.plan.network.origin
+
     def conf(self, node: NodeSpec) -> _hns.WindowsConf:
         c = self.confs.get(node.name)
         if c is None:
-            raw = self.given if self.given is not None else default_conf(self.plan, node, "cbr0")
-            origin = self.origin if self.given is not None else self.plan.network.origin  # type: ignore[union-attr]
-            c = self.confs[node.name] = _hns.read_windows_conf(raw, origin, self.problems, "cbr0")
+            if self.template is not None:
+                c = _windows_cni.for_node(self.template, self.plan, node, "bridge")
+            else:
+                c = _hns.read_windows_conf(default_conf(self.plan, node, "cbr0"), self.origin, self.problems, "cbr0")
+            self.confs[node.name] = c
         return c
 
     def describe(self, node: NodeSpec) -> str:
         if node.os == "windows":
-            return f"win-bridge (HNS L2Bridge {self.conf(node).name})"
+            conf = self.conf(node)
+            return f"{conf.binary} (HNS L2Bridge {conf.name})"
         return "kubenet-style bridge cbr0 + host-local"
 
     def pod_range(self, node: NodeSpec, pod_cidr: IPv4Network | None) -> PodRange | None:
@@ -177,8 +200,19 @@ class WinBridgePlugin(NetworkPlugin):
             return None
         if node.os == "windows":
             conf = self.conf(node)
-            return l2bridge_range(pod_cidr, conf.ipam, conf.name, self.origin)
+            rng = l2bridge_range(pod_cidr, conf.ipam, conf.name, self.origin, endpoint=host_endpoint(conf))
+            self._check_subnet(conf, node, pod_cidr)
+            return _windows_cni.pod_range(conf, rng, pod_cidr)
         return host_local_range(pod_cidr)
+
+    def _check_subnet(self, conf: _hns.WindowsConf, node: NodeSpec, pod_cidr: IPv4Network) -> None:
+        """A conf written for one node (ipam.subnet, as wincni's start-kubelet.ps1 writes it) read for another."""
+        subnet = _hns.ci_get(conf.ipam, "subnet") if conf.binary in ("wincni", *_windows_cni.SDN) else None
+        if subnet and str(subnet) != str(pod_cidr) and not self._subnet_warned:
+            self._subnet_warned = True  # one conf for every node: say it once
+            self.problems.warn(self.origin.at("ipam.subnet"), f"ipam.subnet {subnet} is not {node.name}'s pod CIDR "
+                               f"{pod_cidr}: the node scripts write each node's own; the model uses {pod_cidr} on "
+                               f"{node.name}", "nothing to change if each node's conf names its own pod CIDR")
 
     def node_facts(self, cluster: Cluster, node: NodeSpec) -> NodeFacts:
         routes = kubenet.static_routes(cluster, node, mgmt_vnic(node) if node.os == "windows" else None)

@@ -17,7 +17,7 @@ from socket import inet_ntoa
 from types import MappingProxyType
 from typing import Any
 
-from cnimodel.plugins import _hns, flannel_vxlan, win_bridge
+from cnimodel.plugins import _hns, _windows_cni, flannel_vxlan, win_bridge
 from cnimodel.plugins.flannel_vxlan import BackendData, VtepOf
 
 from cnimodel.bulk import bulk
@@ -266,7 +266,7 @@ def overlay_facts(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, vtep
     # thousands of acyclic values per node, cached with the cluster: no cyclic GC passes while building them,
     # and frozen after, so later collections do not walk them either
     with bulk(freeze=peers):
-        return _overlay_facts(cluster, node, conf, vtep_of, peers)
+        return _windows_cni.finish(_overlay_facts(cluster, node, conf, vtep_of, peers), cluster, node, conf)
 
 
 def _overlay_facts(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, vtep_of: VtepOf,
@@ -345,11 +345,11 @@ class WinOverlayPlugin(NetworkPlugin):
         assert plan.network is not None
         net = plan.network
         config = thaw(net.config) if net.config else {}
-        given = win_bridge.delegate_conf(net.cni, "win-overlay")
-        self.origin: Origin = net.origin.at("cni")
-        if given is None and config and "Backend" not in config and "Network" not in config:
-            given, self.origin, config = config, net.origin.at("config"), {}
-        self.given = given
+        self.given = _windows_cni.find(net.cni, net.origin.at("cni"), problems)
+        if self.given is None and config and "Backend" not in config and "Network" not in config:
+            self.given, config = _windows_cni.find(config, net.origin.at("config"), problems), {}
+        self.origin: Origin = self.given.origin if self.given is not None else net.origin.at("cni")
+        self._template: _hns.WindowsConf | None = None
         self.problems = problems
         self.settings = read_settings(Fields(config, net.origin.at("config"), problems).sub("Backend"))
         self.backend_data = flannel_vxlan.read_backend_data(plan, problems)
@@ -364,8 +364,15 @@ class WinOverlayPlugin(NetworkPlugin):
         c = self._confs.get(node.name)
         if c is None:
             name = self.settings.network_name
-            raw = self.given if self.given is not None else default_conf(self.plan, name, self.settings.mac_prefix)
-            c = self._confs[node.name] = _hns.read_windows_conf(raw, self.origin, self.problems, name)
+            if self.given is None:
+                raw = default_conf(self.plan, name, self.settings.mac_prefix)
+                c = _hns.read_windows_conf(raw, self.origin, self.problems, name, "win-overlay")
+            else:
+                if self._template is None:  # read once: one conf for every node
+                    self._template = _windows_cni.read(self.given, self.plan, self.problems, "overlay", name)
+                    _windows_cni.warn_placeholders(self._template, self.given.origin, self.problems)
+                c = _windows_cni.for_node(self._template, self.plan, node, "overlay")
+            self._confs[node.name] = c
         return c
 
     def vtep(self, name: str) -> Vtep | None:
@@ -386,13 +393,15 @@ class WinOverlayPlugin(NetworkPlugin):
         v = self.vtep(node.name)
         assert v is not None
         if node.os == "windows":
-            return f"win-overlay (HNS Overlay {v.dev}, VNI {v.vni}, UDP {v.port})"
+            return f"{self.conf(node).binary} (HNS Overlay {v.dev}, VNI {v.vni}, UDP {v.port})"
         return f"VXLAN peer: bridge cni0 + {v.dev} (VNI {v.vni}, UDP {v.port})"
 
     def pod_range(self, node: NodeSpec, pod_cidr: IPv4Network | None) -> PodRange | None:
         if pod_cidr is None:
             return None
-        return overlay_range(pod_cidr) if node.os == "windows" else host_local_range(pod_cidr)
+        if node.os == "windows":
+            return _windows_cni.pod_range(self.conf(node), overlay_range(pod_cidr), pod_cidr)
+        return host_local_range(pod_cidr)
 
     def prepare(self, cluster: Cluster) -> None:
         flannel_vxlan.prepare(cluster, self.vtep)

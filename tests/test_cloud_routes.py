@@ -51,8 +51,9 @@ def test_hosts_in_the_talk(talk: Cluster) -> None:
     assert cbr0 is not None and [str(a) for a in cbr0.addresses] == ["10.244.1.1/24"]
     assert ("0.0.0.0/0", "10.240.0.1") in {(str(r.dst), str(r.via)) for r in lin1.routes}
     win1 = talk.facts("win1")
-    assert win1.hns_api == 1  # the conf says ApiVersion 1 (2018, dockershim)
-    assert [(n.name, n.type, str(n.prefix)) for n in win1.hns_networks] == [("cbr0", "L2Bridge", "10.244.2.0/24")]
+    assert win1.hns_api == 1  # wincni, the talk's plugin, speaks HNS v1 (2018, dockershim)
+    # microsoft/SDN Kubernetes/windows start-kubelet.ps1 (2018): network "l2bridge" (wincni needs name = type)
+    assert [(n.name, n.type, str(n.prefix)) for n in win1.hns_networks] == [("l2bridge", "L2Bridge", "10.244.2.0/24")]
 
 
 def test_underlay_lookup(talk: Cluster) -> None:

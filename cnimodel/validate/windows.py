@@ -193,13 +193,18 @@ def _windows_pod_endpoints(ctx: Context) -> Iterator[tuple[str, list[Any]]]:
 
 
 @check("CNI-WIN-008", "error", "windows", "Windows pods get no DNS server from the CNI config",
-       "cni-plugins.md §8 (Windows DNS comes from the CNI conf `dns` or the runtime's dns capability); origin.md")
+       "cni-plugins.md §8 (Windows DNS comes from the CNI conf `dns` or the runtime's dns capability); origin.md; "
+       "docs/windows-cni.md (which binaries read runtimeConfig.dns)")
 def windows_dns_missing(ctx: Context) -> Iterator[Hit]:
+    # The endpoints hold what the plugin model put there: the conf's dns, or kubelet's pod DNS when the conf
+    # declares capabilities.dns and its binary reads runtimeConfig.dns (all but wincni).
     for rep, eps in _windows_pod_endpoints(ctx):
         if not any(e.dns_servers for e in eps):
             yield Hit(f"pod endpoints on Windows node {rep} (and nodes like it) have no DNS server: Windows has no "
-                      "resolv.conf, the CNI config's dns.Nameservers is all the pod gets, so names do not resolve",
-                      f"set dns.Nameservers to the cluster DNS ({ctx.plan.dns_service_ip}) in the Windows CNI config",
+                      "resolv.conf, and neither the CNI config's dns.Nameservers nor the runtime's dns capability "
+                      "gives them one, so names do not resolve",
+                      f"set dns.Nameservers to the cluster DNS ({ctx.plan.dns_service_ip}) in the Windows CNI config, "
+                      "or declare capabilities: {dns: true} so the runtime passes the pod's DNS",
                       (node_obj(rep),), _network_at(ctx))
 
 
