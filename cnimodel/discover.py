@@ -37,7 +37,7 @@ class DaemonSetView:
 
     @property
     def label(self) -> str:
-        return f"DaemonSet {self.obj.key} ({self.obj.origin.where()})"
+        return f"DaemonSet {self.obj.key} in {self.obj.origin.where()}"
 
 
 def daemonsets(plan: Plan) -> list[DaemonSetView]:
@@ -298,7 +298,7 @@ def _network(plan: Plan, keys: tuple[ConfigKey, ...], daemon: Daemon | None, set
             target = f"windows_{key.field}" if _os_of(cm, key, sets) == WINDOWS else key.field
             if target in found and found[target][0] is not cm:
                 first, first_key = found[target]
-                problems.error(cm.origin.at(f"data.{key.key}"), f"two ConfigMaps hold the {target} config: "
+                problems.error(cm.origin.at(f"data.{key.key}"), f"two ConfigMaps hold the network {target}: "
                                f"{first.key} key {first_key.key} ({first.origin.where()}) and {cm.key} key {key.key}",
                                "name the one to use in the ClusterPlan: spec.network.configFile: "
                                "MANIFEST#NAMESPACE/NAME/KEY (or leave the other manifest out)")
@@ -364,7 +364,7 @@ def _installer_env(cm: KubeObject, sets: list[DaemonSetView], configmaps: dict[s
 
 
 def _told(key: ConfigKey, cm: KubeObject, notes: list[str]) -> str:
-    text = f"{key.key} from ConfigMap {cm.key} ({cm.origin.where()})"
+    text = f"{key.key} from ConfigMap {cm.key} in {cm.origin.where()}"
     if notes:
         text += f"; filled as {key.installed_by or 'its installer'} fills it: " + ", ".join(notes)
     return text

@@ -1,14 +1,12 @@
 """Installers that turn a ConfigMap template into the CNI config written on each node, as they really do it.
 
-- Calico's install-cni (canal and Calico manifests: ConfigMap key ``cni_network_config``) replaces its
-  ``__TOKEN__`` placeholders with text from its environment (projectcalico/calico@87c15906f2:
-  cni-plugin/pkg/install/install.go:408-450); the canal manifest feeds ``CNI_MTU`` from the ConfigMap's
-  ``veth_mtu`` (manifests/canal.yaml:12566-12570).
-- The sig-windows-tools flanneld start script (kube-flannel-windows-cfg, key ``cni-conf-containerd.json``)
-  fills the delegate's first three AdditionalArgs by position: the OutBoundNAT exceptions with the service
-  subnet (the DaemonSet's SERVICE_SUBNET) and the pod subnet (net-conf.json's Network), the SDN route's
-  DestinationPrefix with the service subnet, the ProviderAddress with the node's management IP
-  (kubernetes-sigs/sig-windows-tools@03f99247:hostprocess/flannel/flanneld/start.ps1:17-26).
+Calico's install-cni (canal and Calico manifests: ConfigMap key ``cni_network_config``) replaces its
+``__TOKEN__`` placeholders with text from its environment (projectcalico/calico@87c15906f2:
+cni-plugin/pkg/install/install.go:408-450); the canal manifest feeds ``CNI_MTU`` from the ConfigMap's
+``veth_mtu`` (manifests/canal.yaml:12566-12570).
+
+The sig-windows-tools flanneld start script fills the empty values of its Windows delegate conf per node; the
+delegate reader does that (plugins/_sdn.py ``fill``), since the values differ from node to node.
 """
 
 from __future__ import annotations
@@ -76,27 +74,3 @@ def _json_value(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return text  # install-cni would then write a file it refuses itself (isValidJSON); the model keeps the text
-
-
-def sig_windows_flannel(data: dict[str, Any], placeholders: tuple[Placeholder, ...],
-                        ctx: InstallContext) -> tuple[dict[str, Any], list[Fill]]:
-    """start.ps1's three assignments, by position in ``delegate.AdditionalArgs`` as the script makes them."""
-    args = (data.get("delegate") or {}).get("AdditionalArgs")
-    if not isinstance(args, list):
-        return data, []
-    out = json.loads(json.dumps(data))
-    args = out["delegate"]["AdditionalArgs"]
-    fills: list[Fill] = []
-    service = ctx.env.get("SERVICE_SUBNET") or ctx.service_cidr
-    said = "SERVICE_SUBNET" if "SERVICE_SUBNET" in ctx.env else "the plan's serviceCIDR"
-    wanted = [("Exceptions", [service, ctx.cluster_cidr], f"{said} and the pod network"),
-              ("DestinationPrefix", service, said),
-              ("ProviderAddress", PER_NODE, "the node's management IP (the default route's interface)")]
-    for i, (name, value, how) in enumerate(wanted):
-        settings = ((args[i] if i < len(args) else {}).get("Value") or {}).get("Settings") \
-            if isinstance(args[i] if i < len(args) else None, dict) else None
-        if not isinstance(settings, dict) or value is None or (isinstance(value, list) and None in value):
-            continue
-        settings[name] = [v for v in value if v] if isinstance(value, list) else value
-        fills.append(Fill(f"AdditionalArgs[{i}].Value.Settings.{name}", settings[name], how))
-    return out, fills

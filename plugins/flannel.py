@@ -186,8 +186,8 @@ class FlannelPlugin(NetworkPlugin):
         ConfigKey("cni-conf.json", "cni"),
         ConfigKey("cni_network_config", "cni", installer=_installers.calico_install_cni,
                   installed_by="Calico's install-cni"),
-        ConfigKey("cni-conf-containerd.json", "cni", os="windows", installer=_installers.sig_windows_flannel,
-                  installed_by="the sig-windows-tools flanneld start script"),
+        # its empty values are filled per node as the start script fills them (plugins/_sdn.py fill)
+        ConfigKey("cni-conf-containerd.json", "cni", os="windows", installed_by="the sig-windows-tools start script"),
     )
     daemon = DAEMON
 

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from cnimodel.cluster import Cluster, Lookup
 from cnimodel.dataplane import NodeFacts, Route, RouteTable
+from cnimodel.plan import Plan
 
 
 def _via(r: Route) -> str:
@@ -146,3 +147,13 @@ def warnings(console: Console, cluster: Cluster) -> None:
     for w in cluster.warnings:
         # render() already says "warning:" after the file and field path
         console.print(f"[yellow]{escape(w.render())}[/yellow]", highlight=False)
+
+
+def settings(console: Console, plan: Plan) -> None:
+    """Where each plugin setting came from: the plan itself, a config file, a ConfigMap, a DaemonSet."""
+    rows = [(f"network {k}", v) for k, v in (plan.network.sources if plan.network else ())]
+    rows += [(f"policy {k}", v) for k, v in plan.policy.sources]
+    if rows:
+        console.print("settings", markup=False)
+        for k, v in rows:
+            console.print(f"  {k}: {v}", markup=False)
