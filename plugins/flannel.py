@@ -1,5 +1,7 @@
 """flannel: net-conf.json, subnet leases, and the host-gw backend on Linux (cni0) and Windows (win-bridge);
 the vxlan backend dispatches per node OS to flannel_vxlan (flannel.<VNI>) and win_overlay (HNS Overlay).
+Linux pods sit on flannel's bridge CNI (cni0), or, when the plan's CNI config is canal's (the calico plugin),
+on their own cali veths (calico_cni).
 
 With ``--kube-subnet-mgr`` (``subnetManager: kube``, the default and what kube-flannel.yml runs) the
 lease is the Node's podCIDR from kube-controller-manager and SubnetLen/Min/Max are ignored. With the
@@ -12,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import AddressValueError, IPv4Address, IPv4Network
 
-from cnimodel.plugins import _hns, _linux, flannel_vxlan, win_bridge, win_overlay
+from cnimodel.plugins import _hns, _linux, calico_cni, flannel_vxlan, win_bridge, win_overlay
 
 from cnimodel.cluster import Cluster
-from cnimodel.dataplane import Encap, NodeFacts, Route, Vtep
+from cnimodel.dataplane import VXLAN_OVERHEAD, Encap, NodeFacts, Route, Vtep
 from cnimodel.ipam import PodRange, host_local_range
 from cnimodel.ipam.engine import kube_node_cidrs
 from cnimodel.plan import NodeSpec, Origin, Plan, Problems
@@ -23,6 +25,7 @@ from cnimodel.plan.fields import Fields, thaw
 from cnimodel.plugin import NetworkPlugin
 
 BACKENDS = ("host-gw", "vxlan")
+MIN_MTU = 68  # the kernel's smallest IPv4 device MTU
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class NetConf:
     mac_prefix: str = "0E-2A"
     name: str | None = None
     gbp: bool = False
+    mtu: int | None = None  # Backend.MTU (Linux vxlan: the device MTU + 50); None: the uplink's
 
 
 def read_net_conf(plan: Plan, problems: Problems, config: object = None, at: Origin | None = None) -> NetConf | None:
@@ -77,7 +81,15 @@ def read_net_conf(plan: Plan, problems: Problems, config: object = None, at: Ori
                    port=backend_f.int("Port", default=None, lo=0, hi=65535),
                    direct_routing=backend_f.bool("DirectRouting"),
                    mac_prefix=backend_f.str("MacPrefix", default="0E-2A"),
-                   name=backend_f.str("Name", default=None), gbp=backend_f.bool("GBP"))
+                   name=backend_f.str("Name", default=None), gbp=backend_f.bool("GBP"),
+                   mtu=backend_f.int(_key(backend_f, "MTU"), default=None, lo=1, hi=65535))
+
+
+def _key(f: Fields, name: str) -> str:
+    """The key Go's encoding/json would match to ``name`` (case-insensitively; the exact spelling first)."""
+    if name in f:
+        return name
+    return next((k for k in f.data if isinstance(k, str) and k.lower() == name.lower()), name)
 
 
 def _ip4(f: Fields, name: str, problems: Problems) -> int:
@@ -167,8 +179,8 @@ def etcd_leases(plan: Plan, conf: NetConf, problems: Problems) -> dict[str, tupl
 
 
 class FlannelPlugin(NetworkPlugin):
-    """``plugin: flannel``: Linux nodes run flanneld with the bridge CNI (cni0); Windows nodes run
-    flanneld for Windows with win-bridge (host-gw) or win-overlay (vxlan)."""
+    """``plugin: flannel``: Linux nodes run flanneld with the bridge CNI (cni0) or canal's calico CNI; Windows
+    nodes run flanneld for Windows with win-bridge (host-gw) or win-overlay (vxlan)."""
 
     name = "flannel"
 
@@ -187,8 +199,28 @@ class FlannelPlugin(NetworkPlugin):
                           "nothing to change: the model gives the first pod .3, as the retry does")
         self.vxlan = conf is not None and conf.backend == "vxlan"
         self._vteps: dict[str, Vtep] = {}
+        linux = any(n.os == "linux" for n in plan.nodes)
+        # Linux nodes: the calico CNI when the plan's CNI config is canal's, else the bridge CNI (cni0).
+        self.calico = calico_cni.read_conf(plan, problems) if linux else None
+        self.bridge_mtu = _linux.flannel_delegate_mtu(plan.network.cni)
+        if conf is not None and conf.mtu is not None:
+            self._check_mtu(conf, linux, problems)
         if self.vxlan:
             self._init_vxlan(plan, problems)
+
+    def _check_mtu(self, conf: NetConf, linux: bool, problems: Problems) -> None:
+        """Backend.MTU: read by the Linux vxlan backend only (the flannel.<VNI> MTU is it − 50)."""
+        at = self.origin.at("config.Backend.MTU")
+        assert conf.mtu is not None
+        if conf.backend != "vxlan":
+            problems.warn(at, f"flannel's {conf.backend} backend does not read Backend.MTU: FLANNEL_MTU, cni0 and "
+                          "the pods keep the uplink's MTU", "leave MTU out (set the uplink's MTU on the underlay "
+                          "subnet instead)")
+        elif linux and conf.mtu - VXLAN_OVERHEAD < MIN_MTU:
+            problems.error(at, f"Backend.MTU {conf.mtu} gives flannel.<VNI> an MTU of {conf.mtu - VXLAN_OVERHEAD}, "
+                           f"below the kernel's minimum {MIN_MTU}: flanneld cannot create the device",
+                           "leave MTU out (the uplink's MTU) or give at least "
+                           f"{MIN_MTU + VXLAN_OVERHEAD}")
 
     def _init_vxlan(self, plan: Plan, problems: Problems) -> None:
         """Windows nodes read their own net-conf.json when the plan gives ``windowsConfig``."""
@@ -205,6 +237,11 @@ class FlannelPlugin(NetworkPlugin):
                 problems.error(at.at("Backend.Type"), f"Windows nodes run {wconf.backend!r}, Linux nodes vxlan: "
                                "flanneld ignores leases of another backend type", "use vxlan on every node")
         w = wconf or self.conf
+        if w.mtu is not None and any(n.os == "windows" for n in plan.nodes):
+            where = "windowsConfig" if plan.network.windows_config is not None else "config"
+            problems.warn(self.origin.at(f"{where}.Backend.MTU"), "flanneld for Windows does not read Backend.MTU "
+                          "(its vxlan config has no MTU field): Windows pods keep the uplink MTU − 50",
+                          "nothing to change on Windows; make sure Linux and Windows pods agree on the MTU you need")
         self.win_settings = win_overlay.OverlaySettings(w.vni, w.port, w.name, w.mac_prefix, w.direct_routing, w.gbp)
         self.backend_data = flannel_vxlan.read_backend_data(plan, problems)
         self.given_win = win_bridge.delegate_conf(plan.network.cni, "win-overlay")
@@ -225,7 +262,7 @@ class FlannelPlugin(NetworkPlugin):
                 v = win_overlay.windows_vtep(self.plan, node, self.win_settings, data)
             else:
                 v = flannel_vxlan.linux_vtep(self.plan, node, self.conf.vni, self.conf.port,
-                                             self.conf.direct_routing, data)
+                                             self.conf.direct_routing, data, mtu=self.conf.mtu)
             self._vteps[name] = v
         return v
 
@@ -268,11 +305,12 @@ class FlannelPlugin(NetworkPlugin):
         v = self.vtep(node.name)
         if v is not None and node.os == "windows":
             return f"flannel vxlan → win-overlay (HNS Overlay {v.dev}, VNI {v.vni}, UDP {v.port})"
+        pods = "calico CNI (cali veths, /32 routes)" if self.calico is not None else "bridge cni0"
         if v is not None:
-            return f"flannel vxlan → bridge cni0 + {v.dev} (VNI {v.vni}, UDP {v.port})"
+            return f"flannel vxlan → {pods} + {v.dev} (VNI {v.vni}, UDP {v.port})"
         if node.os == "windows":
             return f"flannel {self.conf.backend} → win-bridge (HNS L2Bridge {self.win_conf(node).name})"
-        return f"flannel {self.conf.backend} → bridge cni0 + host-local"
+        return f"flannel {self.conf.backend} → {pods} + host-local"
 
     def pod_range(self, node: NodeSpec, pod_cidr: IPv4Network | None) -> PodRange | None:
         if pod_cidr is None:
@@ -282,6 +320,8 @@ class FlannelPlugin(NetworkPlugin):
         if node.os == "windows":
             conf = self.win_conf(node)
             return win_bridge.l2bridge_range(pod_cidr, {}, conf.name, self.origin)
+        if self.calico is not None:
+            return calico_cni.pod_range(pod_cidr, self.calico.ipam)
         return host_local_range(pod_cidr)
 
     def prepare(self, cluster: Cluster) -> None:
@@ -295,7 +335,8 @@ class FlannelPlugin(NetworkPlugin):
         if node.os == "windows":
             return win_overlay.overlay_facts(cluster, node, self.win_conf(node), self.vtep, peers=False)
         assert self.conf is not None
-        return flannel_vxlan.linux_facts(cluster, node, self.vtep, self.conf.network, peers=False)
+        return flannel_vxlan.linux_facts(cluster, node, self.vtep, self.conf.network, peers=False,
+                                         pod_side=self._pod_side(cluster, node), notes=self._notes(node))
 
     def peer_route(self, cluster: Cluster, node: NodeSpec, dst: IPv4Address) -> Route | None:
         if not self.vxlan or node.os == "windows":  # Windows overlay nodes route peers by HNS policy, not routes
@@ -314,7 +355,8 @@ class FlannelPlugin(NetworkPlugin):
             return win_overlay.overlay_facts(cluster, node, self.win_conf(node), self.vtep)
         if self.vxlan:
             assert self.conf is not None
-            return flannel_vxlan.linux_facts(cluster, node, self.vtep, self.conf.network)
+            return flannel_vxlan.linux_facts(cluster, node, self.vtep, self.conf.network,
+                                             pod_side=self._pod_side(cluster, node), notes=self._notes(node))
         if node.os == "windows":
             vnic = win_bridge.mgmt_vnic(node)
             routes, notes = _linux.peer_routes(cluster, node, vnic, "flannel")
@@ -323,11 +365,32 @@ class FlannelPlugin(NetworkPlugin):
         _, uplink, table = _linux.uplink(cluster.plan, node)
         devices = [uplink]
         cidr = cluster.allocation.nodes[node.name].pod_cidr
-        if cidr is not None:
-            bridge, connected = _linux.pod_bridge("cni0", cidr, uplink.mtu, owner="bridge")
-            devices.append(bridge)
-            table.append(connected)
+        if cidr is not None:  # host-gw: FLANNEL_MTU is the uplink's
+            more, connected = (self._pod_side(cluster, node) or _linux.cni0)(cidr, uplink.mtu)
+            devices += more
+            table += connected
         routes, notes = _linux.peer_routes(cluster, node, uplink.name, "flannel")
         assert self.conf is not None
-        return NodeFacts(node.name, "linux", tuple(devices), tuple(table + routes), notes=notes,
+        return NodeFacts(node.name, "linux", tuple(devices), tuple(table + routes), notes=self._notes(node) + notes,
                          nat=_linux.flannel_masq_rules(self.conf.network, cidr))
+
+    # --- the Linux pod side: the calico CNI (canal) or the bridge CNI --------------------------------
+
+    def calico_mtu(self, node: NodeSpec) -> int | None:
+        """The MTU the calico CNI gives this node's pods (None: the node runs the bridge CNI)."""
+        if self.calico is None or node.os != "linux":
+            return None
+        return calico_cni.pod_mtu(self.calico, node, self.plan.underlay.subnet(node.subnet).mtu)
+
+    def _pod_side(self, cluster: Cluster, node: NodeSpec) -> flannel_vxlan.PodSide | None:
+        mtu = self.calico_mtu(node)
+        if mtu is not None:
+            return lambda _cidr, _flannel_mtu: calico_cni.workloads(cluster, node, mtu)
+        if self.bridge_mtu is not None:
+            given = self.bridge_mtu
+            return lambda cidr, _flannel_mtu: _linux.cni0(cidr, given)
+        return None
+
+    def _notes(self, node: NodeSpec) -> tuple[str, ...]:
+        mtu = self.calico_mtu(node)
+        return (calico_cni.pod_note(self.calico, mtu),) if self.calico is not None and mtu is not None else ()
