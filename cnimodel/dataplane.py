@@ -21,7 +21,11 @@ blackhole: dropped on purpose; host: a /32 to one endpoint."""
 
 @dataclass(frozen=True)
 class Device:
-    """A network device: an uplink, a bridge, a veth end, a VXLAN VTEP, or a Windows vNIC."""
+    """A network device: an uplink, a bridge, a veth end, a VXLAN VTEP, or a Windows vNIC.
+
+    ``sysctls`` are the per-interface settings its plugin writes, as ``(name, value)`` with sysctl(8)'s names
+    (``net.ipv4.conf.<dev>.proxy_arp``); only those that matter for forwarding are kept.
+    """
 
     name: str
     kind: Literal["ether", "bridge", "veth", "vxlan", "loopback", "vnic"]
@@ -34,6 +38,7 @@ class Device:
     port: int | None = None
     local: IPv4Address | None = None
     underlay_dev: str | None = None
+    sysctls: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, order=True)
@@ -146,6 +151,9 @@ class Vtep:
     src_port_range: tuple[int, int] = (32768, 60999)
 
 
+VXLAN_OVERHEAD = 50
+
+
 @dataclass(frozen=True)
 class Encap:
     """One overlay hop as data: how ``local``'s VTEP wraps a packet for the pods ``dst`` behind ``remote``'s.
@@ -215,8 +223,9 @@ class Encap:
 
     @property
     def overhead(self) -> int:
-        """Outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8: what the VTEP takes off the underlay MTU."""
-        return self.local.underlay_mtu - self.local.mtu
+        """Outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8: the bytes VXLAN adds to each inner packet (the VTEP's
+        MTU is the underlay's less this, unless a configured MTU says otherwise)."""
+        return VXLAN_OVERHEAD
 
     @property
     def peer_vni(self) -> int:

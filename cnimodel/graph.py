@@ -12,6 +12,7 @@ from collections import defaultdict
 import networkx as nx
 
 from cnimodel.cluster import Cluster
+from cnimodel.dataplane import Device
 
 DETAIL_LIMIT = 200  # above this many nodes, hosts are drawn without per-device detail
 
@@ -47,35 +48,51 @@ def build_graph(cluster: Cluster, detail: bool | None = None, group_pods_over: i
         g.add_node(hid, kind="host", label=node.name, os=node.os, ip=str(node.ip),
                    plugin=cluster.plugin.describe(node), podCIDR=str(alloc.pod_cidr or ""))
         attach = hid
+        ports: dict[str, Device] = {}
         if detail:
-            attach = _devices(g, cluster, node.name, hid)
+            attach, ports = _devices(g, cluster, node.name, hid)
         else:
             g.add_edge(hid, f"subnet:{node.subnet}", kind="uplink", ip=str(node.ip))
         pods = pods_by_node.get(node.name, [])
         if len(pods) > group_pods_over:
             gid = f"pods:{node.name}"
             g.add_node(gid, kind="pod-group", label=f"{len(pods)} pods", count=len(pods))
-            g.add_edge(attach, gid, kind="pods")
+            g.add_edge(attach, gid, kind="pods", veths=len(ports))
         else:
             for pa in pods:
                 pid = f"pod:{pa.pod.key}"
                 g.add_node(pid, kind="pod", label=pa.pod.key, namespace=pa.pod.namespace, ip=str(pa.ip),
                            hostNetwork=pa.pod.host_network)
+                port = ports.get(str(pa.ip))
+                if port is not None and not pa.pod.host_network:  # a routed pod: its own veth on the host
+                    g.add_edge(_device(g, node.name, hid, port), pid, kind="veth")
+                    continue
                 g.add_edge(hid if pa.pod.host_network else attach, pid,
                            kind="host-network" if pa.pod.host_network else "veth")
     return g
 
 
-def _devices(g: nx.Graph, cluster: Cluster, name: str, hid: str) -> str:
-    """Add a host's devices; return the vertex pods attach to (the bridge or vSwitch)."""
+def _device(g: nx.Graph, name: str, hid: str, d: Device) -> str:
+    did = f"dev:{name}/{d.name}"
+    g.add_node(did, kind="device", label=d.name, device=d.kind, addresses=[str(a) for a in d.addresses], mtu=d.mtu,
+               owner=d.owner)
+    g.add_edge(hid, did, kind="has")
+    return did
+
+
+def _devices(g: nx.Graph, cluster: Cluster, name: str, hid: str) -> tuple[str, dict[str, Device]]:
+    """Add a host's devices; return the vertex pods attach to (the bridge or vSwitch) and the pods' own veths
+    by pod address (routed pods: a /32 host route names the veth), which are drawn with their pods."""
     f = cluster.facts(name)
     node = cluster.node(name)
     attach = hid
+    veths = {d.name: d for d in f.devices if d.kind == "veth"}
+    ports = {str(r.dst.network_address): veths[r.dev] for r in f.routes
+             if r.dst.prefixlen == 32 and r.dev in veths}
     for d in f.devices:
-        did = f"dev:{name}/{d.name}"
-        g.add_node(did, kind="device", label=d.name, device=d.kind,
-                   addresses=[str(a) for a in d.addresses], mtu=d.mtu, owner=d.owner)
-        g.add_edge(hid, did, kind="has")
+        if d.name in veths:
+            continue
+        did = _device(g, name, hid, d)
         if d.kind == "bridge":
             attach = did
     uplink = f"dev:{name}/{f.devices[0].name}" if f.devices else hid
@@ -88,7 +105,7 @@ def _devices(g: nx.Graph, cluster: Cluster, name: str, hid: str) -> str:
             if d.kind == "vnic":
                 g.add_edge(vid, f"dev:{name}/{d.name}", kind="host-port")
         attach = vid
-    return attach
+    return attach, ports
 
 
 def to_json(g: nx.Graph) -> dict:

@@ -6,9 +6,10 @@ routes a daemon adds through netlink without a protocol show none (RTPROT_BOOT i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cnimodel.plugins._values import like
 
@@ -91,6 +92,26 @@ def _gateway_routes(peers: list[tuple[str, IPv4Network, IPv4Address]] | tuple[()
         return []
     template = gateway_route(peers[0][1], peers[0][2], dev, owner)
     return [like(template, "dst", cidr, "via", ip) for _, cidr, ip in peers]
+
+
+def cni0(cidr: IPv4Network, mtu: int) -> tuple[list[Device], list[Route]]:
+    """The bridge CNI's cni0 at ``mtu`` (FLANNEL_MTU, or the delegate's own ``mtu``) with its connected route."""
+    bridge, connected = pod_bridge("cni0", cidr, mtu, owner="bridge")
+    return [bridge], [connected]
+
+
+def flannel_delegate_mtu(cni: Mapping[str, Any] | None) -> int | None:
+    """The ``mtu`` of the flannel CNI's Linux delegate when the conf gives one: the meta-plugin passes FLANNEL_MTU
+    only when the delegate has none."""
+    if cni is None:
+        return None
+    for c in cni.get("plugins", ()) or (cni,):
+        delegate = c.get("delegate") if isinstance(c, Mapping) and c.get("type") == "flannel" else None
+        if isinstance(delegate, Mapping) and delegate.get("type", "bridge") == "bridge":
+            mtu = delegate.get("mtu")
+            if isinstance(mtu, int) and not isinstance(mtu, bool) and mtu > 0:
+                return mtu
+    return None
 
 
 MULTICAST = IPv4Network("224.0.0.0/4")

@@ -57,6 +57,29 @@ def binary_of(ptype: Any) -> str | None:
     return t if t in BINARIES else None
 
 
+# CNI types and bridge-delegate options only Linux nodes run (iptables- or netlink-based plugins): a conf naming
+# them is the Linux nodes' conf (canal's calico conflist chains portmap; kube-flannel's cni-conf.json delegates
+# to the bridge plugin), which Windows nodes never load. calico alone says nothing: Calico's Windows CNI is
+# type calico too.
+LINUX_TYPES = frozenset(("bridge", "ptp", "macvlan", "ipvlan", "host-device", "portmap", "bandwidth", "tuning",
+                         "firewall", "sbr", "vrf", "cilium-cni"))
+LINUX_DELEGATE_KEYS = frozenset(("hairpinMode", "isDefaultGateway", "isGateway", "forceAddress"))
+
+
+def linux_only(cni: Mapping[str, Any] | None) -> bool:
+    """Whether a CNI config is for Linux nodes only: a plugin of it (or flannel's delegate) is a Linux-only CNI
+    type, or flannel's delegate carries the bridge plugin's options."""
+    if cni is None:
+        return False
+    plugins = cni.get("plugins")
+    entries = [c for c in (plugins if isinstance(plugins, list | tuple) else [cni]) if isinstance(c, Mapping)]
+    delegates = [d for c in entries if c.get("type") == "flannel" and isinstance(d := c.get("delegate"), Mapping)]
+    if any(binary_of(c.get("type")) for c in (*entries, *delegates)):
+        return False  # it names a Windows binary
+    return (any(str(c.get("type")).lower() in LINUX_TYPES for c in (*entries, *delegates))
+            or any(k in d for d in delegates for k in LINUX_DELEGATE_KEYS))
+
+
 def find(cni: Mapping[str, Any] | None, origin: Origin, problems: Problems) -> Given | None:
     """The Windows binary's conf in ``cni``: a conf, a conflist's first flannel or Windows entry (the others are
     not modelled: warned), or a flannel conf's delegate."""

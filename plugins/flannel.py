@@ -1,5 +1,7 @@
 """flannel: net-conf.json, subnet leases, and the host-gw backend on Linux (cni0) and Windows (win-bridge);
 the vxlan backend dispatches per node OS to flannel_vxlan (flannel.<VNI>) and win_overlay (HNS Overlay).
+Linux pods sit on flannel's bridge CNI (cni0), or, when the plan's CNI config is canal's (the calico plugin),
+on their own cali veths (calico_cni).
 
 With ``--kube-subnet-mgr`` (``subnetManager: kube``, the default and what kube-flannel.yml runs) the
 lease is the Node's podCIDR from kube-controller-manager and SubnetLen/Min/Max are ignored. With the
@@ -11,11 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from ipaddress import AddressValueError, IPv4Address, IPv4Network
+from typing import Any
 
-from cnimodel.plugins import _hns, _installers, _linux, _windows_cni, flannel_vxlan, win_bridge, win_overlay
+from cnimodel.plugins import _hns, _installers, _linux, _windows_cni, calico_cni, flannel_vxlan, win_bridge, win_overlay
 
 from cnimodel.cluster import Cluster
-from cnimodel.dataplane import Encap, NodeFacts, Route, Vtep
+from cnimodel.dataplane import VXLAN_OVERHEAD, Encap, NodeFacts, Route, Vtep
 from cnimodel.ipam import PodRange, host_local_range
 from cnimodel.ipam.engine import kube_node_cidrs
 from cnimodel.plan import NetworkSpec, NodeSpec, Origin, Plan, Problems
@@ -29,6 +32,7 @@ BACKENDS = ("host-gw", "vxlan")
 DAEMON = Daemon(binaries=("flanneld", "flanneld.exe"), images=("flannel",), env_prefix="FLANNELD",
                 flags=("ip-masq", "kube-subnet-mgr", "iface", "iface-regex", "iface-can-reach", "public-ip"),
                 bool_flags=frozenset({"ip-masq", "kube-subnet-mgr"}))
+MIN_MTU = 68  # the kernel's smallest IPv4 device MTU
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class NetConf:
     mac_prefix: str = "0E-2A"
     name: str | None = None
     gbp: bool = False
+    mtu: int | None = None  # Backend.MTU (Linux vxlan: the device MTU + 50); None: the uplink's
 
 
 def read_net_conf(plan: Plan, problems: Problems, config: object = None, at: Origin | None = None) -> NetConf | None:
@@ -83,7 +88,15 @@ def read_net_conf(plan: Plan, problems: Problems, config: object = None, at: Ori
                    port=backend_f.int("Port", default=None, lo=0, hi=65535),
                    direct_routing=backend_f.bool("DirectRouting"),
                    mac_prefix=backend_f.str("MacPrefix", default="0E-2A"),
-                   name=backend_f.str("Name", default=None), gbp=backend_f.bool("GBP"))
+                   name=backend_f.str("Name", default=None), gbp=backend_f.bool("GBP"),
+                   mtu=backend_f.int(_key(backend_f, "MTU"), default=None, lo=1, hi=65535))
+
+
+def _key(f: Fields, name: str) -> str:
+    """The key Go's encoding/json would match to ``name`` (case-insensitively; the exact spelling first)."""
+    if name in f:
+        return name
+    return next((k for k in f.data if isinstance(k, str) and k.lower() == name.lower()), name)
 
 
 def _ip4(f: Fields, name: str, problems: Problems) -> int:
@@ -173,8 +186,8 @@ def etcd_leases(plan: Plan, conf: NetConf, problems: Problems) -> dict[str, tupl
 
 
 class FlannelPlugin(NetworkPlugin):
-    """``plugin: flannel``: Linux nodes run flanneld with the bridge CNI (cni0); Windows nodes run
-    flanneld for Windows with win-bridge (host-gw) or win-overlay (vxlan)."""
+    """``plugin: flannel``: Linux nodes run flanneld with the bridge CNI (cni0) or canal's calico CNI; Windows
+    nodes run flanneld for Windows with win-bridge (host-gw) or win-overlay (vxlan)."""
 
     name = "flannel"
     # kube-flannel.yml's ConfigMap kube-flannel-cfg (flannel-io/flannel@cdf76059:Documentation/kube-flannel.yml:61-99),
@@ -227,19 +240,43 @@ class FlannelPlugin(NetworkPlugin):
                           "nothing to change: the model gives the first pod .3, as the retry does")
         self.vxlan = conf is not None and conf.backend == "vxlan"
         self._vteps: dict[str, Vtep] = {}
+        linux = any(n.os == "linux" for n in plan.nodes)
+        # Linux nodes: the calico CNI when the plan's CNI config is canal's, else the bridge CNI (cni0).
+        self.calico = calico_cni.read_conf(plan, problems) if linux else None
+        self.bridge_mtu = _linux.flannel_delegate_mtu(plan.network.cni)
+        if conf is not None and conf.mtu is not None:
+            self._check_mtu(conf, linux, problems)
         if self.vxlan:
             self._init_vxlan(plan, problems)
 
     @property
-    def windows_cni(self) -> object:
-        """The CNI config of the Windows nodes: their own when the plan has one (a Windows ConfigMap), else ``cni``."""
-        assert self.plan.network is not None
-        return self.plan.network.windows_cni if self.plan.network.windows_cni is not None else self.plan.network.cni
+    def windows_cni(self) -> Any:
+        """The CNI config of the Windows nodes: their own when the plan has one (a Windows ConfigMap), else ``cni``
+        unless that is the Linux nodes' conf (canal's calico conflist, kube-flannel's bridge delegate)."""
+        net = self.plan.network
+        assert net is not None
+        if net.windows_cni is not None:
+            return net.windows_cni
+        return None if _windows_cni.linux_only(net.cni) else net.cni
 
     @property
     def masq_network(self) -> IPv4Network | None:
         """flannel's Network when flanneld runs with --ip-masq (its masquerade chain), else None."""
         return self.conf.network if self.conf is not None and self.ip_masq else None
+
+    def _check_mtu(self, conf: NetConf, linux: bool, problems: Problems) -> None:
+        """Backend.MTU: read by the Linux vxlan backend only (the flannel.<VNI> MTU is it − 50)."""
+        at = self.origin.at("config.Backend.MTU")
+        assert conf.mtu is not None
+        if conf.backend != "vxlan":
+            problems.warn(at, f"flannel's {conf.backend} backend does not read Backend.MTU: FLANNEL_MTU, cni0 and "
+                          "the pods keep the uplink's MTU", "leave MTU out (set the uplink's MTU on the underlay "
+                          "subnet instead)")
+        elif linux and conf.mtu - VXLAN_OVERHEAD < MIN_MTU:
+            problems.error(at, f"Backend.MTU {conf.mtu} gives flannel.<VNI> an MTU of {conf.mtu - VXLAN_OVERHEAD}, "
+                           f"below the kernel's minimum {MIN_MTU}: flanneld cannot create the device",
+                           "leave MTU out (the uplink's MTU) or give at least "
+                           f"{MIN_MTU + VXLAN_OVERHEAD}")
 
     def _init_vxlan(self, plan: Plan, problems: Problems) -> None:
         """Windows nodes read their own net-conf.json when the plan gives ``windowsConfig``."""
@@ -256,6 +293,11 @@ class FlannelPlugin(NetworkPlugin):
                 problems.error(at.at("Backend.Type"), f"Windows nodes run {wconf.backend!r}, Linux nodes vxlan: "
                                "flanneld ignores leases of another backend type", "use vxlan on every node")
         w = wconf or self.conf
+        if w.mtu is not None and any(n.os == "windows" for n in plan.nodes):
+            where = "windowsConfig" if plan.network.windows_config is not None else "config"
+            problems.warn(self.origin.at(f"{where}.Backend.MTU"), "flanneld for Windows does not read Backend.MTU "
+                          "(its vxlan config has no MTU field): Windows pods keep the uplink MTU − 50",
+                          "nothing to change on Windows; make sure Linux and Windows pods agree on the MTU you need")
         self.win_settings = win_overlay.OverlaySettings(w.vni, w.port, w.name, w.mac_prefix, w.direct_routing, w.gbp)
         self.backend_data = flannel_vxlan.read_backend_data(plan, problems)
         for node in plan.nodes:  # every node's VTEP up front: cheap, and the validator asks for all of them
@@ -275,7 +317,7 @@ class FlannelPlugin(NetworkPlugin):
                 v = win_overlay.windows_vtep(self.plan, node, self.win_settings, data)
             else:
                 v = flannel_vxlan.linux_vtep(self.plan, node, self.conf.vni, self.conf.port,
-                                             self.conf.direct_routing, data)
+                                             self.conf.direct_routing, data, mtu=self.conf.mtu)
             self._vteps[name] = v
         return v
 
@@ -323,12 +365,13 @@ class FlannelPlugin(NetworkPlugin):
         v = self.vtep(node.name)
         if v is not None and node.os == "windows":
             return f"flannel vxlan → {self.win_conf(node).binary} (HNS Overlay {v.dev}, VNI {v.vni}, UDP {v.port})"
+        pods = "calico CNI (cali veths, /32 routes)" if self.calico is not None else "bridge cni0"
         if v is not None:
-            return f"flannel vxlan → bridge cni0 + {v.dev} (VNI {v.vni}, UDP {v.port})"
+            return f"flannel vxlan → {pods} + {v.dev} (VNI {v.vni}, UDP {v.port})"
         if node.os == "windows":
             conf = self.win_conf(node)
             return f"flannel {self.conf.backend} → {conf.binary} (HNS L2Bridge {conf.name})"
-        return f"flannel {self.conf.backend} → bridge cni0 + host-local"
+        return f"flannel {self.conf.backend} → {pods} + host-local"
 
     def pod_range(self, node: NodeSpec, pod_cidr: IPv4Network | None) -> PodRange | None:
         if pod_cidr is None:
@@ -341,6 +384,8 @@ class FlannelPlugin(NetworkPlugin):
             rng = win_bridge.l2bridge_range(pod_cidr, {}, conf.name, self.origin,
                                             endpoint=win_bridge.host_endpoint(conf))
             return _windows_cni.pod_range(conf, rng, pod_cidr)
+        if self.calico is not None:
+            return calico_cni.pod_range(pod_cidr, self.calico.ipam)
         return host_local_range(pod_cidr)
 
     def prepare(self, cluster: Cluster) -> None:
@@ -354,7 +399,8 @@ class FlannelPlugin(NetworkPlugin):
         if node.os == "windows":
             return win_overlay.overlay_facts(cluster, node, self.win_conf(node), self.vtep, peers=False)
         assert self.conf is not None
-        return flannel_vxlan.linux_facts(cluster, node, self.vtep, self.masq_network, peers=False)
+        return flannel_vxlan.linux_facts(cluster, node, self.vtep, self.masq_network, peers=False,
+                                         pod_side=self._pod_side(cluster, node), notes=self._notes(node))
 
     def peer_route(self, cluster: Cluster, node: NodeSpec, dst: IPv4Address) -> Route | None:
         if not self.vxlan or node.os == "windows":  # Windows overlay nodes route peers by HNS policy, not routes
@@ -373,7 +419,8 @@ class FlannelPlugin(NetworkPlugin):
             return win_overlay.overlay_facts(cluster, node, self.win_conf(node), self.vtep)
         if self.vxlan:
             assert self.conf is not None
-            return flannel_vxlan.linux_facts(cluster, node, self.vtep, self.masq_network)
+            return flannel_vxlan.linux_facts(cluster, node, self.vtep, self.masq_network,
+                                             pod_side=self._pod_side(cluster, node), notes=self._notes(node))
         if node.os == "windows":
             vnic = win_bridge.mgmt_vnic(node)
             routes, notes = _linux.peer_routes(cluster, node, vnic, "flannel")
@@ -382,11 +429,32 @@ class FlannelPlugin(NetworkPlugin):
         _, uplink, table = _linux.uplink(cluster.plan, node)
         devices = [uplink]
         cidr = cluster.allocation.nodes[node.name].pod_cidr
-        if cidr is not None:
-            bridge, connected = _linux.pod_bridge("cni0", cidr, uplink.mtu, owner="bridge")
-            devices.append(bridge)
-            table.append(connected)
+        if cidr is not None:  # host-gw: FLANNEL_MTU is the uplink's
+            more, connected = (self._pod_side(cluster, node) or _linux.cni0)(cidr, uplink.mtu)
+            devices += more
+            table += connected
         routes, notes = _linux.peer_routes(cluster, node, uplink.name, "flannel")
         assert self.conf is not None
-        return NodeFacts(node.name, "linux", tuple(devices), tuple(table + routes), notes=notes,
+        return NodeFacts(node.name, "linux", tuple(devices), tuple(table + routes), notes=self._notes(node) + notes,
                          nat=_linux.flannel_masq_rules(self.conf.network, cidr) if self.ip_masq else ())
+
+    # --- the Linux pod side: the calico CNI (canal) or the bridge CNI --------------------------------
+
+    def calico_mtu(self, node: NodeSpec) -> int | None:
+        """The MTU the calico CNI gives this node's pods (None: the node runs the bridge CNI)."""
+        if self.calico is None or node.os != "linux":
+            return None
+        return calico_cni.pod_mtu(self.calico, node, self.plan.underlay.subnet(node.subnet).mtu)
+
+    def _pod_side(self, cluster: Cluster, node: NodeSpec) -> flannel_vxlan.PodSide | None:
+        mtu = self.calico_mtu(node)
+        if mtu is not None:
+            return lambda _cidr, _flannel_mtu: calico_cni.workloads(cluster, node, mtu)
+        if self.bridge_mtu is not None:
+            given = self.bridge_mtu
+            return lambda cidr, _flannel_mtu: _linux.cni0(cidr, given)
+        return None
+
+    def _notes(self, node: NodeSpec) -> tuple[str, ...]:
+        mtu = self.calico_mtu(node)
+        return (calico_cni.pod_note(self.calico, mtu),) if self.calico is not None and mtu is not None else ()

@@ -34,6 +34,9 @@ OVERHEAD = 50  # outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8
 LINUX_SRC_PORTS = (32768, 60999)
 
 VtepOf = Callable[[str], "Vtep | None"]
+# What a Linux node puts on the pod side of its lease: devices and routes, given the lease and FLANNEL_MTU
+# (default: the bridge CNI's cni0 at FLANNEL_MTU, as the flannel CNI meta-plugin hands it).
+PodSide = Callable[[IPv4Network, int], tuple[list[Device], list[Route]]]
 
 _MAC_RE = re.compile(r"^[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}$")
 _DOTTED_RE = re.compile(r"^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$")
@@ -95,13 +98,14 @@ def read_backend_data(plan: Plan, problems: Problems) -> dict[str, BackendData]:
 
 
 def linux_vtep(plan: Plan, node: NodeSpec, vni: int | None, port: int | None, direct_routing: bool,
-               data: BackendData | None, owner: str = "flannel") -> Vtep:
-    """The Linux VTEP ``flannel.<VNI>``: VNI default 1, port 0/unset → the kernel's 8472, MTU = uplink − 50."""
-    mtu = plan.underlay.subnet(node.subnet).mtu
+               data: BackendData | None, owner: str = "flannel", mtu: int | None = None) -> Vtep:
+    """The Linux VTEP ``flannel.<VNI>``: VNI default 1, port 0/unset → the kernel's 8472, MTU = Backend.MTU
+    (``mtu``; default the uplink's) − 50, which is also FLANNEL_MTU."""
+    uplink = plan.underlay.subnet(node.subnet).mtu
     vni = DEFAULT_VNI if vni is None else vni
     mac = data.mac if data and data.mac else None
     return Vtep(node.name, "linux", f"flannel.{vni}", vni, port or KERNEL_DEFAULT_PORT,
-                mac or derived_mac(node.name), node.ip, mtu - OVERHEAD, mtu,
+                mac or derived_mac(node.name), node.ip, (mtu or uplink) - OVERHEAD, uplink,
                 mac_source="annotation" if mac else "derived", direct_routing=direct_routing, owner=owner,
                 src_port_range=LINUX_SRC_PORTS)
 
@@ -201,41 +205,47 @@ def linux_peer(cluster: Cluster, node: NodeSpec, vtep_of: VtepOf, dst: IPv4Addre
 
 
 def linux_facts(cluster: Cluster, node: NodeSpec, vtep_of: VtepOf, masq_network: IPv4Network | None = None,
-                bridge_owner: str = "bridge", peers: bool = True) -> NodeFacts:
-    """A Linux node on flannel vxlan: uplink, cni0 at the flannel MTU, ``flannel.<VNI>`` and its entries,
-    and flanneld's ``--ip-masq`` chain for ``masq_network`` (flannel's Network) when given.
+                bridge_owner: str = "bridge", peers: bool = True, pod_side: PodSide | None = None,
+                notes: tuple[str, ...] = ()) -> NodeFacts:
+    """A Linux node on flannel vxlan: uplink, the pod side (``pod_side``; default cni0 at the flannel MTU),
+    ``flannel.<VNI>`` and its entries, and flanneld's ``--ip-masq`` chain for ``masq_network`` (flannel's
+    Network) when given; ``notes`` come first among the node's notes.
 
     ``peers=False``: the same without the per-peer routes, neighbours, FDB entries, Encaps and the notes
     about peers (``linux_peer`` answers for one destination)."""
     if not peers:
-        return _linux_facts(cluster, node, vtep_of, masq_network, bridge_owner, False)
+        return _linux_facts(cluster, node, vtep_of, masq_network, bridge_owner, False, pod_side, notes)
     # thousands of acyclic values per node, cached with the cluster: no cyclic GC passes while building them,
     # and frozen after, so later collections do not walk them either
     with bulk(freeze=True):
-        return _linux_facts(cluster, node, vtep_of, masq_network, bridge_owner, True)
+        return _linux_facts(cluster, node, vtep_of, masq_network, bridge_owner, True, pod_side, notes)
 
 
 def _linux_facts(cluster: Cluster, node: NodeSpec, vtep_of: VtepOf, masq_network: IPv4Network | None,
-                 bridge_owner: str, peers: bool) -> NodeFacts:
+                 bridge_owner: str, peers: bool, pod_side: PodSide | None, given: tuple[str, ...]) -> NodeFacts:
     me = vtep_of(node.name)
     assert me is not None
     _, uplink, table = _linux.uplink(cluster.plan, node)
     devices = [uplink]
     cidr = cluster.allocation.nodes[node.name].pod_cidr
-    if cidr is not None:
-        # The flannel CNI hands the bridge FLANNEL_MTU (uplink − 50), so pods and cni0 carry the inner MTU.
+    if cidr is not None and pod_side is not None:
+        more, routes = pod_side(cidr, me.mtu)
+        devices += more
+        table += routes
+    elif cidr is not None:
+        # The flannel CNI hands the bridge FLANNEL_MTU (Backend.MTU or uplink, − 50): cni0 and pods carry it.
         bridge, connected = _linux.pod_bridge("cni0", cidr, me.mtu, owner=bridge_owner)
         devices.append(bridge)
         table.append(connected)
     nat = _linux.flannel_masq_rules(masq_network, cidr) if masq_network is not None else ()
     if not me.up:
         return NodeFacts(node.name, "linux", tuple(devices), tuple(table), vteps=(me,), nat=nat,
-                         notes=(f"flanneld does not start: {me.reason}",))
+                         notes=(*given, f"flanneld does not start: {me.reason}"))
     addr = (IPv4Interface(f"{cidr.network_address}/32"),) if cidr is not None else ()
     devices.append(Device(me.dev, "vxlan", addr, me.mtu, me.mac, owner=me.owner, vni=me.vni, port=me.port,
                           local=node.ip, underlay_dev=uplink.name))
     if not peers:
-        return NodeFacts(node.name, "linux", tuple(devices), tuple(table), nat=nat, vteps=(me,))
+        return NodeFacts(node.name, "linux", tuple(devices), tuple(table), nat=nat, vteps=(me,), notes=given)
     entries, down = _peer_entries(cluster, me, vtep_of)
     neighbors: list[Neighbor] = []
     fdb: list[FdbEntry] = []
@@ -257,7 +267,7 @@ def _linux_facts(cluster: Cluster, node: NodeSpec, vtep_of: VtepOf, masq_network
         # the outer frame goes to the peer on this subnet, else to the subnet's gateway
         hop = peer.ip if peer.subnet == subnet else gateway
         encaps.append(Encap(me, pv, peer_cidr, hop, me.vni))
-    notes = [*mismatch_notes(me, encaps), *down_notes(node.name, down)]
+    notes = [*given, *mismatch_notes(me, encaps), *down_notes(node.name, down)]
     if direct_windows:
         notes.append(f"DirectRouting sends plain routed packets to the pods of {names_phrase(direct_windows)}; flannel "
                      "does not support DirectRouting on Windows, whose Overlay network expects VXLAN")

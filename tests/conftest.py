@@ -48,6 +48,22 @@ def cluster_doc(nodes: Iterable[dict[str, Any]] | None = None, **spec: Any) -> d
     return {"apiVersion": "cnimodel/v1", "kind": "ClusterPlan", "metadata": {"name": "test"}, "spec": base}
 
 
+def canal_cni(mtu: Any = 0, **calico: Any) -> dict[str, Any]:
+    """10-canal.conflist as install-cni writes it from projectcalico/calico manifests/canal.yaml (canal-config
+    cni_network_config): __CNI_MTU__ ← veth_mtu (the manifest's "0" unless given), the node name and kubeconfig
+    path filled; ``mtu=None`` leaves the key out; ``calico`` replaces or adds calico plugin fields."""
+    plugin: dict[str, Any] = {
+        "type": "calico", "log_level": "info", "log_file_path": "/var/log/calico/cni/cni.log",
+        "datastore_type": "kubernetes", "nodename": "lin1", "mtu": mtu,
+        "ipam": {"type": "host-local", "subnet": "usePodCidr"}, "policy": {"type": "k8s"},
+        "kubernetes": {"kubeconfig": "/etc/cni/net.d/calico-kubeconfig"}}
+    if mtu is None:
+        del plugin["mtu"]
+    plugin.update(calico)
+    return {"name": "k8s-pod-network", "cniVersion": "1.0.0",
+            "plugins": [plugin, {"type": "portmap", "snat": True, "capabilities": {"portMappings": True}}]}
+
+
 def pod_doc(name: str, node: str | None, namespace: str = "default", ip: str | None = None,
             **spec: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace},

@@ -192,3 +192,15 @@ def test_placeholders_left_in_a_standalone_config(tmp_path: Path) -> None:
     assert len(errors) == 1 and errors[0].origin.path == "plugins[0].mtu" and "refuses" in errors[0].message
     warned = [p for p in info.value.warnings if "__KUBECONFIG_FILEPATH__" in p.message]
     assert len(warned) == 1 and warned[0].origin.path == "plugins[0].kubernetes.kubeconfig"
+
+
+def test_windows_nodes_do_not_load_the_linux_nodes_conflist() -> None:
+    """canal's conflist (calico chained with portmap, a Linux-only plugin) is the Linux nodes' conf: the Windows
+    nodes of canal-windows.yaml keep flannel's default win-overlay conf, so their pods get endpoints."""
+    from cnimodel import topologies
+
+    c = _build(topologies.path("canal-windows.yaml"))
+    assert c.plan.network is not None and c.plan.network.cni["plugins"][0]["type"] == "calico"
+    notes = c.facts("win1").notes
+    assert not any("ADD fails" in n for n in notes)
+    assert [e.ip for e in c.facts("win1").hns_endpoints if e.role == "pod"]

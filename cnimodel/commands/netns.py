@@ -140,7 +140,14 @@ def audit_cmd(plan: tuple[str, ...], node: str, ns: str | None, output: str) -> 
                            "`netns up` built for it")
     if ns is not None and not kernel.nsutil.exists(ns):
         raise UsageProblem(f"no network namespace {ns!r} (see `ip netns`)")
-    report = kernel.audit(cluster, node, ns)
+    names = kernel.Names(cluster.plan.name)
+    if ns is not None and ns == names.node(node) and kernel.realise.read_state(names) is not None:
+        # this plan's own namespace: compare with what `netns up` built there (its sample pods included)
+        bp = kernel.realised(cluster.plan)
+        space = bp.node_space(node)
+        report = kernel.audit(bp.cluster, node, ns, space)
+    else:
+        report = kernel.audit(cluster, node, ns)
     if output == "json":
         click.echo(json_text.dumps(report.to_json()))
     else:

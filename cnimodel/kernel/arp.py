@@ -67,13 +67,13 @@ class Forget:
     def __init__(self, bp: Blueprint) -> None:
         self.bp = bp
         self.uplink: dict[str, tuple[str, str, str]] = {}  # node → (node ns, uplink, underlay bridge)
-        self.bridge: dict[str, str] = {}  # pod → its node's bridge
+        self.bridge: dict[str, str] = {}  # pod → the node's device facing it (its bridge or its veth)
         for v in bp.veths:
             if v.b.ns == bp.names.underlay and v.b.master:
                 node = next(s.node for s in bp.spaces if s.name == v.a.ns and s.node)
                 self.uplink[node] = (v.a.ns, v.a.name, v.b.master)
-            elif v.a.name == "eth0" and v.b.master:
-                self.bridge[v.a.ns] = v.b.master
+            elif v.a.name == "eth0":  # the node learns the pod on its bridge, or on a routed pod's own veth
+                self.bridge[v.a.ns] = v.b.master or v.b.name
         self.permanent = {(s.name, n.dev, n.ip) for s in bp.spaces for n in s.neighbors}
         self.indexes: dict[str, dict[str, int]] = {}
 

@@ -81,6 +81,9 @@ class Space:
     expect: list[Route] = field(default_factory=list)  # every route the kernel should show, its own included
     neighbors: list[Neighbor] = field(default_factory=list)
     fdb: list[FdbEntry] = field(default_factory=list)
+    # per-interface sysctls as /proc/sys paths (``net/ipv4/conf/<dev>/proxy_arp``, kernel device names: a name
+    # may hold a dot), written once the links exist
+    link_sysctls: dict[str, str] = field(default_factory=dict)
 
     def model_name(self, kernel: str) -> str:
         """The model's name of a kernel device (the kernel name when the model has none)."""
@@ -108,6 +111,7 @@ class Blueprint:
     pods: dict[str, RealPod] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     policy: str | None = None  # "nftables" or "iptables": the policy verdicts are installed in the pods
+    every_port: bool = False  # a node as a real host holds it: every routed pod's veth and /32 route (audit)
 
     def space(self, name: str) -> Space:
         return next(s for s in self.spaces if s.name == name)
@@ -178,8 +182,9 @@ def _underlay(bp: Blueprint) -> None:
 
 
 def node_space(cluster: Cluster, node: str, names: Names | None = None) -> Space:
-    """One node's namespace as ``build`` makes it (devices, routes, expected routes), without its pods."""
-    bp = Blueprint(names or Names(cluster.plan.name), cluster, 0)
+    """One node's namespace as a real host holds it (devices, routes, expected routes): no pod namespaces, but
+    every routed pod's veth and /32 route (a bridge's pods add no route to the node)."""
+    bp = Blueprint(names or Names(cluster.plan.name), cluster, 0, every_port=True)
     index = next(i for i, n in enumerate(cluster.plan.nodes) if n.name == node)
     _node(bp, index, cluster.plan.nodes[index])
     space = bp.node_space(node)
@@ -215,11 +220,12 @@ def _node(bp: Blueprint, index: int, node: NodeSpec) -> None:
     routes: list[Route] = list(facts.routes)
     neighbors, fdb = list(facts.neighbors), list(facts.fdb)
     realised: list[Device] = [up]
+    pods: list[Space] = []
     if facts.os == "linux":
         space.emulates = "linux"
         for d in facts.devices:
-            if d is up or d.kind == "loopback":
-                continue
+            if d is up or d.kind == "loopback" or routed(d):
+                continue  # a routed pod's veth is made with its pod
             if d.kind == "bridge":
                 bp.bridges.append(Bridge(space.name, kernel_name(d.name), d.mtu, d.addresses, d.mac))
             elif d.kind == "vxlan" and d.vni is not None and d.local is not None:
@@ -234,11 +240,33 @@ def _node(bp: Blueprint, index: int, node: NodeSpec) -> None:
             realised.append(d)
     else:
         _windows(bp, space, facts, up, realised, routes, neighbors, fdb)
+    pods = _pods(bp, space, facts, node, realised)
+    veths = {d.name for d in facts.devices if routed(d)}
+    for d in facts.devices if bp.every_port else ():
+        if d.name in veths and d.name not in space.devices:
+            space.devices[d.name] = kernel_name(d.name)
+            realised.append(d)
+    left = [r for r in routes if r.dev in veths and r.dev not in space.devices]
+    if left:  # the pods beyond --pods-per-node: their veths, and so their /32 routes, are not made
+        bp.notes.append(f"{where}: {len(left)} pod route(s) left out with their pods (not realised)")
+        routes = [r for r in routes if not (r.dev in veths and r.dev not in space.devices)]
     space.routes, space.expect = _mapped(routes, realised, space.devices, bp.notes, where)
     space.neighbors = [replace(n, dev=space.devices[n.dev]) for n in neighbors if n.dev in space.devices]
     space.fdb = [replace(e, dev=space.devices[e.dev]) for e in fdb if e.dev in space.devices]
     bp.spaces.append(space)
-    _pods(bp, space, facts, node)
+    bp.spaces += pods
+
+
+def _sysctl_path(key: str, dev: str, kernel: str) -> str:
+    """``net.ipv4.conf.<dev>.proxy_arp`` as the path under /proc/sys, with the device's kernel name."""
+    head, _, tail = key.partition(f".{dev}.")
+    return "/".join([*head.split("."), kernel, *tail.split(".")])
+
+
+def routed(d: Device) -> bool:
+    """A pod's host-side veth with proxy ARP on (the calico CNI's): the pod's gateway is a link-local address
+    only proxy ARP answers, so the pod is realised on it; other veths (no sysctls in the model) are not."""
+    return d.kind == "veth" and any(k.endswith(".proxy_arp") and v == "1" for k, v in d.sysctls)
 
 
 def _windows(bp: Blueprint, space: Space, facts: NodeFacts, up: Device, realised: list[Device],
@@ -280,14 +308,18 @@ def _windows(bp: Blueprint, space: Space, facts: NodeFacts, up: Device, realised
             bp.notes.append(f"{where}: no HNS network in the model; only the uplink is realised")
 
 
-def _pods(bp: Blueprint, space: Space, facts: NodeFacts, node: NodeSpec) -> None:
+def _pods(bp: Blueprint, space: Space, facts: NodeFacts, node: NodeSpec, realised: list[Device]) -> list[Space]:
+    """Up to ``pods_per_node`` pods of the node, each on the node's bridge holding its subnet or, for a routed
+    pod, on its own veth (registered in ``space`` with its sysctls); returns their namespaces."""
     alloc = bp.cluster.allocation.nodes[node.name]
     gateway = alloc.range.gateway if alloc.range is not None else None
     bridges = [b for b in bp.bridges if b.ns == space.name]
     endpoints = {e.pod: e for e in facts.hns_endpoints if e.pod}
-    taken = 0
+    veths = {d.name: d for d in facts.devices if routed(d)}
+    ports = {r.dst.network_address: veths[r.dev] for r in facts.routes if r.dst.prefixlen == 32 and r.dev in veths}
+    out: list[Space] = []
     for a in bp.cluster.allocation.pods_on(node.name):
-        if taken >= bp.pods_per_node:
+        if len(out) >= bp.pods_per_node:
             break
         if a.pod.host_network:
             continue
@@ -296,19 +328,32 @@ def _pods(bp: Blueprint, space: Space, facts: NodeFacts, node: NodeSpec) -> None
         if facts.os == "windows" and key not in endpoints:
             bp.notes.append(f"{where}: left out: the model gives it no HNS endpoint (its CNI ADD fails)")
             continue
-        hit = next(((b, i) for b in bridges for i in b.addresses if a.ip in i.network), None)
-        if hit is None or gateway is None:
-            bp.notes.append(f"{where}: left out: no bridge on the node holds its subnet (netns up attaches pods to "
-                            "a bridge)")
-            continue
-        bridge, iface = hit
-        mac = endpoints[key].mac if key in endpoints else None
         ns = bp.names.pod(key)
-        bp.veths.append(Veth(End(ns, "eth0", bridge.mtu, (IPv4Interface(f"{a.ip}/{iface.network.prefixlen}"),),
-                                 mac.replace("-", ":").lower() if mac else None),
-                             End(space.name, bp.names.pod_veth(key), bridge.mtu, master=bridge.name)))
         pod_space = Space(ns, "pod", node=node.name, pod=key, emulates="pod", devices={"eth0": "eth0"})
-        pod_space.routes = [Route(DEFAULT, via=gateway, dev="eth0", kind="default", owner="cni")]
-        bp.spaces.append(pod_space)
+        port = ports.get(a.ip)
+        hit = next(((b, i) for b in bridges for i in b.addresses if a.ip in i.network), None)
+        if port is not None and gateway is not None:
+            # A routed pod: eth0 holds the pod address alone; its gateway is reached on the link (proxy ARP).
+            host_end = kernel_name(port.name)
+            space.devices[port.name] = host_end
+            realised.append(port)
+            space.link_sysctls.update((_sysctl_path(k, port.name, host_end), v) for k, v in port.sysctls)
+            bp.veths.append(Veth(End(ns, "eth0", port.mtu, (IPv4Interface(f"{a.ip}/32"),)),
+                                 End(space.name, host_end, port.mtu, mac=port.mac)))
+            pod_space.routes = [Route(IPv4Network(f"{gateway}/32"), dev="eth0", scope="link", kind="host",
+                                      owner="cni"),
+                                Route(DEFAULT, via=gateway, dev="eth0", kind="default", owner="cni")]
+        elif hit is not None and gateway is not None:
+            bridge, iface = hit
+            mac = endpoints[key].mac if key in endpoints else None
+            bp.veths.append(Veth(End(ns, "eth0", bridge.mtu, (IPv4Interface(f"{a.ip}/{iface.network.prefixlen}"),),
+                                     mac.replace("-", ":").lower() if mac else None),
+                                 End(space.name, bp.names.pod_veth(key), bridge.mtu, master=bridge.name)))
+            pod_space.routes = [Route(DEFAULT, via=gateway, dev="eth0", kind="default", owner="cni")]
+        else:
+            bp.notes.append(f"{where}: left out: no bridge on the node holds its subnet (netns up attaches pods to "
+                            "a bridge, or to their own veth when the plugin routes them)")
+            continue
+        out.append(pod_space)
         bp.pods[key] = RealPod(key, node.name, ns, a.ip, gateway)
-        taken += 1
+    return out

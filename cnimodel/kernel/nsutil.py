@@ -68,10 +68,11 @@ def open_socket(name: str, family: int, kind: int, proto: int = 0) -> socket.soc
 
 
 def sysctl(name: str, values: dict[str, str]) -> None:
-    """Write ``net.*`` sysctls inside namespace ``name`` (``/proc/sys/net`` shows the caller's namespace)."""
+    """Write ``net.*`` sysctls inside namespace ``name`` (``/proc/sys/net`` shows the caller's namespace); a key
+    holding a ``/`` is a path under /proc/sys already (a device name in it may hold a dot)."""
     with inside(name):
         for key, value in values.items():
-            path = "/proc/sys/" + key.replace(".", "/")
+            path = "/proc/sys/" + (key if "/" in key else key.replace(".", "/"))
             with open(path, "w") as f:
                 f.write(value)
 

@@ -118,6 +118,9 @@ def up(bp: Blueprint, progress: Progress | None = None) -> None:
         for x in bp.vxlans:
             _vxlan(handles, x)
         handles.close()
+        for space in bp.spaces:
+            if space.link_sysctls:  # the links exist now: their per-interface settings (proxy_arp …)
+                nsutil.sysctl(space.name, space.link_sysctls)
         confs = _confs(bp)
         for space in bp.spaces:
             _configure(space, confs.get(space.name, []))

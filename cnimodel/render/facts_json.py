@@ -22,7 +22,7 @@ def route(r: Route) -> dict[str, Any]:
 def device(d: Device) -> dict[str, Any]:
     return {"name": d.name, "kind": d.kind, "addresses": [str(a) for a in d.addresses], "mtu": d.mtu,
             "mac": d.mac, "owner": d.owner, "master": d.master, "vni": d.vni, "port": d.port,
-            "local": _s(d.local), "underlayDev": d.underlay_dev}
+            "local": _s(d.local), "underlayDev": d.underlay_dev, "sysctls": dict(d.sysctls)}
 
 
 def neighbor(n: Neighbor) -> dict[str, Any]:

@@ -95,7 +95,11 @@ class Walk:
             winport.egress(self, facts, ep, hop)  # the HNS ACLs sit on the same port: it asks for the verdict
             return
         if not hop.steps:
-            hop.add("received", "RECEIVED", dst=self.pkt.dst)
+            port = pod_port(self.cluster, ep.node, self.pkt.src)
+            if port is not None:  # a routed pod: the packet enters the host on the pod's own veth
+                hop.add("received", "RECEIVED", interface=port.dev, dst=self.pkt.dst)
+            else:
+                hop.add("received", "RECEIVED", dst=self.pkt.dst)
         verdicts.egress(self, ep)
 
     def from_node(self, node: str) -> str:
@@ -227,7 +231,7 @@ class Walk:
         if self.pkt.size > e.inner_mtu:
             hop.add("dropped", "MTU_EXCEEDED", device=e.dev, mtu=e.inner_mtu, size=self.pkt.size)
             raise Stop("DENIED_OUT", f"the {self.pkt.size}-byte packet exceeds the overlay MTU {e.inner_mtu} "
-                       f"of {e.dev} (underlay MTU − {e.overhead})")
+                       f"of {e.dev} (VXLAN adds {e.overhead} bytes: the VTEP's MTU leaves room for them)")
         hop.add("encapsulated", "VXLAN", device=e.dev, outerSrc=e.outer_src, outerDst=e.outer_dst,
                 vni=e.vni, udpDstPort=e.dst_port, udpSrcPort=f"{e.src_port_policy} {e.src_port_range[0]}-"
                 f"{e.src_port_range[1]}", innerDstMac=e.inner_dst_mac, overhead=e.overhead, owner=e.owner)
@@ -255,10 +259,13 @@ class Walk:
     # ------------------------------------------------------------------ delivery
     def deliver_pod(self, hop: Hop, pod) -> None:  # type: ignore[no-untyped-def]
         windows = self.cluster.plan.node(pod.pod.node).os == "windows"
+        port = None if windows else pod_port(self.cluster, pod.pod.node, pod.ip)
         if windows:
             winport.ingress(self, hop)
+        elif port is not None:  # a routed pod: the host's /32 route names its veth, where policy filters
+            hop.add("routed", "FORWARDED", route=route_text(port), kind=port.kind, owner=port.owner)
         verdicts.ingress(self, hop, pod)
-        via = "vSwitch port" if windows else "cni bridge → veth"
+        via = "vSwitch port" if windows else port.dev if port is not None else "cni bridge → veth"
         hop.add("transmitted", "TRANSMITTED", to=pod.pod.key, via=via)
         phop = self._hop(pod.pod.key, "pod")
         phop.add("received", "RECEIVED", interface="eth0", src=self.pkt.src, dst=self.pkt.dst)
@@ -318,8 +325,22 @@ class Walk:
                        f"{facts.node}")
 
 
+def pod_port(cluster: Cluster, node: str, ip: IPv4Address) -> Route | None:
+    """The node's route to its own pod ``ip`` when it names the pod's own veth (a /32: routed pods, no
+    bridge), else None."""
+    r = cluster.lookup(node, ip).route
+    if r is None or r.dst.prefixlen != 32 or r.dev is None:
+        return None
+    d = cluster.local_facts(node).device(r.dev)
+    return r if d is not None and d.kind == "veth" else None
+
+
 def pod_mtu(facts: NodeFacts) -> int:
-    """The MTU a pod's eth0 gets: the bridge's (set from flannel's MTU), or the VTEP's on overlay."""
+    """The MTU a pod's eth0 gets: its veth's (both ends carry the CNI's MTU), the bridge's (set from flannel's
+    MTU), or the VTEP's on overlay."""
+    veths = [d.mtu for d in facts.devices if d.kind == "veth"]
+    if veths:
+        return min(veths)
     bridges = [d.mtu for d in facts.devices if d.kind == "bridge"]
     if bridges:
         return min(bridges)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from cnimodel.dataplane import Vtep
+from cnimodel.dataplane import NodeFacts, Vtep
 from cnimodel.plan import Origin
 from cnimodel.validate.context import Context, first, node_obj, phrase, pod_obj
 from cnimodel.validate.hostports import ignored_on
@@ -153,3 +153,33 @@ def host_port_on_vxlan(ctx: Context) -> Iterator[Hit]:
                           "VTEP listens on: one of them cannot bind, and VXLAN traffic may reach the pod instead",
                           "pick another hostPort", (pod_obj(pod), node_obj(pod.node)),
                           (pod.origin.at("spec.containers"),))
+
+
+def _pod_mtu(facts: NodeFacts) -> int | None:
+    """The MTU the node's pods get: their own veths' (routed pods), else the pod bridge's; None: neither."""
+    veths = [d.mtu for d in facts.devices if d.kind == "veth"]
+    bridges = [d.mtu for d in facts.devices if d.kind == "bridge"]
+    return min(veths or bridges) if veths or bridges else None
+
+
+@check("CNI-OVL-008", "warning", "overlay", "Pods get a larger MTU than the overlay device carries",
+       "projectcalico/calico@87c15906:felix/dataplane/linux/int_dataplane.go:1796 (determinePodMTU: no Calico "
+       "encapsulation → the host MTU, which canal's veth_mtu \"0\" hands the pods); "
+       "flannel-io/flannel@cdf76059:pkg/backend/vxlan/device.go:63 (flannel.<VNI> MTU = MTU − 50)")
+def pod_mtu_over_overlay(ctx: Context) -> Iterator[Hit]:
+    groups: dict[tuple[int, int, str], list[str]] = defaultdict(list)
+    for (os_name, _, _), nodes in ctx.kinds.items():
+        rep = ctx.representative(nodes, with_pods=True) if os_name == "linux" else None  # routed pods: MTU per veth
+        v = ctx.vteps.get(rep.name) if rep is not None else None
+        if rep is None or v is None or not v.up:
+            continue
+        mtu = _pod_mtu(ctx.cluster.local_facts(rep.name))
+        if mtu is not None and mtu > v.mtu:
+            groups[(mtu, v.mtu, v.dev)] += [n.name for n in nodes]
+    for (mtu, inner, dev), names in groups.items():
+        yield Hit(f"{len(names)} Linux node(s) ({phrase(names)}) give pods MTU {mtu} but carry traffic to other nodes "
+                  f"through {dev} at MTU {inner}: a pod's packets of {inner + 1}–{mtu} bytes to other nodes are "
+                  "dropped when they carry DF (the node answers 'fragmentation needed', so TCP recovers by path MTU "
+                  "discovery unless ICMP is filtered) and fragmented otherwise",
+                  f"give pods MTU {inner}: the CNI's mtu (canal: veth_mtu in the canal-config ConfigMap, which fills "
+                  "the calico plugin's mtu)", tuple(node_obj(n) for n in first(names)), _network_at(ctx))
