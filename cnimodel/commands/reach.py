@@ -13,21 +13,30 @@ from cnimodel.render import json_text
 
 if TYPE_CHECKING:
     from cnimodel.policy import Endpoint, Reachability
+    from cnimodel.policy.enforcement import Unenforced
 
 FORMATS = ["txt", "json", "csv", "md", "dot", "matrix"]
 
 
-def _analyse(paths: tuple[str, ...] | list[str]) -> Reachability:
+def _analyse(paths: tuple[str, ...] | list[str]) -> tuple[Reachability, Unenforced | None]:
+    """The plan's reachability, and the policies its nodes do not enforce (said in every format)."""
+    from cnimodel.cluster import Cluster
     from cnimodel.plan import load_plan
     from cnimodel.policy import Reachability
+    from cnimodel.policy.enforcement import unenforced
 
     plan = load_plan(list(paths))
-    r = Reachability.from_plan(plan)
+    gaps = None
+    if plan.has_cluster:
+        cluster = Cluster.build(plan)
+        r, gaps, plan = Reachability.from_cluster(cluster), unenforced(cluster), cluster.plan
+    else:
+        r = Reachability.from_plan(plan)
     for w in plan.warnings:
         ERR.print(w.render(), markup=False)
     for w in r.warnings:
         ERR.print(f"warning: {w}", markup=False)
-    return r
+    return r, gaps
 
 
 # ``ns/name`` or ``ns/name[Kind]`` without wildcards (Kubernetes names are [a-z0-9.-]).
@@ -110,7 +119,16 @@ def reach_cmd(plan: tuple[str, ...], src: str | None, dst: str | None, port: str
         raise UsageProblem("-o matrix draws one port: add --port PORT[/PROTO], e.g. --port 80")
     if explain and output not in ("txt", "json"):
         raise UsageProblem("--explain prints with -o txt or -o json")
-    r = _analyse(plan)
+    r, gaps = _analyse(plan)
+    header = f"warning: {gaps.sentence()}" if gaps is not None else None
+    if header and output in ("txt", "matrix"):
+        click.echo(header)
+    elif header and output == "md":
+        click.echo(f"> {header}\n")
+    elif header and output == "dot":
+        click.echo(f"// {header}")
+    elif header and output == "csv":
+        ERR.print(header, markup=False)  # a CSV holds rows only
     default = r.pods() if output == "matrix" else r.everything()
     sources = _endpoints(r, src, default, "--from")
     destinations = _endpoints(r, dst, default, "--to")
@@ -133,12 +151,12 @@ def reach_cmd(plan: tuple[str, ...], src: str | None, dst: str | None, port: str
         restrict = ConnSet.ports(port_spec[0], port_spec[1], port_spec[1]) if port_spec else None
         xs = (explain_pair(r, c, restrict) for c in conns)
         if output == "json":
-            click.echo(json_text.dumps(policy_json.document([], xs)))
+            click.echo(json_text.dumps(policy_json.document([], xs, gaps)))
         else:
             click.echo(policy_txt.explanations(xs), nl=False)
         return
     if output == "json":
-        click.echo(json_text.dumps(policy_json.document(conns)))
+        click.echo(json_text.dumps(policy_json.document(conns, unenforced=gaps)))
     elif output == "csv":
         click.echo(policy_table.csv_text(conns), nl=False)
     elif output == "md":
@@ -163,7 +181,7 @@ def diff_cmd(plan_a: str, plan_b: str, workloads: bool, output: str) -> None:
     from cnimodel.policy.diff_workloads import diff_workloads
     from cnimodel.render import policy_diff
 
-    rows = list((diff_workloads if workloads else diff)(_analyse([plan_a]), _analyse([plan_b])))
+    rows = list((diff_workloads if workloads else diff)(_analyse([plan_a])[0], _analyse([plan_b])[0]))
     if output == "json":
         click.echo(json_text.dumps(policy_diff.document(rows)))
     elif output == "md":

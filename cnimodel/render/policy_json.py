@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from cnimodel.policy.analysis import Connection
+from cnimodel.policy.enforcement import Unenforced
 from cnimodel.policy.explain import Explanation, to_json
 
 
@@ -25,7 +26,9 @@ def connection(c: Connection, x: Explanation | None = None) -> dict[str, Any]:
     return out
 
 
-def document(conns: Iterable[Connection], explanations: Iterable[Explanation] | None = None) -> dict[str, Any]:
-    if explanations is None:
-        return {"connections": [connection(c) for c in conns]}
-    return {"connections": [connection(x.connection, x) for x in explanations]}
+def document(conns: Iterable[Connection], explanations: Iterable[Explanation] | None = None,
+             unenforced: Unenforced | None = None) -> dict[str, Any]:
+    """``connections``, and ``unenforced``: the plan's policies that some nodes do not enforce (null when none)."""
+    rows = [connection(c) for c in conns] if explanations is None else [
+        connection(x.connection, x) for x in explanations]
+    return {"unenforced": unenforced.to_json() if unenforced is not None else None, "connections": rows}
