@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from typing import Literal
@@ -146,9 +146,10 @@ def cidr_chains(cidrs: Iterable[IPv4Network]) -> PrefixTable[frozenset[IPv4Netwo
     return table
 
 
-def build_universe(plan: Plan, policies: PolicySet,
-                   enforcement: Callable[[Pod], Enforcement], ips: Mapping[str, IPv4Address | None]) -> Universe:
-    """Fold the plan's pods, nodes and the address space into classes (see the module docstring)."""
+def build_universe(plan: Plan, policies: PolicySet, enforcement: Callable[[Pod], Enforcement],
+                   ips: Mapping[str, IPv4Address | None], pods: Sequence[Pod] | None = None) -> Universe:
+    """Fold the plan's pods (``pods``: the ones that run; default every pod), nodes and the address space into
+    classes (see the module docstring)."""
     atom_ids = {s: i for i, s in enumerate(sorted(policies.endpoint_selectors(), key=str))}
     node_atom_ids = {s: i for i, s in enumerate(sorted(policies.node_selectors(), key=str))}
     named_refs = {n for n, _ in policies.named_ports()}
@@ -167,7 +168,7 @@ def build_universe(plan: Plan, policies: PolicySet,
     ns_labels: dict[str, Mapping[str, str]] = {}
     for ns in plan.namespaces:
         ns_labels[ns.name] = ns_view(ns.name, ns.labels, "k8s")
-    pods = sorted(plan.pods, key=lambda p: (p.namespace, p.name))
+    pods = sorted(plan.pods if pods is None else pods, key=lambda p: (p.namespace, p.name))
     workloads = [Workload(p, ips.get(f"{p.namespace}/{p.name}"), enforcement(p)) for p in pods]
     for w in workloads:
         if w.pod.namespace not in ns_labels:  # a namespace the plan does not declare still exists

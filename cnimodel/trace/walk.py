@@ -254,6 +254,10 @@ class Walk:
 
     # ------------------------------------------------------------------ delivery
     def deliver_pod(self, hop: Hop, pod) -> None:  # type: ignore[no-untyped-def]
+        down = self.cluster.allocation.not_running.get(pod.pod.key)
+        if down is not None:  # its sandbox holds the address, but no container listens
+            hop.add("dropped", "POD_NOT_RUNNING", pod=pod.pod.key, code=down.code, reason=down.reason)
+            raise Stop("POD_NOT_RUNNING", f"{pod.pod.key} never runs, so nothing receives the packet: {down}")
         windows = self.cluster.plan.node(pod.pod.node).os == "windows"
         if windows:
             winport.ingress(self, hop)
