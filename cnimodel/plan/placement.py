@@ -130,8 +130,9 @@ _REJECTED = ("the kubelet on {node} rejects it: its nodeSelector/affinity does n
 
 
 def _warn_refused(what: str, pod: Pod, refusal: str, problems: Problems) -> None:
+    outcome = "the pod does not exist" if what.startswith("pod ") else "its controller makes no pods"
     problems.warn(pod.origin.at("spec.runtimeClassName"), f"runtimeclass-conflict: the API server refuses {what}: "
-                  f"{refusal} (RuntimeClass admission); it makes no pods",
+                  f"{refusal} (RuntimeClass admission); {outcome}",
                   "drop the nodeSelector key the RuntimeClass sets, or give it the RuntimeClass's value")
 
 
