@@ -216,13 +216,17 @@ def build_universe(plan: Plan, policies: PolicySet, enforcement: Callable[[Pod],
     groups: dict[tuple, int] = {}
     group_info: list[tuple[str, Mapping[str, str], Mapping[str, str]]] = []
     accounts = service_accounts(plan)
+    extras: dict[tuple[str, str], frozenset[tuple[str, str]]] = {}  # the pods of a namespace share few accounts
     for w in workloads:
         if w.host_network:
             group_of.append(-1)
             continue
         named = tuple(sorted((p.name, p.protocol, p.port) for p in w.pod.ports if p.name in named_refs))
         labels = frozenset((k, v) for k, v in w.pod.labels.items() if k in ref_keys)
-        extra = frozenset((k, v) for k, v in calico_extra(w.pod, accounts).items() if k in ref_keys)
+        extra = extras.get((w.pod.namespace, w.pod.service_account))
+        if extra is None:
+            extra = extras[(w.pod.namespace, w.pod.service_account)] = frozenset(
+                (k, v) for k, v in calico_extra(w.pod, accounts).items() if k in ref_keys)
         key = (w.pod.namespace, labels, extra, named, chain(w.ip), w.enforcement.enforced)
         g = groups.get(key)
         if g is None:
