@@ -98,7 +98,8 @@ class Cluster:
                 raise PlanError(problems.items) from None
             policy = policy_cls(plan, problems, plugin)
         problems.raise_if_errors()
-        allocation = allocate(plan, (policy.ipam() if policy is not None else None) or plugin, problems)
+        allocation = allocate(plan, (policy.ipam() if policy is not None else None) or plugin, problems,
+                              plugin.pod_add_failure)
         problems.raise_if_errors()
         cluster = cls(plan, plugin, allocation, policy)
         cluster.warnings += tuple(problems.warnings)

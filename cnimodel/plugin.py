@@ -96,6 +96,12 @@ class NetworkPlugin:
         """The node's VXLAN endpoint, cheaply (no facts built); None where the node has no overlay."""
         return None
 
+    def pod_add_failure(self, node: NodeSpec) -> str | None:
+        """Why this plugin fails every pod's CNI ADD on the node (a config the plugin refuses, a network it
+        cannot find), or None when ADDs succeed. Such a node's pods (hostNetwork ones aside) get no address
+        and never run; every engine reads that from the allocation. Cheap: no facts are built."""
+        return None
+
     def max_pods(self, node: NodeSpec) -> int:
         """How many pods the node may hold under this plugin (default: the node's ``maxPods``)."""
         return node.max_pods

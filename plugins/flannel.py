@@ -388,6 +388,14 @@ class FlannelPlugin(NetworkPlugin):
             return calico_cni.pod_range(pod_cidr, self.calico.ipam)
         return host_local_range(pod_cidr)
 
+    def pod_add_failure(self, node: NodeSpec) -> str | None:
+        v = self.vtep(node.name)
+        if v is None:
+            return None
+        if node.os == "windows":
+            return win_overlay.add_failure(lambda: self.win_conf(node), v)
+        return flannel_vxlan.add_failure(v)
+
     def prepare(self, cluster: Cluster) -> None:
         if self.vxlan:
             flannel_vxlan.prepare(cluster, self.vtep)

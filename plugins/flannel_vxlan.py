@@ -275,6 +275,16 @@ def _linux_facts(cluster: Cluster, node: NodeSpec, vtep_of: VtepOf, masq_network
                      notes=tuple(notes), nat=nat, vteps=(me,), encaps=tuple(encaps))
 
 
+def add_failure(me: Vtep) -> str | None:
+    """Why the flannel CNI fails every pod ADD on the node: flanneld refuses its config, so it never writes the
+    subnet.env the plugin reads on each ADD (flannel-io/cni-plugin flannel.go, loadFlannelSubnetEnv); None
+    while flanneld runs."""
+    if me.up:
+        return None
+    return (f"flanneld does not start ({me.reason}), so there is no subnet.env for the flannel CNI plugin, "
+            "which reads it on every ADD")
+
+
 def names_phrase(names: list[str], limit: int = 5) -> str:
     shown = ", ".join(names[:limit])
     return f"{len(names)} node(s) ({shown}{' …' if len(names) > limit else ''})"

@@ -11,6 +11,7 @@ DirectRouting and GBP, and ignores remote leases with VNI < 4096.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from socket import inet_ntoa
@@ -329,6 +330,20 @@ def _overlay_facts(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, vte
                      hns_api=conf.api_version, notes=tuple(notes), vteps=(me,), encaps=tuple(encaps))
 
 
+def add_failure(conf: Callable[[], _hns.WindowsConf], me: Vtep) -> str | None:
+    """Why win-overlay fails every pod ADD on a Windows node, or None: it looks the HNS network up by the CNI
+    conf's ``name`` and refuses the ADD when there is none (containernetworking/plugins win-overlay_windows.go,
+    GetHNSNetworkByName / hcn.GetNetworkByName), so without flanneld's Overlay network, or with a conf named
+    otherwise, no pod gets an endpoint. ``conf`` is read only when flanneld runs."""
+    if not me.up:
+        return f"flanneld does not start ({me.reason}), so there is no HNS Overlay network for win-overlay to find"
+    name = conf().name
+    if name != me.dev:
+        return (f"the CNI conf's name {name!r} is not the HNS network {me.dev!r}: win-overlay looks the "
+                "network up by that name and finds none")
+    return None
+
+
 class WinOverlayPlugin(NetworkPlugin):
     """``plugin: win-overlay``: Windows nodes run win-overlay on an HNS Overlay network whose remote subnet
     routes are programmed as flanneld for Windows does; Linux nodes are VXLAN peers on ``flannel.<VNI>``.
@@ -402,6 +417,13 @@ class WinOverlayPlugin(NetworkPlugin):
         if node.os == "windows":
             return _windows_cni.pod_range(self.conf(node), overlay_range(pod_cidr), pod_cidr)
         return host_local_range(pod_cidr)
+
+    def pod_add_failure(self, node: NodeSpec) -> str | None:
+        v = self.vtep(node.name)
+        assert v is not None
+        if node.os == "windows":
+            return add_failure(lambda: self.conf(node), v)
+        return flannel_vxlan.add_failure(v)
 
     def prepare(self, cluster: Cluster) -> None:
         flannel_vxlan.prepare(cluster, self.vtep)

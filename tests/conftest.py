@@ -64,10 +64,15 @@ def canal_cni(mtu: Any = 0, **calico: Any) -> dict[str, Any]:
             "plugins": [plugin, {"type": "portmap", "snat": True, "capabilities": {"portMappings": True}}]}
 
 
+# Published for Linux and Windows (every build): a pod with it runs on any node, so tests that are not about
+# images place pods freely (a Linux-only image on a Windows node never runs: docs/workloads.md).
+MULTI_OS_IMAGE = "registry.k8s.io/e2e-test-images/agnhost:2.47"
+
+
 def pod_doc(name: str, node: str | None, namespace: str = "default", ip: str | None = None,
             **spec: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace},
-                           "spec": {"containers": [{"name": "c", "image": "busybox"}], **spec}}
+                           "spec": {"containers": [{"name": "c", "image": MULTI_OS_IMAGE}], **spec}}
     if node is not None:
         doc["spec"]["nodeName"] = node
     if ip is not None:

@@ -29,7 +29,7 @@ def test_a_warning_from_a_file_under_a_bracketed_directory_prints_literally(tmp_
     path = write_docs(tmp_path / "[red]plans" / "plan.yaml", [cluster_doc(), _nowhere()])
     r = run("ipam", str(path))
     assert r.exit_code == 0, r.output
-    lines = [ln for ln in r.output.splitlines() if "unschedulable" in ln]
+    lines = [ln for ln in r.output.splitlines() if "warning: unschedulable" in ln]  # not the Pending pod's row
     assert len(lines) == 1
     assert f"{tmp_path}/[red]plans/plan.yaml" in lines[0]
     assert "default/nowhere[Deployment]" in lines[0]

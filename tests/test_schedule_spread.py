@@ -44,9 +44,17 @@ def deployment(name: str, replicas: int, ns: str = "default", **spec: Any) -> di
 
 
 def placed(plan: Plan, owner: str) -> list[str]:
-    """Nodes of a workload's pods, in pod-name order (the ordinal is the last name part)."""
-    pods = sorted((p for p in plan.pods if p.workload == owner), key=lambda p: int(p.name.rsplit("-", 1)[1]))
+    """Nodes of a workload's placed pods, in pod-name order (the ordinal is the last name part); Pending pods
+    (no node) are left out: ``pending`` lists them."""
+    pods = sorted((p for p in plan.pods if p.workload == owner and p.node is not None),
+                  key=lambda p: int(p.name.rsplit("-", 1)[1]))
     return [p.node or "" for p in pods]
+
+
+def pending(plan: Plan, owner: str) -> dict[str, str]:
+    """A workload's Pending pods (kept without a node, as the API server keeps them) → their NotRunning code."""
+    return {p.name: p.not_running.code for p in plan.pods
+            if p.workload == owner and p.node is None and p.not_running is not None}
 
 
 def findings(plan: Plan) -> dict[str, str]:
@@ -116,12 +124,20 @@ def test_max_pods_exhaustion_is_a_named_finding(tmp_path: Path) -> None:
     assert warning.severity == "warning" and warning.origin.path == "spec.template.spec.nodeSelector"
     assert "maxPods" in warning.hint
     assert len(cluster.allocation.pods) == 3
+    waiting = pending(plan, "default/web[Deployment]")
+    assert sorted(waiting.values()) == ["max-pods", "max-pods"] and all(n.endswith(("-3", "-4")) for n in waiting)
+    assert set(waiting) == {k.split("/")[1] for k in cluster.allocation.not_running}
 
 
-def test_unschedulable_pods_are_a_named_finding_and_left_out(tmp_path: Path) -> None:
+def test_unschedulable_pods_are_a_named_finding_and_stay_pending(tmp_path: Path) -> None:
+    """The three pods exist, as the API server keeps them: no node, no address, and the reason they never run."""
     docs = [cluster_doc(nodes()), deployment("ssd", 3, nodeSelector={"disktype": "ssd"})]
     cluster = build_docs(tmp_path, docs)
-    assert not [p for p in cluster.plan.pods if p.workload == "default/ssd[Deployment]"]
+    assert not placed(cluster.plan, "default/ssd[Deployment]")
+    assert list(pending(cluster.plan, "default/ssd[Deployment]").values()) == ["unschedulable"] * 3
+    ssd = [p.key for p in cluster.plan.pods if p.workload == "default/ssd[Deployment]"]
+    assert not set(ssd) & set(cluster.allocation.pods)
+    assert all("didn't match Pod's node affinity/selector" in cluster.allocation.not_running[k].reason for k in ssd)
     msg = findings(cluster.plan)["unschedulable"]
     assert msg.startswith("unschedulable: 3 of 3 pods of default/ssd[Deployment] fit no node")
     assert ("0/5 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
@@ -136,7 +152,9 @@ def test_bare_pods_without_a_node_are_scheduled_too(tmp_path: Path) -> None:
     never = pod_doc("never", None, nodeSelector={"kubernetes.io/os": "plan9"})
     plan = load_docs(tmp_path, [cluster_doc(nodes()), pod_doc("a", "lin1"), pod_doc("b", "lin2"), free, win, never])
     where = {p.name: p.node for p in plan.pods}
-    assert where == {"a": "lin1", "b": "lin2", "free": "lin3", "winpod": "win1"}
+    assert where == {"a": "lin1", "b": "lin2", "free": "lin3", "winpod": "win1", "never": None}
+    stops = {p.name: (p.not_running.code, p.not_running.sandbox) for p in plan.pods if p.not_running}
+    assert stops == {"never": ("unschedulable", False)}
     assert findings(plan)["unschedulable"].startswith("unschedulable: pod default/never fits no node")
 
 
@@ -149,7 +167,7 @@ def test_daemonsets_are_placed_before_other_workloads(tmp_path: Path) -> None:
                                 "spec": {"nodeSelector": LINUX, "containers": [{"name": "a", "image": AGNHOST}]}}}}
     plan = load_docs(tmp_path, [cluster_doc(nodes(lin1=1, lin2=1, lin3=1)), deployment("web", 1, nodeSelector=LINUX),
                                 ds])
-    assert sorted(p.name for p in plan.pods) == ["agent-lin1", "agent-lin2", "agent-lin3"]
+    assert sorted(p.name for p in plan.pods if p.node) == ["agent-lin1", "agent-lin2", "agent-lin3"]
     assert "max-pods" in findings(plan)
 
 
@@ -197,6 +215,6 @@ def test_the_network_plugins_max_pods_bounds_placement(tmp_path: Path) -> None:
                       clusterCIDR=None, network={"plugin": "azure-cni", "config": {}},
                       underlay={"subnets": [{"name": "aks", "cidr": "10.240.0.0/22", "gateway": "10.240.0.1"}]})
     cluster = build_docs(tmp_path, [aks, deployment("web", 70)])
-    assert sorted(Counter(p.node for p in cluster.plan.pods).values()) == [30, 30]
+    assert sorted(Counter(p.node for p in cluster.plan.pods if p.node).values()) == [30, 30]
     assert "0/2 nodes are available: 2 Too many pods." in findings(cluster.plan)["max-pods"]
     assert len(cluster.allocation.pods) == 60

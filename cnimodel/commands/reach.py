@@ -73,7 +73,10 @@ def _named(r: Reachability, spec: str, option: str) -> list[Endpoint] | None:
         pods = resolve_pods(r.plan, spec)
     except NameError_ as e:
         raise UsageProblem(f"{option} {spec!r}: {e}") from None
-    ends = [r.pod(r.u.by_key[p.key]) for p in pods]
+    ends = [r.pod(r.u.by_key[p.key]) for p in pods if p.key in r.u.by_key]  # a pod that never runs is absent
+    if not ends:
+        raise UsageProblem(f"{option} {spec!r}: " + "; ".join(r.never_runs(p.key) for p in pods[:3]
+                                                              if p.key in r.not_running))
     if (m.group(3) or "").lower() == "pod" or pods[0].owner is None:  # a pod named as ns/name[Pod]
         return ends
     return [group(str(pods[0].owner), ends)]

@@ -26,10 +26,12 @@ def trace_cmd(plan: tuple[str, ...], src: str, dst: str, port: int, proto: str, 
               backend: str | None, no_policy: bool, output: str, pcap_file: str | None) -> None:
     """Walk a packet from SRC to DST: pod (ns/name), node, Service (ns/name or VIP), NODE:NODEPORT, or IP.
 
-    Exit status 0 when the packet is delivered (or leaves the network as asked), 1 when it is dropped.
+    Exit status 0 when every packet traced is delivered (ACCEPTED, DELIVERED_TO_SUBNET, or EXITS_NETWORK to an
+    address outside the plan), 1 when one is not (dropped, no route, a pod that never runs …), 2 on bad input.
     """
     from cnimodel.render import trace_text
     from cnimodel.trace import EndpointError, trace
+    from cnimodel.trace.model import DELIVERED
 
     if not 20 <= size <= 65535:
         raise UsageProblem(f"--size {size} is not an IPv4 packet size (20 to 65535)")
@@ -50,7 +52,7 @@ def trace_cmd(plan: tuple[str, ...], src: str, dst: str, port: int, proto: str, 
     else:
         for t in traces:
             trace_text.render(OUT, t)
-    if any(t.disposition not in ("ACCEPTED", "DELIVERED_TO_SUBNET", "EXITS_NETWORK") for t in traces):
+    if any(t.disposition not in DELIVERED for t in traces):  # as ping: 1 when no packet got through
         raise SystemExit(1)
 
 

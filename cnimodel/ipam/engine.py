@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from typing import TYPE_CHECKING
 
 from cnimodel.ipam.cidrset import CidrExhausted, CidrSet
 from cnimodel.ipam.hostlocal import PodRange
-from cnimodel.plan import Plan, Pod, Problems
+from cnimodel.plan import NodeSpec, NotRunning, Plan, Pod, Problems
 
 if TYPE_CHECKING:
     from cnimodel.plugin import NetworkPlugin
@@ -35,11 +36,22 @@ class PodAddress:
 
 @dataclass
 class Allocation:
+    """Node pod CIDRs and pod addresses. ``pods`` holds every pod with an address; ``not_running`` every pod
+    that never runs and why (``NotRunning``: Pending, rejected by the kubelet, images that cannot run on its
+    node — those keep their sandbox's address in ``pods`` — or a CNI ADD the network plugin fails); the one
+    answer every engine reads. ``add_failures``: the nodes whose plugin fails every pod ADD, and why."""
+
     nodes: dict[str, NodeAllocation] = field(default_factory=dict)
     pods: dict[str, PodAddress] = field(default_factory=dict)
     max_nodes: int = 0
     free_node_cidrs: int = 0
     by_node: dict[str, list[str]] = field(default_factory=dict)
+    not_running: dict[str, NotRunning] = field(default_factory=dict)
+    add_failures: dict[str, str] = field(default_factory=dict)
+
+    def runs(self, key: str) -> bool:
+        """Whether pod ``key`` (``ns/name``) runs: it is not among ``not_running``."""
+        return key not in self.not_running
 
     def pods_on(self, node: str) -> list[PodAddress]:
         """The pods placed on one node, in plan order (an index, not a scan of every pod)."""
@@ -74,8 +86,11 @@ def kube_node_cidrs(plan: Plan, problems: Problems) -> dict[str, tuple[IPv4Netwo
     return out
 
 
-def allocate(plan: Plan, plugin: NetworkPlugin, problems: Problems) -> Allocation:
-    """Node pod CIDRs, then pod IPs node by node in plan order (host-local's sequential walk)."""
+def allocate(plan: Plan, plugin: NetworkPlugin, problems: Problems,
+             add_failure: Callable[[NodeSpec], str | None] | None = None) -> Allocation:
+    """Node pod CIDRs, then pod IPs node by node in plan order (host-local's sequential walk). ``add_failure``
+    says per node why the network plugin fails every pod ADD there (None: ADDs succeed); default: ``plugin``'s
+    own ``pod_add_failure``."""
     alloc = Allocation()
     if plan.cluster_cidr is not None:
         alloc.max_nodes = 1 << max(0, plan.node_cidr_mask_size - plan.cluster_cidr.prefixlen)
@@ -83,10 +98,13 @@ def allocate(plan: Plan, plugin: NetworkPlugin, problems: Problems) -> Allocatio
     if max_nodes is not None:
         alloc.max_nodes = max_nodes
     cidrs = plugin.node_cidrs(problems)
+    failure = add_failure or plugin.pod_add_failure
     by_node: dict[str, list[Pod]] = defaultdict(list)
     for pod in plan.pods:
         if pod.node is not None:
             by_node[pod.node].append(pod)
+        elif pod.not_running is not None:  # Pending: no node, no address
+            alloc.not_running[pod.key] = pod.not_running
     for node in plan.nodes:
         cidr, source = cidrs.get(node.name, (None, "none"))
         rng = plugin.pod_range(node, cidr)
@@ -94,11 +112,15 @@ def allocate(plan: Plan, plugin: NetworkPlugin, problems: Problems) -> Allocatio
         max_pods = plugin.max_pods(node)
         capacity = (max_pods if rng.dynamic else min(max_pods, rng.usable())) if rng is not None else 0
         alloc.nodes[node.name] = NodeAllocation(node.name, node.os, cidr, source, rng, capacity, len(pods))
-        if len(pods) > max_pods:
-            problems.error(pods[max_pods].origin.at("spec.nodeName"),
-                           f"node {node.name!r} holds {len(pods)} pods but its maxPods is {max_pods}",
+        held = [p for p in pods if p.not_running is None or p.not_running.sandbox]  # a rejected pod holds nothing
+        if len(held) > max_pods:
+            problems.error(held[max_pods].origin.at("spec.nodeName"),
+                           f"node {node.name!r} holds {len(held)} pods but its maxPods is {max_pods}",
                            "move pods to other nodes or raise the node's maxPods")
-        _allocate_pods(node.name, node.ip, rng, pods, alloc, problems)
+        why = failure(node)
+        if why is not None:
+            alloc.add_failures[node.name] = why
+        _allocate_pods(node.name, node.ip, rng, pods, alloc, problems, why)
     alloc.free_node_cidrs = max(0, alloc.max_nodes - sum(1 for n in alloc.nodes.values() if n.pod_cidr))
     for node_name, node_pods in by_node.items():
         alloc.by_node[node_name] = [p.key for p in node_pods if p.key in alloc.pods]
@@ -106,12 +128,23 @@ def allocate(plan: Plan, plugin: NetworkPlugin, problems: Problems) -> Allocatio
 
 
 def _allocate_pods(node: str, node_ip: IPv4Address, rng: PodRange | None, pods: list[Pod],
-                   alloc: Allocation, problems: Problems) -> None:
+                   alloc: Allocation, problems: Problems, add_failure: str | None = None) -> None:
     taken: list[IPv4Address] = []
     waiting: list[Pod] = []
+    failed = None
+    if add_failure is not None:
+        failed = NotRunning("pod-add-failed", f"every pod ADD on node {node} fails ({add_failure}); the pod gets "
+                            "no address and stays ContainerCreating")
     for pod in pods:
-        if pod.host_network:
+        nr = pod.not_running
+        if nr is not None:
+            alloc.not_running[pod.key] = nr  # with the sandbox's address when it has one (below)
+            if not nr.sandbox:
+                continue
+        if pod.host_network:  # the node's own network namespace: no CNI ADD
             alloc.pods[pod.key] = PodAddress(pod, node_ip, "hostNetwork")
+        elif failed is not None:
+            alloc.not_running[pod.key] = failed
         elif pod.ip is not None:
             # The range, not the subnet: a VNet subnet holds every node's addresses, a node only its own.
             if rng is None or not rng.start <= pod.ip <= rng.end:

@@ -325,6 +325,10 @@ def _pods(bp: Blueprint, space: Space, facts: NodeFacts, node: NodeSpec, realise
             continue
         key = a.pod.key
         where = f"pod {key} on {node.name}"
+        down = bp.cluster.allocation.not_running.get(key)
+        if down is not None:  # its sandbox holds the address, but nothing in it runs to answer a probe
+            bp.notes.append(f"{where}: left out: it never runs ({down.code})")
+            continue
         if facts.os == "windows" and key not in endpoints:
             bp.notes.append(f"{where}: left out: the model gives it no HNS endpoint (its CNI ADD fails)")
             continue

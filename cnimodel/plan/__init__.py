@@ -8,6 +8,7 @@ from cnimodel.plan.model import (
     Namespace,
     NetworkSpec,
     NodeSpec,
+    NotRunning,
     Plan,
     Pod,
     PolicySpec,
@@ -16,6 +17,6 @@ from cnimodel.plan.model import (
 )
 
 __all__ = [
-    "ContainerPort", "KubeObject", "Namespace", "NetworkSpec", "NodeSpec", "Origin", "Plan", "PlanError",
+    "ContainerPort", "KubeObject", "Namespace", "NetworkSpec", "NodeSpec", "NotRunning", "Origin", "Plan", "PlanError",
     "Pod", "PolicySpec", "Problem", "Problems", "Underlay", "UnderlaySubnet", "load_plan",
 ]

@@ -117,10 +117,10 @@ def _check_pods(plan: Plan, problems: Problems) -> None:
                            f"({first.origin.where()})", "give every pod in a namespace its own name")
         seen[pod.key] = pod
         if plan.has_cluster:
-            if pod.node is None:
+            if pod.node is None and pod.not_running is None:  # a Pending pod has no node
                 problems.error(pod.origin.at("spec.nodeName"), f"pod {pod.key} has no node",
                                f"set spec.nodeName to one of the plan's nodes ({_some(names)})")
-            elif pod.node not in names:
+            elif pod.node is not None and pod.node not in names:
                 problems.error(pod.origin.at("spec.nodeName"), f"pod {pod.key} is on unknown node "
                                f"{pod.node!r}", f"use one of the plan's nodes ({_some(names)})")
         if pod.ip is not None and not pod.host_network:

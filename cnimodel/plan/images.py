@@ -1,6 +1,10 @@
 """Container images that cannot run where their pods landed: a Windows image on a Linux node (or the reverse),
 or a Windows image whose build its node does not run with process isolation, the only isolation Kubernetes
-runs (hcsshim's rule, cnimodel/winbuild.py). Findings, one per workload, image and code (docs/workloads.md).
+runs (hcsshim's rule, cnimodel/winbuild.py). Findings, one per workload, image and code (docs/workloads.md); and
+each such pod's ``NotRunning``: the kubelet creates the pod's sandbox (the pause image is published for every
+OS and build, and the CNI ADD gives the sandbox its address) before it pulls and starts the containers
+(``kubeGenericRuntimeManager.SyncPod``: step 4 the sandbox, then the containers), so the pod holds an address
+while no container of it ever runs.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from cnimodel.plan.errors import Problems
-from cnimodel.plan.model import NodeSpec, Plan, Pod, WorkloadRef
+from cnimodel.plan.model import NodeSpec, NotRunning, Plan, Pod, WorkloadRef
 from cnimodel.plan.schedule import image_build, image_os
 from cnimodel.winbuild import process_compatible, why_not
 
@@ -30,13 +34,15 @@ def _image_verdicts(images: tuple[str, ...], node: NodeSpec) -> list[tuple[int, 
     return out
 
 
-def image_findings(pods: Sequence[Pod], plan: Plan, problems: Problems) -> None:
+def image_findings(pods: Sequence[Pod], plan: Plan, problems: Problems) -> dict[str, NotRunning]:
     """Container images that cannot run on the node a pod landed on: the wrong OS, or (process isolation,
-    the only kind Kubernetes runs) a different Windows build. One warning per workload, image and code."""
+    the only kind Kubernetes runs) a different Windows build. One warning per workload, image and code; returns
+    each such pod's ``NotRunning`` (its first image that cannot run), by pod key."""
     nodes = {n.name: n for n in plan.nodes}
     verdicts: dict[tuple[tuple[str, ...], str, int | None], list[tuple[int, str, str, int | None]]] = {}
     totals: Counter[WorkloadRef] = Counter()
     found: dict[tuple[WorkloadRef | str, str, int], tuple[Pod, str, int | None, list[str]]] = {}
+    stops: dict[str, NotRunning] = {}
     for pod in pods:
         if pod.node is None or not pod.images:
             continue
@@ -49,8 +55,30 @@ def image_findings(pods: Sequence[Pod], plan: Plan, problems: Problems) -> None:
         bad = verdicts.get(key)
         if bad is None:  # one verdict per distinct (images, OS, build): pods of a workload share it
             bad = verdicts[key] = _image_verdicts(pod.images, node)
+        if bad:
+            stops[pod.key] = _stop(bad[0], node)
         for k, code, image, ibuild in bad:
             found.setdefault((pod.owner or pod.key, code, k), (pod, image, ibuild, []))[3].append(node.name)
+    _warn(found, totals, nodes, problems)
+    return stops
+
+
+def _stop(verdict: tuple[int, str, str, int | None], node: NodeSpec) -> NotRunning:
+    """Why a pod with this image verdict never runs on ``node``, its sandbox (and address) kept."""
+    _, code, image, ibuild = verdict
+    if code == "image-os-mismatch":
+        kind = (image_os(image) or "").title()
+        why = (f"its image {image} is a {kind} image and node {node.name} runs {node.os.title()}: the image pull "
+               f"finds no {node.os}/amd64 variant (ErrImagePull)")
+    else:
+        assert ibuild is not None and node.windows_build is not None
+        why = (f"its image {image} is built for Windows build {ibuild} and node {node.name} runs build "
+               f"{node.windows_build}: {why_not(node.windows_build, ibuild)}")
+    return NotRunning(code, f"{why}; the pod's sandbox holds its address, but no container runs", sandbox=True)
+
+
+def _warn(found: dict[tuple[WorkloadRef | str, str, int], tuple[Pod, str, int | None, list[str]]],
+          totals: Counter[WorkloadRef], nodes: dict[str, NodeSpec], problems: Problems) -> None:
     for (group, code, k), (pod, image, ibuild, where) in found.items():
         shown = ", ".join(sorted(set(where))[:5]) + (" …" if len(set(where)) > 5 else "")
         count = f"{len(where)} of {totals[pod.owner]} pods of {group}" if pod.owner else f"pod {group}"

@@ -26,11 +26,13 @@ NODE_OBJECT_PATHS = MappingProxyType({
 })
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 
-# Kinds kept whole for the engines that read them (Services, policies, workloads, Calico objects).
+# Kinds kept whole for the engines that read them (Services, policies, workloads, Calico objects; the
+# ServiceAccounts whose labels Calico selectors read; the RuntimeClasses whose scheduling pods take).
 KEPT_KINDS = frozenset({
     "Service", "EndpointSlice", "Endpoints", "NetworkPolicy", "GlobalNetworkPolicy", "Tier",
     "IPPool", "IPAMConfiguration", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy",
     "ConfigMap",  # plugin configs live in them (cnimodel.discover)
+    "ServiceAccount", "RuntimeClass",
 })
 
 
@@ -43,6 +45,7 @@ CLUSTER_SCOPED = frozenset({
     "CSIDriver", "IngressClass", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
     "APIService", "PodSecurityPolicy",
 })
+DEFAULT_SERVICE_ACCOUNT = "default"  # what the ServiceAccount admission plugin sets when the pod names none
 
 
 def parse_namespace(doc: dict[str, Any], origin: Origin, problems: Problems) -> Namespace | None:
@@ -85,8 +88,12 @@ def _pod_fast(doc: dict[str, Any], origin: Origin) -> Pod | None:
         labels = meta.get("labels") or {}
         node = spec.get("nodeName")
         host_network = spec.get("hostNetwork", False)
+        # serviceAccountName wins over its deprecated alias serviceAccount (the v1 → internal conversion)
+        account = spec.get("serviceAccountName") or spec.get("serviceAccount") or DEFAULT_SERVICE_ACCOUNT
+        runtime_class = spec.get("runtimeClassName")
         if not (type(name) is str and type(namespace) is str and type(labels) is dict
-                and (node is None or type(node) is str) and type(host_network) is bool):
+                and (node is None or type(node) is str) and type(host_network) is bool and type(account) is str
+                and (runtime_class is None or type(runtime_class) is str)):
             return None
         if not all(type(k) is str and type(v) is str for k, v in labels.items()):
             return None
@@ -117,7 +124,8 @@ def _pod_fast(doc: dict[str, Any], origin: Origin) -> Pod | None:
         return None
     return frozen(Pod, namespace=namespace, name=name, node=node, ip=ip, host_network=host_network,  # 150,000 pods
                   labels=MappingProxyType(labels), ports=tuple(ports), images=tuple(images), origin=origin,
-                  owner=None, placement=None)
+                  owner=None, placement=None, service_account=account, runtime_class=runtime_class or None,
+                  not_running=None)
 
 
 def _pod_checked(doc: dict[str, Any], origin: Origin, problems: Problems) -> Pod | None:
@@ -141,11 +149,14 @@ def _pod_checked(doc: dict[str, Any], origin: Origin, problems: Problems) -> Pod
                 ports.append(ContainerPort(number, proto or "TCP", pf.str("name", default=None), host_port))
     status = f.sub("status")
     ip = status.ip("podIP", required=False)
+    account = spec.str("serviceAccountName", default=None) or spec.str("serviceAccount", default=None)
+    runtime_class = spec.str("runtimeClassName", default=None)
     if name is None:
         return None
     return Pod(namespace=namespace, name=name, node=spec.str("nodeName", default=None), ip=ip,
                host_network=spec.bool("hostNetwork"), labels=meta.str_map("labels"), ports=tuple(ports),
-               images=tuple(images), origin=origin)
+               images=tuple(images), origin=origin, service_account=account or DEFAULT_SERVICE_ACCOUNT,
+               runtime_class=runtime_class or None)
 
 
 def parse_node_object(doc: dict[str, Any], origin: Origin, problems: Problems) -> NodeSpec | None:

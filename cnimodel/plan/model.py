@@ -149,9 +149,31 @@ class WorkloadRef:
 
 
 @dataclass(frozen=True)
+class NotRunning:
+    """Why a pod never runs: a stable ``code`` (the workload finding's — ``unschedulable``, ``max-pods``,
+    ``pinned-node-mismatch``, ``image-os-mismatch``, ``windows-build-newer``/``-older`` — or ``pod-add-failed``
+    when the network plugin fails the pod's CNI ADD), the sentence that says why, and whether the pod's sandbox
+    exists: the kubelet creates the sandbox (and the CNI ADD gives it its address) before it pulls and starts
+    the containers, so a pod whose images cannot run still holds an address, while an unscheduled, rejected or
+    failed-ADD pod holds none. ``cnimodel.ipam.Allocation.not_running`` is the whole answer engines read."""
+
+    code: str
+    reason: str
+    sandbox: bool = False
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+@dataclass(frozen=True)
 class Pod:
     """A pod. ``owner`` is its top-level workload (None for a bare pod); ``placement`` its scheduling
-    constraints (nodeSelector, node affinity, tolerations), None when it has none."""
+    constraints (nodeSelector, node affinity, tolerations), None when it has none. ``service_account`` is
+    ``spec.serviceAccountName`` (the deprecated ``spec.serviceAccount`` when that is empty; ``default``, as
+    the ServiceAccount admission sets it, when neither is given); ``runtime_class`` is
+    ``spec.runtimeClassName``. ``not_running`` says why the pod never runs when the plan alone tells
+    (``NotRunning``); None for a pod that runs as far as the plan knows. A pod that fits no node stays in the
+    plan with ``node`` None and ``not_running`` saying why, as the API server keeps it Pending."""
 
     namespace: str
     name: str
@@ -164,6 +186,9 @@ class Pod:
     origin: Origin = Origin("<plan>")
     owner: WorkloadRef | None = None
     placement: Placement | None = None
+    service_account: str = "default"
+    runtime_class: str | None = None
+    not_running: NotRunning | None = None
 
     @property
     def key(self) -> str:

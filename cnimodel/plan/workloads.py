@@ -15,23 +15,15 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from types import MappingProxyType
 from typing import Any
 
 from cnimodel.plan.errors import Origin, Problem, Problems
 from cnimodel.plan.fields import Fields
-from cnimodel.plan.images import image_findings
 from cnimodel.plan.kube import controller_ref, parse_pod
 from cnimodel.plan.model import NodeSpec, Plan, Pod, WorkloadRef
 from cnimodel.plan.names import NameError_, resolve_pods
-from cnimodel.plan.schedule import (
-    DAEMON_HOSTNET_TOLERATION,
-    DAEMON_TOLERATIONS,
-    HostPorts,
-    Placement,
-    Requirement,
-    Scheduler,
-)
+from cnimodel.plan.placement import place
+from cnimodel.plan.schedule import Requirement
 
 WORKLOAD_KINDS = frozenset({"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet",
                             "Job", "CronJob"})
@@ -43,10 +35,10 @@ CODES = {
     "image-os-mismatch": "a Windows container image on a Linux node, or a Linux image on a Windows node",
     "windows-build-newer": "a Windows image built for a newer Windows build than its node runs",
     "windows-build-older": "a Windows image older than the oldest build its node runs process-isolated",
+    "runtimeclass-conflict": "a pod whose nodeSelector contradicts its RuntimeClass's: the API server refuses it",
 }
 _HASH_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes uses for generated name suffixes
 _CODE = re.compile(r"^([a-z][a-z-]+): ")
-_NO_PORTS: HostPorts = frozenset()
 
 
 @dataclass(frozen=True)
@@ -158,48 +150,6 @@ def _template_hash(template: Any) -> str:
     return "".join(out)
 
 
-def _host_ports(pod: Pod) -> HostPorts:
-    """Host ports a pod takes on its node; with hostNetwork every container port is one."""
-    if not pod.host_network and all(p.host_port is None for p in pod.ports):
-        return _NO_PORTS
-    out = set()
-    for p in pod.ports:
-        port = p.host_port or (p.port if pod.host_network else None)
-        if port:
-            out.add((port, p.protocol))
-    return frozenset(out)
-
-
-def pod_names(w: Workload, count: int) -> list[str]:
-    """The names the controller would give ``count`` pods (DaemonSets are named per node instead)."""
-    if w.kind == "Deployment":
-        return [f"{w.name}-{w.template_hash}-{i}" for i in range(count)]
-    if w.kind == "CronJob":
-        return [f"{w.name}-next-{i}" for i in range(count)]
-    return [f"{w.name}-{i}" for i in range(count)]
-
-
-def _make_pods(w: Workload, names: Sequence[str], nodes: Sequence[str | None]) -> list[Pod]:
-    """The pods named ``names`` on ``nodes`` (a None node drops the pod unless the plan has no nodes at all),
-    with the labels the controller adds: pod-template-hash, job-name, a StatefulSet pod's own name."""
-    t, ref = w.template, w.ref
-    shared: MappingProxyType[str, str] | None = t.labels
-    if w.kind == "Deployment":
-        shared = MappingProxyType({**t.labels, "pod-template-hash": w.template_hash})
-    elif w.kind in ("Job", "CronJob"):
-        job = f"{w.name}-next" if w.kind == "CronJob" else w.name
-        shared = MappingProxyType({**t.labels, "job-name": job, "batch.kubernetes.io/job-name": job})
-    elif w.kind == "StatefulSet":
-        shared = None
-    out = []
-    for k, (name, node) in enumerate(zip(names, nodes, strict=True)):
-        labels = shared if shared is not None else MappingProxyType(
-            {**t.labels, "statefulset.kubernetes.io/pod-name": name, "apps.kubernetes.io/pod-index": str(k)})
-        out.append(Pod(w.namespace, name, node, None, t.host_network, labels, t.ports, t.images, t.origin, ref,
-                       t.placement))
-    return out
-
-
 def expand_plan(plan: Plan, workloads: Sequence[Workload], problems: Problems, expand: bool = True,
                 max_pods: Callable[[NodeSpec], int] | None = None) -> Plan:
     """The plan with every workload's pods added and every unplaced pod scheduled (see the module doc).
@@ -235,7 +185,7 @@ def expand_plan(plan: Plan, workloads: Sequence[Workload], problems: Problems, e
                 pod = replace(pod, owner=owner)
         listed.append(pod)
     todo = [w for w in index.values() if expand and w.ref not in live and top(w.ref) == w.ref]
-    pods = _place(plan, listed, todo, problems, max_pods)
+    pods = place(plan, listed, todo, problems, max_pods or plugin_max_pods(plan))
     return replace(plan, pods=tuple(pods), workloads=tuple(index.values()))
 
 
@@ -259,128 +209,6 @@ def _deployment_of(pod: Pod, ref: WorkloadRef, index: dict[tuple[str, str, str],
             and ref.name.endswith(f"-{h}"):
         return WorkloadRef("Deployment", ref.namespace, ref.name[: -len(h) - 1])
     return ref
-
-
-def _place(plan: Plan, listed: list[Pod], todo: list[Workload], problems: Problems,
-           max_pods: Callable[[NodeSpec], int] | None) -> list[Pod]:
-    if not plan.nodes:  # manifests without nodes: pods exist, nowhere in particular
-        return listed + [p for w in todo for p in _unplaced(w)]
-    s = Scheduler(plan.nodes, max_pods or plugin_max_pods(plan))
-    # 1. Pods that name their node bypass the scheduler; they count against maxPods first.
-    for pod in listed:
-        if pod.node is not None and (i := s.index.get(pod.node)) is not None:
-            s.take(i, _host_ports(pod))
-            if pod.placement is not None and not pod.placement.selects(pod.node, s.labels[i]):
-                _warn_pinned(f"pod {pod.key}", pod.node, pod.origin, problems)
-    out: list[Pod] = []
-    for pod in listed:  # 2. bare pods without a node, in plan order
-        if pod.node is not None:
-            out.append(pod)
-            continue
-        ports = _host_ports(pod)
-        got = s.spread(1, s.eligible(pod.placement), ports)
-        if got:
-            out.append(replace(pod, node=plan.nodes[got[0]].name))
-        else:
-            code = _code(s, s.eligible(pod.placement))
-            problems.warn(_constraint_origin(pod, pod.origin), f"{code}: pod {pod.key} fits no node "
-                          f"({s.explain(pod.placement, ports)}); it stays Pending and gets no IP",
-                          _fix(pod.placement, code))
-    # 3. DaemonSets before other workloads: their pods run on every node they select.
-    for w in sorted(todo, key=lambda w: w.kind != "DaemonSet"):
-        out += _daemon(w, s, plan, problems) if w.kind == "DaemonSet" else _replicas(w, s, plan, problems)
-    image_findings(out, plan, problems)
-    return out
-
-
-def _unplaced(w: Workload) -> list[Pod]:
-    names = [f"{w.name}-0"] if w.replicas is None else pod_names(w, w.replicas)  # one pod stands for a DaemonSet
-    return _make_pods(w, names, [w.template.node] * len(names))
-
-
-def _replicas(w: Workload, s: Scheduler, plan: Plan, problems: Problems) -> list[Pod]:
-    t = w.template
-    count = w.replicas or 0
-    names = pod_names(w, count)
-    ports = _host_ports(t)
-    placed_names: list[str | None] = []
-    if t.node is not None:  # the template pins every pod to one node; an unknown one is check_plan's error
-        i = s.index.get(t.node)
-        for _ in names:
-            if i is not None and not s.fits(i, ports):
-                placed_names.append(None)
-                continue
-            if i is not None:
-                s.take(i, ports)
-            placed_names.append(t.node)
-        if i is not None and t.placement is not None and not t.placement.selects(t.node, s.labels[i]):
-            _warn_pinned(str(w.ref), t.node, t.origin, problems)
-    else:
-        got = s.spread(count, s.eligible(t.placement), ports)
-        placed_names = [plan.nodes[i].name for i in got] + [None] * (count - len(got))
-    pods = [p for p in _make_pods(w, names, placed_names) if p.node is not None]
-    missing = count - len(pods)
-    if missing:
-        pinned = [s.index[t.node]] if t.node is not None else None
-        code = _code(s, pinned or s.eligible(t.placement))
-        why = s.explain(t.placement, ports, only=pinned)
-        problems.warn(_constraint_origin(t, t.origin), f"{code}: {missing} of {count} pods of {w.ref} fit no node "
-                      f"({why}); they stay Pending and get no IP", _fix(t.placement, code))
-    return pods
-
-
-def _daemon(w: Workload, s: Scheduler, plan: Plan, problems: Problems) -> list[Pod]:
-    t = w.template
-    extra = DAEMON_TOLERATIONS + ((DAEMON_HOSTNET_TOLERATION,) if t.host_network else ())
-    eligible = s.eligible(t.placement, extra)
-    if not eligible:
-        problems.warn(_constraint_origin(t, t.origin), f"daemonset-no-nodes: {w.ref} selects no node "
-                      f"({s.explain(t.placement, frozenset(), extra)}); it runs no pods",
-                      _fix(t.placement, "unschedulable"))
-        return []
-    ports = _host_ports(t)
-    nodes, full = [], []
-    for i in eligible:
-        if s.fits(i, ports):
-            s.take(i, ports)
-            nodes.append(plan.nodes[i].name)
-        else:
-            full.append(i)
-    pods = _make_pods(w, [f"{w.name}-{n}" for n in nodes], nodes)
-    if full:
-        shown = ", ".join(plan.nodes[i].name for i in full[:5]) + (" …" if len(full) > 5 else "")
-        code = _code(s, full)
-        problems.warn(_constraint_origin(t, t.origin), f"{code}: {len(full)} of {len(eligible)} pods of {w.ref} "
-                      f"do not fit their nodes ({shown}): {s.explain(t.placement, ports, extra, full)}",
-                      _fix(t.placement, code))
-    return pods
-
-
-def _code(s: Scheduler, eligible: Sequence[int]) -> str:
-    """``max-pods`` when every node the pod may use is full, else ``unschedulable``."""
-    return "max-pods" if eligible and all(s.count[i] >= s.capacity[i] for i in eligible) else "unschedulable"
-
-
-def _warn_pinned(what: str, node: str, origin: Origin, problems: Problems) -> None:
-    problems.warn(origin.at("spec.nodeName"), f"pinned-node-mismatch: {what} names node {node!r} in "
-                  "spec.nodeName, but its nodeSelector/affinity does not select that node; the kubelet rejects "
-                  "the pod (NodeAffinity)", "fix spec.nodeName or the node selector")
-
-
-def _constraint_origin(pod: Pod, origin: Origin) -> Origin:
-    p = pod.placement
-    if p is not None and p.node_selector:
-        return origin.at("spec.nodeSelector")
-    if p is not None and p.terms is not None:
-        return origin.at("spec.affinity")
-    return origin.at("spec")
-
-
-def _fix(placement: Placement | None, code: str) -> str:
-    if code == "max-pods":
-        return "raise the nodes' maxPods, add nodes, or lower the replicas"
-    return ("check nodeSelector/affinity against the nodes' labels (kubernetes.io/os, "
-            "node.kubernetes.io/windows-build …), tolerate the nodes' taints, or add a matching node")
 
 
 def pods_of(plan: Plan, name: str) -> tuple[Pod, ...]:

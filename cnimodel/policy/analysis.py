@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from cnimodel.bulk import bulk
-from cnimodel.plan import Plan, Pod
+from cnimodel.plan import NotRunning, Plan, Pod
 from cnimodel.policy.compile import compile_policies
 from cnimodel.policy.connset import ConnSet
 from cnimodel.policy.engine import ClassEngine
@@ -109,6 +109,8 @@ class Reachability:
         self.u = universe
         self.engine = ClassEngine(policies, universe)
         self.warnings = [*policies.warnings, *universe.warnings]
+        # Pods that never run (Allocation.not_running): left out of the universe, so they hold no address here.
+        self.not_running: dict[str, NotRunning] = {}
         self._host_ips = sorted({int(w.ip) for w in universe.workloads if w.ip is not None}
                                 | {int(n.ip) for n in universe.nodes.values()})
         self._matrix: np.ndarray | None = None
@@ -140,6 +142,8 @@ class Reachability:
     def _build(cls, plan: Plan, cluster: Cluster | None) -> Reachability:
         policies = compile_policies(plan)
         ips: dict[str, IPv4Address | None] = {p.key: p.ip for p in plan.pods}
+        stopped = dict(cluster.allocation.not_running) if cluster is not None else {
+            p.key: p.not_running for p in plan.pods if p.not_running is not None}
         if cluster is not None:
             for key, a in cluster.allocation.pods.items():
                 ips[key] = a.ip
@@ -157,7 +161,14 @@ class Reachability:
         else:
             def enforcement(pod: Pod) -> Enforcement:
                 return MANIFEST_ENFORCEMENT
-        return cls(plan, policies, build_universe(plan, policies, enforcement, ips))
+        running = [p for p in plan.pods if p.key not in stopped] if stopped else None
+        r = cls(plan, policies, build_universe(plan, policies, enforcement, ips, running))
+        r.not_running = stopped
+        if stopped:
+            shown = ", ".join(f"{k} ({nr.code})" for k, nr in list(stopped.items())[:5])
+            r.warnings.append(f"{len(stopped)} pod(s) never run and are left out (no address, no connection): "
+                              f"{shown}{' …' if len(stopped) > 5 else ''}")
+        return r
 
     # --- endpoints ----------------------------------------------------------------------------------
 
@@ -212,6 +223,8 @@ class Reachability:
             else:
                 i = self.u.by_key.get(spec)
                 found = [] if i is None else [self.pod(i)]
+                if i is None and spec in self.not_running:
+                    raise QueryError(self.never_runs(spec))
             if not found:
                 raise QueryError(f"no pod matches {spec!r} (write NAMESPACE/POD; * and ? are wildcards)")
             return found
@@ -226,6 +239,10 @@ class Reachability:
                   if w.ip is not None and not w.host_network and lo <= int(w.ip) <= hi]
         nodes = [self.node(n) for n, spec_ in self.u.nodes.items() if lo <= int(spec_.ip) <= hi]
         return inside + nodes + self.externals(net)
+
+    def never_runs(self, key: str) -> str:
+        """The sentence for a pod left out because it never runs."""
+        return f"pod {key} never runs ({self.not_running[key]}): it holds no address and has no connection"
 
     # --- answers ------------------------------------------------------------------------------------
 

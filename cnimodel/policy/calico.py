@@ -26,11 +26,12 @@ from cnimodel.policy.model import (
     Rule,
     Tier,
 )
-from cnimodel.policy.selectors import All, Global, In, Sel, conj
+from cnimodel.policy.selectors import All, Global, In, Sel, conj, prefixed
 
 ACTIONS = ("Allow", "Deny", "Log", "Pass")
 EPHEMERAL = (32768, 60999)  # Linux net.ipv4.ip_local_port_range: where clients' source ports come from
-SA_LABEL = "projectcalico.org/serviceaccount"
+SA_LABEL = "projectcalico.org/serviceaccount"  # apiv3.LabelServiceAccount: the pod's spec.serviceAccountName
+SA_PREFIX = "pcsa."  # conversion.ServiceAccountLabelPrefix: a ServiceAccount's labels as its pods inherit them
 
 
 def protocol(value: Any, origin: Origin, problems: Problems) -> int | None:
@@ -85,25 +86,30 @@ def ports(items: list[Any], proto: int | None, origin: Origin, problems: Problem
     return PortMatch(static, tuple(named), ", ".join(texts))
 
 
-def _sa_selector(data: Any, origin: Origin, problems: Problems, notes: list[str]) -> Sel | None:
-    """serviceAccounts / serviceAccountSelector: the plan has no service accounts, so every pod is taken to
-    run as ``default`` with an unlabelled account (Kubernetes' default); said in the notes."""
+def _sa_selector(data: Any, origin: Origin, problems: Problems) -> Sel | None:
+    """``serviceAccountSelector`` (a policy's: a selector string) or ``serviceAccounts`` (a rule's: ``names``
+    and ``selector``) as libcalico-go converts them for felix: the selector reads the ServiceAccount's labels,
+    which the WorkloadEndpoint inherits from the account's profile ``ksa.<ns>.<name>`` under the ``pcsa.``
+    prefix (with ``pcsa.projectcalico.org/name`` set to the account's name), so its keys get that prefix; the
+    names become ``projectcalico.org/serviceaccount in {…}``, the pod's ``spec.serviceAccountName``; both
+    given are ANDed. None when nothing is selected by account (an empty selector and no names)."""
     if data is None:
         return None
-    notes.append("service accounts are not in the plan: every pod is taken to run as 'default' (unlabelled)")
     if isinstance(data, str):  # serviceAccountSelector on a policy
+        if not data.strip():
+            return None
         sel = calico_selector(data, origin, problems)
-        return None if sel is None or sel.matches({}) else Global()
+        return None if sel is None else prefixed(sel, SA_PREFIX)
     d = mapping(data, origin, problems)
     parts: list[Sel] = []
+    if d.get("selector"):
+        sel = calico_selector(d.get("selector"), origin.at("selector"), problems)
+        if sel is not None:
+            parts.append(prefixed(sel, SA_PREFIX))
     names = seq(d.get("names"), origin.at("names"), problems)
     if names:
         parts.append(In(SA_LABEL, frozenset(str(n) for n in names)))
-    if "selector" in d:
-        sel = calico_selector(d.get("selector"), origin.at("selector"), problems)
-        if sel is not None and not sel.matches({}):
-            parts.append(Global())
-    return conj(parts)
+    return conj(parts) if parts else None
 
 
 def entity(data: Any, origin: Origin, namespace: str | None, problems: Problems,
@@ -119,7 +125,7 @@ def entity(data: Any, origin: Origin, namespace: str | None, problems: Problems,
     not_sel = calico_selector(d["notSelector"], origin.at("notSelector"), problems) if "notSelector" in d else None
     ns_sel = (calico_selector(d["namespaceSelector"], origin.at("namespaceSelector"), problems)
               if d.get("namespaceSelector") else None)
-    sa = _sa_selector(d.get("serviceAccounts"), origin.at("serviceAccounts"), problems, notes)
+    sa = _sa_selector(d.get("serviceAccounts"), origin.at("serviceAccounts"), problems)
     if sa is not None:
         sel = conj([sa, sel or All()])
     nothing = False
@@ -243,7 +249,7 @@ def compile_calico_policy(obj: KubeObject, problems: Problems) -> Policy | None:
         problems.error(o.at("spec.tier"), f"expected a tier name, found {tier!r}")
         tier = DEFAULT_TIER
     sel = calico_selector(spec.get("selector"), o.at("spec.selector"), problems) or All()
-    sa = _sa_selector(spec.get("serviceAccountSelector"), o.at("spec.serviceAccountSelector"), problems, notes)
+    sa = _sa_selector(spec.get("serviceAccountSelector"), o.at("spec.serviceAccountSelector"), problems)
     if sa is not None:
         sel = conj([sel, sa])
     if is_global:

@@ -9,6 +9,7 @@ and ``not in`` also match objects that lack the label. An empty expression is ``
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -214,6 +215,19 @@ def label_keys(sel: Sel) -> set[str]:
         return label_keys(sel.operand)
     key = getattr(sel, "key", None)
     return {key} if key is not None else set()
+
+
+def prefixed(sel: Sel, prefix: str) -> Sel:
+    """``sel`` with ``prefix`` put before every label key it reads (libcalico-go's selector PrefixVisitor, which
+    turns a serviceAccountSelector ``k == 'v'`` into ``pcsa.k == 'v'``); ``all()`` and ``global()`` stay."""
+    if isinstance(sel, And | Or):
+        return type(sel)(tuple(prefixed(o, prefix) for o in sel.operands))
+    if isinstance(sel, Not):
+        return Not(prefixed(sel.operand, prefix))
+    key = getattr(sel, "key", None)
+    if key is None:
+        return sel
+    return dataclasses.replace(sel, key=prefix + key)  # type: ignore[type-var]
 
 
 def _quote(v: str) -> str:

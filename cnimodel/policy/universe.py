@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from typing import Literal
@@ -27,6 +27,9 @@ CALICO_NS_NAME = "projectcalico.org/name"
 CALICO_POD_NS = "projectcalico.org/namespace"
 CALICO_ORCH = "projectcalico.org/orchestrator"
 CALICO_SA = "projectcalico.org/serviceaccount"
+CALICO_NAME = "projectcalico.org/name"  # conversion.NameLabel, on namespace and service-account profiles
+SA_PREFIX, NS_PREFIX = "pcsa.", "pcns."  # conversion.ServiceAccountLabelPrefix, NamespaceLabelPrefix
+PROFILE_PREFIXES = (SA_PREFIX, NS_PREFIX)
 EMPTY: frozenset = frozenset()
 
 
@@ -129,12 +132,41 @@ def ns_view(name: str, labels: Mapping[str, str], flavor: str) -> dict[str, str]
     return view
 
 
-def pod_view(ns: str, labels: Mapping[str, str], flavor: str) -> Mapping[str, str]:
+def pod_view(ns: str, labels: Mapping[str, str], flavor: str, extra: Mapping[str, str] | None = None
+             ) -> Mapping[str, str]:
+    """The labels a selector of ``flavor`` sees on a pod. Calico's WorkloadEndpoint (libcalico-go's pod
+    conversion and workload-endpoint update processor) drops the pod's own ``pcns.``/``pcsa.`` labels, adds
+    its namespace, orchestrator and service account (``calico_extra``: the account's name and, inherited from
+    its profile, its labels under ``pcsa.``)."""
     if flavor != "calico":
         return labels
-    view = dict(labels)
+    view = {k: v for k, v in labels.items() if not k.startswith(PROFILE_PREFIXES)} if any(
+        k.startswith(PROFILE_PREFIXES) for k in labels) else dict(labels)
     view.update({CALICO_POD_NS: ns, CALICO_ORCH: "k8s", CALICO_SA: "default"})
+    if extra:
+        view.update(extra)
     return view
+
+
+def service_accounts(plan: Plan) -> dict[tuple[str, str], Mapping[str, str]]:
+    """The plan's ServiceAccount objects: (namespace, name) → their labels."""
+    out: dict[tuple[str, str], Mapping[str, str]] = {}
+    for o in plan.objects_of("ServiceAccount"):
+        labels = (o.body.get("metadata") or {}).get("labels") or {}
+        out[(o.namespace or "default", o.name)] = {str(k): str(v) for k, v in labels.items()}
+    return out
+
+
+def calico_extra(pod: Pod, accounts: Mapping[tuple[str, str], Mapping[str, str]]) -> dict[str, str]:
+    """What Calico adds to a pod's labels for its service account: ``projectcalico.org/serviceaccount`` (the
+    pod's ``spec.serviceAccountName``) and, when the plan holds that ServiceAccount, its labels prefixed
+    ``pcsa.`` and ``pcsa.projectcalico.org/name`` (libcalico-go ServiceAccountToProfile)."""
+    out = {CALICO_SA: pod.service_account}
+    labels = accounts.get((pod.namespace, pod.service_account))
+    if labels is not None:
+        out.update({SA_PREFIX + k: v for k, v in labels.items()})
+        out[SA_PREFIX + CALICO_NAME] = pod.service_account
+    return out
 
 
 def cidr_chains(cidrs: Iterable[IPv4Network]) -> PrefixTable[frozenset[IPv4Network]]:
@@ -146,13 +178,14 @@ def cidr_chains(cidrs: Iterable[IPv4Network]) -> PrefixTable[frozenset[IPv4Netwo
     return table
 
 
-def build_universe(plan: Plan, policies: PolicySet,
-                   enforcement: Callable[[Pod], Enforcement], ips: Mapping[str, IPv4Address | None]) -> Universe:
-    """Fold the plan's pods, nodes and the address space into classes (see the module docstring)."""
+def build_universe(plan: Plan, policies: PolicySet, enforcement: Callable[[Pod], Enforcement],
+                   ips: Mapping[str, IPv4Address | None], pods: Sequence[Pod] | None = None) -> Universe:
+    """Fold the plan's pods (``pods``: the ones that run; default every pod), nodes and the address space into
+    classes (see the module docstring)."""
     atom_ids = {s: i for i, s in enumerate(sorted(policies.endpoint_selectors(), key=str))}
     node_atom_ids = {s: i for i, s in enumerate(sorted(policies.node_selectors(), key=str))}
     named_refs = {n for n, _ in policies.named_ports()}
-    ref_keys = set().union(*(label_keys(s.pod) for s in atom_ids)) | {CALICO_POD_NS, CALICO_ORCH, CALICO_SA}
+    ref_keys = set().union(*(label_keys(s.pod) for s in atom_ids)) | {CALICO_POD_NS, CALICO_ORCH}
     chains = cidr_chains(policies.cidrs())
     # The referenced CIDRs cut the IPv4 space into intervals each CIDR holds wholly or not at all.
     bounds = {0, 1 << 32}
@@ -167,7 +200,7 @@ def build_universe(plan: Plan, policies: PolicySet,
     ns_labels: dict[str, Mapping[str, str]] = {}
     for ns in plan.namespaces:
         ns_labels[ns.name] = ns_view(ns.name, ns.labels, "k8s")
-    pods = sorted(plan.pods, key=lambda p: (p.namespace, p.name))
+    pods = sorted(plan.pods if pods is None else pods, key=lambda p: (p.namespace, p.name))
     workloads = [Workload(p, ips.get(f"{p.namespace}/{p.name}"), enforcement(p)) for p in pods]
     for w in workloads:
         if w.pod.namespace not in ns_labels:  # a namespace the plan does not declare still exists
@@ -181,18 +214,24 @@ def build_universe(plan: Plan, policies: PolicySet,
     # 1. Pods with identical inputs form a group; selectors are evaluated once per group.
     group_of: list[int] = []
     groups: dict[tuple, int] = {}
-    group_info: list[tuple[str, Mapping[str, str]]] = []
+    group_info: list[tuple[str, Mapping[str, str], Mapping[str, str]]] = []
+    accounts = service_accounts(plan)
+    extras: dict[tuple[str, str], frozenset[tuple[str, str]]] = {}  # the pods of a namespace share few accounts
     for w in workloads:
         if w.host_network:
             group_of.append(-1)
             continue
         named = tuple(sorted((p.name, p.protocol, p.port) for p in w.pod.ports if p.name in named_refs))
         labels = frozenset((k, v) for k, v in w.pod.labels.items() if k in ref_keys)
-        key = (w.pod.namespace, labels, named, chain(w.ip), w.enforcement.enforced)
+        extra = extras.get((w.pod.namespace, w.pod.service_account))
+        if extra is None:
+            extra = extras[(w.pod.namespace, w.pod.service_account)] = frozenset(
+                (k, v) for k, v in calico_extra(w.pod, accounts).items() if k in ref_keys)
+        key = (w.pod.namespace, labels, extra, named, chain(w.ip), w.enforcement.enforced)
         g = groups.get(key)
         if g is None:
             g = groups[key] = len(group_info)
-            group_info.append((w.pod.namespace, dict(labels)))
+            group_info.append((w.pod.namespace, dict(labels), dict(extra)))
         group_of.append(g)
     group_keys = list(groups)
     group_atoms = _match_atoms(atom_ids, group_info, ns_labels)
@@ -214,7 +253,7 @@ def build_universe(plan: Plan, policies: PolicySet,
             continue
         c = group_class.get(g)
         if c is None:
-            _, _, named, cidrs, enforced = group_keys[g]
+            _, _, _, named, cidrs, enforced = group_keys[g]
             atoms = frozenset(group_atoms[g])
             c = group_class[g] = class_of(("pod", atoms, cidrs, named, enforced), lambda i, a=atoms, cc=cidrs,
                                           n=named, e=enforced: PeerClass(i, "pod", a, cc, n, enforced=e))
@@ -241,15 +280,16 @@ def _host_class(u: Universe, class_of: Callable, node: str | None, ip: IPv4Addre
     return class_of(("host", cidrs, natoms), lambda i: PeerClass(i, "host", cidrs=cidrs, node_atoms=natoms))
 
 
-def _match_atoms(atom_ids: Mapping[EndpointSel, int], groups: list[tuple[str, Mapping[str, str]]],
+def _match_atoms(atom_ids: Mapping[EndpointSel, int],
+                 groups: list[tuple[str, Mapping[str, str], Mapping[str, str]]],
                  ns_labels: Mapping[str, Mapping[str, str]]) -> list[list[int]]:
     """For each group, the ids of the endpoint selectors that match it; each selector is tried only on
     candidates from a (key, value) index and from the namespaces its scope allows."""
     by_ns: dict[str, list[int]] = defaultdict(list)
     index: dict[tuple[str, str | None], set[int]] = defaultdict(set)
-    for g, (ns, labels) in enumerate(groups):
+    for g, (ns, labels, extra) in enumerate(groups):
         by_ns[ns].append(g)
-        for k, v in pod_view(ns, labels, "calico").items():
+        for k, v in {**labels, **pod_view(ns, labels, "calico", extra)}.items():
             index[(k, v)].add(g)
             index[(k, None)].add(g)
     frozen = {k: frozenset(v) for k, v in index.items()}
@@ -282,9 +322,9 @@ def _match_atoms(atom_ids: Mapping[EndpointSel, int], groups: list[tuple[str, Ma
                 cand = frozenset(in_scope)
         todo: Iterable[int] = range(len(groups)) if cand is None else cand
         for g in todo:
-            ns, labels = groups[g]
+            ns, labels, extra = groups[g]
             if namespaces is not None and ns not in namespaces:
                 continue
-            if sel.pod.matches(pod_view(ns, labels, sel.flavor)):
+            if sel.pod.matches(pod_view(ns, labels, sel.flavor, extra)):
                 out[g].append(aid)
     return out

@@ -98,14 +98,20 @@ def ipam(cluster: Cluster) -> dict[str, Any]:
             "reserved": [{"ip": str(ip), "reason": why} for ip, why in rng.reserved] if rng else [],
             "ipam": rng.ipam if rng else None,
             "capacity": n.capacity, "pods": n.pods, "note": rng.note if rng else "",
+            "podAddFailure": a.add_failures.get(n.name),
         })
     pods = [{"namespace": p.pod.namespace, "name": p.pod.name, "node": p.pod.node, "ip": str(p.ip),
-             "source": p.source, "workload": p.pod.workload} for p in a.pods.values()]
+             "source": p.source, "workload": p.pod.workload, "running": p.pod.key not in a.not_running}
+            for p in a.pods.values()]
+    by_key = {p.key: p for p in plan.pods}
+    stopped = [{"namespace": by_key[k].namespace, "name": by_key[k].name, "node": by_key[k].node,
+                "ip": str(a.pods[k].ip) if k in a.pods else None, "workload": by_key[k].workload,
+                "code": nr.code, "reason": nr.reason} for k, nr in a.not_running.items()]
     caps = [n.capacity for n in a.nodes.values()]
     capacity = {
         "clusterCIDR": _s(plan.cluster_cidr), "nodeCIDRMaskSize": plan.node_cidr_mask_size,
         "maxNodes": a.max_nodes, "nodes": len(a.nodes), "freeNodeCIDRs": a.free_node_cidrs,
         "podsPerNode": max(caps) if caps else 0, "podCapacity": sum(caps), "pods": len(pods),
     }
-    return {"nodes": nodes, "pods": pods, "capacity": capacity,
+    return {"nodes": nodes, "pods": pods, "notRunning": stopped, "capacity": capacity,
             "warnings": [w.to_json() for w in cluster.warnings]}

@@ -127,6 +127,8 @@ def ipam(console: Console, cluster: Cluster) -> None:
         t.add_row(*cells(n.name, n.os, str(n.pod_cidr or "-"), n.cidr_source, str(rng.gateway if rng else "-"),
                          str(first or "-"), str(n.capacity), str(n.pods), reserved))
     print_table(console, t)
+    for name, why in a.add_failures.items():
+        console.print(f"[red]{escape(name)}: every pod ADD fails[/red]: {escape(why)}", highlight=False)
     if a.pods:
         p = Table(title="pods", title_justify="left", show_edge=False)
         for col in ("pod", "node", "ip", "from"):
@@ -134,6 +136,16 @@ def ipam(console: Console, cluster: Cluster) -> None:
         for pa in a.pods.values():
             p.add_row(*cells(pa.pod.key, pa.pod.node or "", str(pa.ip), pa.source))
         print_table(console, p)
+    if a.not_running:
+        d = Table(title="pods that never run", title_justify="left", show_edge=False)
+        for col in ("pod", "node", "ip", "code"):
+            d.add_column(col, no_wrap=True)
+        d.add_column("why")
+        nodes = {p.key: p.node for p in cluster.plan.pods}
+        for key, nr in a.not_running.items():
+            held = a.pods.get(key)
+            d.add_row(*cells(key, nodes.get(key) or "-", str(held.ip) if held else "-", nr.code, nr.reason))
+        print_table(console, d)
     plan = cluster.plan
     total = sum(n.capacity for n in a.nodes.values())
     if plan.cluster_cidr is None or not any(n.pod_cidr for n in a.nodes.values()):

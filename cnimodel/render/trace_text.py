@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from cnimodel.trace.model import Trace
+from cnimodel.trace.model import DELIVERED, Trace
 
-GOOD = {"ACCEPTED", "DELIVERED_TO_SUBNET", "EXITS_NETWORK"}
+GOOD = DELIVERED
 SKIP = {"src", "dst"}
 
 

@@ -117,7 +117,9 @@ def build_catalog(cluster: Cluster) -> Catalog:
             raw = eps.from_endpoints(svc, legacy[svc.key]) if svc.key in legacy else {sp: [] for sp in svc.ports}
         else:
             if pods is None:
-                pods = eps.PodIndex((a.pod, str(a.ip)) for a in cluster.allocation.pods.values())
+                stopped = cluster.allocation.not_running
+                pods = eps.PodIndex((a.pod, str(a.ip), a.pod.key not in stopped)
+                                    for a in cluster.allocation.pods.values())
             raw = eps.from_selector(svc, pods)
         for sp, found in raw.items():
             for fam in svc.vip:  # the families of its ClusterIPs

@@ -4,8 +4,11 @@ Where they come from, per Service:
 1. EndpointSlices labelled ``kubernetes.io/service-name: <svc>`` when the plan has any for it;
 2. else, for a Service without a selector, its v1 Endpoints object (what the EndpointSliceMirroring
    controller would copy into slices: ``addresses`` ready, ``notReadyAddresses`` not ready);
-3. else, for a Service with a selector, what the EndpointSlice controller builds from the placed pods
-   matching it (every placed pod with an address counts as Ready: the plan holds no pod conditions).
+3. else, for a Service with a selector, what the EndpointSlice controller builds from the pods with an
+   address matching it: a pod that runs is ready; one that never runs (``Allocation.not_running``: its images
+   cannot run on its node, yet its sandbox holds the address) is not ready and not serving, unless the
+   Service sets ``publishNotReadyAddresses`` (kubernetes/endpointslice utils.go podToEndpoint); a pod without
+   an address is left out (util/controller_utils.go ShouldPodBeInEndpoints).
 
 Then kube-proxy's rules: only the first address of a slice endpoint is used; a slice port without a
 name or with no port number is ignored; endpoints are deduplicated by ``ip:port`` (a local one wins)
@@ -27,20 +30,21 @@ SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 
 
 class PodIndex:
-    """Placed pods by namespace and label, for selector matching without a scan per Service."""
+    """Pods with an address by namespace and label, for selector matching without a scan per Service; each
+    with its address and whether it runs (a pod that never runs is not ready)."""
 
-    def __init__(self, pods: Iterable[tuple[Pod, str]]) -> None:
+    def __init__(self, pods: Iterable[tuple[Pod, str, bool]]) -> None:
         self._by_label: dict[tuple[str, str, str], list[int]] = defaultdict(list)
         self._by_ns: dict[str, list[int]] = defaultdict(list)
-        self._pods: list[tuple[Pod, str]] = []
-        for pod, ip in pods:
+        self._pods: list[tuple[Pod, str, bool]] = []
+        for pod, ip, runs in pods:
             i = len(self._pods)
-            self._pods.append((pod, ip))
+            self._pods.append((pod, ip, runs))
             self._by_ns[pod.namespace].append(i)
             for k, v in pod.labels.items():
                 self._by_label[(pod.namespace, k, v)].append(i)
 
-    def select(self, namespace: str, selector: Mapping[str, str]) -> list[tuple[Pod, str]]:
+    def select(self, namespace: str, selector: Mapping[str, str]) -> list[tuple[Pod, str, bool]]:
         """Pods of ``namespace`` carrying every label of ``selector``, in plan order."""
         if not selector:
             return [self._pods[i] for i in self._by_ns.get(namespace, ())]
@@ -70,11 +74,12 @@ def from_selector(svc: Service, pods: PodIndex) -> dict[ServicePort, list[Endpoi
     """What the EndpointSlice controller builds for a Service with a selector."""
     assert svc.selector is not None
     out: dict[ServicePort, list[Endpoint]] = {sp: [] for sp in svc.ports}
-    for pod, ip in pods.select(svc.namespace, svc.selector):
+    for pod, ip, runs in pods.select(svc.namespace, svc.selector):
         for sp in svc.ports:
             port = container_port(pod, sp)
             if port is not None:
-                out[sp].append(endpoint(ip, port, pod.node, pod=pod.key, source="selector"))
+                out[sp].append(endpoint(ip, port, pod.node, runs or svc.publish_not_ready, runs, pod=pod.key,
+                                        source="selector"))
     return out
 
 

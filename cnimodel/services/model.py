@@ -127,6 +127,7 @@ class Service:
     annotations: MappingProxyType[str, str] = field(default_factory=lambda: EMPTY)
     allocated: tuple[str, ...] = ()
     origin: Origin = Origin("<plan>")
+    publish_not_ready: bool = False  # spec.publishNotReadyAddresses: the slices mark every pod ready
 
     @property
     def key(self) -> str:
@@ -274,7 +275,7 @@ def parse_service(obj: KubeObject, problems: Problems) -> Service | None:
         ingress_ips=tuple(ingress), external_traffic_policy=etp, internal_traffic_policy=itp,
         session_affinity=affinity, affinity_timeout=timeout, source_ranges=ranges,
         health_check_node_port=hc if isinstance(hc, int) else 0, annotations=_map(meta.get("annotations")),
-        allocated=(), origin=origin)
+        allocated=(), origin=origin, publish_not_ready=spec.get("publishNotReadyAddresses") is True)
 
 
 _SERVICE_FIELDS = frozenset(f.name for f in fields(Service))

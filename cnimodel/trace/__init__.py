@@ -32,7 +32,10 @@ def trace(cluster: Cluster, src: str, dst: str, port: int | None = 80, proto: st
     flow = Flow(s.ip, d.ip, proto, 0 if proto == "icmp" else 49152, dport, size, s.label, d.label, s.members,
                 d.members)
     walk = Walk(cluster, Packet(flow.src, flow.dst, proto, flow.sport, flow.dport, size), policy=policy)
-    disposition, reason = _run(walk, s, d, backend)
+    if s.down is not None or (d.down is not None and d.pod is None):
+        disposition, reason = _not_running(walk, s, d)
+    else:
+        disposition, reason = _run(walk, s, d, backend)
     forward = finish(walk, flow, disposition, reason + _members_note(s, d))
     if not (reverse or both):
         return [forward]
@@ -52,6 +55,22 @@ def _members_note(s: Endpoint, d: Endpoint) -> str:
             shown = ", ".join(e.members[1:6]) + (" …" if len(e.members) > 6 else "")
             notes.append(f"{e.label} has {len(e.members)} pods; traced {e.members[0]} (also: {shown})")
     return "".join(f"; {n}" for n in notes)
+
+
+def _not_running(walk: Walk, s: Endpoint, d: Endpoint) -> tuple[str, str]:
+    """A source that never runs sends nothing; a destination that never runs and holds no address cannot be
+    sent to. The walk ends where it starts, saying why (the allocation's ``not_running``)."""
+    end = s if s.down is not None else d
+    assert end.down is not None
+    if end is s:
+        hop = walk._hop(s.key, "pod")
+        what = f"{s.key} never runs, so it sends nothing: {end.down}"
+    else:
+        hop = walk._hop(s.key if s.kind == "pod" else s.node or "internet", "pod" if s.kind == "pod" else
+                        "node" if s.kind == "node" else "external")
+        what = f"{d.key} never runs and holds no address to send to: {end.down}"
+    hop.add("dropped", "POD_NOT_RUNNING", pod=end.key, code=end.down.code, reason=end.down.reason)
+    return "POD_NOT_RUNNING", what
 
 
 def _run(walk: Walk, s: Endpoint, d: Endpoint, backend: str | None) -> tuple[str, str]:

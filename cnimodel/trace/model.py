@@ -7,9 +7,13 @@ from ipaddress import IPv4Address
 from typing import Any, Literal
 
 Disposition = Literal["ACCEPTED", "DELIVERED_TO_SUBNET", "EXITS_NETWORK", "DENIED_IN", "DENIED_OUT", "NO_ROUTE",
-                      "NULL_ROUTED", "NEIGHBOR_UNREACHABLE", "LOOP"]
+                      "NULL_ROUTED", "NEIGHBOR_UNREACHABLE", "LOOP", "POD_NOT_RUNNING"]
 DISPOSITIONS: tuple[str, ...] = ("ACCEPTED", "DELIVERED_TO_SUBNET", "EXITS_NETWORK", "DENIED_IN", "DENIED_OUT",
-                                 "NO_ROUTE", "NULL_ROUTED", "NEIGHBOR_UNREACHABLE", "LOOP")
+                                 "NO_ROUTE", "NULL_ROUTED", "NEIGHBOR_UNREACHABLE", "LOOP", "POD_NOT_RUNNING")
+# The dispositions where the packet arrives somewhere (a pod or node, an underlay address no node holds, or out
+# through the underlay's default route to an address outside the plan); every other one is not delivered
+# (``cnimodel trace`` then exits 1).
+DELIVERED = frozenset({"ACCEPTED", "DELIVERED_TO_SUBNET", "EXITS_NETWORK"})
 StepType = Literal["originated", "received", "routed", "transformed", "encapsulated", "decapsulated", "filtered",
                    "transmitted", "delivered", "dropped"]
 PROTOCOLS = {"tcp": 6, "udp": 17, "sctp": 132, "icmp": 1}

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from ipaddress import AddressValueError, IPv4Address, IPv4Network
 from typing import Literal
 
 from cnimodel.cluster import Cluster
 from cnimodel.ipam import PodAddress
 from cnimodel.net import PrefixTable
-from cnimodel.plan import KubeObject
+from cnimodel.plan import KubeObject, NotRunning
 
 
 class EndpointError(ValueError):
@@ -37,6 +37,13 @@ class Endpoint:
     port: int | None = None
     # A workload named as ``ns/name``: every pod it stands for, the traced one (``pod``) first.
     members: tuple[str, ...] = ()
+    # A pod that never runs (``Allocation.not_running``) and why; ``pod`` is None (and ``ip`` 0.0.0.0) when it
+    # holds no address.
+    down: NotRunning | None = None
+    key: str = ""  # the pod's ``ns/name`` (kept when it holds no address)
+
+
+NO_ADDRESS = IPv4Address(0)  # the flow address of a pod that holds none (the unspecified address)
 
 
 def _index(cluster: Cluster) -> tuple[dict[IPv4Address, PodAddress], dict[IPv4Address, str], PrefixTable[str]]:
@@ -100,7 +107,9 @@ def resolve(cluster: Cluster, word: str, port: int | None = None) -> Endpoint:
         return Endpoint("service", ip, f"{svc.key}[Service]", service=svc, port=port)
     owner = owner_of(cluster, ip)
     if owner.kind == "pod" and owner.pod is not None:
-        return Endpoint("pod", ip, f"{owner.pod.pod.key}[Pod]", owner.node, owner.pod)
+        key = owner.pod.pod.key
+        return Endpoint("pod", ip, f"{key}[Pod]", owner.node, owner.pod, down=cluster.allocation.not_running.get(key),
+                        key=key)
     if owner.kind == "node":
         return Endpoint("node", ip, f"{owner.node}[Node]", owner.node)
     return Endpoint("external", ip, f"{ip}", owner.node)
@@ -114,9 +123,12 @@ def _named(cluster: Cluster, word: str, port: int | None) -> Endpoint:
     name, kind = word, None
     if word.endswith("]") and "[" in word:
         name, kind = word[:-1].split("[", 1)
+    stopped = cluster.allocation.not_running
     pod = cluster.allocation.pods.get(name) if kind in (None, "Pod") else None
     if pod is not None:
-        return Endpoint("pod", pod.ip, f"{name}[Pod]", pod.pod.node, pod)
+        return Endpoint("pod", pod.ip, f"{name}[Pod]", pod.pod.node, pod, down=stopped.get(name), key=name)
+    if kind in (None, "Pod") and name in stopped:  # a pod that never runs and holds no address
+        return _no_address(cluster, name, f"{name}[Pod]")
     svc = services(cluster).get(name) if kind in (None, "Service") else None
     if svc is not None:
         ip = cluster_ip(svc)
@@ -129,14 +141,24 @@ def _named(cluster: Cluster, word: str, port: int | None) -> Endpoint:
         pods = cluster.memo(("trace-workload", word), lambda: resolve_pods(cluster.plan, word))
     except NameError_ as e:
         raise EndpointError(f"{word!r}: {e} (a trace names a pod, Service or workload as NAMESPACE/NAME)") from None
-    first = next((cluster.allocation.pods[p.key] for p in pods if p.key in cluster.allocation.pods), None)
-    if first is None:
-        raise EndpointError(f"{word!r}: none of its pods has an address (unscheduled?)")
+    # The first pod that runs, in ordinal order; else the first holding an address; else the first pod.
+    addressed = [cluster.allocation.pods[p.key] for p in pods if p.key in cluster.allocation.pods]
+    first = next((a for a in addressed if a.pod.key not in stopped), addressed[0] if addressed else None)
     owner = pods[0].owner
-    label = str(owner) if owner is not None and kind != "Pod" else f"{first.pod.key}[Pod]"
-    others = tuple(p.key for p in pods if p.key != first.pod.key)
-    members = (first.pod.key, *others) if owner is not None and kind != "Pod" else ()
-    return Endpoint("pod", first.ip, label, first.pod.node, first, members=members)
+    key = first.pod.key if first is not None else pods[0].key
+    label = str(owner) if owner is not None and kind != "Pod" else f"{key}[Pod]"
+    members = (key, *(p.key for p in pods if p.key != key)) if owner is not None and kind != "Pod" else ()
+    if first is None:
+        if key not in stopped:
+            raise EndpointError(f"{word!r}: none of its pods has an address")
+        return replace(_no_address(cluster, key, label), members=members)
+    return Endpoint("pod", first.ip, label, first.pod.node, first, members=members, down=stopped.get(key), key=key)
+
+
+def _no_address(cluster: Cluster, key: str, label: str) -> Endpoint:
+    """A pod that never runs and holds no address (Pending, rejected, its CNI ADD failing)."""
+    node = next((p.node for p in cluster.plan.pods if p.key == key), None)
+    return Endpoint("pod", NO_ADDRESS, label, node, None, down=cluster.allocation.not_running[key], key=key)
 
 
 def _node_word(cluster: Cluster, name: str) -> str:

@@ -199,9 +199,17 @@ class Walk:
         if r is None:
             hop.add("dropped", "NO_ROUTE", table=name)
             raise Stop("NO_ROUTE", f"the underlay table {name} has no route to {self.pkt.dst}")
+        out = r.next_hop_type == "Internet" or (r.kind == "default" and r.via is None)
+        inside = self._plan_address(self.pkt.dst) if out else None
+        if inside is not None:  # the way out is no way to an address the plan holds: nothing routes it back in
+            hop.add("dropped", "NO_ROUTE", table=name, route=str(r.dst), nextHopType=r.next_hop_type,
+                    address=f"{self.pkt.dst} ({inside})")
+            raise Stop("NO_ROUTE", f"not delivered: the underlay table {name} has no route to {self.pkt.dst} "
+                       f"({inside}); its default route would send it out of the network, where nothing holds "
+                       "that address")
         hop.add("routed", "FORWARDED", route=str(r.dst), nextHopType=r.next_hop_type, nextHop=res.next_hop,
                 owner=r.owner, name=r.name)
-        if r.next_hop_type == "Internet" or (r.kind == "default" and r.via is None):
+        if out:
             hop.add("transmitted", "EXITS_NETWORK", to="internet")
             raise Stop("EXITS_NETWORK", f"{self.pkt.dst} is outside the plan: the underlay sends it out")
         target = owner_of(self.cluster, res.next_hop) if res.next_hop else None
@@ -221,6 +229,21 @@ class Walk:
         hop.add("transmitted", "TRANSMITTED", **where, to=node, address=self.pkt.dst)
         self.wires.append(Wire(wire, self.pkt.src, self.pkt.dst, self.pkt.sport, self.pkt.dport))
         return node, "node"
+
+    def _plan_address(self, ip: IPv4Address) -> str | None:
+        """What the plan holds at ``ip`` when it is one of its pod or Service addresses (None otherwise): such
+        an address is routed inside the cluster or nowhere, never by the internet."""
+        owner = owner_of(self.cluster, ip)
+        if owner.kind == "pod" and owner.pod is not None:
+            return f"pod {owner.pod.pod.key} on node {owner.node}"
+        if owner.kind == "pod-subnet":
+            return f"in node {owner.node}'s pod range"
+        plan = self.cluster.plan
+        if plan.cluster_cidr is not None and ip in plan.cluster_cidr:
+            return f"in the cluster CIDR {plan.cluster_cidr}"
+        if plan.service_cidr is not None and ip in plan.service_cidr:
+            return f"in the service CIDR {plan.service_cidr}: only kube-proxy on the nodes answers it"
+        return None
 
     # ------------------------------------------------------------------ overlay
     def encapsulate(self, hop: Hop, facts: NodeFacts, e: Encap, route: Route | None) -> tuple[str, str]:
@@ -258,6 +281,10 @@ class Walk:
 
     # ------------------------------------------------------------------ delivery
     def deliver_pod(self, hop: Hop, pod) -> None:  # type: ignore[no-untyped-def]
+        down = self.cluster.allocation.not_running.get(pod.pod.key)
+        if down is not None:  # its sandbox holds the address, but no container listens
+            hop.add("dropped", "POD_NOT_RUNNING", pod=pod.pod.key, code=down.code, reason=down.reason)
+            raise Stop("POD_NOT_RUNNING", f"{pod.pod.key} never runs, so nothing receives the packet: {down}")
         windows = self.cluster.plan.node(pod.pod.node).os == "windows"
         port = None if windows else pod_port(self.cluster, pod.pod.node, pod.ip)
         if windows:

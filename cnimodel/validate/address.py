@@ -305,3 +305,27 @@ def duplicate_ips(ctx: Context) -> Iterator[Hit]:
         yield Hit(f"{len(clashes) - 20} more address clashes like the ones above", "give every object its own address")
 def pods_of_node(ctx: Context, name: str) -> list[str]:
     return [pod_obj(a.pod) for a in ctx.cluster.allocation.pods_on(name)]
+
+
+@check("CNI-ADDR-014", "error", "address", "The network plugin fails every pod ADD on a node",
+       "the plugin's own ADD (win-overlay looks its HNS network up by the CNI conf's name: containernetworking/"
+       "plugins win-overlay_windows.go; the flannel CNI reads flanneld's subnet.env: flannel-io/cni-plugin "
+       "flannel.go); docs/checks.md")
+def pod_add_fails(ctx: Context) -> Iterator[Hit]:
+    alloc = ctx.cluster.allocation
+    groups: dict[str, list[str]] = defaultdict(list)
+    for name, why in alloc.add_failures.items():
+        groups[why].append(name)
+    for why, names in groups.items():
+        pods = [key for n in names for key in _failed_pods(ctx, n)]
+        held = f"{len(pods)} pod(s) ({phrase(pods)}) get" if pods else "any pod placed there would get"
+        yield Hit(f"on {len(names)} node(s) ({phrase(names)}) every pod ADD fails: {why}; {held} no address and "
+                  "never run (not Service backends, not in policy answers; trace ends POD_NOT_RUNNING)",
+                  "fix the CNI config the node's plugin reads (its name, the network it names) or the daemon "
+                  "it needs", tuple(node_obj(n) for n in first(names)) + tuple(f"{k}[Pod]" for k in first(pods)),
+                  (ctx.plan.network.origin,) if ctx.plan.network is not None else ())
+
+
+def _failed_pods(ctx: Context, node: str) -> list[str]:
+    nr = ctx.cluster.allocation.not_running
+    return [p.key for p in ctx.plan.pods if p.node == node and p.key in nr and nr[p.key].code == "pod-add-failed"]

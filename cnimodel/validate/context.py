@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from cnimodel.dataplane import NodeFacts, PolicyEnforcement, Vtep
 from cnimodel.plan import NodeSpec, Origin, Plan, Pod, Problem, Problems
+from cnimodel.policy.universe import calico_extra, service_accounts
 from cnimodel.validate.paths import walk
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from cnimodel.services import Catalog
 
 T = TypeVar("T")
+PodClass = tuple[str, frozenset[tuple[str, str]], frozenset[tuple[str, str]]]  # namespace, labels, Calico's extra
 CLOUDS = ("azure", "aws", "gce", "openstack", "none")
 # Routes one cloud route table holds by default (tools-and-planning.md §3.8.12; Azure's figure is unverified).
 CLOUD_ROUTE_LIMITS = {"azure": 400, "aws": 50, "gce": 100, "openstack": 256}
@@ -175,17 +177,23 @@ class Context:
         return e
 
     @cached_property
-    def pod_classes(self) -> dict[tuple[str, frozenset[tuple[str, str]]], list[Pod]]:
-        """Non-hostNetwork pods grouped by namespace and labels: selectors are evaluated once per class."""
-        out: dict[tuple[str, frozenset[tuple[str, str]]], list[Pod]] = defaultdict(list)
+    def pod_classes(self) -> dict[PodClass, list[Pod]]:
+        """Non-hostNetwork pods grouped by namespace, labels and what Calico adds for their service account
+        (``calico_extra``): selectors are evaluated once per class."""
+        out: dict[PodClass, list[Pod]] = defaultdict(list)
         cache: dict[int, frozenset[tuple[str, str]]] = {}
+        accounts = service_accounts(self.plan)
+        extras: dict[tuple[str, str], frozenset[tuple[str, str]]] = {}
         for p in self.plan.pods:
             if p.host_network:
                 continue
             key = cache.get(id(p.labels))
             if key is None:
                 key = cache[id(p.labels)] = frozenset(p.labels.items())
-            out[(p.namespace, key)].append(p)
+            extra = extras.get((p.namespace, p.service_account))
+            if extra is None:
+                extra = extras[(p.namespace, p.service_account)] = frozenset(calico_extra(p, accounts).items())
+            out[(p.namespace, key, extra)].append(p)
         return dict(out)
 
     @cached_property

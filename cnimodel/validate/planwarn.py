@@ -27,6 +27,13 @@ def pinned_mismatch(ctx: Context) -> Iterator[Hit]:
     yield from passthrough(ctx, ("pinned-node-mismatch",))
 
 
+@check("CNI-PLAN-004", "warning", "plan", "The API server refuses a pod for its RuntimeClass",
+       "kubernetes/kubernetes plugin/pkg/admission/runtimeclass/admission.go (setScheduling: a nodeSelector key the "
+       "pod gives another value than its RuntimeClass is a conflict)", needs_cluster=False)
+def runtime_class_conflict(ctx: Context) -> Iterator[Hit]:
+    yield from passthrough(ctx, ("runtimeclass-conflict",))
+
+
 @check("CNI-PLAN-003", "warning", "plan", "Other warnings from reading and building the plan",
        "cnimodel.plan and the network plugin (each message says what it rests on)", needs_cluster=False)
 def other_warnings(ctx: Context) -> Iterator[Hit]:

@@ -12,7 +12,7 @@ from cnimodel.plan import NodeSpec
 from cnimodel.policy.compile import compile_policies
 from cnimodel.policy.model import EndpointSel, Policy
 from cnimodel.policy.universe import ns_view, pod_view
-from cnimodel.validate.context import Context, first, node_obj, phrase
+from cnimodel.validate.context import Context, PodClass, first, node_obj, phrase
 from cnimodel.validate.registry import Hit, check
 
 # Windows builds each policy agent supports, keyed by the agent named in the enforcement fact (``by``):
@@ -31,7 +31,8 @@ class Selection:
     def policies(self) -> list[Policy]:
         return compile_policies(self.ctx.plan).policies
 
-    def selects(self, sel: EndpointSel, ns: str, labels: dict[str, str]) -> bool:
+    def selects(self, sel: EndpointSel, ns: str, labels: dict[str, str], extra: dict[str, str] | None = None
+                ) -> bool:
         scope = sel.scope
         if scope.name is not None and scope.name != ns:
             return False
@@ -42,20 +43,21 @@ class Selection:
                 view = self._ns_views[key] = ns_view(ns, self.ctx.namespace_labels.get(ns, {}), sel.flavor)
             if not scope.selector.matches(view):
                 return False
-        return sel.pod.matches(pod_view(ns, labels, sel.flavor))
+        return sel.pod.matches(pod_view(ns, labels, sel.flavor, extra))
 
     @cached_property
-    def by_namespace(self) -> dict[str, list[tuple[str, frozenset[tuple[str, str]]]]]:
-        out: dict[str, list[tuple[str, frozenset[tuple[str, str]]]]] = defaultdict(list)
+    def by_namespace(self) -> dict[str, list[PodClass]]:
+        out: dict[str, list[PodClass]] = defaultdict(list)
         for key in self.ctx.pod_classes:
             out[key[0]].append(key)
         return out
 
-    def classes(self, p: Policy) -> list[tuple[str, frozenset[tuple[str, str]]]]:
-        """The pod classes (namespace, labels) ``p`` selects (a namespaced policy looks in its namespace only)."""
+    def classes(self, p: Policy) -> list[PodClass]:
+        """The pod classes (namespace, labels, Calico's extra) ``p`` selects (a namespaced policy looks in its
+        namespace only)."""
         scope = p.subject.scope
         keys = self.by_namespace.get(scope.name, []) if scope.name is not None else list(self.ctx.pod_classes)
-        return [key for key in keys if self.selects(p.subject, key[0], dict(key[1]))]
+        return [key for key in keys if self.selects(p.subject, key[0], dict(key[1]), dict(key[2]))]
 
 
 def selection(ctx: Context) -> Selection:

@@ -37,11 +37,14 @@ def cluster_doc(backend: str = "host-gw", kube_proxy: dict[str, Any] | None = No
     return {"apiVersion": "cnimodel/v1", "kind": "ClusterPlan", "metadata": {"name": "lb"}, "spec": spec}
 
 
+AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.47"  # multi-OS: runs on Linux and Windows nodes alike
+
+
 def pod(name: str, node: str, ip: str | None = None, labels: dict[str, str] | None = None,
         ports: list[dict[str, Any]] | None = None, namespace: str = "default", **spec: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {"apiVersion": "v1", "kind": "Pod",
                            "metadata": {"name": name, "namespace": namespace, "labels": labels or {}},
-                           "spec": {"nodeName": node, "containers": [{"name": "c", "image": "x",
+                           "spec": {"nodeName": node, "containers": [{"name": "c", "image": AGNHOST,
                                                                       "ports": ports or []}], **spec}}
     if ip:
         doc["status"] = {"podIP": ip}

@@ -125,7 +125,8 @@ def test_cloud_route_table_path(tmp_path: Path) -> None:
     src = (TOPO / "talk-l2bridge-cloud.yaml").read_text()
     pods = """
 ---
-{apiVersion: v1, kind: Pod, metadata: {name: web}, spec: {nodeName: win1, containers: [{name: c, image: iis}]}}
+{apiVersion: v1, kind: Pod, metadata: {name: web}, spec: {nodeName: win1, containers: [{name: c,
+  image: "mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2019"}]}}
 ---
 {apiVersion: v1, kind: Pod, metadata: {name: cli}, spec: {nodeName: lin1, containers: [{name: c, image: curl}]}}
 """

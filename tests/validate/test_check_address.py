@@ -8,7 +8,7 @@ from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 
 from conftest import write_docs
-from vplans import cluster_doc, hits, nodes, pod_doc, run_check, service
+from vplans import VXLAN_4096, cluster_doc, hits, nodes, pod_doc, run_check, service
 
 from cnimodel.cluster import Cluster
 from cnimodel.ipam.engine import PodAddress
@@ -162,3 +162,18 @@ def test_addr013_two_services_one_cluster_ip(tmp_path):
 def test_clean_plan_has_no_address_findings(tmp_path):
     report = run_check(tmp_path, [cluster_doc(), pod_doc("a", "lin1")])
     assert not [f for f in report.findings if f.concept == "address"]
+
+
+def test_addr014_every_pod_add_fails_on_a_node(tmp_path):
+    """win-overlay looks its HNS network up by the CNI conf's name (containernetworking/plugins
+    win-overlay_windows.go: GetHNSNetworkByName(n.Name)); flanneld names the Overlay network flannel.<VNI>,
+    so a conf named vxlan0 fails every ADD on the Windows nodes, and only there."""
+    network = {**VXLAN_4096, "cni": {"name": "vxlan0", "cniVersion": "0.3.0", "type": "flannel",
+                                     "delegate": {"type": "win-overlay"}}}
+    docs = [cluster_doc(network=network), pod_doc("web", "win1"), pod_doc("db", "lin1")]
+    (f,) = hits(tmp_path, docs, "CNI-ADDR-014")
+    assert f.severity == "error"
+    assert f.objects == ("win1[Node]", "win2[Node]", "default/web[Pod]")
+    assert "'vxlan0'" in f.message and "'flannel.4096'" in f.message and "1 pod(s) (default/web)" in f.message
+    assert f.locations[0].path == "spec.network"
+    assert not hits(tmp_path, [cluster_doc(network=VXLAN_4096), pod_doc("web", "win1")], "CNI-ADDR-014")

@@ -74,3 +74,15 @@ def test_plan003_other_warnings(tmp_path):
     found = hits(tmp_path, [cluster_doc()], "CNI-PLAN-003")
     assert len(found) == 1 and "cbr0_ep" in found[0].message
     assert not hits(tmp_path, [cluster_doc(nodes=nodes()[:2])], "CNI-PLAN-003")
+
+
+def test_plan004_runtime_class_conflict(tmp_path):
+    rc = {"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": "win"}, "handler": "runhcs",
+          "scheduling": {"nodeSelector": {"kubernetes.io/os": "windows"}}}
+    web = deployment({"kubernetes.io/os": "linux"})
+    web["spec"]["template"]["spec"]["runtimeClassName"] = "win"
+    (found,) = hits(tmp_path, [cluster_doc(), rc, web], "CNI-PLAN-004")
+    assert found.objects == ("default/web[Deployment]",) and found.locations[0].path.endswith("runtimeClassName")
+    assert "runtimeClass.scheduling.nodeSelector[kubernetes.io/os] = windows" in found.message
+    web["spec"]["template"]["spec"]["nodeSelector"] = {}
+    assert not hits(tmp_path, [cluster_doc(), rc, web], "CNI-PLAN-004")
