@@ -100,6 +100,7 @@ def render_cmd(plan: tuple[str, ...], output: str, traces: tuple[tuple[str, str]
 
 
 def _drawing(cluster: Cluster, output: str, view: str, runs: list) -> str:
+    from cnimodel.policy.enforcement import unenforced
     from cnimodel.render import dot, mermaid, svg
 
     if view == "policy":
@@ -107,10 +108,11 @@ def _drawing(cluster: Cluster, output: str, view: str, runs: list) -> str:
             raise UsageProblem("--trace draws on the network view; leave out --view policy")
         conns = _policy_connections(cluster)
         if output == "mermaid":
-            return mermaid.policy(conns)
-        from cnimodel.render import policy_dot
+            text = mermaid.policy(conns)
+        else:
+            from cnimodel.render import policy_dot
 
-        text = policy_dot.render(conns)
+            text = policy_dot.render(conns)
     else:
         from cnimodel.graph import build_graph
         from cnimodel.render.html.data import vertex_of
@@ -119,10 +121,12 @@ def _drawing(cluster: Cluster, output: str, view: str, runs: list) -> str:
         pod_nodes = {k: pa.pod.node for k, pa in cluster.allocation.pods.items()}
         paths = [dot.graph_path(g, [vertex_of(cluster, h.node, h.kind) for h in t.hops], pod_nodes)
                  for r in runs for t in r.traces]
-        if output == "mermaid":
-            return mermaid.render(g, paths)
-        text = dot.render(g, paths)
-    if output == "dot":
+        text = mermaid.render(g, paths) if output == "mermaid" else dot.render(g, paths)
+    gaps = unenforced(cluster)
+    if gaps is not None:  # a comment the picture's reader sees in the source, and on stderr
+        ERR.print(f"warning: {gaps.sentence()}", markup=False)
+        text = f"{'%%' if output == 'mermaid' else '//'} warning: {gaps.sentence()}\n" + text
+    if output in ("dot", "mermaid"):
         return text
     if len(cluster.plan.nodes) > 200:
         ERR.print(f"note: Graphviz lays out {len(cluster.plan.nodes)} nodes slowly; -o html stays quick", markup=False)

@@ -46,10 +46,16 @@ def trace_cmd(plan: tuple[str, ...], src: str, dst: str, port: int, proto: str, 
 
         frames = write_pcap(cluster, traces, pcap_file)
         click.echo(f"wrote {frames} frames to {pcap_file}", err=True)
+    from cnimodel.policy.enforcement import unenforced
+
+    gaps = unenforced(cluster) if not no_policy else None
     if output == "json":
-        body = [t.to_json() for t in traces]
+        extra = {"unenforced": gaps.to_json() if gaps is not None else None}
+        body = [{**t.to_json(), **extra} for t in traces]
         click.echo(json_text.dumps(body[0] if len(body) == 1 else {"traces": body}))
     else:
+        if gaps is not None:
+            OUT.print(f"warning: {gaps.sentence()}", markup=False)
         for t in traces:
             trace_text.render(OUT, t)
     if any(t.disposition not in DELIVERED for t in traces):  # as ping: 1 when no packet got through

@@ -35,7 +35,7 @@ class Unenforced:
     def sentence(self) -> str:
         what = f"{self.policies} polic{'y' if self.policies == 1 else 'ies'} in the plan"
         if self.everywhere:
-            where = "no node enforces them"
+            where = f"no node enforces {'it' if self.policies == 1 else 'them'}"
         else:
             shown = ", ".join(self.nodes[:5]) + (" …" if len(self.nodes) > 5 else "")
             where = f"{len(self.nodes)} of {self.total} nodes enforce none ({shown})"

@@ -203,3 +203,19 @@ def test_500_nodes_are_tiles_with_search_and_collapse(browser: Browser, tmp_path
     browser.screenshot("report-500.png")
     browser.find("[data-act='collapse']").click()
     assert len(browser.find_all("#topo rect.tile")) == 0
+
+
+def test_policies_no_node_enforces_are_said_at_the_top(browser: Browser, tmp_path: Path) -> None:  # noqa: F811
+    """A NetworkPolicy on plain flannel host-gw (which enforces none, with no policy plugin): the report says so
+    under its title; the worked example without policies says nothing."""
+    from conftest import cluster_doc, pod_doc, write_docs
+
+    deny = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "deny-all"},
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}
+    plan = write_docs(tmp_path / "p.yaml", [cluster_doc(), pod_doc("client", "lin1"), deny])
+    browser.open(report(plan, tmp_path / "p.html"))
+    assert browser.errors() == []
+    text = browser.js("var e = document.getElementById('unenforced'); return e ? e.textContent : null;")
+    assert text.startswith("warning: 1 policy in the plan, but no node enforces it")
+    browser.open(report(worked_plan(tmp_path), tmp_path / "w.html"))
+    assert browser.js("return document.getElementById('unenforced')") is None

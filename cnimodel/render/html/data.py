@@ -86,6 +86,14 @@ def detail_nodes(cluster: Cluster, options: Options, runs: Sequence[TraceRun]) -
     return list(chosen)
 
 
+def _unenforced(cluster: Cluster) -> dict[str, Any] | None:
+    """The policies some nodes do not enforce (docs/policy.md), with the sentence the page shows."""
+    from cnimodel.policy.enforcement import unenforced
+
+    gaps = unenforced(cluster)
+    return None if gaps is None else {**gaps.to_json(), "text": gaps.sentence()}
+
+
 def collect(cluster: Cluster, runs: Sequence[TraceRun] = (), options: Options | None = None) -> dict[str, Any]:
     """Everything the page shows, as JSON-ready data."""
     options = options or Options()
@@ -135,6 +143,7 @@ def collect(cluster: Cluster, runs: Sequence[TraceRun] = (), options: Options | 
         "namespaces": namespaces, "strings": strings.rows, "nodes": nodes, "details": details,
         "unscheduled": sorted(unscheduled), "podLabels": labels,
         "warnings": [w.render() for w in cluster.warnings],
+        "unenforced": _unenforced(cluster),
         "traces": [_trace_run(cluster, r) for r in runs],
         "findings": _findings(cluster, options),
         "reach": reach,

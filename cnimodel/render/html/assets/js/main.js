@@ -128,6 +128,10 @@ function start() {
   document.getElementById("title").textContent = D.plan.name;
   document.getElementById("stats").textContent = D.plan.nodes + " nodes \u00b7 " + D.plan.pods + " pods \u00b7 " +
     D.namespaces.length + " namespaces \u00b7 " + D.plan.plugin;
+  if (D.unenforced) {  // policies some nodes ignore: said at the top, not only among the findings
+    var banner = el("p", {cls: "note warning", id: "unenforced", text: "warning: " + D.unenforced.text});
+    document.getElementById("stats").insertAdjacentElement("afterend", banner);
+  }
   var mode = document.getElementById("mode");
   function modeText() { mode.textContent = S.mode === "detail" ? "tiles" : "cards"; }
   modeText();
