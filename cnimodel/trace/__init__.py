@@ -51,6 +51,8 @@ def _members_note(s: Endpoint, d: Endpoint) -> str:
     """A workload stands for several pods; the trace follows one, and says which and what it left out."""
     notes = []
     for e in (s, d):
+        if e.note:  # a name that was both a Pod and a Service: which one was traced
+            notes.append(e.note)
         if len(e.members) > 1:
             shown = ", ".join(e.members[1:6]) + (" …" if len(e.members) > 6 else "")
             notes.append(f"{e.label} has {len(e.members)} pods; traced {e.members[0]} (also: {shown})")

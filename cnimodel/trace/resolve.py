@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from ipaddress import AddressValueError, IPv4Address, IPv4Network
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from cnimodel.cluster import Cluster
 from cnimodel.ipam import PodAddress
 from cnimodel.net import PrefixTable
-from cnimodel.plan import KubeObject, NotRunning
+from cnimodel.plan import NotRunning
+
+if TYPE_CHECKING:
+    from cnimodel.services.model import Service
 
 
 class EndpointError(ValueError):
@@ -33,7 +36,7 @@ class Endpoint:
     label: str
     node: str | None = None
     pod: PodAddress | None = None
-    service: KubeObject | None = None
+    service: Service | None = None
     port: int | None = None
     # A workload named as ``ns/name``: every pod it stands for, the traced one (``pod``) first.
     members: tuple[str, ...] = ()
@@ -41,6 +44,7 @@ class Endpoint:
     # holds no address.
     down: NotRunning | None = None
     key: str = ""  # the pod's ``ns/name`` (kept when it holds no address)
+    note: str = ""  # how an ambiguous name was read (a Pod and a Service of one name)
 
 
 NO_ADDRESS = IPv4Address(0)  # the flow address of a pod that holds none (the unspecified address)
@@ -74,16 +78,28 @@ def owner_of(cluster: Cluster, ip: IPv4Address) -> Owner:
     return Owner("external")
 
 
-def services(cluster: Cluster) -> dict[str, KubeObject]:
-    return cluster.memo(("trace-services",), lambda: {o.key: o for o in cluster.plan.objects if o.kind == "Service"})
+def services(cluster: Cluster) -> dict[str, Service]:
+    """Every Service kube-proxy programs, by ``ns/name``, with the ClusterIP the API server would allocate when
+    the plan leaves it out: the service catalog's one allocation, which ``lb``, ``check`` and ``render`` share."""
+    from cnimodel.services.catalog import catalog
+
+    return cluster.memo(("trace-services",), lambda: {s.key: s for s in catalog(cluster).services})
 
 
-def cluster_ip(svc: KubeObject) -> IPv4Address | None:
-    ip = svc.body.get("spec", {}).get("clusterIP")
-    try:
-        return IPv4Address(ip) if ip and ip != "None" else None
-    except (AddressValueError, ValueError):
+def cluster_ip(svc: Service) -> IPv4Address | None:
+    """The Service's IPv4 ClusterIP (given or allocated)."""
+    return next((ip for ip in svc.cluster_ips if isinstance(ip, IPv4Address)), None)
+
+
+def _skipped(cluster: Cluster, name: str) -> str | None:
+    """Why a Service object of the plan has no ClusterIP to trace to (headless, ExternalName), else None."""
+    obj = next((o for o in cluster.plan.objects if o.kind == "Service" and o.key == name), None)
+    if obj is None:
         return None
+    spec = obj.body.get("spec") or {}
+    if spec.get("type") == "ExternalName":
+        return f"Service {name} is ExternalName ({spec.get('externalName')}): a DNS alias, no address to trace to"
+    return f"Service {name} is headless (clusterIP: None): DNS answers with its pods' addresses; trace to a pod"
 
 
 def resolve(cluster: Cluster, word: str, port: int | None = None) -> Endpoint:
@@ -101,8 +117,8 @@ def resolve(cluster: Cluster, word: str, port: int | None = None) -> Endpoint:
         ip = IPv4Address(word)
     except (AddressValueError, ValueError):
         return Endpoint("node", plan.node(_node_word(cluster, word)).ip, f"{word}[Node]", word)
-    svc = cluster.memo(("trace-vips",), lambda: {cluster_ip(s): s for s in reversed(services(cluster).values())}
-                       ).get(ip)  # reversed: the first Service with a clusterIP wins, as a scan in order would
+    svc = cluster.memo(("trace-vips",), lambda: {ip: s for s in reversed(services(cluster).values())
+                                                 for ip in s.cluster_ips}).get(ip)  # the first in name order wins
     if svc is not None:
         return Endpoint("service", ip, f"{svc.key}[Service]", service=svc, port=port)
     owner = owner_of(cluster, ip)
@@ -123,18 +139,21 @@ def _named(cluster: Cluster, word: str, port: int | None) -> Endpoint:
     name, kind = word, None
     if word.endswith("]") and "[" in word:
         name, kind = word[:-1].split("[", 1)
+    if "/" in name and not name.split("/", 1)[0]:
+        raise EndpointError(f"{word!r}: the namespace is empty; write NAMESPACE/NAME, e.g. default/web")
     stopped = cluster.allocation.not_running
     pod = cluster.allocation.pods.get(name) if kind in (None, "Pod") else None
+    svc = services(cluster).get(name) if kind in (None, "Service") else None
+    if pod is not None and svc is not None:  # `kubectl run web --expose`: a Pod and a Service of one name
+        return _pod_or_service(cluster, name, pod, svc, port, stopped)
     if pod is not None:
         return Endpoint("pod", pod.ip, f"{name}[Pod]", pod.pod.node, pod, down=stopped.get(name), key=name)
     if kind in (None, "Pod") and name in stopped:  # a pod that never runs and holds no address
         return _no_address(cluster, name, f"{name}[Pod]")
-    svc = services(cluster).get(name) if kind in (None, "Service") else None
     if svc is not None:
-        ip = cluster_ip(svc)
-        if ip is None:
-            raise EndpointError(f"Service {name} has no clusterIP (headless?): trace to one of its pods instead")
-        return Endpoint("service", ip, f"{name}[Service]", service=svc, port=port)
+        return _service(svc, port)
+    if kind in (None, "Service") and (why := _skipped(cluster, name)) is not None:
+        raise EndpointError(why)
     if kind == "Service":
         raise EndpointError(f"no Service {name!r} in the plan")
     try:
@@ -153,6 +172,26 @@ def _named(cluster: Cluster, word: str, port: int | None) -> Endpoint:
             raise EndpointError(f"{word!r}: none of its pods has an address")
         return replace(_no_address(cluster, key, label), members=members)
     return Endpoint("pod", first.ip, label, first.pod.node, first, members=members, down=stopped.get(key), key=key)
+
+
+def _service(svc: Service, port: int | None, note: str = "") -> Endpoint:
+    ip = cluster_ip(svc)
+    if ip is None:
+        raise EndpointError(f"Service {svc.key} has no IPv4 ClusterIP ({', '.join(map(str, svc.cluster_ips))})")
+    return Endpoint("service", ip, f"{svc.key}[Service]", service=svc, port=port, note=note)
+
+
+def _pod_or_service(cluster: Cluster, name: str, pod: PodAddress, svc: Service, port: int | None,
+                    stopped: dict[str, NotRunning]) -> Endpoint:
+    """A name that is both a Pod and a Service: the Service when the port is one only the Service has, else the
+    Pod; either way the answer says which was taken and how to name the other."""
+    svc_ports = {p.port for p in svc.ports}
+    pod_ports = {c.port for c in pod.pod.ports}
+    if port is not None and port in svc_ports and port not in pod_ports:
+        return _service(svc, port, f"{name} is a Pod and a Service; port {port} is the Service's, so the Service "
+                        f"was traced (name the pod as {name}[Pod])")
+    note = f"{name} is a Pod and a Service; the Pod was traced (name the Service as {name}[Service])"
+    return Endpoint("pod", pod.ip, f"{name}[Pod]", pod.pod.node, pod, down=stopped.get(name), key=name, note=note)
 
 
 def _no_address(cluster: Cluster, key: str, label: str) -> Endpoint:
