@@ -17,6 +17,7 @@ from cnimodel.plan.cluster import API_VERSION, CONFIG_KEYS, ClusterSpec, parse_c
 from cnimodel.plan.errors import Origin, PlanError, Problems
 from cnimodel.plan.kube import CLUSTER_SCOPED, KEPT_KINDS, parse_kept, parse_namespace, parse_node_object, parse_pod
 from cnimodel.plan.model import KubeObject, Namespace, NodeSpec, Plan, PolicySpec, Underlay
+from cnimodel.plan.unmodelled import Unmodelled
 from cnimodel.plan.workloads import WORKLOAD_KINDS, Workload, expand_plan, parse_workload
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -196,6 +197,7 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None) -> Plan:
     workloads: list[Workload] = []
     ignored: Counter[str] = Counter()
     identities: dict[tuple[str, str, str, str], Origin] = {}
+    unmodelled = Unmodelled(problems)
     for path, walked, docs in loaded:
         if configs and path != STDIN and path.resolve() in configs and not any(
                 isinstance(d, dict) and "kind" in d for d in docs):
@@ -230,17 +232,21 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None) -> Plan:
             elif kind == "Pod":
                 if (p := parse_pod(doc, origin, problems)) is not None:
                     pods.append(p)
+                unmodelled.pod(doc, origin)
             elif kind == "Namespace":
                 if (ns := parse_namespace(doc, origin, problems)) is not None:
                     namespaces.append(ns)
             elif kind in WORKLOAD_KINDS:
                 if (w := parse_workload(doc, origin, problems)) is not None:
                     workloads.append(w)
+                unmodelled.template(doc, kind, origin)
                 if kind == "DaemonSet" and (o := parse_kept(doc, origin, problems)) is not None:
                     kept.append(o)  # also kept whole: cnimodel.discover reads the plugin daemon's flags
             elif kind in KEPT_KINDS:
                 if (o := parse_kept(doc, origin, problems)) is not None:
                     kept.append(o)
+                if kind == "Service":
+                    unmodelled.service(doc, origin)
             else:
                 ignored[kind] += 1
     if ignored:

@@ -1,0 +1,108 @@
+"""Fields of modelled kinds that change the network but are not modelled yet: each named in a warning the
+first time it is met (one warning per field per plan), so nothing the user gave is silently dropped.
+
+Kinds the plan reader skips altogether are listed once per kind by the loader; this is the finer grain:
+a Pod is modelled, its ``topologySpreadConstraints`` is not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cnimodel.plan.errors import Origin, Problems
+
+# pod spec field → what it would change, and what the model does instead
+POD_SPEC = {
+    "topologySpreadConstraints": "which node a workload's pods land on; the model spreads them by its own rule "
+                                 "(docs/workloads.md)",
+    "dnsConfig": "the pod's resolv.conf (nameservers, searches); the model gives pods the cluster DNS",
+    "hostAliases": "the pod's /etc/hosts; names are not resolved by the model",
+}
+AFFINITY = {
+    "podAffinity": "placement next to other pods; the model places pods by node constraints only",
+    "podAntiAffinity": "placement away from other pods; the model places pods by node constraints only",
+}
+POD_ANNOTATIONS = {
+    "k8s.v1.cni.cncf.io/networks": "extra network interfaces (a CNI meta-plugin such as Multus); the model gives "
+                                   "each pod its one cluster network interface",
+    "kubernetes.io/ingress-bandwidth": "the bandwidth CNI plugin's traffic shaping; not modelled",
+    "kubernetes.io/egress-bandwidth": "the bandwidth CNI plugin's traffic shaping; not modelled",
+}
+SERVICE_SPEC = {
+    "trafficDistribution": "which endpoints kube-proxy prefers (topology); the model balances over all of them",
+}
+SERVICE_ANNOTATIONS = {
+    "service.kubernetes.io/topology-mode": "topology-aware routing hints; the model balances over every endpoint",
+}
+FIX = "nothing to change; the answers ignore it"
+
+
+class Unmodelled:
+    """One plan's scan: remembers the fields already named."""
+
+    def __init__(self, problems: Problems) -> None:
+        self.problems = problems
+        self.seen: set[str] = set()
+
+    def _warn(self, field: str, origin: Origin, path: str, what: str) -> None:
+        if field in self.seen:
+            return
+        self.seen.add(field)
+        self.problems.warn(origin.at(path), f"{field} is not modelled: it changes {what} (named once; other "
+                           "objects may carry it too)", FIX)
+
+    def pod(self, doc: Mapping[str, Any], origin: Origin, at: str = "") -> None:
+        """A Pod (``at`` ""), or a workload's pod template (``at`` its path, e.g. ``spec.template``)."""
+        spec = doc.get("spec")
+        meta = doc.get("metadata")
+        prefix = f"{at}." if at else ""
+        if isinstance(meta, Mapping) and isinstance(annotations := meta.get("annotations"), Mapping):
+            for key in POD_ANNOTATIONS.keys() & annotations.keys():
+                self._warn(f"the annotation {key}", origin, f"{prefix}metadata.annotations", POD_ANNOTATIONS[key])
+        if not isinstance(spec, Mapping):
+            return
+        for key in POD_SPEC.keys() & spec.keys():
+            self._warn(f"spec.{key}", origin, f"{prefix}spec.{key}", POD_SPEC[key])
+        if isinstance(affinity := spec.get("affinity"), Mapping):
+            for key in AFFINITY.keys() & affinity.keys():
+                self._warn(f"spec.affinity.{key}", origin, f"{prefix}spec.affinity.{key}", AFFINITY[key])
+        if spec.get("dnsPolicy") in ("Default", "None"):
+            self._warn("spec.dnsPolicy", origin, f"{prefix}spec.dnsPolicy",
+                       f"the pod's resolv.conf (dnsPolicy {spec['dnsPolicy']}); the model gives pods the cluster DNS")
+        for ci, c in enumerate(spec.get("initContainers") or ()):
+            if isinstance(c, Mapping) and c.get("ports"):
+                self._warn("spec.initContainers[].ports", origin, f"{prefix}spec.initContainers[{ci}].ports",
+                           "the ports a sidecar container serves; the model reads spec.containers[].ports only")
+        for ci, c in enumerate(spec.get("containers") or ()):
+            for pi, p in enumerate(c.get("ports") or () if isinstance(c, Mapping) else ()):
+                if isinstance(p, Mapping) and p.get("hostIP"):
+                    self._warn("spec.containers[].ports[].hostIP", origin,
+                               f"{prefix}spec.containers[{ci}].ports[{pi}].hostIP",
+                               "the host address a hostPort binds; the model ignores it")
+
+    def template(self, doc: Mapping[str, Any], kind: str, origin: Origin) -> None:
+        spec = doc.get("spec")
+        if not isinstance(spec, Mapping):
+            return
+        if kind == "CronJob":
+            job = spec.get("jobTemplate")
+            spec = job.get("spec") if isinstance(job, Mapping) else None
+            at = "spec.jobTemplate.spec.template"
+        else:
+            at = "spec.template"
+        template = spec.get("template") if isinstance(spec, Mapping) else None
+        if isinstance(template, Mapping):
+            self.pod(template, origin, at)
+
+    def service(self, doc: Mapping[str, Any], origin: Origin) -> None:
+        spec, meta = doc.get("spec"), doc.get("metadata")
+        if isinstance(spec, Mapping):
+            for key in SERVICE_SPEC.keys() & spec.keys():
+                self._warn(f"Service spec.{key}", origin, f"spec.{key}", SERVICE_SPEC[key])
+            if spec.get("allocateLoadBalancerNodePorts") is False:
+                self._warn("Service spec.allocateLoadBalancerNodePorts", origin, "spec.allocateLoadBalancerNodePorts",
+                           "whether a LoadBalancer Service gets nodePorts; the model allocates them")
+        if isinstance(meta, Mapping) and isinstance(annotations := meta.get("annotations"), Mapping):
+            for key in SERVICE_ANNOTATIONS.keys() & annotations.keys():
+                self._warn(f"the annotation {key}", origin, "metadata.annotations", SERVICE_ANNOTATIONS[key])
