@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 
 from cnimodel.plan import PlanError
+from cnimodel.plan.errors import Error
 
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
@@ -25,7 +26,7 @@ OUT = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty()
 ERR = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class UsageProblem(Exception):
+class UsageProblem(Error):
     """Bad input that is not in a plan file (an unknown node name, a malformed address)."""
 
 

@@ -65,7 +65,12 @@ class Problem:
         }
 
 
-class PlanError(Exception):
+class Error(Exception):
+    """Every error cnimodel raises for its users (``cnimodel.Error``): bad plan input, or a question the plan
+    cannot answer (an unknown name, a malformed address). The message says what is wrong and how to fix it."""
+
+
+class PlanError(Error):
     """Raised when plan input cannot be used; carries every problem found, not only the first."""
 
     def __init__(self, problems: list[Problem]) -> None:

@@ -176,7 +176,8 @@ def _once(doc: dict[str, Any], kind: str, origin: Origin, seen: dict[tuple[str, 
 def load_plan(paths: Sequence[str | Path], texts: dict[str, str] | None = None) -> Plan:
     """Load, check and return a plan, or raise PlanError listing every problem found.
 
-    ``texts`` maps a path to its content, for plans that do not live on disk (the embedded default).
+    ``texts`` maps a name to its content, for documents that do not live on disk (objects given to
+    ``cnimodel.load``, the embedded default); they join the files ``paths`` names.
     """
     with bulk():
         return _load(paths, texts)
@@ -184,8 +185,9 @@ def load_plan(paths: Sequence[str | Path], texts: dict[str, str] | None = None) 
 
 def _load(paths: Sequence[str | Path], texts: dict[str, str] | None) -> Plan:
     problems = Problems()
-    listed = [(Path(p), False) for p in texts] if texts else _plan_files(paths, problems)
-    loaded = [(path, walked, read_documents(path, problems, texts.get(str(path)) if texts else None))
+    texts = texts or {}  # contents given in memory: they join the files named (and are not read from disk)
+    listed = _plan_files([p for p in paths if str(p) not in texts], problems) + [(Path(p), False) for p in texts]
+    loaded = [(path, walked, read_documents(path, problems, texts.get(str(path))))
               for path, walked in listed]
     configs = _referenced(loaded)
     files: list[Path] = []

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 
+from cnimodel.plan.errors import Error
 from cnimodel.plan.model import Plan, Pod
 
 
-class NameError_(ValueError):  # the trailing underscore keeps clear of the builtin NameError
+class NameError_(Error, ValueError):  # the trailing underscore keeps clear of the builtin NameError
     """A name that stands for no pod: the message says what the plan holds instead."""
 
 

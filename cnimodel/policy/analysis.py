@@ -19,6 +19,7 @@ import numpy as np
 
 from cnimodel.bulk import bulk
 from cnimodel.plan import NotRunning, Plan, Pod
+from cnimodel.plan.errors import Error
 from cnimodel.policy.compile import compile_policies
 from cnimodel.policy.connset import ConnSet
 from cnimodel.policy.engine import ClassEngine
@@ -38,7 +39,7 @@ MANIFEST_ENFORCEMENT = Enforcement(True, "no ClusterPlan: every pod is treated a
 KIND_LABELS = {"pod": "Pod", "node": "Node", "external": "External"}
 
 
-class QueryError(ValueError):
+class QueryError(Error, ValueError):
     """A --from/--to value that names nothing in the plan, or cannot be read."""
 
 

@@ -10,12 +10,13 @@ from cnimodel.cluster import Cluster
 from cnimodel.ipam import PodAddress
 from cnimodel.net import PrefixTable
 from cnimodel.plan import NotRunning
+from cnimodel.plan.errors import Error
 
 if TYPE_CHECKING:
     from cnimodel.services.model import Service
 
 
-class EndpointError(ValueError):
+class EndpointError(Error, ValueError):
     """A SRC or DST the plan does not hold; the message says what would be accepted."""
 
 

@@ -1,0 +1,308 @@
+"""The Python front door: ``cnimodel.load(...)`` and the questions as methods; answers as tables.
+
+>>> import cnimodel
+>>> net = cnimodel.load(cnimodel.example("default.yaml"))
+>>> net.lookup("lin1", "10.244.2.3").next_hop
+'10.240.0.20'
+>>> net.trace("default/client", "web/iis-0", port=80).disposition
+'ACCEPTED'
+>>> net.routes("lin1").column("dst")[:3]
+['0.0.0.0/0', '10.240.0.0/24', '10.244.1.0/24']
+
+Names are the CLI's: pods and workloads as ``ns/name`` or ``ns/name[Kind]``, nodes by name, Services as
+``ns/name[Service]`` or their ClusterIP, addresses as text. Every failure is a ``cnimodel.Error``: a plan that
+cannot be read or built (``PlanError``, naming file, field and fix) or a question the plan cannot answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from ipaddress import AddressValueError, IPv4Address
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cnimodel.plan.errors import Error
+from cnimodel.table import Table
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from cnimodel.cluster import Cluster
+    from cnimodel.plan import Plan
+    from cnimodel.policy import Reachability
+    from cnimodel.trace import Trace
+
+Source = str | Path | Mapping[str, Any] | Sequence[Mapping[str, Any]]
+
+
+class QuestionError(Error):
+    """A question the plan cannot answer: an unknown node, pod or Service, a malformed address."""
+
+
+def example(name: str) -> Path:
+    """The path of an example plan shipped with cnimodel (``cnimodel topologies`` lists them)."""
+    from cnimodel import topologies
+
+    return topologies.path(name)
+
+
+def load(*sources: Source) -> Network:
+    """A plan from files, folders, kubectl dumps, and Kubernetes objects already in memory (dicts, or lists of
+    them); merged as the CLI merges its inputs. Raises ``PlanError`` naming every problem."""
+    from cnimodel.discover import complete
+    from cnimodel.plan import load_plan
+
+    paths: list[str] = []
+    texts: dict[str, str] = {}
+    for i, s in enumerate(sources):
+        if isinstance(s, str | Path):
+            paths.append(str(s))
+        elif isinstance(s, Mapping):
+            texts[f"<object {i + 1}>.json"] = json.dumps(s)
+        elif isinstance(s, Sequence):
+            texts[f"<objects {i + 1}>.json"] = json.dumps({"apiVersion": "v1", "kind": "List", "items": list(s)})
+        else:
+            raise QuestionError(f"cannot load a {type(s).__name__}: give paths, folders, or Kubernetes objects as "
+                                "dicts")
+    if not sources:
+        raise QuestionError("nothing to load: give plan files, folders or objects")
+    return Network(complete(load_plan(paths, texts)))
+
+
+@dataclass(frozen=True)
+class LookupAnswer:
+    """A longest-prefix match: the table searched, the route that matched (None: no route) and the next hop."""
+
+    table: str
+    dst: str
+    route: dict[str, Any] | None
+    next_hop: str | None
+    dev: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"table": self.table, "dst": self.dst, "route": self.route, "nextHop": self.next_hop, "dev": self.dev}
+
+
+@dataclass
+class TraceAnswer:
+    """One packet's walk: ``disposition`` in the CLI's words, ``reason``, ``hops``; ``path`` the places it
+    crossed in order; ``reply`` the walk of the answer packet (computed on first use)."""
+
+    trace: Trace
+    _reply: Any = field(default=None, repr=False)
+
+    @property
+    def disposition(self) -> str:
+        return self.trace.disposition
+
+    @property
+    def reason(self) -> str:
+        return self.trace.reason
+
+    @property
+    def hops(self) -> list[dict[str, Any]]:
+        return [h.to_json() for h in self.trace.hops]
+
+    @property
+    def path(self) -> list[str]:
+        return [h.node for h in self.trace.hops]
+
+    @property
+    def reply(self) -> TraceAnswer:
+        if callable(self._reply):
+            self._reply = self._reply()
+        return self._reply
+
+    def to_json(self) -> dict[str, Any]:
+        return self.trace.to_json()
+
+
+@dataclass(frozen=True)
+class ReachAnswer:
+    """What ``src`` may open towards ``dst``: ``allowed`` (netpol-analyzer's words), ``why`` the policies and
+    rules that decided each direction, ``connections`` one row per pair of pods."""
+
+    allowed: str
+    why: str
+    connections: Table
+
+
+class Network:
+    """A loaded plan and the questions it answers. Build with ``cnimodel.load``."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+
+    @cached_property
+    def cluster(self) -> Cluster:
+        from cnimodel.cluster import Cluster
+
+        return Cluster.build(self.plan)
+
+    # --- names ------------------------------------------------------------------------------------
+
+    def nodes(self) -> Table:
+        c = self.cluster
+        rows = []
+        for n in self.plan.nodes:
+            a = c.allocation.nodes.get(n.name)
+            rows.append((n.name, n.os, str(n.ip), n.subnet, str(a.pod_cidr) if a and a.pod_cidr else None,
+                         c.plugin.describe(n)))
+        return Table(("name", "os", "ip", "subnet", "podCIDR", "plugin"), rows)
+
+    def pods(self) -> Table:
+        c = self.cluster
+        rows = []
+        for p in self.plan.pods:
+            a = c.allocation.pods.get(p.key)
+            down = c.allocation.not_running.get(p.key)
+            rows.append((p.namespace, p.name, p.node, str(a.ip) if a else None, p.workload, down is None))
+        return Table(("namespace", "name", "node", "ip", "workload", "running"), rows)
+
+    def services(self) -> Table:
+        from cnimodel.services import catalog
+
+        rows = [(s.namespace, s.name, s.type, [str(ip) for ip in s.cluster_ips],
+                 [f"{p.port}/{p.protocol}" for p in s.ports], list(s.allocated))
+                for s in catalog(self.cluster).services]
+        return Table(("namespace", "name", "type", "clusterIPs", "ports", "allocated"), rows)
+
+    # --- routing ----------------------------------------------------------------------------------
+
+    def _table(self, node: str) -> str:
+        from cnimodel.commands.base import table_name
+
+        c = self.cluster
+        name = table_name(c, node)
+        if name != c.plan.underlay.name and name not in {n.name for n in c.plan.nodes}:
+            names = ", ".join(sorted(n.name for n in c.plan.nodes)[:8])
+            raise QuestionError(f"no node named {node!r} in the plan; nodes: {names} (or 'underlay')")
+        return name
+
+    def routes(self, node: str) -> Table:
+        """A node's route table (or the underlay's: its name or ``underlay``), in table order."""
+        from cnimodel.render import facts_json
+
+        name = self._table(node)
+        c = self.cluster
+        routes = c.underlay().routes if name == c.plan.underlay.name else c.facts(name).routes
+        rows = [facts_json.route(r) for r in routes]
+        columns = tuple(rows[0]) if rows else tuple(facts_json.route.__annotations__)
+        return Table(columns, [tuple(r.values()) for r in rows])
+
+    def lookup(self, node: str, dst: str | IPv4Address) -> LookupAnswer:
+        """Longest-prefix match of ``dst`` in ``node``'s table (or the underlay's)."""
+        from cnimodel.render import facts_json
+
+        try:
+            addr = IPv4Address(str(dst))
+        except (AddressValueError, ValueError):
+            raise QuestionError(f"{dst!r} is not an IPv4 address (write it like 10.244.2.5)") from None
+        res = self.cluster.lookup(self._table(node), addr)
+        hop = res.next_hop
+        return LookupAnswer(res.table, str(addr), facts_json.route(res.route) if res.route else None,
+                            str(hop) if hop is not None else None, res.dev)
+
+    # --- packets ----------------------------------------------------------------------------------
+
+    def trace(self, src: str, dst: str, port: int | None = 80, proto: str = "tcp", size: int = 64,
+              policy: bool = True) -> TraceAnswer:
+        """Walk a packet from ``src`` to ``dst`` (pods, workloads, nodes, Services, NODE:PORT, addresses)."""
+        from cnimodel.trace import EndpointError, trace
+
+        try:
+            forward, *_ = trace(self.cluster, src, dst, port=port, proto=proto, size=size, policy=policy)
+        except EndpointError as e:
+            raise QuestionError(str(e)) from None
+
+        def reply() -> TraceAnswer:
+            return TraceAnswer(trace(self.cluster, src, dst, port=port, proto=proto, size=size, policy=policy,
+                                     reverse=True)[0])
+
+        return TraceAnswer(forward, reply)
+
+    def lb(self, node: str) -> Table:
+        """The load-balancer rules kube-proxy programs on ``node``: one row per Service frontend."""
+        from cnimodel.services import iptables_view, winkernel_view
+
+        self._table(node)
+        rows: list[tuple[Any, ...]] = []
+        if self.cluster.node(node).os == "windows":
+            for p in winkernel_view(self.cluster, node).service_ports:
+                rows += [(node, lb.service, p.service_port.protocol, lb.kind, list(lb.frontend_vips),
+                          lb.external_port, [b.ip for b in lb.backends]) for lb in p.load_balancers]
+        else:
+            from cnimodel.services import catalog
+
+            cat = catalog(self.cluster)
+            for p in iptables_view(self.cluster, node).service_ports:
+                sp, svc = p.service_port, cat.by_port.get(p.service_port)
+                if svc is None:
+                    continue
+                inside = [e.ip for e in p.cluster_endpoints]
+                outside = [e.ip for e in (p.local_endpoints if svc.external_traffic_policy == "Local"
+                                          else p.cluster_endpoints)]
+                rows.append((node, svc.key, sp.protocol, "clusterIP", [str(ip) for ip in svc.cluster_ips], sp.port,
+                             inside))
+                if sp.node_port:
+                    rows.append((node, svc.key, sp.protocol, "nodePort", [], sp.node_port, outside))
+                for kind, ips in (("externalIP", svc.external_ips), ("loadBalancerIP", svc.ingress_ips)):
+                    if ips:
+                        rows.append((node, svc.key, sp.protocol, kind, [str(ip) for ip in ips], sp.port, outside))
+        return Table(("node", "service", "protocol", "frontend", "vips", "port", "backends"), rows)
+
+    # --- policy -----------------------------------------------------------------------------------
+
+    @cached_property
+    def _reach(self) -> Reachability:
+        from cnimodel.policy import Reachability
+
+        return Reachability.from_cluster(self.cluster) if self.plan.has_cluster else Reachability.from_plan(self.plan)
+
+    def reach(self, src: str, dst: str, port: str | int | None = None) -> ReachAnswer:
+        """What ``src`` may open towards ``dst`` (pods or workloads by name), with the deciding rules."""
+        from cnimodel.plan.names import NameError_, resolve_pods
+        from cnimodel.policy.connset import ConnSet, parse_port_spec
+        from cnimodel.policy.explain import explain
+        from cnimodel.render import policy_txt
+
+        r = self._reach
+        try:
+            ends = [[r.pod(r.u.by_key[p.key]) for p in resolve_pods(self.plan, name) if p.key in r.u.by_key]
+                    for name in (src, dst)]
+        except NameError_ as e:
+            raise QuestionError(str(e)) from None
+        if not ends[0] or not ends[1]:
+            raise QuestionError(f"{src if not ends[0] else dst!r} has no pod that runs")
+        try:
+            spec = parse_port_spec(str(port)) if port is not None else None
+        except ValueError as e:
+            raise QuestionError(f"port {port!r}: {e}") from None
+        restrict = ConnSet.ports(spec[0], spec[1], spec[1]) if spec else None
+        conns = list(r.connections(ends[0], ends[1], all_pairs=True, port=spec, keep_self=True))
+        rows = [(c.src.label, c.dst.label, policy_txt.conn_text(c)) for c in conns]
+        first = conns[0]
+        text = policy_txt.explanations([explain(r, first, restrict)])
+        allowed = {row[2] for row in rows}
+        return ReachAnswer(allowed.pop() if len(allowed) == 1 else "; ".join(sorted(allowed)), text,
+                           Table(("src", "dst", "allowed"), rows))
+
+    # --- findings and the graph -------------------------------------------------------------------
+
+    def check(self, min_severity: str = "info") -> Table:
+        """The findings of every check: code, severity, objects, message, fix, reference."""
+        from cnimodel.validate import validate
+
+        report = validate(self.plan, self.cluster if self.plan.has_cluster else None,
+                          min_severity=min_severity)  # type: ignore[arg-type]
+        rows = [(f.code, f.severity, list(f.objects), f.message, f.fix, f.reference) for f in report.findings]
+        return Table(("code", "severity", "objects", "message", "fix", "reference"), rows)
+
+    def graph(self) -> nx.MultiDiGraph:
+        """The data-plane graph (hosts, devices, vSwitches, subnets, pods) as networkx holds it."""
+        from cnimodel.graph import build_graph
+
+        return build_graph(self.cluster)
