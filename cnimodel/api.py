@@ -44,9 +44,9 @@ class QuestionError(Error):
 
 def example(name: str) -> Path:
     """The path of an example plan shipped with cnimodel (``cnimodel topologies`` lists them)."""
-    from cnimodel import topologies
+    from cnimodel import examples
 
-    return topologies.path(name)
+    return examples.path(name)
 
 
 def load(*sources: Source) -> Network:

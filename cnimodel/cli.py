@@ -11,7 +11,7 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from cnimodel import topologies
+from cnimodel import examples
 from cnimodel.commands import register
 from cnimodel.commands.base import (  # noqa: F401  (tests and third parties import these from cnimodel.cli)
     ERR,
@@ -50,7 +50,7 @@ def main_job(plan: tuple[str, ...] = ()) -> None:
     """Summarise a plan: allocation, every node's routes, the underlay (default: the embedded plan)."""
     from cnimodel.render import text
 
-    paths = plan or (str(topologies.path("default.yaml")),)
+    paths = plan or (str(examples.path("default.yaml")),)
     cluster = build(paths)
     OUT.print(f"[bold]cnimodel[/bold] — plan {escape(repr(cluster.plan.name))} ({escape(' '.join(paths))})")
     OUT.print(f"{len(cluster.plan.nodes)} nodes, {len(cluster.allocation.pods)} pods, network plugin "
@@ -178,8 +178,8 @@ def graph(plan: tuple[str, ...], output: str, detail: bool | None) -> None:
 @cli.command("topologies")
 def list_topologies() -> None:
     """List the example plans shipped with cnimodel (and where they are)."""
-    for name in topologies.names():
-        click.echo(f"{name}\t{topologies.path(name)}")
+    for name in examples.names():
+        click.echo(f"{name}\t{examples.path(name)}")
 
 
 def main() -> None:

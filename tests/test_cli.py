@@ -13,7 +13,7 @@ from pathlib import Path
 
 from conftest import run, run_process
 
-from cnimodel import topologies
+from cnimodel import examples
 
 NODE_KEYS = {"name", "os", "podCIDRs", "gateway", "reserved"}
 POD_KEYS = {"namespace", "name", "node", "ip"}
@@ -131,7 +131,7 @@ def test_graph_formats(worked: Path) -> None:
 
 
 def test_talk_topology_runs_every_command() -> None:
-    talk = str(topologies.path("talk-l2bridge-cloud.yaml"))
+    talk = str(examples.path("talk-l2bridge-cloud.yaml"))
     for args in (["summary", talk], ["ipam", talk, "-o", "json"], ["routes", talk, "-o", "json"],
                  ["routes", talk, "-o", "ip"], ["routes", talk, "-o", "hns", "--hns-api", "1"],
                  ["lookup", talk, "--node", "lin1", "10.244.2.5"], ["graph", talk, "-o", "dot"]):

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from conftest import build_docs, cluster_doc, run
 
-from cnimodel import topologies
+from cnimodel import examples
 from cnimodel.cluster import Cluster
 from cnimodel.plan import load_plan
 
-TALK = topologies.path("talk-l2bridge-cloud.yaml")
+TALK = examples.path("talk-l2bridge-cloud.yaml")
 N = IPv4Network
 A = IPv4Address
 

@@ -11,7 +11,7 @@ from conftest import run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnimodel import topologies
+from cnimodel import examples
 from cnimodel.net import PrefixTable
 
 N = IPv4Network
@@ -92,7 +92,7 @@ def test_cli_lookup_underlay(worked: Path) -> None:
     assert r.exit_code == 0, r.stderr
     data = json.loads(r.stdout)
     assert data["table"] == "underlay" and data["route"]["kind"] == "connected"
-    talk = str(topologies.path("talk-l2bridge-cloud.yaml"))
+    talk = str(examples.path("talk-l2bridge-cloud.yaml"))
     data = json.loads(run("lookup", talk, "--node", "vnet-routes", "10.244.1.200", "-o", "json").stdout)
     assert data["nextHop"] == "10.240.0.10" and data["route"]["nextHopType"] == "VirtualAppliance"
     assert data["route"]["name"] == "lin1"
@@ -101,7 +101,7 @@ def test_cli_lookup_underlay(worked: Path) -> None:
 def test_cli_lookup_underlay_alias_when_named_otherwise() -> None:
     # talk-l2bridge-cloud.yaml names its underlay vnet-routes; `underlay` still finds it (the talk's route
     # 10.244.2.0/24 → 10.240.0.20) and `table` reports the real name
-    talk = str(topologies.path("talk-l2bridge-cloud.yaml"))
+    talk = str(examples.path("talk-l2bridge-cloud.yaml"))
     r = run("lookup", talk, "--node", "underlay", "10.244.2.3", "-o", "json")
     assert r.exit_code == 0, r.stderr
     data = json.loads(r.stdout)

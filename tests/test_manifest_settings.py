@@ -197,9 +197,9 @@ def test_placeholders_left_in_a_standalone_config(tmp_path: Path) -> None:
 def test_windows_nodes_do_not_load_the_linux_nodes_conflist() -> None:
     """canal's conflist (calico chained with portmap, a Linux-only plugin) is the Linux nodes' conf: the Windows
     nodes of canal-windows.yaml keep flannel's default win-overlay conf, so their pods get endpoints."""
-    from cnimodel import topologies
+    from cnimodel import examples
 
-    c = _build(topologies.path("canal-windows.yaml"))
+    c = _build(examples.path("canal-windows.yaml"))
     assert c.plan.network is not None and c.plan.network.cni["plugins"][0]["type"] == "calico"
     notes = c.facts("win1").notes
     assert not any("ADD fails" in n for n in notes)

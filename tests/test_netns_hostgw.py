@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import cluster_doc, pod_doc, run, write_docs
 
-from cnimodel import topologies
+from cnimodel import examples
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import Device, NodeFacts, Route
 from cnimodel.plan import load_plan
@@ -166,12 +166,12 @@ def test_peers_beyond_the_subnet(netns: str, tmp_path: Path, node: str) -> None:
 
 @pytest.mark.parametrize("node", ["master", "lin1"])
 def test_talk_topology_linux_nodes(netns: str, node: str) -> None:
-    plan = topologies.path("talk-l2bridge-cloud.yaml")
+    plan = examples.path("talk-l2bridge-cloud.yaml")
     check_node(netns, plan, node, ["10.244.0.5", "10.244.1.5", "10.244.2.5", "10.240.3.3"])
 
 
 def test_embedded_default_plan(netns: str) -> None:
-    check_node(netns, topologies.path("default.yaml"), "lin1", DESTS)
+    check_node(netns, examples.path("default.yaml"), "lin1", DESTS)
 
 
 def test_lookup_next_hop_matches_kernel_for_many_addresses(netns: str, tmp_path: Path) -> None:

@@ -21,8 +21,7 @@ def _source_dir(package: str) -> Path:
 
 def _packages_on_disk() -> set[str]:
     found = set()
-    for top, base in (("cnimodel", ROOT / "cnimodel"), ("cnimodel.plugins", ROOT / "plugins"),
-                      ("cnimodel.topologies", ROOT / "topologies")):
+    for top, base in (("cnimodel", ROOT / "cnimodel"), ("cnimodel.topologies", ROOT / "topologies")):
         for init in base.rglob("__init__.py"):
             rel = init.parent.relative_to(base)
             found.add(".".join((top, *rel.parts)))

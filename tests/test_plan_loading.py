@@ -209,9 +209,9 @@ def test_inline_config_overrides_config_file(tmp_path: Path) -> None:
 
 
 def test_embedded_default_plan_loads() -> None:
-    from cnimodel import topologies
+    from cnimodel import examples
 
-    c = Cluster.build(load_plan([topologies.path("default.yaml")]))
+    c = Cluster.build(load_plan([examples.path("default.yaml")]))
     assert [n.name for n in c.plan.nodes] == ["master", "lin1", "win1", "win2"]
 
 

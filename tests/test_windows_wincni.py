@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from conftest import FIXTURES, build_docs, cluster_doc, pod_doc, run, write_docs
 
-from cnimodel import topologies
+from cnimodel import examples
 from cnimodel.cluster import Cluster
 from cnimodel.plan import load_plan
 
@@ -29,7 +29,7 @@ WS2019 = "mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2019"
 
 
 def talk_with(tmp_path: Path, *docs: dict[str, Any]) -> Path:
-    plan = [d for d in yaml.safe_load_all(topologies.path("talk-l2bridge-cloud.yaml").read_text()) if d]
+    plan = [d for d in yaml.safe_load_all(examples.path("talk-l2bridge-cloud.yaml").read_text()) if d]
     return write_docs(tmp_path / "talk.yaml", [*plan, *docs])
 
 

@@ -8,7 +8,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 import pytest
 
-from cnimodel import topologies
+from cnimodel import examples
 from cnimodel.kernel.blueprint import Blueprint
 from cnimodel.kernel.naming import IFNAMSIZ, Names, kernel_name, plan_prefix, valid_ifname
 from cnimodel.kernel.sampling import blueprint
@@ -16,7 +16,7 @@ from cnimodel.plan import load_plan
 
 
 def bp_of(name: str, k: int = 2) -> Blueprint:
-    return blueprint(load_plan([topologies.path(name)]), k)
+    return blueprint(load_plan([examples.path(name)]), k)
 
 
 def routes(bp: Blueprint, node: str) -> set[tuple[str, str | None, str | None, bool]]:

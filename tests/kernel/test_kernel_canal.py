@@ -27,7 +27,7 @@ import yaml
 from conftest import run, write_docs
 from pyroute2.netlink.exceptions import NetlinkError
 
-from cnimodel import kernel, topologies
+from cnimodel import examples, kernel
 from cnimodel.kernel import nsutil, probe
 from cnimodel.plan import Plan, load_plan
 
@@ -42,7 +42,7 @@ def cali(key: str) -> str:
 
 
 def canal() -> Plan:
-    plan = load_plan([topologies.path("canal-linux.yaml")])
+    plan = load_plan([examples.path("canal-linux.yaml")])
     return replace(plan, name=f"t{os.getpid()}-{next(_ids)}-canal")
 
 
@@ -162,7 +162,7 @@ def test_without_proxy_arp_the_pod_cannot_leave(up: tuple[Plan, kernel.Blueprint
 
 
 def test_netns_cli_and_audit_of_a_canal_node(tmp_path: Path) -> None:
-    docs = list(yaml.safe_load_all(topologies.path("canal-linux.yaml").read_text()))
+    docs = list(yaml.safe_load_all(examples.path("canal-linux.yaml").read_text()))
     name = docs[0]["metadata"]["name"] = f"t{os.getpid()}-{next(_ids)}-canal-cli"
     path = str(write_docs(tmp_path / "canal.yaml", docs))
     names = kernel.Names(name)

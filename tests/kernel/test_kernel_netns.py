@@ -20,7 +20,7 @@ import pytest
 import yaml
 from conftest import cluster_doc, run, write_docs
 
-from cnimodel import kernel, topologies
+from cnimodel import examples, kernel
 from cnimodel.kernel import nsutil, realise
 from cnimodel.plan import Plan, load_plan
 
@@ -34,7 +34,7 @@ def unique(plan: Plan) -> Plan:
 
 
 def topo(name: str) -> Plan:
-    return unique(load_plan([topologies.path(name)]))
+    return unique(load_plan([examples.path(name)]))
 
 
 def leftovers(prefix: str) -> list[str]:
@@ -106,7 +106,7 @@ def test_an_all_linux_hostgw_plan(tmp_path: Path) -> None:
 
 def cli_plan(tmp_path: Path, name: str) -> tuple[Path, str]:
     """A copy of a topology under a unique plan name, for the CLI."""
-    docs = list(yaml.safe_load_all(topologies.path(name).read_text()))
+    docs = list(yaml.safe_load_all(examples.path(name).read_text()))
     docs[0]["metadata"]["name"] = f"t{os.getpid()}-{next(_ids)}-{docs[0]['metadata']['name']}"
     return write_docs(tmp_path / name, docs), docs[0]["metadata"]["name"]
 
@@ -247,7 +247,7 @@ def test_audit_of_realised_nodes_finds_nothing_then_names_each_change(tmp_path: 
         assert got == {("different", "neighbor", "10.244.0.0 dev flannel.4096"),
                        ("missing", "fdb", f"{win2.get_attr('NDA_LLADDR')} dev flannel.4096"),
                        ("extra", "route", str(IPv4Network("192.0.2.0/24")))}
-        r = run("audit", str(topologies.path("hybrid-vxlan.yaml")), "--node", "lin1", "--netns", names.node("lin1"))
+        r = run("audit", str(examples.path("hybrid-vxlan.yaml")), "--node", "lin1", "--netns", names.node("lin1"))
         assert r.exit_code == 1 and "3 difference(s)" in r.stdout
     finally:
         kernel.down(plan)

@@ -16,7 +16,7 @@ from ipaddress import IPv4Address
 
 import pytest
 
-from cnimodel import kernel, topologies
+from cnimodel import examples, kernel
 from cnimodel.kernel import filters, nsutil
 from cnimodel.kernel.blueprint import RealPod
 from cnimodel.plan import Plan, load_plan
@@ -48,7 +48,7 @@ needs_root = pytest.mark.skipif(nsutil.can_admin() is not None, reason=f"netns t
 
 
 def canal() -> Plan:
-    plan = load_plan([topologies.path("canal-windows.yaml")])
+    plan = load_plan([examples.path("canal-windows.yaml")])
     return replace(plan, name=f"t{os.getpid()}-{next(_ids)}-{plan.name}")
 
 

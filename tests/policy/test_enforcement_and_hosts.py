@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import yaml
 
-from cnimodel import topologies
+from cnimodel import examples
 from cnimodel.plan import load_plan
 from cnimodel.policy import Reachability
 from cnimodel.policy.explain import explain
@@ -18,7 +18,7 @@ DENY_ALL = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
 
 
 def cluster_plan(name: str, extra: list[dict], replace: tuple[str, str] | None = None) -> Reachability:
-    text = topologies.path(name).read_text()
+    text = examples.path(name).read_text()
     if replace:
         text = text.replace(*replace)
     text += "\n---\n" + yaml.safe_dump_all(extra)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cnimodel import topologies
+from cnimodel import examples
 from cnimodel.plan import load_plan
 from cnimodel.policy import Reachability
 
@@ -10,7 +10,7 @@ from .conftest import can, conn
 
 
 def example(name: str) -> Reachability:
-    return Reachability.from_plan(load_plan([topologies.path(name)]))
+    return Reachability.from_plan(load_plan([examples.path(name)]))
 
 
 def test_policy_k8s_example() -> None:

@@ -11,7 +11,7 @@ import pytest
 from conftest import run, write_docs
 from vplans import cluster_doc, netpol
 
-from cnimodel import topologies
+from cnimodel import examples
 from cnimodel.validate import CHECKS
 from cnimodel.validate.paths import split
 
@@ -54,15 +54,15 @@ def sarif_schema() -> dict:
 
 
 def test_exit_codes(tmp_path):
-    assert run("check", str(topologies.path("default.yaml"))).exit_code == 0  # a warning and an info
-    bad = run("check", str(topologies.path("hybrid-vxlan-mismatch.yaml")))
+    assert run("check", str(examples.path("default.yaml"))).exit_code == 0  # a warning and an info
+    bad = run("check", str(examples.path("hybrid-vxlan-mismatch.yaml")))
     assert bad.exit_code == 1 and "CNI-OVL-001" in bad.output
     assert run("check", str(tmp_path / "missing.yaml")).exit_code == 2
     broken = tmp_path / "broken.yaml"
     broken.write_text("kind: ClusterPlan\nspec: [\n")
     assert run("check", str(broken)).exit_code == 2
-    assert run("check", str(topologies.path("default.yaml")), "--external", "10.0.0.0").exit_code == 0
-    assert run("check", str(topologies.path("default.yaml")), "--external", "not-a-cidr").exit_code == 2
+    assert run("check", str(examples.path("default.yaml")), "--external", "10.0.0.0").exit_code == 0
+    assert run("check", str(examples.path("default.yaml")), "--external", "not-a-cidr").exit_code == 2
 
 
 def test_min_severity_filters_output_but_not_errors(tmp_path):

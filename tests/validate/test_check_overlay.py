@@ -9,7 +9,7 @@ from ipaddress import IPv4Address
 from conftest import write_docs
 from vplans import VXLAN_4096, cluster_doc, hits, nodes, pod_doc
 
-from cnimodel import topologies
+from cnimodel import examples
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import Vtep
 from cnimodel.plan import load_plan
@@ -20,7 +20,7 @@ from cnimodel.validate.context import Context
 def topo(name: str) -> list:
     import yaml
 
-    return list(yaml.safe_load_all(topologies.path(name).read_text()))
+    return list(yaml.safe_load_all(examples.path(name).read_text()))
 
 
 def vxlan(**backend) -> dict:

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from vplans import cluster_doc, hits, netpol, nodes, pod_doc, run_check
 
-from cnimodel import topologies
+from cnimodel import examples
 from cnimodel.plan import PlanError
 
 WS2022 = "mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022"
@@ -141,6 +141,6 @@ def test_lints_run_on_manifests_without_a_cluster_plan(tmp_path):
 
 
 def test_canal_windows_topology_enforces_everywhere(tmp_path):
-    docs = [d for d in yaml.safe_load_all(topologies.path("canal-windows.yaml").read_text()) if d]
+    docs = [d for d in yaml.safe_load_all(examples.path("canal-windows.yaml").read_text()) if d]
     report = run_check(tmp_path, docs)
     assert not {"CNI-POL-001", "CNI-POL-002"} & {f.code for f in report.findings}

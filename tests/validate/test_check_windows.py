@@ -10,7 +10,7 @@ from ipaddress import IPv4Address
 import yaml
 from vplans import VXLAN_4096, cluster_doc, hits, nodes, pod_doc, service
 
-from cnimodel import topologies
+from cnimodel import examples
 
 WS2022 = "mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022"
 WS2019 = "mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2019"
@@ -100,7 +100,7 @@ def test_win010_icmp_through_outbound_nat(tmp_path):
 
 
 def hybrid_vxlan() -> list:
-    return [d for d in yaml.safe_load_all(topologies.path("hybrid-vxlan.yaml").read_text()) if d]
+    return [d for d in yaml.safe_load_all(examples.path("hybrid-vxlan.yaml").read_text()) if d]
 
 
 def test_win011_ipv6_service_with_windows_overlay(tmp_path):

@@ -15,8 +15,6 @@ from dataclasses import dataclass, replace
 from ipaddress import AddressValueError, IPv4Address, IPv4Network
 from typing import Any
 
-from cnimodel.plugins import _hns, _installers, _linux, _windows_cni, calico_cni, flannel_vxlan, win_bridge, win_overlay
-
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import VXLAN_OVERHEAD, Encap, NodeFacts, Route, Vtep
 from cnimodel.ipam import PodRange, host_local_range
@@ -24,6 +22,7 @@ from cnimodel.ipam.engine import kube_node_cidrs
 from cnimodel.plan import NetworkSpec, NodeSpec, Origin, Plan, Problems
 from cnimodel.plan.fields import Fields, thaw
 from cnimodel.plugin import NetworkPlugin
+from cnimodel.plugins import _hns, _installers, _linux, _windows_cni, calico_cni, flannel_vxlan, win_bridge, win_overlay
 from cnimodel.sources import ConfigKey, Daemon
 
 BACKENDS = ("host-gw", "vxlan")

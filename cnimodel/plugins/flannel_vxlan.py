@@ -17,13 +17,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
-from cnimodel.plugins import _linux
-from cnimodel.plugins._values import like
-
 from cnimodel.bulk import bulk
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import Device, Encap, FdbEntry, Neighbor, NodeFacts, Route, Vtep
 from cnimodel.plan import NodeSpec, Plan, Problems
+from cnimodel.plugins import _linux
+from cnimodel.plugins._values import like
 
 ANNOTATION = "flannel.alpha.coreos.com/backend-data"
 DEFAULT_VNI = 1

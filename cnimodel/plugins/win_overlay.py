@@ -18,9 +18,6 @@ from socket import inet_ntoa
 from types import MappingProxyType
 from typing import Any
 
-from cnimodel.plugins import _hns, _windows_cni, flannel_vxlan, win_bridge
-from cnimodel.plugins.flannel_vxlan import BackendData, VtepOf
-
 from cnimodel.bulk import bulk
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import Device, Encap, HnsEndpoint, HnsNetwork, HnsPolicy, NodeFacts, Route, Vtep
@@ -30,6 +27,8 @@ from cnimodel.net import host
 from cnimodel.plan import NodeSpec, Origin, Plan, Problems
 from cnimodel.plan.fields import Fields, thaw
 from cnimodel.plugin import NetworkPlugin
+from cnimodel.plugins import _hns, _windows_cni, flannel_vxlan, win_bridge
+from cnimodel.plugins.flannel_vxlan import BackendData, VtepOf
 
 MIN_VNI = 4096  # flanneld for Windows: defaultVNI, and the least VNI it accepts
 PORT = 4789  # the only VXLAN port HNS uses

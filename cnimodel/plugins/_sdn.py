@@ -14,12 +14,11 @@ from collections.abc import Mapping
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
-from cnimodel.plugins._hns import WindowsConf, ci_get
-
 from cnimodel.dataplane import HnsPolicy
 from cnimodel.hns import from_v1, policy
 from cnimodel.plan import Origin, Pod, Problems
 from cnimodel.plan.fields import freeze
+from cnimodel.plugins._hns import WindowsConf, ci_get
 
 ENDPOINT, NETWORK = "EndpointPolicy", "NetworkPolicy"
 # hcn.EndpointPolicyType and the HNS v1 PolicyType names. A Type is matched to them case-insensitively: the

@@ -22,9 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from cnimodel.plugins._hns import ci_get
-
 from cnimodel.plan import Origin, Problems
+from cnimodel.plugins._hns import ci_get
 
 Mode = Literal["node-subnet", "overlay", "pod-subnet"]
 OVERLAY_IPAM_MODES = ("v4overlay", "dualStackOverlay", "overlay")  # cni/util/const.go:16-18

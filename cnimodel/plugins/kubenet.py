@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from ipaddress import IPv4Network
 
-from cnimodel.plugins import _linux
-
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import NodeFacts, Route
 from cnimodel.ipam import PodRange, host_local_range
 from cnimodel.plan import NodeSpec, Plan, Problems
 from cnimodel.plugin import NetworkPlugin
+from cnimodel.plugins import _linux
 
 BRIDGE = "cbr0"
 # Azure: routes per route table (subscription limits; the figure behind AKS kubenet's ~400-node ceiling).

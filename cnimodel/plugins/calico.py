@@ -13,14 +13,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 
-from cnimodel.plugins import _calico_ipam
-
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import HnsEndpoint, NodeFacts, PolicyEnforcement, Route
 from cnimodel.hns import policy
 from cnimodel.plan import NodeSpec, Plan, Problems
 from cnimodel.plan.fields import Fields, thaw
 from cnimodel.plugin import NetworkPlugin, PolicyPlugin
+from cnimodel.plugins import _calico_ipam
 from cnimodel.sources import Daemon
 
 DEFAULT_KUBE_NETWORK = "Calico.*"

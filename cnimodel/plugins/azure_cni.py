@@ -24,10 +24,6 @@ from functools import cached_property
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Any
 
-from cnimodel.plugins import _azure_ipam as vnet
-from cnimodel.plugins import _azure_mode, _hns, _linux, win_bridge
-from cnimodel.plugins import _azure_plan as rules
-
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import Device, HnsEndpoint, HnsNetwork, HnsPolicy, NatRule, NodeFacts, Route
 from cnimodel.hns import PROTOCOLS, policy
@@ -37,6 +33,9 @@ from cnimodel.net import host
 from cnimodel.plan import NodeSpec, Plan, Problems, UnderlaySubnet
 from cnimodel.plan.fields import Fields, thaw
 from cnimodel.plugin import NetworkPlugin
+from cnimodel.plugins import _azure_ipam as vnet
+from cnimodel.plugins import _azure_mode, _hns, _linux, win_bridge
+from cnimodel.plugins import _azure_plan as rules
 
 NETWORK_NAME = "azure"
 HOST_VETH_MAC = "aa:aa:aa:aa:aa:aa"  # defaultHostVethHwAddr in transparent mode

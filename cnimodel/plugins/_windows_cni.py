@@ -17,13 +17,12 @@ from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any, Literal
 
-from cnimodel.plugins import _hns, _sdn
-
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import HnsEndpoint, NodeFacts
 from cnimodel.ipam import PodRange
 from cnimodel.net import host
 from cnimodel.plan import NodeSpec, Origin, Plan, Problems
+from cnimodel.plugins import _hns, _sdn
 
 Family = Literal["bridge", "overlay"]
 FAMILY_BINARY = {"bridge": "win-bridge", "overlay": "win-overlay"}

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from cnimodel.plugins import _azure_ipam as vnet
-
 from cnimodel.plan import NodeSpec, Origin, Plan, Problems, UnderlaySubnet
+from cnimodel.plugins import _azure_ipam as vnet
 
 MaxPods = Callable[[NodeSpec], int]
 

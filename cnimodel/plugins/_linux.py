@@ -11,11 +11,10 @@ from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import TYPE_CHECKING, Any
 
-from cnimodel.plugins._values import like
-
 from cnimodel.dataplane import Device, NatRule, Route
 from cnimodel.net import host
 from cnimodel.plan import NodeSpec, Plan, UnderlaySubnet
+from cnimodel.plugins._values import like
 
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster

@@ -11,8 +11,6 @@ from collections.abc import Mapping
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Any
 
-from cnimodel.plugins import _hns, _windows_cni, kubenet
-
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import Device, HnsEndpoint, HnsNetwork, NodeFacts, Route
 from cnimodel.hns import PROTOCOLS, policy
@@ -21,6 +19,7 @@ from cnimodel.net import host
 from cnimodel.plan import NodeSpec, Origin, Plan, Problems
 from cnimodel.plan.fields import parse_ip
 from cnimodel.plugin import NetworkPlugin
+from cnimodel.plugins import _hns, _windows_cni, kubenet
 
 BRIDGE_EP_NOTE = ("host-local starts at .2, which is the bridge endpoint {ep}: the first pod ADD on each "
                   "node fails with HNS 'The object already exists (0x1392)' and the next try gets .3 "
