@@ -124,3 +124,42 @@ def render(s: WindowsScript) -> str:
         lines += ["", f"# --- {len(s.routes)} NetRoute(s)", ROUTE_HELPER]
         lines += [route_call(r) for r in s.routes]
     return "\n".join(lines) + "\n"
+
+
+# --- single lines: the fixes `cnimodel audit --from` prints ------------------------------------------------
+
+def new_route_line(prefix: object, alias: str, next_hop: object) -> str:
+    return (f"New-NetRoute -AddressFamily IPv4 -DestinationPrefix {prefix} -InterfaceAlias {quote(alias)} "
+            f"-NextHop {next_hop}")
+
+
+def remove_route_line(prefix: object, alias: str, next_hop: object) -> str:
+    return (f"Remove-NetRoute -AddressFamily IPv4 -DestinationPrefix {prefix} -InterfaceAlias {quote(alias)} "
+            f"-NextHop {next_hop} -Confirm:$false")
+
+
+def network_id(name: str, api: int = 2) -> str:
+    return f"({GET_NETWORKS[api]} | Where-Object Name -eq {quote(name)}).ID"
+
+
+def new_network_line(n: HnsNetwork, api: int) -> str:
+    return f"New-HnsNetwork -JsonString {quote(json.dumps(hns.network(n, api), separators=(',', ':')))}"
+
+
+def network_policy_line(network: str, p: HnsPolicy, verb: str = "New") -> str:
+    """``New-HnsNetworkPolicy`` (or ``Remove-``) of one policy on the named network (hns.v2.psm1)."""
+    return f"{verb}-HnsNetworkPolicy -NetworkId {network_id(network)} -Policies @({literal(schema.to_v2(p))})"
+
+
+def endpoint_policy_line(endpoint_id: str, p: HnsPolicy, verb: str = "Add") -> str:
+    """``Add-HnsEndpointPolicy`` (or ``Remove-``) of one policy on an endpoint (hns.v2.psm1)."""
+    return f"{verb}-HnsEndpointPolicy -Endpoints @({quote(endpoint_id)}) -Policies @({literal(schema.to_v2(p))})"
+
+
+def new_host_endpoint_line(e: HnsEndpoint, api: int) -> str:
+    body = json.dumps(hns.endpoint(e, api), separators=(",", ":"))
+    field = NETWORK_FIELD[api]
+    on = "" if api == 1 else f"-NetworkId $b.{field} "
+    return (f"$b = ConvertFrom-Json {quote(body)}; $b | Add-Member {field} \"$({network_id(e.network, api)})\" -Force; "
+            f"$ep = New-HnsEndpoint {on}-JsonString (ConvertTo-Json $b -Depth 10); "
+            "Attach-HnsHostEndpoint -EndpointID $ep.ID -CompartmentID 1")
