@@ -355,3 +355,33 @@ def test_a_cut_iptables_save_is_refused(tmp_path: Path, text: str) -> None:
     code, _, err = audit(str(topologies.path("services-l2bridge.yaml")), "--node", "lin1",
                          "--from", "iptables-save=" + put(tmp_path, "cut.txt", text))
     assert code == 2 and "cut.txt" in err
+
+
+def test_get_hns_policy_list_load_balancers_and_their_backends(tmp_path: Path) -> None:
+    """default.yaml: web/iis (ClusterIP 10.96.0.100, port 80 → the pods' containerPort 80 named http) has pods
+    iis-0 on win1 (10.244.2.3: .2 is the host endpoint's) and iis-1 on win2 (10.244.3.3). On win1 kube-proxy's
+    HNS v1 policy list holds one ELB policy (TCP = 6, 80 → 80) referencing the local endpoint and a remote one."""
+    def v1_endpoint(eid: str, ip: str, remote: bool) -> dict[str, Any]:
+        return {"ID": eid, "Name": "Ethernet", "VirtualNetwork": "3a8f1b7c-0000-0000-0000-000000000001",
+                "VirtualNetworkName": "cbr0", "IPAddress": ip, "IsRemoteEndpoint": remote,
+                "MacAddress": "00-15-5D-C4-F0-09", "Policies": [{"Type": "L2Driver"}], "State": 1}
+    plist = [{"ActivityId": "7", "ID": "3c89c920-c65a-4c81-a1de-056fe4097e95",
+              "Policies": [{"ExternalPort": 80, "ILB": False, "InternalPort": 80, "Protocol": 6, "Type": "ELB",
+                            "VIPs": ["10.96.0.100"]}],
+              "References": ["/endpoints/aaaa0000-0000-0000-0000-000000000001",
+                             "/endpoints/bbbb0000-0000-0000-0000-000000000002"]}]
+    endpoints = [v1_endpoint("aaaa0000-0000-0000-0000-000000000001", "10.244.2.3", False),
+                 v1_endpoint("bbbb0000-0000-0000-0000-000000000002", "10.244.3.3", True)]
+    args = [DEFAULT, "--node", "win1", "--from", put(tmp_path, "ep.json", endpoints)]
+    code, report, _ = audit(*args, "--from", put(tmp_path, "policy.txt", plist))
+    assert [s["kind"] for s in report["from"]] == ["hns-endpoint", "hns-policylist"]
+    assert not [d for d in report["differences"] if d["kind"] == "hns-loadbalancer"]
+    endpoints[1]["IPAddress"] = "10.244.3.9"
+    code, report, _ = audit(DEFAULT, "--node", "win1", "--from", put(tmp_path, "ep2.json", endpoints),
+                            "--from", put(tmp_path, "policy2.txt", plist))
+    lb = [d for d in report["differences"] if d["kind"] == "hns-loadbalancer"]
+    assert [(d["status"], d["model"], d["live"]) for d in lb] == [("different", "10.244.2.3 10.244.3.3",
+                                                                  "10.244.2.3 10.244.3.9")]
+    foreign = [dict(plist[0], Policies=[dict(plist[0]["Policies"][0], VIPs=["172.20.0.10"])])]
+    code, _, err = audit(DEFAULT, "--node", "win1", "--from", put(tmp_path, "p3.json", foreign))
+    assert code == 2 and "another cluster" in err
