@@ -112,7 +112,8 @@ def compare(path: str, table: CloudTable, live: list[LiveRoute], cloud: str, clu
     have: dict[IPv4Network, LiveRoute] = {}
     for r in live:
         have.setdefault(r.prefix, r)
-    fixes = {"azure": cloud_cli.az_line, "aws": cloud_cli.aws_line, "gce": cloud_cli.gcloud_line}
+    fixes = {"azure": lambda r: cloud_cli.az_line(r, table.table), "aws": cloud_cli.aws_line,
+             "gce": cloud_cli.gcloud_line}
     out = []
     for w in table.routes:
         h = have.pop(w.prefix, None)
@@ -122,7 +123,7 @@ def compare(path: str, table: CloudTable, live: list[LiveRoute], cloud: str, clu
         elif not _same(w, h, cloud, nodes):
             out.append(Difference("different", "cloud-route", str(w.prefix), shown,
                                   f"{h.prefix} → {h.next_hop}" + (f" ({h.state})" if h.state else ""),
-                                  _replace(w, h, cloud)))
+                                  _replace(w, h, cloud, table.table)))
     out += [Difference("extra", "cloud-route", str(p), "", f"{h.prefix} → {h.next_hop}", _delete(table, h, cloud))
             for p, h in have.items()]
     return out
@@ -135,10 +136,10 @@ def _same(w: CloudRoute, h: LiveRoute, cloud: str, nodes: dict[str, str]) -> boo
     return hop == str(w.next_hop) and (cloud != "azure" or h.state in ("", "VirtualAppliance"))
 
 
-def _replace(w: CloudRoute, h: LiveRoute, cloud: str) -> str:
+def _replace(w: CloudRoute, h: LiveRoute, cloud: str, table: str) -> str:
     if cloud == "gce":  # a GCE route cannot be changed: delete it, then create it again
         return f"gcloud compute routes delete {h.name} --quiet && {cloud_cli.gcloud_line(w)}"
-    return cloud_cli.az_line(w) if cloud == "azure" else cloud_cli.aws_line(w)
+    return cloud_cli.az_line(w, table) if cloud == "azure" else cloud_cli.aws_line(w)
 
 
 def _delete(table: CloudTable, h: LiveRoute, cloud: str) -> str:

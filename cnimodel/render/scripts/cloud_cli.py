@@ -16,9 +16,9 @@ def _head(t: CloudTable, what: str) -> list[str]:
             f"holds {t.limit:,} ({t.limit_source})", "set -euo pipefail"]
 
 
-def az_line(r: CloudRoute) -> str:
+def az_line(r: CloudRoute, table: str = '"$ROUTE_TABLE"') -> str:
     return ('az network route-table route create --resource-group "$RESOURCE_GROUP" --route-table-name '
-            f'"$ROUTE_TABLE" --name {r.name} --address-prefix {r.prefix} --next-hop-type VirtualAppliance '
+            f"{table} --name {r.name} --address-prefix {r.prefix} --next-hop-type VirtualAppliance "
             f"--next-hop-ip-address {r.next_hop}")
 
 
