@@ -118,6 +118,7 @@ def routes(plan: tuple[str, ...], nodes: tuple[str, ...], output: str, hns_api: 
     (or the cloud route table's) apply script."""
     from cnimodel.render import facts_json, hns, iproute, text
 
+    apply.check_options(output, devices, scope, out, route_table_limit)
     cluster = build(plan)
     if output in apply.FORMATS:
         apply.echo(apply.render(cluster, nodes, output, devices, scope, out, route_table_limit))

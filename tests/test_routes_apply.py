@@ -181,6 +181,9 @@ def test_the_route_table_limit_bites_before_anything_is_written(tmp_path: Path) 
     (["--node", "lin1", "-o", "powershell"], "is Linux"),
     (["-o", "powershell"], "exactly one --node"),
     (["--node", "lin1", "--node", "master", "-o", "ip-batch"], "exactly one --node"),
+    (["--node", "lin1", "-o", "ip-batch", "--out", "x"], "--out is for -o networkd"),
+    (["--node", "underlay", "-o", "az", "--no-devices"], "--no-devices is for -o ip-batch"),
+    (["--node", "lin1", "-o", "networkd", "--route-table-limit", "9"], "--route-table-limit is for"),
 ])
 def test_apply_formats_name_what_they_need(args: list[str], words: str) -> None:
     result = run("routes", TALK, *args)

@@ -21,10 +21,21 @@ HELP = ("ip-batch/bridge-batch: `ip -batch`/`bridge -batch` input, networkd: sys
         "terraform-aws, terraform-gcp, bicep: the underlay's cloud route table (--node underlay).")
 
 
+def check_options(output: str, devices: bool, scope: str, out: str | None, route_table_limit: int | None) -> None:
+    """The apply options belong to their formats: one given with another format is an error, not ignored."""
+    given = {"--out": (out is not None, ("networkd",)), "--scope": (scope != "static", ("networkd",)),
+             "--no-devices": (not devices, ("ip-batch",)),
+             "--route-table-limit": (route_table_limit is not None, tuple(CLOUD))}
+    for flag, (used, formats) in given.items():
+        if used and output not in formats:
+            raise UsageProblem(f"{flag} is for -o {', '.join(formats)}, not -o {output}")
+
+
 def render(cluster: Cluster, nodes: tuple[str, ...], output: str, devices: bool, scope: str, out: str | None,
            route_table_limit: int | None) -> str | None:
     """The script for one node (or the underlay table) in ``output``; None when the files were written to
     ``out``."""
+    check_options(output, devices, scope, out, route_table_limit)
     if len(nodes) != 1:
         raise UsageProblem(f"-o {output} writes one node's script: give exactly one --node"
                            + (" (the underlay's table: --node underlay)" if output in CLOUD else ""))
