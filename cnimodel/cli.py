@@ -12,7 +12,7 @@ import click
 from rich.markup import escape
 
 from cnimodel import examples
-from cnimodel.commands import register
+from cnimodel.commands import apply, register
 from cnimodel.commands.base import (  # noqa: F401  (tests and third parties import these from cnimodel.cli)
     ERR,
     OUT,
@@ -99,17 +99,30 @@ def ipam(plan: tuple[str, ...], output: str) -> None:
 @cli.command()
 @plan_inputs
 @click.option("--node", "nodes", multiple=True, help="Only this node (repeatable). Default: every node.")
-@click.option("-o", "--output", type=click.Choice(["text", "json", "ip", "hns"]), default="text",
+@click.option("-o", "--output", type=click.Choice(["text", "json", "ip", "hns", *apply.FORMATS]), default="text",
               show_default=True, help="ip: `ip route`/`ip neigh`/`bridge fdb` lines (Linux nodes); "
-              "hns: HNS JSON (Windows nodes).")
+              "hns: HNS JSON (Windows nodes). Apply scripts for one --node (docs/routes.md): " + apply.HELP)
 @click.option("--hns-api", type=click.Choice(["1", "2"]), default="2", show_default=True,
               help="HNS schema for -o hns: 2 = HCN (hcsshim hcn field names), 1 = HNS v1.")
+@click.option("--devices/--no-devices", default=True, show_default=True,
+              help="-o ip-batch: create the plugin's devices first (`link add`; leave out on a node that has them).")
+@click.option("--scope", type=click.Choice(["static", "all"]), default="static", show_default=True,
+              help="-o networkd: the node's static configuration only, or the plugin's devices and routes too.")
+@click.option("--out", "out", type=click.Path(file_okay=False), help="-o networkd: write the files to this folder.")
+@click.option("--route-table-limit", type=click.IntRange(min=1),
+              help="Cloud formats: the routes your route table holds (a raised quota).")
 @handle_errors
-def routes(plan: tuple[str, ...], nodes: tuple[str, ...], output: str, hns_api: str) -> None:
-    """Every node's route table with its neighbour, FDB and HNS entries, and the underlay's table."""
+def routes(plan: tuple[str, ...], nodes: tuple[str, ...], output: str, hns_api: str, devices: bool, scope: str,
+           out: str | None, route_table_limit: int | None) -> None:
+    """Every node's route table with its neighbour, FDB and HNS entries, and the underlay's table; or one node's
+    (or the cloud route table's) apply script."""
     from cnimodel.render import facts_json, hns, iproute, text
 
+    apply.check_options(output, devices, scope, out, route_table_limit)
     cluster = build(plan)
+    if output in apply.FORMATS:
+        apply.echo(apply.render(cluster, nodes, output, devices, scope, out, route_table_limit))
+        return
     for n in nodes:
         check_node(cluster, n)
     names = list(nodes) or [n.name for n in cluster.plan.nodes]

@@ -126,12 +126,24 @@ def down_cmd(plan: tuple[str, ...]) -> None:
 
 @click.command("audit")
 @plan_inputs
-@click.option("--node", required=True, help="The plan's node this host (or namespace) is.")
+@click.option("--node", required=True, help="The plan's node this host (or namespace) is; with --from cloud route "
+              "listings, the underlay's table (or `underlay`).")
 @click.option("--netns", "ns", help="Read this network namespace instead of the host's own.")
+@click.option("--from", "sources", multiple=True, metavar="[KIND=]FILE",
+              help="Compare state captured elsewhere instead of this host's (repeatable): ip -j route/neigh, bridge "
+              "-j fdb, iptables-save, Get-NetRoute/Get-HnsNetwork/Get-HnsEndpoint/Get-HnsPolicyList | ConvertTo-Json, "
+              "hnsdiag list all, az/aws/gcloud route listings. The kind is read from the content, or named: "
+              "KIND=FILE (docs/routes.md).")
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @handle_errors
-def audit_cmd(plan: tuple[str, ...], node: str, ns: str | None, output: str) -> None:
-    """Compare a live host's routes, neighbours and FDB with the model's NODE; exit 1 on any difference."""
+def audit_cmd(plan: tuple[str, ...], node: str, ns: str | None, sources: tuple[str, ...], output: str) -> None:
+    """Compare a live host's routes, neighbours and FDB (or captured state, --from) with the model's NODE; exit 1
+    on any difference."""
+    if sources:
+        if ns is not None:
+            raise UsageProblem("--netns reads a live namespace and --from reads files: give one of them")
+        _audit_from(plan, node, sources, output)
+        return
     kernel = _kernel()
     cluster = build(plan)
     check_node(cluster, node)
@@ -163,6 +175,46 @@ def audit_cmd(plan: tuple[str, ...], node: str, ns: str | None, output: str) -> 
         OUT.print(f"{where} against node {node!r}: {c['routes']} routes, {c['neighbors']} neighbours, {c['fdb']} FDB "
                   "entries in the model; " + (f"{len(report.differences)} difference(s)" if report.differences
                                               else "no difference"), markup=False)
+    if not report.ok:
+        raise SystemExit(1)
+
+
+def _audit_from(plan: tuple[str, ...], node: str, sources: tuple[str, ...], output: str) -> None:
+    from cnimodel.audit import InputError, audit_files
+    from cnimodel.audit.detect import KINDS
+    from cnimodel.commands.base import table_name
+
+    cluster = build(plan)
+    node = table_name(cluster, node)
+    check_node(cluster, node, allow_underlay=True)
+    specs: list[tuple[str, str | None]] = []
+    for given in sources:
+        kind, sep, path = given.partition("=")
+        specs.append((path, kind) if sep and kind in KINDS else (given, None))
+    try:
+        report = audit_files(cluster, node, specs)
+    except InputError as e:
+        raise UsageProblem(e.render()) from None
+    if output == "json":
+        click.echo(json_text.dumps(report.to_json()))
+    else:
+        if report.differences:
+            t = Table(title=f"{len(report.differences)} difference(s)", title_justify="left", show_edge=False)
+            for col in ("status", "kind", "key", "model", "live"):
+                t.add_column(col)
+            for d in report.differences:
+                t.add_row(*cells(d.status, d.kind, d.key, d.model, d.live))
+            print_table(OUT, t)
+            OUT.print("fix (lines of the apply script, `cnimodel routes PLAN --node N -o FORMAT`):", markup=False)
+            for d in report.differences:
+                OUT.print(f"  {d.fix}", markup=False)
+        read = ", ".join(f"{s.file} ({s.kind}, {s.entries})" for s in report.sources)
+        checked = ", ".join(f"{v} {k}" for k, v in report.checked.items())
+        OUT.print(f"{read} against {node!r}: {checked} in the model; "
+                  + (f"{len(report.differences)} difference(s)" if report.differences else "no difference"),
+                  markup=False)
+        for note in report.notes:
+            OUT.print(f"  note: {note}", markup=False)
     if not report.ok:
         raise SystemExit(1)
 

@@ -15,6 +15,7 @@ from ipaddress import IPv4Network
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from cnimodel.clouds import CLOUD_ROUTE_LIMITS  # noqa: F401  (routes one cloud route table holds by default)
 from cnimodel.dataplane import NodeFacts, PolicyEnforcement, Vtep
 from cnimodel.plan import NodeSpec, Origin, Plan, Pod, Problem, Problems
 from cnimodel.policy.universe import calico_extra, service_accounts
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 PodClass = tuple[str, frozenset[tuple[str, str]], frozenset[tuple[str, str]]]  # namespace, labels, Calico's extra
 CLOUDS = ("azure", "aws", "gce", "openstack", "none")
-# Routes one cloud route table holds by default (tools-and-planning.md §3.8.12; Azure's figure is unverified).
-CLOUD_ROUTE_LIMITS = {"azure": 400, "aws": 50, "gce": 100, "openstack": 256}
 # Node label prefixes the clouds' kubelets and cloud providers set, for ``cloud`` auto-detection.
 CLOUD_LABELS = {"kubernetes.azure.com/": "azure", "eks.amazonaws.com/": "aws", "cloud.google.com/gke": "gce"}
 

@@ -1,0 +1,64 @@
+"""The audit's answers: differences between the model and the state people paste, each with the line of the
+apply script that fixes it, and the errors for input that cannot be read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Difference:
+    """``status`` missing (in the model, not live), extra (live, not in the model) or different; ``fix`` a line
+    of the apply script (or the command) that puts it right."""
+
+    status: str
+    kind: str  # route, neighbor, fdb, netroute, hns-network, hns-network-policy, hns-endpoint, endpoint-policy, …
+    key: str
+    model: str
+    live: str
+    fix: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {"status": self.status, "kind": self.kind, "key": self.key, "model": self.model, "live": self.live,
+                "fix": self.fix}
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input file and what it was read as."""
+
+    file: str
+    kind: str
+    entries: int
+
+    def to_json(self) -> dict[str, object]:
+        return {"file": self.file, "kind": self.kind, "entries": self.entries}
+
+
+@dataclass
+class AuditReport:
+    node: str
+    sources: list[Source] = field(default_factory=list)
+    checked: dict[str, int] = field(default_factory=dict)
+    differences: list[Difference] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+    def to_json(self) -> dict[str, object]:
+        return {"node": self.node, "from": [s.to_json() for s in self.sources], "checked": self.checked,
+                "differences": [d.to_json() for d in self.differences], "notes": self.notes}
+
+
+class InputError(ValueError):
+    """A file that cannot be audited: unreadable, truncated, of an unknown kind, or from another cluster."""
+
+    def __init__(self, file: str, message: str, fix: str, where: str = "") -> None:
+        self.file, self.where, self.fix = file, where, fix
+        super().__init__(message)
+
+    def render(self) -> str:
+        place = f"{self.file} {self.where}" if self.where else self.file
+        return f"{place}: {self}\n    fix: {self.fix}"
