@@ -11,8 +11,8 @@ from typing import Any
 
 from cnimodel.audit.model import Difference, InputError
 from cnimodel.dataplane import FdbEntry, Neighbor, NodeFacts, Route
-from cnimodel.render.iproute import route_line
 from cnimodel.render.scripts.ip_batch import fdb_cmd, neigh_cmd, route_cmd
+from cnimodel.syntax import route_line
 
 ROUTE_TYPES = {"unicast": "unicast", "blackhole": "blackhole", "unreachable": "blackhole", "prohibit": "blackhole"}
 SCOPES = {"global": "universe", "universe": "universe", "link": "link", "host": "host"}

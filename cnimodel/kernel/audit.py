@@ -17,7 +17,7 @@ from cnimodel.dataplane import FdbEntry, Neighbor, Route
 from cnimodel.kernel import nsutil
 from cnimodel.kernel.blueprint import Space, node_space
 from cnimodel.kernel.netlink import link_names, read_fdb, read_neighbors, read_routes, scope_of
-from cnimodel.render.iproute import route_line
+from cnimodel.syntax import route_line
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from cnimodel.kernel import nsutil, rtnl
 from cnimodel.kernel.blueprint import Blueprint, End, Space, Vxlan
 from cnimodel.kernel.naming import Names
 from cnimodel.kernel.netlink import add_args
-from cnimodel.render.iproute import route_line
+from cnimodel.syntax import route_line
 
 STATE_TAG = "cnimodel-netns"
 Progress = Callable[[str], None]
