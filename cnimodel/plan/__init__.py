@@ -4,6 +4,7 @@ from cnimodel.plan.errors import Origin, PlanError, Problem, Problems
 from cnimodel.plan.loader import load_plan
 from cnimodel.plan.model import (
     ContainerPort,
+    Inferred,
     KubeObject,
     Namespace,
     NetworkSpec,
@@ -16,6 +17,6 @@ from cnimodel.plan.model import (
 )
 
 __all__ = [
-    "ContainerPort", "KubeObject", "Namespace", "NetworkSpec", "NodeSpec", "Origin", "Plan", "PlanError",
+    "ContainerPort", "Inferred", "KubeObject", "Namespace", "NetworkSpec", "NodeSpec", "Origin", "Plan", "PlanError",
     "Pod", "PolicySpec", "Problem", "Problems", "Underlay", "UnderlaySubnet", "load_plan",
 ]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
+from cnimodel.bulk import frozen
 from cnimodel.plan.errors import Origin, Problem, Problems
 from cnimodel.plan.fields import Fields
 from cnimodel.plan.images import image_findings
@@ -232,7 +233,7 @@ def expand_plan(plan: Plan, workloads: Sequence[Workload], problems: Problems, e
             if (owner.namespace, owner.kind, owner.name) in index:
                 live.add(owner)
             if owner != pod.owner:
-                pod = replace(pod, owner=owner)
+                pod = frozen(Pod, **(pod.__dict__ | {"owner": owner}))  # replace(): 8 µs × 150,000 pods
         listed.append(pod)
     todo = [w for w in index.values() if expand and w.ref not in live and top(w.ref) == w.ref]
     pods = _place(plan, listed, todo, problems, max_pods)
