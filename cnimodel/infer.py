@@ -90,14 +90,15 @@ def components(plan: Plan, kind: str) -> list[Component]:
 
 def running(daemon: Daemon, sets: Iterable[DaemonSetView]) -> list[tuple[DaemonSetView, Mapping[str, Any]]]:
     """The DaemonSet containers that run ``daemon``: its binary anywhere in the command line, or its image."""
-    out = []
+    by_binary, by_image = [], []
     for d in sets:
         for c in d.containers:
             words = [str(w).rsplit("/", 1)[-1] for k in ("command", "args") for w in c.get(k) or ()]
-            image = str(c.get("image", ""))
-            if any(w in daemon.binaries for w in words) or any(i in image for i in daemon.images):
-                out.append((d, c))
-    return out
+            if any(w in daemon.binaries for w in words):
+                by_binary.append((d, c))
+            elif any(i in str(c.get("image", "")) for i in daemon.images):
+                by_image.append((d, c))
+    return by_binary + by_image  # the daemon itself before init containers of the same image family
 
 
 def _seen(hits: list[tuple[DaemonSetView, Mapping[str, Any]]]) -> str:
@@ -232,8 +233,8 @@ def infer(plan: Plan) -> Plan:
     if "serviceCIDR" not in stated:
         service.add(_v4(networking.get("serviceSubnet")), f"networking.serviceSubnet in {kubeadm.where}"
                     if kubeadm else "")
-        ips = [a for o in plan.objects if o.kind == "Service" for a in _cluster_ips(o)]
-        service.add(covering(ips), f"the smallest range covering the {len(ips)} Services' ClusterIPs (no kubeadm "
+        ips = sorted({a for o in plan.objects if o.kind == "Service" for a in _cluster_ips(o)})
+        service.add(covering(ips), f"the smallest range covering the Services' {len(ips)} ClusterIPs (no kubeadm "
                     "ClusterConfiguration in the dump)", guessed=True)
     service_cidr = service.pick(found, problems) if "serviceCIDR" not in stated else plan.service_cidr
     if service_cidr is None:
