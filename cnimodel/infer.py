@@ -228,7 +228,9 @@ def infer(plan: Plan) -> Plan:
     networking = networking if isinstance(networking, Mapping) else {}
     stated = plan.stated
     bare = "ClusterPlan" not in stated  # no ClusterPlan at all: the plan is named after the first input
-    name = plan.sources[0].rsplit("/", 1)[-1].rsplit(".", 1)[0] if bare and plan.sources else plan.name
+    name = plan.name
+    if bare and plan.sources:  # named after the first input (standard input: "stdin")
+        name = "stdin" if plan.sources[0] == "-" else plan.sources[0].rsplit("/", 1)[-1].rsplit(".", 1)[0]
     service = _Choice("spec.serviceCIDR")
     if "serviceCIDR" not in stated:
         service.add(_v4(networking.get("serviceSubnet")), f"networking.serviceSubnet in {kubeadm.where}"

@@ -224,3 +224,31 @@ def test_covering() -> None:
     assert covering([IPv4Network("10.244.0.0/24"), IPv4Network("10.244.2.0/24")]) == IPv4Network("10.244.0.0/22")
     assert covering([IPv4Address("10.1.2.3")]) == IPv4Network("10.1.2.3/32")
     assert covering([]) is None
+
+
+def test_calico_networking_is_named_as_a_policy_plugin_without_a_network_under_it(tmp_path: Path) -> None:
+    """calico.yaml runs calico-node with Calico's own networking (CALICO_NETWORKING_BACKEND bird): cnimodel models
+    Calico as a policy plugin only, so the dump names no network plugin and the error says what runs."""
+    items = [i for i in _canal_dump() if i["kind"] != "DaemonSet"]
+    ds = next(i for i in _canal_dump() if i["kind"] == "DaemonSet")
+    ds["metadata"]["name"] = "calico-node"
+    ds["spec"]["template"]["spec"]["containers"] = [
+        c for c in ds["spec"]["template"]["spec"]["containers"] if c["name"] == "calico-node"]
+    path = tmp_path / "calico.yaml"
+    path.write_text(yaml.safe_dump({"apiVersion": "v1", "items": [*items, ds], "kind": "List",
+                                    "metadata": {"resourceVersion": ""}}))
+    r = run("plan", "infer", str(path))
+    assert r.exit_code == 2
+    assert "the network plugin is not recognisable" in r.stderr
+    assert "the policy plugin calico runs (DaemonSet kube-system/calico-node" in r.stderr
+
+
+def test_a_dump_on_standard_input(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cnimodel.cli import cli
+
+    r = CliRunner().invoke(cli, ["plan", "infer", "-"], input=HYBRID.read_text())
+    assert r.exit_code == 0, r.stderr
+    doc = yaml.safe_load(r.stdout)
+    assert (doc["metadata"]["name"], doc["spec"]["clusterCIDR"]) == ("stdin", "10.244.0.0/16")

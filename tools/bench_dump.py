@@ -25,7 +25,7 @@ import _checkout  # noqa: F401  (this checkout's cnimodel in the child processes
 from gen_dump import write
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = (("plan", "infer"), ("ipam", "-o", "json"), ("summary",))
+COMMANDS = (("plan", "infer"), ("ipam", "-o", "json"))
 
 
 def measure(args: list[str], env: dict[str, str]) -> tuple[int, float, float, float]:
@@ -60,7 +60,7 @@ def main() -> None:
         with dump.open("w", buffering=1 << 20) as f:
             write(f, args.nodes, args.pods, args.full)
         print(f"wrote {dump} in {time.perf_counter() - t:.1f} s")
-    print(f"dump: {dump.stat().st_size / 1e9:.2f} GB ({args.nodes} nodes, {args.pods} pods requested)")
+    print(f"dump: {dump.stat().st_size / 1e9:.2f} GB ({args.nodes} nodes, {args.pods} pods requested)", flush=True)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     try:
         import msgspec  # noqa: F401
@@ -78,7 +78,7 @@ def main() -> None:
         code, wall, cpu, rss = measure([*command, str(dump)], e)
         verdict = "ok" if wall <= 15 and rss <= 4096 else "OVER TARGET"
         print(f"cnimodel {' '.join(command):<14}{note:<13} exit {code}  {wall:6.2f} s wall {cpu:6.2f} s CPU  "
-              f"peak RSS {rss:6.0f} MiB   ({verdict}: <= 15 s, <= 4096 MiB)")
+              f"peak RSS {rss:6.0f} MiB   ({verdict}: <= 15 s, <= 4096 MiB)", flush=True)
     if tmp is not None:
         tmp.cleanup()
 
