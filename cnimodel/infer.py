@@ -141,7 +141,7 @@ def _plugins(plan: Plan, problems: Problems, found: list[Inferred]) -> tuple[Net
            "      apiVersion: cnimodel/v1\n      kind: ClusterPlan\n      spec:\n        network: {plugin: NAME}\n"
            f"    (network plugins: {', '.join(_recognise(NetworkPlugin))})")
     if hits:
-        problems.error(plan.origin.at("spec.network.plugin"), "the dump runs the daemons of several network "
+        problems.error(_at(plan, "spec.network.plugin"), "the dump runs the daemons of several network "
                        "plugins: " + "; ".join(f"{n} ({_seen(h)})" for n, h in hits), fix)
         return None, policy
     looked = "; ".join(f"{_looked_for(d)} [{n}]" for n, d in _recognise(NetworkPlugin).items() if d is not None)
@@ -150,8 +150,13 @@ def _plugins(plan: Plan, problems: Problems, found: list[Inferred]) -> tuple[Net
             f"(looked for {looked}; {', '.join(silent)} run no daemon of their own)")
     if policy.plugin and policy.plugin in pols:
         text += f"; the policy plugin {policy.plugin} runs ({_seen(pols[policy.plugin])}), not the network under it"
-    problems.error(plan.origin.at("spec.network.plugin"), text, fix)
+    problems.error(_at(plan, "spec.network.plugin"), text, fix)
     return None, policy
+
+
+def _at(plan: Plan, field: str) -> Origin:
+    """Where an error about a ClusterPlan field points: the ClusterPlan given, else the inferred one."""
+    return plan.origin.at(field) if "ClusterPlan" in plan.stated else ORIGIN.at(field)
 
 
 def _v4(value: Any) -> IPv4Network | None:
@@ -240,7 +245,7 @@ def infer(plan: Plan) -> Plan:
                     "ClusterConfiguration in the dump)", guessed=True)
     service_cidr = service.pick(found, problems) if "serviceCIDR" not in stated else plan.service_cidr
     if service_cidr is None:
-        problems.error(plan.origin.at("spec.serviceCIDR"), "nothing in the dump gives the Service range: no "
+        problems.error(_at(plan, "spec.serviceCIDR"), "nothing in the dump gives the Service range: no "
                        "kubeadm-config ConfigMap (ClusterConfiguration networking.serviceSubnet) and no Service "
                        "with a ClusterIP", "add serviceCIDR (kube-apiserver --service-cluster-ip-range) to a "
                        "ClusterPlan beside the dump")

@@ -108,7 +108,7 @@ def test_plan_infer_writes_a_clusterplan_that_reads_back_to_the_same_plan(tmp_pa
     assert (dns["value"], dns["guessed"]) == ("10.96.0.10", False)
 
 
-def test_aks_azure_cni_overlay_dump() -> None:
+def test_aks_azure_cni_overlay_dump(tmp_path: Path) -> None:
     """AKS's azure-cns DaemonSet and its cns-config ConfigMap (Azure/azure-container-networking@cbd7560:
     test/integration/manifests/cns/daemonset-linux.yaml, cnsconfig/azurecnioverlaylinuxconfigmap.yaml):
     CNIConflistScenario v4overlay is the overlay mode (cns/service/main.go:621-623)."""
@@ -128,6 +128,16 @@ def test_aks_azure_cni_overlay_dump() -> None:
     nodes = {n.name: n for n in plan.nodes}
     assert nodes["akswin000000"].os == "windows" and nodes["akswin000000"].windows_build == 20348
     assert {n.max_pods for n in plan.nodes} == {250}  # status.allocatable.pods
+    # plan infer names the plugin only: azure-cns's config is read from the dump again, the mode with it
+    r = run("plan", "infer", str(AKS))
+    assert r.exit_code == 0, r.stderr
+    assert yaml.safe_load(r.stdout)["spec"]["network"] == {"plugin": "azure-cni"}
+    assert "# config: networkPluginMode overlay from azure-cns's CNIConflistScenario v4overlay" in r.stdout
+    kept = tmp_path / "cluster.yaml"
+    kept.write_text(r.stdout)
+    again = Cluster.build(load_plan([kept, AKS]))
+    assert again.plan.network.config == plan.network.config and again.plugin.overlay  # type: ignore[attr-defined]
+    assert (again.plan.cluster_cidr, again.plan.service_cidr) == (plan.cluster_cidr, plan.service_cidr)
 
 
 def _canal_dump() -> list[dict[str, Any]]:

@@ -40,10 +40,12 @@ def document(plan: Plan) -> dict[str, Any]:
             network["backend"] = net.backend
         if net.subnet_manager != "kube":
             network["subnetManager"] = net.subnet_manager
-        told = dict(net.sources)
+        told: dict[str, list[str]] = {}
+        for setting, source in net.sources:
+            told.setdefault(setting, []).append(source)
         for key, value in (("config", net.config or None), ("cni", net.cni), ("windowsConfig", net.windows_config)):
-            field = "windows_config" if key == "windowsConfig" else key
-            if value is not None and _own(told.get(field, told.get(key, ""))):
+            sources = told.get("windows_config" if key == "windowsConfig" else key, [])
+            if value is not None and sources and all(_own(s) for s in sources):
                 network[key] = thaw(value)
         spec["network"] = network
     if plan.policy.plugin:
@@ -97,8 +99,9 @@ def to_yaml(plan: Plan, inputs: str) -> str:
             lines += _comments(notes, "spec.network.plugin", "  ")
             lines.append("  network:")
             lines += [f"    {k}: {_flow(v)}" for k, v in value.items()]
+            written = {"windows_config" if k == "windowsConfig" else k for k in value}
             for setting, source in plan.network.sources if plan.network else ():
-                if not _own(source):
+                if setting not in written:  # read from the inputs again: say from where
                     lines.append(f"    # {setting}: {source}")
         elif key == "policy":
             lines += _comments(notes, "spec.policy.plugin", "  ")
