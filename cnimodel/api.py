@@ -52,7 +52,7 @@ def example(name: str) -> Path:
 def load(*sources: Source) -> Network:
     """A plan from files, folders, kubectl dumps, and Kubernetes objects already in memory (dicts, or lists of
     them); merged as the CLI merges its inputs. Raises ``PlanError`` naming every problem."""
-    from cnimodel.discover import complete
+    from cnimodel.infer import complete
     from cnimodel.plan import load_plan
 
     paths: list[str] = []

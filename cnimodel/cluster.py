@@ -65,9 +65,9 @@ class Cluster:
 
     @classmethod
     def _build(cls, plan: Plan) -> Cluster:
-        from cnimodel.discover import complete
+        from cnimodel.infer import complete
 
-        plan = complete(plan)  # settings the manifests carry (ConfigMaps, DaemonSet flags)
+        plan = complete(plan)  # a dump's ClusterPlan values; settings the manifests carry (ConfigMaps, DaemonSets)
         problems = Problems()
         if plan.network is None:
             problems.error(plan.origin, "the plan has no ClusterPlan document",

@@ -45,6 +45,12 @@ class NetworkPlugin:
         ``subnet_manager``) and warns about flags it does not model. Default: the spec as it is."""
         return network
 
+    @classmethod
+    def stated_cluster_cidr(cls, network: NetworkSpec) -> tuple[str, str] | None:
+        """The pod range the plugin's own settings state, with the field that states it (flannel: net-conf.json
+        ``Network``): cnimodel.infer takes it as the cluster CIDR of a plan read from a dump. Default: None."""
+        return None
+
     def needs_cluster_cidr(self) -> bool:
         """Whether the plan must give ``spec.clusterCIDR`` (not when pods live in the underlay's subnets)."""
         return True

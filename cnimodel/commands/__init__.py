@@ -7,7 +7,7 @@ import importlib
 import click
 
 # Each module named here defines COMMANDS: a list of click commands. Add a module, add its name here.
-MODULES: list[str] = ["trace", "reach", "lb", "netns", "check", "render"]
+MODULES: list[str] = ["trace", "reach", "lb", "netns", "check", "render", "plan"]
 
 
 def register(group: click.Group) -> None:

@@ -10,8 +10,7 @@ from types import FrameType
 import click
 from rich.table import Table
 
-from cnimodel.commands.base import ERR, OUT, UsageProblem, build, check_node, handle_errors, plan_inputs, shown
-from cnimodel.plan import load_plan
+from cnimodel.commands.base import ERR, OUT, UsageProblem, build, check_node, handle_errors, load, plan_inputs, shown
 from cnimodel.render import json_text
 from cnimodel.render.text import cells, print_table
 
@@ -55,7 +54,7 @@ def netns() -> None:
 def up_cmd(plan: tuple[str, ...], pods_per_node: int, policy: str | None) -> None:
     """Create the namespaces, links, addresses, routes, neighbours and FDB entries of PLAN."""
     kernel = _kernel()
-    p = load_plan(list(plan))
+    p = load(plan)
     try:
         with _interruptible():
             bp = kernel.up(p, pods_per_node, progress=lambda m: ERR.print(f"  {m}", markup=False), policy=policy)
@@ -84,7 +83,7 @@ def up_cmd(plan: tuple[str, ...], pods_per_node: int, policy: str | None) -> Non
 def verify_cmd(plan: tuple[str, ...], port: int, max_pairs: int, timeout: float, output: str) -> None:
     """Compare the kernel's route decisions and real packets with the model; exit 1 on any mismatch."""
     kernel = _kernel()
-    p = load_plan(list(plan))
+    p = load(plan)
     try:
         bp, report = kernel.verify(p, port=port, max_pairs=max_pairs, timeout=timeout)
     except kernel.KernelProblem as e:
@@ -115,7 +114,7 @@ def verify_cmd(plan: tuple[str, ...], port: int, max_pairs: int, timeout: float,
 def down_cmd(plan: tuple[str, ...]) -> None:
     """Remove every namespace of PLAN (and with them every link, route and entry)."""
     kernel = _kernel()
-    p = load_plan(list(plan))
+    p = load(plan)
     try:
         gone = kernel.down(p)
     except kernel.KernelProblem as e:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cnimodel.commands.base import ERR, UsageProblem, handle_errors, plan_inputs
+from cnimodel.commands.base import ERR, UsageProblem, handle_errors, load, plan_inputs
 from cnimodel.plan.workloads import WORKLOAD_KINDS
 from cnimodel.render import json_text
 
@@ -21,11 +21,10 @@ FORMATS = ["txt", "json", "csv", "md", "dot", "matrix"]
 def _analyse(paths: tuple[str, ...] | list[str]) -> tuple[Reachability, Unenforced | None]:
     """The plan's reachability, and the policies its nodes do not enforce (said in every format)."""
     from cnimodel.cluster import Cluster
-    from cnimodel.plan import load_plan
     from cnimodel.policy import Reachability
     from cnimodel.policy.enforcement import unenforced
 
-    plan = load_plan(list(paths))
+    plan = load(paths)
     gaps = None
     if plan.has_cluster:
         cluster = Cluster.build(plan)

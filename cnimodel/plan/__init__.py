@@ -4,6 +4,7 @@ from cnimodel.plan.errors import Origin, PlanError, Problem, Problems
 from cnimodel.plan.loader import load_plan
 from cnimodel.plan.model import (
     ContainerPort,
+    Inferred,
     KubeObject,
     Namespace,
     NetworkSpec,
@@ -17,6 +18,6 @@ from cnimodel.plan.model import (
 )
 
 __all__ = [
-    "ContainerPort", "KubeObject", "Namespace", "NetworkSpec", "NodeSpec", "NotRunning", "Origin", "Plan", "PlanError",
-    "Pod", "PolicySpec", "Problem", "Problems", "Underlay", "UnderlaySubnet", "load_plan",
+    "ContainerPort", "Inferred", "KubeObject", "Namespace", "NetworkSpec", "NodeSpec", "NotRunning", "Origin", "Plan",
+    "PlanError", "Pod", "PolicySpec", "Problem", "Problems", "Underlay", "UnderlaySubnet", "load_plan",
 ]

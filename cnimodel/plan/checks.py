@@ -14,13 +14,18 @@ from cnimodel.plan.errors import Problems
 from cnimodel.plan.model import NodeSpec, Plan, Pod
 
 
-def check_plan(plan: Plan, problems: Problems) -> Plan:
-    """Report every problem; return the plan with node subnets resolved."""
-    if plan.has_cluster:
+def check_plan(plan: Plan, problems: Problems, cluster: bool = True, objects: bool = True) -> Plan:
+    """Report every problem; return the plan with node subnets resolved. The checks of cluster-wide values
+    (ranges, subnets, podCIDRs inside the cluster CIDR, pods' nodes) run with ``cluster``, the others (duplicate
+    nodes, pods and addresses) with ``objects``: a dump's plan gets the second kind when it is loaded and the
+    first once cnimodel.infer has read its cluster-wide values."""
+    if cluster and plan.has_cluster:
         _check_ranges(plan, problems)
         plan = replace(plan, nodes=tuple(_resolve_subnet(plan, n, problems) for n in plan.nodes))
-    _check_nodes(plan, problems)
-    _check_pods(plan, problems)
+        _check_in_cluster(plan, problems)
+    if objects:
+        _check_nodes(plan, problems)
+        _check_pods(plan, problems)
     return plan
 
 
@@ -94,10 +99,6 @@ def _check_nodes(plan: Plan, problems: Problems) -> None:
         else:
             by_ip[node.ip] = node
         if node.pod_cidr is not None:
-            if plan.cluster_cidr is not None and not node.pod_cidr.subnet_of(plan.cluster_cidr):
-                problems.error(node.at("podCIDR"), f"{node.pod_cidr} is outside the cluster CIDR "
-                               f"{plan.cluster_cidr}", "use a range inside clusterCIDR, or leave podCIDR out "
-                               "to have it allocated")
             cidrs.append((node.pod_cidr, node))
     cidrs.sort(key=lambda t: (t[0].network_address, t[0].prefixlen))
     for (a, na), (b, nb) in itertools.pairwise(cidrs):
@@ -106,8 +107,25 @@ def _check_nodes(plan: Plan, problems: Problems) -> None:
                            "give every node a disjoint podCIDR")
 
 
-def _check_pods(plan: Plan, problems: Problems) -> None:
+def _check_in_cluster(plan: Plan, problems: Problems) -> None:
+    """Node podCIDRs inside the cluster CIDR; every pod on one of the plan's nodes."""
+    for node in plan.nodes:
+        if node.pod_cidr is not None and plan.cluster_cidr is not None \
+                and not node.pod_cidr.subnet_of(plan.cluster_cidr):
+            problems.error(node.at("podCIDR"), f"{node.pod_cidr} is outside the cluster CIDR "
+                           f"{plan.cluster_cidr}", "use a range inside clusterCIDR, or leave podCIDR out "
+                           "to have it allocated")
     names = {n.name for n in plan.nodes}
+    for pod in plan.pods:
+        if pod.node is None and pod.not_running is None:  # a Pending pod has no node
+            problems.error(pod.origin.at("spec.nodeName"), f"pod {pod.key} has no node",
+                           f"set spec.nodeName to one of the plan's nodes ({_some(names)})")
+        elif pod.node is not None and pod.node not in names:
+            problems.error(pod.origin.at("spec.nodeName"), f"pod {pod.key} is on unknown node "
+                           f"{pod.node!r}", f"use one of the plan's nodes ({_some(names)})")
+
+
+def _check_pods(plan: Plan, problems: Problems) -> None:
     seen: dict[str, Pod] = {}
     ips: dict[object, str] = {}
     for pod in plan.pods:
@@ -116,13 +134,6 @@ def _check_pods(plan: Plan, problems: Problems) -> None:
             problems.error(pod.origin.at("metadata.name"), f"pod {pod.key} is also made by {first.workload} "
                            f"({first.origin.where()})", "give every pod in a namespace its own name")
         seen[pod.key] = pod
-        if plan.has_cluster:
-            if pod.node is None and pod.not_running is None:  # a Pending pod has no node
-                problems.error(pod.origin.at("spec.nodeName"), f"pod {pod.key} has no node",
-                               f"set spec.nodeName to one of the plan's nodes ({_some(names)})")
-            elif pod.node is not None and pod.node not in names:
-                problems.error(pod.origin.at("spec.nodeName"), f"pod {pod.key} is on unknown node "
-                               f"{pod.node!r}", f"use one of the plan's nodes ({_some(names)})")
         if pod.ip is not None and not pod.host_network:
             if pod.ip in ips:
                 problems.error(pod.origin.at("status.podIP"), f"{pod.ip} is also the address of pod "

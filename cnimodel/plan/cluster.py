@@ -47,20 +47,30 @@ class ClusterSpec:
     origin: Origin
     kube_proxy: MappingProxyType[str, Any] = field(default_factory=lambda: EMPTY)
     expand: bool = True  # spec.expand: false uses only the pods the plan lists (docs/workloads.md)
+    # the spec fields the document gives (``underlay.subnets`` for a subnet), and ``ClusterPlan``
+    stated: frozenset[str] = frozenset()
 
 
-def parse_cluster_plan(doc: dict[str, Any], origin: Origin, problems: Problems) -> ClusterSpec:
+# What a ClusterPlan read beside a cluster's dump may leave out: cnimodel.infer reads it from the dump.
+INFERABLE = frozenset({"clusterCIDR", "serviceCIDR", "network", "underlay.subnets"})
+
+
+def parse_cluster_plan(doc: dict[str, Any], origin: Origin, problems: Problems, partial: bool = False) -> ClusterSpec:
+    """The ClusterPlan; ``partial`` (the plan holds a cluster's dump) lets it leave INFERABLE fields out."""
     top = Fields(doc, origin, problems)
     meta = top.sub("metadata")
     name = meta.str("name", default="cluster")
     spec = top.sub("spec")
+    under = spec.raw("underlay")
+    stated = frozenset((*spec.data, "ClusterPlan")) | (
+        {"underlay.subnets"} if isinstance(under, dict) and under.get("subnets") else frozenset())
     cluster_cidr = spec.cidr("clusterCIDR", required=False)  # the plugin says whether it needs one
-    service_cidr = spec.cidr("serviceCIDR")
+    service_cidr = spec.cidr("serviceCIDR", required=not partial)
     mask = spec.int("nodeCIDRMaskSize", default=24, lo=8, hi=30)
     dns_ip = spec.ip("dnsServiceIP", required=False)
     if dns_ip is None and service_cidr is not None:
         dns_ip = host(service_cidr, 10)  # kubeadm's clusterDNS: the 10th address of the service range
-    network = _network(spec.sub("network"), origin, problems)
+    network = _network(spec.sub("network"), origin, problems) if spec.raw("network") or not partial else None
     policy = _policy(spec.sub("policy"), problems)
     underlay = _underlay(spec.sub("underlay"), problems)
     nodes = tuple(n for i, raw in enumerate(spec.list("nodes"))
@@ -72,7 +82,7 @@ def parse_cluster_plan(doc: dict[str, Any], origin: Origin, problems: Problems) 
         kube_proxy = None
     return ClusterSpec(name, cluster_cidr, service_cidr, mask, dns_ip, network, policy, underlay, nodes,
                        origin, kube_proxy=freeze(kube_proxy) if kube_proxy else EMPTY,
-                       expand=spec.bool("expand", default=True))
+                       expand=spec.bool("expand", default=True), stated=stated)
 
 
 def _network(f: Fields, doc_origin: Origin, problems: Problems) -> NetworkSpec | None:

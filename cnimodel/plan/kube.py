@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import socket
 from dataclasses import replace
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv4Network
 from types import MappingProxyType
 from typing import Any
 
 from cnimodel.bulk import frozen
 from cnimodel.plan.errors import Origin, Problems
-from cnimodel.plan.fields import Fields, freeze
+from cnimodel.plan.fields import Fields, freeze, parse_cidr
 from cnimodel.plan.model import ContainerPort, KubeObject, Namespace, NodeSpec, Pod, WorkloadRef
-from cnimodel.plan.schedule import PLACEMENT_KEYS, parse_placement
+from cnimodel.plan.schedule import PLACEMENT_KEYS, Placement, parse_placement
 
 _AF4, _pton = socket.AF_INET, socket.inet_pton
 
@@ -21,7 +21,7 @@ BUILD_LABEL = "node.kubernetes.io/windows-build"
 # Where a Node object holds what a spec.nodes entry names directly (for error paths: NodeSpec.at).
 NODE_OBJECT_PATHS = MappingProxyType({
     "name": "metadata.name", "os": "metadata.labels", "windowsBuild": f"metadata.labels[{BUILD_LABEL}]",
-    "podCIDR": "spec.podCIDR", "maxPods": "status.capacity.pods", "subnet": "status.addresses",
+    "podCIDR": "spec.podCIDR", "maxPods": "status.allocatable.pods", "subnet": "status.addresses",
     "labels": "metadata.labels", "annotations": "metadata.annotations", "taints": "spec.taints",
 })
 PROTOCOLS = ("TCP", "UDP", "SCTP")
@@ -57,16 +57,39 @@ def parse_namespace(doc: dict[str, Any], origin: Origin, problems: Problems) -> 
 def parse_pod(doc: dict[str, Any], origin: Origin, problems: Problems) -> Pod | None:
     """A v1 Pod. Well-formed pods take a fast path; anything unusual goes through the checked reader,
     which reports each problem with its field path."""
-    fast = _pod_fast(doc, origin)
-    pod = fast if fast is not None else _pod_checked(doc, origin, problems)
-    if pod is None:
-        return None
     spec, meta = doc.get("spec"), doc.get("metadata")
     placement = None
     if isinstance(spec, dict) and any(k in spec for k in PLACEMENT_KEYS):  # (most pods: no origin built)
-        placement = parse_placement(spec, origin.at("spec"), problems)
-    owner = controller_ref(meta, pod.namespace) if isinstance(meta, dict) and "ownerReferences" in meta else None
-    return pod if placement is None and owner is None else replace(pod, placement=placement, owner=owner)
+        placement = _placement(spec, origin, problems)
+    owner = None
+    if isinstance(meta, dict) and "ownerReferences" in meta:
+        ns = meta.get("namespace", "default")
+        owner = controller_ref(meta, ns if isinstance(ns, str) else "default")
+    fast = _pod_fast(doc, origin, placement, owner)
+    if fast is not None:
+        return fast
+    pod = _pod_checked(doc, origin, problems)
+    return pod if pod is None or (placement is None and owner is None) else replace(pod, placement=placement,
+                                                                                     owner=owner)
+
+
+_PLACEMENTS: dict[str, Placement] = {}
+
+
+def _placement(spec: dict[str, Any], origin: Origin, problems: Problems) -> Placement | None:
+    """parse_placement, once per distinct nodeSelector/affinity/tolerations: a dump's pods mostly share them
+    (every pod carries the not-ready/unreachable tolerations the DefaultTolerationSeconds admission adds)."""
+    key = repr([spec.get(k) for k in PLACEMENT_KEYS])
+    hit = _PLACEMENTS.get(key)
+    if hit is not None:
+        return hit
+    before = len(problems.items)
+    placement = parse_placement(spec, origin.at("spec"), problems)
+    if placement is not None and len(problems.items) == before:  # a faulty one is reported each time
+        if len(_PLACEMENTS) > 10_000:
+            _PLACEMENTS.clear()
+        _PLACEMENTS[key] = placement
+    return placement
 
 
 def controller_ref(meta: dict[str, Any], namespace: str) -> WorkloadRef | None:
@@ -79,7 +102,8 @@ def controller_ref(meta: dict[str, Any], namespace: str) -> WorkloadRef | None:
     return None
 
 
-def _pod_fast(doc: dict[str, Any], origin: Origin) -> Pod | None:
+def _pod_fast(doc: dict[str, Any], origin: Origin, placement: Placement | None = None,
+              owner: WorkloadRef | None = None) -> Pod | None:
     try:
         meta = doc["metadata"]
         spec = doc.get("spec") or {}
@@ -124,7 +148,7 @@ def _pod_fast(doc: dict[str, Any], origin: Origin) -> Pod | None:
         return None
     return frozen(Pod, namespace=namespace, name=name, node=node, ip=ip, host_network=host_network,  # 150,000 pods
                   labels=MappingProxyType(labels), ports=tuple(ports), images=tuple(images), origin=origin,
-                  owner=None, placement=None, service_account=account, runtime_class=runtime_class or None,
+                  owner=owner, placement=placement, service_account=account, runtime_class=runtime_class or None,
                   not_running=None)
 
 
@@ -160,19 +184,29 @@ def _pod_checked(doc: dict[str, Any], origin: Origin, problems: Problems) -> Pod
 
 
 def parse_node_object(doc: dict[str, Any], origin: Origin, problems: Problems) -> NodeSpec | None:
-    """A v1 Node (from ``kubectl get nodes -o yaml``) as a planned node."""
+    """A v1 Node (from ``kubectl get nodes -o yaml``) as a planned node.
+
+    The OS is the ``kubernetes.io/os`` label, else ``status.nodeInfo.operatingSystem`` (both set by the kubelet);
+    the Windows build the ``node.kubernetes.io/windows-build`` label (``10.0.20348``), else the third part of
+    ``status.nodeInfo.kernelVersion``, which a Windows kubelet reports as major.minor.build.UBR
+    (``10.0.20348.2227``); maxPods ``status.allocatable.pods``, else ``status.capacity.pods``; the pod range
+    ``spec.podCIDR``, or the IPv4 one of ``spec.podCIDRs`` on a dual-stack node."""
     f = Fields(doc, origin, problems)
     meta = f.sub("metadata")
     name = meta.str("name")
     labels = meta.str_map("labels")
-    os_ = next((labels[k] for k in OS_LABELS if k in labels), "linux")
+    status = f.sub("status")
+    info = status.sub("nodeInfo")
+    paths = dict(NODE_OBJECT_PATHS)
+    os_ = next((labels[k] for k in OS_LABELS if k in labels), None)
+    if os_ is None and isinstance(info.raw("operatingSystem"), str):
+        os_, paths["os"] = info.raw("operatingSystem"), "status.nodeInfo.operatingSystem"
+    os_ = os_ or "linux"
     if os_ not in ("linux", "windows"):
-        problems.error(meta.origin.at("labels"), f"unknown OS label value {os_!r}",
-                       "set kubernetes.io/os to linux or windows")
+        problems.error(origin.at(paths["os"]), f"unknown OS {os_!r}", "set kubernetes.io/os to linux or windows")
         os_ = "linux"
     spec = f.sub("spec")
-    pod_cidr = spec.cidr("podCIDR", required=False)
-    status = f.sub("status")
+    pod_cidr = _node_pod_cidr(spec, paths, problems)
     ip = None
     ip_path = "status.addresses"
     for i, a in enumerate(status.list("addresses")):
@@ -193,15 +227,36 @@ def parse_node_object(doc: dict[str, Any], origin: Origin, problems: Problems) -
         else:
             problems.error(meta.origin.at(f"labels[{BUILD_LABEL}]"), f"unreadable build {labels[BUILD_LABEL]!r}",
                            "write it as 10.0.<build>, e.g. 10.0.20348")
-    capacity = f.sub("status").sub("capacity")
-    max_pods = capacity.int("pods", default=None, lo=1)
+    elif os_ == "windows" and isinstance(kernel := info.raw("kernelVersion"), str):
+        parts = kernel.split(".")
+        if len(parts) >= 3 and parts[2].isdigit():
+            build, paths["windowsBuild"] = int(parts[2]), "status.nodeInfo.kernelVersion"
+    max_pods = None
+    for block in ("allocatable", "capacity"):
+        max_pods = status.sub(block).int("pods", default=None, lo=1)
+        if max_pods is not None:
+            paths["maxPods"] = f"status.{block}.pods"
+            break
     taints = tuple(freeze(t) for t in spec.list("taints") if isinstance(t, dict))
     if name is None or ip is None:
         return None
+    paths["ip"] = ip_path
     return NodeSpec(name=name, os=os_, ip=ip, subnet="", pod_cidr=pod_cidr, max_pods=max_pods or 110,
                     max_pods_given=max_pods is not None,
                     windows_build=build, labels=labels, annotations=meta.str_map("annotations"),
-                    taints=taints, origin=origin, paths=MappingProxyType(NODE_OBJECT_PATHS | {"ip": ip_path}))
+                    taints=taints, origin=origin, paths=MappingProxyType(paths))
+
+
+def _node_pod_cidr(spec: Fields, paths: dict[str, str], problems: Problems) -> IPv4Network | None:
+    """``spec.podCIDR``; on a dual-stack node whose podCIDR is the IPv6 range, the IPv4 entry of ``podCIDRs``
+    (the node's other ranges are IPv6, which cnimodel does not model)."""
+    first = spec.raw("podCIDR")
+    if isinstance(first, str) and ":" in first:
+        for i, c in enumerate(spec.list("podCIDRs")):
+            if isinstance(c, str) and ":" not in c:
+                paths["podCIDR"] = f"spec.podCIDRs[{i}]"
+                return parse_cidr(c, spec.origin.at(f"podCIDRs[{i}]"), problems)
+    return spec.cidr("podCIDR", required=False)
 
 
 def parse_kept(doc: dict[str, Any], origin: Origin, problems: Problems) -> KubeObject | None:
@@ -212,4 +267,6 @@ def parse_kept(doc: dict[str, Any], origin: Origin, problems: Problems) -> KubeO
         return None
     kind = str(doc.get("kind"))
     namespace = None if kind in CLUSTER_SCOPED else meta.str("namespace", default="default")
+    if "managedFields" in meta:  # the API server's record of who wrote which field: nothing the model reads
+        doc = {**doc, "metadata": {k: v for k, v in meta.data.items() if k != "managedFields"}}
     return KubeObject(kind, str(doc.get("apiVersion", "")), namespace, name, freeze(doc), origin)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -12,8 +13,9 @@ from typing import Any
 import yaml
 
 from cnimodel.bulk import bulk
+from cnimodel.plan import fastjson
 from cnimodel.plan.checks import check_plan
-from cnimodel.plan.cluster import API_VERSION, CONFIG_KEYS, ClusterSpec, parse_cluster_plan
+from cnimodel.plan.cluster import API_VERSION, CONFIG_KEYS, INFERABLE, ClusterSpec, parse_cluster_plan
 from cnimodel.plan.errors import Origin, PlanError, Problems
 from cnimodel.plan.kube import CLUSTER_SCOPED, KEPT_KINDS, parse_kept, parse_namespace, parse_node_object, parse_pod
 from cnimodel.plan.model import KubeObject, Namespace, NodeSpec, Plan, PolicySpec, Underlay
@@ -64,18 +66,28 @@ def name_of(path: Path) -> str:
     return "<stdin>" if path == STDIN else str(path)
 
 
-def _stdin_text() -> str:
-    import sys
-
-    data = sys.stdin.buffer.read()
-    return data.decode("utf-8-sig")
+def _read(path: Path) -> str | bytes | memoryview:
+    """The file's bytes when it is a JSON file the fast decoder may take (a large kubectl dump), else its text."""
+    if path == STDIN:
+        data = sys.stdin.buffer.read()
+        return data if fastjson.ENABLED and data.lstrip()[:1] == b"{" else data.decode("utf-8-sig")
+    if fastjson.ENABLED and path.suffix == ".json":
+        return fastjson.read(path)
+    return path.read_text()
 
 
 def read_documents(path: Path, problems: Problems, text: str | None = None) -> list[Any]:
     """Every document of one file; a syntax error becomes a problem with its line and column."""
+    data: str | bytes | memoryview
     try:
-        if text is None:
-            text = _stdin_text() if path == STDIN else path.read_text()
+        data = _read(path) if text is None else text
+        if not isinstance(data, str):
+            fast = fastjson.decode(data)
+            if fast is not None:
+                return [fast]
+            text = bytes(data).decode("utf-8-sig")
+        else:
+            text = data
     except (OSError, UnicodeDecodeError) as e:
         problems.error(Origin(name_of(path)), f"cannot read the file: {e}")
         return []
@@ -141,7 +153,7 @@ def _objects(path: Path, problems: Problems, docs: list[Any]) -> Iterator[tuple[
             continue
         if doc.get("kind") == "List" or (str(doc.get("kind", "")).endswith("List") and "items" in doc):
             items = doc.get("items") or []
-            if not isinstance(items, list):
+            if not isinstance(items, list | fastjson.Items):
                 problems.error(origin.at("items"), "expected a list of objects")
                 continue
             for i, item in enumerate(items):
@@ -192,6 +204,7 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None) -> Plan:
     configs = _referenced(loaded)
     files: list[Path] = []
     cluster: ClusterSpec | None = None
+    cluster_docs: list[tuple[dict[str, Any], Origin]] = []
     nodes_from_objects: list[NodeSpec] = []
     namespaces: list[Namespace] = []
     pods = []
@@ -223,11 +236,11 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None) -> Plan:
                 if doc.get("apiVersion") != API_VERSION:
                     problems.error(origin.at("apiVersion"), f"expected {API_VERSION!r}, found "
                                    f"{doc.get('apiVersion')!r}", f"set apiVersion: {API_VERSION}")
-                if cluster is not None:
+                if cluster_docs:
                     problems.error(origin, "a second ClusterPlan document",
-                                   f"keep one ClusterPlan per plan (the first is in {cluster.origin.file})")
+                                   f"keep one ClusterPlan per plan (the first is in {cluster_docs[0][1].file})")
                     continue
-                cluster = parse_cluster_plan(doc, origin, problems)
+                cluster_docs.append((doc, origin))  # read below, once it is known whether Nodes come with it
             elif kind == "Node":
                 if (n := parse_node_object(doc, origin, problems)) is not None:
                     nodes_from_objects.append(n)
@@ -251,13 +264,15 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None) -> Plan:
                     unmodelled.service(doc, origin)
             else:
                 ignored[kind] += 1
+    if cluster_docs:  # beside Node objects (a cluster's dump) it may leave out what cnimodel.infer reads there
+        cluster = parse_cluster_plan(*cluster_docs[0], problems, partial=bool(nodes_from_objects))
     if ignored:
         listed = ", ".join(f"{k} ({n})" for k, n in sorted(ignored.items()))
         problems.warn(Origin(", ".join(str(f) for f in files[:3]) + (" …" if len(files) > 3 else "")),
                       f"kinds cnimodel does not model were ignored: {listed}")
     plan = _assemble(cluster, nodes_from_objects, namespaces, pods, kept, problems, files)
     plan = expand_plan(plan, workloads, problems, expand=cluster.expand if cluster else True)
-    plan = check_plan(plan, problems)
+    plan = check_plan(plan, problems, cluster=not plan.from_dump)  # cnimodel.infer checks the rest
     if problems.errors:
         raise PlanError(problems.items)
     return replace(plan, warnings=tuple(problems.warnings))
@@ -270,9 +285,11 @@ def _assemble(cluster: ClusterSpec | None, extra_nodes: list[NodeSpec], namespac
         return Plan(name="manifests", cluster_cidr=None, service_cidr=None, node_cidr_mask_size=24,
                     dns_service_ip=None, network=None, policy=PolicySpec(), underlay=Underlay(()),
                     nodes=tuple(extra_nodes), namespaces=tuple(namespaces), pods=tuple(pods),
-                    objects=tuple(kept), sources=sources, origin=Origin(", ".join(sources) or "<plan>"))
+                    objects=tuple(kept), sources=sources, origin=Origin(", ".join(sources) or "<plan>"),
+                    from_dump=bool(extra_nodes))
     return Plan(name=cluster.name, cluster_cidr=cluster.cluster_cidr, service_cidr=cluster.service_cidr,
                 node_cidr_mask_size=cluster.node_cidr_mask_size, dns_service_ip=cluster.dns_service_ip,
                 network=cluster.network, policy=cluster.policy, underlay=cluster.underlay,
                 nodes=cluster.nodes + tuple(extra_nodes), namespaces=tuple(namespaces), pods=tuple(pods),
-                objects=tuple(kept), sources=sources, origin=cluster.origin, kube_proxy=cluster.kube_proxy)
+                objects=tuple(kept), sources=sources, origin=cluster.origin, kube_proxy=cluster.kube_proxy,
+                from_dump=bool(extra_nodes) and not cluster.stated >= INFERABLE, stated=cluster.stated)

@@ -224,6 +224,20 @@ class Namespace:
 
 
 @dataclass(frozen=True)
+class Inferred:
+    """A plan value cnimodel.infer read from a cluster's dump: the ClusterPlan field, the value as written there,
+    and where it came from; ``guessed`` when nothing in the dump states it (a range covering what was seen)."""
+
+    field: str
+    value: str
+    source: str
+    guessed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, "value": self.value, "source": self.source, "guessed": self.guessed}
+
+
+@dataclass(frozen=True)
 class Plan:
     """A whole cluster plan. ``has_cluster`` is False for manifests without a ClusterPlan document."""
 
@@ -245,6 +259,12 @@ class Plan:
     origin: Origin = Origin("<plan>")
     kube_proxy: MappingProxyType[str, Any] = field(default_factory=lambda: EMPTY)
     """``spec.kubeProxy`` as written (read-only); cnimodel.services reads and checks it."""
+    # The plan holds Node objects (a kubectl dump) and no ClusterPlan, or one that leaves cluster-wide values
+    # out: cnimodel.infer completes it (``stated``: the ClusterPlan spec fields given) and records each value
+    # it read or guessed in ``inferred``.
+    from_dump: bool = False
+    stated: frozenset[str] = frozenset()
+    inferred: tuple[Inferred, ...] = ()
     _node_index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from cnimodel.bulk import frozen
 from cnimodel.plan.errors import Origin, Problem, Problems
 from cnimodel.plan.fields import Fields
 from cnimodel.plan.kube import controller_ref, parse_pod
@@ -182,7 +183,7 @@ def expand_plan(plan: Plan, workloads: Sequence[Workload], problems: Problems, e
             if (owner.namespace, owner.kind, owner.name) in index:
                 live.add(owner)
             if owner != pod.owner:
-                pod = replace(pod, owner=owner)
+                pod = frozen(Pod, **(pod.__dict__ | {"owner": owner}))  # replace(): 8 µs × 150,000 pods
         listed.append(pod)
     todo = [w for w in index.values() if expand and w.ref not in live and top(w.ref) == w.ref]
     pods = place(plan, listed, todo, problems, max_pods or plugin_max_pods(plan))

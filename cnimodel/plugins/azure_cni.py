@@ -30,12 +30,13 @@ from cnimodel.hns import PROTOCOLS, policy
 from cnimodel.ipam import PodRange
 from cnimodel.ipam.engine import kube_node_cidrs
 from cnimodel.net import host
-from cnimodel.plan import NodeSpec, Plan, Problems, UnderlaySubnet
-from cnimodel.plan.fields import Fields, thaw
+from cnimodel.plan import NetworkSpec, NodeSpec, Plan, Problems, UnderlaySubnet
+from cnimodel.plan.fields import Fields, freeze, thaw
 from cnimodel.plugin import NetworkPlugin
 from cnimodel.plugins import _azure_ipam as vnet
 from cnimodel.plugins import _azure_mode, _hns, _linux, win_bridge
 from cnimodel.plugins import _azure_plan as rules
+from cnimodel.sources import ConfigKey, Daemon
 
 NETWORK_NAME = "azure"
 HOST_VETH_MAC = "aa:aa:aa:aa:aa:aa"  # defaultHostVethHwAddr in transparent mode
@@ -57,6 +58,12 @@ OVERLAY_MASK_NOTE = ("overlay: the prefix length CNS gives each pod is the NodeN
                      "which DNC-RC sets (not in the plugin's code); the model uses the node's /24")
 SWIFT_NOTE = ("pod subnet: the VNet delivers every pod address to its node's NIC (no route tables); the node "
               "reaches the pod subnet via its own subnet's gateway")
+# azure-cns writes the node's conflist for the scenario its config names (CNIConflistScenario), each with its own
+# ipam mode (Azure/azure-container-networking@cbd7560: cns/service/main.go:124-129,615-636,
+# cns/cniconflist/generator_linux.go:27-110): the overlay scenarios are this plugin's overlay mode, swift its
+# pod-subnet mode; the Cilium ones replace azure-vnet with Cilium's data plane.
+CNS_OVERLAY = ("v4overlay", "dualStackOverlay", "overlay")
+CNS_CILIUM = ("cilium", "azurecni-chained-cilium")
 SWIFT_NAT_NOTE = ("SWIFT chain: only UDP/TCP 53 to Azure DNS and TCP 80 to IMDS are rewritten, and only to "
                   "non-local destinations (the model's rules match any port)")
 
@@ -89,6 +96,36 @@ class AzureCniPlugin(NetworkPlugin):
     ``name``. An azure-vnet conf in ``network.cni`` decides the mode (plugins/_azure_mode.py)."""
 
     name = "azure-cni"
+    # AKS runs azure-cns as the DaemonSet kube-system/azure-cns (container cns-container, image
+    # …/containernetworking/azure-cns, no command) with its config in ConfigMap kube-system/cns-config, key
+    # cns_config.json (Azure/azure-container-networking@cbd7560: test/integration/manifests/cns/daemonset-linux.yaml:
+    # 1-46, test/integration/manifests/cnsconfig/azurecnioverlaylinuxconfigmap.yaml:1-36). Its
+    # CNIConflistScenario decides the mode (settle). Node-subnet clusters without CNS run no daemon of the plugin's.
+    daemon = Daemon(binaries=("azure-cns",), images=("azure-cns",))
+    config_keys = (ConfigKey("cns_config.json", "config", os="linux", installed_by="azure-cns"),)
+
+    @classmethod
+    def settle(cls, network: NetworkSpec, problems: Problems) -> NetworkSpec:
+        """A config read from azure-cns's cns_config.json: its CNIConflistScenario as the plan's
+        ``networkPluginMode`` (the config's own mode fields win)."""
+        conf = network.config
+        scenario = conf.get("CNIConflistScenario")
+        if not isinstance(scenario, str) or "networkPluginMode" in conf or "podSubnet" in conf:
+            return network
+        at = network.origin.at("config.CNIConflistScenario")
+        if scenario in CNS_OVERLAY:
+            return replace(network, config=freeze({**thaw(conf), "networkPluginMode": "overlay"}),
+                           sources=(*network.sources, ("config", f"networkPluginMode overlay from azure-cns's "
+                                                                 f"CNIConflistScenario {scenario}")))
+        if scenario == "swift":
+            problems.warn(at, "azure-cns runs the swift scenario: Azure CNI's pod-subnet mode, whose pod subnet "
+                          "the dump does not name", "set spec.network.config.podSubnet to the name of the pods' "
+                          "underlay subnet (and list that subnet under spec.underlay.subnets)")
+        elif scenario in CNS_CILIUM:
+            problems.warn(at, f"azure-cns runs the {scenario} scenario: Azure CNI powered by Cilium, whose data "
+                          "plane (Cilium's eBPF) is not modelled; the model builds azure-vnet's",
+                          "read the answers as Azure CNI's without Cilium")
+        return network
 
     def __init__(self, plan: Plan, problems: Problems) -> None:
         super().__init__(plan, problems)

@@ -219,6 +219,11 @@ class FlannelPlugin(NetworkPlugin):
         manager = "kube" if args.get("kube-subnet-mgr") else "etcd"
         return replace(network, subnet_manager=manager) if manager != network.subnet_manager else network
 
+    @classmethod
+    def stated_cluster_cidr(cls, network: NetworkSpec) -> tuple[str, str] | None:
+        value = network.config.get("Network")  # flanneld leases node subnets inside it
+        return ("Network", value) if isinstance(value, str) else None
+
     def __init__(self, plan: Plan, problems: Problems) -> None:
         super().__init__(plan, problems)
         self.problems = problems

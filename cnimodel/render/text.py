@@ -165,6 +165,10 @@ def settings(console: Console, plan: Plan) -> None:
     """Where each plugin setting came from: the plan itself, a config file, a ConfigMap, a DaemonSet."""
     rows = [(f"network {k}", v) for k, v in (plan.network.sources if plan.network else ())]
     rows += [(f"policy {k}", v) for k, v in plan.policy.sources]
+    if plan.inferred:  # a plan read from a cluster's dump (cnimodel.infer)
+        console.print("inferred from the dump", markup=False)
+        for i in plan.inferred:
+            console.print(f"  {i.field}: {i.value} — {'guessed: ' if i.guessed else ''}{i.source}", markup=False)
     if rows:
         console.print("settings", markup=False)
         for k, v in rows:

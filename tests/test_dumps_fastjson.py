@@ -1,0 +1,111 @@
+"""The fast decoder of kubectl JSON Lists (cnimodel/plan/fastjson.py) against json.loads: the same Plan from both.
+
+Each hand-written dump is loaded twice, with the msgspec path and with the plain one, and every part of the plan
+the engines read is compared; so is what a bad item reports.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import FIXTURES
+from test_dumps import AKS, HYBRID, _canal_dump
+
+from cnimodel.cluster import Cluster
+from cnimodel.plan import Plan, PlanError, fastjson, load_plan
+
+pytest.importorskip("msgspec")
+
+
+def _list(items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
+
+
+def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Plan, Plan]:
+    monkeypatch.setattr(fastjson, "ENABLED", True)
+    fast = load_plan([path])
+    monkeypatch.setattr(fastjson, "ENABLED", False)
+    plain = load_plan([path])
+    return fast, plain
+
+
+def _same(fast: Plan, plain: Plan) -> None:
+    for field in ("name", "nodes", "pods", "namespaces", "objects", "workloads", "cluster_cidr", "service_cidr",
+                  "network", "policy", "underlay", "from_dump", "stated"):
+        assert getattr(fast, field) == getattr(plain, field), field
+    assert [w.render() for w in fast.warnings] == [w.render() for w in plain.warnings]
+
+
+@pytest.mark.parametrize("source", ["hybrid", "aks", "canal", "kubectl"])
+def test_fast_and_plain_json_give_the_same_plan(source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if source == "hybrid":
+        items = yaml.safe_load(HYBRID.read_text())["items"]
+    elif source == "aks":
+        items = json.loads(AKS.read_text())["items"]
+    elif source == "canal":
+        items = _canal_dump()
+    else:  # the older kubectl fixtures: nodes and pods as `kubectl get -o yaml` prints them
+        items = [i for f in ("nodes.yaml",) for i in yaml.safe_load((FIXTURES / "kubectl" / f).read_text())["items"]]
+        items += json.loads((FIXTURES / "kubectl" / "pods.json").read_text())["items"]
+    path = tmp_path / "dump.json"
+    path.write_text(json.dumps(_list(items), indent=4, sort_keys=True))  # kubectl's layout
+    fast, plain = _both(path, monkeypatch)
+    _same(fast, plain)
+    if source != "kubectl":
+        monkeypatch.setattr(fastjson, "ENABLED", True)
+        a = Cluster.build(fast)
+        b = Cluster.build(plain)
+        assert a.plan.inferred == b.plan.inferred
+        assert {k: p.ip for k, p in a.allocation.pods.items()} == {k: p.ip for k, p in b.allocation.pods.items()}
+
+
+def test_the_fast_path_is_taken_and_skips_managed_fields(tmp_path: Path) -> None:
+    path = tmp_path / "dump.json"
+    path.write_text(json.dumps(yaml.safe_load(HYBRID.read_text()), indent=4))
+    doc = fastjson.decode(path.read_bytes())
+    assert doc is not None and isinstance(doc["items"], fastjson.Items)
+    pod = next(i for i in doc["items"] if i["kind"] == "Pod")
+    assert "managedFields" not in pod["metadata"] and "conditions" not in pod["status"]
+    assert pod["status"] == {"podIP": "10.244.0.2"}
+    assert pod["spec"]["containers"][0] == {"image": "registry.k8s.io/coredns/coredns:v1.11.3", "ports": [
+        {"containerPort": 53, "name": "dns", "protocol": "UDP"}, {"containerPort": 53, "name": "dns-tcp",
+                                                                  "protocol": "TCP"},
+        {"containerPort": 9153, "name": "metrics", "protocol": "TCP"}]}
+    # kept objects lose managedFields on either path
+    plan = load_plan([path])
+    assert all("managedFields" not in (o.body.get("metadata") or {}) for o in plan.objects)
+
+
+def test_bad_items_report_the_same_on_both_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    base = yaml.safe_load(HYBRID.read_text())["items"]
+    node, pod = base[0], base[4]
+    bad_pod = json.loads(json.dumps(pod))
+    bad_pod["metadata"]["name"] = "bad"
+    bad_pod["spec"]["containers"][0]["ports"][0]["containerPort"] = "fifty-three"
+    odd_pod = json.loads(json.dumps(pod))
+    odd_pod["metadata"] = ["not", "a", "mapping"]  # a Struct cannot hold it: decoded whole
+    path = tmp_path / "dump.json"
+    path.write_text(json.dumps(_list([node, bad_pod, odd_pod])))
+    errors = []
+    for enabled in (True, False):
+        monkeypatch.setattr(fastjson, "ENABLED", enabled)
+        with pytest.raises(PlanError) as e:
+            load_plan([path])
+        errors.append([p.render() for p in e.value.problems])
+    assert errors[0] == errors[1]
+    assert any("items[1].spec.containers[0].ports[0].containerPort" in t for t in errors[0])
+
+
+def test_a_syntax_error_is_located_by_the_plain_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fastjson, "ENABLED", True)
+    path = tmp_path / "dump.json"
+    path.write_text('{\n    "apiVersion": "v1",\n    "items": [\n        {"kind": "Node",}\n    ],\n'
+                    '    "kind": "List"\n}\n')
+    with pytest.raises(PlanError) as e:
+        load_plan([path])
+    (err,) = e.value.problems
+    assert err.origin.path == "line 4 column 25" and "invalid JSON" in err.message
