@@ -34,6 +34,10 @@ class RealiseError(RuntimeError):
     """A step of ``netns up`` the kernel refused: the message names the namespace, object and reason."""
 
 
+class KindUnsupported(RealiseError):
+    """The running kernel has no devices of a tunnel kind the plan needs (geneve, ipip)."""
+
+
 def _sysctls(space: Space) -> dict[str, str]:
     values = {
         # Redirects would let the kernel cache a shortcut the model does not have (the router forwarding a
@@ -183,7 +187,7 @@ def _add_tunnel(ipr: IPRoute, x: Tunnel, args: dict[str, object]) -> None:
         ipr.link("add", ifname=x.name, kind=x.kind, **args)
     except NetlinkError as e:
         if e.code in (errno.EOPNOTSUPP, errno.EAFNOSUPPORT) or "Unknown device type" in str(e):
-            raise RealiseError(f"{x.ns}: {KINDS[x.kind].label} {x.name}: this kernel has no {x.kind} devices "
+            raise KindUnsupported(f"{x.ns}: {KINDS[x.kind].label} {x.name}: this kernel has no {x.kind} devices "
                                f"(CONFIG_{KERNEL_CONFIG[x.kind]} is not set or its module is not loaded)") from None
         raise
 
