@@ -227,6 +227,11 @@ def test_services_follow_the_services_role(demo: Path, tmp_path: Path) -> None:
     d = decide(c, "lin1", "10.96.0.20", 80, "TCP", src=POD_IP["default/a"])
     assert d.disposition == "NOT_LOAD_BALANCED" and "network plugin itself" in d.reason
     assert c.roles("lin1").services.by == "plugin"
+    import cnimodel
+
+    net = cnimodel.load(str(plan(tmp_path, service=True)))
+    assert [row["vips"] for row in net.lb("lin1")] == [["10.96.0.20"]]  # kube-proxy's ClusterIP rule
+    assert list(cnimodel.load(str(plan(tmp_path, service=True, services="plugin"))).lb("lin1")) == []
 
 
 def test_a_real_process_finds_it_through_the_entry_point(demo: Path, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@
 
 Target (issue 3): one node's overlay facts under 50 ms once the plan is loaded and allocated. "First" is the
 first node asked after loading, "first Windows" the first Windows node asked after it (the per-peer entries
-all nodes of an OS share are built with the cluster, plugin.prepare: they are part of "load + allocate");
+all nodes of an OS share are built with the cluster, by the plugin's fast path: they are part of "load + allocate");
 "per node" is the median over further nodes of each OS. Times are wall clock with CPU time in brackets
 (on a shared machine the CPU time is the steadier figure). Run by hand; not a test.
 """
