@@ -225,16 +225,19 @@ class Network:
         return TraceAnswer(forward, reply)
 
     def lb(self, node: str) -> Table:
-        """The load-balancer rules kube-proxy programs on ``node``: one row per Service frontend."""
+        """The load-balancer rules kube-proxy programs on ``node``: one row per Service frontend (none where the
+        network plugin implements Services itself: not modelled yet)."""
         from cnimodel.services import iptables_view, winkernel_view
+        from cnimodel.services.decide import proxy_of
 
         self._table(node)
         rows: list[tuple[Any, ...]] = []
-        if self.cluster.node(node).os == "windows":
+        proxy = proxy_of(self.cluster, node)  # the node's Services role: winkernel, iptables, or the plugin's own
+        if proxy == "winkernel":
             for p in winkernel_view(self.cluster, node).service_ports:
                 rows += [(node, lb.service, p.service_port.protocol, lb.kind, list(lb.frontend_vips),
                           lb.external_port, [b.ip for b in lb.backends]) for lb in p.load_balancers]
-        else:
+        elif proxy == "iptables":
             from cnimodel.services import catalog
 
             cat = catalog(self.cluster)

@@ -12,11 +12,11 @@ from ipaddress import IPv4Address, IPv4Network
 from typing import TypeVar
 
 from cnimodel.bulk import bulk
-from cnimodel.dataplane import Encap, NodeFacts, PolicyEnforcement, Route, RouteTable, first_longest
+from cnimodel.dataplane import Encap, NodeFacts, PolicyEnforcement, Route, RouteTable, Vtep, first_longest
 from cnimodel.ipam import Allocation, allocate
 from cnimodel.net import PrefixTable
 from cnimodel.plan import NodeSpec, Plan, PlanError, Problem, Problems
-from cnimodel.plugin import NetworkPlugin, PolicyPlugin, load_plugin, plugins_of
+from cnimodel.plugin import Addressing, NetworkPlugin, NodeRoles, PolicyPlugin, load_plugin, plugins_of
 
 DEFAULT_ROUTE = IPv4Network("0.0.0.0/0")
 T = TypeVar("T")
@@ -50,6 +50,8 @@ class Cluster:
         self.plugin = plugin
         self.policy = policy
         self.allocation = allocation
+        self.fast = plugin.fast_path()  # the plugin's optional speed capability; None: answers from full facts
+        self._roles: dict[str, NodeRoles] = {}
         self._facts: dict[str, NodeFacts] = {}
         self._local: dict[str, NodeFacts | None] = {}
         self._tables: dict[str, PrefixTable[Route]] = {}
@@ -80,12 +82,12 @@ class Cluster:
             problems.error(plan.network.origin.at("plugin"), f"unknown network plugin {plan.network.plugin!r}",
                            f"use one of: {', '.join(plugins_of(NetworkPlugin)) or '(none installed)'}")
             raise PlanError(problems.items) from None
-        if plan.cluster_cidr is None and plugin_cls.needs_cluster_cidr is NetworkPlugin.needs_cluster_cidr:
+        if plan.cluster_cidr is None and plugin_cls.cluster_cidr == "always":
             problems.error(plan.origin.at("spec.clusterCIDR"), f"is required by the {plan.network.plugin} plugin",
                            "add `clusterCIDR: 10.244.0.0/16` (kube-controller-manager --cluster-cidr)")
             raise PlanError(problems.items)
         plugin = plugin_cls(plan, problems)
-        if plan.cluster_cidr is None and plugin.needs_cluster_cidr():
+        if plan.cluster_cidr is None and plugin_cls.cluster_cidr == "ask" and plugin.needs_cluster_cidr():
             problems.error(plan.origin.at("spec.clusterCIDR"), f"is required by the {plan.network.plugin} plugin "
                            "as configured", "add `clusterCIDR: 10.244.0.0/16` (the pods' range)")
         policy = None
@@ -98,16 +100,34 @@ class Cluster:
                 raise PlanError(problems.items) from None
             policy = policy_cls(plan, problems, plugin)
         problems.raise_if_errors()
-        allocation = allocate(plan, (policy.ipam() if policy is not None else None) or plugin, problems,
-                              plugin.pod_add_failure)
+        ipam: Addressing = (policy.ipam() if policy is not None else None) or plugin.addressing()
+        allocation = allocate(plan, ipam, problems, plugin.pod_add_failure)
         problems.raise_if_errors()
         cluster = cls(plan, plugin, allocation, policy)
         cluster.warnings += tuple(problems.warnings)
-        plugin.prepare(cluster)
+        if cluster.fast is not None:
+            cluster.fast.prepare(cluster)
         return cluster
 
     def node(self, name: str) -> NodeSpec:
         return self.plan.node(name)
+
+    def roles(self, name: str) -> NodeRoles:
+        """What node ``name``'s plugin does there: forwarding model, encapsulation kind, Services (cached)."""
+        r = self._roles.get(name)
+        if r is None:
+            r = self._roles[name] = self.plugin.roles(self.plan.node(name))
+        return r
+
+    def endpoint(self, name: str) -> Vtep | None:
+        """Node ``name``'s tunnel endpoint: from the plugin's fast path when it has one, else from the node's
+        facts when its roles say it encapsulates (None otherwise: nothing is built)."""
+        if self.fast is not None:
+            return self.fast.endpoint(self.plan.node(name))
+        if not self.roles(name).encapsulation.encapsulates:
+            return None
+        vteps = self.facts(name).vteps
+        return vteps[0] if vteps else None
 
     def facts(self, name: str) -> NodeFacts:
         """Every fact of one node (cached)."""
@@ -132,7 +152,7 @@ class Cluster:
         if name in self._local:
             return self._local[name]
         node = self.plan.node(name)
-        f = self.plugin.local_facts(self, node)
+        f = self.fast.local_facts(self, node) if self.fast is not None else None
         if f is not None and self.policy is not None:
             local = f
             f = self.policy.node_facts(self, node, f)
@@ -155,7 +175,8 @@ class Cluster:
         """The node's Encap fact for ``dst`` (the first with the longest prefix holding it), without building
         the node's other per-peer entries when its plugin answers for one destination."""
         if self.deferred(name):
-            return self.plugin.peer_encap(self, self.plan.node(name), dst)
+            assert self.fast is not None  # a deferred node's plugin has the capability
+            return self.fast.peer_encap(self, self.plan.node(name), dst)
         return first_longest(self.facts(name).encaps, dst)
 
     def memo(self, key: object, compute: Callable[[], T]) -> T:
@@ -198,7 +219,8 @@ class Cluster:
         if name not in self._tables and name != self.plan.underlay.name and self.deferred(name):
             # the node's own routes, then the one peer route the plugin finds (per-peer routes come last)
             local = self.local_facts(name)
-            return Lookup(name, dst, first_longest(local.routes, dst, self.plugin.peer_route(
+            assert self.fast is not None  # a deferred node's plugin has the capability
+            return Lookup(name, dst, first_longest(local.routes, dst, self.fast.peer_route(
                 self, self.plan.node(name), dst)))
         hit = self.table(name).lookup(dst)
         return Lookup(name, dst, hit[1] if hit else None)

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from types import MappingProxyType
-from typing import Any, ClassVar, Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
+
+from cnimodel.encapsulation import KINDS, EncapKind
 
 EMPTY: MappingProxyType[str, Any] = MappingProxyType({})
 
@@ -21,14 +23,17 @@ blackhole: dropped on purpose; host: a /32 to one endpoint."""
 
 @dataclass(frozen=True)
 class Device:
-    """A network device: an uplink, a bridge, a veth end, a VXLAN VTEP, or a Windows vNIC.
+    """A network device: an uplink, a bridge, a veth end, a tunnel device (vxlan, geneve, ipip), or a Windows
+    vNIC.
 
     ``sysctls`` are the per-interface settings its plugin writes, as ``(name, value)`` with sysctl(8)'s names
-    (``net.ipv4.conf.<dev>.proxy_arp``); only those that matter for forwarding are kept.
+    (``net.ipv4.conf.<dev>.proxy_arp``); only those that matter for forwarding are kept. A tunnel device has
+    its id (``vni``), UDP ``port``, ``local`` address and lower device; ``remote`` is the one peer of a
+    point-to-point tunnel (a geneve device sends everything there), None for a device that reaches many.
     """
 
     name: str
-    kind: Literal["ether", "bridge", "veth", "vxlan", "loopback", "vnic"]
+    kind: Literal["ether", "bridge", "veth", "vxlan", "geneve", "ipip", "loopback", "vnic"]
     addresses: tuple[IPv4Interface, ...] = ()
     mtu: int = 1500
     mac: str | None = None
@@ -39,6 +44,7 @@ class Device:
     local: IPv4Address | None = None
     underlay_dev: str | None = None
     sysctls: tuple[tuple[str, str], ...] = ()
+    remote: IPv4Address | None = None
 
 
 @dataclass(frozen=True, order=True)
@@ -123,9 +129,14 @@ class HnsEndpoint:
 
 @dataclass(frozen=True, slots=True)
 class Vtep:
-    """A node's VXLAN tunnel endpoint as its overlay plugin sets it up: what it sends with and listens for.
+    """A node's tunnel endpoint as its overlay plugin sets it up: what it sends with and listens for.
 
-    ``dev`` is the Linux VTEP device (``flannel.4096``) or the Windows HNS Overlay network; ``mac`` the
+    ``kind`` names the encapsulation (``vxlan``, ``geneve``, ``ipip``: cnimodel.encapsulation), which says
+    which of the other fields mean something: ``vni`` is the kind's id field (None for IP-in-IP), ``port``
+    the UDP port it listens on and sends to (None without UDP), ``mac`` the MAC the inner frames are sent to
+    (None when the tunnel carries bare IP).
+
+    ``dev`` is the Linux tunnel device (``flannel.4096``) or the Windows HNS Overlay network; ``mac`` the
     VTEP MAC (Linux device MAC, Windows distributed-router MAC) in lower-case colon form, as the flannel
     lease publishes it; ``mac_source`` says whether it came from the node annotation or was derived.
     ``up`` is False when the daemon refuses its config (``reason`` quotes why); such a node publishes no
@@ -136,9 +147,9 @@ class Vtep:
     node: str
     os: Literal["linux", "windows"]
     dev: str
-    vni: int
-    port: int
-    mac: str
+    vni: int | None
+    port: int | None
+    mac: str | None
     local: IPv4Address
     mtu: int
     underlay_mtu: int
@@ -149,9 +160,20 @@ class Vtep:
     owner: str = "flannel"
     src_port_policy: str = "inner-flow-hash"
     src_port_range: tuple[int, int] = (32768, 60999)
+    kind: str = "vxlan"
+
+    @property
+    def encapsulation(self) -> EncapKind:
+        """The kind with its numbers (overhead, IANA port, id field)."""
+        return KINDS[self.kind]
+
+    @property
+    def overhead(self) -> int:
+        """The bytes the kind adds to each inner packet (the device MTU leaves room for them)."""
+        return KINDS[self.kind].overhead
 
 
-VXLAN_OVERHEAD = 50
+VXLAN_OVERHEAD = KINDS["vxlan"].overhead
 
 
 @dataclass(frozen=True)
@@ -159,19 +181,28 @@ class Encap:
     """One overlay hop as data: how ``local``'s VTEP wraps a packet for the pods ``dst`` behind ``remote``'s.
 
     The outer header goes ``outer_src`` → ``outer_dst`` (the VTEPs' node IPs) over UDP ``dst_port`` (the
-    sender's port) with ``vni`` (Linux sends its own VNI, Windows the remote lease's); the outer frame's
-    L2 next hop is ``outer_next_hop`` (the peer, or the underlay gateway when the peer is on another
-    subnet). The inner frame goes from the local VTEP MAC to the remote one. When the receiver accepts
-    another VNI or listens on another port the hop is broken (``mismatch``). Everything but the hop's own
-    four fields is read from the two VTEPs, so a node's thousands of hops share their values.
+    sender's port; None for a kind without UDP) with ``vni`` (the kind's id field: Linux VXLAN sends its own
+    VNI, Windows the remote lease's; None for IP-in-IP); the outer frame's L2 next hop is ``outer_next_hop``
+    (the peer, or the underlay gateway when the peer is on another subnet). For a kind that carries Ethernet
+    the inner frame goes from the local VTEP MAC to the remote one. When the receiver is of another kind,
+    accepts another id or listens on another port the hop is broken (``mismatch``). Everything but the hop's
+    own four fields is read from the two VTEPs, so a node's thousands of hops share their values.
     """
 
     local: Vtep
     remote: Vtep
     dst: IPv4Network
     outer_next_hop: IPv4Address
-    vni: int
-    kind: ClassVar[str] = "vxlan"
+    vni: int | None
+
+    @property
+    def kind(self) -> str:
+        """The encapsulation kind's name (``vxlan``, ``geneve``, ``ipip``): the sender's."""
+        return self.local.kind
+
+    @property
+    def encapsulation(self) -> EncapKind:
+        return KINDS[self.local.kind]
 
     @property
     def node(self) -> str:
@@ -194,7 +225,7 @@ class Encap:
         return self.remote.local
 
     @property
-    def dst_port(self) -> int:
+    def dst_port(self) -> int | None:
         return self.local.port
 
     @property
@@ -206,11 +237,11 @@ class Encap:
         return self.local.src_port_range
 
     @property
-    def inner_src_mac(self) -> str:
+    def inner_src_mac(self) -> str | None:
         return self.local.mac
 
     @property
-    def inner_dst_mac(self) -> str:
+    def inner_dst_mac(self) -> str | None:
         return self.remote.mac
 
     @property
@@ -223,16 +254,16 @@ class Encap:
 
     @property
     def overhead(self) -> int:
-        """Outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8: the bytes VXLAN adds to each inner packet (the VTEP's
-        MTU is the underlay's less this, unless a configured MTU says otherwise)."""
-        return VXLAN_OVERHEAD
+        """The bytes the kind adds to each inner packet (VXLAN: outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet
+        14 = 50); the VTEP's MTU is the underlay's less this, unless a configured MTU says otherwise."""
+        return KINDS[self.local.kind].overhead
 
     @property
-    def peer_vni(self) -> int:
+    def peer_vni(self) -> int | None:
         return self.remote.vni
 
     @property
-    def peer_port(self) -> int:
+    def peer_port(self) -> int | None:
         return self.remote.port
 
     @property
@@ -241,7 +272,10 @@ class Encap:
 
     @property
     def mismatch(self) -> tuple[str, ...]:
-        """What the receiver rejects: ``("vni", "port")``, one of them, or ``()`` when the hop works."""
+        """What the receiver rejects: ``("vni", "port")``, one of them, ``("kind",)`` when it decapsulates
+        another kind, or ``()`` when the hop works."""
+        if self.local.kind != self.remote.kind:
+            return ("kind",)
         out: tuple[str, ...] = ()
         if self.vni != self.remote.vni:
             out += ("vni",)

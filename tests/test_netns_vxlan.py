@@ -292,7 +292,7 @@ def test_pod_to_pod_frame_matches_the_model(netns: dict[str, str]) -> None:
     assert hop.src_port_range[0] <= sport <= hop.src_port_range[1]
     inner_id = struct.unpack("!H", frame[68:70])[0]
     flow = packets.Flow(src, dst, sport=40000, dport=80, proto="udp", payload=payload, ip_id=inner_id)
-    model = bytes(packets.vxlan_frame(hop, flow, outer_src_mac=frame[6:12].hex(":"),
+    model = bytes(packets.frame(hop, flow, outer_src_mac=frame[6:12].hex(":"),
                                       outer_dst_mac=frame[0:6].hex(":"), sport=sport))
     assert len(frame) == len(model)
     # identical except the outer IPv4 identification (18:20) and header checksum (24:26)

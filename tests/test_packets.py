@@ -45,7 +45,7 @@ FLOW = packets.Flow(A("10.244.1.2"), A("10.244.2.3"), sport=40000, dport=80, pay
 
 
 def test_layers_and_offsets() -> None:
-    p = packets.vxlan_frame(encap(), FLOW, outer_src_mac="02:00:00:00:00:01", outer_dst_mac="02:00:00:00:00:02",
+    p = packets.frame(encap(), FLOW, outer_src_mac="02:00:00:00:00:01", outer_dst_mac="02:00:00:00:00:02",
                             sport=50000)
     assert [layer.__name__ for layer in p.layers()] == ["Ether", "IP", "UDP", "VXLAN", "Ether", "IP", "TCP", "Raw"]
     raw = bytes(p)
@@ -60,7 +60,7 @@ def test_layers_and_offsets() -> None:
 
 
 def test_outer_headers_byte_exact() -> None:
-    p = packets.vxlan_frame(encap(), FLOW, outer_src_mac="02:00:00:00:00:01", outer_dst_mac="02:00:00:00:00:02",
+    p = packets.frame(encap(), FLOW, outer_src_mac="02:00:00:00:00:01", outer_dst_mac="02:00:00:00:00:02",
                             sport=50000)
     raw = bytes(p)
     assert raw[0:14] == mac("02:00:00:00:00:02") + mac("02:00:00:00:00:01") + b"\x08\x00"
@@ -77,7 +77,7 @@ def test_outer_headers_byte_exact() -> None:
 
 
 def test_inner_checksums_and_ttl() -> None:
-    raw = bytes(packets.vxlan_frame(encap(), FLOW, sport=50000))
+    raw = bytes(packets.frame(encap(), FLOW, sport=50000))
     ip = raw[64:84]
     assert csum(ip) == 0
     assert ip[8] == 63  # the pod sent TTL 64; the node routed it once before encapsulation
@@ -91,7 +91,7 @@ def test_inner_checksums_and_ttl() -> None:
 
 @pytest.mark.parametrize(("vni", "port"), [(1, 8472), (4096, 4789), (0xABCDEF, 5555)])
 def test_vni_and_port_come_from_the_fact(vni: int, port: int) -> None:
-    p = packets.vxlan_frame(encap(vni, port), FLOW)
+    p = packets.frame(encap(vni, port), FLOW)
     raw = bytes(p)
     assert struct.unpack("!H", raw[36:38])[0] == port
     assert int.from_bytes(raw[46:49], "big") == vni
@@ -105,7 +105,7 @@ def test_source_port_policy() -> None:
     assert all(32768 <= p <= 60999 for p in ports)  # the Linux ephemeral range the fact names
     assert len(ports) > 150  # spread by the inner flow ...
     assert packets.source_port(e, FLOW) == packets.source_port(e, FLOW)  # ... and stable per flow
-    raw = bytes(packets.vxlan_frame(e, FLOW))
+    raw = bytes(packets.frame(e, FLOW))
     assert struct.unpack("!H", raw[34:36])[0] == packets.source_port(e, FLOW)
 
 

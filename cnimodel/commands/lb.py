@@ -116,6 +116,7 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
         dst: str | None, src: str | None) -> None:
     from cnimodel.render import lb_hns, lb_iptables, lb_json, lb_text
     from cnimodel.services import catalog, decide, iptables_view, vfp_rules, winkernel_view
+    from cnimodel.services.decide import plugin_note, proxy_of
 
     for n in nodes:
         check_node(cluster, n)
@@ -150,8 +151,10 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
                               + f" ({c.ip} on {c.node})", markup=False)
                 lb_text.decision(OUT, d)
         return
-    windows = [n for n in names if cluster.node(n).os == "windows"]
-    linux = [n for n in names if cluster.node(n).os == "linux"]
+    # each node's Services model, as its plugin's Services role says: HNS LBs, iptables rules, or its own
+    proxy = {n: proxy_of(cluster, n) for n in names}
+    windows = [n for n in names if proxy[n] == "winkernel"]
+    linux = [n for n in names if proxy[n] == "iptables"]
     if output in ("hns", "vfp") and not windows:
         raise UsageProblem(f"-o {output} shows Windows nodes; the nodes asked for are Linux (use -o iptables)")
     if output == "iptables" and not linux:
@@ -170,18 +173,22 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
                 "services": [lb_json.service(s, cat) for s in (services or cat.services)], "nodes": [],
                 "warnings": [w.to_json() for w in cat.warnings]}
         for n in names:
-            if n in windows:
+            if proxy[n] == "winkernel":
                 view = winkernel_view(cluster, n, services)
                 body["nodes"].append(lb_json.windows_node(view, vfp_rules(view), config))
-            else:
+            elif proxy[n] == "iptables":
                 body["nodes"].append(lb_json.linux_node(iptables_view(cluster, n, services), config))
+            else:
+                body["nodes"].append(lb_json.plugin_node(n, cluster.node(n).os, plugin_note(cluster, n)))
         click.echo(json_text.dumps(body))
     else:
         for n in names:
-            if n in windows:
+            if proxy[n] == "winkernel":
                 lb_text.windows(OUT, winkernel_view(cluster, n, services))
-            else:
+            elif proxy[n] == "iptables":
                 lb_text.linux(OUT, iptables_view(cluster, n, services))
+            else:
+                OUT.print(plugin_note(cluster, n), markup=False)
             OUT.print()
         for w in cat.warnings:
             OUT.print(w.render(), markup=False)

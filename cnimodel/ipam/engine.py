@@ -13,7 +13,7 @@ from cnimodel.ipam.hostlocal import PodRange
 from cnimodel.plan import NodeSpec, NotRunning, Plan, Pod, Problems
 
 if TYPE_CHECKING:
-    from cnimodel.plugin import NetworkPlugin
+    from cnimodel.plugin.ipam import Addressing
 
 
 @dataclass(frozen=True)
@@ -86,11 +86,11 @@ def kube_node_cidrs(plan: Plan, problems: Problems) -> dict[str, tuple[IPv4Netwo
     return out
 
 
-def allocate(plan: Plan, plugin: NetworkPlugin, problems: Problems,
+def allocate(plan: Plan, plugin: Addressing, problems: Problems,
              add_failure: Callable[[NodeSpec], str | None] | None = None) -> Allocation:
-    """Node pod CIDRs, then pod IPs node by node in plan order (host-local's sequential walk). ``add_failure``
-    says per node why the network plugin fails every pod ADD there (None: ADDs succeed); default: ``plugin``'s
-    own ``pod_add_failure``."""
+    """Node pod CIDRs, then pod IPs node by node in plan order (host-local's sequential walk), as the IPAM
+    ``plugin`` answers. ``add_failure`` says per node why the network plugin fails every pod ADD there (None:
+    ADDs succeed; the network plugin's ``pod_add_failure``); default: every ADD succeeds."""
     alloc = Allocation()
     if plan.cluster_cidr is not None:
         alloc.max_nodes = 1 << max(0, plan.node_cidr_mask_size - plan.cluster_cidr.prefixlen)
@@ -98,7 +98,7 @@ def allocate(plan: Plan, plugin: NetworkPlugin, problems: Problems,
     if max_nodes is not None:
         alloc.max_nodes = max_nodes
     cidrs = plugin.node_cidrs(problems)
-    failure = add_failure or plugin.pod_add_failure
+    failure = add_failure or (lambda _node: None)
     by_node: dict[str, list[Pod]] = defaultdict(list)
     for pod in plan.pods:
         if pod.node is not None:

@@ -47,7 +47,7 @@ def up(plan: Plan, pods_per_node: int = DEFAULT_PODS_PER_NODE, progress: realise
     bp = blueprint(plan, pods_per_node, policy)
     try:
         realise.up(bp, progress)
-    except filters.PolicyUnavailable as e:
+    except (filters.PolicyUnavailable, realise.KindUnsupported) as e:
         raise KernelProblem(str(e)) from None
     return bp
 

@@ -5,7 +5,8 @@ Linux nodes are built as their facts say. Windows nodes are emulated where a Lin
 an HNS L2Bridge network becomes a Linux bridge holding the host endpoint's address (the pods' gateway) with
 the node's routes; an HNS Overlay network becomes a bridge holding the network's gateway plus a VXLAN device
 with the Windows VNI, port and distributed-router MAC, and one onlink route, neighbour and FDB entry per
-RemoteSubnetRoute (from the node's Encap facts). Anything else is left out with a note.
+RemoteSubnetRoute (from the node's Encap facts). Tunnel devices are built by their kind: vxlan, geneve
+(point to point: one remote) and ipip. Anything else is left out with a note.
 """
 
 from __future__ import annotations
@@ -53,16 +54,24 @@ class Bridge:
 
 
 @dataclass(frozen=True)
-class Vxlan:
+class Tunnel:
+    """A tunnel device of one encapsulation kind: ``vxlan`` (id, port, local address, lower device ``link``),
+    ``geneve`` (id, port, the one ``remote``) or ``ipip`` (local address, lower device)."""
+
     ns: str
     name: str
     mtu: int
-    vni: int
-    port: int
-    local: IPv4Address
+    vni: int | None
+    port: int | None
+    local: IPv4Address | None
     link: str
     addresses: tuple[IPv4Interface, ...] = ()
     mac: str | None = None
+    kind: str = "vxlan"
+    remote: IPv4Address | None = None
+
+
+TUNNEL_KINDS = ("vxlan", "geneve", "ipip")
 
 
 @dataclass
@@ -107,7 +116,7 @@ class Blueprint:
     spaces: list[Space] = field(default_factory=list)
     bridges: list[Bridge] = field(default_factory=list)
     veths: list[Veth] = field(default_factory=list)
-    vxlans: list[Vxlan] = field(default_factory=list)
+    tunnels: list[Tunnel] = field(default_factory=list)
     pods: dict[str, RealPod] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     policy: str | None = None  # "nftables" or "iptables": the policy verdicts are installed in the pods
@@ -228,10 +237,11 @@ def _node(bp: Blueprint, index: int, node: NodeSpec) -> None:
                 continue  # a routed pod's veth is made with its pod
             if d.kind == "bridge":
                 bp.bridges.append(Bridge(space.name, kernel_name(d.name), d.mtu, d.addresses, d.mac))
-            elif d.kind == "vxlan" and d.vni is not None and d.local is not None:
+            elif _realisable(d):
                 link = kernel_name(d.underlay_dev or up.name)
-                bp.vxlans.append(Vxlan(space.name, kernel_name(d.name), d.mtu, d.vni, d.port or 8472, d.local, link,
-                                       d.addresses, d.mac))
+                port = (d.port or KERNEL_VXLAN_PORT) if d.kind == "vxlan" else d.port
+                bp.tunnels.append(Tunnel(space.name, kernel_name(d.name), d.mtu, d.vni, port, d.local, link,
+                                         d.addresses, d.mac, d.kind, d.remote))
             else:
                 bp.notes.append(f"{where}: {d.kind} device {d.name} left out: netns up builds bridges and VXLAN "
                                 "devices (pod veths come from the pods)")
@@ -263,6 +273,19 @@ def _sysctl_path(key: str, dev: str, kernel: str) -> str:
     return "/".join([*head.split("."), kernel, *tail.split(".")])
 
 
+KERNEL_VXLAN_PORT = 8472  # the kernel's vxlan dstport when none is given
+
+
+def _realisable(d: Device) -> bool:
+    """A tunnel device the model gives what the kernel needs: an id and a local address (vxlan), an id and its
+    one remote (geneve), a device at all (ipip: its local address is optional)."""
+    if d.kind == "vxlan":
+        return d.vni is not None and d.local is not None
+    if d.kind == "geneve":
+        return d.vni is not None and d.remote is not None
+    return d.kind == "ipip"
+
+
 def routed(d: Device) -> bool:
     """A pod's host-side veth with proxy ARP on (the calico CNI's): the pod's gateway is a link-local address
     only proxy ARP answers, so the pod is realised on it; other veths (no sysctls in the model) are not."""
@@ -285,12 +308,13 @@ def _windows(bp: Blueprint, space: Space, facts: NodeFacts, up: Device, realised
     elif "Overlay" in kinds and facts.vteps and facts.vteps[0].up:
         net = next(n for n in facts.hns_networks if n.type == "Overlay")
         v = facts.vteps[0]
-        space.emulates = f"windows Overlay {net.name} (as a bridge + VXLAN {v.vni}/{v.port})"
+        space.emulates = f"windows Overlay {net.name} (as a bridge + {v.encapsulation.label} {v.vni}/{v.port})"
         bridge = Device(OVERLAY_BRIDGE, "bridge", (IPv4Interface(f"{net.gateway}/{net.prefix.prefixlen}"),), v.mtu)
         bp.bridges.append(Bridge(space.name, OVERLAY_BRIDGE, v.mtu, bridge.addresses))
         space.devices[OVERLAY_BRIDGE] = OVERLAY_BRIDGE
         vx = kernel_name(v.dev)
-        bp.vxlans.append(Vxlan(space.name, vx, v.mtu, v.vni, v.port, v.local, kernel_name(up.name), (), v.mac))
+        bp.tunnels.append(Tunnel(space.name, vx, v.mtu, v.vni, v.port, v.local, kernel_name(up.name), (), v.mac,
+                                 v.kind))
         space.devices[v.dev] = vx
         realised += [bridge, Device(v.dev, "vxlan")]
         routes.append(Route(net.prefix, dev=OVERLAY_BRIDGE, scope="link", kind="connected", owner="hns"))

@@ -8,6 +8,7 @@ presses Ctrl-C — every namespace made so far is removed before the error goes 
 
 from __future__ import annotations
 
+import errno
 import os
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
@@ -17,18 +18,24 @@ from ipaddress import IPv4Interface
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
+from cnimodel.encapsulation import KINDS
 from cnimodel.kernel import nsutil, rtnl
-from cnimodel.kernel.blueprint import Blueprint, End, Space, Vxlan
+from cnimodel.kernel.blueprint import Blueprint, End, Space, Tunnel
 from cnimodel.kernel.naming import Names
 from cnimodel.kernel.netlink import add_args
 from cnimodel.syntax import route_line
 
 STATE_TAG = "cnimodel-netns"
+KERNEL_CONFIG = {"vxlan": "VXLAN", "geneve": "GENEVE", "ipip": "NET_IPIP"}
 Progress = Callable[[str], None]
 
 
 class RealiseError(RuntimeError):
     """A step of ``netns up`` the kernel refused: the message names the namespace, object and reason."""
+
+
+class KindUnsupported(RealiseError):
+    """The running kernel has no devices of a tunnel kind the plan needs (geneve, ipip)."""
 
 
 def _sysctls(space: Space) -> dict[str, str]:
@@ -93,7 +100,7 @@ def _confs(bp: Blueprint) -> dict[str, list[LinkConf]]:
     for v in bp.veths:
         for e in (v.a, v.b):
             out[e.ns].append(LinkConf(e.name, e.mtu, e.addresses, e.mac, e.master))
-    for x in bp.vxlans:
+    for x in bp.tunnels:
         out[x.ns].append(LinkConf(x.name, x.mtu, x.addresses, x.mac))
     return out
 
@@ -115,8 +122,8 @@ def up(bp: Blueprint, progress: Progress | None = None) -> None:
             _step(f"{b.ns}: bridge {b.name}", lambda ipr=ipr, b=b: ipr.link("add", ifname=b.name, kind="bridge"))
         for v in bp.veths:
             _veth(handles, v.a, v.b)
-        for x in bp.vxlans:
-            _vxlan(handles, x)
+        for x in bp.tunnels:
+            _tunnel(handles, x)
         handles.close()
         for space in bp.spaces:
             if space.link_sysctls:  # the links exist now: their per-interface settings (proxy_arp …)
@@ -130,7 +137,7 @@ def up(bp: Blueprint, progress: Progress | None = None) -> None:
             filters.install(bp, bp.policy)
             say(f"policy verdicts installed as {bp.policy} rules in {len(bp.pods)} pods")
         _write_state(bp)
-        say(f"{len(bp.bridges)} bridges, {len(bp.veths)} veth pairs, {len(bp.vxlans)} VXLAN devices, "
+        say(f"{len(bp.bridges)} bridges, {len(bp.veths)} veth pairs, {_tunnel_counts(bp)}, "
             f"{sum(len(s.routes) for s in bp.spaces)} routes")
     except BaseException:
         handles.close()
@@ -150,15 +157,39 @@ def _veth(handles: Handles, a: End, b: End) -> None:
         os.close(fd)
 
 
-def _vxlan(handles: Handles, x: Vxlan) -> None:
+def _tunnel_counts(bp: Blueprint) -> str:
+    """``2 VXLAN devices`` (said even when there are none), then any other kind's count."""
+    counts = {"vxlan": 0} | {x.kind: 0 for x in bp.tunnels}
+    for x in bp.tunnels:
+        counts[x.kind] += 1
+    return ", ".join(f"{n} {KINDS[kind].label} devices" for kind, n in counts.items())
+
+
+def _tunnel(handles: Handles, x: Tunnel) -> None:
     ipr = handles(x.ns)
     found = ipr.link_lookup(ifname=x.link)
+    label = KINDS[x.kind].label
     if not found:
-        raise RealiseError(f"{x.ns}: VXLAN {x.name}: its underlay device {x.link} is missing")
-    # flanneld's VTEP: no learning (entries come from the leases), local = node IP, bound to the uplink.
-    _step(f"{x.ns}: VXLAN {x.name}", lambda: ipr.link("add", ifname=x.name, kind="vxlan", vxlan_id=x.vni,
-                                                         vxlan_port=x.port, vxlan_local=str(x.local),
-                                                         vxlan_link=found[0], vxlan_learning=0))
+        raise RealiseError(f"{x.ns}: {label} {x.name}: its underlay device {x.link} is missing")
+    if x.kind == "vxlan":
+        # flanneld's VTEP: no learning (entries come from the leases), local = node IP, bound to the uplink.
+        args: dict[str, object] = {"vxlan_id": x.vni, "vxlan_port": x.port, "vxlan_local": str(x.local),
+                                   "vxlan_link": found[0], "vxlan_learning": 0}
+    elif x.kind == "geneve":  # point to point: the kernel's geneve has no local address and one remote
+        args = {"geneve_id": x.vni, "geneve_port": x.port, "geneve_remote": str(x.remote)}
+    else:  # ipip without a remote: any peer, the outer destination taken from each route's gateway
+        args = {"ipip_link": found[0], **({"ipip_local": str(x.local)} if x.local is not None else {})}
+    _step(f"{x.ns}: {label} {x.name}", lambda: _add_tunnel(ipr, x, args))
+
+
+def _add_tunnel(ipr: IPRoute, x: Tunnel, args: dict[str, object]) -> None:
+    try:
+        ipr.link("add", ifname=x.name, kind=x.kind, **args)
+    except NetlinkError as e:
+        if e.code in (errno.EOPNOTSUPP, errno.EAFNOSUPPORT) or "Unknown device type" in str(e):
+            raise KindUnsupported(f"{x.ns}: {KINDS[x.kind].label} {x.name}: this kernel has no {x.kind} devices "
+                               f"(CONFIG_{KERNEL_CONFIG[x.kind]} is not set or its module is not loaded)") from None
+        raise
 
 
 def _configure(space: Space, confs: list[LinkConf]) -> None:

@@ -114,16 +114,16 @@ def windows_reserved(block: IPv4Network) -> tuple[tuple[IPv4Address, str], ...]:
     return (*((host(block, i), why) for i in range(WINDOWS_RESERVED_START)), (host(block, -1), why))
 
 
-class CalicoIpam(NetworkPlugin):
-    """Calico IPAM in the place of the network plugin's IPAM: node CIDRs are the nodes' first blocks, pod
-    ranges span their blocks. The network plugin still decides maxPods and reserves what its data plane
-    holds in the first block (a bridge gateway, an HNS endpoint)."""
+class CalicoIpam:
+    """Calico IPAM in the place of the network plugin's IPAM (the Addressing protocol): node CIDRs are the nodes'
+    first blocks, pod ranges span their blocks. The network plugin still decides maxPods and reserves what its
+    data plane holds in the first block (a bridge gateway, an HNS endpoint)."""
 
     name = "calico-ipam"
 
     def __init__(self, plan: Plan, problems: Problems, network: NetworkPlugin, pools: list[IPPool],
                  config: IpamConfig, origin: Origin) -> None:
-        super().__init__(plan, problems)
+        self.plan = plan
         self.network = network
         self.pools = [p for p in pools if not p.disabled]
         self.config = config

@@ -26,13 +26,14 @@ from typing import Any
 
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import Device, HnsEndpoint, HnsNetwork, HnsPolicy, NatRule, NodeFacts, Route
+from cnimodel.encapsulation import NONE
 from cnimodel.hns import PROTOCOLS, policy
 from cnimodel.ipam import PodRange
 from cnimodel.ipam.engine import kube_node_cidrs
 from cnimodel.net import host
 from cnimodel.plan import NetworkSpec, NodeSpec, Plan, Problems, UnderlaySubnet
 from cnimodel.plan.fields import Fields, freeze, thaw
-from cnimodel.plugin import NetworkPlugin
+from cnimodel.plugin import NetworkPlugin, NodeRoles, kube_proxy
 from cnimodel.plugins import _azure_ipam as vnet
 from cnimodel.plugins import _azure_mode, _hns, _linux, win_bridge
 from cnimodel.plugins import _azure_plan as rules
@@ -96,6 +97,7 @@ class AzureCniPlugin(NetworkPlugin):
     ``name``. An azure-vnet conf in ``network.cni`` decides the mode (plugins/_azure_mode.py)."""
 
     name = "azure-cni"
+    cluster_cidr = "ask"  # only the overlay mode gives pods the cluster CIDR (needs_cluster_cidr)
     # AKS runs azure-cns as the DaemonSet kube-system/azure-cns (container cns-container, image
     # …/containernetworking/azure-cns, no command) with its config in ConfigMap kube-system/cns-config, key
     # cns_config.json (Azure/azure-container-networking@cbd7560: test/integration/manifests/cns/daemonset-linux.yaml:
@@ -236,6 +238,11 @@ class AzureCniPlugin(NetworkPlugin):
                         vnet.CHOICE_NOTE)
 
     # --- facts ------------------------------------------------------------------------------------
+
+    def roles(self, node: NodeSpec) -> NodeRoles:
+        # pods take VNet (or overlay) addresses the Azure fabric routes: nothing is encapsulated on the node
+        return NodeRoles("windows-l2bridge" if node.os == "windows" else "linux-routed", NONE,
+                         kube_proxy(self.plan, node))
 
     def describe(self, node: NodeSpec) -> str:
         where = {"overlay": "overlay /24", "node-subnet": "VNet subnet",

@@ -18,7 +18,7 @@ from cnimodel.dataplane import HnsEndpoint, NodeFacts, PolicyEnforcement, Route
 from cnimodel.hns import policy
 from cnimodel.plan import NodeSpec, Plan, Problems
 from cnimodel.plan.fields import Fields, thaw
-from cnimodel.plugin import NetworkPlugin, PolicyPlugin
+from cnimodel.plugin import Addressing, NetworkPlugin, PolicyPlugin
 from cnimodel.plugins import _calico_ipam
 from cnimodel.sources import Daemon
 
@@ -90,7 +90,7 @@ class CalicoPolicyPlugin(PolicyPlugin):
                 conf = _calico_ipam.read_ipam_config(plan, f, problems)
                 self.calico_ipam = _calico_ipam.CalicoIpam(plan, problems, network, pools, conf, origin.at("ipam"))
 
-    def ipam(self) -> NetworkPlugin | None:
+    def ipam(self) -> Addressing | None:
         return self.calico_ipam
 
     # --- enforcement ------------------------------------------------------------------------------

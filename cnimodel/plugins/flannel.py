@@ -16,13 +16,24 @@ from ipaddress import AddressValueError, IPv4Address, IPv4Network
 from typing import Any
 
 from cnimodel.cluster import Cluster
-from cnimodel.dataplane import VXLAN_OVERHEAD, Encap, NodeFacts, Route, Vtep
+from cnimodel.dataplane import VXLAN_OVERHEAD, NodeFacts, Vtep
+from cnimodel.encapsulation import NONE, VXLAN
 from cnimodel.ipam import PodRange, host_local_range
 from cnimodel.ipam.engine import kube_node_cidrs
 from cnimodel.plan import NetworkSpec, NodeSpec, Origin, Plan, Problems
 from cnimodel.plan.fields import Fields, thaw
-from cnimodel.plugin import NetworkPlugin
-from cnimodel.plugins import _hns, _installers, _linux, _windows_cni, calico_cni, flannel_vxlan, win_bridge, win_overlay
+from cnimodel.plugin import NetworkPlugin, NodeRoles, kube_proxy
+from cnimodel.plugins import (
+    _hns,
+    _installers,
+    _linux,
+    _overlay_peers,
+    _windows_cni,
+    calico_cni,
+    flannel_vxlan,
+    win_bridge,
+    win_overlay,
+)
 from cnimodel.sources import ConfigKey, Daemon
 
 BACKENDS = ("host-gw", "vxlan")
@@ -400,31 +411,24 @@ class FlannelPlugin(NetworkPlugin):
             return win_overlay.add_failure(lambda: self.win_conf(node), v)
         return flannel_vxlan.add_failure(v)
 
-    def prepare(self, cluster: Cluster) -> None:
-        if self.vxlan:
-            flannel_vxlan.prepare(cluster, self.vtep)
-            win_overlay.prepare(cluster, self.vtep)
-
-    def local_facts(self, cluster: Cluster, node: NodeSpec) -> NodeFacts | None:
-        if not self.vxlan:
-            return None  # host-gw: peer routes are shared objects already, and the trace indexes them cheaply
+    def roles(self, node: NodeSpec) -> NodeRoles:
         if node.os == "windows":
-            return win_overlay.overlay_facts(cluster, node, self.win_conf(node), self.vtep, peers=False)
-        assert self.conf is not None
-        return flannel_vxlan.linux_facts(cluster, node, self.vtep, self.masq_network, peers=False,
-                                         pod_side=self._pod_side(cluster, node), notes=self._notes(node))
+            forwarding = "windows-overlay" if self.vxlan else "windows-l2bridge"
+        else:
+            forwarding = "linux-routed" if self.calico is not None else "linux-bridge"
+        return NodeRoles(forwarding, VXLAN if self.vxlan else NONE, kube_proxy(self.plan, node))
 
-    def peer_route(self, cluster: Cluster, node: NodeSpec, dst: IPv4Address) -> Route | None:
-        if not self.vxlan or node.os == "windows":  # Windows overlay nodes route peers by HNS policy, not routes
-            return None
-        return flannel_vxlan.linux_peer(cluster, node, self.vtep, dst, encap=False)  # type: ignore[return-value]
-
-    def peer_encap(self, cluster: Cluster, node: NodeSpec, dst: IPv4Address) -> Encap | None:
+    def fast_path(self) -> _overlay_peers.OverlayFastPath | None:
+        """vxlan: one node's answer from the peer entries all nodes share; host-gw: None (its peer routes are
+        shared objects already, and the trace indexes them cheaply)."""
         if not self.vxlan:
             return None
-        if node.os == "windows":
-            return win_overlay.overlay_peer_encap(cluster, node, self.vtep, dst)
-        return flannel_vxlan.linux_peer(cluster, node, self.vtep, dst, encap=True)  # type: ignore[return-value]
+        return _overlay_peers.OverlayFastPath(
+            self.vtep, lambda cluster, node: flannel_vxlan.linux_facts(
+                cluster, node, self.vtep, self.masq_network, peers=False, pod_side=self._pod_side(cluster, node),
+                notes=self._notes(node)),
+            lambda cluster, node: win_overlay.overlay_facts(cluster, node, self.win_conf(node), self.vtep,
+                                                            peers=False))
 
     def node_facts(self, cluster: Cluster, node: NodeSpec) -> NodeFacts:
         if self.vxlan and node.os == "windows":

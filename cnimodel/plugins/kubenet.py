@@ -10,9 +10,10 @@ from ipaddress import IPv4Network
 
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import NodeFacts, Route
+from cnimodel.encapsulation import NONE
 from cnimodel.ipam import PodRange, host_local_range
 from cnimodel.plan import NodeSpec, Plan, Problems
-from cnimodel.plugin import NetworkPlugin
+from cnimodel.plugin import NetworkPlugin, NodeRoles, kube_proxy
 from cnimodel.plugins import _linux
 
 BRIDGE = "cbr0"
@@ -71,6 +72,9 @@ class KubenetPlugin(NetworkPlugin):
                 problems.error(node.at("os"), f"kubenet does not run on Windows (node {node.name!r})",
                                "use `plugin: win-bridge` for a hybrid cluster: its Linux nodes run kubenet")
         check_route_table(plan, problems)
+
+    def roles(self, node: NodeSpec) -> NodeRoles:
+        return NodeRoles("linux-bridge", NONE, kube_proxy(self.plan, node))
 
     def describe(self, node: NodeSpec) -> str:
         return "kubenet (cbr0 + host-local)"

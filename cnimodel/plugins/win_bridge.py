@@ -13,12 +13,13 @@ from typing import Any
 
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import Device, HnsEndpoint, HnsNetwork, NodeFacts, Route
+from cnimodel.encapsulation import NONE
 from cnimodel.hns import PROTOCOLS, policy
 from cnimodel.ipam import PodRange, host_local_range
 from cnimodel.net import host
 from cnimodel.plan import NodeSpec, Origin, Plan, Problems
 from cnimodel.plan.fields import parse_ip
-from cnimodel.plugin import NetworkPlugin
+from cnimodel.plugin import NetworkPlugin, NodeRoles, kube_proxy
 from cnimodel.plugins import _hns, _windows_cni, kubenet
 
 BRIDGE_EP_NOTE = ("host-local starts at .2, which is the bridge endpoint {ep}: the first pod ADD on each "
@@ -187,6 +188,10 @@ class WinBridgePlugin(NetworkPlugin):
                 c = _hns.read_windows_conf(default_conf(self.plan, node, "cbr0"), self.origin, self.problems, "cbr0")
             self.confs[node.name] = c
         return c
+
+    def roles(self, node: NodeSpec) -> NodeRoles:
+        return NodeRoles("windows-l2bridge" if node.os == "windows" else "linux-bridge", NONE,
+                         kube_proxy(self.plan, node))
 
     def describe(self, node: NodeSpec) -> str:
         if node.os == "windows":

@@ -13,24 +13,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
-from socket import inet_ntoa
-from types import MappingProxyType
+from ipaddress import IPv4Interface, IPv4Network
 from typing import Any
 
 from cnimodel.bulk import bulk
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import Device, Encap, HnsEndpoint, HnsNetwork, HnsPolicy, NodeFacts, Route, Vtep
+from cnimodel.encapsulation import VXLAN
 from cnimodel.hns import policy
 from cnimodel.ipam import PodRange, host_local_range
 from cnimodel.net import host
 from cnimodel.plan import NodeSpec, Origin, Plan, Problems
 from cnimodel.plan.fields import Fields, thaw
-from cnimodel.plugin import NetworkPlugin
-from cnimodel.plugins import _hns, _windows_cni, flannel_vxlan, win_bridge
+from cnimodel.plugin import NetworkPlugin, NodeRoles, kube_proxy
+from cnimodel.plugins import _hns, _overlay_peers, _windows_cni, flannel_vxlan, win_bridge
 from cnimodel.plugins.flannel_vxlan import BackendData, VtepOf
 
-MIN_VNI = 4096  # flanneld for Windows: defaultVNI, and the least VNI it accepts
+MIN_VNI = _overlay_peers.WINDOWS_MIN_VNI  # flanneld for Windows: defaultVNI, and the least VNI it accepts
 PORT = 4789  # the only VXLAN port HNS uses
 FLAGS_NON_PERSISTENT = 8  # hcn EnableNonPersistent
 HYPERV_OUI = bytes.fromhex("00155d")  # HNS hands out MACs from Hyper-V's pool; the model's DR MACs use it
@@ -125,78 +124,6 @@ def overlay_range(pod_cidr: IPv4Network) -> PodRange:
     return host_local_range(pod_cidr, extra_reserved=((host(pod_cidr, 2), SOURCE_VIP_REASON),))
 
 
-def remote_subnet_route(peer_cidr: IPv4Network, pv: Vtep) -> HnsPolicy:
-    """flanneld's RemoteSubnetRoute for a remote lease (all four keys, the DR MAC as Go prints it)."""
-    # One per remote lease (5,000 at scale), so built directly: the settings are strings and an int, already
-    # immutable, and a read-only view of them is what policy()'s generic freeze makes; inet_ntoa prints an
-    # IPv4 address as str() does, five times faster.
-    return HnsPolicy("RemoteSubnetRoute", MappingProxyType({
-        "DestinationPrefix": f"{inet_ntoa(peer_cidr.network_address.packed)}/{peer_cidr.prefixlen}",
-        "IsolationId": pv.vni, "ProviderAddress": inet_ntoa(pv.local.packed), "DistributedRouterMacAddress": pv.mac}))
-
-
-Lease = tuple[NodeSpec, Vtep, IPv4Network, HnsPolicy]
-
-
-def _remote_leases(cluster: Cluster, vtep_of: VtepOf, owner: str) -> tuple[list[Lease], list[str], list[str]]:
-    """Every remote lease as Windows flanneld sees it (built once, shared by all Windows nodes): the
-    RemoteSubnetRoute of each usable one, the nodes whose lease it ignores (VNI < 4096), the nodes with none."""
-    def build() -> tuple[list[Lease], list[str], list[str]]:
-        usable: list[Lease] = []
-        ignored: list[str] = []
-        down: list[str] = []
-        for name, a in cluster.allocation.nodes.items():
-            if a.pod_cidr is None:
-                continue
-            pv = vtep_of(name)
-            if pv is None or not pv.up:
-                down.append(name)
-            elif pv.vni < MIN_VNI:
-                ignored.append(name)
-            else:
-                usable.append((cluster.plan.node(name), pv, a.pod_cidr, remote_subnet_route(a.pod_cidr, pv)))
-        return usable, ignored, down
-
-    return cluster.memo(("remote-subnet-routes", owner), build)
-
-
-def _lease_index(cluster: Cluster, vtep_of: VtepOf, owner: str) -> flannel_vxlan.PrefixIndex:
-    return cluster.memo(("remote-subnet-index", owner), lambda: flannel_vxlan.prefix_index(
-        u[2] for u in _remote_leases(cluster, vtep_of, owner)[0]))
-
-
-def prepare(cluster: Cluster, vtep_of: VtepOf) -> None:
-    """Build the remote leases the Windows nodes share, once, while the cluster is built: ~40 ms at 5,000
-    nodes, which would otherwise fall on the first Windows node asked."""
-    owners = {v.owner for n in cluster.plan.nodes if n.os == "windows" and (v := vtep_of(n.name)) and v.up}
-    for owner in sorted(owners):
-        _lease_index(cluster, vtep_of, owner)
-        _remote_policies(cluster, _remote_leases(cluster, vtep_of, owner)[0], owner, "")
-
-
-def overlay_peer_encap(cluster: Cluster, node: NodeSpec, vtep_of: VtepOf, dst: IPv4Address) -> Encap | None:
-    """The Encap fact ``overlay_facts`` holds for ``dst`` (the first with the longest prefix holding it),
-    without building the node's others."""
-    me = vtep_of(node.name)
-    if me is None or not me.up or cluster.allocation.nodes[node.name].pod_cidr is None:
-        return None
-    usable = _remote_leases(cluster, vtep_of, me.owner)[0]
-    for i in flannel_vxlan.candidates(_lease_index(cluster, vtep_of, me.owner), dst):
-        peer, pv, peer_cidr, _ = usable[i]
-        if peer.name != node.name:
-            hop = peer.ip if peer.subnet == node.subnet else cluster.plan.underlay.subnet(node.subnet).gateway
-            return Encap(me, pv, peer_cidr, hop, pv.vni)
-    return None
-
-
-def _remote_policies(cluster: Cluster, usable: list[Lease], owner: str, name: str) -> list[HnsPolicy]:
-    """Every usable lease's RemoteSubnetRoute but node ``name``'s, by slicing one shared list."""
-    shared, at = cluster.memo(("remote-subnet-policies", owner), lambda: (
-        [u[3] for u in usable], {u[0].name: i for i, u in enumerate(usable)}))
-    i = at.get(name)
-    return shared if i is None else shared[:i] + shared[i + 1:]
-
-
 def source_vip_endpoint(cidr: IPv4Network, network: str) -> HnsEndpoint:
     """kube-proxy's source-VIP endpoint at .2 (its MAC is the host's). kube-proxy creates it as a local
     endpoint (newSourceVIP: isLocal true), and HNS gets a ProviderAddress policy only on remote ones."""
@@ -287,7 +214,7 @@ def _overlay_facts(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, vte
     cidr = cluster.allocation.nodes[node.name].pod_cidr
     if cidr is None:
         return NodeFacts(node.name, "windows", devices, table, vteps=(me,), hns_api=conf.api_version)
-    usable, ignored, down = _remote_leases(cluster, vtep_of, me.owner)
+    usable, ignored, down = _overlay_peers.remote_leases(cluster, vtep_of, me.owner)
     remote: list[HnsPolicy] = []
     encaps: list[Encap] = []
     mine, gateway = node.subnet, subnet.gateway
@@ -299,7 +226,7 @@ def _overlay_facts(cluster: Cluster, node: NodeSpec, conf: _hns.WindowsConf, vte
         hop = peer.ip if peer.subnet == mine else gateway
         encaps.append(Encap(me, pv, peer_cidr, hop, pv.vni))
     if not peers:  # the same policies without a loop in Python: every lease's route but the node's own
-        remote = _remote_policies(cluster, usable, me.owner, node.name)
+        remote = _overlay_peers.remote_policies(cluster, usable, me.owner, node.name)
     network = HnsNetwork(me.dev, "Overlay", cidr, host(cidr, 1), node.ip, node.ext_interface,
                          policies=(policy("ProviderAddress", ProviderAddress=str(node.ip)),
                                    policy("DrMacAddress", Address=hns_mac(me.mac)),
@@ -424,24 +351,14 @@ class WinOverlayPlugin(NetworkPlugin):
             return add_failure(lambda: self.conf(node), v)
         return flannel_vxlan.add_failure(v)
 
-    def prepare(self, cluster: Cluster) -> None:
-        flannel_vxlan.prepare(cluster, self.vtep)
-        prepare(cluster, self.vtep)
+    def roles(self, node: NodeSpec) -> NodeRoles:
+        forwarding = "windows-overlay" if node.os == "windows" else "linux-bridge"
+        return NodeRoles(forwarding, VXLAN, kube_proxy(self.plan, node))
 
-    def local_facts(self, cluster: Cluster, node: NodeSpec) -> NodeFacts | None:
-        if node.os == "windows":
-            return overlay_facts(cluster, node, self.conf(node), self.vtep, peers=False)
-        return flannel_vxlan.linux_facts(cluster, node, self.vtep, peers=False)
-
-    def peer_route(self, cluster: Cluster, node: NodeSpec, dst: IPv4Address) -> Route | None:
-        if node.os == "windows":  # routed by the Overlay network's RemoteSubnetRoutes, not host routes
-            return None
-        return flannel_vxlan.linux_peer(cluster, node, self.vtep, dst, encap=False)  # type: ignore[return-value]
-
-    def peer_encap(self, cluster: Cluster, node: NodeSpec, dst: IPv4Address) -> Encap | None:
-        if node.os == "windows":
-            return overlay_peer_encap(cluster, node, self.vtep, dst)
-        return flannel_vxlan.linux_peer(cluster, node, self.vtep, dst, encap=True)  # type: ignore[return-value]
+    def fast_path(self) -> _overlay_peers.OverlayFastPath:
+        return _overlay_peers.OverlayFastPath(
+            self.vtep, lambda cluster, node: flannel_vxlan.linux_facts(cluster, node, self.vtep, peers=False),
+            lambda cluster, node: overlay_facts(cluster, node, self.conf(node), self.vtep, peers=False))
 
     def node_facts(self, cluster: Cluster, node: NodeSpec) -> NodeFacts:
         if node.os == "windows":

@@ -22,7 +22,7 @@ def route(r: Route) -> dict[str, Any]:
 def device(d: Device) -> dict[str, Any]:
     return {"name": d.name, "kind": d.kind, "addresses": [str(a) for a in d.addresses], "mtu": d.mtu,
             "mac": d.mac, "owner": d.owner, "master": d.master, "vni": d.vni, "port": d.port,
-            "local": _s(d.local), "underlayDev": d.underlay_dev, "sysctls": dict(d.sysctls)}
+            "local": _s(d.local), "underlayDev": d.underlay_dev, "sysctls": dict(d.sysctls), "remote": _s(d.remote)}
 
 
 def neighbor(n: Neighbor) -> dict[str, Any]:
@@ -42,7 +42,8 @@ def nat_rule(r: NatRule) -> dict[str, Any]:
 def vtep(v: Vtep) -> dict[str, Any]:
     return {"node": v.node, "os": v.os, "dev": v.dev, "vni": v.vni, "port": v.port, "mac": v.mac,
             "macSource": v.mac_source, "local": str(v.local), "mtu": v.mtu, "underlayMtu": v.underlay_mtu,
-            "directRouting": v.direct_routing, "up": v.up, "reason": v.reason, "owner": v.owner}
+            "directRouting": v.direct_routing, "up": v.up, "reason": v.reason, "owner": v.owner, "kind": v.kind,
+            "overhead": v.overhead}
 
 
 def encap(e: Encap) -> dict[str, Any]:
@@ -53,6 +54,15 @@ def encap(e: Encap) -> dict[str, Any]:
             "innerSrcMac": e.inner_src_mac, "innerDstMac": e.inner_dst_mac, "innerMtu": e.inner_mtu,
             "outerMtu": e.outer_mtu, "overhead": e.overhead, "peerVni": e.peer_vni, "peerPort": e.peer_port,
             "mismatch": list(e.mismatch), "owner": e.owner}
+
+
+def roles(cluster: Cluster, name: str) -> dict[str, Any]:
+    """Who does what on the node: its plugin's roles, the IPAM that addressed it and who enforces policy."""
+    r = cluster.roles(name)
+    rng = cluster.allocation.nodes[name].range
+    return {"addressing": rng.ipam if rng is not None else None, "forwarding": r.forwarding,
+            "encapsulation": r.encapsulation.name, "services": {"by": r.services.by, "mode": r.services.mode},
+            "policy": cluster.enforcement(name).by}
 
 
 def node_facts(cluster: Cluster, f: NodeFacts) -> dict[str, Any]:
@@ -70,6 +80,7 @@ def node_facts(cluster: Cluster, f: NodeFacts) -> dict[str, Any]:
         "policy": {"enforced": f.policy.enforced, "by": f.policy.by, "mechanism": f.policy.mechanism,
                    "reason": f.policy.reason},
         "notes": list(f.notes),
+        "roles": roles(cluster, f.node),
     }
 
 

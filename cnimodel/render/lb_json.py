@@ -66,6 +66,11 @@ def windows_node(view: WinkernelView, vfp: list[VfpRule], config: dict[str, Any]
     }
 
 
+def plugin_node(node: str, os: str, note: str) -> dict[str, Any]:
+    """A node whose network plugin implements Services itself: no kube-proxy rules to show (yet)."""
+    return {"node": node, "os": os, "proxy": "plugin", "servicePorts": [], "note": note}
+
+
 def linux_node(view: IptablesView, config: dict[str, Any]) -> dict[str, Any]:
     return {
         "node": view.node, "os": "linux", "proxy": "iptables", "kubeProxy": config,

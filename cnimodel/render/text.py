@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cnimodel.cluster import Cluster, Lookup
-from cnimodel.dataplane import NodeFacts, Route, RouteTable
+from cnimodel.dataplane import NodeFacts, Route, RouteTable, Vtep
 from cnimodel.plan import Plan
 
 
@@ -76,10 +76,11 @@ def node_facts(console: Console, cluster: Cluster, f: NodeFacts) -> None:
         console.print("  fdb: " + ", ".join(f"{e.mac} → {e.dst} on {e.dev}" for e in f.fdb))
     for v in f.vteps:
         state = "" if v.up else f" — not running: {v.reason}"
-        console.print(f"  VTEP {v.dev}: VNI {v.vni}, UDP {v.port}, MAC {v.mac} ({v.mac_source}), MTU {v.mtu}{state}")
+        console.print(f"  VTEP {v.dev}: {_endpoint_numbers(v)}, MTU {v.mtu}{state}")
     if f.encaps:
         broken = sum(1 for e in f.encaps if e.mismatch)
-        console.print(f"  VXLAN hops: {len(f.encaps)}" + (f", {broken} dropped at the receiver" if broken else ""))
+        labels = "/".join(dict.fromkeys(e.encapsulation.label for e in f.encaps))
+        console.print(f"  {labels} hops: {len(f.encaps)}" + (f", {broken} dropped at the receiver" if broken else ""))
     for n in f.hns_networks:
         console.print(f"  HNS network {n.name} ({n.type}) {n.prefix} gateway {n.gateway}")
     hosts = [e for e in f.hns_endpoints if e.role != "pod"]
@@ -92,6 +93,18 @@ def node_facts(console: Console, cluster: Cluster, f: NodeFacts) -> None:
             console.print(f"    {p.type} {dict(p.settings)}")
     for note in f.notes:
         console.print(f"  [yellow]note:[/yellow] {escape(note)}")
+
+
+def _endpoint_numbers(v: Vtep) -> str:
+    """A tunnel endpoint's numbers as its kind has them (VXLAN's line as always: VNI, UDP, MAC)."""
+    parts = [] if v.kind == "vxlan" else [v.encapsulation.label]
+    if v.vni is not None:
+        parts.append(f"VNI {v.vni}")
+    if v.port is not None:
+        parts.append(f"UDP {v.port}")
+    if v.mac is not None:
+        parts.append(f"MAC {v.mac} ({v.mac_source})")
+    return ", ".join(parts)
 
 
 def underlay(console: Console, u: RouteTable) -> None:

@@ -8,7 +8,7 @@ stays cheap on a 10,000-Service plan once the catalog is built.
 from __future__ import annotations
 
 from ipaddress import ip_address
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from cnimodel.services.catalog import Catalog, catalog
 from cnimodel.services.decide_linux import decide_linux
@@ -21,11 +21,30 @@ from cnimodel.services.winkernel import WinNode
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
 
+Proxy = Literal["winkernel", "iptables", "plugin"]
+
+
+def proxy_of(cluster: Cluster, node: str) -> Proxy:
+    """The Services model a node gets, from the Services role its plugin states: kube-proxy's winkernel (HNS
+    load balancers), kube-proxy's iptables rules (its other Linux modes are reported as not modelled when the
+    plan is read, and answered with the iptables model), or the plugin's own load balancers."""
+    role = cluster.roles(node).services
+    if role.by != "kube-proxy":
+        return "plugin"
+    return "winkernel" if role.mode == "winkernel" else "iptables"
+
+
+def plugin_note(cluster: Cluster, node: str) -> str:
+    """What the Services engine says of a node whose network plugin implements Services itself."""
+    return (f"Services on {node} are implemented by the network plugin itself "
+            f"({cluster.plugin.describe(cluster.plan.node(node))}), not by kube-proxy: cnimodel does not model "
+            "its load balancers yet")
+
+
 def _node_ctx(cluster: Cluster, node: str, cat: Catalog) -> LinuxNode | WinNode:
     """kube-proxy's state on one node, kept for the next decision on that node."""
     def make() -> LinuxNode | WinNode:
-        spec = cluster.plan.node(node)
-        return WinNode(cluster, node, cat) if spec.os == "windows" else LinuxNode(cluster, node, cat)
+        return WinNode(cluster, node, cat) if proxy_of(cluster, node) == "winkernel" else LinuxNode(cluster, node, cat)
 
     return cluster.memo(("services-node", node), make)
 
@@ -60,12 +79,16 @@ def decide(cluster: Cluster, node: str, vip: str | IPAddress, port: int, protoco
     source = ip_address(str(src)) if src is not None else None
     proto = protocol.upper()
     spec = cluster.plan.node(node)
+    proxy = proxy_of(cluster, node)
     kind = classify_source(cluster, node, source, cat)
     found = _frontend(cluster, node, cat, dst, port, proto)
-    if found is not None and found[0] == "healthCheck" and spec.os != "windows":
+    if found is not None and found[0] == "healthCheck" and proxy != "winkernel":
         found = None  # only winkernel forwards an ingress IP's health-check port (to the host endpoint)
     base = {"node": node, "os": spec.os, "vip": str(dst), "port": port, "protocol": proto,
             "source": str(source) if source else None}
+    if proxy == "plugin" and found is not None:
+        return Decision(**base, source_kind=kind or "pod", disposition="NOT_LOAD_BALANCED",  # type: ignore[arg-type]
+                        reason=plugin_note(cluster, node), service=cat.by_port[found[1]].key, frontend=found[0])
     if found is None:
         return Decision(**base, source_kind=kind or "pod", disposition="NO_SERVICE",  # type: ignore[arg-type]
                         reason=f"no Service has {dst}:{port}/{proto} as a ClusterIP, external IP, load-balancer IP "
@@ -77,7 +100,7 @@ def decide(cluster: Cluster, node: str, vip: str | IPAddress, port: int, protoco
         kind = "pod" if frontend == "clusterIP" else "external"
     notes = [f"no source given: assumed a {kind} source"] if assumed else []
     ctx = _node_ctx(cluster, node, cat)
-    if spec.os == "windows":
+    if proxy == "winkernel":
         return decide_windows(ctx, svc, sp, frontend, base, kind, source, notes)  # type: ignore[arg-type]
     return decide_linux(ctx, svc, sp, frontend, base, kind, source, notes)  # type: ignore[arg-type]
 

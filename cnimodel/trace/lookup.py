@@ -97,7 +97,8 @@ def lookup(cluster: Cluster, name: str, dst: IPv4Address) -> Lookup:
 
 
 def encap_for(cluster: Cluster, name: str, dst: IPv4Address) -> Encap | None:
-    """The node's VXLAN Encap fact with the longest prefix holding ``dst`` (the first of equal ones)."""
+    """The node's Encap fact (any encapsulation kind) with the longest prefix holding ``dst`` (the first of equal
+    ones)."""
     if _fresh(cluster, name, "trace-encaps"):
         return cluster.encap(name, dst)
     rows = cluster.memo(("trace-route-rows",), RouteRows)

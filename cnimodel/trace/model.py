@@ -88,7 +88,7 @@ class Wire:
     dst: IPv4Address
     sport: int | None
     dport: int | None
-    encap: Any = None  # a dataplane.Encap when the segment carries VXLAN
+    encap: Any = None  # a dataplane.Encap when the segment is inside a tunnel (VXLAN, GENEVE, IP-in-IP)
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The frames of a trace, one per wire segment, written as a pcap file Wireshark reads.
 
 Each segment carries the packet as it is there: on the pod's veth before any NAT, on the underlay after
-SNAT, wrapped in VXLAN (built from the Encap fact by ``cnimodel.packets``) between VTEPs. MACs the plan does
+SNAT, wrapped in the hop's encapsulation (VXLAN, GENEVE or IP-in-IP, built from the Encap fact by
+``cnimodel.packets``) between tunnel endpoints. MACs the plan does
 not know are stable placeholders derived from the segment's name.
 """
 
@@ -25,7 +26,7 @@ def frame(wire: Wire, proto: str, reply: bool = False) -> Packet:
     if wire.encap is not None and proto in ("tcp", "udp"):
         flow = packets.Flow(wire.src, wire.dst, wire.sport or 0, wire.dport or 0, proto,  # type: ignore[arg-type]
                             tcp_flags=flags)
-        return packets.vxlan_frame(wire.encap, flow)
+        return packets.frame(wire.encap, flow)
     if proto == "tcp":
         l4: Packet = TCP(sport=wire.sport or 0, dport=wire.dport or 0, flags=flags)
     elif proto == "udp":
@@ -36,14 +37,10 @@ def frame(wire: Wire, proto: str, reply: bool = False) -> Packet:
         l4 = ICMP(type=0 if reply else 8)
     macs = packets.placeholder_mac(f"{wire.segment}/src"), packets.placeholder_mac(f"{wire.segment}/dst")
     inner = Ether(src=macs[0], dst=macs[1]) / IP(src=str(wire.src), dst=str(wire.dst), ttl=64) / l4
-    if wire.encap is not None:  # ICMP or SCTP inside VXLAN: wrap the inner frame by hand
-        from scapy.layers.vxlan import VXLAN
-
+    if wire.encap is not None:  # ICMP or SCTP inside the tunnel: wrap the inner frame here
         e = wire.encap
-        inner = (Ether(src=packets.placeholder_mac(f"uplink/{e.node}"), dst=packets.placeholder_mac(f"uplink/{e.peer}"))
-                 / IP(src=str(e.outer_src), dst=str(e.outer_dst), ttl=packets.OUTER_TTL)
-                 / UDP(sport=e.src_port_range[0], dport=e.dst_port) / VXLAN(flags=packets.VXLAN_FLAGS, vni=e.vni)
-                 / inner)
+        return packets.wrap(e, inner, packets.placeholder_mac(f"uplink/{e.node}"),
+                            packets.placeholder_mac(f"uplink/{e.peer}"), e.src_port_range[0])
     return Ether(bytes(inner))
 
 

@@ -1,4 +1,5 @@
-"""The packet walk: pod → veth/vSwitch → host routing → underlay or VXLAN → remote host → pod.
+"""The packet walk: pod → veth/vSwitch → host routing → underlay or tunnel (VXLAN, GENEVE, IP-in-IP) → remote
+host → pod.
 
 Each place the packet passes is a hop; each hop lists typed steps naming the fact that decided them (the
 route matched, the NAT rule, the HNS policy, the Encap fact). The walk ends in one disposition.
@@ -251,14 +252,17 @@ class Walk:
             hop.add("routed", "FORWARDED", route=route_text(route), kind=route.kind, owner=route.owner)
         else:  # Windows overlay: the HNS network's RemoteSubnetRoute decides, not the host route table
             hop.add("routed", "REMOTE_SUBNET_ROUTE", prefix=e.dst, providerAddress=e.outer_dst, owner=e.owner)
+        k = e.encapsulation
         if self.pkt.size > e.inner_mtu:
             hop.add("dropped", "MTU_EXCEEDED", device=e.dev, mtu=e.inner_mtu, size=self.pkt.size)
             raise Stop("DENIED_OUT", f"the {self.pkt.size}-byte packet exceeds the overlay MTU {e.inner_mtu} "
-                       f"of {e.dev} (VXLAN adds {e.overhead} bytes: the VTEP's MTU leaves room for them)")
-        hop.add("encapsulated", "VXLAN", device=e.dev, outerSrc=e.outer_src, outerDst=e.outer_dst,
+                       f"of {e.dev} ({k.label} adds {e.overhead} bytes: the VTEP's MTU leaves room for them)")
+        udp = e.dst_port is not None
+        hop.add("encapsulated", k.label, device=e.dev, outerSrc=e.outer_src, outerDst=e.outer_dst,
                 vni=e.vni, udpDstPort=e.dst_port, udpSrcPort=f"{e.src_port_policy} {e.src_port_range[0]}-"
-                f"{e.src_port_range[1]}", innerDstMac=e.inner_dst_mac, overhead=e.overhead, owner=e.owner)
-        self.wires.append(Wire(f"underlay {e.node}→{e.peer} (VXLAN)", self.pkt.src, self.pkt.dst, self.pkt.sport,
+                f"{e.src_port_range[1]}" if udp else None, innerDstMac=e.inner_dst_mac, overhead=e.overhead,
+                owner=e.owner)
+        self.wires.append(Wire(f"underlay {e.node}→{e.peer} ({k.label})", self.pkt.src, self.pkt.dst, self.pkt.sport,
                                self.pkt.dport, encap=e))
         if e.outer_next_hop != e.outer_dst:
             u = self._hop(self.cluster.plan.underlay.name, "underlay")
@@ -271,12 +275,8 @@ class Walk:
         peer_hop = self._hop(e.peer, "node")
         peer_hop.add("received", "RECEIVED", interface="uplink", outerDst=e.outer_dst, udpDstPort=e.dst_port, vni=e.vni)
         if e.mismatch:
-            what = " and ".join(f"VNI {e.vni} (it expects {e.peer_vni})" if m == "vni" else
-                                f"UDP port {e.dst_port} (it listens on {e.peer_port})" for m in e.mismatch)
-            peer_hop.add("dropped", "VXLAN_MISMATCH", sent=f"VNI {e.vni} port {e.dst_port}",
-                         expected=f"VNI {e.peer_vni} port {e.peer_port}")
-            raise Stop("NEIGHBOR_UNREACHABLE", f"{e.peer}'s VTEP drops the frame: {e.node} sends {what}")
-        peer_hop.add("decapsulated", "VXLAN", vni=e.vni, innerDst=self.pkt.dst)
+            _refused(peer_hop, e)
+        peer_hop.add("decapsulated", k.label, vni=e.vni, innerDst=self.pkt.dst)
         return e.peer, "node"
 
     # ------------------------------------------------------------------ delivery
@@ -350,6 +350,20 @@ class Walk:
             hop.add("dropped", "MTU_EXCEEDED", device=dev, mtu=d.mtu, size=self.pkt.size)
             raise Stop("DENIED_OUT", f"the {self.pkt.size}-byte packet exceeds the MTU {d.mtu} of {dev} on "
                        f"{facts.node}")
+
+
+def _refused(peer_hop: Hop, e: Encap) -> None:
+    """The receiving endpoint drops the hop: another kind, id or port than it decapsulates."""
+    k, theirs = e.encapsulation, e.remote.encapsulation
+    if e.mismatch == ("kind",):
+        peer_hop.add("dropped", "ENCAP_MISMATCH", sent=k.label, expected=theirs.label)
+        raise Stop("NEIGHBOR_UNREACHABLE", f"{e.peer}'s tunnel endpoint drops the packet: {e.node} sends {k.label}, "
+                   f"it decapsulates {theirs.label}")
+    what = " and ".join(f"VNI {e.vni} (it expects {e.peer_vni})" if m == "vni" else
+                        f"UDP port {e.dst_port} (it listens on {e.peer_port})" for m in e.mismatch)
+    peer_hop.add("dropped", f"{k.label}_MISMATCH", sent=f"VNI {e.vni} port {e.dst_port}",
+                 expected=f"VNI {e.peer_vni} port {e.peer_port}")
+    raise Stop("NEIGHBOR_UNREACHABLE", f"{e.peer}'s VTEP drops the frame: {e.node} sends {what}")
 
 
 def pod_port(cluster: Cluster, node: str, ip: IPv4Address) -> Route | None:

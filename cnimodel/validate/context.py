@@ -157,10 +157,11 @@ class Context:
 
     @cached_property
     def vteps(self) -> dict[str, Vtep]:
-        """Every node's VXLAN endpoint, from the plugin's cheap ``vtep(name)`` accessor."""
+        """Every node's tunnel endpoint (any kind), as the cluster answers it: from the plugin's fast path when it
+        has one (no facts built), else from the facts of the nodes whose roles say they encapsulate."""
         out: dict[str, Vtep] = {}
         for n in self.plan.nodes:
-            v = self.cluster.plugin.vtep(n.name)
+            v = self.cluster.endpoint(n.name)
             if v is not None:
                 out[n.name] = v
         return out

@@ -1,7 +1,7 @@
-"""Overlay checks over every node's VXLAN endpoint (``Vtep`` facts from the plugin's cheap accessor): one VNI
-and port everywhere, Windows' VNI/port rules, MTU against the underlay, DirectRouting/GBP with Windows, nodes
-whose overlay daemon refuses its config, and host ports on the VXLAN port (cni-plugins.md §1.3, §3.10–3.11;
-tools-and-planning.md §3.8.9–10)."""
+"""Overlay checks over every node's tunnel endpoint (``Vtep`` facts, any encapsulation kind, from
+``Cluster.endpoint``): one kind, id and port everywhere, Windows' VXLAN VNI/port rules, MTU against the underlay
+(the kind's overhead), DirectRouting/GBP with Windows, nodes whose overlay daemon refuses its config, and host
+ports on the tunnel's UDP port (cni-plugins.md §1.3, §3.10–3.11; tools-and-planning.md §3.8.9–10)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from cnimodel.dataplane import NodeFacts, Vtep
+from cnimodel.encapsulation import KINDS
 from cnimodel.plan import Origin
 from cnimodel.validate.context import Context, first, node_obj, phrase, pod_obj
 from cnimodel.validate.hostports import ignored_on
@@ -16,7 +17,6 @@ from cnimodel.validate.registry import Hit, check
 
 WINDOWS_MIN_VNI = 4096
 WINDOWS_PORT = 4789
-OVERHEAD = 50  # outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8
 
 
 def _network_at(ctx: Context) -> tuple[Origin, ...]:
@@ -24,7 +24,17 @@ def _network_at(ctx: Context) -> tuple[Origin, ...]:
 
 
 def _windows_vni_port_bad(v: Vtep) -> bool:
-    return v.os == "windows" and (v.vni < WINDOWS_MIN_VNI or v.port != WINDOWS_PORT)
+    return v.os == "windows" and v.kind == "vxlan" and (v.vni is None or v.vni < WINDOWS_MIN_VNI
+                                                         or v.port != WINDOWS_PORT)
+
+
+def _numbers(kind: str, vni: int | None, port: int | None) -> str:
+    """How a group of endpoints is named: ``VNI 4096/UDP 4789`` (VXLAN, as always), the kind first for others."""
+    k = KINDS[kind]
+    if k.id_field is None and k.udp_port is None:
+        return k.label
+    text = f"VNI {vni}/UDP {port}"
+    return text if kind == "vxlan" else f"{k.label} {text}"
 
 
 def _dr_gbp(v: Vtep) -> bool:
@@ -34,18 +44,19 @@ def _dr_gbp(v: Vtep) -> bool:
 @check("CNI-OVL-001", "error", "overlay", "Nodes use different VXLAN VNIs or UDP ports",
        "tools-and-planning.md §3.7 (k3s-io/k3s#9295, flannel-io/flannel#1128, #2018); cni-plugins.md §1.3")
 def vni_port_mismatch(ctx: Context) -> Iterator[Hit]:
-    groups: dict[tuple[int, int], list[Vtep]] = defaultdict(list)
+    groups: dict[tuple[str, int | None, int | None], list[Vtep]] = defaultdict(list)
     for v in ctx.vteps.values():
-        groups[(v.vni, v.port)].append(v)
+        groups[(v.kind, v.vni, v.port)].append(v)
     if len(groups) < 2:
         return
-    parts = [f"VNI {vni}/UDP {port} on {len(vs)} node(s) ({phrase([v.node for v in vs], 3)})"
-             for (vni, port), vs in sorted(groups.items(), key=lambda kv: -len(kv[1]))]
+    parts = [f"{_numbers(kind, vni, port)} on {len(vs)} node(s) ({phrase([v.node for v in vs], 3)})"
+             for (kind, vni, port), vs in sorted(groups.items(), key=lambda kv: -len(kv[1]))]
+    label = "/".join(dict.fromkeys(KINDS[k].label for k, _, _ in groups))
     windows = any(v.os == "windows" for v in ctx.vteps.values())
     fix = ("set VNI 4096 and Port 4789 in every node's config, Linux included (Windows accepts nothing else)"
            if windows else "give every node the same VNI and Port")
     objects = tuple(node_obj(vs[0].node) for vs in groups.values())
-    yield Hit(f"the overlay is split: {'; '.join(parts)}. A receiver drops VXLAN packets whose VNI or port is not "
+    yield Hit(f"the overlay is split: {'; '.join(parts)}. A receiver drops {label} packets whose VNI or port is not "
               "its own, so pods on different groups cannot talk", fix, objects, _network_at(ctx))
 
 
@@ -53,9 +64,9 @@ def vni_port_mismatch(ctx: Context) -> Iterator[Hit]:
        "cni-plugins.md §1.3, §3.10 (flanneld for Windows: VNI ≥ 4096, UDP 4789 only; Calico DefaultVNI 4096)")
 def windows_vni_port(ctx: Context) -> Iterator[Hit]:
     bad = [v for v in ctx.vteps.values() if _windows_vni_port_bad(v)]
-    groups: dict[tuple[int, int], list[str]] = defaultdict(list)
+    groups: dict[tuple[int, int | None], list[str]] = defaultdict(list)
     for v in bad:
-        groups[(v.vni, v.port)].append(v.node)
+        groups[(v.vni or 0, v.port)].append(v.node)
     for (vni, port), names in groups.items():
         what = []
         if vni < WINDOWS_MIN_VNI:
@@ -71,14 +82,14 @@ def windows_vni_port(ctx: Context) -> Iterator[Hit]:
 @check("CNI-OVL-003", "error", "overlay", "The overlay MTU leaves no room for the 50-byte VXLAN header",
        "cni-plugins.md §1.3 (encapOverhead 50; device MTU = uplink − 50); tools-and-planning.md §3.7")
 def overlay_mtu(ctx: Context) -> Iterator[Hit]:
-    groups: dict[tuple[int, int], list[str]] = defaultdict(list)
+    groups: dict[tuple[int, int, int], list[str]] = defaultdict(list)
     for v in ctx.vteps.values():
-        if v.mtu > v.underlay_mtu - OVERHEAD:
-            groups[(v.mtu, v.underlay_mtu)].append(v.node)
-    for (mtu, under), names in groups.items():
+        if v.mtu > v.underlay_mtu - v.overhead:
+            groups[(v.mtu, v.underlay_mtu, v.overhead)].append(v.node)
+    for (mtu, under, overhead), names in groups.items():
         yield Hit(f"{len(names)} node(s) ({phrase(names)}) give pods MTU {mtu} over an underlay of MTU {under}: "
-                  f"full-size packets become {mtu + OVERHEAD}-byte frames and are dropped (large transfers and TLS "
-                  "hang)", f"set the overlay MTU to {under - OVERHEAD} (underlay − 50)",
+                  f"full-size packets become {mtu + overhead}-byte frames and are dropped (large transfers and TLS "
+                  f"hang)", f"set the overlay MTU to {under - overhead} (underlay − {overhead})",
                   tuple(node_obj(n) for n in first(names)), _network_at(ctx))
 
 
@@ -94,9 +105,11 @@ def overlay_mtu_mismatch(ctx: Context) -> Iterator[Hit]:
     big = sorted(s for s, m in by_subnet.items() if m > smallest)
     small = sorted(s for s, m in by_subnet.items() if m == smallest)
     names = [v.node for v in ctx.vteps.values() if ctx.plan.node(v.node).subnet in big]
-    yield Hit(f"nodes on subnet(s) {phrase(big)} send VXLAN frames up to their own MTU ({max(by_subnet.values())}) "
+    label = "/".join(dict.fromkeys(v.encapsulation.label for v in ctx.vteps.values()))
+    overhead = max(v.overhead for v in ctx.vteps.values())
+    yield Hit(f"nodes on subnet(s) {phrase(big)} send {label} frames up to their own MTU ({max(by_subnet.values())}) "
               f"to peers on {phrase(small)} (MTU {smallest}): those frames are fragmented or dropped on the way",
-              f"give every overlay node the same pod MTU, at most {smallest - OVERHEAD}",
+              f"give every overlay node the same pod MTU, at most {smallest - overhead}",
               tuple(node_obj(n) for n in first(names)),
               tuple(ctx.plan.origin.at(f"spec.underlay.subnets[{i}].mtu")
                     for i, s in enumerate(ctx.plan.underlay.subnets) if s.name in big))
@@ -148,9 +161,10 @@ def host_port_on_vxlan(ctx: Context) -> Iterator[Hit]:
                 continue
             v = ctx.vteps.get(pod.node)
             # a hostPort the node's CNI does not map binds nothing (CNI-WIN-018)
-            if v is not None and port.host_port == v.port and pod.node not in ignored_on(ctx):
+            if v is not None and v.port is not None and port.host_port == v.port and pod.node not in ignored_on(ctx):
                 yield Hit(f"pod {pod.key} asks for UDP hostPort {port.host_port} on node {pod.node}, the port its "
-                          "VTEP listens on: one of them cannot bind, and VXLAN traffic may reach the pod instead",
+                          f"VTEP listens on: one of them cannot bind, and {v.encapsulation.label} traffic may reach "
+                          "the pod instead",
                           "pick another hostPort", (pod_obj(pod), node_obj(pod.node)),
                           (pod.origin.at("spec.containers"),))
 

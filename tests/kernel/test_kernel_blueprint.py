@@ -131,14 +131,14 @@ def test_uplinks_join_their_subnets_bridge_in_the_underlay_namespace() -> None:
 def test_vxlan_linux_node_gets_flannel_4096_with_onlink_routes_neighbours_and_fdb() -> None:
     bp = bp_of("hybrid-vxlan.yaml")
     ns = bp.names.node("lin1")
-    (vx,) = [x for x in bp.vxlans if x.ns == ns]
+    (vx,) = [x for x in bp.tunnels if x.ns == ns]
     assert (vx.name, vx.vni, vx.port, vx.local, vx.mtu, vx.link) == (
         "flannel.4096", 4096, 4789, IPv4Address("10.240.0.10"), 1450, "eth0")
     assert vx.addresses == (IPv4Interface("10.244.1.0/32"),)
     assert ("10.244.2.0/24", "10.244.2.0", "flannel.4096", True) in routes(bp, "lin1")
     space = bp.node_space("lin1")
     assert space is not None
-    win1_mac = next(x.mac for x in bp.vxlans if x.ns == bp.names.node("win1"))
+    win1_mac = next(x.mac for x in bp.tunnels if x.ns == bp.names.node("win1"))
     assert (IPv4Address("10.244.2.0"), win1_mac) in {(n.ip, n.mac) for n in space.neighbors}
     assert (win1_mac, IPv4Address("10.240.0.20")) in {(e.mac, e.dst) for e in space.fdb}
     cni0 = next(b for b in bp.bridges if b.ns == ns)
@@ -148,7 +148,7 @@ def test_vxlan_linux_node_gets_flannel_4096_with_onlink_routes_neighbours_and_fd
 def test_windows_overlay_is_emulated_with_the_windows_vni_port_and_remote_subnet_routes() -> None:
     bp = bp_of("hybrid-vxlan.yaml")
     ns = bp.names.node("win1")
-    (vx,) = [x for x in bp.vxlans if x.ns == ns]
+    (vx,) = [x for x in bp.tunnels if x.ns == ns]
     assert (vx.vni, vx.port, vx.local) == (4096, 4789, IPv4Address("10.240.0.20"))
     (br,) = [b for b in bp.bridges if b.ns == ns]
     assert br.addresses == (IPv4Interface("10.244.2.1/24"),)  # the HNS network's gateway .1 (§3.10)

@@ -163,14 +163,14 @@ def test_a_missing_route_also_stops_packets(tmp_path: Path) -> None:
 def test_a_failure_midway_leaves_nothing(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None:
     plan = topo("hybrid-vxlan.yaml")
     calls = itertools.count()
-    real = realise._vxlan
+    real = realise._tunnel
 
     def flaky(handles: realise.Handles, x: object) -> None:
         if next(calls) == 2:
             raise error
         real(handles, x)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(realise, "_vxlan", flaky)
+    monkeypatch.setattr(realise, "_tunnel", flaky)
     with pytest.raises(type(error)):
         kernel.up(plan)
     assert next(calls) == 3  # it did fail midway, after two VXLAN devices

@@ -28,8 +28,13 @@ def lb_rules(cluster: Cluster, node: str, pools: dict[str, Pool]) -> dict[str, A
     if not cat.services:
         return None
     config = cluster.memo(("render-html", "kube-proxy"), lambda: cat.config.to_json())
+    from cnimodel.services.decide import proxy_of
+
+    proxy = proxy_of(cluster, node)
+    if proxy == "plugin":  # the plugin's own load balancers: not modelled yet
+        return None
     rows, lines = pools.setdefault("lbRows", Pool()), pools.setdefault("lbLines", Pool())
-    if cluster.node(node).os == "windows":
+    if proxy == "winkernel":
         view = winkernel_view(cluster, node)
         body = lb_json.windows_node(view, vfp_rules(view), config)
         return {"os": "windows", "proxy": body["proxy"], "network": body["network"],

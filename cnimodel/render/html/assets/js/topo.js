@@ -150,17 +150,20 @@ function drawCards(g, nodes, band, x0, y0, w) {
   return y - y0;
 }
 
+// tunnel devices by kind, and how their chip starts (a VXLAN device is the VTEP people know)
+var TUNNEL_CHIP = {vxlan: "VTEP ", geneve: "GENEVE ", ipip: "IPIP "};
+
 function chipsOf(node) {
   var det = node.detail >= 0 ? D.details[node.detail] : null;
   if (!det) return null;
   var chips = [];
   det.devices.forEach(function (d) {
     if (d.kind === "bridge") chips.push({cls: "bridge", text: "bridge " + d.name});
-    else if (d.kind === "vxlan") chips.push({cls: "vtep", text: "VTEP " + d.name + (d.vni !== null ? " VNI " + d.vni : "")});
+    else if (TUNNEL_CHIP[d.kind]) chips.push({cls: "vtep", text: TUNNEL_CHIP[d.kind] + d.name + (d.vni !== null ? " VNI " + d.vni : "")});
   });
   det.vswitches.forEach(function (v) { chips.push({cls: "vswitch", text: "vSwitch " + v.name + " (" + v.type + ")"}); });
   det.vteps.forEach(function (v) {
-    if (!det.devices.some(function (d) { return d.kind === "vxlan" && d.name === v.dev; })) {
+    if (!det.devices.some(function (d) { return TUNNEL_CHIP[d.kind] && d.name === v.dev; })) {
       chips.push({cls: "vtep", text: "VTEP VNI " + v.vni + " :" + v.port});
     }
   });
