@@ -130,7 +130,11 @@ def _check_pods(plan: Plan, problems: Problems) -> None:
     ips: dict[object, str] = {}
     for pod in plan.pods:
         first = seen.get(pod.key)
-        if first is not None and pod.owner != first.owner:  # two Pod documents: the loader named both places
+        if first is not None and pod.owner == first.owner:  # two documents of one Pod
+            problems.error(pod.origin.at("metadata.name"), f"Pod {pod.key} is given twice: also at "
+                           f"{first.origin.where()}", "keep one of the two: remove it from one file, or leave one "
+                           "of the inputs out")
+        elif first is not None:
             problems.error(pod.origin.at("metadata.name"), f"pod {pod.key} is also made by {first.workload} "
                            f"({first.origin.where()})", "give every pod in a namespace its own name")
         seen[pod.key] = pod

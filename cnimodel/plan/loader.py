@@ -169,16 +169,15 @@ def _once(doc: dict[str, Any], kind: str, origin: Origin, seen: dict[tuple[str, 
           problems: Problems) -> None:
     """Report an object given twice (same API group, kind, namespace and name), naming both places."""
     meta = doc.get("metadata")
-    name = meta.get("name") if isinstance(meta, dict) else None
-    if not isinstance(name, str) or kind == "ClusterPlan":  # a second ClusterPlan has its own message
+    if type(meta) is not dict or kind == "ClusterPlan":  # a second ClusterPlan has its own message
         return
-    ns = meta.get("namespace")  # type: ignore[union-attr]
-    if not isinstance(ns, str) or not ns:
+    name, ns, api = meta.get("name"), meta.get("namespace"), doc.get("apiVersion")
+    if type(name) is not str:
+        return
+    if type(ns) is not str or not ns:
         ns = "" if kind in CLUSTER_SCOPED else "default"
-    api = doc.get("apiVersion")
-    group = api.rpartition("/")[0] if isinstance(api, str) else ""
-    key = (group, kind, ns, name)
-    first = seen.setdefault(key, origin)
+    group = api.rpartition("/")[0] if type(api) is str else ""
+    first = seen.setdefault((group, kind, ns, name), origin)  # (150,000 pods: once each, cheaply)
     if first is not origin:
         what = f"{kind} {ns + '/' if ns else ''}{name}" + (f" ({group})" if group else "")
         problems.error(origin.at("metadata.name"), f"{what} is given twice: also at {first.where()}",
@@ -231,7 +230,8 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None) -> Plan:
                        "as a plan file" if looks else "set kind, e.g. ClusterPlan, Pod, Node")
                 problems.error(origin.at("kind"), "is required", fix)
                 continue
-            _once(doc, kind, origin, identities, problems)
+            if kind != "Pod":  # pods are checked for duplicates by key with the generated ones (plan/checks.py)
+                _once(doc, kind, origin, identities, problems)
             if kind == "ClusterPlan":
                 if doc.get("apiVersion") != API_VERSION:
                     problems.error(origin.at("apiVersion"), f"expected {API_VERSION!r}, found "
@@ -247,7 +247,7 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None) -> Plan:
             elif kind == "Pod":
                 if (p := parse_pod(doc, origin, problems)) is not None:
                     pods.append(p)
-                unmodelled.pod(doc, origin)
+                unmodelled.pod(doc, origin, host_ports=p is None or any(c.host_port for c in p.ports))
             elif kind == "Namespace":
                 if (ns := parse_namespace(doc, origin, problems)) is not None:
                     namespaces.append(ns)

@@ -36,6 +36,9 @@ SERVICE_ANNOTATIONS = {
     "service.kubernetes.io/topology-mode": "topology-aware routing hints; the model balances over every endpoint",
 }
 FIX = "nothing to change; the answers ignore it"
+# Every key that can lead to a warning, so the common pod (none of them) costs two set checks.
+_POD_KEYS = frozenset((*POD_SPEC, "affinity", "dnsPolicy", "initContainers", "containers"))
+_META_KEYS = frozenset(("annotations",))
 
 
 class Unmodelled:
@@ -52,15 +55,20 @@ class Unmodelled:
         self.problems.warn(origin.at(path), f"{field} is not modelled: it changes {what} (named once; other "
                            "objects may carry it too)", FIX)
 
-    def pod(self, doc: Mapping[str, Any], origin: Origin, at: str = "") -> None:
-        """A Pod (``at`` ""), or a workload's pod template (``at`` its path, e.g. ``spec.template``)."""
+    def pod(self, doc: Mapping[str, Any], origin: Origin, at: str = "", host_ports: bool = True) -> None:
+        """A Pod (``at`` ""), or a workload's pod template (``at`` its path, e.g. ``spec.template``);
+        ``host_ports`` False when the pod maps no hostPort (then no hostIP matters)."""
         spec = doc.get("spec")
         meta = doc.get("metadata")
         prefix = f"{at}." if at else ""
-        if isinstance(meta, Mapping) and isinstance(annotations := meta.get("annotations"), Mapping):
+        if isinstance(meta, Mapping) and "annotations" in meta \
+                and isinstance(annotations := meta.get("annotations"), Mapping):
             for key in POD_ANNOTATIONS.keys() & annotations.keys():
                 self._warn(f"the annotation {key}", origin, f"{prefix}metadata.annotations", POD_ANNOTATIONS[key])
         if not isinstance(spec, Mapping):
+            return
+        if _POD_KEYS.isdisjoint(spec) or (not host_ports and _POD_KEYS.isdisjoint(k for k in spec
+                                                                                   if k != "containers")):
             return
         for key in POD_SPEC.keys() & spec.keys():
             self._warn(f"spec.{key}", origin, f"{prefix}spec.{key}", POD_SPEC[key])
@@ -74,7 +82,7 @@ class Unmodelled:
             if isinstance(c, Mapping) and c.get("ports"):
                 self._warn("spec.initContainers[].ports", origin, f"{prefix}spec.initContainers[{ci}].ports",
                            "the ports a sidecar container serves; the model reads spec.containers[].ports only")
-        for ci, c in enumerate(spec.get("containers") or ()):
+        for ci, c in enumerate((spec.get("containers") or ()) if host_ports else ()):
             for pi, p in enumerate(c.get("ports") or () if isinstance(c, Mapping) else ()):
                 if isinstance(p, Mapping) and p.get("hostIP"):
                     self._warn("spec.containers[].ports[].hostIP", origin,
