@@ -14,6 +14,7 @@ exists only with ``--detach``), so this process becomes a child subreaper while 
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import ctypes
 import json
@@ -24,6 +25,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,7 @@ class JsonRpc:
         self.sock.connect(str(path))
         self._buf = ""
         self._dec = json.JSONDecoder()
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()  # a chunk may end inside a character
         self._id = 0
 
     def call(self, method: str, params: list[Any]) -> Any:
@@ -85,9 +88,11 @@ class JsonRpc:
             return msg.get("result")
 
     def _next(self) -> dict[str, Any]:
+        complete = bool(self._buf.strip())
         while True:
             text = self._buf.lstrip()
-            if text:
+            # a message ends with "}": try to decode only then (a large reply arrives in many chunks)
+            if complete and text.endswith("}"):
                 try:
                     obj, end = self._dec.raw_decode(text)
                     self._buf = text[end:]
@@ -97,7 +102,8 @@ class JsonRpc:
             chunk = self.sock.recv(1 << 20)
             if not chunk:
                 raise HarnessError("the server closed the connection")
-            self._buf += chunk.decode()
+            self._buf += self._utf8.decode(chunk)
+            complete = True
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -107,15 +113,18 @@ class JsonRpc:
 class ControlPlane:
     """NB and SB ovsdb-servers and ovn-northd in a temporary folder; ``tracer()`` adds an ovn-trace daemon."""
 
-    def __init__(self, folder: Path | None = None, schemas: Path = SCHEMA_DIR, keep: bool = False) -> None:
+    def __init__(self, folder: Path | None = None, schemas: Path = SCHEMA_DIR, keep: bool = False,
+                 northd_threads: int | None = None) -> None:
         self.schemas = schemas
+        # ovn-northd builds logical flows in parallel with --n-threads (1: not parallel)
+        self.northd_threads = northd_threads if northd_threads is not None else min(4, os.cpu_count() or 1)
         self.keep = keep
         self._given = folder
         self.dir: Path | None = None
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.daemons: list[tuple[str, int]] = []  # self-daemonized (ovn-trace), reaped by pid
         self.started: list[int] = []  # every pid started, for checks that nothing is left
-        self._trace: JsonRpc | None = None
+        self._traces: list[JsonRpc] = []
 
     # --- life cycle ------------------------------------------------------------------------------------------
 
@@ -161,14 +170,15 @@ class ControlPlane:
         self.nbctl("init")  # NB_Global, before northd would create it
         self._spawn("northd", ["ovn-northd", "--no-chdir", f"--pidfile={self.path('northd.pid')}",
                                f"--unixctl={self.path('northd.ctl')}", f"--ovnnb-db={self.nb}",
-                               f"--ovnsb-db={self.sb}", f"--log-file={self.path('northd.log')}", "-vconsole:off"])
+                               f"--ovnsb-db={self.sb}", f"--log-file={self.path('northd.log')}", "-vconsole:off",
+                               f"--n-threads={self.northd_threads}"])
         self._wait_socket(self.path("northd.ctl"), "northd")
 
     def stop(self) -> None:
         """End every process started here (gracefully, then by force), and remove the folder."""
-        if self._trace is not None:
-            self._trace.close()
-            self._trace = None
+        for rpc in self._traces:
+            rpc.close()
+        self._traces.clear()
         for _, pid in reversed(self.daemons):
             _end_pid(pid)
         self.daemons.clear()
@@ -271,31 +281,52 @@ class ControlPlane:
             rpc.close()
         return len(rows)
 
-    def tracer(self) -> None:
-        """Start ovn-trace as a daemon on the Southbound database (``trace`` then asks it)."""
-        if self._trace is not None:
+    def tracer(self, count: int = 1) -> None:
+        """Start ``count`` ovn-trace daemons on the Southbound database, concurrently (each reads the whole
+        database at start, single-threaded: two halve a large sample's wait on two cores). The first is
+        named trace (trace.pid, trace.ctl), the others trace1, trace2, …"""
+        if len(self._traces) >= count:
             return
+        names = [("trace" if i == 0 else f"trace{i}") for i in range(len(self._traces), count)]
         libc = _libc()
-        if libc is not None:  # the daemon ovn-trace forks becomes our child, so stop() can reap it
+        if libc is not None:  # the daemons ovn-trace forks become our children, so stop() can reap them
             libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
         try:
-            self._run(["ovn-trace", "--detach", "--no-chdir", f"--pidfile={self.path('trace.pid')}",
-                       f"--unixctl={self.path('trace.ctl')}", f"--db={self.sb}", f"--log-file={self.path('trace.log')}",
-                       "-vconsole:off"], timeout=300)
+            with ThreadPoolExecutor(len(names)) as pool:
+                list(pool.map(lambda n: self._run(
+                    ["ovn-trace", "--detach", "--no-chdir", f"--pidfile={self.path(n + '.pid')}",
+                     f"--unixctl={self.path(n + '.ctl')}", f"--db={self.sb}", f"--log-file={self.path(n + '.log')}",
+                     "-vconsole:off"], timeout=600), names))
         finally:
+            for n in names:  # every daemon that did start is stopped by stop(), even when another failed
+                with contextlib.suppress(OSError, ValueError, IndexError):
+                    pid = int(self.path(f"{n}.pid").read_text().split()[0])
+                    self.daemons.append((n, pid))
+                    self.started.append(pid)
             if libc is not None:
                 libc.prctl(PR_SET_CHILD_SUBREAPER, 0)
-        pid = int(self.path("trace.pid").read_text().split()[0])
-        self.daemons.append(("trace", pid))
-        self.started.append(pid)
-        self._wait_socket(self.path("trace.ctl"), "trace")
-        self._trace = JsonRpc(self.path("trace.ctl"), timeout=300)
+        for n in names:
+            self._wait_socket(self.path(f"{n}.ctl"), n)
+            self._traces.append(JsonRpc(self.path(f"{n}.ctl"), timeout=600))
 
     def trace(self, datapath: str, microflow: str, detail: str = "--detailed") -> str:
         """ovn-trace's answer for one microflow entering ``datapath``."""
         self.tracer()
-        assert self._trace is not None
-        return str(self._trace.call("trace", [detail, datapath, microflow]))
+        return str(self._traces[0].call("trace", [detail, datapath, microflow]))
+
+    def trace_all(self, flows: list[tuple[str, str]], detail: str = "--detailed") -> list[str]:
+        """ovn-trace's answers for many (datapath, microflow) pairs, spread over the running daemons."""
+        self.tracer()
+        daemons = self._traces
+        out: list[str] = [""] * len(flows)
+
+        def work(k: int) -> None:
+            for i in range(k, len(flows), len(daemons)):
+                out[i] = str(daemons[k].call("trace", [detail, *flows[i]]))
+
+        with ThreadPoolExecutor(len(daemons)) as pool:
+            list(pool.map(work, range(len(daemons))))
+        return out
 
 
 def _end_pid(pid: int, timeout: float = 5.0) -> None:
