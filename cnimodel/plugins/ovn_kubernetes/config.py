@@ -87,7 +87,7 @@ QUIET = {
                              "enable-multi-external-gateway", "enable-route-advertisements",
                              "enable-config-duration", "enable-scale-metrics"},
 }
-GENEVE_HEADER_IPV4 = 58  # pkg/types/const.go:178: ovnkube-node wants the encap interface MTU ≥ mtu + 58
+GENEVE_HEADER_IPV4 = 58  # pkg/types/const.go:181: ovnkube-node wants the encap interface MTU ≥ mtu + 58
 VXLAN_PORT = 4789  # config.go:36
 
 

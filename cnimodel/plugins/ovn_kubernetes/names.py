@@ -11,19 +11,19 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network
 
 CONTROLLER = "default-network-controller"  # pkg/ovn/default_network_controller.go:49
-CLUSTER_ROUTER = "ovn_cluster_router"      # const.go:39
-JOIN_SWITCH = "join"                       # const.go:40
-TRANSIT_SWITCH = "transit_switch"          # const.go:69
+CLUSTER_ROUTER = "ovn_cluster_router"      # const.go:40
+JOIN_SWITCH = "join"                       # const.go:41
+TRANSIT_SWITCH = "transit_switch"          # const.go:70
 MGMT_INTERFACE = "ovn-k8s-mp0"             # const.go:12-21
-CLUSTER_LB_GROUP = "clusterLBGroup"        # const.go:186-188
+CLUSTER_LB_GROUP = "clusterLBGroup"        # const.go:191-193
 CLUSTER_SWITCH_LB_GROUP = "clusterSwitchLBGroup"
 CLUSTER_ROUTER_LB_GROUP = "clusterRouterLBGroup"
-PHYSNET = "physnet"                        # const.go:27
-DEFAULT_ALLOW_PRIORITY = 1001              # const.go:78-81
+PHYSNET = "physnet"                        # const.go:25
+DEFAULT_ALLOW_PRIORITY = 1001              # const.go:83-85
 DEFAULT_DENY_PRIORITY = 1000
-DEFAULT_ACL_TIER = 2                       # const.go:96
+DEFAULT_ACL_TIER = 2                       # const.go:99
 NODE_SUBNET_POLICY_PRIORITY = 1004         # const.go:109
-HYBRID_OVERLAY_SUBNET_PRIORITY = 1002      # const.go:111
+HYBRID_OVERLAY_SUBNET_PRIORITY = 1002      # const.go:112
 HYBRID_OVERLAY_VNI = 4097                  # hybrid-overlay/pkg/types/types.go:26
 
 
@@ -77,7 +77,7 @@ def management_port(node: str) -> str:
 
 
 def hybrid_overlay_port(node: str) -> str:
-    """GetHybridOverlayPortName: the ``int-`` prefix (const.go:8)."""
+    """GetHybridOverlayPortName: the ``int-`` prefix (const.go:9)."""
     return f"int-{node}"
 
 
