@@ -17,7 +17,7 @@ from cnimodel.plugins.ovn_kubernetes import harness
 from cnimodel.plugins.ovn_kubernetes.harness import ControlPlane, HarnessError
 
 pytestmark = needs_ovn
-PIDFILES = ("nb.pid", "sb.pid", "northd.pid", "trace.pid")
+PIDFILES = ("nb.pid", "sb.pid", "northd.pid", "trace.pid", "trace1.pid")
 
 
 def running(pid: int) -> bool:
@@ -42,11 +42,13 @@ def assert_clean(cp: ControlPlane, folder: Path) -> None:
 def test_success_leaves_nothing(tmp_path: Path) -> None:
     folder = tmp_path / "cp"
     with ControlPlane(folder, keep=True) as cp:
-        cp.nbctl("ls-add", "s1")
+        cp.nbctl("ls-add", "s1", "--", "lsp-add", "s1", "p1")
         cp.sync()
-        cp.tracer()
-        assert all(running(p) for p in cp.started) and len(cp.started) == 4
+        cp.tracer(2)  # two ovn-trace daemons, both answering
+        assert all(running(p) for p in cp.started) and len(cp.started) == 5
         assert all((folder / f).exists() for f in PIDFILES)
+        answers = cp.trace_all([("s1", 'inport == "p1"')] * 4)
+        assert len(answers) == 4 and all('ingress(dp="s1", inport="p1")' in a for a in answers)
     assert_clean(cp, folder)
     assert (folder / "nb.db").exists()  # kept: the pidfiles are gone because the daemons removed them
 
@@ -84,6 +86,16 @@ def test_ctrl_c_while_starting_leaves_nothing(tmp_path: Path, monkeypatch: pytes
     with pytest.raises(KeyboardInterrupt), cp:
         pass
     assert len(cp.started) == 2  # the two ovsdb-servers, not northd
+    assert_clean(cp, folder)
+
+
+def test_a_dead_tracer_is_reported(tmp_path: Path) -> None:
+    """ovn-trace's daemon asserts on a microflow naming no known port; the harness says so and still cleans up."""
+    folder = tmp_path / "cp"
+    with pytest.raises(HarnessError, match="ovn-trace died"), ControlPlane(folder, keep=True) as cp:
+        cp.nbctl("ls-add", "s1")
+        cp.sync()
+        cp.trace("s1", 'inport == "nowhere"')
     assert_clean(cp, folder)
 
 

@@ -102,6 +102,26 @@ def test_windows_pod_through_the_hybrid_overlay_port(loaded) -> None:  # type: i
     assert any(s.name == "lr_in_policy" and s.priority == 1002 for s in r.stages)
 
 
+def test_egress_through_the_gateway_router(loaded) -> None:  # type: ignore[no-untyped-def]
+    """A pod to the internet: the src-ip route to GR_lin1's join IP, the join switch, the GR's default route via
+    the underlay gateway 10.0.0.1 out rtoe-GR_lin1, and ext_lin1's localnet port breth0_lin1 — where ovn-trace
+    stops at ARP for 10.0.0.1 (a chassis learns it; the harness does not invent it)."""
+    _, _, cp = loaded
+    r = trace(cp, "shop_web-0", "10.128.0.4", "8.8.8.8", "0a:58:0a:80:00:01", 443, "lin1")
+    assert r.datapaths == ("lin1", "ovn_cluster_router", "join", "GR_lin1", "ext_lin1")
+    assert r.verdict == "neighbour-resolution" and ("breth0_lin1", "localnet") in r.outputs
+    route = next(s for s in r.stages if s.datapath == "GR_lin1" and s.name == "lr_in_ip_routing")
+    assert "reg0 = 10.0.0.1;" in route.actions and 'outport = "rtoe-GR_lin1";' in route.actions
+
+
+def test_node_ip_goes_to_the_management_port(loaded) -> None:  # type: ignore[no-untyped-def]
+    """The 1004 policy reroutes a pod's traffic to its own node's IP to ovn-k8s-mp0 (k8s-lin1)."""
+    _, _, cp = loaded
+    r = trace(cp, "shop_web-0", "10.128.0.4", "10.0.0.11", "0a:58:0a:80:00:01", 10250, "lin1")
+    assert (r.verdict, r.output, r.datapaths) == ("delivered", "k8s-lin1", ("lin1", "ovn_cluster_router", "lin1"))
+    assert any(s.name == "lr_in_policy" and s.priority == 1004 for s in r.stages)
+
+
 def test_every_pair_agrees_with_the_policy_engine(tmp_path: Path) -> None:
     """All pod pairs of the example plan: ovn-trace delivers exactly what cnimodel's policy engine allows."""
     from cnimodel.cluster import Cluster
