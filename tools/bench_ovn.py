@@ -38,6 +38,12 @@ from cnimodel.plugins.ovn_kubernetes.harness import ControlPlane
 from cnimodel.plugins.ovn_kubernetes.verify import sample_flows, tracers
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process (/proc/<pid>/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def plan(nodes: int, pods: int, namespaces: int) -> list[dict]:
     docs = generate(nodes, pods, 4, namespaces, plugin="ovn-kubernetes")
     spec = docs[0]["spec"]
@@ -115,6 +121,7 @@ def main() -> None:
                     disagree += 1
             t["ovn-trace flows"] = time.monotonic() - s
             lflows = cp.sbctl("--format=csv", "--no-headings", "--columns=_uuid", "list", "Logical_Flow").count("\n")
+            cpu = {n: cpu_seconds(pid) for n, pid in [*((n, p.pid) for n, p in cp.children), *cp.daemons]}
         t["total"] = time.monotonic() - start
     print(f"{args.nodes} nodes, {len(cluster.allocation.pods)} pods, {len(nb.switches)} switches, "
           f"{len(nb.routers)} routers, {len(nb.load_balancers)} load balancers, {len(nb.port_groups)} port groups, "
@@ -122,6 +129,7 @@ def main() -> None:
     print(f"{len(flows)} of {pairs} pod pairs traced: {verdicts}; {disagree} disagree with the policy engine")
     for k, v in t.items():
         print(f"  {k:28s} {v:7.2f} s")
+    print("  CPU seconds of the OVN processes: " + ", ".join(f"{n} {v:.1f}" for n, v in cpu.items()))
     print(f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (other work on the machine slows it)")
     print(f"  peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (this process)")
 
