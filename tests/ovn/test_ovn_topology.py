@@ -118,6 +118,24 @@ def test_hybrid_overlay_topology(tmp_path: Path) -> None:
     assert top.switch("win1") is None and top.router("GR_win1") is None  # no OVN on Windows
 
 
+def test_windows_node_hybrid_overlay_network(tmp_path: Path) -> None:
+    """hybrid-overlay-node.exe's HNS Overlay network OVNKubernetesHybridOverlayNetwork over the node's hybrid
+    subnet, VSID 4097, and a RemoteSubnetRoute per Linux node: its subnet, its IP, the MAC of its .3 as the
+    distributed router MAC (net.HardwareAddr's lower-case form), isolation ID 4097 (ho_node_windows.go:24,
+    :164-216, :264-302; types.go:26; hybrid.go:84-86)."""
+    c = build(tmp_path, [plan_doc(nodes=NODES + WINDOWS, cfg=hybrid_config())])
+    f = c.facts("win1")
+    [net] = f.hns_networks
+    assert (net.name, net.type, str(net.prefix), str(net.gateway)) == (
+        "OVNKubernetesHybridOverlayNetwork", "Overlay", "10.132.0.0/23", "10.132.0.1")
+    assert [dict(p.settings) for p in net.subnet_policies] == [{"IsolationId": 4097}]
+    routes = {p.settings["DestinationPrefix"]: dict(p.settings) for p in net.policies if p.type == "RemoteSubnetRoute"}
+    assert routes["10.128.0.0/23"] == {"DestinationPrefix": "10.128.0.0/23", "IsolationId": 4097,
+                                       "ProviderAddress": "10.0.0.11",
+                                       "DistributedRouterMacAddress": "0a:58:0a:80:00:03"}
+    assert not c.enforcement("win1").enforced
+
+
 def test_host_side(tmp_path: Path) -> None:
     """ovn-k8s-mp0 with .2, the cluster range via .1, the service range via 169.254.169.4 on breth0
     (management-port_linux.go:66-95, :180-206; gateway_init.go:285-314)."""
