@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import checkout_entry_points  # noqa: F401  (first: this checkout's plugins and commands, before cnimodel loads them)
 import pytest
 import yaml
 from click.testing import CliRunner, Result
@@ -23,6 +24,7 @@ from cnimodel.cluster import Cluster
 from cnimodel.plan import Plan, PlanError, Problem, load_plan
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
 
 # cni-plugins.md §10: the 4-node worked example (nodes in registration order).
 WORKED_NODES = [

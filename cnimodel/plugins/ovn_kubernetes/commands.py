@@ -1,0 +1,130 @@
+"""The commands ovn-kubernetes contributes to the CLI (entry-point group ``cnimodel.commands``):
+
+``cnimodel ovn export PLAN [-o nbctl|json]`` writes the Northbound content the plan implies;
+``cnimodel ovn verify PLAN`` loads it into a real OVN control plane and ovn-traces pod→pod flows.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from cnimodel.cluster import Cluster
+    from cnimodel.plugins.ovn_kubernetes.plugin import OvnKubernetesPlugin
+    from cnimodel.plugins.ovn_kubernetes.verify import Report
+
+
+def _plugin(kit: ModuleType, cluster: Cluster) -> OvnKubernetesPlugin:
+    from cnimodel.plugins.ovn_kubernetes.plugin import OvnKubernetesPlugin
+
+    if not isinstance(cluster.plugin, OvnKubernetesPlugin):
+        raise kit.UsageProblem(f"the plan's network plugin is {cluster.plugin.name}, not ovn-kubernetes: "
+                               "`cnimodel ovn` reads ovn-kubernetes plans")
+    return cluster.plugin
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    return {
+        "compared": False, "note": "not compared with cnimodel's trace yet (phase 2)",
+        "pairs": report.total_pairs, "traced": len(report.results),
+        "policyDisagreements": len(report.disagreements),
+        "timings": {k: round(v, 3) for k, v in report.timings.items()}, "notes": report.notes,
+        "flows": [{"src": r.flow.src, "dst": r.flow.dst, "protocol": r.flow.protocol, "port": r.flow.port,
+                   "datapath": r.flow.datapath, "microflow": r.flow.microflow, "verdict": r.trace.verdict,
+                   "output": r.trace.output, "datapaths": list(r.trace.datapaths),
+                   "lastStage": str(r.trace.last) if r.trace.last else None,
+                   "policyAllows": r.flow.policy_allows, "agreesWithPolicy": r.agrees_with_policy}
+                  for r in report.results],
+    }
+
+
+def commands(kit: ModuleType) -> list[click.Command]:
+    """The ``ovn`` command group, built with the CLI's own helpers (``kit`` is cnimodel.commands.base)."""
+
+    @click.group("ovn")
+    def ovn() -> None:
+        """ovn-kubernetes: the OVN Northbound content a plan implies, and its proof against a real ovn-northd."""
+
+    @ovn.command("export")
+    @kit.plan_inputs
+    @click.option("-o", "--output", "fmt", type=click.Choice(["nbctl", "json"]), default="nbctl", show_default=True,
+                  help="nbctl: a shell script of ovn-nbctl commands; json: an OVSDB transact request.")
+    @click.option("--schema", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+                  help="The OVN_Northbound schema to fit (default: the installed one; columns it lacks are left out).")
+    @kit.handle_errors
+    def export(plan: tuple[str, ...], fmt: str, schema: Path | None) -> None:
+        """Write the Northbound database content of an ovn-kubernetes plan (docs/ovn-kubernetes.md)."""
+        from cnimodel.plugins.ovn_kubernetes.export import schema_columns, to_nbctl, to_transact
+
+        cluster = kit.build(plan)
+        nb = _plugin(kit, cluster).northbound(cluster)
+        columns = schema_columns(schema)
+        if fmt == "json":
+            request, notes = to_transact(nb, columns)
+            sys.stdout.write(json.dumps(request, indent=1) + "\n")
+        else:
+            text, notes = to_nbctl(nb, columns, f"plan {cluster.plan.name!r}")
+            sys.stdout.write(text)
+        for note in [*notes, *nb.notes]:
+            kit.ERR.print(f"note: {note}", markup=False)
+
+    @ovn.command("verify")
+    @kit.plan_inputs
+    @click.option("--flows", "limit", type=click.IntRange(1), default=500, show_default=True,
+                  help="Trace every pod→pod pair when there are at most this many, else a sample of this many.")
+    @click.option("--seed", type=int, default=0, show_default=True, help="The sample's random seed.")
+    @click.option("-o", "--output", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+    @kit.handle_errors
+    def verify(plan: tuple[str, ...], limit: int, seed: int, fmt: str) -> None:
+        """Load the plan's Northbound content into OVN (ovsdb-server, ovn-northd) and ovn-trace pod→pod flows.
+
+        Exit 1 when ovn-trace delivers a flow cnimodel's policy engine denies, or drops one it allows."""
+        from cnimodel.plugins.ovn_kubernetes import verify as v
+        from cnimodel.plugins.ovn_kubernetes.harness import HarnessError
+
+        cluster = kit.build(plan)
+        plugin = _plugin(kit, cluster)
+        try:
+            report = v.verify(cluster, plugin, limit, seed)
+        except HarnessError as e:
+            raise kit.UsageProblem(str(e)) from None
+        if fmt == "json":
+            sys.stdout.write(json.dumps(report_json(report), indent=1) + "\n")
+        else:
+            _text(kit, report)
+        if report.disagreements:
+            sys.exit(1)
+
+    return [ovn]
+
+
+def _text(kit: ModuleType, report: Report) -> None:
+    from cnimodel.plugins.ovn_kubernetes.verify import NOT_COMPARED
+
+    out = kit.OUT
+    sampled = "every pair" if len(report.results) == report.total_pairs else \
+        f"a sample of {len(report.results)} of {report.total_pairs} pairs"
+    out.print(f"ovn-trace on ovn-northd's logical flows: {len(report.results)} pod→pod flow(s), {sampled}",
+              markup=False)
+    rows = [("flow", "ovn-trace", "datapaths", "policy (cnimodel)")]
+    for r in report.results:
+        policy = "n/a" if r.flow.policy_allows is None else "allows" if r.flow.policy_allows else "denies"
+        mark = "" if r.agrees_with_policy is not False else "  ← disagrees"
+        rows.append((f"{r.flow.src} → {r.flow.dst} {r.flow.protocol}/{r.flow.port}", r.trace.summary(),
+                     " → ".join(r.trace.datapaths), policy + mark))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        out.print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[3], markup=False)
+    out.print(f"note: {NOT_COMPARED}", markup=False)
+    for note in report.notes:
+        out.print(f"note: {note}", markup=False)
+    t = report.timings
+    out.print("timings: " + ", ".join(f"{k} {v:.2f} s" for k, v in t.items()), markup=False)
+    bad = report.disagreements
+    out.print(f"{len(bad)} flow(s) where ovn-trace and the policy engine disagree", markup=False)
