@@ -173,19 +173,36 @@ def lookup(plan: tuple[str, ...], dst: str, node: str, output: str) -> None:
 
 @cli.command()
 @plan_inputs
-@click.option("-o", "--output", type=click.Choice(["json", "dot"]), default="json", show_default=True)
+@click.option("-o", "--output", type=click.Choice(["json", "dot", "mermaid"]), default="json", show_default=True)
+@click.option("--dst", help="A destination (as trace's DST: a pod, Service, NODE:PORT or address): its forwarding "
+              "graph, an edge per forwarding decision, instead of the cluster's picture.")
 @click.option("--detail/--no-detail", default=None, help="Per-device detail (default: on up to 200 nodes).")
 @handle_errors
-def graph(plan: tuple[str, ...], output: str, detail: bool | None) -> None:
-    """The data-plane graph (hosts, devices, vSwitches, subnets, pods) as JSON or Graphviz DOT."""
-    from cnimodel.graph import build_graph, to_json
-    from cnimodel.render import dot
+def graph(plan: tuple[str, ...], output: str, dst: str | None, detail: bool | None) -> None:
+    """The forwarding graph: the cluster's picture (nodes' tables, NICs, bridges, tunnels, vSwitches, pods), or with
+    --dst one destination's graph of forwarding decisions, as JSON, Graphviz DOT or Mermaid."""
+    from cnimodel.graph import ForwardingGraph, destination_graph
+    from cnimodel.graph.wiring import wiring
+    from cnimodel.render import dot, graph_json, mermaid
+    from cnimodel.trace import EndpointError
+    from cnimodel.trace.resolve import resolve
 
-    g = build_graph(build(plan), detail=detail)
+    cluster = build(plan)
+    if dst is not None:
+        try:
+            end = resolve(cluster, dst)
+        except EndpointError as e:
+            raise UsageProblem(f"--dst {dst}: {e}") from None
+        fg = ForwardingGraph.of(cluster)
+        g = destination_graph(fg, fg.classify(end.ip), frontend=end.kind in ("service", "nodeport"))
+    else:
+        g = wiring(cluster, detail=detail)
     if output == "dot":
         click.echo(dot.render(g), nl=False)
+    elif output == "mermaid":
+        click.echo(mermaid.render(g), nl=False)
     else:
-        _emit_json(to_json(g))
+        _emit_json(graph_json.to_json(g))
 
 
 @cli.command("topologies")

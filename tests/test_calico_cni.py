@@ -236,7 +236,7 @@ def test_graph_hangs_each_pod_on_its_veth(tmp_path: Path) -> None:
     g = json.loads(run("graph", plan_file(tmp_path, [canal(), *pods()]), "-o", "json").output)
     edges = {(e["source"], e["target"], e["kind"]) for e in g["edges"]}
     a = f"dev:lin1/{cali('default', 'a')}"
-    assert ("host:lin1", a, "has") in edges
+    assert ("table:lin1", a, "routes") in edges  # the node's /32 route names it
     assert (a, "pod:default/a", "veth") in edges or ("pod:default/a", a, "veth") in edges
     assert not any(n["id"] == "dev:lin1/cni0" for n in g["nodes"])
 

@@ -114,13 +114,10 @@ def _drawing(cluster: Cluster, output: str, view: str, runs: list) -> str:
 
             text = policy_dot.render(conns)
     else:
-        from cnimodel.graph import build_graph
-        from cnimodel.render.html.data import vertex_of
+        from cnimodel.graph.wiring import drawn_path, wiring
 
-        g = build_graph(cluster)
-        pod_nodes = {k: pa.pod.node for k, pa in cluster.allocation.pods.items()}
-        paths = [dot.graph_path(g, [vertex_of(cluster, h.node, h.kind) for h in t.hops], pod_nodes)
-                 for r in runs for t in r.traces]
+        g = wiring(cluster)
+        paths = [drawn_path(g, [v for h in t.hops for v in h.vertices]) for r in runs for t in r.traces]
         text = mermaid.render(g, paths) if output == "mermaid" else dot.render(g, paths)
     gaps = unenforced(cluster)
     if gaps is not None:  # a comment the picture's reader sees in the source, and on stderr

@@ -17,6 +17,7 @@ from cnimodel.sources import ConfigKey, Daemon
 
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
+    from cnimodel.graph.contrib import GraphContribution
     from cnimodel.plugin.fastpath import FastPath
 
 
@@ -118,6 +119,12 @@ class NetworkPlugin:
     def fast_path(self) -> FastPath | None:
         """The optional speed capability (``cnimodel.plugin.fastpath``): cheap answers for one node and one
         destination. None (the default): the core computes every answer from ``node_facts``."""
+        return None
+
+    def graph_contribution(self) -> GraphContribution | None:
+        """The plugin's own part of the forwarding graph (``cnimodel.graph.contrib``): vertices of its own kinds
+        (logical switches and routers …) and the decisions made there. None (the default): the core's vertices
+        — bridges, vSwitch ports, route tables, tunnels, kube-proxy's load balancers — describe the node."""
         return None
 
 

@@ -1,5 +1,6 @@
-"""Graphviz DOT of the data-plane graph: one cluster per host (its devices, vSwitches and pods), pods filled
-with their namespace's colour, and traces drawn as numbered, highlighted edges."""
+"""Graphviz DOT of the forwarding graph: its picture (``cnimodel.graph.wiring``, undirected) or one destination's
+graph (directed, an arrow per forwarding decision); one cluster per node (its table, NIC, devices, vSwitches, pods),
+pods filled with their namespace's colour, and traces drawn as numbered, highlighted edges."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from itertools import pairwise
 
 import networkx as nx
 
-SHAPES = {"router": "doubleoctagon", "subnet": "box3d", "host": "box", "device": "ellipse",
-          "vswitch": "component", "pod": "oval", "pod-group": "folder", "internet": "egg"}
+SHAPES = {"router": "doubleoctagon", "subnet": "box3d", "host": "box", "interface": "ellipse", "bridge": "ellipse",
+          "table": "tab", "tunnel": "cds", "port": "ellipse", "lb": "diamond", "vswitch": "component", "pod": "oval",
+          "pod-group": "folder", "internet": "egg"}
 PATH_COLORS = ("#e8590c", "#7048e8", "#0c8599", "#c2255c", "#5c940d")
 
 
@@ -27,8 +29,12 @@ def ns_color(i: int, light: bool = True) -> str:
 
 
 def render(g: nx.Graph, paths: Sequence[Sequence[str]] = ()) -> str:
-    """DOT text. ``paths``: vertex ids a trace passes, in order (see ``graph_path``), drawn as numbered edges."""
-    lines = [f"graph {_q(g.graph.get('name', 'cluster'))} {{", "  rankdir=TB;", "  node [fontsize=10];"]
+    """DOT text. ``paths``: vertex ids a trace passes, in order (``cnimodel.graph.wiring.drawn_path``), drawn as
+    numbered edges. A directed graph (one destination's) is a ``digraph``."""
+    directed = g.is_directed()
+    link = "->" if directed else "--"
+    lines = [f"{'digraph' if directed else 'graph'} {_q(g.graph.get('name', 'cluster'))} {{", "  rankdir=TB;",
+             "  node [fontsize=10];"]
     on_path = {v for p in paths for v in p}
     namespaces = sorted({a["namespace"] for _, a in g.nodes(data=True) if a.get("kind") == "pod"})
     colors = {ns: ns_color(i) for i, ns in enumerate(namespaces)}
@@ -49,22 +55,32 @@ def render(g: nx.Graph, paths: Sequence[Sequence[str]] = ()) -> str:
             lines.append(f"    {_q(n)} [{_node_attrs(n, g.nodes[n], colors, on_path)}];")
         lines.append("  }")
     for a, b, attrs in g.edges(data=True):
-        lines.append(f"  {_q(a)} -- {_q(b)} [label={_q(attrs.get('kind', ''))}, fontsize=8];")
+        lines.append(f"  {_q(a)} {link} {_q(b)} [label={_q(edge_label(attrs))}, fontsize=8];")
     for k, path in enumerate(paths):
         color = PATH_COLORS[k % len(PATH_COLORS)]
         for step, (a, b) in enumerate(pairwise(path), start=1):
             if a != b:
-                lines.append(f"  {_q(a)} -- {_q(b)} [dir=forward, color={_q(color)}, penwidth=2.5, "
+                lines.append(f"  {_q(a)} {link} {_q(b)} [dir=forward, color={_q(color)}, penwidth=2.5, "
                              f"fontcolor={_q(color)}, label={_q(f'{k + 1}.{step}')}, constraint=false];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
+def edge_label(attrs: dict) -> str:
+    """An edge's kind; a DNAT's also names the class it leads into."""
+    kind = str(attrs.get("kind", ""))
+    return f"{kind} → {attrs['to_cls']}" if attrs.get("to_cls") else kind
+
+
+def shape_kind(n: str, attrs: dict) -> str:
+    return "router" if n.startswith("router:") else str(attrs.get("kind", ""))
+
+
 def _node_attrs(n: str, attrs: dict, colors: dict[str, str], on_path: set[str]) -> str:
     label = attrs.get("label", n)
-    if attrs.get("kind") == "device" and attrs.get("addresses"):
+    if attrs.get("kind") in ("interface", "bridge", "tunnel") and attrs.get("addresses"):
         label = f"{label}\n{', '.join(attrs['addresses'])}"
-    out = [f"label={_q(label)}", f"shape={SHAPES.get(attrs.get('kind', ''), 'ellipse')}"]
+    out = [f"label={_q(label)}", f"shape={SHAPES.get(shape_kind(n, attrs), 'ellipse')}"]
     if attrs.get("kind") == "pod" and attrs.get("namespace") in colors:
         out += ["style=filled", f"fillcolor={_q(colors[attrs['namespace']])}"]
     if n in on_path:
@@ -73,28 +89,11 @@ def _node_attrs(n: str, attrs: dict, colors: dict[str, str], on_path: set[str]) 
 
 
 def host_of(g: nx.Graph, node_id: str) -> str | None:
+    """The node whose cluster a vertex is drawn in: the node holding it (its ``node``), for a pod its node."""
+    node = g.nodes[node_id].get("node") if node_id in g else None
+    if node:
+        return str(node)
     kind, _, rest = node_id.partition(":")
     if kind in ("host", "pods"):
         return rest
-    if kind in ("dev", "vswitch"):  # dev:<node>/<device>: device names hold no "/", a bad node name might
-        return rest.rpartition("/")[0]
-    if kind == "pod":  # a pod sits in the cluster of the host it hangs off (bridge, vSwitch or the host)
-        for nb in g.neighbors(node_id):
-            if not nb.startswith("pod:"):
-                return host_of(g, nb)
     return None
-
-
-def graph_path(g: nx.Graph, path: Sequence[str], pod_nodes: dict[str, str | None]) -> list[str]:
-    """A trace's vertex ids (``cnimodel.render.html.data.vertex_of``) as vertices of ``g``: a pod drawn in
-    its node's pod group stands for itself by the group; the internet is added when a trace leaves."""
-    out = []
-    for v in path:
-        if v not in g and v.startswith("pod:"):
-            node = pod_nodes.get(v[4:])
-            v = f"pods:{node}" if node and f"pods:{node}" in g else f"host:{node}"
-        if v not in g and v == "internet":
-            g.add_node(v, kind="internet", label="internet")
-        if v in g and (not out or out[-1] != v):
-            out.append(v)
-    return out

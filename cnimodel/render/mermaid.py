@@ -10,10 +10,12 @@ from itertools import pairwise
 
 import networkx as nx
 
-from cnimodel.render.dot import PATH_COLORS, host_of, ns_color
+from cnimodel.render.dot import PATH_COLORS, edge_label, host_of, ns_color, shape_kind
 
 _PLAIN = re.compile(r"[A-Za-z0-9 .,:/_+=*()\-]")
-SHAPES = {"router": ('{{"', '"}}'), "subnet": ('[/"', '"/]'), "host": ('["', '"]'), "device": ('("', '")'),
+SHAPES = {"router": ('{{"', '"}}'), "subnet": ('[/"', '"/]'), "host": ('["', '"]'), "interface": ('("', '")'),
+          "bridge": ('("', '")'), "tunnel": ('>"', '"]'), "table": ('[("', '")]'), "lb": ('{"', '"}'),
+          "port": ('("', '")'),
           "vswitch": ('[["', '"]]'), "pod": ('(["', '"])'), "pod-group": ('[("', '")]'), "internet": ('(("', '"))')}
 
 
@@ -40,7 +42,8 @@ class _Ids:
 
 
 def render(g: nx.Graph, paths: Sequence[Sequence[str]] = ()) -> str:
-    """A ``flowchart TB``: the underlay and subnets on top, a subgraph per host; trace edges numbered."""
+    """A ``flowchart TB``: the underlay and subnets on top, a subgraph per host; trace edges numbered. A directed
+    graph (one destination's forwarding graph) gets arrows."""
     vid = _Ids()
     out = ["flowchart TB"]
     namespaces = sorted({a["namespace"] for _, a in g.nodes(data=True) if a.get("kind") == "pod"})
@@ -59,9 +62,10 @@ def render(g: nx.Graph, paths: Sequence[Sequence[str]] = ()) -> str:
         out += [f"    {_vertex(vid, n, g.nodes[n])}" for n in ids]
         out.append("  end")
     links = 0
+    line = "-->" if g.is_directed() else "---"
     for a, b, attrs in g.edges(data=True):
-        kind = attrs.get("kind", "")
-        out.append(f'  {vid(a)} ---|"{label(kind)}"| {vid(b)}' if kind else f"  {vid(a)} --- {vid(b)}")
+        kind = edge_label(attrs)
+        out.append(f'  {vid(a)} {line}|"{label(kind)}"| {vid(b)}' if kind else f"  {vid(a)} {line} {vid(b)}")
         links += 1
     for k, path in enumerate(paths):
         color = PATH_COLORS[k % len(PATH_COLORS)]
@@ -82,11 +86,11 @@ def render(g: nx.Graph, paths: Sequence[Sequence[str]] = ()) -> str:
 
 def _vertex(vid: _Ids, n: str, attrs: dict) -> str:
     text = attrs.get("label", n)
-    if attrs.get("kind") == "device" and attrs.get("addresses"):
+    if attrs.get("kind") in ("interface", "bridge", "tunnel") and attrs.get("addresses"):
         text = f"{text}\n{', '.join(attrs['addresses'])}"
     if attrs.get("kind") == "host":
         text = f"{text} ({attrs.get('os', '')})"
-    left, right = SHAPES.get(attrs.get("kind", ""), ('["', '"]'))
+    left, right = SHAPES.get(shape_kind(n, attrs), ('["', '"]'))
     return f"{vid(n)}{left}{label(text)}{right}"
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from cnimodel.cluster import Cluster
-from cnimodel.trace import verdicts
-from cnimodel.trace.model import DISPOSITIONS, PROTOCOLS, Flow, Hop, Step, Trace, Wire
+from cnimodel.graph import vertices as V
+from cnimodel.trace.model import DISPOSITIONS, PROTOCOLS, Flow, Hop, Step, Trace
 from cnimodel.trace.resolve import Endpoint, EndpointError, owner_of, resolve
-from cnimodel.trace.walk import Packet, Stop, Walk, finish
+from cnimodel.trace.state import Packet, Stop
+from cnimodel.trace.walk import Walk, finish
 
 __all__ = ["DISPOSITIONS", "PROTOCOLS", "Endpoint", "EndpointError", "Flow", "Hop", "Step", "Trace", "trace"]
 
@@ -31,11 +32,12 @@ def trace(cluster: Cluster, src: str, dst: str, port: int | None = 80, proto: st
     dport = None if proto == "icmp" else (d.port if d.kind == "nodeport" else port)
     flow = Flow(s.ip, d.ip, proto, 0 if proto == "icmp" else 49152, dport, size, s.label, d.label, s.members,
                 d.members)
-    walk = Walk(cluster, Packet(flow.src, flow.dst, proto, flow.sport, flow.dport, size), policy=policy)
+    walk = Walk(cluster, Packet(flow.src, flow.dst, proto, flow.sport, flow.dport, size), policy=policy,
+                frontend=d.kind in ("service", "nodeport"), target=d, backend=backend)
     if s.down is not None or (d.down is not None and d.pod is None):
         disposition, reason = _not_running(walk, s, d)
     else:
-        disposition, reason = _run(walk, s, d, backend)
+        disposition, reason = _run(walk, s)
     forward = finish(walk, flow, disposition, reason + _members_note(s, d))
     if not (reverse or both):
         return [forward]
@@ -65,48 +67,35 @@ def _not_running(walk: Walk, s: Endpoint, d: Endpoint) -> tuple[str, str]:
     end = s if s.down is not None else d
     assert end.down is not None
     if end is s:
-        hop = walk._hop(s.key, "pod")
+        hop = walk.hop(s.key, "pod")
+        walk.enter(V.pod(s.key))
         what = f"{s.key} never runs, so it sends nothing: {end.down}"
     else:
-        hop = walk._hop(s.key if s.kind == "pod" else s.node or "internet", "pod" if s.kind == "pod" else
-                        "node" if s.kind == "node" else "external")
+        where = s.key if s.kind == "pod" else s.node or "internet"
+        hop = walk.hop(where, "pod" if s.kind == "pod" else "node" if s.kind == "node" else "external")
+        walk.enter(V.pod(s.key) if s.kind == "pod" else V.host(where) if s.kind == "node" else V.INTERNET)
         what = f"{d.key} never runs and holds no address to send to: {end.down}"
     hop.add("dropped", "POD_NOT_RUNNING", pod=end.key, code=end.down.code, reason=end.down.reason)
     return "POD_NOT_RUNNING", what
 
 
-def _run(walk: Walk, s: Endpoint, d: Endpoint, backend: str | None) -> tuple[str, str]:
-    from cnimodel.trace import hooks
-
+def _run(walk: Walk, s: Endpoint) -> tuple[str, str]:
+    """From the source (a pod, a node, outside) through its node's load balancer — when the packet goes to a
+    Service frontend that node answers — and the source pod's egress, then hop by hop."""
     try:
         if s.kind == "pod":
-            place = walk.from_pod(s)
-            kind = "node"
+            vertex = walk.from_pod(s)
         elif s.kind == "node":
             assert s.node is not None
-            place, kind = walk.from_node(s.node), "node"
+            vertex = walk.from_node(s.node)
         else:
-            hop = walk._hop("internet", "external")
-            hop.add("originated", "ORIGINATED", src=walk.pkt.src, dst=walk.pkt.dst)
-            place, kind = _entry_point(walk, d)
-        if d.kind == "nodeport" and kind == "node" and d.node and d.node != place:
-            # A NodePort is load-balanced by the node that owns the address (kube-proxy matches --dst-type
-            # LOCAL; an HNS NodePort LB has no VIPs: the node's own addresses): route there first.
-            walk.pending_lb = (d.node, s, d, backend)
-        elif d.kind in ("service", "nodeport"):
-            hooks.load_balance(walk, place if kind == "node" else d.node or place, s, d, backend)
+            vertex = walk.from_outside()
+        vertex = walk.balance_at(vertex)  # after DNAT: egress policy judges the backend pod, not the VIP
         if s.kind == "pod":
-            walk.vswitch_egress(s)  # after DNAT: egress policy judges the backend pod, not the VIP
-        return walk.run_from(place, kind)
+            walk.source_egress(s)
+        return walk.run_from(vertex)
     except Stop as stop:
         return stop.disposition, stop.reason
-
-
-def _entry_point(walk: Walk, d: Endpoint) -> tuple[str, str]:
-    """External traffic enters through the underlay; to a NodePort it goes to that node."""
-    if d.kind == "nodeport" and d.node:
-        return d.node, "node"
-    return walk.cluster.plan.underlay.name, "underlay"
 
 
 def _reply(cluster: Cluster, fwd_walk: Walk, forward: Trace) -> Trace:
@@ -121,28 +110,17 @@ def _reply(cluster: Cluster, fwd_walk: Walk, forward: Trace) -> Trace:
     last = forward.hops[-1]
     try:
         if forward.disposition == "EXITS_NETWORK":
-            hop = walk._hop("internet", "external")
-            hop.add("originated", "REPLY", src=walk.pkt.src, dst=walk.pkt.dst)
-            disposition, reason = walk.run_from(cluster.plan.underlay.name, "underlay")
+            disposition, reason = walk.run_from(walk.from_outside("REPLY"))
         elif last.kind == "pod":
-            pod = cluster.allocation.pods[last.node]
-            hop = walk._hop(last.node, "pod")
-            hop.add("originated", "REPLY", src=walk.pkt.src, dst=walk.pkt.dst)
-            walk.wires.append(Wire(f"{last.node} eth0", walk.pkt.src, walk.pkt.dst, walk.pkt.sport, walk.pkt.dport))
-            node = pod.pod.node
-            assert node is not None
-            nhop = walk._hop(node, "node")
-            nhop.add("received", "RECEIVED", dst=walk.pkt.dst)
-            verdicts.reply_egress(walk, nhop, pod)
-            disposition, reason = walk.run_from(node, "node")
+            disposition, reason = walk.run_from(walk.from_reply_pod(cluster.allocation.pods[last.node]))
         else:
-            hop = walk._hop(last.node, "node")
+            hop = walk.hop(last.node, "node")
+            walk.enter(V.host(last.node))
             hop.add("originated", "REPLY", src=walk.pkt.src, dst=walk.pkt.dst)
-            disposition, reason = walk.run_from(last.node, "node")
+            disposition, reason = walk.run_from(V.host(last.node))
     except Stop as stop:
         disposition, reason = stop.disposition, stop.reason
     trace = finish(walk, reply_flow, disposition, reason, "reverse")
     if disposition == "ACCEPTED" and trace.final is not None and trace.final.dst != forward.flow.src:
         trace.reason += f" (but to {trace.final.dst}, not the original source {forward.flow.src})"
     return trace
-

@@ -1,56 +1,41 @@
-"""Where the trace asks other engines: the load-balancing decision for Service VIPs and NodePorts, and the
-policy verdicts at the source's egress and the destination's ingress. Each engine is optional: without it
-the trace says what it could not decide instead of guessing."""
+"""Where the trace asks the Services engine: the load balancer's decision for a Service VIP or a NodePort, read
+from the forwarding graph's ``lb:<node>`` vertex (``cnimodel.graph.balance``), told as the hop's steps; the chosen
+backend's DNAT (and SNAT, when the decision says so) recorded for the reply."""
 
 from __future__ import annotations
 
 from ipaddress import AddressValueError, IPv4Address
-from typing import TYPE_CHECKING
 
+from cnimodel.graph.facts import Dnat, Edge, Unbalanced
+from cnimodel.services.hnslb import LB_DSR
 from cnimodel.trace.resolve import Endpoint
-
-if TYPE_CHECKING:
-    from cnimodel.trace.walk import Walk
-
-WIN_LOCAL_NODEPORT = ("local NodePort access from the node itself is not supported on Windows (Kubernetes "
-                      "\"Networking on Windows\" limitations; services-lb.md §4.2): reach the Service by its "
-                      "ClusterIP, or the NodePort on another node")
-# Decisions of the Services engine that end the walk, and the disposition each maps to.
-STOPS = {"REJECTED": "DENIED_OUT", "DROPPED": "DENIED_IN", "NO_SERVICE": "NO_ROUTE"}
+from cnimodel.trace.state import NatEntry, Stop, WalkState
 
 
-def load_balance(walk: Walk, node: str, src: Endpoint, dst: Endpoint, backend: str | None) -> None:
-    """Apply the node's load-balancing decision to the packet: DNAT to one backend (``backend`` or the
-    first), SNAT when the decision says so, each recorded for the reply."""
-    from cnimodel.trace.walk import NatEntry, Stop
-
-    hop = walk._hop(node, "node")
+def load_balance(walk: WalkState, node: str, dst: Endpoint, backend: str | None) -> Edge:
+    """Apply the node's load-balancing decision to the packet: DNAT to one backend (``backend`` or the first),
+    SNAT when the decision says so, each recorded for the reply. Returns the edge the packet leaves the load
+    balancer by (its DNAT, or ``pass`` when the packet is not load-balanced)."""
+    hop = walk.hop(node, "node")
     if not hop.steps:
         hop.add("received", "RECEIVED", dst=walk.pkt.dst)
-    try:
-        from cnimodel.services.decide import decide
-        from cnimodel.services.hnslb import LB_DSR
-    except ImportError:
-        hop.add("dropped", "NO_LB_MODEL", service=dst.label)
-        raise Stop("NO_ROUTE", f"{dst.label}: the Services engine is not installed to decide the backend") from None
     pkt = walk.pkt
     if pkt.dport is None:
         hop.add("dropped", "NO_PORT", service=dst.label)
         raise Stop("NO_ROUTE", f"{dst.label}: a Service is reached on a port; ICMP is not load-balanced")
-    d = decide(walk.cluster, node, pkt.dst, pkt.dport, pkt.proto.upper(), src=pkt.src)
+    choice = walk.graph.balance(node, pkt.dst, pkt.dport, pkt.proto, pkt.src)
+    fact = choice.drop.via if choice.drop is not None else choice.edges[0].fact
+    d = fact.decision
     detail = {"service": d.service, "frontend": d.frontend, "decidedBy": d.decided_by, "rules": list(d.rules),
               "affinity": d.affinity, "notes": list(d.notes)}
-    if d.disposition in STOPS:
-        hop.add("dropped", d.disposition, reason=d.reason, **detail)
-        raise Stop(STOPS[d.disposition], d.reason)
-    if d.os == "windows" and d.frontend == "nodePort" and d.source_kind == "host":
-        # Kubernetes lists it among the Windows networking limitations; the HNS LB has LocalRoutedVIP set, but
-        # nothing promises it works, so the trace does not pretend the packet arrives.
-        hop.add("dropped", "LOCAL_NODEPORT_UNSUPPORTED", reason=WIN_LOCAL_NODEPORT, **detail)
-        raise Stop("DENIED_OUT", WIN_LOCAL_NODEPORT)
-    if d.disposition != "LOAD_BALANCED" or not d.backends:
+    if choice.drop is not None:
+        extra = {"reason": d.reason} if choice.drop.action == d.disposition else {"reason": choice.drop.reason}
+        hop.add("dropped", choice.drop.action, **extra, **detail)
+        raise Stop(choice.drop.disposition, choice.drop.reason)
+    if isinstance(fact, Unbalanced):
         hop.add("filtered", d.disposition, reason=d.reason, **detail)
-        return  # not load-balanced here: the packet is routed to the address as it is
+        return choice.edges[0]  # not load-balanced here: the packet is routed to the address as it is
+    edges = {(e.fact.backend.ip, e.fact.backend.port): e for e in choice.edges if isinstance(e.fact, Dnat)}
     chosen = d.backends[0]
     if backend is not None:
         match = [b for b in d.backends if b.ip == backend]
@@ -73,16 +58,18 @@ def load_balance(walk: Walk, node: str, src: Endpoint, dst: Endpoint, backend: s
             rule=chosen.dnat, via=chosen.via, backends=backends, dsr=dsr or None,
             note=_dsr_note(node, undo_at) if dsr else None, **detail)
     pkt.dst, pkt.dport = target, chosen.port
+    edge = edges[(chosen.ip, chosen.port)]
     if chosen.snat:
         try:
             new_src = IPv4Address(chosen.snat)
         except (AddressValueError, ValueError):
             hop.add("transformed", "SNAT", note=chosen.snat, reason=chosen.snat_reason)
-            return
+            return edge
         walk.nat.append(NatEntry(node, "SNAT", (pkt.src, pkt.sport), (new_src, pkt.sport), chosen.snat_reason))
         hop.add("transformed", "SNAT", before=pkt.src, after=new_src, reason=chosen.snat_reason)
         pkt.src = new_src
         pkt.mark |= 0x4000  # KUBE-MARK-MASQ: flannel's FLANNEL-POSTRTG returns early for marked packets
+    return edge
 
 
 def _dsr_note(node: str, undo_at: str) -> str:

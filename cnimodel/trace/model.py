@@ -69,6 +69,7 @@ class Hop:
     node: str
     kind: Literal["pod", "node", "underlay", "external"]
     steps: list[Step] = field(default_factory=list)
+    vertices: list[str] = field(default_factory=list)  # the forwarding graph's vertices the packet was at here
 
     def add(self, type_: StepType, action: str, **detail: Any) -> Step:
         step = Step(type_, action, {k: _plain(v) for k, v in detail.items() if v is not None})
@@ -76,7 +77,8 @@ class Hop:
         return step
 
     def to_json(self) -> dict[str, Any]:
-        return {"node": self.node, "kind": self.kind, "steps": [s.to_json() for s in self.steps]}
+        return {"node": self.node, "kind": self.kind, "steps": [s.to_json() for s in self.steps],
+                "vertices": list(self.vertices)}
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,9 @@ class Trace:
     direction: Literal["forward", "reverse"] = "forward"
     wires: list[Wire] = field(default_factory=list)
     final: Flow | None = None
+    # The forwarding graph's vertices the packet crossed, in order: a path in the graph of its destination
+    # (cnimodel.graph), continuing past a load balancer's DNAT in the backend's class.
+    path: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"direction": self.direction, "flow": self.flow.to_json(), "disposition": self.disposition,

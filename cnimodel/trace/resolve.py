@@ -1,4 +1,5 @@
-"""Who owns an address, and what a user's SRC/DST words name: a pod, a node, a Service, a NodePort, an IP."""
+"""What a user's SRC/DST words name: a pod, a node, a Service, a NodePort, an IP (who owns an address is the
+forwarding graph's question: ``cnimodel.graph.classes.owner_of``, re-exported here)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from ipaddress import AddressValueError, IPv4Address, IPv4Network
 from typing import TYPE_CHECKING, Literal
 
 from cnimodel.cluster import Cluster
+from cnimodel.graph.classes import Owner, owner_of
 from cnimodel.ipam import PodAddress
-from cnimodel.net import PrefixTable
 from cnimodel.plan import NotRunning
 from cnimodel.plan.errors import Error
 
@@ -18,16 +19,6 @@ if TYPE_CHECKING:
 
 class EndpointError(Error, ValueError):
     """A SRC or DST the plan does not hold; the message says what would be accepted."""
-
-
-@dataclass(frozen=True)
-class Owner:
-    """What an address is in the plan."""
-
-    kind: Literal["pod", "node", "pod-subnet", "underlay", "external"]
-    node: str | None = None
-    pod: PodAddress | None = None
-    subnet: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,34 +40,6 @@ class Endpoint:
 
 
 NO_ADDRESS = IPv4Address(0)  # the flow address of a pod that holds none (the unspecified address)
-
-
-def _index(cluster: Cluster) -> tuple[dict[IPv4Address, PodAddress], dict[IPv4Address, str], PrefixTable[str]]:
-    def build() -> tuple[dict[IPv4Address, PodAddress], dict[IPv4Address, str], PrefixTable[str]]:
-        pods = {a.ip: a for a in cluster.allocation.pods.values() if not a.pod.host_network}
-        nodes = {n.ip: n.name for n in cluster.plan.nodes}
-        cidrs: PrefixTable[str] = PrefixTable(
-            (a.range.subnet if a.range else a.pod_cidr, name) for name, a in cluster.allocation.nodes.items()
-            if a.range is not None or a.pod_cidr is not None)
-        return pods, nodes, cidrs
-
-    return cluster.memo(("trace-index",), build)
-
-
-def owner_of(cluster: Cluster, ip: IPv4Address) -> Owner:
-    """The pod, node, node pod subnet or underlay subnet an address belongs to (or external)."""
-    pods, nodes, cidrs = _index(cluster)
-    if ip in pods:
-        return Owner("pod", pods[ip].pod.node, pods[ip])
-    if ip in nodes:
-        return Owner("node", nodes[ip])
-    hit = cidrs.lookup(ip)
-    if hit is not None:
-        return Owner("pod-subnet", hit[1])
-    for s in cluster.plan.underlay.subnets:
-        if ip in s.cidr:
-            return Owner("underlay", subnet=s.name)
-    return Owner("external")
 
 
 def services(cluster: Cluster) -> dict[str, Service]:
@@ -220,3 +183,7 @@ def in_any(ip: IPv4Address, prefixes: tuple[str, ...] | list[str]) -> str | None
         except ValueError:
             continue
     return None
+
+
+__all__ = ["NO_ADDRESS", "Endpoint", "EndpointError", "Owner", "cluster_ip", "in_any", "owner_of", "resolve",
+           "services"]

@@ -19,20 +19,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cnimodel.dataplane import PolicyEnforcement
+from cnimodel.graph.classes import host_address, owner_of
 from cnimodel.ipam import PodAddress
 from cnimodel.policy.analysis import OWN_NODE_NOTE, Endpoint, Reachability
 from cnimodel.policy.compile import KINDS
 from cnimodel.policy.connset import ConnSet
 from cnimodel.policy.explain import explain_side
 from cnimodel.trace.model import Hop
-from cnimodel.trace.resolve import owner_of
+from cnimodel.trace.state import Stop, WalkState
 
 if TYPE_CHECKING:
     from ipaddress import IPv4Address
 
     from cnimodel.cluster import Cluster
     from cnimodel.trace.resolve import Endpoint as TraceEndpoint
-    from cnimodel.trace.walk import Walk
 
 DENIED = {"egress": "DENIED_OUT", "ingress": "DENIED_IN"}
 
@@ -45,12 +45,12 @@ def enforcement(cluster: Cluster, node: str) -> PolicyEnforcement:
     return cluster.memo(("trace-enforcement", node), lambda: cluster.enforcement(node))
 
 
-def egress(walk: Walk, src: TraceEndpoint) -> None:
+def egress(walk: WalkState, src: TraceEndpoint) -> None:
     """The source pod's egress, at its node, against the destination after DNAT (DENIED_OUT on a deny)."""
     cluster = walk.cluster
     if not walk.policy or src.kind != "pod" or src.pod is None or src.node is None or not has_policies(cluster):
         return
-    hop = walk._hop(src.node, "node")
+    hop = walk.hop(src.node, "node")
     e = enforcement(cluster, src.node)
     if not e.enforced:
         _not_enforced(hop, "egress", src.label, src.node, e)
@@ -59,7 +59,7 @@ def egress(walk: Walk, src: TraceEndpoint) -> None:
     _decide(walk, hop, r, r.pod(r.u.by_key[src.pod.pod.key]), _peer(walk, r, walk.pkt.dst), "egress", e)
 
 
-def ingress(walk: Walk, hop: Hop, pod: PodAddress) -> None:
+def ingress(walk: WalkState, hop: Hop, pod: PodAddress) -> None:
     """The destination pod's ingress, at its node, against the source as it arrives (DENIED_IN on a deny);
     for a reply: conntrack passes it."""
     cluster = walk.cluster
@@ -80,7 +80,7 @@ def ingress(walk: Walk, hop: Hop, pod: PodAddress) -> None:
     _decide(walk, hop, r, _peer(walk, r, seen), r.pod(r.u.by_key[pod.pod.key]), "ingress", e, note)
 
 
-def reply_egress(walk: Walk, hop: Hop, pod: PodAddress) -> None:
+def reply_egress(walk: WalkState, hop: Hop, pod: PodAddress) -> None:
     """The replying pod's egress: conntrack passes the reply of a connection policy allowed."""
     node = pod.pod.node
     if walk.policy and node is not None and has_policies(walk.cluster):
@@ -103,10 +103,8 @@ def _not_enforced(hop: Hop, direction: str, subject: str, node: str, e: PolicyEn
             "policies that select this pod have no effect here")
 
 
-def _decide(walk: Walk, hop: Hop, r: Reachability, src: Endpoint, dst: Endpoint, d: str, e: PolicyEnforcement,
+def _decide(walk: WalkState, hop: Hop, r: Reachability, src: Endpoint, dst: Endpoint, d: str, e: PolicyEnforcement,
             note: str | None = None) -> None:
-    from cnimodel.trace.walk import Stop
-
     conn = r.connection(src, dst)
     local, peer = (src, dst) if d == "egress" else (dst, src)
     base: dict[str, Any] = {"direction": d, "subject": local.label, "peer": peer.label, "enforcedBy": e.by,
@@ -144,14 +142,14 @@ def _decider(step: Any) -> str:
             "external": "external address"}.get(step.why, step.why)
 
 
-def _conns(walk: Walk) -> ConnSet:
+def _conns(walk: WalkState) -> ConnSet:
     pkt = walk.pkt
     if pkt.proto == "icmp" or pkt.dport is None:
         return ConnSet.protocol(1 if pkt.proto == "icmp" else {"tcp": 6, "udp": 17, "sctp": 132}[pkt.proto])
     return ConnSet.ports(pkt.proto.upper(), pkt.dport, pkt.dport)
 
 
-def _peer(walk: Walk, r: Reachability, ip: IPv4Address) -> Endpoint:
+def _peer(walk: WalkState, r: Reachability, ip: IPv4Address) -> Endpoint:
     """The policy endpoint an address is: a pod, a node (its own address, or a host address in its pod
     subnet: the bridge's, cbr0_ep, the overlay SourceVIP), or an external address (ipBlock peers)."""
     owner = owner_of(walk.cluster, ip)
@@ -160,12 +158,12 @@ def _peer(walk: Walk, r: Reachability, ip: IPv4Address) -> Endpoint:
     if owner.kind == "node" and owner.node in r.u.nodes:
         return r.node(owner.node)  # type: ignore[arg-type]
     if owner.kind == "pod-subnet" and owner.node in r.u.nodes and \
-            walk._host_address(walk.cluster.local_facts(owner.node), ip):  # type: ignore[arg-type]
+            host_address(walk.cluster.local_facts(owner.node), ip):  # type: ignore[arg-type]
         return r.node(owner.node)  # type: ignore[arg-type]
     return Endpoint("external", str(ip), r.u.external_class(ip), ip=ip)
 
 
-def _seen_source(walk: Walk, node: str) -> tuple[IPv4Address, str | None]:
+def _seen_source(walk: WalkState, node: str) -> tuple[IPv4Address, str | None]:
     """The source ingress policy sees at ``node``: the packet's, unless ``node`` itself made the SNAT."""
     src = walk.pkt.src
     for n in reversed(walk.nat):

@@ -11,24 +11,18 @@ dropped at the first Windows pod port it meets, leaving or arriving.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from cnimodel.dataplane import HnsEndpoint, NodeFacts
 from cnimodel.trace import verdicts
 from cnimodel.trace.model import Hop
 from cnimodel.trace.resolve import Endpoint, in_any
-
-if TYPE_CHECKING:
-    from cnimodel.trace.walk import Walk
+from cnimodel.trace.state import NatEntry, Stop, WalkState
 
 
 def endpoint_of(facts: NodeFacts, pod_key: str) -> HnsEndpoint | None:
     return next((e for e in facts.hns_endpoints if e.pod == pod_key), None)
 
 
-def egress(walk: Walk, facts: NodeFacts, ep: Endpoint, hop: Hop) -> None:
-    from cnimodel.trace.walk import NatEntry, Stop
-
+def egress(walk: WalkState, facts: NodeFacts, ep: Endpoint, hop: Hop) -> None:
     assert ep.pod is not None
     hep = endpoint_of(facts, ep.pod.pod.key)
     if hep is None:
@@ -64,14 +58,12 @@ def egress(walk: Walk, facts: NodeFacts, ep: Endpoint, hop: Hop) -> None:
     pkt.src = node_ip
 
 
-def ingress(walk: Walk, hop: Hop) -> None:
+def ingress(walk: WalkState, hop: Hop) -> None:
     """The destination pod's vSwitch port on Windows, before the packet reaches the pod."""
     _sctp(walk, hop, "DENIED_IN")
 
 
-def _sctp(walk: Walk, hop: Hop, disposition: str) -> None:
-    from cnimodel.trace.walk import Stop
-
+def _sctp(walk: WalkState, hop: Hop, disposition: str) -> None:
     if walk.pkt.proto == "sctp":
         hop.add("dropped", "SCTP_UNSUPPORTED", reference="services-lb.md §4.2 (Azure/azure-container-networking#1442)")
         raise Stop(disposition, "HNS does not support SCTP: a Windows pod's vSwitch port drops it "

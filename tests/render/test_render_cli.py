@@ -2,7 +2,9 @@
 embedding (data escaping, the script's hash in the Content-Security-Policy, detail limits) and the options.
 
 Expected values are derived by hand from the worked example (cni-plugins.md §10): host-gw delivers
-client (lin1) → lin1 → win1 → web/iis-0 in four hops on one subnet.
+client (lin1) → lin1 → win1 → web/iis-0 in four hops on one subnet; in the forwarding graph the packet goes from
+client's bridge cni0 through lin1's route table to win1's NIC and table, then iis-0's vSwitch port (drawn as the
+vSwitch cbr0).
 """
 
 from __future__ import annotations
@@ -49,11 +51,12 @@ def test_dot_has_a_cluster_per_node_with_its_pods_and_the_trace(tmp_path: Path) 
     assert '"pod:web/iis-0"' in cluster_block(r.stdout, "win1")
     fills = dict(re.findall(r'"pod:([^"]+)" \[[^\]]*fillcolor="(#[0-9a-f]{6})"', r.stdout))
     assert fills["web/iis-0"] == fills["web/iis-1"] != fills["default/client"]
-    # forward and reply: three numbered edges each
+    # forward and reply: six numbered edges each, through the forwarding graph's vertices
     forward = re.findall(r'"([^"]+)" -- "([^"]+)" \[dir=forward[^\]]*label="1\.(\d)"', r.stdout)
-    assert forward == [("pod:default/client", "host:lin1", "1"), ("host:lin1", "host:win1", "2"),
-                       ("host:win1", "pod:web/iis-0", "3")]
-    assert len(re.findall(r'label="2\.\d"', r.stdout)) == 3
+    assert forward == [("pod:default/client", "dev:lin1/cni0", "1"), ("dev:lin1/cni0", "table:lin1", "2"),
+                       ("table:lin1", "nic:win1", "3"), ("nic:win1", "table:win1", "4"),
+                       ("table:win1", "vswitch:win1/cbr0", "5"), ("vswitch:win1/cbr0", "pod:web/iis-0", "6")]
+    assert len(re.findall(r'label="2\.\d"', r.stdout)) == 6
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed (.ci/run installs it)")
@@ -94,7 +97,7 @@ def test_mermaid_writes_names_as_escape_codes(tmp_path: Path) -> None:
 def test_mermaid_marks_the_trace(tmp_path: Path) -> None:
     r = run("render", str(worked_plan(tmp_path)), "-o", "mermaid", *TRACE)
     assert r.exit_code == 0, r.stderr
-    assert len(re.findall(r'==>\|"1\.\d"\|', r.stdout)) == 3
+    assert len(re.findall(r'==>\|"1\.\d"\|', r.stdout)) == 6
     assert "linkStyle" in r.stdout
 
 

@@ -12,9 +12,9 @@ import pytest
 
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import Encap
+from cnimodel.graph.lookup import encap_for, lookup
 from cnimodel.plan import load_plan
 from cnimodel.trace import trace
-from cnimodel.trace.lookup import encap_for, lookup
 
 TOPO = Path(__file__).resolve().parents[2] / "topologies"
 PLANS = sorted(p.name for p in TOPO.glob("*.yaml") if p.name != "policy-k8s.yaml")  # that one has no cluster

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from cnimodel.cluster import Cluster
+from cnimodel.graph.lookup import RouteIndex, RouteRows, encap_for, lookup
 from cnimodel.plan import load_plan
-from cnimodel.trace.lookup import RouteIndex, RouteRows, encap_for, lookup
 
 TOPO = Path(__file__).resolve().parents[2] / "topologies"
 PLANS = sorted(p.name for p in TOPO.glob("*.yaml") if p.name != "policy-k8s.yaml")  # that one has no cluster

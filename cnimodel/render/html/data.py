@@ -3,7 +3,8 @@ for up to a limit of nodes, traces with the graph vertices they pass, and the an
 (findings, reachability, load-balancer rules) when they are installed.
 
 Every key is documented in docs/render.md. Vertex ids follow ``cnimodel.graph`` (``host:lin1``,
-``pod:web/iis-0``, ``router:underlay``) so the page, ``cnimodel graph`` and the DOT output agree.
+``pod:web/iis-0``, ``router:underlay``) so the page, ``cnimodel graph`` and the DOT output agree; a trace's path is
+drawn at the places of the forwarding graph's vertices its hops crossed.
 """
 
 from __future__ import annotations
@@ -47,15 +48,14 @@ class TraceRun:
     traces: list[Any] = field(default_factory=list)  # cnimodel.trace.Trace
 
 
-def vertex_of(cluster: Cluster, hop_node: str, hop_kind: str) -> str:
-    """The graph vertex a trace hop happens at."""
-    if hop_kind == "pod":
-        return f"pod:{hop_node}"
-    if hop_kind == "underlay":
-        return f"router:{hop_node}"
-    if hop_kind == "external":
-        return INTERNET
-    return f"host:{hop_node}"
+def vertex_of(hop: Any) -> str:
+    """Where the page draws a trace hop: the place holding the forwarding graph's vertices the hop crossed (its
+    ``vertices``, embedded with it) — a node's host, a pod, the underlay, the internet."""
+    if hop.kind == "pod":
+        return f"pod:{hop.node}"
+    if hop.kind == "underlay":
+        return f"router:{hop.node}"
+    return INTERNET if hop.kind == "external" else f"host:{hop.node}"
 
 
 def object_vertex(obj: str) -> str | None:
@@ -186,7 +186,7 @@ def _trace_run(cluster: Cluster, run: TraceRun) -> dict[str, Any]:
     out = []
     for t in run.traces:
         body = t.to_json()
-        body["path"] = [vertex_of(cluster, h.node, h.kind) for h in t.hops]
+        body["path"] = [vertex_of(h) for h in t.hops]
         out.append(body)
     return {"src": run.src, "dst": run.dst, "port": run.port, "traces": out}
 

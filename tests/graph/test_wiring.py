@@ -1,5 +1,7 @@
-"""The data-plane graph (networkx): router, subnets, hosts, devices, vSwitches, pods and pod groups, with facts as
-attributes; JSON and Graphviz DOT (rendered by the system `dot` when installed)."""
+"""The forwarding graph's picture (networkx): the underlay's table and subnets, each node's host, route table, NIC,
+bridge, vSwitch and load balancer, pods and pod groups, with facts as attributes; JSON, DOT and Mermaid (DOT rendered
+by the system `dot` when installed). Expected values are the worked example's (cni-plugins.md §10): lin1 holds
+10.244.1.0/24 with cni0 at .1, win1 10.244.2.0/24 with cbr0_ep at .2."""
 
 from __future__ import annotations
 
@@ -14,14 +16,15 @@ import pytest
 from conftest import build_docs, cluster_doc, pod_doc, run
 
 from cnimodel.cluster import Cluster
-from cnimodel.graph import build_graph, to_json
+from cnimodel.graph.wiring import drawn_path, wiring
 from cnimodel.plan import load_plan
-from cnimodel.render import dot
+from cnimodel.render import dot, graph_json, mermaid
+from cnimodel.trace import trace
 
 
 @pytest.fixture
 def graph(worked: Path) -> nx.Graph:
-    return build_graph(Cluster.build(load_plan([worked])))
+    return wiring(Cluster.build(load_plan([worked])))
 
 
 def kinds(g: nx.Graph, kind: str) -> set[str]:
@@ -29,13 +32,16 @@ def kinds(g: nx.Graph, kind: str) -> set[str]:
 
 
 def test_vertices(graph: nx.Graph) -> None:
-    assert kinds(graph, "router") == {"router:underlay"}
+    assert {n for n in graph if n.startswith("router:")} == {"router:underlay"}
     assert kinds(graph, "subnet") == {"subnet:nodes"}
     assert kinds(graph, "host") == {"host:master", "host:lin1", "host:win1", "host:win2"}
+    assert kinds(graph, "table") == {"router:underlay", "table:master", "table:lin1", "table:win1", "table:win2"}
+    assert {"nic:lin1", "nic:win1"} <= kinds(graph, "interface")
+    assert kinds(graph, "bridge") == {"dev:master/cni0", "dev:lin1/cni0"}
     assert kinds(graph, "vswitch") == {"vswitch:win1/cbr0", "vswitch:win2/cbr0"}
     assert kinds(graph, "pod") == {"pod:default/a", "pod:default/b", "pod:web/w-0", "pod:web/w-1"}
-    assert {"dev:lin1/eth0", "dev:lin1/cni0", "dev:win1/vEthernet (Ethernet)",
-            "dev:win1/vEthernet (cbr0_ep)"} <= kinds(graph, "device")
+    assert "dev:win1/vEthernet (cbr0_ep)" in kinds(graph, "interface")
+    assert not kinds(graph, "lb")  # no Service in the plan: no load balancer is drawn
 
 
 def test_attributes_carry_the_facts(graph: nx.Graph) -> None:
@@ -46,6 +52,8 @@ def test_attributes_carry_the_facts(graph: nx.Graph) -> None:
     assert (subnet["cidr"], subnet["gateway"], subnet["mtu"]) == ("10.240.0.0/24", "10.240.0.1", 1500)
     cni0 = graph.nodes["dev:lin1/cni0"]
     assert cni0["device"] == "bridge" and cni0["addresses"] == ["10.244.1.1/24"]
+    assert graph.nodes["nic:lin1"]["label"] == "eth0" and graph.nodes["nic:lin1"]["addresses"] == ["10.240.0.10/24"]
+    assert graph.nodes["nic:win1"]["label"] == "vEthernet (Ethernet)"
     vs = graph.nodes["vswitch:win1/cbr0"]
     assert vs["type"] == "L2Bridge" and vs["prefix"] == "10.244.2.0/24"
     assert graph.nodes["pod:default/a"]["ip"] == "10.244.1.2"
@@ -54,35 +62,36 @@ def test_attributes_carry_the_facts(graph: nx.Graph) -> None:
 
 def test_edges(graph: nx.Graph) -> None:
     assert graph.has_edge("router:underlay", "subnet:nodes")
-    assert graph.edges["dev:lin1/eth0", "subnet:nodes"]["kind"] == "uplink"
-    assert graph.has_edge("host:lin1", "dev:lin1/cni0")
-    # Linux pods hang off the bridge, Windows pods off the vSwitch
+    assert graph.edges["nic:lin1", "subnet:nodes"]["kind"] == "uplink"
+    assert graph.edges["host:lin1", "table:lin1"]["kind"] == "stack"
+    assert graph.has_edge("table:lin1", "dev:lin1/cni0") and graph.has_edge("table:lin1", "nic:lin1")
+    # Linux pods hang off the bridge, Windows pods off the vSwitch (their ports)
     assert graph.has_edge("dev:lin1/cni0", "pod:default/a")
-    assert graph.has_edge("vswitch:win1/cbr0", "pod:web/w-0")
+    assert graph.edges["vswitch:win1/cbr0", "pod:web/w-0"]["kind"] == "port"
     assert graph.has_edge("vswitch:win1/cbr0", "dev:win1/vEthernet (cbr0_ep)")
-    # every pod reaches every other pod through the hosts and the subnet
     assert nx.has_path(graph, "pod:default/a", "pod:web/w-1")
     assert nx.is_connected(graph)
 
 
 def test_pods_grouped_per_node_when_many(tmp_path: Path) -> None:
     pods = [pod_doc(f"p{i}", "lin1") for i in range(20)] + [pod_doc("solo", "master")]
-    g = build_graph(build_docs(tmp_path, [cluster_doc(), *pods]))
+    g = wiring(build_docs(tmp_path, [cluster_doc(), *pods]))
     assert kinds(g, "pod-group") == {"pods:lin1"}
     assert g.nodes["pods:lin1"]["count"] == 20
     assert kinds(g, "pod") == {"pod:default/solo"}
     assert g.has_edge("dev:lin1/cni0", "pods:lin1")
+    assert g.graph["aliases"]["pod:default/p3"] == "pods:lin1"
 
 
 def test_without_detail_hosts_sit_on_their_subnet(worked: Path) -> None:
-    g = build_graph(Cluster.build(load_plan([worked])), detail=False)
-    assert not kinds(g, "device") and not kinds(g, "vswitch")
+    g = wiring(Cluster.build(load_plan([worked])), detail=False)
+    assert not kinds(g, "bridge") and not kinds(g, "vswitch") and not kinds(g, "table") - {"router:underlay"}
     assert g.edges["host:lin1", "subnet:nodes"]["kind"] == "uplink"
     assert g.has_edge("host:lin1", "pod:default/a")
 
 
 def test_host_network_pod_on_the_host(tmp_path: Path) -> None:
-    g = build_graph(build_docs(tmp_path, [cluster_doc(), pod_doc("proxy", "lin1", hostNetwork=True)]))
+    g = wiring(build_docs(tmp_path, [cluster_doc(), pod_doc("proxy", "lin1", hostNetwork=True)]))
     assert g.edges["host:lin1", "pod:default/proxy"]["kind"] == "host-network"
     assert g.nodes["pod:default/proxy"]["ip"] == "10.240.0.10"
 
@@ -91,13 +100,24 @@ def test_two_subnets_hang_off_one_router(tmp_path: Path) -> None:
     doc = cluster_doc(nodes=[{"name": "a", "ip": "10.240.0.10"}, {"name": "b", "ip": "10.240.1.10"}])
     doc["spec"]["underlay"]["subnets"] = [{"name": "s0", "cidr": "10.240.0.0/24"},
                                           {"name": "s1", "cidr": "10.240.1.0/24"}]
-    g = build_graph(build_docs(tmp_path, [doc]))
+    g = wiring(build_docs(tmp_path, [doc]))
     assert set(g.neighbors("router:underlay")) == {"subnet:s0", "subnet:s1"}
-    assert g.has_edge("dev:b/eth0", "subnet:s1")
+    assert g.has_edge("nic:b", "subnet:s1")
+
+
+def test_a_trace_is_drawn_on_the_vertices_it_crossed(worked: Path) -> None:
+    c = Cluster.build(load_plan([worked]))
+    g = wiring(c)
+    t = trace(c, "default/a", "web/w-0")[0]
+    # a on lin1's bridge, lin1's table, win1's NIC and table, w-0's port (drawn as its vSwitch), w-0
+    assert drawn_path(g, t.path) == ["pod:default/a", "dev:lin1/cni0", "table:lin1", "nic:win1", "table:win1",
+                                     "vswitch:win1/cbr0", "pod:web/w-0"]
+    text = dot.render(g, [drawn_path(g, t.path)])
+    assert '"table:lin1" -- "nic:win1" [dir=forward' in text and 'label="1.3"' in text
 
 
 def test_json_round_trip(graph: nx.Graph) -> None:
-    data = to_json(graph)
+    data = graph_json.to_json(graph)
     assert {n["id"] for n in data["nodes"]} == set(graph.nodes)
     assert len(data["edges"]) == graph.number_of_edges()
     assert all({"source", "target", "kind"} <= set(e) for e in data["edges"])
@@ -122,6 +142,12 @@ def test_dot_text_structure(graph: nx.Graph) -> None:
     assert r"cni0\\n" not in text
 
 
+def test_mermaid_of_the_picture(graph: nx.Graph) -> None:
+    text = mermaid.render(graph)
+    assert text.startswith("flowchart TB") and text.count("subgraph ") == 4
+    assert " --- " in text or "---|" in text  # undirected: plain links
+
+
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed (.ci/run installs it)")
 def test_dot_rendered_by_graphviz(worked: Path) -> None:
     r = run("graph", str(worked), "-o", "dot")
@@ -135,4 +161,4 @@ def test_dot_rendered_by_graphviz(worked: Path) -> None:
     assert "lin1 (linux, 10.240.0.10)" in texts
     plain = subprocess.run(["dot", "-Tplain"], input=r.stdout, capture_output=True, text=True, timeout=60)
     nodes = [line for line in plain.stdout.splitlines() if line.startswith("node ")]
-    assert len(nodes) == nx.number_of_nodes(build_graph(Cluster.build(load_plan([worked]))))
+    assert len(nodes) == nx.number_of_nodes(wiring(Cluster.build(load_plan([worked]))))

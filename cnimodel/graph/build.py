@@ -1,0 +1,130 @@
+"""The forwarding graph, built lazily: a vertex's out-edges for one destination class are computed the first
+time someone asks (the walk, a check, a user drawing the graph) and kept.
+
+Nothing is computed for all nodes × all destinations: a trace asks a handful of vertices for its destination's
+class; drawing one destination's graph asks every vertex once for that class (and the classes its load
+balancers lead into).
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address
+from typing import TYPE_CHECKING, Any
+
+from cnimodel.cluster import Cluster
+from cnimodel.dataplane import PolicyEnforcement
+from cnimodel.graph import balance as B
+from cnimodel.graph import node as N
+from cnimodel.graph import vertices as V
+from cnimodel.graph.classes import DestClass, classify
+from cnimodel.graph.facts import Decision
+from cnimodel.graph.underlay import at_internet, at_router
+
+if TYPE_CHECKING:
+    from cnimodel.graph.contrib import GraphContribution
+
+# Vertices whose decision depends on whether the packet still goes to a Service frontend.
+FRONTEND_AWARE = frozenset({"dev", "port", "host", "nic", "internet"})
+
+
+class ForwardingGraph:
+    """The cluster's forwarding graph. ``decide(vertex, cls)`` is a vertex's ``Decision`` for a destination class;
+    ``classify(ip)`` the class of an address. Build once per cluster with ``ForwardingGraph.of(cluster)``."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.contrib: GraphContribution | None = cluster.plugin.graph_contribution()
+        self._memo: dict[tuple[str, str, bool], Decision] = {}
+        self._lb: dict[tuple[str, IPv4Address, int, str, IPv4Address | None], Decision] = {}
+        self.classes: dict[str, DestClass] = {}  # every class met so far, by key
+
+    @classmethod
+    def of(cls, cluster: Cluster) -> ForwardingGraph:
+        return cluster.memo(("forwarding-graph",), lambda: cls(cluster))
+
+    def classify(self, ip: IPv4Address) -> DestClass:
+        cls = classify(self.cluster, ip)
+        self.classes.setdefault(cls.key, cls)
+        return cls
+
+    def class_of(self, key: str) -> DestClass:
+        """A class met before, by its key."""
+        return self.classes[key]
+
+    def decide(self, vertex: str, cls: DestClass, frontend: bool = False) -> Decision:
+        """What ``vertex`` does with packets of ``cls`` (``frontend``: they go to a Service frontend not yet
+        load-balanced)."""
+        prefix = V.split(vertex)[0]
+        key = (vertex, cls.key, frontend and prefix in FRONTEND_AWARE)
+        d = self._memo.get(key)
+        if d is None:
+            d = self._memo[key] = self._decide(vertex, prefix, cls, key[2])
+        return d
+
+    def _decide(self, vertex: str, prefix: str, cls: DestClass, frontend: bool) -> Decision:
+        if self.contrib is not None:
+            d = self.contrib.decide(self, vertex, cls, frontend)
+            if d is not None:
+                return d
+        rest = V.split(vertex)[1]
+        if prefix == "pod":
+            return N.from_pod(self, vertex, cls)
+        if prefix in ("dev", "port", "host", "nic"):
+            return N.entering(self, vertex, self.node_of(vertex) or rest, cls, frontend)
+        if prefix == "table":
+            return N.at_table(self, vertex, rest, cls)
+        if prefix == "tunnel":
+            return N.at_tunnel(self, vertex, rest.rpartition("/")[0], cls)
+        if prefix == "lb":
+            return B.all_choices(self, rest, cls)
+        if prefix == "router":
+            return at_router(self, vertex, cls)
+        if prefix == "internet":
+            return at_internet(self, vertex, cls, frontend)
+        return Decision()  # a subnet, or a vertex nobody decides for: the class's packets end there
+
+    def balance(self, node: str, dst: IPv4Address, port: int, proto: str, src: IPv4Address | None) -> Decision:
+        """The node's load balancer for one packet to ``dst`` (``cnimodel.graph.balance.balance``), kept per packet
+        shape."""
+        key = (node, dst, port, proto, src)
+        d = self._lb.get(key)
+        if d is None:
+            d = self._lb[key] = B.balance(self, node, self.classify(dst), port, proto, src, dst)
+        return d
+
+    def frontends(self, node: str, cls: DestClass) -> tuple[str, ...]:
+        return B.frontends(self, node, cls)
+
+    def enforcement(self, node: str) -> PolicyEnforcement:
+        """Whether and how the node enforces NetworkPolicy (cheap: no facts are built)."""
+        c = self.cluster
+        return c.memo(("trace-enforcement", node), lambda: c.enforcement(node))
+
+    def entry(self, pod_key: str) -> str:
+        """The vertex where pod ``pod_key``'s packets enter its node."""
+        return N.entry(self, self.cluster.allocation.pods[pod_key])[0]
+
+    def node_of(self, vertex: str) -> str | None:
+        """The node holding ``vertex`` (None: a pod, the underlay, a subnet, the internet)."""
+        node = V.node_of(vertex)
+        prefix = V.split(vertex)[0]
+        if prefix == "port":
+            pa = self.cluster.allocation.pods.get(vertex[5:])
+            return pa.pod.node if pa is not None else None
+        if node is None and self.contrib is not None and prefix not in ("pod", "router", "subnet", "internet"):
+            attrs = self.contrib.attrs(vertex)
+            node = attrs.get("node") if attrs else None
+        return node
+
+    def attrs(self, vertex: str) -> dict[str, Any]:
+        """The vertex's data: ``kind``, ``node``, ``label`` and what the plan says of it."""
+        from cnimodel.graph.attrs import vertex_attrs
+
+        if self.contrib is not None:
+            a = self.contrib.attrs(vertex)
+            if a is not None:
+                return dict(a)
+        return vertex_attrs(self.cluster, vertex)
+
+
+__all__ = ["ForwardingGraph"]
