@@ -88,8 +88,9 @@ class LookupAnswer:
 
 @dataclass
 class TraceAnswer:
-    """One packet's walk: ``disposition`` in the CLI's words, ``reason``, ``hops``; ``path`` the places it
-    crossed in order; ``reply`` the walk of the answer packet (computed on first use)."""
+    """One packet's walk: ``disposition`` in the CLI's words, ``reason``, ``hops``; ``path`` the forwarding graph's
+    vertices it crossed in order (a path in ``net.graph(dst=…)``), ``places`` the pods, nodes and tables its hops
+    were at; ``reply`` the walk of the answer packet (computed on first use)."""
 
     trace: Trace
     _reply: Any = field(default=None, repr=False)
@@ -108,6 +109,10 @@ class TraceAnswer:
 
     @property
     def path(self) -> list[str]:
+        return list(self.trace.path)
+
+    @property
+    def places(self) -> list[str]:
         return [h.node for h in self.trace.hops]
 
     @property
@@ -201,7 +206,9 @@ class Network:
             addr = IPv4Address(str(dst))
         except (AddressValueError, ValueError):
             raise QuestionError(f"{dst!r} is not an IPv4 address (write it like 10.244.2.5)") from None
-        res = self.cluster.lookup(self._table(node), addr)
+        from cnimodel.graph import ForwardingGraph
+
+        res = ForwardingGraph.of(self.cluster).lookup(self._table(node), addr)  # as the graph's table vertex
         hop = res.next_hop
         return LookupAnswer(res.table, str(addr), facts_json.route(res.route) if res.route else None,
                             str(hop) if hop is not None else None, res.dev)
@@ -304,8 +311,22 @@ class Network:
         rows = [(f.code, f.severity, list(f.objects), f.message, f.fix, f.reference) for f in report.findings]
         return Table(("code", "severity", "objects", "message", "fix", "reference"), rows)
 
-    def graph(self) -> nx.MultiDiGraph:
-        """The data-plane graph (hosts, devices, vSwitches, subnets, pods) as networkx holds it."""
-        from cnimodel.graph import build_graph
+    def graph(self, dst: str | None = None) -> nx.Graph:
+        """The forwarding graph. With ``dst`` (any destination ``trace`` accepts: a pod, workload, Service,
+        ``NODE:PORT``, node or address): a ``networkx.MultiDiGraph`` of the forwarding decisions for that
+        destination's class — every vertex a packet to it can be at, an edge per decision carrying its fact, and,
+        past a load balancer's DNAT, the backends' classes. Without: the cluster's picture (an undirected graph of
+        the same vertices, joined as they are wired)."""
+        from cnimodel.graph import ForwardingGraph, destination_graph
+        from cnimodel.graph.wiring import wiring
+        from cnimodel.trace import EndpointError
+        from cnimodel.trace.resolve import resolve
 
-        return build_graph(self.cluster)
+        if dst is None:
+            return wiring(self.cluster)
+        try:
+            end = resolve(self.cluster, dst)
+        except EndpointError as e:
+            raise QuestionError(str(e)) from None
+        g = ForwardingGraph.of(self.cluster)
+        return destination_graph(g, g.classify(end.ip), frontend=end.kind in ("service", "nodeport"))

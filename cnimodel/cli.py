@@ -164,7 +164,9 @@ def lookup(plan: tuple[str, ...], dst: str, node: str, output: str) -> None:
     cluster = build(plan)
     node = table_name(cluster, node)
     check_node(cluster, node, allow_underlay=True)
-    res = cluster.lookup(node, addr)
+    from cnimodel.graph import ForwardingGraph
+
+    res = ForwardingGraph.of(cluster).lookup(node, addr)  # the match the forwarding graph's table vertex makes
     if output == "json":
         _emit_json(facts_json.lookup(res))
     else:

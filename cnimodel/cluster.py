@@ -202,6 +202,10 @@ class Cluster:
             routes += self.plugin.underlay_routes(self)
             if self.policy is not None:
                 routes += self.policy.underlay_routes(self)
+            for s in u.static_routes:  # the plan's own (a user-defined route): on the subnet of its next hop
+                dev = next(n.name for n in u.subnets if s.next_hop in n.cidr)
+                routes.append(Route(s.prefix, via=s.next_hop, dev=dev, kind="static", owner="plan",
+                                    next_hop_type="VirtualAppliance", name=s.name))
             routes.append(Route(DEFAULT_ROUTE, kind="default", owner="underlay", next_hop_type="Internet"))
             self._underlay = RouteTable(u.name, tuple(routes))
         return self._underlay

@@ -16,9 +16,9 @@ from cnimodel.encapsulation import KINDS, EncapKind
 
 EMPTY: MappingProxyType[str, Any] = MappingProxyType({})
 
-RouteKind = Literal["connected", "default", "pod-route", "blackhole", "host"]
+RouteKind = Literal["connected", "default", "pod-route", "blackhole", "host", "static"]
 """connected: a subnet on a device; default: the way out; pod-route: a remote node's pod CIDR;
-blackhole: dropped on purpose; host: a /32 to one endpoint."""
+blackhole: dropped on purpose; host: a /32 to one endpoint; static: a route the plan adds to the underlay's table."""
 
 
 @dataclass(frozen=True)

@@ -374,4 +374,4 @@ def _underlay(plan: Plan, pods_in_underlay: bool, found: list[Inferred]) -> Unde
                               f"the smallest range (at least a /24) covering {len(addresses)} {what} in "
                               f"{IPv4Network((net.network_address, 16), strict=False)}; the gateway is assumed "
                               "at its first address", guessed=True))
-    return Underlay(tuple(subnets), plan.underlay.routes, plan.underlay.name)
+    return Underlay(tuple(subnets), plan.underlay.routes, plan.underlay.name, plan.underlay.static_routes)

@@ -11,13 +11,14 @@ from __future__ import annotations
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any
 
-from cnimodel.cluster import Cluster
+from cnimodel.cluster import Cluster, Lookup
 from cnimodel.dataplane import PolicyEnforcement
 from cnimodel.graph import balance as B
 from cnimodel.graph import node as N
 from cnimodel.graph import vertices as V
 from cnimodel.graph.classes import DestClass, classify
 from cnimodel.graph.facts import Decision
+from cnimodel.graph.lookup import lookup
 from cnimodel.graph.underlay import at_internet, at_router
 
 if TYPE_CHECKING:
@@ -91,6 +92,11 @@ class ForwardingGraph:
         if d is None:
             d = self._lb[key] = B.balance(self, node, self.classify(dst), port, proto, src, dst)
         return d
+
+    def lookup(self, table: str, ip: IPv4Address) -> Lookup:
+        """The longest-prefix match a route table's vertex makes (a node's, or the underlay's by its name): the
+        route its decisions are read from."""
+        return lookup(self.cluster, table, ip)
 
     def frontends(self, node: str, cls: DestClass) -> tuple[str, ...]:
         return B.frontends(self, node, cls)

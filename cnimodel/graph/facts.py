@@ -94,10 +94,12 @@ class Drop:
 @dataclass(frozen=True, slots=True)
 class Decision:
     """What a vertex does with a class's packets: the edges they may leave by (the packet's state picks one when
-    there are several: a load balancer's backends, a NodePort's frontend), or ``drop``."""
+    there are several: a load balancer's backends, a NodePort's frontend), ``drop``, or ``here``: they have
+    arrived."""
 
     edges: tuple[Edge, ...] = ()
     drop: Drop | None = None
+    here: Any = None  # the class's packets are delivered at this vertex (the node's own address, at its host)
 
 
 # --- facts ---------------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ def destination_graph(g: ForwardingGraph, cls: DestClass, frontend: bool = False
         stop = ends.get(c.key)
         if stop is None:
             stop = ends[c.key] = sinks(g, c)
-        if v in stop:
+        if v in stop and not fe:  # arrived (to a NodePort frontend, the node's host still load-balances)
             continue
         d = g.decide(v, c, fe)
         if d.drop is not None:
@@ -88,16 +88,22 @@ def destination_graph(g: ForwardingGraph, cls: DestClass, frontend: bool = False
     return out
 
 
+BALANCING = frozenset({"lb", "dnat", "pass"})
+
+
 def class_subgraph(graph: nx.MultiDiGraph, cls: str) -> nx.MultiDiGraph:
-    """The edges of one class only: a cycle there is a forwarding loop of that class's packets."""
-    keep = [(a, b, k) for a, b, k, c in graph.edges(keys=True, data="cls") if c == cls]
+    """The forwarding edges of one class: a cycle there is a forwarding loop of that class's packets. A load
+    balancer's edges are left out: a packet passes one once (after it, it no longer goes to the frontend)."""
+    keep = [(a, b, k) for a, b, k, d in graph.edges(keys=True, data=True) if d["cls"] == cls
+            and d["kind"] not in BALANCING]
     return graph.edge_subgraph(keep)
 
 
 def find_loop(graph: nx.MultiDiGraph) -> list[str] | None:
     """The vertices of a forwarding loop of one class in ``graph`` (None: none). A destination graph follows no
-    edge out of the vertices where its classes arrive, so every cycle of one class is a loop; a cycle through a
-    load balancer's DNAT is two classes, and not one."""
+    edge out of the vertices where its classes arrive, so every cycle of one class is a loop. A graph without load
+    balancers (a pod's, a node's, an address's) has no other cycles: ``nx.find_cycle`` on it finds the same loops;
+    a Service's or a NodePort's graph passes its load balancers once, and a cycle through one is not a loop."""
     for cls in graph.graph.get("classes", {}):
         sub = class_subgraph(graph, cls)
         try:

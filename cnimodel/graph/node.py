@@ -118,6 +118,8 @@ def entering(g: ForwardingGraph, vertex: str, node: str, cls: DestClass, fronten
     edges: list[Edge] = []
     pa = local_pod(g, node, cls)
     prefix = V.split(vertex)[0]
+    if prefix == "host" and cls.kind in ("node", "host") and cls.owner.node == node:
+        return Decision(here=LocalDelivery(node))  # the node's own address, from the node: it never leaves the host
     if pa is not None and prefix in ("dev", "port"):
         down = g.cluster.allocation.not_running.get(pa.pod.key)
         if down is not None:

@@ -19,6 +19,7 @@ from cnimodel.plan.model import (
     NetworkSpec,
     NodeSpec,
     PolicySpec,
+    StaticRoute,
     Underlay,
     UnderlaySubnet,
 )
@@ -237,7 +238,18 @@ def _underlay(f: Fields, problems: Problems) -> Underlay:
         names[name] = i
         subnets.append(UnderlaySubnet(name, cidr, gateway, mtu))
     routes = f.str("routes", default="host", choices=("host", "cloud"))
-    return Underlay(tuple(subnets), routes or "host", f.str("name", default="underlay"))
+    statics = []
+    for i, raw in enumerate(f.list("staticRoutes")):
+        r = Fields(raw, f.origin.at(f"staticRoutes[{i}]"), problems)
+        prefix, hop, name = r.cidr("prefix"), r.ip("nextHop"), r.str("name", default=None)
+        if prefix is None or hop is None:
+            continue
+        if not any(hop in s.cidr for s in subnets):
+            problems.error(r.origin.at("nextHop"), f"next hop {hop} is on none of the underlay's subnets",
+                           "give an address of a subnet under spec.underlay.subnets (a node's IP, a router's)")
+            continue
+        statics.append(StaticRoute(prefix, hop, name))
+    return Underlay(tuple(subnets), routes or "host", f.str("name", default="underlay"), tuple(statics))
 
 
 def parse_node_entry(raw: Any, origin: Origin, problems: Problems) -> NodeSpec | None:

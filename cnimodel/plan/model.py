@@ -32,12 +32,24 @@ class UnderlaySubnet:
 
 
 @dataclass(frozen=True)
+class StaticRoute:
+    """A route the plan puts in the underlay's table itself (a cloud route table's user-defined route, a router's
+    static route): ``prefix`` via ``next_hop``, an address on one of the underlay's subnets."""
+
+    prefix: IPv4Network
+    next_hop: IPv4Address
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class Underlay:
-    """The network under the nodes. ``routes`` says where pod routes live: on the hosts or in the cloud."""
+    """The network under the nodes. ``routes`` says where pod routes live: on the hosts or in the cloud;
+    ``static_routes`` are routes the plan adds to the underlay's table."""
 
     subnets: tuple[UnderlaySubnet, ...]
     routes: Literal["host", "cloud"] = "host"
     name: str = "underlay"
+    static_routes: tuple[StaticRoute, ...] = ()
 
     def subnet(self, name: str) -> UnderlaySubnet:
         for s in self.subnets:

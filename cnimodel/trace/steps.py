@@ -57,11 +57,15 @@ def cross(walk: Walk, hop: Hop, edge: Edge) -> str:
         _deliver(walk, hop, edge, f)
     elif isinstance(f, LocalDelivery):
         walk.cross_to(edge)
-        hop.add("delivered", "DELIVERED", to=f"{f.node} (host)", address=walk.pkt.dst)
-        raise Stop("ACCEPTED", f"delivered to node {f.node}")
+        arrived(walk, hop, f)
     elif not isinstance(f, Input | Decapsulate | Switch) and hasattr(f, "steps"):
         _plugin(walk, hop, f)  # a plugin's own edge: its fact tells its steps
     return walk.cross_to(edge)
+
+
+def arrived(walk: Walk, hop: Hop, f: LocalDelivery) -> None:
+    hop.add("delivered", "DELIVERED", to=f"{f.node} (host)", address=walk.pkt.dst)
+    raise Stop("ACCEPTED", f"delivered to node {f.node}")
 
 
 def dropped(walk: Walk, hop: Hop, drop: Drop) -> None:
@@ -248,4 +252,4 @@ def rule_text(r: Any) -> str:
     return " ".join(parts)
 
 
-__all__ = ["cross", "dropped", "encapsulate", "reverse_nat", "route_text", "rule_text"]
+__all__ = ["arrived", "cross", "dropped", "encapsulate", "reverse_nat", "route_text", "rule_text"]

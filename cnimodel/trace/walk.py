@@ -214,6 +214,8 @@ class Walk:
     def pick(self, hop: Hop, vertex: str, d: Decision) -> Edge:
         """The edge the packet's state selects: a tunnel endpoint unwraps what arrived wrapped and wraps what its
         node routed into it; load-balancer edges are taken only by ``balance_at``. No edge: the drop, told."""
+        if d.here is not None:
+            steps.arrived(self, hop, d.here)
         edges = [e for e in d.edges if e.kind != "lb"]
         if self._last == "encap":
             edges = [e for e in edges if e.kind == "decap"] or edges

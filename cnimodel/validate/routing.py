@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv4Network
 
+from cnimodel.dataplane import Route
 from cnimodel.net import PrefixTable
 from cnimodel.plan import NodeSpec
 from cnimodel.validate.context import CLOUD_ROUTE_LIMITS, Context, first, node_obj, phrase
@@ -185,3 +186,34 @@ def bridge_ports(ctx: Context) -> Iterator[Hit]:
                       f"{bridges[0]}, which takes at most {BR_MAX_PORTS - 1} ports (one veth per pod): pods past it "
                       "fail to attach ('exchange full')", f"keep maxPods below {BR_MAX_PORTS}",
                       tuple(node_obj(n) for n in first(names)), (big[0].origin,))
+
+
+@check("CNI-ROUTE-006", "error", "routing", "Packets to a prefix loop between route tables",
+       "torvalds/linux@c57d5621:net/ipv4/ip_forward.c:108 (TTL ≤ 1: dropped, ICMP time exceeded); stale cloud "
+       "routes: kubernetes-sigs/cloud-provider-azure#8175, kubernetes/kubernetes#98359")
+def forwarding_loop(ctx: Context) -> Iterator[Hit]:
+    from cnimodel.graph import ForwardingGraph
+    from cnimodel.graph.loops import forwarding_loops
+    from cnimodel.graph.vertices import node_of
+
+    reps = [rep.name for nodes in ctx.kinds.values() if (rep := ctx.representative(nodes)) is not None]
+    u = ctx.plan.underlay
+    for loop in forwarding_loops(ForwardingGraph.of(ctx.cluster), reps):
+        nodes = sorted({n for v in loop.cycle if (n := node_of(v)) is not None})
+        tables = [u.name if v.startswith("router:") else node_of(v) for v in loop.cycle if v.startswith(("router:",
+                                                                                                          "table:"))]
+        hops = "; ".join(f"{t} routes it by {_route(r)}" for t, r in loop.routes)
+        start = f"{loop.route.dst} via {loop.route.via}" + (f" ({loop.route.name})" if loop.route.name else "")
+        where = ([ctx.plan.origin.at(f"spec.underlay.staticRoutes[{i}]") for i, s in enumerate(u.static_routes)
+                  if s.prefix == loop.route.dst and s.next_hop == loop.route.via]
+                 or [ctx.cluster.node(n).origin for n in nodes[:1]])
+        yield Hit(f"packets to {loop.prefix} (e.g. {loop.probe}) loop between {' and '.join(dict.fromkeys(tables))}: "
+                  f"{hops}; they go round until their TTL runs out and are never delivered",
+                  f"remove or correct the route {start} in {loop.table} (a stale route of a node that left, or "
+                  f"one pointing at a node that does not hold {loop.prefix}), or give {phrase(nodes)} a route "
+                  "that delivers it", tuple(node_obj(n) for n in nodes), tuple(where))
+
+
+def _route(r: Route) -> str:
+    how = f"{r.dst} via {r.via}" if r.via is not None else f"{r.dst} dev {r.dev}"
+    return how + (f" ({r.name})" if r.name else "")

@@ -89,3 +89,18 @@ def test_route005_bridge_ports(tmp_path):
     found = hits(tmp_path, [doc(1024)], "CNI-ROUTE-005")
     assert len(found) == 1 and "bridge cni0" in found[0].message and "1023 ports" in found[0].message
     assert not hits(tmp_path, [doc(1023)], "CNI-ROUTE-005")
+
+
+def test_route006_a_stale_route_loops(tmp_path):
+    # kubenet on a cloud route table; a user-defined route sends 10.244.9.0/24 to n1 (10.240.0.5), which holds
+    # 10.244.1.0/24 and sends everything else to its gateway: the route table again
+    def doc(static: list[dict]) -> dict:
+        d = cluster_doc(nodes=[{"name": "n0", "ip": "10.240.0.4"}, {"name": "n1", "ip": "10.240.0.5"}],
+                        network={"plugin": "kubenet"})
+        d["spec"]["underlay"] = {"name": "rt", "subnets": [{"name": "aks", "cidr": "10.240.0.0/16"}],
+                                 "routes": "cloud", "staticRoutes": static}
+        return d
+    found = hits(tmp_path, [doc([{"prefix": "10.244.9.0/24", "nextHop": "10.240.0.5"}])], "CNI-ROUTE-006")
+    assert len(found) == 1 and found[0].severity == "error"
+    assert "10.244.9.0/24" in found[0].message and "loop between rt and n1" in found[0].message
+    assert not hits(tmp_path, [doc([{"prefix": "10.244.1.0/25", "nextHop": "10.240.0.5"}])], "CNI-ROUTE-006")
