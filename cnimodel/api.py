@@ -128,7 +128,8 @@ class TraceAnswer:
 @dataclass(frozen=True)
 class ReachAnswer:
     """What ``src`` may open towards ``dst``: ``allowed`` (netpol-analyzer's words), ``why`` the policies and
-    rules that decided each direction, ``connections`` one row per pair of pods."""
+    rules that decided each direction, ``connections`` one row per pair of pods (``routed``: whether the forwarding
+    graph delivers the first pod's packets to the second, policy aside)."""
 
     allowed: str
     why: str
@@ -293,12 +294,26 @@ class Network:
             raise QuestionError(f"port {port!r}: {e}") from None
         restrict = ConnSet.ports(spec[0], spec[1], spec[1]) if spec else None
         conns = list(r.connections(ends[0], ends[1], all_pairs=True, port=spec, keep_self=True))
-        rows = [(c.src.label, c.dst.label, policy_txt.conn_text(c)) for c in conns]
+        rows = [(c.src.label, c.dst.label, policy_txt.conn_text(c), self._routed(c.src, c.dst)) for c in conns]
         first = conns[0]
         text = policy_txt.explanations([explain(r, first, restrict)])
         allowed = {row[2] for row in rows}
         return ReachAnswer(allowed.pop() if len(allowed) == 1 else "; ".join(sorted(allowed)), text,
-                           Table(("src", "dst", "allowed"), rows))
+                           Table(("src", "dst", "allowed", "routed"), rows))
+
+    def _routed(self, src: Any, dst: Any) -> bool | None:
+        """Whether the forwarding graph takes ``src``'s packets to ``dst`` (pods with addresses; None otherwise)."""
+        if not self.plan.has_cluster or src.kind != "pod" or dst.kind != "pod":
+            return None
+        from cnimodel.graph import ForwardingGraph
+        from cnimodel.graph.materialise import route_to
+
+        pods = self.cluster.allocation.pods
+        a, b = pods.get(src.name), pods.get(dst.name)
+        if a is None or b is None or src.name in self.cluster.allocation.not_running:
+            return False
+        g = ForwardingGraph.of(self.cluster)
+        return route_to(g, f"pod:{a.pod.key}", g.classify(b.ip)) is not None
 
     # --- findings and the graph -------------------------------------------------------------------
 
@@ -311,12 +326,13 @@ class Network:
         rows = [(f.code, f.severity, list(f.objects), f.message, f.fix, f.reference) for f in report.findings]
         return Table(("code", "severity", "objects", "message", "fix", "reference"), rows)
 
-    def graph(self, dst: str | None = None) -> nx.Graph:
+    def graph(self, dst: str | None = None, src: str | None = None) -> nx.Graph:
         """The forwarding graph. With ``dst`` (any destination ``trace`` accepts: a pod, workload, Service,
         ``NODE:PORT``, node or address): a ``networkx.MultiDiGraph`` of the forwarding decisions for that
         destination's class — every vertex a packet to it can be at, an edge per decision carrying its fact, and,
-        past a load balancer's DNAT, the backends' classes. Without: the cluster's picture (an undirected graph of
-        the same vertices, joined as they are wired)."""
+        past a load balancer's DNAT, the backends' classes; ``src`` (a source ``trace`` accepts) keeps only what
+        its packets reach (cheap on a plan of thousands of nodes). Without ``dst``: the cluster's picture (an
+        undirected graph of the same vertices, joined as they are wired)."""
         from cnimodel.graph import ForwardingGraph, destination_graph
         from cnimodel.graph.wiring import wiring
         from cnimodel.trace import EndpointError
@@ -326,7 +342,19 @@ class Network:
             return wiring(self.cluster)
         try:
             end = resolve(self.cluster, dst)
+            start = None if src is None else [self._source_vertex(resolve(self.cluster, src))]
         except EndpointError as e:
             raise QuestionError(str(e)) from None
         g = ForwardingGraph.of(self.cluster)
-        return destination_graph(g, g.classify(end.ip), frontend=end.kind in ("service", "nodeport"))
+        return destination_graph(g, g.classify(end.ip), frontend=end.kind in ("service", "nodeport"), start=start)
+
+    def _source_vertex(self, end: Any) -> str:
+        from cnimodel.graph import vertices as V
+
+        if end.kind == "pod" and end.pod is not None:
+            return V.pod(end.pod.pod.key)
+        if end.kind == "node" and end.node is not None:
+            return V.host(end.node)
+        if end.kind == "external":
+            return V.INTERNET
+        raise QuestionError(f"{end.label} is not a source: a packet starts at a pod, a node or an outside address")

@@ -178,26 +178,27 @@ def lookup(plan: tuple[str, ...], dst: str, node: str, output: str) -> None:
 @click.option("-o", "--output", type=click.Choice(["json", "dot", "mermaid"]), default="json", show_default=True)
 @click.option("--dst", help="A destination (as trace's DST: a pod, Service, NODE:PORT or address): its forwarding "
               "graph, an edge per forwarding decision, instead of the cluster's picture.")
+@click.option("--src", help="With --dst: only what this source's packets reach (a pod, node or address).")
 @click.option("--detail/--no-detail", default=None, help="Per-device detail (default: on up to 200 nodes).")
 @handle_errors
-def graph(plan: tuple[str, ...], output: str, dst: str | None, detail: bool | None) -> None:
+def graph(plan: tuple[str, ...], output: str, dst: str | None, src: str | None, detail: bool | None) -> None:
     """The forwarding graph: the cluster's picture (nodes' tables, NICs, bridges, tunnels, vSwitches, pods), or with
     --dst one destination's graph of forwarding decisions, as JSON, Graphviz DOT or Mermaid."""
-    from cnimodel.graph import ForwardingGraph, destination_graph
+    from cnimodel.api import Network, QuestionError
     from cnimodel.graph.wiring import wiring
     from cnimodel.render import dot, graph_json, mermaid
-    from cnimodel.trace import EndpointError
-    from cnimodel.trace.resolve import resolve
 
     cluster = build(plan)
     if dst is not None:
+        net = Network(cluster.plan)
+        net.cluster = cluster  # type: ignore[misc]  (already built)
         try:
-            end = resolve(cluster, dst)
-        except EndpointError as e:
-            raise UsageProblem(f"--dst {dst}: {e}") from None
-        fg = ForwardingGraph.of(cluster)
-        g = destination_graph(fg, fg.classify(end.ip), frontend=end.kind in ("service", "nodeport"))
+            g = net.graph(dst=dst, src=src)
+        except QuestionError as e:
+            raise UsageProblem(f"--dst {dst}{f' --src {src}' if src else ''}: {e}") from None
     else:
+        if src is not None:
+            raise UsageProblem("--src goes with --dst: the graph of one destination, from one source")
         g = wiring(cluster, detail=detail)
     if output == "dot":
         click.echo(dot.render(g), nl=False)

@@ -31,15 +31,25 @@ def frontends(g: ForwardingGraph, node: str, cls: DestClass) -> tuple[str, ...]:
     programs them), or the node's own address (its NodePorts; ``nodePort`` alone when no Service has one, the
     load balancer then says so)."""
     if cls.kind == "vip":
-        from cnimodel.services.catalog import catalog
-
-        found = tuple(f"{ip}:{port}/{proto}" for ip, port, proto in catalog(g.cluster).frontends if ip == cls.rep)
-        return found or (str(cls.rep),)
+        return _index(g)[0].get(cls.rep) or (str(cls.rep),)
     if cls.kind == "node" and cls.owner.node == node:
+        return _index(g)[1]
+    return ()
+
+
+def _index(g: ForwardingGraph) -> tuple[dict[object, tuple[str, ...]], tuple[str, ...]]:
+    """Every Service address's frontends (``VIP:port/PROTO``) and the NodePorts, read from the catalog once."""
+    def build() -> tuple[dict[object, tuple[str, ...]], tuple[str, ...]]:
         from cnimodel.services.catalog import catalog
 
-        return tuple(f"nodePort {p}/{proto}" for p, proto in catalog(g.cluster).node_ports) or ("nodePort",)
-    return ()
+        cat = catalog(g.cluster)
+        by_ip: dict[object, list[str]] = {}
+        for ip, port, proto in cat.frontends:
+            by_ip.setdefault(ip, []).append(f"{ip}:{port}/{proto}")
+        ports = tuple(f"nodePort {p}/{proto}" for p, proto in cat.node_ports) or ("nodePort",)
+        return {ip: tuple(v) for ip, v in by_ip.items()}, ports
+
+    return g.cluster.memo(("graph-frontends-index",), build)
 
 
 def balance(g: ForwardingGraph, node: str, cls: DestClass, port: int, proto: str, src: IPv4Address | None,
@@ -58,8 +68,7 @@ def balance(g: ForwardingGraph, node: str, cls: DestClass, port: int, proto: str
         return Decision(drop=Drop("LOCAL_NODEPORT_UNSUPPORTED", "DENIED_OUT", WIN_LOCAL_NODEPORT, (), Unbalanced(d)))
     if d.disposition != "LOAD_BALANCED" or not d.backends:
         return Decision((Edge(lb, table, "pass", Unbalanced(d), cls.key),))
-    return Decision(tuple(Edge(lb, table, "dnat", Dnat(d, b), cls.key, g.classify(IPv4Address(b.ip)).key)
-                          for b in d.backends))
+    return Decision(tuple(Edge(lb, table, "dnat", Dnat(d, b), cls.key, g.class_key(b.ip, b.pod)) for b in d.backends))
 
 
 def all_choices(g: ForwardingGraph, node: str, cls: DestClass) -> Decision:

@@ -12,7 +12,7 @@ from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any
 
 from cnimodel.cluster import Cluster, Lookup
-from cnimodel.dataplane import PolicyEnforcement
+from cnimodel.dataplane import Encap, PolicyEnforcement, Route
 from cnimodel.graph import balance as B
 from cnimodel.graph import node as N
 from cnimodel.graph import vertices as V
@@ -20,6 +20,7 @@ from cnimodel.graph.classes import DestClass, classify
 from cnimodel.graph.facts import Decision
 from cnimodel.graph.lookup import lookup
 from cnimodel.graph.underlay import at_internet, at_router
+from cnimodel.ipam import PodAddress
 
 if TYPE_CHECKING:
     from cnimodel.graph.contrib import GraphContribution
@@ -38,6 +39,9 @@ class ForwardingGraph:
         self._memo: dict[tuple[str, str, bool], Decision] = {}
         self._lb: dict[tuple[str, IPv4Address, int, str, IPv4Address | None], Decision] = {}
         self.classes: dict[str, DestClass] = {}  # every class met so far, by key
+        self._entries: dict[str, tuple[str, Route | None]] = {}
+        self._nodes: dict[str, str | None] = {}
+        self.encaps: dict[tuple[str, str], Encap] = {}  # a node's Encap fact for a class, once its table chose it
 
     @classmethod
     def of(cls, cluster: Cluster) -> ForwardingGraph:
@@ -49,17 +53,31 @@ class ForwardingGraph:
         return cls
 
     def class_of(self, key: str) -> DestClass:
-        """A class met before, by its key."""
-        return self.classes[key]
+        """A class met before, by its key (a pod's by its name)."""
+        cls = self.classes.get(key)
+        if cls is None and key.startswith("pod:"):
+            cls = self.classify(self.cluster.allocation.pods[key[4:]].ip)
+        return self.classes[key] if cls is None else cls
+
+    def class_key(self, ip: str, pod: str | None) -> str:
+        """The class key of a backend's address: its pod's when the load balancer names one that holds it (no
+        classification needed), else the address's class."""
+        pa = self.cluster.allocation.pods.get(pod) if pod else None
+        if pa is not None and not pa.pod.host_network and str(pa.ip) == ip:
+            return f"pod:{pod}"
+        return self.classify(IPv4Address(ip)).key
 
     def decide(self, vertex: str, cls: DestClass, frontend: bool = False) -> Decision:
         """What ``vertex`` does with packets of ``cls`` (``frontend``: they go to a Service frontend not yet
         load-balanced)."""
-        prefix = V.split(vertex)[0]
-        key = (vertex, cls.key, frontend and prefix in FRONTEND_AWARE)
-        d = self._memo.get(key)
+        d = self._memo.get((vertex, cls.key, frontend))
         if d is None:
-            d = self._memo[key] = self._decide(vertex, prefix, cls, key[2])
+            prefix = V.split(vertex)[0]
+            aware = frontend and prefix in FRONTEND_AWARE
+            d = self._memo.get((vertex, cls.key, aware)) if aware != frontend else None
+            if d is None:
+                d = self._decide(vertex, prefix, cls, aware)
+            self._memo[(vertex, cls.key, frontend)] = self._memo[(vertex, cls.key, aware)] = d
         return d
 
     def _decide(self, vertex: str, prefix: str, cls: DestClass, frontend: bool) -> Decision:
@@ -108,10 +126,24 @@ class ForwardingGraph:
 
     def entry(self, pod_key: str) -> str:
         """The vertex where pod ``pod_key``'s packets enter its node."""
-        return N.entry(self, self.cluster.allocation.pods[pod_key])[0]
+        return self.pod_entry(self.cluster.allocation.pods[pod_key])[0]
+
+    def pod_entry(self, pa: PodAddress) -> tuple[str, Route | None]:
+        """``entry`` with the /32 route naming a routed pod's veth, kept per pod."""
+        e = self._entries.get(pa.pod.key)
+        if e is None:
+            e = self._entries[pa.pod.key] = N.entry(self, pa)
+        return e
 
     def node_of(self, vertex: str) -> str | None:
         """The node holding ``vertex`` (None: a pod, the underlay, a subnet, the internet)."""
+        try:
+            return self._nodes[vertex]
+        except KeyError:
+            node = self._nodes[vertex] = self._node_of(vertex)
+            return node
+
+    def _node_of(self, vertex: str) -> str | None:
         node = V.node_of(vertex)
         prefix = V.split(vertex)[0]
         if prefix == "port":

@@ -91,6 +91,17 @@ def destination_graph(g: ForwardingGraph, cls: DestClass, frontend: bool = False
 BALANCING = frozenset({"lb", "dnat", "pass"})
 
 
+def route_to(g: ForwardingGraph, start: str, cls: DestClass) -> list[str] | None:
+    """The vertices a packet of ``cls`` crosses from ``start`` to where the class arrives (None: it never does —
+    dropped, looped or sent out). Routing only: policy verdicts are the walk's."""
+    sub = destination_graph(g, cls, start=[start])
+    ends = [v for v in sinks(g, cls) if v in sub]
+    for end in ends:
+        if nx.has_path(sub, start, end):
+            return list(nx.shortest_path(sub, start, end))
+    return None
+
+
 def class_subgraph(graph: nx.MultiDiGraph, cls: str) -> nx.MultiDiGraph:
     """The forwarding edges of one class: a cycle there is a forwarding loop of that class's packets. A load
     balancer's edges are left out: a packet passes one once (after it, it no longer goes to the frontend)."""
@@ -128,5 +139,5 @@ def to_json_ready(graph: nx.MultiDiGraph) -> dict[str, Any]:
                                                                                                        data=True)]}
 
 
-__all__ = ["class_subgraph", "destination_graph", "edge_key", "find_loop", "partitions", "sinks", "sources",
-           "to_json_ready"]
+__all__ = ["class_subgraph", "destination_graph", "edge_key", "find_loop", "partitions", "route_to", "sinks",
+           "sources", "to_json_ready"]

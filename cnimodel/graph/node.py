@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cnimodel.dataplane import Encap, NodeFacts, Route
+from cnimodel.dataplane import Encap, NodeFacts, Route, first_longest
 from cnimodel.graph import vertices as V
 from cnimodel.graph.classes import DestClass, host_address, owner_of
 from cnimodel.graph.facts import (
@@ -37,10 +37,10 @@ if TYPE_CHECKING:
     from cnimodel.graph.build import ForwardingGraph
 
 
-def pod_port(cluster: Cluster, node: str, ip: IPv4Address) -> Route | None:
-    """The node's route to its own pod ``ip`` when it names the pod's own veth (a /32: routed pods, no bridge),
-    else None."""
-    r = lookup(cluster, node, ip).route
+def pod_port(cluster: Cluster, node: str, ip: IPv4Address, route: Route | None = None) -> Route | None:
+    """The node's route to its own pod ``ip`` (``route``, when already looked up) when it names the pod's own veth
+    (a /32: routed pods, no bridge), else None."""
+    r = route if route is not None else lookup(cluster, node, ip).route
     if r is None or r.dst.prefixlen != 32 or r.dev is None:
         return None
     d = cluster.local_facts(node).device(r.dev)
@@ -75,10 +75,14 @@ def entry(g: ForwardingGraph, pa: PodAddress) -> tuple[str, Route | None]:
         return V.host(node), None
     if windows(g.cluster, node):
         return V.port(pa.pod.key), None
-    port = pod_port(g.cluster, node, pa.ip)
+    cluster = g.cluster
+    if cluster.deferred(node):  # the node's own routes hold its pods' (per-peer routes never match them)
+        r = first_longest(cluster.local_facts(node).routes, pa.ip)
+    else:
+        r = lookup(cluster, node, pa.ip).route
+    port = pod_port(cluster, node, pa.ip, r)
     if port is not None:
         return V.dev(node, port.dev or ""), port
-    r = lookup(g.cluster, node, pa.ip).route
     return (V.dev(node, r.dev) if r is not None and r.dev else V.host(node)), None
 
 
@@ -91,7 +95,7 @@ def from_pod(g: ForwardingGraph, vertex: str, cls: DestClass) -> Decision:
     cluster = g.cluster
     facts = cluster.local_facts(node)
     rng = cluster.allocation.nodes[node].range
-    to, port = entry(g, pa)
+    to, port = g.pod_entry(pa)
     egress = PodEgress(key, node, windows(cluster, node), g.enforcement(node))
     fact = PodRoute(rng.gateway if rng else None, pod_mtu(facts), egress, port.dev if port is not None else None)
     return Decision((Edge(vertex, to, "route", fact, cls.key),))
@@ -124,7 +128,7 @@ def entering(g: ForwardingGraph, vertex: str, node: str, cls: DestClass, fronten
         down = g.cluster.allocation.not_running.get(pa.pod.key)
         if down is not None:
             return Decision(tuple(edges), _not_running(pa, down))
-        to, port = entry(g, pa)
+        to, port = g.pod_entry(pa)
         if to == vertex:  # the pod's own bridge, vSwitch port or veth: handed to the pod from here
             edges.append(Edge(vertex, V.pod(pa.pod.key), "deliver", delivery(g, pa, port), cls.key))
             return Decision(tuple(edges))
@@ -158,7 +162,7 @@ def at_table(g: ForwardingGraph, vertex: str, node: str, cls: DestClass) -> Deci
         down = cluster.allocation.not_running.get(pa.pod.key)
         if down is not None:  # its sandbox holds the address, but no container listens
             return Decision(drop=_not_running(pa, down))
-        to, port = entry(g, pa)
+        to, port = g.pod_entry(pa)
         return Decision((Edge(vertex, to, "route", ToPod(port), cls.key),))
     rep = cls.rep
     facts = cluster.local_facts(node)
@@ -168,6 +172,7 @@ def at_table(g: ForwardingGraph, vertex: str, node: str, cls: DestClass) -> Deci
     route = lookup(cluster, node, rep).route
     if encap is not None and (route is None or route.dst.prefixlen <= encap.dst.prefixlen or route.dev == encap.dev):
         fact = TunnelRoute(route if route is not None and route.dev == encap.dev else None, encap)
+        g.encaps[(node, cls.key)] = encap  # the tunnel endpoint's decision needs it next
         return Decision((Edge(vertex, V.tunnel(node, encap.dev), "route", fact, cls.key),))
     if route is None:
         return Decision(drop=Drop("NO_ROUTE", "NO_ROUTE", f"node {node} has no route to {{dst}}", (("table", node),)))
@@ -220,7 +225,9 @@ def at_tunnel(g: ForwardingGraph, vertex: str, node: str, cls: DestClass) -> Dec
     """A tunnel endpoint: the one that wraps the class's packets (the node's Encap fact) sends them to the peer's
     endpoint — unless the peer refuses the hop (another kind, id or port): then they end here; any other endpoint
     unwraps what arrives for its node's routing."""
-    e = encap_for(g.cluster, node, cls.rep)
+    if cls.owner.node == node:  # the class is this node's own (its pod, range, address): it wraps none of it
+        return Decision((Edge(vertex, V.table(node), "decap", Decapsulate(node), cls.key),))
+    e = g.encaps.get((node, cls.key)) or encap_for(g.cluster, node, cls.rep)
     if e is not None and V.tunnel(node, e.dev) == vertex:
         if e.mismatch:
             return Decision(drop=_refused(e))

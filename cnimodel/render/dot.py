@@ -49,7 +49,7 @@ def render(g: nx.Graph, paths: Sequence[Sequence[str]] = ()) -> str:
     for i, (host, ids) in enumerate(members.items()):
         h = g.nodes.get(f"host:{host}", {})
         lines.append(f"  subgraph cluster_{i} {{")
-        title = f"{host} ({h.get('os', '')}, {h.get('ip', '')})"
+        title = f"{host} ({h.get('os', '')}, {h.get('ip', '')})" if h else host  # a graph without its host
         lines.append(f"    label={_q(title)};")
         for n in ids:
             lines.append(f"    {_q(n)} [{_node_attrs(n, g.nodes[n], colors, on_path)}];")

@@ -57,7 +57,7 @@ def render(g: nx.Graph, paths: Sequence[Sequence[str]] = ()) -> str:
             out.append(f"  {_vertex(vid, n, attrs)}")
     for i, (host, ids) in enumerate(members.items()):
         h = g.nodes.get(f"host:{host}", {})
-        title = label(f"{host} ({h.get('os', '')}, {h.get('ip', '')})")
+        title = label(f"{host} ({h.get('os', '')}, {h.get('ip', '')})" if h else host)
         out.append(f'  subgraph c{i} ["{title}"]')
         out += [f"    {_vertex(vid, n, g.nodes[n])}" for n in ids]
         out.append("  end")

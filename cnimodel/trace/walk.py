@@ -18,7 +18,6 @@ from cnimodel.cluster import Cluster
 from cnimodel.graph import DestClass, ForwardingGraph
 from cnimodel.graph import vertices as V
 from cnimodel.graph.facts import Decision, Edge, PodRoute
-from cnimodel.graph.node import pod_port
 from cnimodel.ipam import PodAddress
 from cnimodel.trace import hooks, steps, verdicts, winport
 from cnimodel.trace.model import Flow, Hop, Trace, Wire
@@ -51,6 +50,7 @@ class Walk:
     _pending: dict[str, list[str]] = field(default_factory=dict, init=False)
     _last: str = field(default="", init=False)  # the kind of the last edge crossed
     last_fact: object = field(default=None, init=False)  # and its fact
+    source: PodRoute | None = field(default=None, init=False)  # the source pod's route out, once it has left
 
     def __post_init__(self) -> None:
         self.graph = ForwardingGraph.of(self.cluster)
@@ -107,6 +107,7 @@ class Walk:
             hop.add("dropped", "MTU_EXCEEDED", mtu=fact.mtu, size=self.pkt.size)
             raise Stop("DENIED_OUT", f"the {self.pkt.size}-byte packet exceeds the pod interface MTU {fact.mtu}")
         hop.add("routed", "FORWARDED", route=f"default via {fact.gateway} dev eth0", nextHop=fact.gateway)
+        self.source = fact
         self.wires.append(Wire(f"{key} eth0", self.pkt.src, self.pkt.dst, self.pkt.sport, self.pkt.dport))
         return self.cross_to(edge)
 
@@ -167,9 +168,9 @@ class Walk:
             winport.egress(self, facts, ep, hop)  # the HNS ACLs sit on the same port: it asks for the verdict
             return
         if not hop.steps:
-            port = pod_port(self.cluster, ep.node, self.pkt.src)
-            if port is not None:  # a routed pod: the packet enters the host on the pod's own veth
-                hop.add("received", "RECEIVED", interface=port.dev, dst=self.pkt.dst)
+            veth = self.source.interface if self.source is not None else None
+            if veth is not None:  # a routed pod: the packet enters the host on the pod's own veth
+                hop.add("received", "RECEIVED", interface=veth, dst=self.pkt.dst)
             else:
                 hop.add("received", "RECEIVED", dst=self.pkt.dst)
         verdicts.egress(self, ep)

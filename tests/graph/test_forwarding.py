@@ -7,12 +7,13 @@ host-gw, §4 for flannel's VXLAN on Windows: the VTEP is the node's flannel.4096
 
 from __future__ import annotations
 
+import json
 from itertools import pairwise
 from pathlib import Path
 
 import networkx as nx
 import pytest
-from conftest import cluster_doc, pod_doc, write_docs
+from conftest import cluster_doc, pod_doc, run, write_docs
 
 import cnimodel
 from cnimodel.graph import partitions
@@ -87,6 +88,10 @@ def test_components_show_a_partition(tmp_path: Path) -> None:
     assert g.nodes["router:underlay"]["drops"]["pod:default/pb"]["disposition"] == "NO_ROUTE"
     assert partitions(g) == [{"pod:default/pa", "dev:a/cni0", "table:a", "host:a", "router:underlay", "internet"},
                              {"host:b", "table:b", "dev:b/cni0", "pod:default/pb"}]
+    # reach: no policy in the plan allows everything; the routing part says the packets never arrive
+    assert [(r["allowed"], r["routed"]) for r in net.reach("default/pa", "default/pb").connections] == [
+        ("All Connections", False)]
+    assert [r["routed"] for r in net.reach("default/pb", "default/pb").connections] == [True]
 
 
 def test_a_services_graph_leads_into_its_backends_classes() -> None:
@@ -110,3 +115,21 @@ def test_the_graph_of_an_address_and_its_json(tmp_path: Path) -> None:
     assert ("router:underlay", "internet") in h.edges()
     with pytest.raises(cnimodel.Error):
         net.graph(dst="default/nope")
+
+
+def test_cli_graph_of_a_destination(tmp_path: Path) -> None:
+    plan = str(cnimodel.example("default.yaml"))
+    r = run("graph", plan, "--dst", "web/iis-0", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["dst"] == "pod:web/iis-0" and data["classes"]["pod:web/iis-0"]["first"] == "10.244.2.3"
+    edge = next(e for e in data["edges"] if (e["source"], e["target"]) == ("table:lin1", "nic:win1"))
+    # lin1's host-gw route to win1's pod CIDR (cni-plugins.md §10): 10.244.2.0/24 via 10.240.0.20 dev eth0
+    assert (edge["kind"], edge["class"], edge["fact"]["type"]) == ("route", "pod:web/iis-0", "Forward")
+    assert (edge["fact"]["route"]["dst"], edge["fact"]["route"]["via"], edge["fact"]["to"]) == (
+        "10.244.2.0/24", "10.240.0.20", "win1")
+    dot_text = run("graph", plan, "--dst", "web/iis-0", "-o", "dot").stdout
+    assert dot_text.startswith("digraph ") and '"table:lin1" -> "nic:win1"' in dot_text
+    assert " -->|" in run("graph", plan, "--dst", "web/iis-0", "-o", "mermaid").stdout
+    bad = run("graph", plan, "--dst", "default/nope")
+    assert bad.exit_code == 2 and "--dst default/nope" in bad.stderr
