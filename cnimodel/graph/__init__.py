@@ -13,12 +13,23 @@ encapsulation, a DNAT, a delivery: ``cnimodel.graph.facts``). The trace walks it
 ['nic:win1']
 """
 
+from typing import Any
+
 from cnimodel.graph.build import ForwardingGraph
 from cnimodel.graph.classes import DestClass, Owner, classify, owner_of
 from cnimodel.graph.contrib import GraphContribution
 from cnimodel.graph.facts import EDGE_KINDS, Decision, Drop, Edge
-from cnimodel.graph.materialise import destination_graph, find_loop, partitions
 from cnimodel.graph.vertices import VERTEX_KINDS
+
+_NETWORKX = ("destination_graph", "find_loop", "partitions")  # need networkx: imported when first asked
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NETWORKX:
+        from cnimodel.graph import materialise
+
+        return getattr(materialise, name)
+    raise AttributeError(name)
 
 __all__ = ["EDGE_KINDS", "VERTEX_KINDS", "Decision", "DestClass", "Drop", "Edge", "ForwardingGraph",
            "GraphContribution", "Owner", "classify", "destination_graph", "find_loop", "owner_of", "partitions"]

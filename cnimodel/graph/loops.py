@@ -17,7 +17,6 @@ from ipaddress import IPv4Address, IPv4Network
 from cnimodel.dataplane import Route
 from cnimodel.graph import vertices as V
 from cnimodel.graph.build import ForwardingGraph
-from cnimodel.graph.materialise import destination_graph, find_loop
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,10 @@ def suspects(g: ForwardingGraph, nodes: Iterable[str]) -> list[tuple[str, str, R
 
     def suspect(r: Route, me: str | None) -> bool:
         target = node_ips.get(r.via) if r.via is not None else None
-        return target is not None and target != me and not any(r.dst.subnet_of(n) for n in own.get(target, ()))
+        if target is None or target == me:
+            return False
+        mine = own.get(target, ())
+        return r.dst not in mine and not any(r.dst.subnet_of(n) for n in mine)  # (equal: the common case, cheap)
 
     u = c.plan.underlay.name
     out = [(V.router(u), u, r) for r in c.underlay().routes if suspect(r, None)]
@@ -61,7 +63,12 @@ def suspects(g: ForwardingGraph, nodes: Iterable[str]) -> list[tuple[str, str, R
 def forwarding_loops(g: ForwardingGraph, nodes: Iterable[str]) -> list[Loop]:
     """The forwarding loops the suspect routes lead into, each once (by its cycle)."""
     found: dict[frozenset[str], Loop] = {}
-    for vertex, table, route in suspects(g, nodes):
+    todo = suspects(g, nodes)
+    if not todo:
+        return []
+    from cnimodel.graph.materialise import destination_graph, find_loop  # networkx, only when there is a suspect
+
+    for vertex, table, route in todo:
         probe = _probe(route.dst)
         cls = g.classify(probe)
         sub = destination_graph(g, cls, start=[vertex])
