@@ -11,7 +11,6 @@ disposition and reason).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import networkx as nx
 
@@ -131,13 +130,5 @@ def partitions(graph: nx.MultiDiGraph) -> list[set[str]]:
     return sorted((set(c) for c in nx.weakly_connected_components(graph)), key=len, reverse=True)
 
 
-def to_json_ready(graph: nx.MultiDiGraph) -> dict[str, Any]:
-    """Vertices and edges with their data, facts left as values (a renderer turns them into JSON)."""
-    return {"name": graph.graph.get("name"), "dst": graph.graph.get("dst"), "classes": graph.graph.get("classes"),
-            "nodes": [{"id": n, **attrs} for n, attrs in graph.nodes(data=True)],
-            "edges": [{"source": a, "target": b, "key": k, **attrs} for a, b, k, attrs in graph.edges(keys=True,
-                                                                                                       data=True)]}
-
-
 __all__ = ["class_subgraph", "destination_graph", "edge_key", "find_loop", "partitions", "route_to", "sinks",
-           "sources", "to_json_ready"]
+           "sources"]
