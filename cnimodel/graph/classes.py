@@ -2,10 +2,11 @@
 
 A pod's, a node's, a host address's (a bridge's, a Windows overlay's SourceVIP) and a Service frontend's address
 is a class of its own: what happens at its last hop is its own. Every other address falls in an interval between
-the boundaries of the plan's prefixes — the cluster and service CIDRs, the underlay's subnets and route table,
-every node's pod CIDR and pod range — and shares its class with the rest of that interval. The plugins build
-their routes from those same prefixes (a peer's pod CIDR, the cluster CIDR, a subnet, the default route), so every
-route table treats an interval alike; tests/graph checks it on every example plan.
+the boundaries of the plan's prefixes — the cluster and service CIDRs, the underlay's subnets, gateways and route
+table, every node's pod CIDR and pod range, and the routes one node of each kind holds besides its per-peer ones
+(a plugin's own subnets) — and shares its class with the rest of that interval. The plugins build their routes
+from those prefixes (a peer's pod CIDR, the cluster CIDR, a subnet, the default route), so every route table
+treats an interval alike; tests/graph checks it on every example plan.
 
 Who owns an address (``owner_of``) is the question the walk asked first; it lives here because classes are
 built on it.
@@ -119,6 +120,11 @@ def _bounds(cluster: Cluster) -> list[int]:
         nets += [r.dst for r in cluster.underlay().routes]
         for a in cluster.allocation.nodes.values():
             nets += [n for n in (a.pod_cidr, a.range.subnet if a.range else None) if n is not None]
+        kinds: dict[tuple[str, str, str], str] = {}
+        for n in plan.nodes:  # prefixes every node of a kind holds alike (a plugin's own: a join or service subnet)
+            kinds.setdefault((n.os, n.subnet, cluster.plugin.describe(n)), n.name)
+        for name in kinds.values():
+            nets += [r.dst for r in cluster.local_facts(name).routes]
         cuts = {0}
         for n in nets:
             cuts.add(int(n.network_address))
