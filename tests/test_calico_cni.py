@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cnimodel.plugins import calico_cni
 from conftest import at, build_docs, canal_cni, cluster_doc, plan_errors, pod_doc, run, write_docs
+
+from cnimodel.plugins import calico_cni
 
 LINUX = [{"name": "master", "os": "linux", "ip": "10.240.0.4"},
          {"name": "lin1", "os": "linux", "ip": "10.240.0.10"},
