@@ -74,13 +74,7 @@ def _within(module: str, prefix: str) -> bool:
     return module == prefix or module.startswith(prefix + ".")
 
 
-# Known, and open in issue #18 §4: the plan layer still asks the plugin registry (an unknown plugin name reported
-# with the plan's other problems; placement by the plugin's pod capacity). Strict: fixing it fails this marker.
-KNOWN = {"cnimodel.plan": "plan/cluster.py and plan/workloads.py import cnimodel.plugin"}
-
-
-@pytest.mark.parametrize("layer", [pytest.param(x, marks=pytest.mark.xfail(reason=KNOWN[x], strict=True))
-                                   if x in KNOWN else x for x in sorted(RULES)])
+@pytest.mark.parametrize("layer", sorted(RULES))
 def test_imports_go_one_way(layer: str) -> None:
     bad = sorted(f"{m} imports {i}" for m, found in imports().items() if _within(m, layer)
                  for i in found for banned in RULES[layer] if _within(i, banned) and not _within(m, banned))
