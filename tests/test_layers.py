@@ -25,9 +25,9 @@ RULES = {
 }
 ENGINES = ("cnimodel.cluster", "cnimodel.discover", "cnimodel.ipam", "cnimodel.policy", "cnimodel.services",
            "cnimodel.trace", "cnimodel.validate", "cnimodel.graph", "cnimodel.apply", "cnimodel.dataplane",
-           "cnimodel.plugin", "cnimodel.sources")
-for _engine in ENGINES:
-    RULES[_engine] = ("cnimodel.commands", "cnimodel.cli", "cnimodel.api")
+           "cnimodel.plugin", "cnimodel.sources", "cnimodel.audit", "cnimodel.infer", "cnimodel.overview")
+for _engine in ENGINES:  # engines answer; renderers show the answers, front doors ask the questions
+    RULES[_engine] = ("cnimodel.render", "cnimodel.commands", "cnimodel.cli", "cnimodel.api")
 
 
 def _name(path: Path) -> str:
@@ -84,4 +84,36 @@ def test_imports_go_one_way(layer: str) -> None:
 def test_the_core_names_no_plugin() -> None:
     bad = sorted(f"{m} imports {i}" for m, found in imports().items() if not _within(m, "cnimodel.plugins")
                  for i in found if _within(i, "cnimodel.plugins"))
+    assert not bad, "\n".join(bad)
+
+
+# What a renderer may take from an engine besides its answer types and constants: small pure helpers that name
+# or order values, each a few lines (kept beside the answers they describe so engines and renderers agree).
+RENDER_HELPERS = {
+    "cnimodel.services.iptables.chain_order",  # chains in iptables-save's order
+    "cnimodel.services.hnslb.hns_id",  # the stable GUID the model gives an HNS object of a node
+}
+
+
+def test_renderers_do_not_compute() -> None:
+    """A renderer imports from engines only the types of their answers (and constants): the computing happens
+    before, in the command or the API, and the renderer receives the answer."""
+    import importlib
+    import inspect
+
+    bad = []
+    for path in sorted((PACKAGE / "render").rglob("*.py")):
+        module = _name(path)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom) or node.level or not node.module:
+                continue
+            if not any(_within(node.module, e) for e in (*ENGINES, "cnimodel.kernel")):
+                continue
+            source = importlib.import_module(node.module)
+            for alias in node.names:
+                value = getattr(source, alias.name, None)
+                if inspect.isclass(value) or alias.name.isupper() or (value is None and alias.name[:1].isupper()):
+                    continue
+                if f"{node.module}.{alias.name}" not in RENDER_HELPERS:
+                    bad.append(f"{module} imports {node.module}.{alias.name}")
     assert not bad, "\n".join(bad)
