@@ -5,8 +5,9 @@ __version__ = "0.1.0"
 
 def __getattr__(name: str) -> object:
     """The front door, imported on first use so ``import cnimodel`` (and the CLI's start) stays cheap:
-    ``cnimodel.load``, ``cnimodel.example``, ``Network``, ``Table``, ``Error``, ``PlanError``, ``QuestionError``."""
-    if name in ("load", "example", "Network", "QuestionError"):
+    ``cnimodel.load``, ``cnimodel.example``, ``Network``, ``Table``, ``Error``, ``PlanError``, ``QuestionError``,
+    ``EndpointError``."""
+    if name in ("load", "example", "Network"):
         from cnimodel import api
 
         return getattr(api, name)
@@ -14,11 +15,11 @@ def __getattr__(name: str) -> object:
         from cnimodel.table import Table
 
         return Table
-    if name in ("Error", "PlanError"):
+    if name in ("Error", "PlanError", "QuestionError", "EndpointError"):
         from cnimodel.plan import errors
 
         return getattr(errors, name)
     raise AttributeError(f"module 'cnimodel' has no attribute {name!r}")
 
 
-__all__ = ["Error", "Network", "PlanError", "QuestionError", "Table", "example", "load"]
+__all__ = ["EndpointError", "Error", "Network", "PlanError", "QuestionError", "Table", "example", "load"]

@@ -26,7 +26,8 @@ from test_overlay_linux import plan_doc
 from cnimodel.cli import cli
 from cnimodel.cluster import Cluster
 from cnimodel.plan import load_plan
-from cnimodel.policy.analysis import QueryError, Reachability
+from cnimodel.plan.errors import EndpointError
+from cnimodel.policy.analysis import Reachability
 from cnimodel.services import catalog
 from cnimodel.trace import trace
 
@@ -101,7 +102,7 @@ def test_policy_answers_leave_them_out(tmp_path: Path) -> None:
     r = Reachability.from_cluster(Cluster.build(load_plan([story(tmp_path)])))
     assert set(r.u.by_key) == {"default/client"}
     assert set(r.not_running) == {"default/iis-0", "default/web-0"}
-    with pytest.raises(QueryError, match="pod default/iis-0 never runs"):
+    with pytest.raises(EndpointError, match="pod default/iis-0 never runs"):
         r.resolve("default/iis-0")
     # 10.244.1.3 is no pod's address here: it falls in an external range
     assert [e.kind for e in r.resolve("10.244.1.3")] == ["external"]

@@ -46,20 +46,22 @@ class Client:
 def _clients(cluster: Cluster, src: str, nodes: tuple[str, ...]) -> list[Client] | None:
     """The pods ``--src`` names (None when it is an address). A pod's Service traffic meets kube-proxy on the
     pod's own node, so each pod is decided there; --node keeps the pods on those nodes."""
-    from cnimodel.plan.names import NameError_, resolve_pods
+    from cnimodel.plan.errors import EndpointError
+    from cnimodel.plan.names import parse_endpoint, resolve_pods
 
     try:
-        ip_address(src)
-        return None
-    except ValueError:
-        pass
-    if "/" not in src:
+        e = parse_endpoint(src)
+        if e.kind == "address":
+            return None
+    except EndpointError as err:
+        raise UsageProblem(f"--src {src!r}: {err}") from None
+    if e.kind != "object" or not e.namespace:
         raise UsageProblem(f"--src {src!r} is neither an IP address nor a pod or workload NAMESPACE/NAME[Kind]")
     try:
-        pods = resolve_pods(cluster.plan, src)
-    except NameError_ as e:
-        raise UsageProblem(f"--src {src!r}: {e}") from None
-    named_pod = len(pods) == 1 and (pods[0].owner is None or src.split("[", 1)[0] == pods[0].key)
+        pods = resolve_pods(cluster.plan, e)
+    except EndpointError as err:
+        raise UsageProblem(f"--src {src!r}: {err}") from None
+    named_pod = len(pods) == 1 and (pods[0].owner is None or e.key == pods[0].key)
     out = []
     for p in pods:
         a = cluster.allocation.pods.get(p.key)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import click
@@ -38,45 +37,38 @@ def _analyse(paths: tuple[str, ...] | list[str]) -> tuple[Reachability, Unenforc
     return r, gaps
 
 
-# ``ns/name`` or ``ns/name[Kind]`` without wildcards (Kubernetes names are [a-z0-9.-]).
-_NAMED = re.compile(r"([\w.-]+)/([\w.-]+)(?:\[([A-Za-z]+)\])?")
 _KINDS = {k.lower() for k in (*WORKLOAD_KINDS, "Pod")}
 
 
 def _endpoints(r: Reachability, spec: str | None, default: list[Endpoint], option: str) -> list[Endpoint]:
-    from cnimodel.policy import QueryError
+    from cnimodel.plan.errors import EndpointError
 
     if spec is None:
         return default
-    named = _named(r, spec.strip(), option)
-    if named is not None:
-        return named
     try:
-        return r.resolve(spec)
-    except QueryError as e:
+        named = _named(r, spec.strip(), option)
+        return named if named is not None else r.resolve(spec)
+    except EndpointError as e:
         raise UsageProblem(f"{option} {spec!r}: {e}") from None
 
 
 def _named(r: Reachability, spec: str, option: str) -> list[Endpoint] | None:
     """A pod or a workload by name: ``ns/name`` (a pod of that name, else the workload), ``ns/name[Kind]``.
     A workload becomes one endpoint standing for its pods, named as netpol-analyzer names workloads."""
-    from cnimodel.plan.names import NameError_, resolve_pods
+    from cnimodel.plan.names import parse_endpoint, resolve_pods
     from cnimodel.policy.groups import group
 
-    m = _NAMED.fullmatch(spec)
-    if m is None or m.group(2).isdigit() or (m.group(3) or "Pod").lower() not in _KINDS:
-        return None  # wildcards (also 'ns/db-[ab]'), NODE[Node], addresses, CIDRs: Reachability.resolve reads them
-    if m.group(3) is None and spec in r.u.by_key:
-        return [r.pod(r.u.by_key[spec])]
-    try:
-        pods = resolve_pods(r.plan, spec)
-    except NameError_ as e:
-        raise UsageProblem(f"{option} {spec!r}: {e}") from None
+    e = parse_endpoint(spec)
+    if e.kind != "object" or not e.namespace or (e.object_kind or "Pod").lower() not in _KINDS:
+        return None  # wildcards, nodes, addresses, ranges: Reachability.resolve reads them
+    if e.object_kind is None and e.key in r.u.by_key:
+        return [r.pod(r.u.by_key[e.key])]
+    pods = resolve_pods(r.plan, e)
     ends = [r.pod(r.u.by_key[p.key]) for p in pods if p.key in r.u.by_key]  # a pod that never runs is absent
     if not ends:
         raise UsageProblem(f"{option} {spec!r}: " + "; ".join(r.never_runs(p.key) for p in pods[:3]
                                                               if p.key in r.not_running))
-    if (m.group(3) or "").lower() == "pod" or pods[0].owner is None:  # a pod named as ns/name[Pod]
+    if e.object_kind == "Pod" or pods[0].owner is None:  # a pod named as ns/name[Pod]
         return ends
     return [group(str(pods[0].owner), ends)]
 

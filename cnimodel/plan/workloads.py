@@ -18,11 +18,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from cnimodel.bulk import frozen
-from cnimodel.plan.errors import Origin, Problem, Problems
+from cnimodel.plan.errors import EndpointError, Origin, Problem, Problems
 from cnimodel.plan.fields import Fields
 from cnimodel.plan.kube import controller_ref, parse_pod
 from cnimodel.plan.model import NodeSpec, Plan, Pod, WorkloadRef
-from cnimodel.plan.names import NameError_, resolve_pods
+from cnimodel.plan.names import resolve_pods
 from cnimodel.plan.placement import place
 from cnimodel.plan.schedule import Requirement
 
@@ -204,5 +204,5 @@ def pods_of(plan: Plan, name: str) -> tuple[Pod, ...]:
     for callers that only ask whether a name stands for pods."""
     try:
         return tuple(resolve_pods(plan, name))
-    except NameError_:
+    except EndpointError:
         return ()

@@ -12,14 +12,15 @@ import bisect
 import fnmatch
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network, ip_network
+from ipaddress import IPv4Address, IPv4Network
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from cnimodel.bulk import bulk
 from cnimodel.plan import NotRunning, Plan, Pod
-from cnimodel.plan.errors import Error
+from cnimodel.plan.errors import EndpointError
+from cnimodel.plan.names import parse_endpoint
 from cnimodel.policy.compile import compile_policies
 from cnimodel.policy.connset import ConnSet
 from cnimodel.policy.engine import ClassEngine
@@ -37,10 +38,6 @@ MANIFEST_ENFORCEMENT = Enforcement(True, "no ClusterPlan: every pod is treated a
 
 
 KIND_LABELS = {"pod": "Pod", "node": "Node", "external": "External"}
-
-
-class QueryError(Error, ValueError):
-    """A --from/--to value that names nothing in the plan, or cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -211,30 +208,29 @@ class Reachability:
         return self.pods() + self.externals()
 
     def resolve(self, spec: str) -> list[Endpoint]:
-        """``ns/pod`` (shell wildcards allowed), ``NAME[Node]``, an address or a CIDR → endpoints."""
-        spec = spec.strip()
-        if spec.endswith("[Node]"):
-            name = spec[:-6]
-            if name not in self.u.nodes:
-                raise QueryError(f"no node named {name!r} in the plan")
-            return [self.node(name)]
-        if "/" in spec and not spec.split("/", 1)[1].isdigit():
-            if any(ch in spec for ch in "*?["):
-                found = [self.pod(i) for i, w in enumerate(self.u.workloads) if fnmatch.fnmatchcase(w.key, spec)]
+        """An endpoint name (``cnimodel.plan.names`` grammar) → endpoints: ``ns/pod`` (``*`` and ``?`` are
+        wildcards), a node (``NAME`` or ``NAME[Node]``), an address or a range (every pod, node and outside range
+        in it). A workload is ``reach``'s to group (``ns/name[Kind]``: cnimodel/policy/groups.py)."""
+        e = parse_endpoint(spec)
+        if e.kind == "node":
+            if e.name not in self.u.nodes:
+                raise EndpointError(f"no node named {e.name!r} in the plan")
+            return [self.node(e.name)]
+        if e.kind in ("object", "pattern"):
+            if e.kind == "pattern":
+                found = [self.pod(i) for i, w in enumerate(self.u.workloads) if fnmatch.fnmatchcase(w.key, e.key)]
             else:
-                i = self.u.by_key.get(spec)
+                i = self.u.by_key.get(e.key) if e.object_kind in (None, "Pod") else None
                 found = [] if i is None else [self.pod(i)]
-                if i is None and spec in self.not_running:
-                    raise QueryError(self.never_runs(spec))
+                if i is None and e.key in self.not_running:
+                    raise EndpointError(self.never_runs(e.key))
             if not found:
-                raise QueryError(f"no pod matches {spec!r} (write NAMESPACE/POD; * and ? are wildcards)")
+                raise EndpointError(f"no pod matches {spec!r} (write NAMESPACE/POD; *, ? and [set] are wildcards)")
             return found
-        try:
-            net = ip_network(spec, strict=False)
-        except ValueError:
-            raise QueryError(f"{spec!r} is neither NAMESPACE/POD, NODE[Node], an IPv4 address nor a CIDR") from None
-        if not isinstance(net, IPv4Network):
-            raise QueryError(f"{spec} is IPv6; cnimodel models IPv4")
+        if e.kind == "nodeport":
+            raise EndpointError(f"{spec!r}: reachability is between pods, nodes and addresses; a NodePort is "
+                                "`cnimodel lb`'s")
+        net = e.network if e.network is not None else IPv4Network(e.ip)
         lo, hi = int(net.network_address), int(net.broadcast_address)
         inside = [self.pod(i) for i, w in enumerate(self.u.workloads)
                   if w.ip is not None and not w.host_network and lo <= int(w.ip) <= hi]
