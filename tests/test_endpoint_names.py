@@ -28,6 +28,7 @@ TALK = str(Path(__file__).resolve().parents[1] / "topologies" / "workloads-talk.
     ("10.244.2.3", "address", {"ip": IPv4Address("10.244.2.3")}),
     ("10.244.0.0/16", "range", {"network": IPv4Network("10.244.0.0/16")}),
     ("kube-system[Namespace]", "object", {"namespace": "", "name": "kube-system", "object_kind": "Namespace"}),
+    ("db[statefulset]", "object", {"namespace": "default", "name": "db", "object_kind": "statefulset"}),
 ])
 def test_each_form_reads_as_documented(word: str, kind: str, fields: dict[str, object]) -> None:
     e = parse_endpoint(word)

@@ -31,8 +31,7 @@ def object_names(plan: Plan, spec: str) -> set[str]:
     """The object names (as findings list them, ``ns/name[Kind]``) that ``--object spec`` stands for: a pod
     and its workload, a workload and its pods, a node, or any other object of the plan by kind and name."""
     from cnimodel.plan.errors import EndpointError
-    from cnimodel.plan.names import parse_endpoint, resolve_pods
-    from cnimodel.plan.workloads import WORKLOAD_KINDS
+    from cnimodel.plan.names import WORKLOAD_KINDS, parse_endpoint, resolve_pods
 
     try:
         e = parse_endpoint(spec)

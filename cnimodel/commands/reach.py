@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cnimodel.commands.base import ERR, UsageProblem, handle_errors, load, plan_inputs
-from cnimodel.plan.workloads import WORKLOAD_KINDS
+from cnimodel.plan.names import WORKLOAD_KINDS
 from cnimodel.render import json_text
 
 if TYPE_CHECKING:

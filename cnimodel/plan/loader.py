@@ -20,8 +20,9 @@ from cnimodel.plan.errors import Origin, PlanError, Problems
 from cnimodel.plan.installed import Installed
 from cnimodel.plan.kube import CLUSTER_SCOPED, KEPT_KINDS, parse_kept, parse_namespace, parse_node_object, parse_pod
 from cnimodel.plan.model import KubeObject, Namespace, NodeSpec, Plan, PolicySpec, Underlay
+from cnimodel.plan.names import WORKLOAD_KINDS
 from cnimodel.plan.unmodelled import Unmodelled
-from cnimodel.plan.workloads import WORKLOAD_KINDS, Workload, expand_plan, parse_workload
+from cnimodel.plan.workloads import Workload, expand_plan, parse_workload
 
 SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = Path("-")  # ``-`` among the inputs: standard input, read once (kubectl's ``-f -``)

@@ -2,7 +2,8 @@
 
 - ``NAMESPACE/NAME`` a pod, else a Service (trace), else a workload's pods; ``NAMESPACE/NAME[Kind]`` picks the
   kind (``[Pod]``, ``[Service]``, ``[Deployment]`` …; any case);
-- ``NAME[Kind]``: a cluster-scoped object (``[Namespace]``, ``[ClusterPlan]``; check's --object);
+- ``NAME[Kind]``: ``NAME[Deployment]``, ``NAME[Pod]``, ``NAME[Service]`` … are in namespace ``default``; other
+  kinds are cluster-scoped objects (``[Namespace]``, ``[ClusterPlan]``; check's --object);
 - ``NAMESPACE/PATTERN`` with ``*``, ``?`` or ``[set]`` (a bracket that is no kind): the pods whose ``ns/name``
   matches (reach's --from/--to);
 - ``NODE`` or ``NODE[Node]``: a node; ``NODE:PORT``: a NodePort on it;
@@ -57,12 +58,12 @@ class EndpointName:
 
 
 _SPELT = {"pod": "Pod", "service": "Service", "node": "Node"}
+WORKLOAD_KINDS = frozenset({"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet",
+                            "Job", "CronJob"})
 
 
 def _is_kind(text: str) -> bool:
     """``[Deployment]`` (any case for the kinds cnimodel names), ``[ClusterPlan]``: a kind; ``[ab]`` is not."""
-    from cnimodel.plan.workloads import WORKLOAD_KINDS
-
     return bool(_KIND.fullmatch(text)) and (text[0].isupper() or text.lower() in _SPELT
                                              or text.lower() in {k.lower() for k in WORKLOAD_KINDS})
 
@@ -95,8 +96,10 @@ def parse_endpoint(word: str) -> EndpointName:
         if kind is None and any(c in base for c in "*?["):
             return EndpointName(text, "pattern", namespace=ns, name=name)
         return EndpointName(text, "object", namespace=ns, name=name, object_kind=kind)
-    if kind is not None:  # a cluster-scoped object: NAME[Namespace], NAME[ClusterPlan]
-        return EndpointName(text, "object", name=base, object_kind=kind)
+    if kind is not None:  # NAME[Deployment]: in namespace default; NAME[Namespace]: a cluster-scoped object
+        namespaced = kind in ("Pod", "Service") or kind.lower() in {k.lower() for k in WORKLOAD_KINDS}
+        return EndpointName(text, "object", namespace="default" if namespaced else "", name=base,
+                            object_kind=kind)
     if ":" in base and base.count(":") == 1:
         name, _, port = base.partition(":")
         if not port.isdigit() or not name:

@@ -26,8 +26,6 @@ from cnimodel.plan.names import resolve_pods
 from cnimodel.plan.placement import place
 from cnimodel.plan.schedule import Requirement
 
-WORKLOAD_KINDS = frozenset({"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet",
-                            "Job", "CronJob"})
 CODES = {
     "unschedulable": "pods that fit no node; the message gives kube-scheduler's reasons",
     "max-pods": "pods whose eligible nodes are all at maxPods",
