@@ -8,11 +8,10 @@ from contextlib import contextmanager
 from types import FrameType
 
 import click
-from rich.table import Table
 
 from cnimodel.commands.base import ERR, OUT, UsageProblem, build, check_node, handle_errors, load, plan_inputs, shown
 from cnimodel.render import json_text
-from cnimodel.render.text import cells, print_table
+from cnimodel.render.text import TextTable, cells, print_table
 
 
 @contextmanager
@@ -93,7 +92,7 @@ def verify_cmd(plan: tuple[str, ...], port: int, max_pairs: int, timeout: float,
                                **report.to_json(), "notes": bp.notes + report.notes}))
     else:
         if report.mismatches:
-            t = Table(title=f"{len(report.mismatches)} mismatch(es)", title_justify="left", show_edge=False)
+            t = TextTable(title=f"{len(report.mismatches)} mismatch(es)", title_justify="left", show_edge=False)
             for col in ("check", "where", "what", "model", "kernel"):
                 t.add_column(col)
             for m in report.mismatches:
@@ -163,7 +162,7 @@ def audit_cmd(plan: tuple[str, ...], node: str, ns: str | None, sources: tuple[s
         click.echo(json_text.dumps(report.to_json()))
     else:
         if report.differences:
-            t = Table(title=f"{len(report.differences)} difference(s)", title_justify="left", show_edge=False)
+            t = TextTable(title=f"{len(report.differences)} difference(s)", title_justify="left", show_edge=False)
             for col in ("status", "kind", "key", "model", "live"):
                 t.add_column(col)
             for d in report.differences:
@@ -199,7 +198,7 @@ def _audit_from(plan: tuple[str, ...], node: str, sources: tuple[str, ...], outp
         click.echo(json_text.dumps(fixes.report_json(report)))
     else:
         if report.differences:
-            t = Table(title=f"{len(report.differences)} difference(s)", title_justify="left", show_edge=False)
+            t = TextTable(title=f"{len(report.differences)} difference(s)", title_justify="left", show_edge=False)
             for col in ("status", "kind", "key", "model", "live"):
                 t.add_column(col)
             for d in report.differences:

@@ -64,8 +64,8 @@ def lease_index(cluster: Cluster, vtep_of: VtepOf, owner: str) -> PrefixTable[li
 
 
 def prepare_windows(cluster: Cluster, vtep_of: VtepOf) -> None:
-    """Build the remote leases the Windows nodes share, once, while the cluster is built: ~40 ms at 5,000
-    nodes, which would otherwise fall on the first Windows node asked."""
+    """Build the remote leases the Windows nodes share, once, while the cluster is built: work that would
+    otherwise fall on the first Windows node asked (tools/bench_foundation.py)."""
     owners = {v.owner for n in cluster.plan.nodes if n.os == "windows" and (v := vtep_of(n.name)) and v.up}
     for owner in sorted(owners):
         lease_index(cluster, vtep_of, owner)
