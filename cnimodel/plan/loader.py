@@ -29,11 +29,6 @@ STDIN = Path("-")  # ``-`` among the inputs: standard input, read once (kubectl'
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster at 5,000 nodes
 
 
-def plan_files(paths: Sequence[str | Path], problems: Problems) -> list[Path]:
-    """The files a plan is made of: each path as given, or the YAML/JSON files below a directory, sorted."""
-    return [f for f, _ in _plan_files(paths, problems)]
-
-
 def _plan_files(paths: Sequence[str | Path], problems: Problems) -> list[tuple[Path, bool]]:
     """Each plan file with whether it was found by walking a directory (rather than named by the user).
     A file reached twice (named, and inside a named folder) is read once, where it was first reached."""
