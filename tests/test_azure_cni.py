@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import at, build_docs, plan_errors, pod_doc, run, write_docs
+from builders import at, build_docs, plan_errors, pod_doc, run, write_docs
 
 from cnimodel.plugins import _azure_ipam as vnet
 

@@ -7,7 +7,7 @@ from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
 import pytest
-from conftest import run
+from builders import run
 
 import cnimodel
 from cnimodel.plan.names import parse_endpoint

@@ -8,7 +8,7 @@ from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
 import pytest
-from conftest import at, build_docs, cluster_doc, plan_errors, pod_doc
+from builders import at, build_docs, cluster_doc, plan_errors, pod_doc
 
 from cnimodel.ipam import host_local_range
 from cnimodel.plan import PlanError

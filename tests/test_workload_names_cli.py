@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import cluster_doc, pod_doc, run, write_docs
+from builders import cluster_doc, pod_doc, run, write_docs
 
 TALK = str(Path(__file__).resolve().parents[1] / "topologies" / "workloads-talk.yaml")
 IIS = re.compile(r"web/iis-[bcdfghjklmnpqrstvwxz2456789]{10}-")

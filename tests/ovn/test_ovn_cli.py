@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import run, run_process
+from builders import run, run_process
 from ovnplans import needs_ovn, plan_doc, write
 
 EXAMPLE = str(Path(__file__).parents[2] / "topologies" / "ovn-kubernetes-hybrid.yaml")

@@ -209,7 +209,7 @@ def test_500_nodes_are_tiles_with_search_and_collapse(browser: Browser, tmp_path
 def test_policies_no_node_enforces_are_said_at_the_top(browser: Browser, tmp_path: Path) -> None:  # noqa: F811
     """A NetworkPolicy on plain flannel host-gw (which enforces none, with no policy plugin): the report says so
     under its title; the worked example without policies says nothing."""
-    from conftest import cluster_doc, pod_doc, write_docs
+    from builders import cluster_doc, pod_doc, write_docs
 
     deny = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "deny-all"},
             "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}
