@@ -118,12 +118,13 @@ def from_slices(svc: Service, slices: list[KubeObject], problems: Problems) -> d
                 out[sp] += first
                 continue
             suffix = f":{number}"
-            out[sp] += [e._replace(port=number, source=source, key=(f"[{e.ip}]" if ":" in e.ip else e.ip) + suffix)
-                        for e in first]
+            out[sp] += [_new(Endpoint, (e.ip, number, e.node, e.ready, e.serving, e.terminating, e.pod, source,
+                                        (f"[{e.ip}]" if ":" in e.ip else e.ip) + suffix)) for e in first]
     return out
 
 
 _MAPPINGS = (dict, MappingProxyType)
+_new = tuple.__new__
 
 
 def _slice_endpoints(raw: Any, obj: KubeObject, problems: Problems, port: int, source: str) -> list[Endpoint]:
@@ -151,16 +152,13 @@ def _slice_endpoints(raw: Any, obj: KubeObject, problems: Problems, port: int, s
             pod = None
             if ref and ref.get("kind") == "Pod" and ref.get("name"):
                 pod = f"{ref.get('namespace', ns)}/{ref['name']}"
-            add(Endpoint(ip=ip, port=port, node=e.get("nodeName"), ready=ready is None or bool(ready),
-                         serving=serving is None or bool(serving), terminating=bool(terminating), pod=pod,
-                         source=source, key=ip + suffix))
+            add(_new(Endpoint, (ip, port, e.get("nodeName"), ready is None or bool(ready),
+                                serving is None or bool(serving), bool(terminating), pod, source, ip + suffix)))
         except (KeyError, IndexError, TypeError, ValueError, OSError, AttributeError):
             p = _slice_endpoint(e, obj, i, problems)
             if p is not None:
                 ip = p[0]
-                node, ready, serving, terminating, pod = p[1:]
-                add(Endpoint(ip=ip, port=port, node=node, ready=ready, serving=serving, terminating=terminating,
-                             pod=pod, source=source, key=(f"[{ip}]" if ":" in ip else ip) + suffix))
+                add(_new(Endpoint, (ip, port, *p[1:], source, (f"[{ip}]" if ":" in ip else ip) + suffix)))
     return out
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 NAT, FILTER = "nat", "filter"
 # the chains every service port adds rules to (the node's skeleton holds them); the others are a port's own
 _NODE_WIDE = frozenset((KUBE_SERVICES, KUBE_NODEPORTS, KUBE_EXTERNAL_SERVICES, KUBE_PROXY_FIREWALL, KUBE_MARK_MASQ))
+_new = tuple.__new__
 
 
 class LinuxServicePort(NamedTuple):
@@ -138,8 +139,9 @@ def service_rules(node: LinuxNode, svc: Service, sp: ServicePort) -> LinuxServic
         add(Rule("filter", chain, target, comment, target_save=reject if target == "REJECT" else None,
                  service=name, **kw))  # type: ignore[arg-type]
 
-    if has_internal:
-        nat(KUBE_SERVICES, internal_chain, f"{name} cluster IP", proto=proto, dst=cip_s, dport=port)
+    if has_internal:  # positional, as the SEP rules below: the keyword path costs 3x as much
+        add(_new(Rule, ("nat", KUBE_SERVICES, internal_chain, f"{name} cluster IP", proto, cip_s, port, None, "", "",
+                        "", None, None, None, None, None, name)))
     else:
         drop(KUBE_SERVICES, int_target, int_comment, proto=proto, dst=cip_s, dport=port)
     for ip in ext_ips:
@@ -170,8 +172,8 @@ def service_rules(node: LinuxNode, svc: Service, sp: ServicePort) -> LinuxServic
         if node.config.masquerade_all:
             nat(internal_chain, KUBE_MARK_MASQ, f"{name} cluster IP", proto=proto, dst=cip_s, dport=port)
         elif node.detector is not None:
-            nat(internal_chain, KUBE_MARK_MASQ, f"{name} cluster IP", proto=proto, dst=cip_s, dport=port,
-                src="!" + node.detector)
+            add(_new(Rule, ("nat", internal_chain, KUBE_MARK_MASQ, f"{name} cluster IP", proto, cip_s, port,
+                            "!" + node.detector, "", "", "", None, None, None, None, None, name)))
     if uses_ext:
         if not etp_local:
             nat(ext_chain, KUBE_MARK_MASQ, f"masquerade traffic for {name} external destinations")
@@ -229,9 +231,10 @@ def service_rules(node: LinuxNode, svc: Service, sp: ServicePort) -> LinuxServic
         if pair is None:
             c = sep[e.key]
             pair = shared[e.key] = (c, [
-                Rule("nat", c, KUBE_MARK_MASQ, cmt, src=e.ip, service=name),
-                Rule("nat", c, "DNAT --to-destination " + e.key, cmt, proto=proto,
-                     recent=node.affinity(svc, c, "set") if affinity else None, service=name)])
+                _new(Rule, ("nat", c, KUBE_MARK_MASQ, cmt, None, None, None, e.ip, "", "", "", None, None, None, None,
+                            None, name)),
+                _new(Rule, ("nat", c, "DNAT --to-destination " + e.key, cmt, proto, None, None, None, "", "", "",
+                            None, node.affinity(svc, c, "set") if affinity else None, None, None, None, name))])
         own[pair[0]] = pair[1]
     return LinuxServicePort(sp, svc_chain if uses_svc else None, svl_chain if uses_svl else None,
                             ext_chain if uses_ext else None, fw_chain if uses_fw else None, tuple(cluster),
@@ -247,9 +250,10 @@ def _jumps(node: LinuxNode, svc: Service, name: str, chain: str, eps: list[Endpo
     names = [sep[e.key] for e in eps]
     notes = [f"{name} -> {e.key}" for e in eps] if not node.large else [None] * len(eps)
     if svc.client_ip_affinity:
-        jumps += [Rule("nat", chain, c, t, recent=node.affinity(svc, c, "rcheck"), service=name)
+        jumps += [_new(Rule, ("nat", chain, c, t, None, None, None, None, "", "", "", None,
+                              node.affinity(svc, c, "rcheck"), None, None, None, name))
                   for c, t in zip(names, notes, strict=True)]
-    jumps += [Rule("nat", chain, c, t, prob=p, service=name)
+    jumps += [_new(Rule, ("nat", chain, c, t, None, None, None, None, "", "", "", p, None, None, None, None, name))
               for c, t, p in zip(names, notes, probabilities(len(eps)), strict=True)]
     return jumps
 

@@ -41,7 +41,7 @@ from cnimodel.services.provider import ProviderAddresses
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
 
-_aton = socket.inet_aton
+_new, _aton = tuple.__new__, socket.inet_aton
 _MAC_PREFIX = REMOTE_MAC_PREFIX + "-"
 
 
@@ -142,7 +142,7 @@ class WinNode:
             # remote_id(), with this node's part of the ID formatted once: "0A00-0102" for 10.0.1.2
             ident = self._id_head + packed.hex("-", 2).upper() + self._id_tail
             mac = mac or _MAC_PREFIX + packed.hex("-")
-        self.created.append(CreatedEndpoint(name, ip, mac, pa, "remote"))
+        self.created.append(_new(CreatedEndpoint, (name, ip, mac, pa, "remote")))
         ref = self.refs[ip] = (ident, False, name)
         self.ids[name] = ident
         return ref
@@ -212,6 +212,7 @@ def sync_service_port(node: WinNode, svc: Service, sp: ServicePort, family: int 
     both_local = svc.itp_local and local_dsr
     refs, overlay, add_backend = node.refs, node.overlay, backends.append
     get = refs.get
+    created, ids, head, tail = node.created.append, node.ids, node._id_head, node._id_tail
     # one pass per endpoint, 100,000 on a large plan: the Endpoint unpacked at once, the common case first
     for ip, port, ep_node, ready, serving, _, pod, _, key in endpoints:
         ep_local = ep_node == me
@@ -233,8 +234,16 @@ def sync_service_port(node: WinNode, svc: Service, sp: ServicePort, family: int 
                                      "endpoints; the CNI does)"))
                 continue
             # on overlay: the PA of the RemoteSubnetRoute holding it, else this node's IP ("public IP")
-            ref = node.new_remote(ip, None, (pa or node.node_ip) if overlay else None)
-        add_backend(HnsBackend(ref[0], ip, ref[1], ref[2], ep_node, pod))
+            pa = (pa or node.node_ip) if overlay else None
+            if ":" in ip:
+                ref = node.new_remote(ip, None, pa)
+            else:  # new_remote's IPv4 path, inline: up to 100,000 endpoints are new on a node's first sync
+                packed = _aton(ip)
+                name = "remote " + ip
+                ref = refs[ip] = (head + packed.hex("-", 2).upper() + tail, False, name)
+                ids[name] = ref[0]
+                created(_new(CreatedEndpoint, (name, ip, _MAC_PREFIX + packed.hex("-"), pa, "remote")))
+        add_backend(_new(HnsBackend, (ref[0], ip, ref[1], ref[2], ep_node, pod)))
     if not backends:
         why = "the Service has no endpoints" if not endpoints else "no endpoint is usable here (see skipped)"
         notes.append(f"no load balancer: {why}; traffic to the VIP is not load-balanced on this node")
