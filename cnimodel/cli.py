@@ -12,7 +12,7 @@ import click
 from rich.markup import escape
 
 from cnimodel import examples
-from cnimodel.commands import apply, register
+from cnimodel.commands import LazyGroup, apply
 from cnimodel.commands.base import (  # noqa: F401  (tests and third parties import these from cnimodel.cli)
     ERR,
     OUT,
@@ -30,7 +30,7 @@ def _emit_json(data: Any) -> None:
     click.echo(json_text.dumps(data))
 
 
-@click.group(invoke_without_command=True)
+@click.group(cls=LazyGroup, invoke_without_command=True)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(package_name="cnimodel")
 @click.pass_context
@@ -217,9 +217,6 @@ def list_topologies() -> None:
 
 def main() -> None:
     cli(prog_name="cnimodel")
-
-
-register(cli)
 
 
 if __name__ == "__main__":
