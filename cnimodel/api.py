@@ -52,8 +52,7 @@ def example(name: str) -> Path:
 def load(*sources: Source) -> Network:
     """A plan from files, folders, kubectl dumps, and Kubernetes objects already in memory (dicts, or lists of
     them); merged as the CLI merges its inputs. Raises ``PlanError`` naming every problem."""
-    from cnimodel.infer import complete
-    from cnimodel.plan import load_plan
+    from cnimodel.infer import load_complete
 
     paths: list[str] = []
     texts: dict[str, str] = {}
@@ -69,7 +68,7 @@ def load(*sources: Source) -> Network:
                                 "dicts")
     if not sources:
         raise QuestionError("nothing to load: give plan files, folders or objects")
-    return Network(complete(load_plan(paths, texts)))
+    return Network(load_complete(paths, texts))
 
 
 @dataclass(frozen=True)

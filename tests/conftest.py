@@ -22,6 +22,7 @@ from click.testing import CliRunner, Result
 from cnimodel.cli import cli
 from cnimodel.cluster import Cluster
 from cnimodel.plan import Plan, PlanError, Problem, load_plan
+from cnimodel.plugin import installed
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -93,7 +94,7 @@ def write_docs(path: Path, docs: list[dict[str, Any]]) -> Path:
 
 
 def load_docs(tmp_path: Path, docs: list[dict[str, Any]], name: str = "plan.yaml") -> Plan:
-    return load_plan([write_docs(tmp_path / name, docs)])
+    return load_plan([write_docs(tmp_path / name, docs)], installed=installed())
 
 
 def build_docs(tmp_path: Path, docs: list[dict[str, Any]], name: str = "plan.yaml") -> Cluster:
@@ -109,7 +110,7 @@ def plan_errors(tmp_path: Path, docs: list[dict[str, Any]] | None = None, text: 
     else:
         write_docs(path, docs or [])
     with pytest.raises(PlanError) as info:
-        Cluster.build(load_plan([path]))
+        Cluster.build(load_plan([path], installed=installed()))
     assert info.value.problems, "PlanError without problems"
     return info.value.problems
 

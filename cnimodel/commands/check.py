@@ -97,13 +97,12 @@ def check_cmd(plan: tuple[str, ...], output: str, min_severity: str, surge: int,
     With --object, only the findings naming those objects count, for the listing and the exit status.
     """
     from cnimodel.cluster import Cluster
-    from cnimodel.infer import complete
-    from cnimodel.plan import load_plan
+    from cnimodel.infer import load_complete
     from cnimodel.validate import CHECKS, CheckOptions, validate
 
     options = CheckOptions(surge=surge, max_nodes=max_nodes, cloud=cloud, external=_networks(external),
                            route_table_limit=route_table_limit)
-    loaded = complete(load_plan(list(plan)))  # a cluster's dump becomes a whole plan (cnimodel.infer)
+    loaded = load_complete(list(plan))  # a cluster's dump becomes a whole plan (cnimodel.infer)
     wanted = set().union(*(object_names(loaded, o) for o in objects)) if objects else None
     cluster = Cluster.build(loaded) if loaded.has_cluster else None
     report = validate(loaded, cluster, options, min_severity=min_severity)  # type: ignore[arg-type]

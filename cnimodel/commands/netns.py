@@ -182,6 +182,7 @@ def _audit_from(plan: tuple[str, ...], node: str, sources: tuple[str, ...], outp
     from cnimodel.audit import InputError, audit_files
     from cnimodel.audit.detect import KINDS
     from cnimodel.commands.base import table_name
+    from cnimodel.render.scripts import fixes
 
     cluster = build(plan)
     node = table_name(cluster, node)
@@ -195,7 +196,7 @@ def _audit_from(plan: tuple[str, ...], node: str, sources: tuple[str, ...], outp
     except InputError as e:
         raise UsageProblem(e.render()) from None
     if output == "json":
-        click.echo(json_text.dumps(report.to_json()))
+        click.echo(json_text.dumps(fixes.report_json(report)))
     else:
         if report.differences:
             t = Table(title=f"{len(report.differences)} difference(s)", title_justify="left", show_edge=False)
@@ -206,7 +207,7 @@ def _audit_from(plan: tuple[str, ...], node: str, sources: tuple[str, ...], outp
             print_table(OUT, t)
             OUT.print("fix (lines of the apply script, `cnimodel routes PLAN --node N -o FORMAT`):", markup=False)
             for d in report.differences:
-                OUT.print(f"  {d.fix}", markup=False)
+                OUT.print(f"  {fixes.fix_line(d.fix)}", markup=False)
         read = ", ".join(f"{s.file} ({s.kind}, {s.entries})" for s in report.sources)
         checked = ", ".join(f"{v} {k}" for k, v in report.checked.items())
         OUT.print(f"{read} against {node!r}: {checked} in the model; "

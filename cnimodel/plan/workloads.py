@@ -158,7 +158,7 @@ def expand_plan(plan: Plan, workloads: Sequence[Workload], problems: Problems, e
     Pods a kubectl dump already lists stand for their workload: a Deployment with listed pods (directly or
     through its ReplicaSet) is not expanded again, and a ReplicaSet or Job whose owner is in the plan is
     covered by that owner. With ``expand`` False only the listed pods are used. ``max_pods`` gives each
-    node's pod limit; by default the network plugin's (``plugin_max_pods``).
+    node's pod limit (the network plugin's: ``Installed.max_pods``); by default the node's own maxPods.
     """
     index: dict[tuple[str, str, str], Workload] = {}
     for w in workloads:
@@ -186,21 +186,8 @@ def expand_plan(plan: Plan, workloads: Sequence[Workload], problems: Problems, e
                 pod = frozen(Pod, **(pod.__dict__ | {"owner": owner}))  # replace(): 8 µs × 150,000 pods
         listed.append(pod)
     todo = [w for w in index.values() if expand and w.ref not in live and top(w.ref) == w.ref]
-    pods = place(plan, listed, todo, problems, max_pods or plugin_max_pods(plan))
+    pods = place(plan, listed, todo, problems, max_pods)
     return replace(plan, pods=tuple(pods), workloads=tuple(index.values()))
-
-
-def plugin_max_pods(plan: Plan) -> Callable[[NodeSpec], int] | None:
-    """Each node's pod limit as the plan's network plugin sees it (Azure CNI's default is 30 or 250 where the
-    node gives no maxPods), so placement agrees with allocation; None without a usable plugin."""
-    if plan.network is None:
-        return None
-    from cnimodel.plugin import NetworkPlugin, load_plugin  # here: the plugin layer imports the plan layer
-
-    try:
-        return load_plugin(plan.network.plugin, NetworkPlugin)(plan, Problems()).max_pods
-    except Exception:  # a plan this plugin cannot read: Cluster.build reports why
-        return None
 
 
 def _deployment_of(pod: Pod, ref: WorkloadRef, index: dict[tuple[str, str, str], Workload]) -> WorkloadRef:

@@ -64,7 +64,8 @@ def test_nothing_said_when_every_node_enforces_or_there_is_no_policy(tmp_path: P
 
 
 def test_the_html_report_carries_it(tmp_path: Path) -> None:
+    from cnimodel.overview import overview
     from cnimodel.render.html import collect
 
-    data = collect(Cluster.build(load_plan([_plan(tmp_path)])))
+    data = collect(overview(Cluster.build(load_plan([_plan(tmp_path)]))))
     assert data["unenforced"]["allNodes"] and data["unenforced"]["text"].startswith("1 policy in the plan")

@@ -18,8 +18,9 @@ from browser import Browser, browser  # noqa: F401  (the fixture)
 from rplans import EVIL_LABEL, EVIL_NODE, EVIL_NS, EVIL_POD, evil_plan, policy_plan, worked_plan
 
 from cnimodel.cluster import Cluster
+from cnimodel.overview import Options, TraceRun, overview
 from cnimodel.plan import load_plan
-from cnimodel.render.html import Options, TraceRun, collect, page
+from cnimodel.render.html import collect, page
 from cnimodel.trace import trace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def report(plan: Path, out: Path, traces: list[tuple[str, str, int]] = (), **options: object) -> Path:  # type: ignore[assignment]
     cluster = Cluster.build(load_plan([plan]))
     runs = [TraceRun(s, d, p, trace(cluster, s, d, port=p, both=True)) for s, d, p in traces]
-    out.write_text(page(collect(cluster, runs, Options(**options))), encoding="utf-8")  # type: ignore[arg-type]
+    out.write_text(page(collect(overview(cluster, runs, Options(**options)))), encoding="utf-8")  # type: ignore[arg-type]
     return out
 
 
