@@ -1,10 +1,14 @@
 """The command line: it wires arguments to engines and renderers, nothing more.
 
-Exit codes: 0 success, 1 a check failed (or an internal error), 2 bad input.
+Exit codes: 0 success, 1 a check failed, 2 bad input, 3 an internal error (a bug to report), 130 interrupted
+(Ctrl-C), 141 standard output closed early (``cnimodel … | head``).
 """
 
 from __future__ import annotations
 
+import cnimodel.startup  # noqa: F401  (first: a Ctrl-C during the imports below prints one line)
+
+# isort: split
 from ipaddress import AddressValueError, IPv4Address
 from typing import Any
 
@@ -216,7 +220,9 @@ def list_topologies() -> None:
 
 
 def main() -> None:
-    cli(prog_name="cnimodel")
+    from cnimodel.commands.base import run_main
+
+    run_main(cli)
 
 
 if __name__ == "__main__":
