@@ -1,6 +1,11 @@
 """cnimodel: model Kubernetes container networking the way the real CNI plugins build it."""
 
+import sys as _sys
+
 __version__ = "0.1.0"
+
+if _sys.argv and (_sys.argv[0] == "-m" or _sys.argv[0].endswith("cnimodel")):  # the program starting up
+    from cnimodel import startup as _startup  # noqa: F401  (a Ctrl-C from here on prints one line)
 
 
 def __getattr__(name: str) -> object:

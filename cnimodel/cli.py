@@ -1,10 +1,14 @@
 """The command line: it wires arguments to engines and renderers, nothing more.
 
-Exit codes: 0 success, 1 a check failed (or an internal error), 2 bad input.
+Exit codes: 0 success, 1 a check failed, 2 bad input, 3 an internal error (a bug to report), 130 interrupted
+(Ctrl-C), 141 standard output closed early (``cnimodel … | head``).
 """
 
 from __future__ import annotations
 
+import cnimodel.startup  # noqa: F401  (first: a Ctrl-C during the imports below prints one line)
+
+# isort: split
 from ipaddress import AddressValueError, IPv4Address
 from typing import Any
 
@@ -12,7 +16,7 @@ import click
 from rich.markup import escape
 
 from cnimodel import examples
-from cnimodel.commands import apply, register
+from cnimodel.commands import LazyGroup, apply
 from cnimodel.commands.base import (  # noqa: F401  (tests and third parties import these from cnimodel.cli)
     ERR,
     OUT,
@@ -30,7 +34,7 @@ def _emit_json(data: Any) -> None:
     click.echo(json_text.dumps(data))
 
 
-@click.group(invoke_without_command=True)
+@click.group(cls=LazyGroup, invoke_without_command=True)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(package_name="cnimodel")
 @click.pass_context
@@ -216,10 +220,9 @@ def list_topologies() -> None:
 
 
 def main() -> None:
-    cli(prog_name="cnimodel")
+    from cnimodel.commands.base import run_main
 
-
-register(cli)
+    run_main(cli)
 
 
 if __name__ == "__main__":

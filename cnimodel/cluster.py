@@ -15,7 +15,7 @@ from cnimodel.bulk import bulk
 from cnimodel.dataplane import Encap, NodeFacts, PolicyEnforcement, Route, RouteTable, Vtep
 from cnimodel.ipam import Allocation, allocate
 from cnimodel.net import PrefixTable, longest_match
-from cnimodel.plan import NodeSpec, Plan, PlanError, Problem, Problems
+from cnimodel.plan import NodeSpec, Origin, Plan, PlanError, Problem, Problems
 from cnimodel.plugin import Addressing, NetworkPlugin, NodeRoles, PolicyPlugin, load_plugin, plugins_of
 
 DEFAULT_ROUTE = IPv4Network("0.0.0.0/0")
@@ -39,6 +39,21 @@ class Lookup:
     @property
     def dev(self) -> str | None:
         return self.route.dev if self.route else None
+
+
+_P = TypeVar("_P")
+
+
+def _settle(name: str, origin: Origin, problems: Problems, make: Callable[[], _P]) -> _P:
+    """A plugin reading its settings: a setting of a type it does not expect (a number where it reads a list)
+    is the plan's mistake, so it becomes a PlanError at the plugin's settings rather than an internal error."""
+    try:
+        return make()
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as e:
+        problems.error(origin, f"the {name} plugin cannot read its settings: {type(e).__name__}: {e}",
+                       "check the types of the settings under this field (and of the config files it names) "
+                       "against the plugin's documentation; if they are right, please report it as a bug")
+        raise PlanError(problems.items) from None
 
 
 class Cluster:
@@ -87,7 +102,7 @@ class Cluster:
             problems.error(plan.origin.at("spec.clusterCIDR"), f"is required by the {plan.network.plugin} plugin",
                            "add `clusterCIDR: 10.244.0.0/16` (kube-controller-manager --cluster-cidr)")
             raise PlanError(problems.items)
-        plugin = plugin_cls(plan, problems)
+        plugin = _settle(plan.network.plugin, plan.network.origin, problems, lambda: plugin_cls(plan, problems))
         if plan.cluster_cidr is None and plugin_cls.cluster_cidr == "ask" and plugin.needs_cluster_cidr():
             problems.error(plan.origin.at("spec.clusterCIDR"), f"is required by the {plan.network.plugin} plugin "
                            "as configured", "add `clusterCIDR: 10.244.0.0/16` (the pods' range)")
@@ -99,7 +114,8 @@ class Cluster:
                 problems.error(plan.policy.origin.at("plugin"), f"unknown policy plugin {plan.policy.plugin!r}",
                                f"use one of: {', '.join(plugins_of(PolicyPlugin)) or '(none installed)'}")
                 raise PlanError(problems.items) from None
-            policy = policy_cls(plan, problems, plugin)
+            policy = _settle(plan.policy.plugin, plan.policy.origin, problems,
+                             lambda: policy_cls(plan, problems, plugin))
         problems.raise_if_errors()
         ipam: Addressing = (policy.ipam() if policy is not None else None) or plugin.addressing()
         allocation = allocate(plan, ipam, problems, plugin.pod_add_failure)

@@ -1,10 +1,12 @@
 """What every command shares: the consoles, plan inputs, error handling and exit codes.
 
-Exit codes: 0 success, 1 a check failed (or an internal error), 2 bad input.
+Exit codes: 0 success, 1 a check failed, 2 bad input, 3 an internal error (a bug to report), 130 interrupted
+(Ctrl-C), 141 standard output closed early (``cnimodel … | head``: the reader stopped reading).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -26,8 +28,39 @@ OUT = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty()
 ERR = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+EXIT_INTERNAL = 3  # not 1: `check` exits 1 for "errors found", and a CI job must tell a bug from a finding
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+EXIT_PIPE = 141  # 128 + SIGPIPE, as shells report `… | head` stopping a writer
+REPORT = ("this is a bug in cnimodel: please report it to the cnimodel maintainers (the project's issue "
+          "tracker) with the command line and the output of the same command run with --debug")
+
+
 class UsageProblem(Error):
     """Bad input that is not in a plan file (an unknown node name, a malformed address)."""
+
+
+def _closed_pipe() -> None:
+    """The reader of standard output went away: exit quietly, and keep Python's final flush from complaining."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (tests capture it): nothing to silence
+        pass
+    sys.exit(EXIT_PIPE)
+
+
+OUT.on_broken_pipe = _closed_pipe  # type: ignore[method-assign]  (rich's own exits 1, the status of a failed check)
+
+
+def run_main(group: click.Group) -> None:
+    """Run the CLI as the ``cnimodel`` program: interrupts and closed pipes end it with one line (or none)."""
+    try:
+        group(prog_name="cnimodel")
+    except KeyboardInterrupt:
+        ERR.print("interrupted", markup=False)
+        sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        _closed_pipe()
 
 
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -48,12 +81,33 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except UsageProblem as e:
             ERR.print(f"error: {e}", markup=False)
             sys.exit(2)
+        except KeyboardInterrupt:
+            if debug:
+                raise
+            ERR.print("interrupted", markup=False)
+            sys.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            _closed_pipe()
+        except RecursionError:  # input nested past what the readers follow: bad input, not a bug
+            ERR.print("error: the input is nested too deeply to be read (a structure inside a structure, "
+                      "thousands of levels down)", markup=False)
+            ERR.print("    fix: check the file for a runaway nesting; plans and configs are a few levels deep",
+                      markup=False)
+            sys.exit(2)
+        except MemoryError:
+            ERR.print("error: out of memory; the plan is larger than this machine can model (docs/limits.md)",
+                      markup=False)
+            ERR.print("    fix: model fewer nodes, pods or replicas, or run on a machine with more memory",
+                      markup=False)
+            sys.exit(2)
         except Exception:  # an internal error: say so plainly, keep the traceback for --debug
             if debug:
                 raise
+            kind, value = sys.exc_info()[:2]
             ERR.print("internal error in cnimodel (run again with --debug for the traceback)", markup=False)
-            ERR.print(f"  {sys.exc_info()[0].__name__}: {sys.exc_info()[1]}", markup=False)  # type: ignore[union-attr]
-            sys.exit(1)
+            ERR.print(f"  {kind.__name__}: {value}", markup=False)  # type: ignore[union-attr]
+            ERR.print(REPORT, markup=False)
+            sys.exit(EXIT_INTERNAL)
 
     return wrapper
 

@@ -97,17 +97,20 @@ def _network(f: Fields, doc_origin: Origin, problems: Problems, installed: Insta
     _check_installed(plugin, "network", f.origin.at("plugin"), problems, installed)
     backend = f.str("backend", default=None)
     manager = f.str("subnetManager", default="kube", choices=("kube", "etcd"))
-    config: dict[str, Any] = dict(f.raw("config") or {})
-    if "config" in f and not isinstance(f.raw("config"), dict):
-        problems.error(f.origin.at("config"), "expected a mapping of the plugin's own settings")
-        config = {}
+    given = f.raw("config")
+    config: dict[str, Any] = dict(given) if isinstance(given, dict) else {}
+    if given is not None and not isinstance(given, dict):
+        problems.error(f.origin.at("config"), f"expected a mapping of the plugin's own settings, found "
+                       f"{type(given).__name__}", "write `config:` as key: value pairs (e.g. `Network: 10.244.0.0/16`)")
     cni = f.raw("cni")
     if cni is not None and not isinstance(cni, dict):
-        problems.error(f.origin.at("cni"), "expected a CNI network config (a mapping)")
+        problems.error(f.origin.at("cni"), f"expected a CNI network config (a mapping), found {type(cni).__name__}",
+                       "write `cni:` as the CNI config's JSON object (cniVersion, name, plugins)")
         cni = None
     windows: Any = f.raw("windowsConfig")
     if windows is not None and not isinstance(windows, dict):
-        problems.error(f.origin.at("windowsConfig"), "expected a mapping (the Windows nodes' net-conf.json)")
+        problems.error(f.origin.at("windowsConfig"), "expected a mapping (the Windows nodes' net-conf.json), found "
+                       f"{type(windows).__name__}", "write `windowsConfig:` as key: value pairs")
         windows = None
     refs: dict[str, ConfigRef] = {}
     sources: list[tuple[str, str]] = []

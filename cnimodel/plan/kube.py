@@ -13,6 +13,7 @@ from cnimodel.plan.errors import Origin, Problems
 from cnimodel.plan.fields import Fields, freeze, parse_cidr
 from cnimodel.plan.model import ContainerPort, KubeObject, Namespace, NodeSpec, Pod, WorkloadRef
 from cnimodel.plan.schedule import PLACEMENT_KEYS, Placement, parse_placement
+from cnimodel.plan.shapes import SHAPES, check_shape
 
 _AF4, _pton = socket.AF_INET, socket.inet_pton
 
@@ -266,6 +267,8 @@ def parse_kept(doc: dict[str, Any], origin: Origin, problems: Problems) -> KubeO
     if name is None:
         return None
     kind = str(doc.get("kind"))
+    if kind in SHAPES and not check_shape(doc, SHAPES[kind], origin, problems):
+        return None  # a field of the wrong type (reported with its path): the engines never see the object
     namespace = None if kind in CLUSTER_SCOPED else meta.str("namespace", default="default")
     if "managedFields" in meta:  # the API server's record of who wrote which field: nothing the model reads
         doc = {**doc, "metadata": {k: v for k, v in meta.data.items() if k != "managedFields"}}

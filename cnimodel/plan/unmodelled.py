@@ -78,12 +78,12 @@ class Unmodelled:
         if spec.get("dnsPolicy") in ("Default", "None"):
             self._warn("spec.dnsPolicy", origin, f"{prefix}spec.dnsPolicy",
                        f"the pod's resolv.conf (dnsPolicy {spec['dnsPolicy']}); the model gives pods the cluster DNS")
-        for ci, c in enumerate(spec.get("initContainers") or ()):
+        for ci, c in enumerate(_items(spec.get("initContainers"))):
             if isinstance(c, Mapping) and c.get("ports"):
                 self._warn("spec.initContainers[].ports", origin, f"{prefix}spec.initContainers[{ci}].ports",
                            "the ports a sidecar container serves; the model reads spec.containers[].ports only")
-        for ci, c in enumerate((spec.get("containers") or ()) if host_ports else ()):
-            for pi, p in enumerate(c.get("ports") or () if isinstance(c, Mapping) else ()):
+        for ci, c in enumerate(_items(spec.get("containers")) if host_ports else ()):
+            for pi, p in enumerate(_items(c.get("ports")) if isinstance(c, Mapping) else ()):
                 if isinstance(p, Mapping) and p.get("hostIP"):
                     self._warn("spec.containers[].ports[].hostIP", origin,
                                f"{prefix}spec.containers[{ci}].ports[{pi}].hostIP",
@@ -114,3 +114,8 @@ class Unmodelled:
         if isinstance(meta, Mapping) and isinstance(annotations := meta.get("annotations"), Mapping):
             for key in SERVICE_ANNOTATIONS.keys() & annotations.keys():
                 self._warn(f"the annotation {key}", origin, "metadata.annotations", SERVICE_ANNOTATIONS[key])
+
+
+def _items(value: Any) -> list[Any]:
+    """A list field's items; nothing when it is not a list (the pod reader reports that with its path)."""
+    return value if isinstance(value, list) else []

@@ -148,9 +148,12 @@ def ipam(console: Console, cluster: Cluster) -> None:
     for n in a.nodes.values():
         rng = n.range
         first = next(rng.addresses(), None) if rng else None
-        # Reserved addresses by last octet, the reason only where it is not the usual trio.
+        # Reserved addresses by the octets the pod CIDR leaves free (.255 in a /24, .1.255 in a /23), the reason
+        # only where it is not the usual trio.
         usual = ("network address", "gateway", "broadcast address")
-        reserved = " ".join(f".{str(ip).rsplit('.', 1)[1]}" + ("" if why in usual else f" ({why.split(' (')[0]})")
+        keep = 4 - (n.pod_cidr.prefixlen // 8 if n.pod_cidr is not None else 3)
+        reserved = " ".join("." + ".".join(str(ip).split(".")[-max(keep, 1):])
+                            + ("" if why in usual else f" ({why.split(' (')[0]})")
                             for ip, why in rng.reserved) if rng else ""
         t.add_row(*cells(n.name, n.os, str(n.pod_cidr or "-"), n.cidr_source, str(rng.gateway if rng else "-"),
                          str(first or "-"), str(n.capacity), str(n.pods), reserved))

@@ -30,6 +30,7 @@ from cnimodel.sources import Daemon
 
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
+    from cnimodel.plugins.ovn_kubernetes.forwarding import OvnGraph
 
 CONF_KEY = "ovnkube.conf"
 # dist/templates/ovnkube-node.yaml.j2:50 runs `/root/ovnkube.sh ovn-node`; the script reads OVN_* variables.
@@ -207,6 +208,12 @@ class OvnKubernetesPlugin(NetworkPlugin):
                                      "(ovn-northd compiles them into logical flows, ovn-controller into OpenFlow)")
         return PolicyEnforcement(False, reason="no OVN runs on this node (hybrid overlay): ovn-kubernetes enforces "
                                  "no NetworkPolicy for its pods")
+
+    def graph_contribution(self) -> OvnGraph:
+        """OVN's logical datapaths per chassis, GENEVE between chassis (cnimodel.plugins.ovn_kubernetes.forwarding)."""
+        from cnimodel.plugins.ovn_kubernetes.forwarding import OvnGraph
+
+        return OvnGraph(self)
 
     def northbound(self, cluster: Cluster) -> Northbound:
         """The Northbound database this cluster implies (built once per cluster)."""

@@ -1,0 +1,105 @@
+"""Property: no mutation of an example plan makes any command end in an internal error, a traceback, a hang or
+a memory blow-up (issue #22). Every run exits 0, 1 or 2.
+
+CI runs a small derandomised budget. Before a release, run the long mode (docs/limits.md):
+
+    CNIMODEL_FUZZ=long python -m pytest -q -p no:cacheprovider tests/robust/test_fuzz.py
+
+``CNIMODEL_FUZZ_RUNS`` sets the number of command runs (long mode: 10,000 by default); the long mode records
+every failure in ``CNIMODEL_FUZZ_LOG`` (default: cnimodel-fuzz-failures.json in the temp directory) instead of
+stopping at the first, and prints the figures (runs, failures, hangs, peak RSS, wall time).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import Outcome, peak_rss_mb, run
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from mutate import ODD_VALUES, OPS, apply, command_lines, dump, load, names, places
+
+LONG = os.environ.get("CNIMODEL_FUZZ") == "long"
+RUNS = int(os.environ.get("CNIMODEL_FUZZ_RUNS", "10000" if LONG else "60"))
+NAMES = sorted(p.name for p in Path(__file__).resolve().parents[2].joinpath("topologies").glob("*.yaml"))
+_DOCS: dict[str, list[Any]] = {}
+
+
+def _docs(name: str) -> list[Any]:
+    if name not in _DOCS:
+        _DOCS[name] = load(name)
+    return _DOCS[name]
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> tuple[str, list[Any], list[str], str]:
+    """A topology, one to three mutations of it, the plan text (sometimes cut short) and one command line."""
+    name = draw(st.sampled_from(NAMES))
+    docs = _docs(name)
+    steps = []
+    for _ in range(draw(st.integers(1, 3))):
+        where = places(docs)
+        if not where:
+            break
+        path = where[draw(st.integers(0, len(where) - 1))]
+        op = draw(st.sampled_from(OPS))
+        value = draw(st.sampled_from(ODD_VALUES))
+        length = draw(st.integers(0, 32))
+        docs = apply(docs, path, op, value, length)
+        steps.append(f"{op} {'.'.join(map(str, path))} {value!r:.40} /{length}")
+    text = dump(docs)
+    if draw(st.integers(0, 19)) == 0:  # a file cut short, as an interrupted copy leaves it
+        cut = draw(st.integers(0, len(text)))
+        text = text[:cut]
+        steps.append(f"truncate at {cut}")
+    args = draw(st.sampled_from(command_lines("PLAN", names(_docs(name)))))
+    return name, steps, args, text
+
+
+_FAILURES: list[dict[str, Any]] = []
+_STATS = {"runs": 0, "hangs": 0, "started": 0.0}
+
+
+def _record(outcome: Outcome, name: str, steps: list[str], text: str) -> None:
+    _FAILURES.append({"topology": name, "mutations": steps, "args": list(outcome.args),
+                      "exit": outcome.exit_code, "problem": outcome.problem, "plan": text})
+
+
+@settings(max_examples=RUNS, deadline=None, database=None, derandomize=not LONG,
+          suppress_health_check=list(HealthCheck), print_blob=True)
+@given(cases())
+def test_no_mutated_plan_breaks_a_command(case: tuple[str, list[str], list[str], str]) -> None:
+    name, steps, args, text = case
+    _STATS["started"] = _STATS["started"] or time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        plan = Path(tmp) / name
+        plan.write_text(text)
+        outcome = run([str(plan) if a == "PLAN" else a for a in args])
+    _STATS["runs"] += 1
+    if outcome.ok:
+        return
+    _STATS["hangs"] += outcome.problem.startswith("hang")
+    if LONG:
+        _record(outcome, name, steps, text)
+        return
+    pytest.fail(f"{name} {steps}: cnimodel {' '.join(args)} → {outcome.problem}")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report() -> Any:
+    yield
+    if not LONG:
+        return
+    wall = time.monotonic() - _STATS["started"] if _STATS["started"] else 0.0
+    log = Path(os.environ.get("CNIMODEL_FUZZ_LOG", Path(tempfile.gettempdir()) / "cnimodel-fuzz-failures.json"))
+    log.write_text(json.dumps(_FAILURES, indent=1))
+    internal = sum(f["problem"].startswith(("internal", "uncaught")) for f in _FAILURES)
+    print(f"\nfuzz: {_STATS['runs']} command runs, {len(_FAILURES)} failures ({internal} internal errors, "
+          f"{_STATS['hangs']} hangs), peak RSS {peak_rss_mb():.0f} MB, wall {wall:.0f} s; failures in {log}")
+    assert not _FAILURES, f"{len(_FAILURES)} failures, listed in {log}"
