@@ -37,6 +37,9 @@ MANIFEST_ENFORCEMENT = Enforcement(True, "no ClusterPlan: every pod is treated a
 
 
 KIND_LABELS = {"pod": "Pod", "node": "Node", "external": "External"}
+# Above this many pairs a selection is answered by class rows of the class matrix (computed once, every class
+# pair); below, pair by pair without it (a one-pair question on a 150,000-pod plan should not fill the matrix).
+BIG = 20_000
 
 
 class QueryError(Error, ValueError):
@@ -301,17 +304,17 @@ class Reachability:
         only with ``all_pairs``; self pairs only with ``keep_self``. ``port``: restrict the answer to one
         (protocol, port)."""
         srcs, dsts = list(sources), list(destinations)
+        if len(srcs) * len(dsts) > BIG:  # by class rows (cnimodel/policy/pairs.py)
+            from cnimodel.policy.pairs import Pairs
+
+            yield from Pairs(self, srcs, dsts, all_pairs=all_pairs, port=port, keep_self=keep_self).connections()
+            return
         restrict = ConnSet.ports(port[0], port[1], port[1]) if port else None
-        big = len(srcs) * len(dsts) > 20_000
-        conns = self.engine.conns
         for s in srcs:
             for d in dsts:
                 if s.kind == d.kind == "external":  # no policy sits between two outside addresses
                     continue
-                if big and not (s.is_host or d.is_host or s.name == d.name):
-                    c = Connection(s, d, conns[int(self.class_matrix()[s.cls, d.cls])])
-                else:
-                    c = self.connection(s, d)
+                c = self.connection(s, d)
                 if c.conns is None:
                     if keep_self:
                         yield c
