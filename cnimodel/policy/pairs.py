@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from cnimodel.policy.analysis import Connection, Endpoint, Reachability
 from cnimodel.policy.connset import ConnSet
+from cnimodel.policy.endpoint import Connection, Endpoint
+
+if TYPE_CHECKING:
+    from cnimodel.policy.analysis import Reachability
 
 
 @dataclass(frozen=True, eq=False)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from cnimodel.policy.analysis import Connection, Endpoint
+from cnimodel.policy.endpoint import Connection, Endpoint
 from cnimodel.policy.enforcement import Unenforced
 from cnimodel.policy.pairs import Pairs, Run
 from cnimodel.render import json_text
