@@ -11,7 +11,9 @@ from cnimodel.plan.names import WORKLOAD_KINDS
 from cnimodel.render import json_text
 
 if TYPE_CHECKING:
-    from cnimodel.policy import Endpoint, Reachability
+    from collections.abc import Iterable
+
+    from cnimodel.policy import Connection, Endpoint, Reachability
     from cnimodel.policy.enforcement import Unenforced
 
 FORMATS = ["txt", "json", "csv", "md", "dot", "matrix"]
@@ -99,9 +101,11 @@ def reach_cmd(plan: tuple[str, ...], src: str | None, dst: str | None, port: str
     in --from or --to is one endpoint, ns/name[Kind]: what all its pods allow, with a note when they differ.
     """
     from cnimodel.policy import groups
+    from cnimodel.policy.analysis import BIG
     from cnimodel.policy.connset import ConnSet, parse_port_spec
     from cnimodel.policy.explain import explain as explain_pair
-    from cnimodel.render import policy_dot, policy_json, policy_matrix, policy_table, policy_txt
+    from cnimodel.policy.pairs import Pairs
+    from cnimodel.render import policy_dot, policy_json, policy_matrix, policy_stream, policy_txt
 
     port_spec = None
     if port is not None:
@@ -149,17 +153,22 @@ def reach_cmd(plan: tuple[str, ...], src: str | None, dst: str | None, port: str
         else:
             click.echo(policy_txt.explanations(xs), nl=False)
         return
-    if output == "json":
-        click.echo(json_text.dumps(policy_json.document(conns, unenforced=gaps)))
-    elif output == "csv":
-        click.echo(policy_table.csv_text(conns), nl=False)
-    elif output == "md":
-        click.echo(policy_table.md_text(conns), nl=False)
-    elif output == "dot":
+    if output == "dot":
         click.echo(policy_dot.render(conns), nl=False)
+        return
+    # Written as produced; a large selection of pods and ranges goes by class rows (cnimodel/policy/pairs.py).
+    answer: Pairs | Iterable[Connection] = conns
+    if len(sources) * len(destinations) > BIG and not any(e.members for e in (*sources, *destinations)):
+        answer = Pairs(r, sources, destinations, all_pairs=all_pairs, port=port_spec, keep_self=keep_self)
+    write = click.get_text_stream("stdout").write
+    if output == "json":
+        policy_stream.json(write, answer, gaps)
+    elif output == "csv":
+        policy_stream.csv_rows(write, answer)
+    elif output == "md":
+        policy_stream.md_rows(write, answer)
     else:
-        for c in conns:
-            click.echo(policy_txt.line(c))
+        policy_stream.txt(write, answer)
 
 
 @click.command("diff")
