@@ -39,13 +39,15 @@ def read_endpoint_policies(entries: Any, api_version: int, origin: Origin, probl
     if entries is None:
         return ()
     if not isinstance(entries, list | tuple):
-        problems.error(origin, "expected a list of {name: EndpointPolicy, value: {...}}")
+        problems.error(origin, "expected a list of {name: EndpointPolicy, value: {...}}",
+                       "write each policy as `- {name: EndpointPolicy, value: {Type: …}}`")
         return ()
     for i, entry in enumerate(entries):
         at = origin.at(f"[{i}]")
         value = ci_get(entry, "value") if isinstance(entry, Mapping) else None
         if not isinstance(value, Mapping):
-            problems.error(at, "expected {name: EndpointPolicy, value: {Type: ...}}")
+            problems.error(at, "expected {name: EndpointPolicy, value: {Type: ...}}",
+                           "give the entry a `value:` mapping holding the policy's Type and settings")
             continue
         if str(ci_get(entry, "name", "")).lower() != "endpointpolicy":
             problems.warn(at.at("name"), f"policy named {ci_get(entry, 'name')!r} is ignored by the plugin",

@@ -301,7 +301,7 @@ def _ports(obj: KubeObject, raw: Any, stype: str, origin: Origin, problems: Prob
             return origin.at(f"spec.ports[{i}]").at(field)
 
         if type(p) is not MappingProxyType and not isinstance(p, Mapping):
-            problems.error(at(), "expected {port: N, ...}")
+            problems.error(at(), "expected {port: N, ...}", "write it as a mapping: `- {port: 80, protocol: TCP}`")
             continue
         port = p.get("port")
         if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
