@@ -148,8 +148,16 @@ def read_windows_conf(conf: Mapping[str, Any], origin: Origin, problems: Problem
         dns_servers=tuple(str(s) for s in servers), dns_search=tuple(str(s) for s in search),
         policies=read_endpoint_policies(ci_get(conf, "policies"), int(api), origin.at("policies"), problems),
         loopback_dsr=bool(ci_get(conf, "loopbackDSR", False)),
-        ipam=freeze(dict(ci_get(conf, "ipam") or {})), binary=binary,
+        ipam=freeze(_ipam(ci_get(conf, "ipam"), origin.at("ipam"), problems)), binary=binary,
     )
+
+
+def _ipam(value: Any, origin: Origin, problems: Problems) -> dict[str, Any]:
+    if value is None or isinstance(value, Mapping):
+        return dict(value or {})
+    problems.error(origin, f"expected the IPAM settings (a mapping), found {type(value).__name__}",
+                   "write `ipam:` as a JSON object, e.g. {\"type\": \"host-local\"}")
+    return {}
 
 
 def endpoint_mac(prefix: str, ip: IPv4Address) -> str:
