@@ -23,6 +23,7 @@ from cnimodel.plan.limits import (
     LIMITS_DOC,
     MAX_FOLDER_ENTRIES,
     MAX_INPUT_BYTES,
+    MAX_OBJECTS,
     InputRefused,
     check_aliases,
     read_limited,
@@ -284,6 +285,13 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None) -> Plan:
     ignored: Counter[str] = Counter()
     identities: dict[tuple[str, str, str, str], Origin] = {}
     unmodelled = Unmodelled(problems)
+    counted = sum(len(d["items"]) if isinstance(d, dict) and isinstance(d.get("items"), list | fastjson.Items)
+                  else 1 for _, _, docs in loaded for d in docs)
+    if counted > MAX_OBJECTS:
+        shown = ", ".join(name_of(p) for p, _, _ in loaded[:3]) + (" …" if len(loaded) > 3 else "")
+        problems.error(Origin(shown), f"the inputs hold {counted:,} objects: more than the {MAX_OBJECTS:,} a plan "
+                       "may hold", f"model a part of the cluster ({LIMITS_DOC})")
+        raise PlanError(problems.items)
     for path, walked, docs in loaded:
         if configs and path != STDIN and path.resolve() in configs and not any(
                 isinstance(d, dict) and "kind" in d for d in docs):
