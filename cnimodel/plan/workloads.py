@@ -20,7 +20,7 @@ from typing import Any
 from cnimodel.bulk import frozen
 from cnimodel.plan.errors import Origin, Problem, Problems
 from cnimodel.plan.fields import Fields
-from cnimodel.plan.kube import controller_ref, parse_pod
+from cnimodel.plan.kube import controller_ref, namespace_of, parse_pod
 from cnimodel.plan.limits import LIMITS_DOC, MAX_PODS, MAX_REPLICAS
 from cnimodel.plan.model import NodeSpec, Plan, Pod, WorkloadRef
 from cnimodel.plan.names import NameError_, resolve_pods
@@ -74,7 +74,7 @@ def parse_workload(doc: dict[str, Any], origin: Origin, problems: Problems) -> W
     f = Fields(doc, origin, problems)
     meta = f.sub("metadata")
     name = meta.str("name")
-    namespace = meta.str("namespace", default="default")
+    namespace = namespace_of(meta, problems)
     spec = f.sub("spec")
     tpath = "spec.template"
     replicas: int | None = None

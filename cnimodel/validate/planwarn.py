@@ -40,6 +40,9 @@ def other_warnings(ctx: Context) -> Iterator[Hit]:
     for code, p in coded_warnings(ctx):
         if code is None:
             yield Hit(p.message, p.hint, (), (p.origin,))
+    if ctx.has_cluster and ctx.catalog is not None:  # the services engine's warnings (an IPv6-only Service …)
+        for p in ctx.catalog.warnings:
+            yield Hit(p.message, p.hint, (), (p.origin,))
 
 
 BUILD_STOPPED = "CNI-PLAN-005"
