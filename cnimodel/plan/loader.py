@@ -83,6 +83,8 @@ def _plan_files(paths: Sequence[str | Path], problems: Problems) -> list[tuple[P
 
 
 def _stat_kind(p: Path) -> str:
+    if "\0" in str(p):
+        raise ValueError("embedded null byte")  # (is_dir and lexists would only answer False)
     try:
         return "dir" if p.is_dir() else "other" if os.path.lexists(p) else "missing"
     except OSError:
