@@ -58,7 +58,7 @@ def main_job(plan: tuple[str, ...] = ()) -> None:
     cluster = build(paths)
     OUT.print(f"[bold]cnimodel[/bold] — plan {escape(repr(cluster.plan.name))} ({escape(' '.join(paths))})")
     OUT.print(f"{len(cluster.plan.nodes)} nodes, {len(cluster.allocation.pods)} pods, network plugin "
-              f"{cluster.plugin.name}")
+              f"{cluster.plugin.name}", markup=False)
     text.settings(OUT, cluster.plan)
     OUT.print()
     text.ipam(OUT, cluster)

@@ -88,6 +88,8 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(EXIT_INTERRUPTED)
         except BrokenPipeError:
             _closed_pipe()
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click's own usage errors (exit 2) and exits
         except RecursionError:  # input nested past what the readers follow: bad input, not a bug
             ERR.print("error: the input is nested too deeply to be read (a structure inside a structure, "
                       "thousands of levels down)", markup=False)

@@ -5,12 +5,16 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from ipaddress import IPv4Network
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from cnimodel.commands.base import OUT, UsageProblem, handle_errors, plan_inputs
-from cnimodel.plan import Plan
+from cnimodel.plan import Origin, Plan, PlanError
 from cnimodel.render import json_text
+
+if TYPE_CHECKING:
+    from cnimodel.validate import Report
 from cnimodel.validate.context import CLOUDS
 from cnimodel.validate.registry import SEVERITIES
 
@@ -97,35 +101,61 @@ def check_cmd(plan: tuple[str, ...], output: str, min_severity: str, surge: int,
     """
     from cnimodel.cluster import Cluster
     from cnimodel.infer import load_complete
-    from cnimodel.validate import CHECKS, CheckOptions, validate
+    from cnimodel.validate import CheckOptions, validate
 
     options = CheckOptions(surge=surge, max_nodes=max_nodes, cloud=cloud, external=_networks(external),
                            route_table_limit=route_table_limit)
-    loaded = load_complete(list(plan))  # a cluster's dump becomes a whole plan (cnimodel.infer)
-    wanted = set().union(*(object_names(loaded, o) for o in objects)) if objects else None
-    cluster = Cluster.build(loaded) if loaded.has_cluster else None
+    try:
+        loaded = load_complete(list(plan))  # a cluster's dump becomes a whole plan (cnimodel.infer)
+        wanted = set().union(*(object_names(loaded, o) for o in objects)) if objects else None
+        cluster = Cluster.build(loaded) if loaded.has_cluster else None
+    except PlanError as e:
+        if output == "text":
+            raise
+        _stopped(plan, e, output)  # a CI job uploading the document gets one, with the errors as findings
+        raise SystemExit(2) from None
     report = validate(loaded, cluster, options, min_severity=min_severity)  # type: ignore[arg-type]
     if wanted is not None:
         report.findings = [f for f in report.findings if wanted.intersection(f.objects)]
     if output == "json":
         click.echo(json_text.dumps(report.to_json()))
     elif output == "sarif":
-        from cnimodel.render import findings_sarif
-        from cnimodel.validate.locate import marks
-
-        try:
-            ver = version("cnimodel")
-        except PackageNotFoundError:
-            ver = "0"
-        log = findings_sarif.render(report, [CHECKS[c] for c in report.ran], marks(report.findings), ver,
-                                    Path.cwd(), loaded.origin if loaded.has_cluster else None)
-        click.echo(json_text.dumps(log))
+        _sarif(report, loaded.origin if loaded.has_cluster else None)
     else:
         from cnimodel.render import findings_text
 
         findings_text.render(OUT, report)
     if report.failed:
         raise SystemExit(1)
+
+
+def _sarif(report: Report, origin: Origin | None) -> None:
+    from cnimodel.render import findings_sarif
+    from cnimodel.validate import CHECKS
+    from cnimodel.validate.locate import marks
+
+    try:
+        ver = version("cnimodel")
+    except PackageNotFoundError:
+        ver = "0"
+    log = findings_sarif.render(report, [CHECKS[c] for c in report.ran], marks(report.findings), ver, Path.cwd(),
+                                origin)
+    click.echo(json_text.dumps(log))
+
+
+def _stopped(plan: tuple[str, ...], error: PlanError, output: str) -> None:
+    """The errors that stopped the build on stderr as usual, and as findings in the JSON or SARIF document."""
+    from cnimodel.commands.base import ERR
+    from cnimodel.validate import stopped
+
+    for p in error.problems + error.warnings:
+        ERR.print(p.render(), markup=False)
+    ERR.print(f"{len(error.problems)} error(s) in the plan; nothing was computed.", markup=False)
+    report = stopped(" ".join(plan), error.problems, error.warnings)
+    if output == "json":
+        click.echo(json_text.dumps(report.to_json()))
+    else:
+        _sarif(report, None)
 
 
 COMMANDS = [check_cmd]

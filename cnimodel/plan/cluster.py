@@ -13,6 +13,7 @@ from cnimodel.plan.configtext import read_config_text
 from cnimodel.plan.errors import Origin, Problems
 from cnimodel.plan.fields import Fields, freeze
 from cnimodel.plan.installed import Installed
+from cnimodel.plan.limits import MAX_CONFIG_BYTES, InputRefused, check_aliases, read_limited
 from cnimodel.plan.model import (
     EMPTY,
     ConfigRef,
@@ -148,15 +149,24 @@ def _read_config_file(path: str, key: str, doc_origin: Origin, origin: Origin,
     path, _, fragment = path.partition("#")
     full = (base / path) if not Path(path).is_absolute() else Path(path)
     try:
-        text = full.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        problems.error(origin, f"cannot read {full}: {getattr(e, 'strerror', None) or e}",
+        text = read_limited(full, MAX_CONFIG_BYTES, "config file").decode("utf-8")
+    except InputRefused as e:
+        problems.error(origin, f"{full}: {e.message}", e.fix)
+        return None
+    except UnicodeDecodeError as e:
+        problems.error(origin, f"cannot read {full}: it is not UTF-8 text ({e.reason} at byte {e.start})",
                        "give a path relative to this plan file, or an absolute path, of a UTF-8 file")
         return None
+    if doc_origin.file and not doc_origin.file.startswith("<") and full.resolve() == Path(doc_origin.file).resolve():
+        problems.error(origin, f"names the plan file itself ({full}), not the plugin's config",
+                       "point it at the plugin's config file (net-conf.json, a .conflist) or at the manifest "
+                       "whose ConfigMap holds it")
+        return None
     if full.suffix in (".yaml", ".yml") or not text.lstrip("\ufeff \t\r\n").startswith("{"):
+        before = len(problems.items)
         ref = _manifest_ref(text, full, fragment or None, origin, problems)
-        if ref is not None:
-            return ref
+        if ref is not None or len(problems.items) > before:
+            return ref  # (a manifest without a ConfigMap was reported: it is not JSON either)
     if fragment:
         problems.error(origin, f"#{fragment} picks a ConfigMap key, but {full} is not a manifest",
                        f"name the manifest that holds the ConfigMap, or drop #{fragment}")
@@ -180,8 +190,13 @@ def _manifest_ref(text: str, full: Path, fragment: str | None, origin: Origin, p
     import yaml
 
     try:
+        if "&" in text and "*" in text:
+            check_aliases(text, yaml.SafeLoader)
         docs = list(yaml.safe_load_all(text))
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
+        return None  # not YAML the plugin could mean: read as JSON, which says what is wrong
+    except InputRefused as e:
+        problems.error(origin, f"{full}: {e.message}", e.fix)
         return None
     objects = [d for d in docs if isinstance(d, dict) and "kind" in d]
     if not objects:

@@ -69,6 +69,10 @@ def read_config_text(text: str, origin: Origin, problems: Problems, what: str) -
         try:
             data = json.loads(text)
             break
+        except RecursionError:
+            problems.error(origin, f"{what} is nested too deeply to read (thousands of levels)",
+                           "check the file for a runaway nesting; plugin configs are a few levels deep")
+            return ConfigText(None)
         except json.JSONDecodeError as e:
             pos = e.pos
             token = TOKEN.match(text, pos)

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
 _MAP = "tag:yaml.org,2002:map"
@@ -56,7 +56,7 @@ class _Builder:
 
 def load_all(text: str) -> Iterator[Any]:
     """Every document of ``text``; yaml.YAMLError on bad syntax, as yaml.load_all."""
-    loader = _Loader(text)
+    loader = Loader(text)
     try:
         while loader.check_node():
             node = loader.get_node()

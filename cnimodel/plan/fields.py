@@ -88,7 +88,8 @@ class Fields:
                 return None
             return default
         if not isinstance(value, str):
-            self.problems.error(self.origin.at(name), f"expected a string, found {value!r}")
+            self.problems.error(self.origin.at(name), f"expected a string, found {_short(value)}",
+                                f"write `{name}:` as a string (quote it)")
             return default if default is not _MISSING else None
         if choices and value not in choices:
             self.problems.error(self.origin.at(name), f"unknown value {value!r}",
@@ -107,18 +108,22 @@ class Fields:
             if isinstance(value, str) and value.strip().isdigit():
                 value = int(value)
             else:
-                self.problems.error(self.origin.at(name), f"expected an integer, found {value!r}")
+                self.problems.error(self.origin.at(name), f"expected an integer, found {_short(value)}",
+                                    f"write `{name}:` as a whole number" + (f" from {lo}" if lo is not None else "")
+                                    + (f" to {hi}" if hi is not None else ""))
                 return default if default is not _MISSING else None
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            self.problems.error(self.origin.at(name), f"{value} is out of range",
-                                f"use a value from {lo} to {hi}")
+            self.problems.error(self.origin.at(name), f"{_short(value)} is out of range",
+                                f"use a value from {lo} to {hi}" if hi is not None else f"use a value of {lo} or more"
+                                if lo is not None else f"use a value of {hi} or less")
             return default if default is not _MISSING else None
         return value
 
     def bool(self, name: str, default: bool = False) -> bool:
         value = self.data.get(name, default)
         if not isinstance(value, bool):
-            self.problems.error(self.origin.at(name), f"expected true or false, found {value!r}")
+            self.problems.error(self.origin.at(name), f"expected true or false, found {_short(value)}",
+                                f"write `{name}: true` or `{name}: false` (no quotes)")
             return default
         return value
 
@@ -153,7 +158,8 @@ class Fields:
         if value is None:
             return MappingProxyType({})
         if not isinstance(value, Mapping):
-            self.problems.error(self.origin.at(name), "expected a mapping of strings")
+            self.problems.error(self.origin.at(name), f"expected a mapping of strings, found {type(value).__name__}",
+                                f"write `{name}:` as key: value pairs")
             return MappingProxyType({})
         if all(type(k) is str and type(v) is str for k, v in value.items()):
             return MappingProxyType(dict(value))
@@ -163,7 +169,8 @@ class Fields:
 def parse_cidr(value: Any, origin: Origin, problems: Problems) -> IPv4Network | None:
     """An IPv4 network with no host bits set, or a problem naming the aligned network to use."""
     if not isinstance(value, str):
-        problems.error(origin, f"expected a CIDR string like 10.244.0.0/16, found {value!r}")
+        problems.error(origin, f"expected a CIDR string like 10.244.0.0/16, found {_short(value)}",
+                       "write it as a string: address/length, e.g. 10.244.0.0/16")
         return None
     if "/" not in value:
         problems.error(origin, f"{value!r} has no prefix length", f"write it as {value}/24 (or the right length)")
@@ -185,10 +192,17 @@ def parse_cidr(value: Any, origin: Origin, problems: Problems) -> IPv4Network | 
 
 def parse_ip(value: Any, origin: Origin, problems: Problems) -> IPv4Address | None:
     if not isinstance(value, str):
-        problems.error(origin, f"expected an IPv4 address like 10.240.0.4, found {value!r}")
+        problems.error(origin, f"expected an IPv4 address like 10.240.0.4, found {_short(value)}",
+                       "write it as a string, e.g. 10.240.0.4")
         return None
     try:
         return IPv4Address(value.strip())
     except (ValueError, AddressValueError):
         problems.error(origin, f"{value!r} is not a valid IPv4 address", "write it like 10.240.0.4")
         return None
+
+
+def _short(value: Any) -> str:
+    """A value as messages quote it: whole when short, cut when a field holds a page of text."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"

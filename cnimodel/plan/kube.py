@@ -49,6 +49,17 @@ CLUSTER_SCOPED = frozenset({
 DEFAULT_SERVICE_ACCOUNT = "default"  # what the ServiceAccount admission plugin sets when the pod names none
 
 
+def namespace_of(meta: Fields, problems: Problems) -> str:
+    """metadata.namespace of a namespaced object; an empty one is the request's namespace to kubectl and the API
+    server (``default`` here), said in a warning."""
+    ns = meta.str("namespace", default="default")
+    if ns == "":
+        problems.warn(meta.origin.at("namespace"), "is empty: kubectl puts the object in the current namespace; "
+                      "cnimodel uses default", "write the namespace, or leave the field out")
+        return "default"
+    return ns if isinstance(ns, str) else "default"
+
+
 def parse_namespace(doc: dict[str, Any], origin: Origin, problems: Problems) -> Namespace | None:
     meta = Fields(doc, origin, problems).sub("metadata")
     name = meta.str("name")
@@ -110,6 +121,8 @@ def _pod_fast(doc: dict[str, Any], origin: Origin, placement: Placement | None =
         spec = doc.get("spec") or {}
         name = meta["name"]
         namespace = meta.get("namespace", "default")
+        if namespace == "":
+            return None  # the checked reader warns and uses default
         labels = meta.get("labels") or {}
         node = spec.get("nodeName")
         host_network = spec.get("hostNetwork", False)
@@ -157,7 +170,7 @@ def _pod_checked(doc: dict[str, Any], origin: Origin, problems: Problems) -> Pod
     f = Fields(doc, origin, problems)
     meta = f.sub("metadata")
     name = meta.str("name")
-    namespace = meta.str("namespace", default="default")
+    namespace = namespace_of(meta, problems)
     spec = f.sub("spec")
     ports: list[ContainerPort] = []
     images: list[str] = []
@@ -269,7 +282,7 @@ def parse_kept(doc: dict[str, Any], origin: Origin, problems: Problems) -> KubeO
     kind = str(doc.get("kind"))
     if kind in SHAPES and not check_shape(doc, SHAPES[kind], origin, problems):
         return None  # a field of the wrong type (reported with its path): the engines never see the object
-    namespace = None if kind in CLUSTER_SCOPED else meta.str("namespace", default="default")
+    namespace = None if kind in CLUSTER_SCOPED else namespace_of(meta, problems)
     if "managedFields" in meta:  # the API server's record of who wrote which field: nothing the model reads
         doc = {**doc, "metadata": {k: v for k, v in meta.data.items() if k != "managedFields"}}
     return KubeObject(kind, str(doc.get("apiVersion", "")), namespace, name, freeze(doc), origin)

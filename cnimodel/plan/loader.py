@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -19,6 +20,15 @@ from cnimodel.plan.cluster import API_VERSION, CONFIG_KEYS, INFERABLE, ClusterSp
 from cnimodel.plan.errors import Origin, PlanError, Problems
 from cnimodel.plan.installed import Installed
 from cnimodel.plan.kube import CLUSTER_SCOPED, KEPT_KINDS, parse_kept, parse_namespace, parse_node_object, parse_pod
+from cnimodel.plan.limits import (
+    LIMITS_DOC,
+    MAX_FOLDER_ENTRIES,
+    MAX_INPUT_BYTES,
+    MAX_OBJECTS,
+    InputRefused,
+    check_aliases,
+    read_limited,
+)
 from cnimodel.plan.model import KubeObject, Namespace, NodeSpec, Plan, PolicySpec, Underlay
 from cnimodel.plan.names import WORKLOAD_KINDS
 from cnimodel.plan.unmodelled import Unmodelled
@@ -43,18 +53,54 @@ def _plan_files(paths: Sequence[str | Path], problems: Problems) -> list[tuple[P
     for p in map(Path, paths):
         if p == STDIN:
             add(p, False)
-        elif p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.suffix in SUFFIXES and f.is_file())
+            continue
+        try:
+            kind = _stat_kind(p)
+        except ValueError:  # a NUL byte in the path
+            problems.error(Origin(repr(str(p))), "the path holds a NUL byte, which no file name can",
+                           "check how the path was produced")
+            continue
+        if kind == "dir":
+            try:
+                found = _walk(p)
+            except InputRefused as e:
+                problems.error(Origin(str(p)), e.message, e.fix)
+                continue
             if not found:
                 problems.error(Origin(str(p)), "the directory holds no .yaml, .yml or .json file",
                                "point at a plan file or a directory of them")
             for f in found:
                 add(f, True)
-        elif p.is_file():
-            add(p, False)
-        else:
+        elif kind == "missing":
             problems.error(Origin(str(p)), "no such file or directory", "check the path")
+        else:  # a file, or a FIFO or device: read_limited says what it accepts
+            add(p, False)
     return files
+
+
+def _stat_kind(p: Path) -> str:
+    if "\0" in str(p):
+        raise ValueError("embedded null byte")  # (is_dir and lexists would only answer False)
+    try:
+        return "dir" if p.is_dir() else "other" if os.path.lexists(p) else "missing"
+    except OSError:
+        return "other"  # (a loop of symbolic links, a path too long: read_limited names the error)
+
+
+def _walk(top: Path) -> list[Path]:
+    """The plan files below a folder, sorted; symbolic links to folders are not followed, hidden folders
+    (.git) are skipped, and a walk past MAX_FOLDER_ENTRIES entries is refused (``cnimodel ipam /``)."""
+    found: list[Path] = []
+    seen = 0
+    for root, dirs, names in os.walk(top):
+        seen += len(dirs) + len(names)
+        if seen > MAX_FOLDER_ENTRIES:
+            raise InputRefused(f"the folder holds more than {MAX_FOLDER_ENTRIES:,} files and folders: not a plan "
+                               "folder", f"name the plan files, or the folder that holds only them "
+                               f"({LIMITS_DOC})")
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += (Path(root) / n for n in names if n.endswith(SUFFIXES) and os.path.isfile(os.path.join(root, n)))
+    return sorted(found)
 
 
 def name_of(path: Path) -> str:
@@ -63,13 +109,18 @@ def name_of(path: Path) -> str:
 
 
 def _read(path: Path) -> str | bytes | memoryview:
-    """The file's bytes when it is a JSON file the fast decoder may take (a large kubectl dump), else its text."""
+    """The file's bytes when it is a JSON file the fast decoder may take (a large kubectl dump), else its text.
+    At most MAX_INPUT_BYTES; a device, socket or directory is refused (InputRefused)."""
     if path == STDIN:
-        data = sys.stdin.buffer.read()
+        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        if len(data) > MAX_INPUT_BYTES:
+            raise InputRefused(f"standard input is larger than the {MAX_INPUT_BYTES >> 30} GiB a plan file may be",
+                               f"split the input into several files ({LIMITS_DOC})")
         return data if fastjson.ENABLED and data.lstrip()[:1] == b"{" else data.decode("utf-8-sig")
-    if fastjson.ENABLED and path.suffix == ".json":
+    if fastjson.ENABLED and path.suffix == ".json" and path.is_file() \
+            and path.stat().st_size <= MAX_INPUT_BYTES:
         return fastjson.read(path)
-    return path.read_text()
+    return read_limited(path, MAX_INPUT_BYTES, "plan file").decode("utf-8-sig")
 
 
 def read_documents(path: Path, problems: Problems, text: str | None = None) -> list[Any]:
@@ -84,8 +135,17 @@ def read_documents(path: Path, problems: Problems, text: str | None = None) -> l
             text = bytes(data).decode("utf-8-sig")
         else:
             text = data
-    except (OSError, UnicodeDecodeError) as e:
-        problems.error(Origin(name_of(path)), f"cannot read the file: {e}")
+    except InputRefused as e:
+        problems.error(Origin(name_of(path)), e.message, e.fix)
+        return []
+    except UnicodeDecodeError as e:
+        problems.error(Origin(name_of(path), path=f"byte {e.start}"), f"is not UTF-8 text ({e.reason}: "
+                       f"{bytes(e.object[e.start:e.start + 4])!r}…)", "save the file as UTF-8 (plans are UTF-8 "
+                       "YAML or JSON; a binary file or another encoding cannot be read)")
+        return []
+    except OSError as e:
+        problems.error(Origin(name_of(path)), f"cannot read the file: {e.strerror or e}",
+                       "check the path and its permissions")
         return []
     if path.suffix == ".json" or (path == STDIN and text.lstrip()[:1] in ("{", "[")):
         try:
@@ -94,8 +154,21 @@ def read_documents(path: Path, problems: Problems, text: str | None = None) -> l
             problems.error(Origin(name_of(path), path=f"line {e.lineno} column {e.colno}"),
                            f"invalid JSON: {e.msg}", "fix the JSON syntax at that position")
             return []
+        except RecursionError:
+            problems.error(Origin(name_of(path)), "the JSON is nested too deeply to read (thousands of levels)",
+                           "check the file for a runaway nesting; plans are a few levels deep")
+            return []
     try:
+        if "&" in text and "*" in text:  # anchors and aliases: refuse an expansion past the limit first
+            check_aliases(text, fastyaml.Loader)
         return list(fastyaml.load_all(text))
+    except InputRefused as e:
+        problems.error(Origin(name_of(path)), e.message, e.fix)
+        return []
+    except RecursionError:
+        problems.error(Origin(name_of(path)), "the YAML is nested too deeply to read (hundreds of levels)",
+                       "check the file for a runaway nesting; plans are a few levels deep")
+        return []
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""
@@ -150,13 +223,15 @@ def _objects(path: Path, problems: Problems, docs: list[Any]) -> Iterator[tuple[
         if doc.get("kind") == "List" or (str(doc.get("kind", "")).endswith("List") and "items" in doc):
             items = doc.get("items") or []
             if not isinstance(items, list | fastjson.Items):
-                problems.error(origin.at("items"), "expected a list of objects")
+                problems.error(origin.at("items"), "expected a list of objects",
+                               "write `items:` as a list of Kubernetes objects (- apiVersion: …)")
                 continue
             for i, item in enumerate(items):
                 if isinstance(item, dict):
                     yield item, origin.at(f"items[{i}]")
                 else:
-                    problems.error(origin.at(f"items[{i}]"), "expected an object")
+                    problems.error(origin.at(f"items[{i}]"), f"expected an object, found {type(item).__name__}",
+                                   "each item is a Kubernetes object: a mapping with apiVersion and kind")
         else:
             yield doc, origin
 
@@ -210,6 +285,13 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None, installed: 
     ignored: Counter[str] = Counter()
     identities: dict[tuple[str, str, str, str], Origin] = {}
     unmodelled = Unmodelled(problems)
+    counted = sum(len(d["items"]) if isinstance(d, dict) and isinstance(d.get("items"), list | fastjson.Items)
+                  else 1 for _, _, docs in loaded for d in docs)
+    if counted > MAX_OBJECTS:
+        shown = ", ".join(name_of(p) for p, _, _ in loaded[:3]) + (" …" if len(loaded) > 3 else "")
+        problems.error(Origin(shown), f"the inputs hold {counted:,} objects: more than the {MAX_OBJECTS:,} a plan "
+                       "may hold", f"model a part of the cluster ({LIMITS_DOC})")
+        raise PlanError(problems.items)
     for path, walked, docs in loaded:
         if configs and path != STDIN and path.resolve() in configs and not any(
                 isinstance(d, dict) and "kind" in d for d in docs):

@@ -29,7 +29,8 @@ def runtime_classes(objects: tuple[KubeObject, ...], problems: Problems) -> dict
             out[o.name] = None
             continue
         if not isinstance(raw, dict):
-            problems.error(o.origin.at("scheduling"), "expected a mapping with nodeSelector and/or tolerations")
+            problems.error(o.origin.at("scheduling"), "expected a mapping with nodeSelector and/or tolerations",
+                           "write `scheduling: {nodeSelector: {…}, tolerations: […]}`")
             continue
         # Scheduling holds nodeSelector and tolerations only; affinity is not a field of it.
         known = {k: raw[k] for k in ("nodeSelector", "tolerations") if k in raw}

@@ -20,7 +20,8 @@ from typing import Any
 from cnimodel.bulk import frozen
 from cnimodel.plan.errors import EndpointError, Origin, Problem, Problems
 from cnimodel.plan.fields import Fields
-from cnimodel.plan.kube import controller_ref, parse_pod
+from cnimodel.plan.kube import controller_ref, namespace_of, parse_pod
+from cnimodel.plan.limits import LIMITS_DOC, MAX_PODS, MAX_REPLICAS
 from cnimodel.plan.model import NodeSpec, Plan, Pod, WorkloadRef
 from cnimodel.plan.names import resolve_pods
 from cnimodel.plan.placement import place
@@ -71,7 +72,7 @@ def parse_workload(doc: dict[str, Any], origin: Origin, problems: Problems) -> W
     f = Fields(doc, origin, problems)
     meta = f.sub("metadata")
     name = meta.str("name")
-    namespace = meta.str("namespace", default="default")
+    namespace = namespace_of(meta, problems)
     spec = f.sub("spec")
     tpath = "spec.template"
     replicas: int | None = None
@@ -79,7 +80,7 @@ def parse_workload(doc: dict[str, Any], origin: Origin, problems: Problems) -> W
         job = spec
         if kind == "CronJob":
             job, tpath = spec.sub("jobTemplate").sub("spec"), "spec.jobTemplate.spec.template"
-        parallelism = job.int("parallelism", default=1, lo=0)
+        parallelism = job.int("parallelism", default=1, lo=0, hi=MAX_REPLICAS)
         completions = job.int("completions", default=None, lo=0)
         replicas = parallelism if completions is None else min(parallelism, completions)
         if job.bool("suspend") or (kind == "CronJob" and spec.bool("suspend")):
@@ -87,7 +88,7 @@ def parse_workload(doc: dict[str, Any], origin: Origin, problems: Problems) -> W
     else:
         job = spec
         if kind != "DaemonSet":
-            replicas = spec.int("replicas", default=1, lo=0)
+            replicas = spec.int("replicas", default=1, lo=0, hi=MAX_REPLICAS)
     raw = job.raw("template")
     if not isinstance(raw, dict):  # the API server never holds such an object: skip it, as kubectl would fail
         problems.warn(origin.at(tpath), f"the {kind} has no pod template, so it makes no pods; it is ignored",
@@ -184,6 +185,13 @@ def expand_plan(plan: Plan, workloads: Sequence[Workload], problems: Problems, e
                 pod = frozen(Pod, **(pod.__dict__ | {"owner": owner}))  # replace(): 8 µs × 150,000 pods
         listed.append(pod)
     todo = [w for w in index.values() if expand and w.ref not in live and top(w.ref) == w.ref]
+    planned = len(listed) + sum(w.replicas or 0 for w in todo) + len(plan.nodes) * sum(
+        w.replicas is None for w in todo)  # a DaemonSet: one pod per node at most
+    if planned > MAX_PODS:
+        problems.error(plan.origin, f"the plan would hold {planned:,} pods (listed, and the workloads' replicas): "
+                       f"more than the {MAX_PODS:,} cnimodel models", "lower the workloads' replicas, or model "
+                       f"a part of the cluster ({LIMITS_DOC})")
+        return replace(plan, pods=tuple(listed), workloads=tuple(index.values()))
     pods = place(plan, listed, todo, problems, max_pods)
     return replace(plan, pods=tuple(pods), workloads=tuple(index.values()))
 

@@ -112,7 +112,9 @@ def _lease_rules(f: Fields, network: IPv4Network, given_len: int, smin: int, sma
         problems.error(f.origin.at("Network"), f"{network} is too small for flannel (longer than /28)",
                        "use a Network of /28 or shorter")
     if subnet_len == 0:
-        subnet_len = 24 if network.prefixlen <= 22 else min(30, network.prefixlen + 2)
+        if network.prefixlen > 28:  # too small for leases (refused above for etcd; unused with the kube manager)
+            return network.prefixlen, network, network
+        subnet_len = 24 if network.prefixlen <= 22 else network.prefixlen + 2
     size = 1 << (32 - subnet_len)
     base = int(network.network_address)
     mask = (0xFFFFFFFF << (32 - subnet_len)) & 0xFFFFFFFF

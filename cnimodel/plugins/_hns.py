@@ -35,13 +35,15 @@ def read_endpoint_policies(entries: Any, api_version: int, origin: Origin, probl
     if entries is None:
         return ()
     if not isinstance(entries, list | tuple):
-        problems.error(origin, "expected a list of {name: EndpointPolicy, value: {...}}")
+        problems.error(origin, "expected a list of {name: EndpointPolicy, value: {...}}",
+                       "write each policy as `- {name: EndpointPolicy, value: {Type: …}}`")
         return ()
     for i, entry in enumerate(entries):
         at = origin.at(f"[{i}]")
         value = ci_get(entry, "value") if isinstance(entry, Mapping) else None
         if not isinstance(value, Mapping):
-            problems.error(at, "expected {name: EndpointPolicy, value: {Type: ...}}")
+            problems.error(at, "expected {name: EndpointPolicy, value: {Type: ...}}",
+                           "give the entry a `value:` mapping holding the policy's Type and settings")
             continue
         if str(ci_get(entry, "name", "")).lower() != "endpointpolicy":
             problems.warn(at.at("name"), f"policy named {ci_get(entry, 'name')!r} is ignored by the plugin",
@@ -142,8 +144,16 @@ def read_windows_conf(conf: Mapping[str, Any], origin: Origin, problems: Problem
         dns_servers=tuple(str(s) for s in servers), dns_search=tuple(str(s) for s in search),
         policies=read_endpoint_policies(ci_get(conf, "policies"), int(api), origin.at("policies"), problems),
         loopback_dsr=bool(ci_get(conf, "loopbackDSR", False)),
-        ipam=freeze(dict(ci_get(conf, "ipam") or {})), binary=binary,
+        ipam=freeze(_ipam(ci_get(conf, "ipam"), origin.at("ipam"), problems)), binary=binary,
     )
+
+
+def _ipam(value: Any, origin: Origin, problems: Problems) -> dict[str, Any]:
+    if value is None or isinstance(value, Mapping):
+        return dict(value or {})
+    problems.error(origin, f"expected the IPAM settings (a mapping), found {type(value).__name__}",
+                   "write `ipam:` as a JSON object, e.g. {\"type\": \"host-local\"}")
+    return {}
 
 
 def endpoint_mac(prefix: str, ip: IPv4Address) -> str:

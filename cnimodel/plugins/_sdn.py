@@ -47,14 +47,16 @@ def read_additional_args(entries: Any, origin: Origin, problems: Problems, binar
     if entries is None:
         return (), ()
     if not isinstance(entries, list | tuple):
-        problems.error(origin, "expected a list of {Name: EndpointPolicy, Value: {...}}")
+        problems.error(origin, "expected a list of {Name: EndpointPolicy, Value: {...}}",
+                       "write each policy as `- {Name: EndpointPolicy, Value: {Type: …}}`")
         return (), ()
     out: list[HnsPolicy] = []
     holes: list[tuple[int, str]] = []
     for i, entry in enumerate(entries):
         at = origin.at(f"[{i}]")
         if not isinstance(entry, Mapping):
-            problems.error(at, f"expected {{Name, Value}}: {binary} cannot parse its conf and every pod ADD fails")
+            problems.error(at, f"expected {{Name, Value}}: {binary} cannot parse its conf and every pod ADD fails",
+                           "write the entry as {Name: EndpointPolicy, Value: {Type: …}}")
             continue
         name = ci_get(entry, "name")
         name = name if isinstance(name, str) else ""
@@ -164,7 +166,8 @@ def read_common(conf: Mapping[str, Any], origin: Origin, problems: Problems, bin
         try:
             gw = IPv4Address(str(ci_get(routes[0], "GW")))
         except ValueError:
-            problems.error(origin.at("ipam.routes[0].GW"), f"{ci_get(routes[0], 'GW')!r} is not an IPv4 address")
+            problems.error(origin.at("ipam.routes[0].GW"), f"{ci_get(routes[0], 'GW')!r} is not an IPv4 address",
+                           "write the gateway as an IPv4 address, e.g. 10.244.1.1")
     policies, holes = read_additional_args(ci_get(conf, "AdditionalArgs"), origin.at("AdditionalArgs"), problems,
                                            binary)
     return {"dns_servers": tuple(str(s) for s in ci_get(dns, "Nameservers", ()) or ()),

@@ -246,7 +246,8 @@ def compile_calico_policy(obj: KubeObject, problems: Problems) -> Policy | None:
         order = None
     tier = spec.get("tier") or DEFAULT_TIER
     if not isinstance(tier, str):
-        problems.error(o.at("spec.tier"), f"expected a tier name, found {tier!r}")
+        problems.error(o.at("spec.tier"), f"expected a tier name, found {tier!r}",
+                       "write `tier:` as the name of a Tier (a string), or leave it out for the default tier")
         tier = DEFAULT_TIER
     sel = calico_selector(spec.get("selector"), o.at("spec.selector"), problems) or All()
     sa = _sa_selector(spec.get("serviceAccountSelector"), o.at("spec.serviceAccountSelector"), problems)

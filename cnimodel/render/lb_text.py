@@ -32,11 +32,11 @@ def flag_names(value: int, names: tuple[tuple[int, str], ...]) -> str:
 
 def windows(console: Console, view: WinkernelView) -> None:
     net = view.network
-    head = f"[bold]{view.node}[/bold] (windows, winkernel)"
+    head = f"[bold]{escape(view.node)}[/bold] (windows, winkernel)"
     if net is not None:
-        head += (f" — HNS network {net.name} ({net.type})"
-                 + (f", source VIP {view.source_vip}" if view.source_vip else "")
-                 + f", DSR {'supported' if view.dsr_supported else 'not supported'}")
+        head += escape(f" — HNS network {net.name} ({net.type})"
+                       + (f", source VIP {view.source_vip}" if view.source_vip else "")
+                       + f", DSR {'supported' if view.dsr_supported else 'not supported'}")
     console.print(head)
     t = TextTable(show_edge=False, pad_edge=False)
     for col in ("service port", "frontend", "VIP:port → internal", "LB flags", "port flags", "affinity",
@@ -59,7 +59,7 @@ def windows(console: Console, view: WinkernelView) -> None:
     print_table(console, t)
     for p in view.service_ports:
         for note in p.notes:
-            console.print(f"  [yellow]note[/yellow] {p.service_port.key}: {escape(note)}")
+            console.print(f"  [yellow]note[/yellow] {escape(p.service_port.key)}: {escape(note)}")
         for key, why in p.skipped:
             console.print(f"  skipped {p.service_port.key} endpoint {key}: {why}", markup=False)
     remote = [e for e in view.created if e.role == "remote"]
@@ -71,7 +71,7 @@ def windows(console: Console, view: WinkernelView) -> None:
 
 
 def linux(console: Console, view: IptablesView) -> None:
-    console.print(f"[bold]{view.node}[/bold] (linux, kube-proxy iptables mode)")
+    console.print(f"[bold]{escape(view.node)}[/bold] (linux, kube-proxy iptables mode)")
     t = TextTable(show_edge=False, pad_edge=False)
     for col in ("service port", "chains", "cluster endpoints", "local endpoints", "verdict without endpoints"):
         t.add_column(col)
@@ -88,8 +88,8 @@ def linux(console: Console, view: IptablesView) -> None:
 
 def vfp(console: Console, node: str, rules: list[VfpRule]) -> None:
     """One line per rule, grouped by vSwitch port and layer; nothing is cut, whatever the width."""
-    console.print(f"[bold]{node}[/bold] — VFP-style rules (a teaching model: each rule says what is known [V], "
-                  "inferred [I] or unverified [U])")
+    console.print(f"[bold]{escape(node)}[/bold] — VFP-style rules (a teaching model: each rule says what is known "
+                  "\\[V], inferred \\[I] or unverified \\[U])")
     port = layer = None
     for r in rules:
         if r.port != port:
@@ -107,16 +107,16 @@ def vfp(console: Console, node: str, rules: list[VfpRule]) -> None:
 
 
 def decision(console: Console, d: Decision) -> None:
-    console.print(f"[bold]{d.node}[/bold]: {d.vip}:{d.port}/{d.protocol}"
-                  + (f" from {d.source} ({d.source_kind})" if d.source else "")
+    console.print(f"[bold]{escape(d.node)}[/bold]: {d.vip}:{d.port}/{d.protocol}"
+                  + (escape(f" from {d.source} ({d.source_kind})") if d.source else "")
                   + f" → [bold]{d.disposition}[/bold] — {escape(d.reason)}")
     if d.service:
-        console.print(f"  service {d.service} ({d.frontend}), decided by {d.decided_by}")
+        console.print(f"  service {d.service} ({d.frontend}), decided by {d.decided_by}", markup=False)
     for b in d.backends:
         snat = f"SNAT to {b.snat}" if b.snat else "no SNAT"
-        console.print(f"  {b.weight:6.1%}  DNAT → {b.dnat}  {snat} ({b.snat_reason})  via {b.via}")
+        console.print(f"  {b.weight:6.1%}  DNAT → {b.dnat}  {snat} ({b.snat_reason})  via {b.via}", markup=False)
     if d.affinity:
-        console.print(f"  affinity: {d.affinity}")
+        console.print(f"  affinity: {d.affinity}", markup=False)
     for r in d.rules:
         console.print(f"  rule: {r}", markup=False)
     for n in d.notes:

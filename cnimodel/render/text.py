@@ -86,26 +86,28 @@ def node_facts(console: Console, cluster: Cluster, f: NodeFacts) -> None:
     console.print(f"[bold]{escape(f.node)}[/bold] ({f.os}, {node.ip}) — {escape(cluster.plugin.describe(node))}")
     print_table(console, route_table("  routes", f.routes))
     if f.neighbors:
-        console.print("  neighbours: " + ", ".join(f"{n.ip} → {n.mac} on {n.dev}" for n in f.neighbors))
+        console.print("  neighbours: " + ", ".join(f"{n.ip} → {n.mac} on {n.dev}" for n in f.neighbors), markup=False)
     if f.fdb:
-        console.print("  fdb: " + ", ".join(f"{e.mac} → {e.dst} on {e.dev}" for e in f.fdb))
+        console.print("  fdb: " + ", ".join(f"{e.mac} → {e.dst} on {e.dev}" for e in f.fdb), markup=False)
     for v in f.vteps:
         state = "" if v.up else f" — not running: {v.reason}"
-        console.print(f"  VTEP {v.dev}: {_endpoint_numbers(v)}, MTU {v.mtu}{state}")
+        console.print(f"  VTEP {v.dev}: {_endpoint_numbers(v)}, MTU {v.mtu}{state}", markup=False)
     if f.encaps:
         broken = sum(1 for e in f.encaps if e.mismatch)
         labels = "/".join(dict.fromkeys(e.encapsulation.label for e in f.encaps))
-        console.print(f"  {labels} hops: {len(f.encaps)}" + (f", {broken} dropped at the receiver" if broken else ""))
+        console.print(f"  {labels} hops: {len(f.encaps)}" + (f", {broken} dropped at the receiver" if broken else ""),
+                      markup=False)
     for n in f.hns_networks:
-        console.print(f"  HNS network {n.name} ({n.type}) {n.prefix} gateway {n.gateway}")
+        console.print(f"  HNS network {n.name} ({n.type}) {n.prefix} gateway {n.gateway}", markup=False)
     hosts = [e for e in f.hns_endpoints if e.role != "pod"]
     pods = [e for e in f.hns_endpoints if e.role == "pod"]
     for e in hosts:
-        console.print(f"  HNS endpoint {e.name} {e.ip} ({e.role})")
+        console.print(f"  HNS endpoint {e.name} {e.ip} ({e.role})", markup=False)
     if pods:
-        console.print(f"  HNS pod endpoints: {len(pods)} (gateway {pods[0].gateway}); policies of the first:")
+        console.print(f"  HNS pod endpoints: {len(pods)} (gateway {pods[0].gateway}); policies of the first:",
+                      markup=False)
         for p in pods[0].policies:
-            console.print(f"    {p.type} {dict(p.settings)}")
+            console.print(f"    {p.type} {dict(p.settings)}", markup=False)
     for note in f.notes:
         console.print(f"  [yellow]note:[/yellow] {escape(note)}")
 
@@ -136,7 +138,7 @@ def lookup(console: Console, res: Lookup) -> None:
         console.print("  dropped (blackhole route)")
     else:
         console.print(f"  next hop {res.next_hop}" + (f" via device {res.dev}" if res.dev else "")
-                      + (f" ({r.next_hop_type})" if r.next_hop_type else ""))
+                      + (f" ({r.next_hop_type})" if r.next_hop_type else ""), markup=False)
 
 
 def ipam(console: Console, cluster: Cluster) -> None:

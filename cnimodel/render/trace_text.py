@@ -39,15 +39,16 @@ def render(console: Console, t: Trace) -> None:
     f = t.flow
     ports = "" if f.dport is None else f":{f.dport}"
     title = "reply" if t.direction == "reverse" else "flow"
-    console.print(f"[bold]{title}[/bold] {f.src_label or f.src} ({f.src}) → {f.dst_label or f.dst} ({f.dst}{ports}) "
-                  f"{f.proto.upper()}, {f.size} bytes", highlight=False)
+    console.print(f"[bold]{title}[/bold] " + escape(f"{f.src_label or f.src} ({f.src}) → {f.dst_label or f.dst} "
+                  f"({f.dst}{ports}) {f.proto.upper()}, {f.size} bytes"), highlight=False)
     for i, hop in enumerate(t.hops, 1):
-        console.print(f"  [bold]{i:>2}. {hop.node}[/bold] [dim]({hop.kind})[/dim]", highlight=False)
+        console.print(f"  [bold]{i:>2}. {escape(hop.node)}[/bold] [dim]({hop.kind})[/dim]", highlight=False)
         width = max((len(s.type) for s in hop.steps), default=0)
         for s in hop.steps:
             colour = "red" if s.type == "dropped" else ("yellow" if s.type == "transformed" else "")
             action = f"[{colour}]{s.action}[/{colour}]" if colour else s.action
-            console.print(f"        {s.type:<{width}}  {action}  {_detail(s.detail, s.action)}", highlight=False)
+            detail = escape(_detail(s.detail, s.action))
+            console.print(f"        {s.type:<{width}}  {action}  {detail}", highlight=False)
             for key in SENTENCES:
                 if s.detail.get(key):
                     console.print(f"        {'':<{width}}    [dim]{key}: {escape(str(s.detail[key]))}[/dim]",
@@ -57,6 +58,7 @@ def render(console: Console, t: Trace) -> None:
                     console.print(f"        {'':<{width}}    [dim]{key[:-1]}: {escape(str(line))}[/dim]",
                                   highlight=False)
     colour = "green" if t.disposition in GOOD else "red"
-    console.print(f"  [{colour}][bold]{t.disposition}[/bold][/{colour}]: {t.reason}", highlight=False)
+    console.print(f"  [{colour}][bold]{t.disposition}[/bold][/{colour}]: {escape(t.reason)}", highlight=False)
     if t.final is not None and (t.final.src != f.src or t.final.dst != f.dst):
-        console.print(f"  arrives as {t.final.src}:{t.final.sport} → {t.final.dst}:{t.final.dport}", highlight=False)
+        console.print(f"  arrives as {t.final.src}:{t.final.sport} → {t.final.dst}:{t.final.dport}", highlight=False,
+                      markup=False)

@@ -95,7 +95,8 @@ def read_config(plan: Plan, problems: Problems) -> KubeProxyConfig:
     ipt = f.sub("iptables")
     gates = f.raw("featureGates") or {}
     if not isinstance(gates, Mapping) or not all(isinstance(v, bool) for v in gates.values()):
-        problems.error(origin.at("featureGates"), "expected a mapping of gate names to true/false")
+        problems.error(origin.at("featureGates"), "expected a mapping of gate names to true/false",
+                       "write e.g. `featureGates: {WinDSR: true}`")
         gates = {}
     win = _winkernel(f.sub("winkernel"), problems)
     if win.enable_dsr and gates.get("WinDSR") is False:
@@ -136,7 +137,8 @@ def _port_of(addr: str, origin: Any, problems: Problems) -> int:
 def _winkernel(f: Fields, problems: Problems) -> WinkernelConfig:
     dsr = f.raw("dsrSupported", "auto")
     if dsr not in ("auto", True, False):
-        problems.error(f.origin.at("dsrSupported"), f"expected auto, true or false, found {dsr!r}")
+        problems.error(f.origin.at("dsrSupported"), f"expected auto, true or false, found {dsr!r}",
+                       "write `dsrSupported: auto`, `true` or `false`")
         dsr = "auto"
     raw_vip = f.raw("sourceVip")
     vips: dict[str, IPAddress] = {}
@@ -151,7 +153,8 @@ def _winkernel(f: Fields, problems: Problems) -> WinkernelConfig:
     elif raw_vip is not None:
         ip = _ip(raw_vip)
         if ip is None:
-            problems.error(f.origin.at("sourceVip"), f"{raw_vip!r} is not an IP address")
+            problems.error(f.origin.at("sourceVip"), f"{raw_vip!r} is not an IP address",
+                           "write the source VIP as an IPv4 address in the node's pod range, e.g. 10.244.2.2")
         else:
             vips["*"] = ip  # one value for every node, as a single kube-proxy config file would give
     return WinkernelConfig(

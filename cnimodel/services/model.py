@@ -236,6 +236,12 @@ def parse_service(obj: KubeObject, problems: Problems) -> Service | None:
         else:
             cluster_ips.append(ip)
             vip.setdefault(ip.version, _ntop(_AF4, ip.packed) if ip.version == 4 else str(ip))
+    if cluster_ips and all(ip.version == 6 for ip in cluster_ips):
+        field = "spec.clusterIPs" if "clusterIPs" in spec else "spec.clusterIP"
+        problems.warn(origin.at(field), f"Service {obj.key} has only IPv6 cluster IPs "
+                      f"({', '.join(map(str, cluster_ips))}); cnimodel models IPv4: no IPv4 frontend is modelled "
+                      "for it", "give it an IPv4 clusterIP from spec.serviceCIDR (or ipFamilies: [IPv4]), or leave "
+                      "clusterIP out for one to be allocated")
     ports = _ports(obj, spec.get("ports"), stype, origin, problems)
     # (10,000 Services on a large plan, most with none of the optional fields: each is read only when present)
     etp = spec.get("externalTrafficPolicy") or "Cluster"
@@ -301,7 +307,7 @@ def _ports(obj: KubeObject, raw: Any, stype: str, origin: Origin, problems: Prob
             return origin.at(f"spec.ports[{i}]").at(field)
 
         if type(p) is not MappingProxyType and not isinstance(p, Mapping):
-            problems.error(at(), "expected {port: N, ...}")
+            problems.error(at(), "expected {port: N, ...}", "write it as a mapping: `- {port: 80, protocol: TCP}`")
             continue
         port = p.get("port")
         if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:

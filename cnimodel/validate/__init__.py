@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from cnimodel.bulk import bulk
 from cnimodel.cluster import Cluster
-from cnimodel.plan import Plan
+from cnimodel.plan import Plan, Problem
 from cnimodel.validate import (  # noqa: F401  (each module registers its checks)
     address,
     hostports,
@@ -88,3 +88,16 @@ def validate(plan: Plan, cluster: Cluster | None = None, options: CheckOptions |
 
 def _finding(c: Check, h: Hit) -> Finding:
     return Finding(c.code, c.severity, c.concept, c.title, h.message, h.fix, h.objects, h.at, c.reference)
+
+
+def stopped(name: str, problems: list[Problem], warnings: list[Problem]) -> Report:
+    """The report of a plan that cannot be built: each error that stopped the build a ``CNI-PLAN-005`` finding,
+    each warning a ``CNI-PLAN-003`` one, at their files and field paths (``check -o json|sarif`` still writes
+    its document; the exit status is 2)."""
+    report = Report(name, ran=[planwarn.BUILD_STOPPED, "CNI-PLAN-003"])
+    for p in (*problems, *warnings):
+        c = CHECKS[planwarn.BUILD_STOPPED if p.severity == "error" else "CNI-PLAN-003"]
+        report.findings.append(Finding(c.code, c.severity, c.concept, c.title, p.message, p.hint, (), (p.origin,),
+                                       c.reference))
+    report.findings.sort(key=lambda f: (-RANK[f.severity], f.code))
+    return report

@@ -39,3 +39,17 @@ def other_warnings(ctx: Context) -> Iterator[Hit]:
     for code, p in coded_warnings(ctx):
         if code is None:
             yield Hit(p.message, p.hint, (), (p.origin,))
+    if ctx.has_cluster and ctx.catalog is not None:  # the services engine's warnings (an IPv6-only Service …)
+        for p in ctx.catalog.warnings:
+            yield Hit(p.message, p.hint, (), (p.origin,))
+
+
+BUILD_STOPPED = "CNI-PLAN-005"
+
+
+@check(BUILD_STOPPED, "error", "plan", "The plan cannot be read or built",
+       "cnimodel.plan (PlanError: each problem names its file, field path and fix)", needs_cluster=False)
+def build_stopped(ctx: Context) -> Iterator[Hit]:
+    """A plan that is checked was read and built, so this yields nothing here: ``cnimodel check -o json|sarif``
+    turns the errors that stopped the build into this code's findings (cnimodel.validate.stopped)."""
+    return iter(())
