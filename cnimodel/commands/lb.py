@@ -103,7 +103,8 @@ def _decision_json(d: Decision, c: Client | None) -> dict[str, object]:
 def lb_cmd(plan: tuple[str, ...], nodes: tuple[str, ...], service: str | None, output: str, iptables_form: str,
            dst: str | None, src: str | None) -> None:
     """Load-balancer rules kube-proxy programs for Services: HNS LoadBalancers and a VFP-style listing on
-    Windows nodes (winkernel), nat/filter rules on Linux nodes (iptables mode)."""
+    Windows nodes (winkernel), nat/filter rules on Linux nodes (iptables mode); a plugin's own load balancers on
+    nodes where it implements Services (ovn-kubernetes: OVN load balancers, as ovn-nbctl lb-list prints them)."""
     cluster = build(plan)
     # The plan lives as long as this command: take it out of the collector's sight, so that building a
     # large answer does not make every collection walk millions of plan objects.
@@ -179,7 +180,8 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
             elif proxy[n] == "iptables":
                 body["nodes"].append(lb_json.linux_node(iptables_view(cluster, n, services), config))
             else:
-                body["nodes"].append(lb_json.plugin_node(n, cluster.node(n).os, plugin_note(cluster, n)))
+                body["nodes"].append(lb_json.plugin_node(n, cluster.node(n).os, plugin_note(cluster, n),
+                                                         _own_tables(cluster, n, services)))
         click.echo(json_text.dumps(body))
     else:
         for n in names:
@@ -189,9 +191,19 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
                 lb_text.linux(OUT, iptables_view(cluster, n, services))
             else:
                 OUT.print(plugin_note(cluster, n), markup=False)
+                for t in _own_tables(cluster, n, services):
+                    lb_text.table(OUT, t)
             OUT.print()
         for w in cat.warnings:
             OUT.print(w.render(), markup=False)
+
+
+def _own_tables(cluster: Cluster, node: str, services: list | None) -> tuple:  # type: ignore[type-arg]
+    """The load balancers of a plugin implementing Services itself, as its capability lists them."""
+    own = cluster.plugin.services()
+    if own is None:
+        return ()
+    return own.tables(cluster, node, [s.key for s in services] if services is not None else None)
 
 
 COMMANDS = [lb_cmd]

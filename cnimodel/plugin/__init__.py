@@ -4,6 +4,7 @@
 - ``NodeRoles`` (roles): the roles a plugin states per node — forwarding model, encapsulation kind, Services.
 - ``Addressing`` (ipam): the small protocol an IPAM answers.
 - ``FastPath`` (fastpath): the optional speed capability.
+- ``PluginServices`` / ``LbTable`` (services): the optional capability of a plugin implementing Services itself.
 - ``load_plugin`` / ``plugins_of`` / ``available_plugins`` (registry): the entry points.
 
 docs/plugins.md shows a whole plugin written against it.
@@ -14,6 +15,8 @@ from cnimodel.plugin.fastpath import FastPath
 from cnimodel.plugin.ipam import Addressing
 from cnimodel.plugin.registry import GROUP, available_plugins, load_plugin, plugins_of
 from cnimodel.plugin.roles import FORWARDING, NodeRoles, ServiceRole, kube_proxy
+from cnimodel.plugin.services import Column, LbTable, PluginServices
 
-__all__ = ["FORWARDING", "GROUP", "Addressing", "FastPath", "NetworkPlugin", "NodeRoles", "PolicyPlugin",
-           "ServiceRole", "available_plugins", "kube_proxy", "load_plugin", "plugins_of"]
+__all__ = ["FORWARDING", "GROUP", "Addressing", "Column", "FastPath", "LbTable", "NetworkPlugin", "NodeRoles",
+           "PluginServices", "PolicyPlugin", "ServiceRole", "available_plugins", "kube_proxy", "load_plugin",
+           "plugins_of"]

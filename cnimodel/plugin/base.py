@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
     from cnimodel.graph.contrib import GraphContribution
     from cnimodel.plugin.fastpath import FastPath
+    from cnimodel.plugin.services import PluginServices
 
 
 class NetworkPlugin:
@@ -125,6 +126,12 @@ class NetworkPlugin:
         """The plugin's own part of the forwarding graph (``cnimodel.graph.contrib``): vertices of its own kinds
         (logical switches and routers …) and the decisions made there. None (the default): the core's vertices
         — bridges, vSwitch ports, route tables, tunnels, kube-proxy's load balancers — describe the node."""
+        return None
+
+    def services(self) -> PluginServices | None:
+        """The plugin's own Services implementation (``cnimodel.plugin.services``) on nodes whose Services role is
+        ``ServiceRole("plugin")``: its load-balancer tables for ``lb`` and its decisions for trace. None (the
+        default): such nodes' Services are reported as not modelled."""
         return None
 
 

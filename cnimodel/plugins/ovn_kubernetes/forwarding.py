@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 PREFIX = "ovn"
 GENEVE_DEV = "genev_sys_6081"  # the tunnel port OVS creates for GENEVE on UDP 6081 (vport-geneve)
 OWNER = "ovn-kubernetes"
+LB_PORT = "ls_in_lb"  # the pseudo inport of a switch's pipeline after its load balancer
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,12 @@ class OvnGraph:
         kind = "logical-router" if dp in self.plugin_routers() else "logical-switch"
         what = "ingress from" if mark == "@" else "egress to"
         return {"kind": kind, "node": chassis, "label": f"{dp} ({what} {port})", "datapath": dp, "port": port}
+
+    def lb_exit(self, node: str) -> str:
+        """After the load balancer (the switch's ls_in_lb, or the gateway router's lr_in_dnat): the node switch's
+        pipeline goes on with the backend as destination."""
+        n = self.plugin.nodes.get(node)
+        return ingress(node, n.switch if n is not None else node, LB_PORT)
 
     def plugin_routers(self) -> set[str]:
         return {names.CLUSTER_ROUTER} | {names.gateway_router(n) for n in self.plugin.nodes}

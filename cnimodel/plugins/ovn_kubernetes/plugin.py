@@ -31,6 +31,7 @@ from cnimodel.sources import Daemon
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
     from cnimodel.plugins.ovn_kubernetes.forwarding import OvnGraph
+    from cnimodel.plugins.ovn_kubernetes.services import OvnServices
 
 CONF_KEY = "ovnkube.conf"
 # dist/templates/ovnkube-node.yaml.j2:50 runs `/root/ovnkube.sh ovn-node`; the script reads OVN_* variables.
@@ -205,7 +206,7 @@ class OvnKubernetesPlugin(NetworkPlugin):
         n = self.nodes[node.name]
         if n.role == "ovn":
             return PolicyEnforcement(True, by="ovn-kubernetes", mechanism="OVN ACLs on port groups "
-                                     "(ovn-northd compiles them into logical flows, ovn-controller into OpenFlow)")
+                                     "(from-lport in 17. ls_in_acl_after_lb, to-lport in 4. ls_out_acl)")
         return PolicyEnforcement(False, reason="no OVN runs on this node (hybrid overlay): ovn-kubernetes enforces "
                                  "no NetworkPolicy for its pods")
 
@@ -214,6 +215,12 @@ class OvnKubernetesPlugin(NetworkPlugin):
         from cnimodel.plugins.ovn_kubernetes.forwarding import OvnGraph
 
         return OvnGraph(self)
+
+    def services(self) -> OvnServices:
+        """Services as OVN load balancers (cnimodel.plugins.ovn_kubernetes.services)."""
+        from cnimodel.plugins.ovn_kubernetes.services import OvnServices
+
+        return OvnServices(self)
 
     def northbound(self, cluster: Cluster) -> Northbound:
         """The Northbound database this cluster implies (built once per cluster)."""
