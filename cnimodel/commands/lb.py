@@ -115,7 +115,7 @@ def lb_cmd(plan: tuple[str, ...], nodes: tuple[str, ...], service: str | None, o
 
 def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: str, iptables_form: str,
         dst: str | None, src: str | None) -> None:
-    from cnimodel.render import lb_hns, lb_iptables, lb_json, lb_text
+    from cnimodel.render import lb_hns, lb_iptables, lb_json, lb_text, listing_text
     from cnimodel.services import catalog, decide, iptables_view, vfp_rules, winkernel_view
     from cnimodel.services.decide import plugin_note, proxy_of
 
@@ -192,7 +192,7 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
             else:
                 OUT.print(plugin_note(cluster, n), markup=False)
                 for t in _own_tables(cluster, n, services):
-                    lb_text.table(OUT, t)
+                    listing_text.listing(OUT, t)
             OUT.print()
         for w in cat.warnings:
             OUT.print(w.render(), markup=False)

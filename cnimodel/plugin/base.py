@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
     from cnimodel.graph.contrib import GraphContribution
     from cnimodel.plugin.fastpath import FastPath
+    from cnimodel.plugin.listing import Listing
     from cnimodel.plugin.services import PluginServices
 
 
@@ -127,6 +128,12 @@ class NetworkPlugin:
         (logical switches and routers …) and the decisions made there. None (the default): the core's vertices
         — bridges, vSwitch ports, route tables, tunnels, kube-proxy's load balancers — describe the node."""
         return None
+
+    def listings(self, cluster: Cluster, node: str) -> tuple[Listing, ...]:
+        """Tables of the node's data plane the plugin keeps outside the host's route table, as its own tool prints
+        them (``cnimodel.plugin.listing``): ``routes`` shows them beside the node's routes (ovn-kubernetes: its
+        logical routers' routes and policies). Default: none."""
+        return ()
 
     def services(self) -> PluginServices | None:
         """The plugin's own Services implementation (``cnimodel.plugin.services``) on nodes whose Services role is

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -22,9 +20,6 @@ from cnimodel.services.hnslb import (
 )
 from cnimodel.services.kubeproxy_iptables import IptablesView
 from cnimodel.services.vfp import VfpRule
-
-if TYPE_CHECKING:
-    from cnimodel.plugin.services import Column, LbTable
 
 _LB_FLAGS = ((LB_DSR, "DSR"), (LB_IPV6, "IPv6"))
 _PM_FLAGS = ((1, "ILB"), (PM_LOCAL_ROUTED_VIP, "LocalRoutedVIP"), (PM_USE_MUX, "UseMux"),
@@ -110,24 +105,6 @@ def vfp(console: Console, node: str, rules: list[VfpRule]) -> None:
         console.print(f"         action {r.action}", markup=False)
         console.print(f"         basis  {r.basis}" + (f"  (LB {r.load_balancer}, {r.service})" if r.load_balancer
                                                        else ""), markup=False)
-
-
-def table(console: Console, t: LbTable) -> None:
-    """A plugin's load-balancer table (cnimodel.plugin.services.LbTable) in its fixed-width columns."""
-    def cell(value: str, col: Column) -> str:
-        value = value if col.keep is None else value[:col.keep]
-        if not col.width:
-            return value
-        return value.ljust(col.width) if len(value) < col.width else value + "  "
-
-    console.print(t.title, markup=False)
-    console.print("".join(cell(c.title, c) for c in t.columns).rstrip(), markup=False, highlight=False)
-    for row in t.rows:
-        console.print("".join(cell(v, c) for v, c in zip(row, t.columns, strict=False)).rstrip(), markup=False,
-                      highlight=False)
-    for n in t.notes:
-        console.print(f"note: {n}", markup=False)
-    console.print()
 
 
 def decision(console: Console, d: Decision) -> None:

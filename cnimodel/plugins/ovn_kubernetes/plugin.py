@@ -30,6 +30,7 @@ from cnimodel.sources import Daemon
 
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
+    from cnimodel.plugin.listing import Listing
     from cnimodel.plugins.ovn_kubernetes.forwarding import OvnGraph
     from cnimodel.plugins.ovn_kubernetes.services import OvnServices
 
@@ -215,6 +216,12 @@ class OvnKubernetesPlugin(NetworkPlugin):
         from cnimodel.plugins.ovn_kubernetes.forwarding import OvnGraph
 
         return OvnGraph(self)
+
+    def listings(self, cluster: Cluster, node: str) -> tuple[Listing, ...]:
+        """The logical routers' routes, policies and NAT as ovn-nbctl lists them (routelists.py)."""
+        from cnimodel.plugins.ovn_kubernetes import routelists
+
+        return routelists.listings(self, cluster, node)
 
     def services(self) -> OvnServices:
         """Services as OVN load balancers (cnimodel.plugins.ovn_kubernetes.services)."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from cnimodel.plugin.services import Column, LbTable
+from cnimodel.plugin.listing import Column, Listing
 from cnimodel.plugins.ovn_kubernetes import names
 from cnimodel.plugins.ovn_kubernetes.logical import stage
 from cnimodel.plugins.ovn_kubernetes.nbmodel import LoadBalancer
@@ -127,10 +127,10 @@ class OvnServices:
             return "host"
         return "external"
 
-    def tables(self, cluster: Cluster, node: str, services: list[str] | None) -> tuple[LbTable, ...]:
+    def tables(self, cluster: Cluster, node: str, services: list[str] | None) -> tuple[Listing, ...]:
         on = self.on(cluster, node)
         if not on:
-            return (LbTable(f"{node}: no OVN logical network (no node switch, no gateway router)", LB_LIST, ()),)
+            return (Listing(f"{node}: no OVN logical network (no node switch, no gateway router)", LB_LIST, ()),)
         seen: dict[str, tuple[LoadBalancer, list[str]]] = {}
         for dp, rows in on.items():
             for lb, how in rows:
@@ -147,14 +147,14 @@ class OvnServices:
                          "vips": {v: [t for t in ips.split(",") if t] for v, ips in lb.vips},
                          "options": dict(lb.options), "selectionFields": list(lb.selection_fields),
                          "externalIds": dict(lb.external_ids), "on": where})
-        attach = LbTable("where they apply (datapath, and the load-balancer group when not attached directly)",
+        attach = Listing("where they apply (datapath, and the load-balancer group when not attached directly)",
                          (Column("LB", 44), Column("ON", 0)),
                          tuple((lb.name, ", ".join(w)) for lb, w in seen.values()))
-        options = LbTable("options (ovn-nbctl list Load_Balancer)", (Column("LB", 44), Column("OPTIONS", 0)),
+        options = Listing("options (ovn-nbctl list Load_Balancer)", (Column("LB", 44), Column("OPTIONS", 0)),
                           tuple((lb.name, " ".join(f"{k}={v!r}" if " " in v else f"{k}={v}" for k, v in lb.options)
                                  + (f" selection_fields={','.join(lb.selection_fields)}" if lb.selection_fields
                                     else "")) for lb, _ in seen.values()))
-        listing = LbTable(f"{node}: OVN load balancers on {' and '.join(on)} (ovn-nbctl lb-list; no kube-proxy on "
+        listing = Listing(f"{node}: OVN load balancers on {' and '.join(on)} (ovn-nbctl lb-list; no kube-proxy on "
                           "this node)", LB_LIST, tuple(rows),
                           ("UUIDs are derived from the names; OVSDB assigns the real ones",),
                           {"loadBalancers": data})
