@@ -10,7 +10,7 @@ Northbound database); the interconnect's transit switch is reported, not built.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from ipaddress import IPv4Network
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,7 @@ from cnimodel.sources import Daemon
 
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
+    from cnimodel.plugin.findings import PluginCheck, PluginFinding
     from cnimodel.plugin.listing import Listing
     from cnimodel.plugins.ovn_kubernetes.forwarding import OvnGraph
     from cnimodel.plugins.ovn_kubernetes.services import OvnServices
@@ -222,6 +223,17 @@ class OvnKubernetesPlugin(NetworkPlugin):
         from cnimodel.plugins.ovn_kubernetes import routelists
 
         return routelists.listings(self, cluster, node)
+
+    def checks(self) -> tuple[PluginCheck, ...]:
+        """CNI-OVN-001…003 (checks.py, docs/checks.md)."""
+        from cnimodel.plugins.ovn_kubernetes.checks import CHECKS
+
+        return CHECKS
+
+    def findings(self, cluster: Cluster, external: tuple[IPv4Network, ...] = ()) -> Iterable[PluginFinding]:
+        from cnimodel.plugins.ovn_kubernetes import checks
+
+        return checks.findings(self, cluster, external)
 
     def services(self) -> OvnServices:
         """Services as OVN load balancers (cnimodel.plugins.ovn_kubernetes.services)."""
