@@ -2,18 +2,21 @@
 them, for ``cnimodel routes``: the distributed ``ovn_cluster_router`` (its pipeline runs on every chassis) and the
 node's gateway router ``GR_<node>``, with the gateway router's NAT (``lr-nat-list``).
 
-Shapes (ovn-org/ovn utilities/ovn-nbctl.c, print_route and nbctl_lr_policy_list; checked against the installed
-ovn-nbctl in tests/ovn): routes under ``IPv4 Routes`` / ``Route Table <main>:``, one per line, the prefix and the
-next hop right-aligned in 25 characters, then the policy (``dst-ip``/``src-ip``), ``ecmp`` when several routes
-share the prefix, and the output port; sorted by prefix length (longest first), prefix and next hop. Policies under
-``Routing Policies``: the priority right-aligned in 10, the match in 50, the action in 15, the next hops in 25;
-highest priority first, then by match. NAT rules in ``lr-nat-list``'s columns; ovn-nbctl prints them in an order
-that follows their row UUIDs, the model sorts them by type, external and logical address.
+Shapes (ovn-org/ovn@ba5710ed:utilities/ovn-nbctl.c; checked against the installed ovn-nbctl in tests/ovn): routes
+under ``IPv4 Routes`` / ``Route Table <main>:`` (:6718-6741), one per line (print_route, :6585-6625): the prefix and
+the next hop right-aligned in 25 characters, the policy (``dst-ip``/``src-ip``), the output port, ``ecmp`` when the
+route's neighbour in the order has the same priority and prefix; ordered by priority (2 × prefix length, + 1 for
+dst-ip) descending, address, next hop (as a string) and output port (ipv4_route_cmp, route_cmp_details,
+:6495-6548). Policies under ``Routing Policies`` (print_routing_policy, :4200-4215): the priority right-aligned in
+10, the match in 50, the action in 15, the first next hop in 25 and the others after ``, ``; highest priority first,
+then by match. NAT rules in ``lr-nat-list``'s columns (nbctl_lr_nat_list, :5260-5305), sorted by
+type, gateway port and external address; rules equal in those keep no defined order there (smap_sort), the model
+sorts them by logical address.
 """
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Network
 from typing import TYPE_CHECKING, Any
 
 from cnimodel.plugin.listing import Column, Listing
@@ -27,24 +30,24 @@ if TYPE_CHECKING:
 LINE = (Column("", 0),)
 
 
-def route_lines(r: LogicalRouter) -> list[str]:
-    def key(s: Any) -> tuple[int, int, str, int]:
-        net = IPv4Network(s.ip_prefix, strict=False)
-        return (-net.prefixlen, int(net.network_address), s.policy or "dst-ip", int(IPv4Address(s.nexthop)))
+def _route_key(s: Any) -> tuple[int, int]:
+    """lr-route-list's order: priority (2 × prefix length, + 1 for dst-ip) descending, then the address."""
+    net = IPv4Network(s.ip_prefix, strict=False)
+    return (-(2 * net.prefixlen + (0 if s.policy == "src-ip" else 1)), int(net.network_address))
 
-    routes = sorted(r.static_routes, key=key)
-    shared: dict[tuple[str, str], int] = {}
-    for s in routes:
-        k = (s.ip_prefix, s.policy or "dst-ip")
-        shared[k] = shared.get(k, 0) + 1
+
+def route_lines(r: LogicalRouter) -> list[str]:
+    routes = sorted(r.static_routes, key=lambda s: (*_route_key(s), s.nexthop, s.output_port is not None,
+                                                     s.output_port or ""))
     lines = ["IPv4 Routes", "Route Table <main>:"]
-    for s in routes:
-        policy = s.policy or "dst-ip"
-        line = f"{s.ip_prefix:>25} {s.nexthop:>25} {policy}"
-        if shared[(s.ip_prefix, policy)] > 1:
-            line += " ecmp"
+    for i, s in enumerate(routes):
+        k = _route_key(s)
+        ecmp = (i + 1 < len(routes) and _route_key(routes[i + 1]) == k) or (i > 0 and _route_key(routes[i - 1]) == k)
+        line = f"{s.ip_prefix:>25} {s.nexthop:>25} {s.policy or 'dst-ip'}"
         if s.output_port:
             line += f" {s.output_port}"
+        if ecmp:
+            line += " ecmp"
         lines.append(line)
     return lines
 
@@ -52,7 +55,10 @@ def route_lines(r: LogicalRouter) -> list[str]:
 def policy_lines(r: LogicalRouter) -> list[str]:
     lines = ["Routing Policies"]
     for p in sorted(r.policies, key=lambda p: (-p.priority, p.match)):
-        lines.append(f"{p.priority:>10} {p.match:>50} {p.action:>15} {','.join(p.nexthops):>25}")
+        line = f"{p.priority:>10} {p.match:>50} {p.action:>15}"
+        for i, nh in enumerate(p.nexthops):
+            line += f", {nh}" if i else f" {nh:>25}"
+        lines.append(line)
     return lines
 
 

@@ -12,9 +12,11 @@ of the flow (equal shares), keeps ``selection_fields`` for ClientIP affinity, an
 a reset (``reject=true``), and SNATs a pod reaching itself through a VIP to ``hairpin_snat_ip``
 (ovn-nb(5) Load_Balancer options).
 
-``lb`` prints them in the shape of ``ovn-nbctl lb-list``: UUID, LB (16 characters of the name), PROTO, VIP,
-IPs, one row per VIP (ovn-org/ovn utilities/ovn-nbctl.c, lb_info; the widths checked against the installed
-ovn-nbctl in tests/ovn). The UUIDs are derived from the names: OVSDB assigns the real ones.
+``lb`` prints them in the shape of ``ovn-nbctl lb-list`` (ovn-org/ovn@ba5710ed:utilities/ovn-nbctl.c:3165-3266,
+lb_info_add_smap, lb_info_print, lb_get_max_vip_length; checked against the installed ovn-nbctl in tests/ovn):
+UUID, LB (16 characters of the name), PROTO, VIP (as wide as the longest VIP plus 4), IPs; one row per VIP, the
+VIPs sorted; the load balancers sorted by their names' first 16 characters. The UUIDs are derived from the names:
+OVSDB assigns the real ones.
 """
 
 from __future__ import annotations
@@ -34,7 +36,10 @@ if TYPE_CHECKING:
     from cnimodel.services.decision import SourceKind
     from cnimodel.services.model import IPAddress
 
-LB_LIST = (Column("UUID", 40, 36), Column("LB", 20, 16), Column("PROTO", 11, 9), Column("VIP", 21), Column("IPs", 0))
+def lb_list_columns(vip_width: int) -> tuple[Column, ...]:
+    """lb-list's columns: the VIP column as wide as the longest VIP listed, plus 4 (lb_info_print)."""
+    return (Column("UUID", 40, 36), Column("LB", 20, 16), Column("PROTO", 11, 7), Column("VIP", vip_width + 4,
+                                                                                           vip_width), Column("IPs", 0))
 UUID_NS = uuid.UUID("6f0a4b52-6f76-4e2d-8b1e-6f766e2d6c62")  # cnimodel's namespace for derived row UUIDs
 
 
@@ -130,7 +135,8 @@ class OvnServices:
     def tables(self, cluster: Cluster, node: str, services: list[str] | None) -> tuple[Listing, ...]:
         on = self.on(cluster, node)
         if not on:
-            return (Listing(f"{node}: no OVN logical network (no node switch, no gateway router)", LB_LIST, ()),)
+            return (Listing(f"{node}: no OVN logical network (no node switch, no gateway router)",
+                            lb_list_columns(0), ()),)
         seen: dict[str, tuple[LoadBalancer, list[str]]] = {}
         for dp, rows in on.items():
             for lb, how in rows:
@@ -139,8 +145,10 @@ class OvnServices:
                 seen.setdefault(lb.name, (lb, []))[1].append(dp if how == "direct" else f"{dp} (via {how})")
         rows: list[tuple[str, ...]] = []
         data = []
-        for lb, where in seen.values():
-            for i, (vip, ips) in enumerate(lb.vips):
+        listed = sorted(seen.values(), key=lambda x: x[0].name[:16])  # smap_sort of "%-20.16s" names
+        width = max((len(v) for lb, _ in listed for v, _ in lb.vips), default=0)
+        for lb, where in listed:
+            for i, (vip, ips) in enumerate(sorted(lb.vips)):
                 rows.append((row_uuid(lb.name), lb.name, lb.protocol, vip, ips) if i == 0 else
                             ("", "", lb.protocol, vip, ips))
             data.append({"uuid": row_uuid(lb.name), "name": lb.name, "protocol": lb.protocol,
@@ -155,10 +163,10 @@ class OvnServices:
                                  + (f" selection_fields={','.join(lb.selection_fields)}" if lb.selection_fields
                                     else "")) for lb, _ in seen.values()))
         listing = Listing(f"{node}: OVN load balancers on {' and '.join(on)} (ovn-nbctl lb-list; no kube-proxy on "
-                          "this node)", LB_LIST, tuple(rows),
+                          "this node)", lb_list_columns(width), tuple(rows),
                           ("UUIDs are derived from the names; OVSDB assigns the real ones",),
                           {"loadBalancers": data})
         return (listing, attach, options)
 
 
-__all__ = ["LB_LIST", "OvnServices", "row_uuid"]
+__all__ = ["OvnServices", "lb_list_columns", "row_uuid"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -76,13 +77,18 @@ def _first_port(pod: object) -> tuple[str, int]:
 
 def sample_flows(cluster: Cluster, plugin: OvnKubernetesPlugin, limit: int = 500,
                  seed: int = 0) -> tuple[list[Flow], int]:
-    """Pod→pod flows entering OVN: every ordered pair when there are at most ``limit``, else ``limit`` pairs
-    drawn with ``seed``. Returns the flows and how many pairs there were."""
+    """Pod→pod flows entering OVN — every ordered pair when there are at most ``limit``, else a sample drawn with
+    ``seed`` — and flows from a pod to node and external addresses (``beyond_pods``), ``limit`` flows at most
+    (the pod pairs get nine tenths of a sample). Returns the flows and how many pod pairs there were."""
     nodes = plugin.nodes
     pods = [a for a in cluster.allocation.pods.values()
             if not a.pod.host_network and cluster.allocation.runs(a.pod.key)]
     sources = [a for a in pods if nodes[a.pod.node].role == "ovn"]  # type: ignore[index]
     total = len(sources) * max(0, len(pods) - 1)
+    extra = beyond_pods(cluster, plugin, sources, random.Random(seed))
+    if total + len(extra) > limit:
+        extra = extra[:limit // 10]
+        limit -= len(extra)
     if total <= limit:
         pairs = [(s, d) for s in sources for d in pods if s is not d]
     else:
@@ -108,20 +114,24 @@ def sample_flows(cluster: Cluster, plugin: OvnKubernetesPlugin, limit: int = 500
         flows.append(Flow(s.pod.key, d.pod.key, proto, port, src_node.switch,
                           tracing.microflow(names.pod_port(s.pod.namespace, s.pod.name), names.mac_of(s.ip), eth_dst,
                                             s.ip, d.ip, proto, port), allows))
-    flows += beyond_pods(cluster, plugin, sources)
-    return flows, total
+    return flows + extra, total
 
 
 EXTERNAL = "203.0.113.10"  # TEST-NET-3 (RFC 5737): an address outside every plan
 
 
-def beyond_pods(cluster: Cluster, plugin: OvnKubernetesPlugin, sources: list) -> list[Flow]:  # type: ignore[type-arg]
-    """For the first pod of each node running ovnkube: flows to its own node's IP (the 1004 reroute to the
-    management port), to another node's IP and to an external address (both out of its gateway router)."""
+def beyond_pods(cluster: Cluster, plugin: OvnKubernetesPlugin, sources: list,  # type: ignore[type-arg]
+                rng: random.Random) -> list[Flow]:
+    """For the first pod of each node running ovnkube (the nodes in a seeded order): flows to its own node's IP
+    (the 1004 reroute to the management port), to another node's IP and to an external address (both out of its
+    gateway router)."""
     nodes = plugin.nodes
     first: dict[str, object] = {}
     for a in sources:
         first.setdefault(a.pod.node, a)
+    order = list(first)
+    rng.shuffle(order)
+    first = {k: first[k] for k in order}
     ips = [n.ip for n in cluster.plan.nodes]
     flows = []
     for node, a in first.items():
@@ -145,8 +155,11 @@ def tracers(flows: int) -> int:
     return 2 if flows >= 100 and (os.cpu_count() or 1) >= 2 else 1
 
 
-def verify(cluster: Cluster, plugin: OvnKubernetesPlugin, limit: int = 500, seed: int = 0) -> Report:
-    """Export, load into a fresh control plane, let northd compile, ovn-trace the sampled flows, stop it all."""
+def verify(cluster: Cluster, plugin: OvnKubernetesPlugin, limit: int = 500, seed: int = 0,
+           probe: Callable[[ControlPlane], None] | None = None) -> Report:
+    """Export, load into a fresh control plane, let northd compile, ovn-trace the sampled flows, stop it all, and
+    compare each flow with cnimodel's own trace. ``probe`` is called with the control plane before it stops (a
+    benchmark reads the processes' CPU time there)."""
     report = Report()
     t0 = time.monotonic()
     nb = plugin.northbound(cluster)
@@ -171,6 +184,8 @@ def verify(cluster: Cluster, plugin: OvnKubernetesPlugin, limit: int = 500, seed
         t = time.monotonic()
         texts = cp.trace_all([(f.datapath, f.microflow) for f in flows])
         report.timings["trace"] = time.monotonic() - t
+        if probe is not None:
+            probe(cp)
     t = time.monotonic()
     for f, text in zip(flows, texts, strict=True):
         theirs = tracing.parse(text)
