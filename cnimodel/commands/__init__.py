@@ -25,7 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
               "(docs/checks.md)."),
     "diff": ("reach:diff_cmd", "Pairs whose connections differ between PLAN_A and PLAN_B: added, removed or changed."),
     "lb": ("lb:lb_cmd", "Load-balancer rules kube-proxy programs for Services: HNS LoadBalancers and a VFP-style "
-           "listing on Windows nodes (winkernel), nat/filter rules on Linux nodes (iptables mode)."),
+           "listing on Windows nodes (winkernel), nat/filter rules on Linux nodes (iptables mode); a network plugin's "
+           "own load balancers, in the shape its own tool prints them, on nodes where the plugin implements Services."),
     "netns": ("netns:netns", "Build a plan's Linux data plane in network namespaces, verify it against the model, "
               "tear it down."),
     "plan": ("plan:plan_group", "Work with plans themselves."),

@@ -105,7 +105,8 @@ def _decision_json(d: Decision, c: Client | None) -> dict[str, object]:
 def lb_cmd(plan: tuple[str, ...], nodes: tuple[str, ...], service: str | None, output: str, iptables_form: str,
            dst: str | None, src: str | None) -> None:
     """Load-balancer rules kube-proxy programs for Services: HNS LoadBalancers and a VFP-style listing on
-    Windows nodes (winkernel), nat/filter rules on Linux nodes (iptables mode)."""
+    Windows nodes (winkernel), nat/filter rules on Linux nodes (iptables mode); a network plugin's own load
+    balancers, in the shape its own tool prints them, on nodes where the plugin implements Services."""
     cluster = build(plan)
     # The plan lives as long as this command: take it out of the collector's sight, so that building a
     # large answer does not make every collection walk millions of plan objects.
@@ -116,7 +117,7 @@ def lb_cmd(plan: tuple[str, ...], nodes: tuple[str, ...], service: str | None, o
 
 def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: str, iptables_form: str,
         dst: str | None, src: str | None) -> None:
-    from cnimodel.render import lb_hns, lb_iptables, lb_json, lb_text
+    from cnimodel.render import lb_hns, lb_iptables, lb_json, lb_text, listing_text
     from cnimodel.services import catalog, decide, iptables_view, vfp_rules, winkernel_view
     from cnimodel.services.decide import plugin_note, proxy_of
 
@@ -181,7 +182,8 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
             elif proxy[n] == "iptables":
                 body["nodes"].append(lb_json.linux_node(iptables_view(cluster, n, services), config))
             else:
-                body["nodes"].append(lb_json.plugin_node(n, cluster.node(n).os, plugin_note(cluster, n)))
+                body["nodes"].append(lb_json.plugin_node(n, cluster.node(n).os, plugin_note(cluster, n),
+                                                         _own_tables(cluster, n, services)))
         click.echo(json_text.dumps(body))
     else:
         for n in names:
@@ -191,9 +193,19 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
                 lb_text.linux(OUT, iptables_view(cluster, n, services))
             else:
                 OUT.print(plugin_note(cluster, n), markup=False)
+                for t in _own_tables(cluster, n, services):
+                    listing_text.listing(OUT, t)
             OUT.print()
         for w in cat.warnings:
             OUT.print(w.render(), markup=False)
+
+
+def _own_tables(cluster: Cluster, node: str, services: list | None) -> tuple:  # type: ignore[type-arg]
+    """The load balancers of a plugin implementing Services itself, as its capability lists them."""
+    own = cluster.plugin.services()
+    if own is None:
+        return ()
+    return own.tables(cluster, node, [s.key for s in services] if services is not None else None)
 
 
 COMMANDS = [lb_cmd]

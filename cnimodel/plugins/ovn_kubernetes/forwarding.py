@@ -25,12 +25,24 @@ enters OVN, the destination pod's ingress (to-lport ACLs, ``ls_out_acl``) as the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any
 
 from cnimodel.dataplane import Encap, Vtep
 from cnimodel.graph import vertices as V
-from cnimodel.graph.facts import Decapsulate, Decision, Drop, Edge, Encapsulate, PodDelivery, PodEgress, PodRoute
+from cnimodel.graph.facts import (
+    Balance,
+    Decapsulate,
+    Decision,
+    Drop,
+    Edge,
+    Encapsulate,
+    PodDelivery,
+    PodEgress,
+    PodRoute,
+)
+from cnimodel.net import PrefixTable
 from cnimodel.plugins.ovn_kubernetes import names
 from cnimodel.plugins.ovn_kubernetes.logical import Index, Stage, stage
 
@@ -42,6 +54,7 @@ if TYPE_CHECKING:
 PREFIX = "ovn"
 GENEVE_DEV = "genev_sys_6081"  # the tunnel port OVS creates for GENEVE on UDP 6081 (vport-geneve)
 OWNER = "ovn-kubernetes"
+LB_PORT = "ls_in_lb"  # the pseudo inport of a switch's pipeline after its load balancer
 
 
 @dataclass(frozen=True)
@@ -127,10 +140,17 @@ class OvnGraph:
         if not vertex.startswith(PREFIX + ":"):
             return None
         chassis, dp, mark, port = parse(vertex)
-        kind = "logical-router" if dp in self.plugin_routers() else "logical-switch"
+        kind = "logical-router" if dp in self.plugin_routers else "logical-switch"
         what = "ingress from" if mark == "@" else "egress to"
         return {"kind": kind, "node": chassis, "label": f"{dp} ({what} {port})", "datapath": dp, "port": port}
 
+    def lb_exit(self, node: str) -> str:
+        """After the load balancer (the switch's ls_in_lb, or the gateway router's lr_in_dnat): the node switch's
+        pipeline goes on with the backend as destination."""
+        n = self.plugin.nodes.get(node)
+        return ingress(node, n.switch if n is not None else node, LB_PORT)
+
+    @cached_property
     def plugin_routers(self) -> set[str]:
         return {names.CLUSTER_ROUTER} | {names.gateway_router(n) for n in self.plugin.nodes}
 
@@ -192,8 +212,6 @@ class OvnGraph:
         if frontend:
             fronts = g.frontends(chassis, cls)
             if fronts:
-                from cnimodel.graph.facts import Balance
-
                 edges.append(Edge(vertex, V.lb(chassis), "lb", Balance(chassis, fronts), cls.key))
         dst = cls.rep
         port = ix.port_of(dp, dst)
@@ -213,15 +231,20 @@ class OvnGraph:
         edges.append(Edge(vertex, ingress(chassis, router, rp), "ovn-switch", fact, cls.key))
         return Decision(tuple(edges))
 
+    @cached_property
+    def _sources(self) -> dict[str, IPv4Address]:
+        out: dict[str, IPv4Address] = {}
+        for n in self.plugin.nodes.values():
+            if n.subnet is not None and n.role == "ovn":
+                out[names.router_to_switch(n.switch)] = out[f"rtoj-{names.gateway_router(n.name)}"] = \
+                    names.management_ip(n.subnet)
+        return out
+
     def source_of(self, inport: str) -> IPv4Address | None:
         """The source address a router's source routes see for packets entering by ``inport``: a node switch's
         pods (or its management port) for ``rtos-<node>``, and for a gateway router's join port the pods of its
         node, whose traffic the cluster router sent there."""
-        for n in self.plugin.nodes.values():
-            if n.subnet is not None and inport in (names.router_to_switch(n.switch),
-                                                   f"rtoj-{names.gateway_router(n.name)}"):
-                return names.management_ip(n.subnet)
-        return None
+        return self._sources.get(inport)
 
     def at_router(self, g: ForwardingGraph, vertex: str, chassis: str, router: str, inport: str,
                   cls: DestClass) -> Decision:
@@ -332,11 +355,14 @@ class OvnGraph:
         return Decision(drop=Drop("NO_ROUTE", "NO_ROUTE", f"nothing behind {outport} holds {{dst}}",
                                   (("port", outport),)))
 
+    @cached_property
+    def _hybrid(self) -> PrefixTable[str]:
+        return PrefixTable((n.subnet, n.name) for n in self.plugin.nodes.values()
+                           if n.role == "hybrid" and n.subnet is not None)
+
     def windows_node(self, ip: IPv4Address) -> str | None:
-        for n in self.plugin.nodes.values():
-            if n.role == "hybrid" and n.subnet is not None and ip in n.subnet:
-                return n.name
-        return None
+        hit = self._hybrid.lookup(ip)
+        return hit[1] if hit is not None else None
 
 
 __all__ = ["GENEVE_DEV", "OvnGraph", "OvnStages", "egress", "ingress", "parse"]

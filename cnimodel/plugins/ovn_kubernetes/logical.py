@@ -17,6 +17,7 @@ from functools import cached_property
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Any
 
+from cnimodel.net import PrefixTable
 from cnimodel.plugins.ovn_kubernetes.nbmodel import LogicalRouter, LogicalSwitch, Northbound, RouterPort, SwitchPort
 
 # (pipeline, table) of each stage the model names, as OVN 23.03 numbers them.
@@ -98,6 +99,7 @@ class Index:
             if p.type == "router" and rp:
                 self.peer[rp], self.peer[name] = name, rp
         self.static_macs = {IPv4Address(b.ip): b.mac for b in nb.static_mac_bindings}
+        self._tables: dict[str, RouterTables] = {}
 
     @cached_property
     def by_ip(self) -> dict[IPv4Address, tuple[str, str]]:
@@ -140,28 +142,30 @@ class Index:
         first = next((a for a in p.addresses if a not in ("router", "unknown", "dynamic")), None) if p else None
         return first.split()[0] if first else None
 
+    def tables(self, router: str) -> RouterTables:
+        t = self._tables.get(router)
+        if t is None:
+            t = self._tables[router] = RouterTables(self.routers[router])
+        return t
+
     def route(self, router: str, inport: str, src: IPv4Address | None, dst: IPv4Address) -> RouteChoice:
         """lr_in_ip_routing, lr_in_policy and lr_in_arp_resolve of ``router`` for a packet entering by ``inport``
         (``src`` stands for its source: ovnkube's source routes are per node subnet)."""
-        r = self.routers[router]
+        t = self.tables(router)
+        r = t.router
         best: tuple[int, str, str | None, IPv4Address | None] | None = None
-        for p in r.ports:
-            for net in p.networks:
-                iface = IPv4Interface(net)
-                if dst in iface.network:
-                    prio = iface.network.prefixlen * ROUTE_MULTIPLIER + ROUTE_CONNECTED
-                    if best is None or prio > best[0]:
-                        best = (prio, f"ip4.dst == {iface.network}", p.name, dst)
-        for s in r.static_routes:
-            prefix = IPv4Network(s.ip_prefix, strict=False)
-            addr = src if s.policy == "src-ip" else dst
-            if addr is None or addr not in prefix:
+        hit = t.connected.lookup(dst)
+        if hit is not None:
+            best = (hit[0].prefixlen * ROUTE_MULTIPLIER + ROUTE_CONNECTED, f"ip4.dst == {hit[0]}", hit[1], dst)
+        for table, addr, ofs, field in ((t.dst, dst, ROUTE_STATIC, "dst"), (t.src, src, 0, "src")):
+            found = table.lookup(addr) if addr is not None else None
+            if found is None:
                 continue
-            prio = prefix.prefixlen * ROUTE_MULTIPLIER + (0 if s.policy == "src-ip" else ROUTE_STATIC)
+            prefix, sr = found
+            prio = prefix.prefixlen * ROUTE_MULTIPLIER + ofs
             if best is None or prio > best[0]:
-                nh = IPv4Address(s.nexthop)
-                best = (prio, f"ip4.{'src' if s.policy == 'src-ip' else 'dst'} == {prefix}",
-                        s.output_port or self._port_for(r, nh), nh)
+                nh = IPv4Address(sr.nexthop)
+                best = (prio, f"ip4.{field} == {prefix}", sr.output_port or self._port_for(r, nh), nh)
         stages: list[Stage] = []
         if best is None:
             return RouteChoice((Stage("dropped", "lr_in_ip_routing", router, (("match", "no route"),)),), None,
@@ -169,7 +173,7 @@ class Index:
         prio, match, outport, nh = best
         stages.append(Stage("routed", "lr_in_ip_routing", router, (("match", match), ("priority", prio),
                                                                     ("outport", outport), ("nextHop", nh))))
-        for pol in sorted(r.policies, key=lambda p: -p.priority):
+        for pol in t.policies_for(inport, src):
             if _matches(pol.match, inport, src, dst):
                 detail: tuple[tuple[str, Any], ...] = (("match", pol.match), ("priority", pol.priority),
                                                       ("verdict", pol.action))
@@ -188,18 +192,27 @@ class Index:
         stages.append(Stage("routed", "lr_in_arp_resolve", router, (("outport", outport), ("nextHop", nh),
                                                                      ("ethDst", mac or "unresolved (ARP)"))))
         snat = None
-        for nat in r.nat:
-            if nat.type in ("snat", "dnat_and_snat") and src is not None and \
-                    src in IPv4Network(nat.logical_ip, strict=False):
+        if src is not None:
+            found_nat = t.snat.lookup(src)
+            if found_nat is not None:
+                nat = found_nat[1]
                 snat = (IPv4Address(nat.external_ip), f"{nat.type} {nat.logical_ip} → {nat.external_ip}")
-                break
         return RouteChoice(tuple(stages), outport, nh, snat)
 
     def _port_for(self, r: LogicalRouter, nh: IPv4Address) -> str | None:
-        for p in r.ports:
-            if any(nh in IPv4Interface(n).network for n in p.networks):
-                return p.name
-        return None
+        hit = self.tables(r.name).connected.lookup(nh)
+        return hit[1] if hit is not None else None
+
+    @cached_property
+    def router_ips(self) -> dict[str, dict[IPv4Address, str]]:
+        """Per switch: the addresses of the router ports patched to it, and which port holds each."""
+        out: dict[str, dict[IPv4Address, str]] = {}
+        for name, (switch, _) in self.lsp.items():
+            rp = self.peer.get(name)
+            if rp and rp in self.lrp:
+                for n in self.lrp[rp][1].networks:
+                    out.setdefault(switch, {})[IPv4Interface(n).ip] = rp
+        return out
 
     def mac_for(self, outport: str, nh: IPv4Address) -> str | None:
         """lr_in_arp_resolve: the MAC of the next hop — a router port patched on the same switch, a switch port's
@@ -207,10 +220,9 @@ class Index:
         sw = self.peer.get(outport)
         switch = self.lsp[sw][0] if sw in self.lsp else None
         if switch is not None:
-            for p in self.switches[switch].ports:
-                rp = self.peer.get(p.name)
-                if rp and rp in self.lrp and any(IPv4Interface(n).ip == nh for n in self.lrp[rp][1].networks):
-                    return self.lrp[rp][1].mac
+            rp = self.router_ips.get(switch, {}).get(nh)
+            if rp is not None:
+                return self.lrp[rp][1].mac
             port = self.port_of(switch, nh)
             if port is not None:
                 for a in self.lsp[port][1].addresses:
@@ -220,11 +232,40 @@ class Index:
 
     def peer_router_port(self, switch: str, nh: IPv4Address) -> str | None:
         """On a switch joining routers (``join``): the router port holding the next hop."""
-        for p in self.switches[switch].ports:
-            rp = self.peer.get(p.name)
-            if rp and rp in self.lrp and any(IPv4Interface(n).ip == nh for n in self.lrp[rp][1].networks):
-                return rp
-        return None
+        return self.router_ips.get(switch, {}).get(nh)
 
 
-__all__ = ["STAGES", "Index", "RouteChoice", "Stage", "stage"]
+class RouterTables:
+    """A router's routes and policies, indexed: connected networks, destination and source routes as
+    longest-prefix tables, policies by the inport or the /32 source their match names, SNAT by logical range."""
+
+    def __init__(self, r: LogicalRouter) -> None:
+        self.router = r
+        self.connected: PrefixTable[str] = PrefixTable(
+            (IPv4Interface(n).network, p.name) for p in r.ports for n in p.networks)
+        self.dst: PrefixTable[Any] = PrefixTable(
+            (IPv4Network(s.ip_prefix, strict=False), s) for s in r.static_routes if s.policy != "src-ip")
+        self.src: PrefixTable[Any] = PrefixTable(
+            (IPv4Network(s.ip_prefix, strict=False), s) for s in r.static_routes if s.policy == "src-ip")
+        self.snat: PrefixTable[Any] = PrefixTable(
+            (IPv4Network(n.logical_ip, strict=False), n) for n in r.nat if n.type in ("snat", "dnat_and_snat"))
+        self.by_inport: dict[str, list[Any]] = {}
+        self.by_src: dict[IPv4Address, list[Any]] = {}
+        self.rest: list[Any] = []
+        for p in r.policies:
+            inport = re.search(r'inport == "([^"]+)"', p.match)
+            src = re.search(r"ip4\.src == ([0-9.]+)(?:/32)?(?![0-9./])", p.match)
+            if inport:
+                self.by_inport.setdefault(inport.group(1), []).append(p)
+            elif src:
+                self.by_src.setdefault(IPv4Address(src.group(1)), []).append(p)
+            else:
+                self.rest.append(p)
+
+    def policies_for(self, inport: str, src: IPv4Address | None) -> list[Any]:
+        """The policies that can match a packet from ``inport`` with source ``src``, highest priority first."""
+        found = self.by_inport.get(inport, []) + (self.by_src.get(src, []) if src is not None else []) + self.rest
+        return sorted(found, key=lambda p: (-p.priority, p.match))
+
+
+__all__ = ["STAGES", "Index", "RouteChoice", "RouterTables", "Stage", "stage"]
