@@ -64,7 +64,7 @@ def main_job(plan: tuple[str, ...] = ()) -> None:
     text.ipam(OUT, cluster)
     OUT.print()
     for node in cluster.plan.nodes:
-        text.node_facts(OUT, cluster, cluster.facts(node.name))
+        text.node_facts(OUT, cluster.view(node.name))
         OUT.print()
     text.underlay(OUT, cluster.underlay())
     text.warnings(OUT, cluster)
@@ -131,7 +131,7 @@ def routes(plan: tuple[str, ...], nodes: tuple[str, ...], output: str, hns_api: 
         check_node(cluster, n)
     names = list(nodes) or [n.name for n in cluster.plan.nodes]
     if output == "json":
-        _emit_json(facts_json.routes(cluster, names))
+        _emit_json(facts_json.routes([cluster.view(n) for n in names], cluster.underlay()))
     elif output == "ip":
         linux = [n for n in names if cluster.node(n).os == "linux"]
         if not linux:
@@ -144,7 +144,7 @@ def routes(plan: tuple[str, ...], nodes: tuple[str, ...], output: str, hns_api: 
         _emit_json({n: hns.objects(cluster.facts(n), api=int(hns_api)) for n in win})
     else:
         for n in names:
-            text.node_facts(OUT, cluster, cluster.facts(n))
+            text.node_facts(OUT, cluster.view(n))
             OUT.print()
         if not nodes:
             text.underlay(OUT, cluster.underlay())
