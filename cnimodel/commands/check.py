@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from cnimodel.commands import progress
 from cnimodel.commands.base import OUT, UsageProblem, handle_errors, plan_inputs
 from cnimodel.plan import Plan
 from cnimodel.render import json_text
@@ -103,9 +104,13 @@ def check_cmd(plan: tuple[str, ...], output: str, min_severity: str, surge: int,
 
     options = CheckOptions(surge=surge, max_nodes=max_nodes, cloud=cloud, external=_networks(external),
                            route_table_limit=route_table_limit)
+    bar = progress.for_command(enabled=output == "text")
+    bar.stage("reading the plan")
     loaded = complete(load_plan(list(plan)))  # a cluster's dump becomes a whole plan (cnimodel.infer)
     wanted = set().union(*(object_names(loaded, o) for o in objects)) if objects else None
+    bar.stage("building the cluster")
     cluster = Cluster.build(loaded) if loaded.has_cluster else None
+    bar.stage("running the checks")
     report = validate(loaded, cluster, options, min_severity=min_severity)  # type: ignore[arg-type]
     if wanted is not None:
         report.findings = [f for f in report.findings if wanted.intersection(f.objects)]
@@ -125,6 +130,7 @@ def check_cmd(plan: tuple[str, ...], output: str, min_severity: str, surge: int,
     else:
         from cnimodel.render import findings_text
 
+        bar.close()  # before the findings: the display leaves nothing behind
         findings_text.render(OUT, report)
     if report.failed:
         raise SystemExit(1)
