@@ -4,7 +4,7 @@
     python tools/bench_scale.py [--keep /tmp/scale] [--only check,reach-workloads]
 
 Writes two plans once (kept with --keep):
-  policy.json — 5,000 nodes (tools/gen_plan.py: flannel host-gw, every 4th node Windows) with
+  policy.json — 5,000 Linux nodes (tools/gen_plan.py: flannel host-gw) with
                 tools/gen_policy_plan.py's 150,000 pods in 5,000 namespaces and 2,000 policies of every kind;
                 the pods are placed round-robin on the nodes and take their addresses from the cluster's IPAM.
   lb.json     — tools/gen_services.py: 5,000 nodes, 10,000 Services x 10 endpoints.
@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def write_policy_plan(path: Path, nodes: int = 5000, pods: int = 150_000, namesp
                       policies: int = 2000) -> None:
     import random
 
-    docs = gen_plan.generate(nodes, 0)
+    docs = gen_plan.generate(nodes, 0, windows_every=0)  # the generator's images are Linux ones
     names = [n["name"] for n in docs[0]["spec"]["nodes"]]
     rnd = random.Random(1)
     kube = gen_policy_plan.workloads(pods, namespaces, rnd)
@@ -55,25 +56,30 @@ def write_lb_plan(path: Path) -> None:
                     "10000", "--endpoints", "10", "-o", str(path)], check=True)
 
 
-def timed(args: list[str], cwd: Path) -> tuple[float, float, float]:
+def timed(args: list[str], cwd: Path, limit: float = 300) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds and peak RSS (GiB) of ``python -m cnimodel ARGS``."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    t = time.perf_counter()
-    p = subprocess.Popen([sys.executable, "-m", "cnimodel", *args], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t
-    err = p.stderr.read().decode() if p.stderr else ""
+    with tempfile.TemporaryFile() as errf:
+        t = time.perf_counter()
+        p = subprocess.Popen([sys.executable, "-m", "cnimodel", *args], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                             stderr=errf)
+        stop = threading.Timer(limit, p.kill)  # a command past the limit is stopped, and said so
+        stop.start()
+        _, status, usage = os.wait4(p.pid, 0)
+        stop.cancel()
+        wall = time.perf_counter() - t
+        errf.seek(0)
+        err = errf.read().decode(errors="replace")
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
-        print(f"  exit {code}: {err.strip()[-300:]}")
+        print(f"  exit {code}{' (stopped after the limit)' if code == -9 else ''}: {err.strip()[-300:]}")
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / (1 << 20)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--keep", help="write (or reuse) the plans here")
-    ap.add_argument("--only", help="comma-separated case names")
+    ap.add_argument("--only", help="case names, separated by commas")
     args = ap.parse_args()
     base = Path(args.keep or tempfile.mkdtemp(prefix="scale-"))
     base.mkdir(parents=True, exist_ok=True)
@@ -88,11 +94,14 @@ def main() -> None:
         "routes --node": (["routes", str(pol), "--node", "node00001", "-o", "ip"], 10),
         "check": (["check", str(pol)], 5),
         "reach --workloads": (["reach", str(pol), "--workloads"], 10),
+        "reach --from --to": (["reach", str(pol), "--from", "ns-0002/*", "--to", "ns-0003/*"], 10),
         "trace pod→pod": (["trace", str(pol), "ns-0002/frontend-0", "ns-0003/backend-1"], 10),
         "check (lb plan)": (["check", str(lb)], 5),
-        "lb --node (linux, text)": (["lb", str(lb), "--node", "node00001"], 3),
-        "lb --node (windows, hns)": (["lb", str(lb), "--node", win, "-o", "hns"], 3),
-        "lb --node (windows, json)": (["lb", str(lb), "--node", win, "-o", "json"], 3),
+        "lb --node N (linux text)": (["lb", str(lb), "--node", "node00001"], 3),
+        "lb --node N -o hns": (["lb", str(lb), "--node", win, "-o", "hns"], 3),
+        "lb --node N -o json": (["lb", str(lb), "--node", win, "-o", "json"], 3),
+        "lb --node N -o vfp": (["lb", str(lb), "--node", win, "-o", "vfp"], 3),
+        "lb --node N -o iptables": (["lb", str(lb), "--node", "node00001", "-o", "iptables"], 3),
     }
     only = set(args.only.split(",")) if args.only else None
     print(f"{'command':28} {'wall s':>7} {'CPU s':>7} {'peak GiB':>9}  target (on a shared machine: compare CPU)")
