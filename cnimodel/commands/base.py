@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 a check failed, 2 bad input, 3 an internal error (a bug
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -61,6 +62,8 @@ def run_main(group: click.Group) -> None:
         sys.exit(EXIT_INTERRUPTED)
     except BrokenPipeError:
         _closed_pipe()
+    finally:  # the work is done (or stopped): an interrupt now would only garble the exit
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
