@@ -45,6 +45,17 @@ _ANP_PORT: Shape = {"portNumber": {"protocol": "str", "port": "int"}, "namedPort
 _ANP: Shape = {"priority": "int", "subject": {"namespaces": SELECTOR, "pods": _ANP_PODS},
                "ingress": [{"name": "str", "action": "str", "from": [_ANP_PEER], "ports": [_ANP_PORT]}],
                "egress": [{"name": "str", "action": "str", "to": [_ANP_PEER], "ports": [_ANP_PORT]}]}
+_CONTAINER: Shape = {
+    "name": "str", "image": "str", "command": ["str"], "args": ["str"],
+    "env": [{"name": "str", "value": "str", "valueFrom": {"configMapKeyRef": {"name": "str", "key": "str"}}}],
+    "envFrom": [{"configMapRef": {"name": "str"}, "prefix": "str"}],
+    "ports": [{"containerPort": "int", "hostPort": "int", "protocol": "str", "name": "str", "hostIP": "str"}]}
+_NODE_TERM: Shape = {"matchExpressions": [{"key": "str", "operator": "str", "values": ["label"]}]}
+POD_SPEC: Shape = {
+    "containers": [_CONTAINER], "initContainers": [_CONTAINER], "nodeSelector": LABELS,
+    "tolerations": [TOLERATION], "hostNetwork": "bool", "volumes": [{"name": "str", "configMap": {"name": "str"}}],
+    "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [_NODE_TERM]}}}}
 _ENDPOINT_ADDRESS: Shape = {"ip": "str", "nodeName": "str", "hostname": "str", "targetRef": REF}
 
 SHAPES: dict[str, Shape] = {
@@ -79,6 +90,8 @@ SHAPES: dict[str, Shape] = {
     "BaselineAdminNetworkPolicy": {"metadata": META, "spec": _ANP},
     "ConfigMap": {"metadata": META, "data": ("map", "str"), "binaryData": ("map", "str")},
     "ServiceAccount": {"metadata": META},
+    # kept whole besides its workload reading: cnimodel.discover reads the plugin daemon's flags in it
+    "DaemonSet": {"metadata": META, "spec": {"selector": SELECTOR, "template": {"metadata": META, "spec": POD_SPEC}}},
     "RuntimeClass": {"metadata": META, "handler": "str",
                      "scheduling": {"nodeSelector": LABELS, "tolerations": [TOLERATION]}},
 }
