@@ -111,8 +111,40 @@ def _found(value: Any) -> str:
     return _SAY.get(type(value), type(value).__name__)
 
 
+_EXACT: dict[str, frozenset[type]] = {name: frozenset(types) for name, (types, _) in _SCALARS.items()}
+
+
+def fits(value: Any, shape: Shape) -> bool:
+    """Whether every field of ``value`` has the type ``shape`` gives: the quick pass, with no path built (10,000
+    Services and their EndpointSlices are checked in a fraction of their reading)."""
+    if value is None:
+        return True
+    ts = type(shape)
+    if ts is str:
+        return shape == "any" or type(value) in _EXACT[shape]
+    if ts is dict:
+        if type(value) is not dict:
+            return False
+        for k, v in value.items():
+            sub = shape.get(k)
+            if sub is not None and v is not None and not fits(v, sub):
+                return False
+        return True
+    if ts is list:
+        if type(value) is not list:
+            return False
+        sub = shape[0]
+        return all(fits(v, sub) for v in value)
+    if type(value) is not dict:  # ("map", shape)
+        return False
+    sub = shape[1]
+    return all(fits(v, sub) for v in value.values())
+
+
 def check_shape(value: Any, shape: Shape, origin: Origin, problems: Problems, path: str = "") -> bool:
     """Report every field of ``value`` whose type is not the one ``shape`` gives; True when all are right."""
+    if not path and fits(value, shape):
+        return True
     if value is None or shape == "any":
         return True  # a field left out (or null): the engines take their defaults
     here = origin.at(path) if path else origin
