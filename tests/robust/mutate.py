@@ -173,4 +173,6 @@ def command_lines(plan: str, n: dict[str, list[str]]) -> list[list[str]]:
         ["render", plan, "-o", "dot", "--out", "-"], ["render", plan, "-o", "mermaid", "--out", "-"],
         ["render", plan, "-o", "html", "--out", "-"],
         ["plan", "infer", plan], ["diff", plan, plan], ["ovn", "export", plan],
+        ["audit", plan, "--node", node], ["reach", plan, "-o", "csv"], ["check", plan, "--min-severity", "error"],
+        ["ipam", "-"], ["check", "-o", "sarif", "-"],  # the plan on standard input
     ]

@@ -80,7 +80,7 @@ def test_no_mutated_plan_breaks_a_command(case: tuple[str, list[str], list[str],
     with tempfile.TemporaryDirectory() as tmp:
         plan = Path(tmp) / name
         plan.write_text(text)
-        outcome = run([str(plan) if a == "PLAN" else a for a in args])
+        outcome = run([str(plan) if a == "PLAN" else a for a in args], stdin=text if "-" in args else None)
     _STATS["runs"] += 1
     if outcome.exit_code in (0, 1, 2):
         _STATS[f"exit{outcome.exit_code}"] += 1
