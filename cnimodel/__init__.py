@@ -10,8 +10,9 @@ if _sys.argv and (_sys.argv[0] == "-m" or _sys.argv[0].endswith("cnimodel")):  #
 
 def __getattr__(name: str) -> object:
     """The front door, imported on first use so ``import cnimodel`` (and the CLI's start) stays cheap:
-    ``cnimodel.load``, ``cnimodel.example``, ``Network``, ``Table``, ``Error``, ``PlanError``, ``QuestionError``."""
-    if name in ("load", "example", "Network", "QuestionError"):
+    ``cnimodel.load``, ``cnimodel.example``, ``Network``, ``Table``, ``Error``, ``PlanError``, ``QuestionError``,
+    ``EndpointError``."""
+    if name in ("load", "example", "Network"):
         from cnimodel import api
 
         return getattr(api, name)
@@ -19,11 +20,11 @@ def __getattr__(name: str) -> object:
         from cnimodel.table import Table
 
         return Table
-    if name in ("Error", "PlanError"):
+    if name in ("Error", "PlanError", "QuestionError", "EndpointError"):
         from cnimodel.plan import errors
 
         return getattr(errors, name)
     raise AttributeError(f"module 'cnimodel' has no attribute {name!r}")
 
 
-__all__ = ["Error", "Network", "PlanError", "QuestionError", "Table", "example", "load"]
+__all__ = ["EndpointError", "Error", "Network", "PlanError", "QuestionError", "Table", "example", "load"]

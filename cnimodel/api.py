@@ -24,7 +24,7 @@ from ipaddress import AddressValueError, IPv4Address
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cnimodel.plan.errors import Error
+from cnimodel.plan.errors import EndpointError, QuestionError
 from cnimodel.table import Table
 
 if TYPE_CHECKING:
@@ -38,10 +38,6 @@ if TYPE_CHECKING:
 Source = str | Path | Mapping[str, Any] | Sequence[Mapping[str, Any]]
 
 
-class QuestionError(Error):
-    """A question the plan cannot answer: an unknown node, pod or Service, a malformed address."""
-
-
 def example(name: str) -> Path:
     """The path of an example plan shipped with cnimodel (``cnimodel topologies`` lists them)."""
     from cnimodel import examples
@@ -52,8 +48,7 @@ def example(name: str) -> Path:
 def load(*sources: Source) -> Network:
     """A plan from files, folders, kubectl dumps, and Kubernetes objects already in memory (dicts, or lists of
     them); merged as the CLI merges its inputs. Raises ``PlanError`` naming every problem."""
-    from cnimodel.infer import complete
-    from cnimodel.plan import load_plan
+    from cnimodel.infer import load_complete
 
     paths: list[str] = []
     texts: dict[str, str] = {}
@@ -69,7 +64,7 @@ def load(*sources: Source) -> Network:
                                 "dicts")
     if not sources:
         raise QuestionError("nothing to load: give plan files, folders or objects")
-    return Network(complete(load_plan(paths, texts)))
+    return Network(load_complete(paths, texts))
 
 
 @dataclass(frozen=True)
@@ -185,7 +180,7 @@ class Network:
         name = table_name(c, node)
         if name != c.plan.underlay.name and name not in {n.name for n in c.plan.nodes}:
             names = ", ".join(sorted(n.name for n in c.plan.nodes)[:8])
-            raise QuestionError(f"no node named {node!r} in the plan; nodes: {names} (or 'underlay')")
+            raise EndpointError(f"no node named {node!r} in the plan; nodes: {names} (or 'underlay')")
         return name
 
     def routes(self, node: str) -> Table:
@@ -219,12 +214,9 @@ class Network:
     def trace(self, src: str, dst: str, port: int | None = 80, proto: str = "tcp", size: int = 64,
               policy: bool = True) -> TraceAnswer:
         """Walk a packet from ``src`` to ``dst`` (pods, workloads, nodes, Services, NODE:PORT, addresses)."""
-        from cnimodel.trace import EndpointError, trace
+        from cnimodel.trace import trace
 
-        try:
-            forward, *_ = trace(self.cluster, src, dst, port=port, proto=proto, size=size, policy=policy)
-        except EndpointError as e:
-            raise QuestionError(str(e)) from None
+        forward, *_ = trace(self.cluster, src, dst, port=port, proto=proto, size=size, policy=policy)
 
         def reply() -> TraceAnswer:
             return TraceAnswer(trace(self.cluster, src, dst, port=port, proto=proto, size=size, policy=policy,
@@ -275,17 +267,14 @@ class Network:
 
     def reach(self, src: str, dst: str, port: str | int | None = None) -> ReachAnswer:
         """What ``src`` may open towards ``dst`` (pods or workloads by name), with the deciding rules."""
-        from cnimodel.plan.names import NameError_, resolve_pods
+        from cnimodel.plan.names import resolve_pods
         from cnimodel.policy.connset import ConnSet, parse_port_spec
         from cnimodel.policy.explain import explain
         from cnimodel.render import policy_txt
 
         r = self._reach
-        try:
-            ends = [[r.pod(r.u.by_key[p.key]) for p in resolve_pods(self.plan, name) if p.key in r.u.by_key]
-                    for name in (src, dst)]
-        except NameError_ as e:
-            raise QuestionError(str(e)) from None
+        ends = [[r.pod(r.u.by_key[p.key]) for p in resolve_pods(self.plan, name) if p.key in r.u.by_key]
+                for name in (src, dst)]
         if not ends[0] or not ends[1]:
             raise QuestionError(f"{src if not ends[0] else dst!r} has no pod that runs")
         try:
@@ -335,16 +324,12 @@ class Network:
         undirected graph of the same vertices, joined as they are wired)."""
         from cnimodel.graph import ForwardingGraph, destination_graph
         from cnimodel.graph.wiring import wiring
-        from cnimodel.trace import EndpointError
         from cnimodel.trace.resolve import resolve
 
         if dst is None:
             return wiring(self.cluster)
-        try:
-            end = resolve(self.cluster, dst)
-            start = None if src is None else [self._source_vertex(resolve(self.cluster, src))]
-        except EndpointError as e:
-            raise QuestionError(str(e)) from None
+        end = resolve(self.cluster, dst)
+        start = None if src is None else [self._source_vertex(resolve(self.cluster, src))]
         g = ForwardingGraph.of(self.cluster)
         return destination_graph(g, g.classify(end.ip), frontend=end.kind in ("service", "nodeport"), start=start)
 

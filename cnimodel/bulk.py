@@ -1,10 +1,10 @@
 """Bulk work without the cyclic garbage collector.
 
 Loading a 150,000-pod plan creates millions of small containers, none of them cyclic; with the collector
-on, its repeated full passes cost 4x the parsing itself (5.6 s vs 0.9 s for json.loads of a 42 MB plan).
+on, its repeated full passes cost several times the parsing itself (figures: tools/bench_foundation.py).
 
 Turning the collector back on is not free either: everything allocated in the block sits in the youngest
-generation, so the next collections walk all of it (tens of ms at 5,000 nodes, paid by whichever query
+generation, so the next collections walk all of it (paid by whichever query
 comes first) and a later full collection walks it again. A large block's objects are the plan and the
 cluster — alive as long as the process uses them — so they are moved to the permanent generation instead
 (gc.freeze), where collections skip them. Only cyclic garbage made inside such a block outlives it, and
@@ -48,7 +48,7 @@ def bulk(freeze: bool = False) -> Iterator[None]:
 
 def frozen(cls: type[T], **fields: Any) -> T:
     """An instance of the frozen dataclass ``cls`` from every one of its fields, without the generated
-    ``__init__``, which sets each field through ``object.__setattr__`` (5 µs for 17 fields): for the records a
+    ``__init__``, which sets each field through ``object.__setattr__`` (slow for many fields): for the records a
     large plan makes by the 100,000 (pods, their origins, Services). The caller passes every field; the
     instance compares, hashes and refuses assignment as one built by ``__init__`` does."""
     obj = object.__new__(cls)

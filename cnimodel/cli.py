@@ -16,7 +16,7 @@ import click
 from rich.markup import escape
 
 from cnimodel import examples
-from cnimodel.commands import apply, register
+from cnimodel.commands import LazyGroup, apply
 from cnimodel.commands.base import (  # noqa: F401  (tests and third parties import these from cnimodel.cli)
     ERR,
     OUT,
@@ -34,7 +34,7 @@ def _emit_json(data: Any) -> None:
     click.echo(json_text.dumps(data))
 
 
-@click.group(invoke_without_command=True)
+@click.group(cls=LazyGroup, invoke_without_command=True)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(package_name="cnimodel")
 @click.pass_context
@@ -131,7 +131,12 @@ def routes(plan: tuple[str, ...], nodes: tuple[str, ...], output: str, hns_api: 
         check_node(cluster, n)
     names = list(nodes) or [n.name for n in cluster.plan.nodes]
     if output == "json":
-        _emit_json(facts_json.routes(cluster, names))
+        body = facts_json.routes(cluster, names)
+        for n, node in zip(names, body["nodes"], strict=True):
+            own = cluster.plugin.listings(cluster, n)  # the plugin's own tables, when it keeps any
+            if own:
+                node["listings"] = [{"title": t.title, **t.data} for t in own]
+        _emit_json(body)
     elif output == "ip":
         linux = [n for n in names if cluster.node(n).os == "linux"]
         if not linux:
@@ -143,9 +148,13 @@ def routes(plan: tuple[str, ...], nodes: tuple[str, ...], output: str, hns_api: 
             raise UsageProblem("-o hns prints Windows nodes; the nodes asked for are Linux (use -o ip)")
         _emit_json({n: hns.objects(cluster.facts(n), api=int(hns_api)) for n in win})
     else:
+        from cnimodel.render.listing_text import listing
+
         for n in names:
             text.node_facts(OUT, cluster, cluster.facts(n))
             OUT.print()
+            for t in cluster.plugin.listings(cluster, n):  # the plugin's own tables (OVN's logical routers)
+                listing(OUT, t)
         if not nodes:
             text.underlay(OUT, cluster.underlay())
         text.warnings(OUT, cluster)
@@ -223,9 +232,6 @@ def main() -> None:
     from cnimodel.commands.base import run_main
 
     run_main(cli)
-
-
-register(cli)
 
 
 if __name__ == "__main__":

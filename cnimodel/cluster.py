@@ -12,9 +12,9 @@ from ipaddress import IPv4Address, IPv4Network
 from typing import TypeVar
 
 from cnimodel.bulk import bulk
-from cnimodel.dataplane import Encap, NodeFacts, PolicyEnforcement, Route, RouteTable, Vtep, first_longest
+from cnimodel.dataplane import Encap, NodeFacts, PolicyEnforcement, Route, RouteTable, Vtep
 from cnimodel.ipam import Allocation, allocate
-from cnimodel.net import PrefixTable
+from cnimodel.net import PrefixTable, longest_match
 from cnimodel.plan import NodeSpec, Origin, Plan, PlanError, Problem, Problems
 from cnimodel.plugin import Addressing, NetworkPlugin, NodeRoles, PolicyPlugin, load_plugin, plugins_of
 
@@ -70,6 +70,7 @@ class Cluster:
         self._facts: dict[str, NodeFacts] = {}
         self._local: dict[str, NodeFacts | None] = {}
         self._tables: dict[str, PrefixTable[Route]] = {}
+        self._encaps: dict[str, PrefixTable[Encap]] = {}
         self._underlay: RouteTable | None = None
         self.warnings: tuple[Problem, ...] = plan.warnings
         self._memo: dict[object, object] = {}
@@ -193,7 +194,11 @@ class Cluster:
         if self.deferred(name):
             assert self.fast is not None  # a deferred node's plugin has the capability
             return self.fast.peer_encap(self, self.plan.node(name), dst)
-        return first_longest(self.facts(name).encaps, dst)
+        t = self._encaps.get(name)
+        if t is None:
+            t = self._encaps[name] = PrefixTable((e.dst, e) for e in self.facts(name).encaps)
+        hit = t.lookup(dst)
+        return hit[1] if hit else None
 
     def memo(self, key: object, compute: Callable[[], T]) -> T:
         """A value computed once per cluster: plugins keep what many nodes share here (one subnet's peer
@@ -240,8 +245,9 @@ class Cluster:
             # the node's own routes, then the one peer route the plugin finds (per-peer routes come last)
             local = self.local_facts(name)
             assert self.fast is not None  # a deferred node's plugin has the capability
-            return Lookup(name, dst, first_longest(local.routes, dst, self.fast.peer_route(
-                self, self.plan.node(name), dst)))
+            peer = self.fast.peer_route(self, self.plan.node(name), dst)
+            routes = (*local.routes, peer) if peer is not None else local.routes
+            return Lookup(name, dst, longest_match(((r.dst, r) for r in routes), dst))
         hit = self.table(name).lookup(dst)
         return Lookup(name, dst, hit[1] if hit else None)
 

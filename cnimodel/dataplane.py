@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from types import MappingProxyType
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal
 
 from cnimodel.encapsulation import KINDS, EncapKind
 
@@ -357,23 +357,3 @@ class RouteTable:
     name: str
     routes: tuple[Route, ...] = ()
     notes: tuple[str, ...] = field(default=())
-
-
-class _Prefixed(Protocol):
-    @property
-    def dst(self) -> IPv4Network: ...
-
-
-P = TypeVar("P", bound=_Prefixed)
-
-
-def first_longest(items: tuple[P, ...], dst: IPv4Address, after: P | None = None) -> P | None:
-    """The first of the items (routes, Encap facts) with the longest prefix holding ``dst``, as a PrefixTable
-    of them answers, with ``after`` taken as one more item at the end."""
-    best: P | None = None
-    for r in items:
-        if dst in r.dst and (best is None or r.dst.prefixlen > best.dst.prefixlen):
-            best = r
-    if after is not None and (best is None or after.dst.prefixlen > best.dst.prefixlen):
-        best = after
-    return best

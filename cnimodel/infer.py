@@ -23,9 +23,10 @@ Each value is recorded in ``Plan.inferred`` with where it came from; a guessed o
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Network, summarize_address_range
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -44,6 +45,7 @@ from cnimodel.plan import (
     Problems,
     Underlay,
     UnderlaySubnet,
+    load_plan,
 )
 from cnimodel.plan.checks import check_plan
 from cnimodel.plan.fields import freeze, thaw
@@ -206,6 +208,14 @@ class _Choice:
                 problems.warn(ORIGIN.at(self.field), f"{self.field} {value} is taken from {source}; {where} says "
                               f"{other}", "check which one the cluster runs with; " + FIX)
         return value
+
+
+def load_complete(paths: Sequence[str | Path], texts: dict[str, str] | None = None) -> Plan:
+    """The plan the front doors use: read with the installed plugins' view (an unknown plugin name reported with
+    the plan's other problems, workloads' pods placed by the plugin's pod capacity), then ``complete``."""
+    from cnimodel.plugin import installed
+
+    return complete(load_plan(paths, texts, installed=installed()))
 
 
 def complete(plan: Plan) -> Plan:

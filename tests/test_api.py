@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import cluster_doc, pod_doc, run, write_docs
+from builders import cluster_doc, pod_doc, run, write_docs
 
 import cnimodel
 from cnimodel import api, table

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run
+from builders import run
 
 from cnimodel import examples
 

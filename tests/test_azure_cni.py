@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import at, build_docs, plan_errors, pod_doc, run, write_docs
+
 from cnimodel.plugins import _azure_ipam as vnet
-from conftest import at, build_docs, plan_errors, pod_doc, run, write_docs
 
 
 def azure_doc(nodes: list[dict[str, Any]], subnet: str = "10.240.0.0/22", **config: Any) -> dict[str, Any]:

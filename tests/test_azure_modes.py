@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import at, build_docs, plan_errors, pod_doc, run, write_docs
+
 from cnimodel.plugins import _azure_ipam as vnet
-from conftest import at, build_docs, plan_errors, pod_doc, run, write_docs
 
 PORTMAP = {"type": "portmap", "capabilities": {"portMappings": True}, "snat": True}
 LINUX = {"cniVersion": "0.3.0", "name": "azure", "plugins": [

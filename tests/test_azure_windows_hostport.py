@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import build_docs, cluster_doc, pod_doc
+from builders import build_docs, cluster_doc, pod_doc
 
 
 def mappings(tmp_path: Path, ports: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import at, build_docs, canal_cni, cluster_doc, plan_errors, pod_doc, run, write_docs
+from builders import at, build_docs, canal_cni, cluster_doc, plan_errors, pod_doc, run, write_docs
 
 from cnimodel.plugins import calico_cni
 

@@ -12,8 +12,9 @@ from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any
 
+from builders import at, build_docs, cluster_doc, plan_errors, pod_doc
+
 from cnimodel.plugins._calico_ipam import windows_reserved
-from conftest import at, build_docs, cluster_doc, plan_errors, pod_doc
 
 
 def linux_nodes(count: int) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import at, build_docs, cluster_doc, plan_errors, pod_doc, run, write_docs
+from builders import at, build_docs, cluster_doc, plan_errors, pod_doc, run, write_docs
 
 from cnimodel.dataplane import HnsEndpoint, HnsNetwork, NodeFacts
 

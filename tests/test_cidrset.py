@@ -8,7 +8,7 @@ from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 
 import pytest
-from conftest import cluster_doc, load_docs
+from builders import cluster_doc, load_docs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

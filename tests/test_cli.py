@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import run, run_process
+from builders import run, run_process
 
 from cnimodel import examples
 

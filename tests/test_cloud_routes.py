@@ -9,7 +9,7 @@ from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
 import pytest
-from conftest import build_docs, cluster_doc, run
+from builders import build_docs, cluster_doc, run
 
 from cnimodel import examples
 from cnimodel.cluster import Cluster

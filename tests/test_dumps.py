@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import FIXTURES, run
+from builders import FIXTURES, run
 
 from cnimodel.cluster import Cluster
 from cnimodel.infer import covering

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import FIXTURES
+from builders import FIXTURES
 from test_dumps import AKS, HYBRID, _canal_dump
 
 from cnimodel.cluster import Cluster

@@ -12,7 +12,7 @@ from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
 import pytest
-from conftest import cluster_doc, write_docs
+from builders import cluster_doc, write_docs
 from scapy.contrib.geneve import GENEVE as GeneveLayer
 from scapy.layers.inet import IP
 

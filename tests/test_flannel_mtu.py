@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import build_docs, cluster_doc, plan_errors, pod_doc, run, write_docs
+from builders import build_docs, cluster_doc, plan_errors, pod_doc, run, write_docs
 
 from cnimodel.cluster import Cluster
 from cnimodel.plan import load_plan

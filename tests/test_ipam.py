@@ -8,7 +8,7 @@ from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
 import pytest
-from conftest import at, build_docs, cluster_doc, plan_errors, pod_doc
+from builders import at, build_docs, cluster_doc, plan_errors, pod_doc, run
 
 from cnimodel.ipam import host_local_range
 from cnimodel.plan import PlanError
@@ -284,3 +284,13 @@ def test_capacity_limited_by_max_pods(tmp_path: Path) -> None:
 def test_errors_are_plan_errors(tmp_path: Path) -> None:
     with pytest.raises(PlanError):
         build_docs(tmp_path, [cluster_doc(clusterCIDR="10.244.0.0/23")])
+
+
+def test_text_names_reserved_addresses_by_the_octets_the_pod_cidr_leaves_free() -> None:
+    """ovn-kubernetes' /23 host subnets: the broadcast address of 10.128.0.0/23 is 10.128.1.255, so the short
+    form is .1.255 (a bare .255 would name 10.128.0.255, a pod address)."""
+    plan = Path(__file__).parent.parent / "topologies" / "ovn-kubernetes-hybrid.yaml"
+    out = run("ipam", str(plan)).output
+    words = out.split()
+    assert {".0.0", ".0.1", ".0.2", ".1.255"} <= set(words)
+    assert ".255" not in words

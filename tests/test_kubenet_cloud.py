@@ -10,7 +10,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
-from conftest import build_docs, cluster_doc, pod_doc, run
+from builders import build_docs, cluster_doc, pod_doc, run
 
 
 def kubenet_doc(count: int, cluster: str = "10.244.0.0/16", **config: Any) -> dict[str, Any]:

@@ -25,9 +25,9 @@ RULES = {
 }
 ENGINES = ("cnimodel.cluster", "cnimodel.discover", "cnimodel.ipam", "cnimodel.policy", "cnimodel.services",
            "cnimodel.trace", "cnimodel.validate", "cnimodel.graph", "cnimodel.apply", "cnimodel.dataplane",
-           "cnimodel.plugin", "cnimodel.sources")
-for _engine in ENGINES:
-    RULES[_engine] = ("cnimodel.commands", "cnimodel.cli", "cnimodel.api")
+           "cnimodel.plugin", "cnimodel.sources", "cnimodel.audit", "cnimodel.infer", "cnimodel.overview")
+for _engine in ENGINES:  # engines answer; renderers show the answers, front doors ask the questions
+    RULES[_engine] = ("cnimodel.render", "cnimodel.commands", "cnimodel.cli", "cnimodel.api")
 
 
 def _name(path: Path) -> str:
@@ -74,13 +74,7 @@ def _within(module: str, prefix: str) -> bool:
     return module == prefix or module.startswith(prefix + ".")
 
 
-# Known, and open in issue #18 §4: the plan layer still asks the plugin registry (an unknown plugin name reported
-# with the plan's other problems; placement by the plugin's pod capacity). Strict: fixing it fails this marker.
-KNOWN = {"cnimodel.plan": "plan/cluster.py and plan/workloads.py import cnimodel.plugin"}
-
-
-@pytest.mark.parametrize("layer", [pytest.param(x, marks=pytest.mark.xfail(reason=KNOWN[x], strict=True))
-                                   if x in KNOWN else x for x in sorted(RULES)])
+@pytest.mark.parametrize("layer", sorted(RULES))
 def test_imports_go_one_way(layer: str) -> None:
     bad = sorted(f"{m} imports {i}" for m, found in imports().items() if _within(m, layer)
                  for i in found for banned in RULES[layer] if _within(i, banned) and not _within(m, banned))
@@ -90,4 +84,36 @@ def test_imports_go_one_way(layer: str) -> None:
 def test_the_core_names_no_plugin() -> None:
     bad = sorted(f"{m} imports {i}" for m, found in imports().items() if not _within(m, "cnimodel.plugins")
                  for i in found if _within(i, "cnimodel.plugins"))
+    assert not bad, "\n".join(bad)
+
+
+# What a renderer may take from an engine besides its answer types and constants: small pure helpers that name
+# or order values, each a few lines (kept beside the answers they describe so engines and renderers agree).
+RENDER_HELPERS = {
+    "cnimodel.services.iptables.chain_order",  # chains in iptables-save's order
+    "cnimodel.services.hnslb.hns_id",  # the stable GUID the model gives an HNS object of a node
+}
+
+
+def test_renderers_do_not_compute() -> None:
+    """A renderer imports from engines only the types of their answers (and constants): the computing happens
+    before, in the command or the API, and the renderer receives the answer."""
+    import importlib
+    import inspect
+
+    bad = []
+    for path in sorted((PACKAGE / "render").rglob("*.py")):
+        module = _name(path)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom) or node.level or not node.module:
+                continue
+            if not any(_within(node.module, e) for e in (*ENGINES, "cnimodel.kernel")):
+                continue
+            source = importlib.import_module(node.module)
+            for alias in node.names:
+                value = getattr(source, alias.name, None)
+                if inspect.isclass(value) or alias.name.isupper() or (value is None and alias.name[:1].isupper()):
+                    continue
+                if f"{node.module}.{alias.name}" not in RENDER_HELPERS:
+                    bad.append(f"{module} imports {node.module}.{alias.name}")
     assert not bad, "\n".join(bad)

@@ -7,7 +7,7 @@ import json
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
-from conftest import run
+from builders import run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

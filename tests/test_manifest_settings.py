@@ -9,7 +9,7 @@ from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, cluster_doc, run, write_docs
+from builders import FIXTURES, cluster_doc, run, write_docs
 
 from cnimodel.cluster import Cluster
 from cnimodel.plan import PlanError, load_plan

@@ -19,28 +19,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import pod_doc, write_docs
 from click.testing import CliRunner
-from conftest import MULTI_OS_IMAGE, write_docs
 from test_overlay_linux import plan_doc
 
 from cnimodel.cli import cli
 from cnimodel.cluster import Cluster
 from cnimodel.plan import load_plan
-from cnimodel.policy.analysis import QueryError, Reachability
+from cnimodel.plan.errors import EndpointError
+from cnimodel.policy.analysis import Reachability
 from cnimodel.services import catalog
 from cnimodel.trace import trace
 
 IIS = "mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022"  # a Windows image, build 20348
 
 
-def pod(name: str, node: str | None, image: str = MULTI_OS_IMAGE, labels: dict[str, str] | None = None,
-        **spec: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"containers": [{"name": "c", "image": image,
-                                            "ports": [{"containerPort": 80, "name": "http"}]}], **spec}
-    if node is not None:
-        body["nodeName"] = node
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default",
-                                                            "labels": labels or {}}, "spec": body}
+HTTP_PORT = [{"containerPort": 80, "name": "http"}]
 
 
 def service(**spec: Any) -> dict[str, Any]:
@@ -54,8 +48,9 @@ def story(tmp_path: Path, *extra: dict[str, Any], **svc: Any) -> Path:
     doc["spec"]["network"]["cni"] = {"name": "vxlan0", "cniVersion": "0.3.0", "type": "flannel",
                                      "delegate": {"type": "win-overlay"}}
     return write_docs(tmp_path / "plan.yaml", [
-        doc, pod("client", "lin1"), pod("iis-0", "win1", IIS, {"app": "iis"}),
-        pod("web-0", "lin1", IIS, {"app": "iis"}), service(**svc), *extra])
+        doc, pod_doc("client", "lin1", ports=HTTP_PORT),
+        pod_doc("iis-0", "win1", image=IIS, labels={"app": "iis"}, ports=HTTP_PORT),
+        pod_doc("web-0", "lin1", image=IIS, labels={"app": "iis"}, ports=HTTP_PORT), service(**svc), *extra])
 
 
 def run(*args: str) -> Any:
@@ -101,7 +96,7 @@ def test_policy_answers_leave_them_out(tmp_path: Path) -> None:
     r = Reachability.from_cluster(Cluster.build(load_plan([story(tmp_path)])))
     assert set(r.u.by_key) == {"default/client"}
     assert set(r.not_running) == {"default/iis-0", "default/web-0"}
-    with pytest.raises(QueryError, match="pod default/iis-0 never runs"):
+    with pytest.raises(EndpointError, match="pod default/iis-0 never runs"):
         r.resolve("default/iis-0")
     # 10.244.1.3 is no pod's address here: it falls in an external range
     assert [e.kind for e in r.resolve("10.244.1.3")] == ["external"]
@@ -138,8 +133,8 @@ def test_trace_exits_1_when_not_delivered(tmp_path: Path) -> None:
 def test_pending_and_rejected_pods_never_run(tmp_path: Path) -> None:
     """A pod that fits no node stays Pending (no node, no address); one pinned to a node its own nodeSelector
     refuses is rejected by the kubelet (NodeAffinity admission): no sandbox, no address."""
-    plan = story(tmp_path, pod("lost", None, nodeSelector={"kubernetes.io/os": "plan9"}),
-                 pod("pinned", "win1", nodeSelector={"kubernetes.io/os": "linux"}))
+    plan = story(tmp_path, pod_doc("lost", None, ports=HTTP_PORT, nodeSelector={"kubernetes.io/os": "plan9"}),
+                 pod_doc("pinned", "win1", ports=HTTP_PORT, nodeSelector={"kubernetes.io/os": "linux"}))
     c = Cluster.build(load_plan([plan]))
     lost, pinned = c.allocation.not_running["default/lost"], c.allocation.not_running["default/pinned"]
     assert (lost.code, pinned.code) == ("unschedulable", "pinned-node-mismatch")

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+from builders import pod_doc
 from click.testing import CliRunner
 from test_overlay_linux import MACS, build, plan_doc
 
@@ -20,11 +21,6 @@ from cnimodel.cli import cli
 from cnimodel.render import hns
 
 A, N = IPv4Address, IPv4Network
-
-
-def pod(name: str, node: str, **spec: Any) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
-            "spec": {"nodeName": node, "containers": [{"name": "c", "image": "x"}], **spec}}
 
 
 def settings(p: Any) -> dict[str, Any]:
@@ -54,7 +50,7 @@ def test_worked_example_win1_network(tmp_path: Path) -> None:
 
 
 def test_worked_example_source_vip_and_first_pod(tmp_path: Path) -> None:
-    c = build(tmp_path, plan_doc(), pod("iis-0", "win1"))
+    c = build(tmp_path, plan_doc(), pod_doc("iis-0", "win1"))
     f = c.facts("win1")
     (vip,) = [e for e in f.hns_endpoints if e.role == "source-vip"]
     assert vip.ip == A("10.244.2.2") and vip.network == "flannel.4096"
@@ -75,7 +71,7 @@ def test_worked_example_source_vip_and_first_pod(tmp_path: Path) -> None:
 
 
 def test_hcn_json_shapes(tmp_path: Path) -> None:
-    objs = hns.objects(build(tmp_path, plan_doc(), pod("iis-0", "win1")).facts("win1"), api=2)
+    objs = hns.objects(build(tmp_path, plan_doc(), pod_doc("iis-0", "win1")).facts("win1"), api=2)
     net = objs[0]
     assert net["Type"] == "Overlay" and net["Flags"] == 8
     subnet = net["Ipams"][0]["Subnets"][0]
@@ -92,7 +88,7 @@ def test_hcn_json_shapes(tmp_path: Path) -> None:
 
 
 def test_hns_v1_rendering_of_overlay_policies(tmp_path: Path) -> None:
-    objs = hns.objects(build(tmp_path, plan_doc(), pod("iis-0", "win1")).facts("win1"), api=1)
+    objs = hns.objects(build(tmp_path, plan_doc(), pod_doc("iis-0", "win1")).facts("win1"), api=1)
     net = objs[0]
     assert net["Subnets"][0]["Policies"] == [{"Type": "VSID", "VSID": 4096}]
     ep = next(o for o in objs if o.get("Role") == "pod")
@@ -123,7 +119,7 @@ def test_windows_vtep_and_pod_mtu(tmp_path: Path) -> None:
 
 def test_backend_name_names_network_and_default_cni_conf(tmp_path: Path) -> None:
     doc = plan_doc({"Type": "vxlan", "VNI": 4096, "Port": 4789, "Name": "vxlan0"})
-    f = build(tmp_path, doc, pod("p", "win1")).facts("win1")
+    f = build(tmp_path, doc, pod_doc("p", "win1")).facts("win1")
     assert f.hns_networks[0].name == "vxlan0"
     (ep,) = [e for e in f.hns_endpoints if e.role == "pod"]
     assert ep.network == "vxlan0" and ep.name.endswith("_vxlan0")
@@ -138,7 +134,7 @@ def test_default_name_follows_the_vni(tmp_path: Path) -> None:
 def test_cni_name_must_match_the_network(tmp_path: Path) -> None:
     doc = plan_doc()
     doc["spec"]["network"]["cni"] = {"name": "vxlan0", "type": "flannel", "delegate": {"type": "win-overlay"}}
-    f = build(tmp_path, doc, pod("p", "win1")).facts("win1")
+    f = build(tmp_path, doc, pod_doc("p", "win1")).facts("win1")
     assert not [e for e in f.hns_endpoints if e.role == "pod"]  # win-overlay cannot find network vxlan0
     assert any("'vxlan0'" in n and "flannel.4096" in n for n in f.notes)
 
@@ -151,7 +147,7 @@ def test_cni_name_must_match_the_network(tmp_path: Path) -> None:
     ({"Type": "vxlan", "VNI": 4096, "MacPrefix": "0E2A"}, "MacPrefix"),
 ])
 def test_windows_flanneld_refuses(tmp_path: Path, backend: dict[str, Any], needle: str) -> None:
-    c = build(tmp_path, plan_doc(backend, macs=False), pod("p", "win1"))
+    c = build(tmp_path, plan_doc(backend, macs=False), pod_doc("p", "win1"))
     v = c.plugin.vtep("win1")  # type: ignore[attr-defined]
     assert not v.up and needle in v.reason
     f = c.facts("win1")
@@ -176,7 +172,7 @@ def test_outbound_nat_is_not_duplicated_when_listed_verbatim(tmp_path: Path) -> 
         "type": "win-overlay", "ApiVersion": 2, "policies": [
             {"name": "EndpointPolicy", "value": {"Type": "OutBoundNAT", "Settings": {
                 "Exceptions": ["10.244.0.0/16", "10.244.2.0/24"]}}}]}}
-    (ep,) = [e for e in build(tmp_path, doc, pod("p", "win1")).facts("win1").hns_endpoints if e.role == "pod"]
+    (ep,) = [e for e in build(tmp_path, doc, pod_doc("p", "win1")).facts("win1").hns_endpoints if e.role == "pod"]
     assert [p.type for p in ep.policies] == ["OutBoundNAT", "ProviderAddress"]
 
 
@@ -189,7 +185,7 @@ def test_win_overlay_plugin_with_its_cni_conf(tmp_path: Path) -> None:
     # the network manager names the network after the CNI conf only if told: give it the same Name
     doc["spec"]["network"]["cni"] = doc["spec"]["network"].pop("config")
     doc["spec"]["network"]["config"] = {"Backend": {"Name": "vxlan0"}}
-    c = build(tmp_path, doc, pod("p", "win2"))
+    c = build(tmp_path, doc, pod_doc("p", "win2"))
     assert c.plugin.name == "win-overlay"
     f = c.facts("win2")
     assert f.hns_networks[0].name == "vxlan0" and f.hns_networks[0].type == "Overlay"
@@ -210,7 +206,7 @@ def test_win_overlay_plugin_config_alone_is_the_cni_conf(tmp_path: Path) -> None
     doc = plan_doc(macs=False)
     doc["spec"]["network"] = {"plugin": "win-overlay", "config": {
         "name": "flannel.4096", "type": "win-overlay", "ipMasq": True}}
-    c = build(tmp_path, doc, pod("p", "win1"))
+    c = build(tmp_path, doc, pod_doc("p", "win1"))
     (ep,) = [e for e in c.facts("win1").hns_endpoints if e.role == "pod"]
     assert ep.gateway == A("10.244.2.1")
     assert [p.type for p in ep.policies] == ["ProviderAddress", "OutBoundNAT"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, at, cluster_doc, plan_errors, pod_doc, run, run_process
+from builders import FIXTURES, at, cluster_doc, plan_errors, pod_doc, run, run_process
 
 from cnimodel.cluster import Cluster
 from cnimodel.plan import PlanError, load_plan

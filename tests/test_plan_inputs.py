@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import cluster_doc, pod_doc, run, write_docs
+from builders import cluster_doc, pod_doc, run, write_docs
 
 # A Pod as `kubectl get pod -o json` prints it (managedFields, status), written by hand from the API reference.
 KUBECTL_POD = {

@@ -8,7 +8,7 @@ from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
 import yaml
-from conftest import FIXTURES, cluster_doc, load_docs, pod_doc, write_docs
+from builders import FIXTURES, cluster_doc, load_docs, pod_doc, write_docs
 
 from cnimodel.cluster import Cluster
 from cnimodel.plan import PlanError, load_plan

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import cluster_doc, run, write_docs
+from builders import cluster_doc, run, write_docs
 from rich.console import Console
 
 from cnimodel.plan import Origin, Problem
@@ -55,7 +55,7 @@ def test_a_node_named_with_brackets_prints_literally(tmp_path: Path) -> None:
     """Node names are not checked against Kubernetes' DNS rules, so a plan may hold ``lin[red]1``."""
     import copy
 
-    from conftest import WORKED_NODES
+    from builders import WORKED_NODES
 
     nodes = copy.deepcopy(WORKED_NODES)
     nodes[1]["name"] = "lin[red]1"
@@ -69,7 +69,7 @@ def test_a_node_named_with_brackets_prints_literally(tmp_path: Path) -> None:
 def test_table_cells_print_names_literally(tmp_path: Path) -> None:
     """Node, pod and namespace names reach rich tables (ipam, routes): a ``[red]`` in them stays text, and an
     unmatched ``[/x]`` does not crash the table."""
-    from conftest import pod_doc
+    from builders import pod_doc
 
     doc = cluster_doc()
     doc["spec"]["nodes"][1]["name"] = "lin[red]1"

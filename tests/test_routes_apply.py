@@ -16,7 +16,7 @@ import shlex
 from pathlib import Path
 
 import pytest
-from conftest import cluster_doc, run, write_docs
+from builders import cluster_doc, run, write_docs
 
 from cnimodel import examples
 

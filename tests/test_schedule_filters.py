@@ -14,7 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 import pytest
-from conftest import at, cluster_doc, plan_errors
+from builders import at, cluster_doc, plan_errors
 
 from cnimodel.plan import NodeSpec
 from cnimodel.plan.errors import Origin, Problems

@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from conftest import build_docs, cluster_doc, load_docs, pod_doc
+from builders import build_docs, cluster_doc, load_docs, pod_doc
 
 from cnimodel.plan import Plan
 from cnimodel.plan.workloads import finding_code

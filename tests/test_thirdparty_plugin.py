@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import MULTI_OS_IMAGE, cluster_doc, pod_doc, run, write_docs
+from builders import MULTI_OS_IMAGE, cluster_doc, pod_doc, run, write_docs
 from scapy.utils import rdpcap
 
 from cnimodel.cluster import Cluster

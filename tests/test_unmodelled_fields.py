@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import cluster_doc, load_docs, pod_doc
+from builders import cluster_doc, load_docs, pod_doc
 
 # The Deployment shape of the Kubernetes docs' "Pod Topology Spread Constraints" and "inter-pod affinity" pages.
 _SPREAD = [{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule",

@@ -11,7 +11,7 @@ import json
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
-from conftest import build_docs, cluster_doc, pod_doc, run, write_docs
+from builders import build_docs, cluster_doc, pod_doc, run, write_docs
 
 from cnimodel.cluster import Cluster
 from cnimodel.plan import load_plan

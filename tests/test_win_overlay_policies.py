@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import pod_doc, write_docs
+from builders import pod_doc, write_docs
 from test_overlay_linux import plan_doc
 
 from cnimodel.cluster import Cluster

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import cluster_doc, load_docs, run, write_docs
+from builders import cluster_doc, load_docs, run, write_docs
 from test_workloads_windows import codes, image_pod, windows_nodes
 
 from cnimodel.winbuild import oldest_container, process_compatible

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import FIXTURES, build_docs, cluster_doc, pod_doc
+from builders import FIXTURES, build_docs, cluster_doc, pod_doc
 from test_overlay_linux import build, plan_doc
 
 from cnimodel.cluster import Cluster

@@ -15,7 +15,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
-from conftest import FIXTURES, build_docs, cluster_doc, pod_doc, run, write_docs
+from builders import FIXTURES, build_docs, cluster_doc, pod_doc, run, write_docs
 from test_overlay_linux import build, plan_doc
 
 from cnimodel.cluster import Cluster

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from conftest import FIXTURES, build_docs, cluster_doc, pod_doc, run, write_docs
+from builders import FIXTURES, build_docs, cluster_doc, pod_doc, run, write_docs
 
 from cnimodel import examples
 from cnimodel.cluster import Cluster

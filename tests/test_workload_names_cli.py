@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import cluster_doc, pod_doc, run, write_docs
+from builders import cluster_doc, pod_doc, run, write_docs
 
 TALK = str(Path(__file__).resolve().parents[1] / "topologies" / "workloads-talk.yaml")
 IIS = re.compile(r"web/iis-[bcdfghjklmnpqrstvwxz2456789]{10}-")
@@ -128,7 +128,7 @@ def test_check_object_node_and_several_objects(findings_plan: str) -> None:
     ("lin9", "--object 'lin9': no node named 'lin9' in the plan"),
     ("default/winapp[Job]", "default/winapp is default/winapp[Deployment], not a Job"),
     ("default/x[Service]", "--object 'default/x[Service]': no Service default/x in the plan"),
-    ("a/b/c", "--object 'a/b/c': write NAMESPACE/NAME, NAMESPACE/NAME[Kind] or NODE[Node]"),
+    ("a/b/c", "--object 'a/b/c': 'a/b/c' is not NAMESPACE/NAME or NAMESPACE/NAME[Kind]"),
 ])
 def test_check_object_bad_names_exit_2(findings_plan: str, obj: str, message: str) -> None:
     r = run("check", findings_plan, "--object", obj)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import cluster_doc, write_docs
+from builders import cluster_doc, write_docs
 
 from cnimodel.cluster import Cluster
 from cnimodel.plan import Plan, load_plan

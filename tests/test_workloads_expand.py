@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import at, cluster_doc, load_docs, plan_errors, write_docs
+from builders import at, cluster_doc, load_docs, plan_errors, write_docs
 
 from cnimodel.plan import Plan, load_plan
 from cnimodel.plan.workloads import pods_of

@@ -11,7 +11,7 @@ from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
 import pytest
-from conftest import cluster_doc, load_docs, run
+from builders import cluster_doc, load_docs, run
 
 from cnimodel.cluster import Cluster
 from cnimodel.plan import Plan, load_plan

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import cluster_doc, load_docs, pod_doc
+from builders import cluster_doc, load_docs, pod_doc
 
 from cnimodel.plan import Plan
 from cnimodel.plan.schedule import image_build, image_os

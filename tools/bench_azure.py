@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import _checkout  # noqa: F401  (before cnimodel: this checkout's code)
-from cnimodel.plugins import _azure_ipam as vnet
 
 from cnimodel.cluster import Cluster
 from cnimodel.plan import load_plan
+from cnimodel.plugins import _azure_ipam as vnet
 
 
 def generate(nodes: int, pods: int, max_pods: int = 30) -> list[dict[str, Any]]:

@@ -6,6 +6,18 @@
 
 Targets (issue 2): the whole run under 3 s at 5,000 nodes; one node's table under 20 ms once loaded.
 Run by hand; the figures go in the issue note. Not a test.
+
+Figures behind choices in the code (moved here from its docstrings, as measured when each was made):
+- cnimodel/bulk.py: json.loads of a 42 MB plan 0.9 s with the cyclic collector off, 5.6 s with it on; its
+  first collections after a block walk tens of ms at 5,000 nodes (hence gc.freeze); a frozen dataclass's
+  generated __init__ costs 5 µs for 17 fields (hence bulk.frozen).
+- cnimodel/services/provider.py: IPv4Network's parser ~10 µs a prefix (50 ms for a 5,000-node plan's
+  RemoteSubnetRoutes); indexing them per node ~10 ms (hence once per cluster); the C-level filter ~1 ms for
+  5,000 policies.
+- cnimodel/plugins/flannel_vxlan.py: the Linux VTEPs' shared peer entries ~30 ms at 5,000 nodes (hence built
+  while the cluster is built); plugins/_overlay_peers.py: the Windows nodes' remote leases ~40 ms at 5,000
+  nodes (likewise); plugins/_values.py: a Route through its generated __init__ ~5 µs (25 ms for a 5,000-node
+  plan's peer routes), a copy of a template's fields a fifth of that.
 """
 
 from __future__ import annotations

@@ -15,6 +15,13 @@ not this one's CPU time) and wall seconds. The target (issue #6): one node's com
 of each view, <= 2 s from scratch: catalog + the Windows node's view, and catalog + the Linux node's view
 (the catalog counted in each, though kube-proxy holds its Services and slices before it syncs). The sum of
 the catalog and both views is printed too: what one process pays for one node of each OS.
+
+Why kube-proxy's rules (services/kubeproxy_service.py), the HNS backends and remote endpoints
+(services/winkernel.py) and the endpoints (services/endpoints.py) are built positionally with
+``tuple.__new__`` (a record's fields in its class's order) rather than through their constructors by keyword
+(`python tools/bench_lb.py --rounds 2`, 2 shared cores, 2026-12-07; CPU seconds):
+  positional: catalog 0.447, winkernel view 0.293, iptables view 0.458; catalog + both views 1.198
+  by keyword: catalog 0.507, winkernel view 0.348, iptables view 0.539; catalog + both views 1.409
 """
 
 from __future__ import annotations

@@ -9,8 +9,9 @@ namespaces, labels app0…app99); the ClusterPlan's network becomes ovn-kubernet
 (cluster-subnets 10.0.0.0/11/24, hybrid 10.32.0.0/11/24, shared gateway, NodePorts on). One ClusterIP Service
 per app label (in the namespace of its first pods) and one NetworkPolicy per namespace (ingress on 80 from the
 namespace only). Timed: load and build, the Northbound model, the transact request, the control plane's start,
-loading, ovn-northd's compile, and ovn-trace of the sampled pod→pod flows. The issue's target (#19): export
-and verify a 500-flow sample of a 1,000-node plan in ≤ 60 s.
+loading, ovn-northd's compile, ovn-trace of the sampled flows and cnimodel's own trace of each (``verify``, as
+`cnimodel ovn verify` runs it). The issue's target (#19): export and verify a 500-flow sample of a 1,000-node plan
+in ≤ 60 s.
 """
 
 from __future__ import annotations
@@ -32,10 +33,8 @@ import checkout_entry_points  # noqa: F401  (the checkout's plugins, until an in
 
 from cnimodel.cluster import Cluster
 from cnimodel.plan import load_plan
-from cnimodel.plugins.ovn_kubernetes import tracing
-from cnimodel.plugins.ovn_kubernetes.export import schema_columns, to_transact
 from cnimodel.plugins.ovn_kubernetes.harness import ControlPlane
-from cnimodel.plugins.ovn_kubernetes.verify import sample_flows, tracers
+from cnimodel.plugins.ovn_kubernetes.verify import verify
 
 
 def cpu_seconds(pid: int) -> float:
@@ -77,7 +76,7 @@ def main() -> None:
     ap.add_argument("--pods-per-node", type=int, default=10)
     ap.add_argument("--namespaces", type=int, default=50)
     ap.add_argument("--flows", type=int, default=500)
-    ap.add_argument("--tracers", type=int, default=0, help="ovn-trace daemons (default: as verify chooses)")
+    ap.add_argument("--write", type=Path, help="also write the plan here (to time `cnimodel ovn verify PLAN` itself)")
     args = ap.parse_args()
     t: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -85,51 +84,37 @@ def main() -> None:
         docs = plan(args.nodes, args.nodes * args.pods_per_node, args.namespaces)
         path.write_text(json.dumps({"apiVersion": "v1", "kind": "List",
                                     "items": docs[:-1] + docs[-1]["items"]}))
+        if args.write:
+            args.write.write_text(path.read_text())
         start = time.monotonic()
         cluster = Cluster.build(load_plan([path]))
         t["load+build"] = time.monotonic() - start
-        s = time.monotonic()
-        nb = cluster.plugin.northbound(cluster)  # type: ignore[attr-defined]
-        t["northbound model"] = time.monotonic() - s
-        s = time.monotonic()
-        request, _ = to_transact(nb, schema_columns())
-        t["transact request"] = time.monotonic() - s
-        s = time.monotonic()
-        flows, pairs = sample_flows(cluster, cluster.plugin, args.flows)  # type: ignore[arg-type]
-        t["sample + policy engine"] = time.monotonic() - s
-        verdicts: dict[str, int] = {}
-        disagree = 0
-        with ControlPlane() as cp:
-            s = time.monotonic()
-            cp.transact(request)
-            t["load into NB"] = time.monotonic() - s
-            s = time.monotonic()
-            cp.sync(timeout=600)
-            t["ovn-northd compile"] = time.monotonic() - s
-            s = time.monotonic()
-            cp.mirror_static_mac_bindings()
-            count = args.tracers or tracers(len(flows))
-            cp.tracer(count)
-            t[f"ovn-trace start (×{count})"] = time.monotonic() - s
-            s = time.monotonic()
-            texts = cp.trace_all([(f.datapath, f.microflow) for f in flows])
-            for f, text in zip(flows, texts, strict=True):
-                r = tracing.parse(text)
-                verdicts[r.verdict] = verdicts.get(r.verdict, 0) + 1
-                if f.policy_allows is not None and r.verdict != "neighbour-resolution" and \
-                        (r.verdict == "delivered") != f.policy_allows:
-                    disagree += 1
-            t["ovn-trace flows"] = time.monotonic() - s
-            lflows = cp.sbctl("--format=csv", "--no-headings", "--columns=_uuid", "list", "Logical_Flow").count("\n")
-            cpu = {n: cpu_seconds(pid) for n, pid in [*((n, p.pid) for n, p in cp.children), *cp.daemons]}
-        t["total"] = time.monotonic() - start
+        plugin = cluster.plugin
+        seen: dict[str, object] = {}
+
+        def probe(cp: ControlPlane) -> None:
+            seen["lflows"] = cp.sbctl("--format=csv", "--no-headings", "--columns=_uuid", "list",
+                                      "Logical_Flow").count("\n")
+            seen["cpu"] = {n: cpu_seconds(pid) for n, pid in [*((n, p.pid) for n, p in cp.children), *cp.daemons]}
+
+        report = verify(cluster, plugin, args.flows, probe=probe)  # type: ignore[arg-type]
+        t.update(report.timings)
+        t["whole (load+build+verify)"] = time.monotonic() - start
+        nb = plugin.northbound(cluster)  # type: ignore[attr-defined]
+    verdicts: dict[str, int] = {}
+    for r in report.results:
+        verdicts[r.trace.verdict] = verdicts.get(r.trace.verdict, 0) + 1
+    lflows, cpu = seen.get("lflows"), seen.get("cpu", {})
     print(f"{args.nodes} nodes, {len(cluster.allocation.pods)} pods, {len(nb.switches)} switches, "
           f"{len(nb.routers)} routers, {len(nb.load_balancers)} load balancers, {len(nb.port_groups)} port groups, "
-          f"{len(request) - 1} NB rows, {lflows} logical flows")
-    print(f"{len(flows)} of {pairs} pod pairs traced: {verdicts}; {disagree} disagree with the policy engine")
+          f"{lflows} logical flows")
+    print(f"{len(report.results)} flows traced ({report.total_pairs} pod pairs): {verdicts}; "
+          f"{len(report.mismatches)} differ from cnimodel's trace, {len(report.disagreements)} disagree with the "
+          "policy engine")
     for k, v in t.items():
         print(f"  {k:28s} {v:7.2f} s")
-    print("  CPU seconds of the OVN processes: " + ", ".join(f"{n} {v:.1f}" for n, v in cpu.items()))
+    print("  CPU seconds of the OVN processes: "
+          + ", ".join(f"{n} {v:.1f}" for n, v in cpu.items()))  # type: ignore[attr-defined]
     print(f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (other work on the machine slows it)")
     print(f"  peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (this process)")
 

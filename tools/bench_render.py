@@ -38,8 +38,9 @@ def _gen_plan() -> Any:
 
 def render(nodes: int, pods_per_node: int, work: Path, reach: bool) -> tuple[Path, dict[str, float]]:
     from cnimodel.cluster import Cluster
+    from cnimodel.overview import Options, TraceRun, overview
     from cnimodel.plan import load_plan
-    from cnimodel.render.html import Options, TraceRun, collect, page
+    from cnimodel.render.html import collect, page
     from cnimodel.trace import trace
 
     plan = work / f"plan-{nodes}.json"
@@ -53,7 +54,7 @@ def render(nodes: int, pods_per_node: int, work: Path, reach: bool) -> tuple[Pat
     src, dst = "ns0000/pod000000", f"ns{(nodes - 1) % 50:04d}/pod{nodes - 1:06d}"
     t = time.perf_counter()
     runs = [TraceRun(src, dst, 80, trace(cluster, src, dst, port=80, both=True))]
-    data = collect(cluster, runs, Options(reach=reach, source=str(plan)))
+    data = collect(overview(cluster, runs, Options(reach=reach, source=str(plan))))
     times["collect"] = time.perf_counter() - t
     t = time.perf_counter()
     out = work / f"report-{nodes}.html"

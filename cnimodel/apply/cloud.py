@@ -17,9 +17,7 @@ from typing import Any
 from cnimodel.clouds import CLOUD_ROUTE_MAXIMUM, route_limit
 from cnimodel.dataplane import RouteTable
 
-GCE_NAME = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 GCE_CLUSTER_PREFIX = 26  # truncateClusterName in the GCE cloud provider's gce_routes.go
-GCE_PRIORITY = 1000
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from typing import Any
 
 from cnimodel.audit import cloud as cloud_audit
 from cnimodel.audit import detect, linux, win_compare, win_read
-from cnimodel.audit.model import AuditReport, Difference, InputError, Source
+from cnimodel.audit.model import AuditReport, Difference, Fix, InputError, Source
 from cnimodel.cluster import Cluster
 
-__all__ = ["AuditReport", "Difference", "InputError", "Source", "audit_files"]
+__all__ = ["AuditReport", "Difference", "Fix", "InputError", "Source", "audit_files"]
 CLOUD_OF = {"az-routes": "azure", "aws-route-tables": "aws", "gcloud-routes": "gce"}
 
 

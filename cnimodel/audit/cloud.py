@@ -12,8 +12,7 @@ from ipaddress import IPv4Network
 from typing import Any
 
 from cnimodel.apply import CloudRoute, CloudTable
-from cnimodel.audit.model import Difference, InputError
-from cnimodel.render.scripts import cloud_cli
+from cnimodel.audit.model import Difference, Fix, InputError
 
 
 @dataclass(frozen=True)
@@ -112,14 +111,13 @@ def compare(path: str, table: CloudTable, live: list[LiveRoute], cloud: str, clu
     have: dict[IPv4Network, LiveRoute] = {}
     for r in live:
         have.setdefault(r.prefix, r)
-    fixes = {"azure": lambda r: cloud_cli.az_line(r, table.table), "aws": cloud_cli.aws_line,
-             "gce": cloud_cli.gcloud_line}
     out = []
     for w in table.routes:
         h = have.pop(w.prefix, None)
         shown = f"{w.prefix} → {w.next_hop}" + (f" ({w.node})" if w.node else "")
         if h is None:
-            out.append(Difference("missing", "cloud-route", str(w.prefix), shown, "", fixes[cloud](w)))
+            out.append(Difference("missing", "cloud-route", str(w.prefix), shown, "",
+                                  (_create(w, cloud, table.table),)))
         elif not _same(w, h, cloud, nodes):
             out.append(Difference("different", "cloud-route", str(w.prefix), shown,
                                   f"{h.prefix} → {h.next_hop}" + (f" ({h.state})" if h.state else ""),
@@ -136,18 +134,23 @@ def _same(w: CloudRoute, h: LiveRoute, cloud: str, nodes: dict[str, str]) -> boo
     return hop == str(w.next_hop) and (cloud != "azure" or h.state in ("", "VirtualAppliance"))
 
 
-def _replace(w: CloudRoute, h: LiveRoute, cloud: str, table: str) -> str:
-    if cloud == "gce":  # a GCE route cannot be changed: delete it, then create it again
-        return f"gcloud compute routes delete {h.name} --quiet && {cloud_cli.gcloud_line(w)}"
-    return cloud_cli.az_line(w, table) if cloud == "azure" else cloud_cli.aws_line(w)
-
-
-def _delete(table: CloudTable, h: LiveRoute, cloud: str) -> str:
+def _create(w: CloudRoute, cloud: str, table: str) -> Fix:
     if cloud == "azure":
-        return (f'az network route-table route delete --resource-group "$RESOURCE_GROUP" --route-table-name '
-                f"{table.table} --name {h.name}")
+        return Fix("az-route", (w, table))
+    return Fix("aws-route", (w,)) if cloud == "aws" else Fix("gce-route", (w,))
+
+
+def _replace(w: CloudRoute, h: LiveRoute, cloud: str, table: str) -> tuple[Fix, ...]:
+    if cloud == "gce":  # a GCE route cannot be changed: delete it, then create it again
+        return Fix("gce-route-del", (h.name,)), Fix("gce-route", (w,))
+    return (_create(w, cloud, table),)
+
+
+def _delete(table: CloudTable, h: LiveRoute, cloud: str) -> tuple[Fix, ...]:
+    if cloud == "azure":
+        return (Fix("az-route-del", (table.table, h.name)),)
     if cloud == "aws":
-        return f'aws ec2 delete-route --route-table-id "$ROUTE_TABLE_ID" --destination-cidr-block {h.prefix}'
-    return f"gcloud compute routes delete {h.name} --quiet"
+        return (Fix("aws-route-del", (h.prefix,)),)
+    return (Fix("gce-route-del", (h.name,)),)
 
 

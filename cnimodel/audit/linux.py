@@ -9,9 +9,8 @@ from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
-from cnimodel.audit.model import Difference, InputError
+from cnimodel.audit.model import Difference, Fix, InputError
 from cnimodel.dataplane import FdbEntry, Neighbor, NodeFacts, Route
-from cnimodel.render.scripts.ip_batch import fdb_cmd, neigh_cmd, route_cmd
 from cnimodel.syntax import route_line
 
 ROUTE_TYPES = {"unicast": "unicast", "blackhole": "blackhole", "unreachable": "blackhole", "prohibit": "blackhole"}
@@ -106,10 +105,10 @@ def diff_routes(model: tuple[Route, ...], live: list[Route]) -> list[Difference]
         shown = route_line(replace(w, scope=_scope(w)))  # type: ignore[arg-type]
         h = have.get(dst)
         if h is None:
-            out.append(Difference("missing", "route", str(dst), shown, "", "ip " + route_cmd(w)))
+            out.append(Difference("missing", "route", str(dst), shown, "", (Fix("ip-route", (w,)),)))
         elif not _same(w, h):
-            out.append(Difference("different", "route", str(dst), shown, route_line(h), "ip " + route_cmd(w)))
-    out += [Difference("extra", "route", str(dst), "", route_line(h), "ip " + route_cmd(h, "del"))
+            out.append(Difference("different", "route", str(dst), shown, route_line(h), (Fix("ip-route", (w,)),)))
+    out += [Difference("extra", "route", str(dst), "", route_line(h), (Fix("ip-route-del", (h,)),))
             for dst, h in have.items() if dst not in want]
     return out
 
@@ -123,9 +122,9 @@ def diff_neighbors(model: tuple[Neighbor, ...], live: list[Neighbor]) -> list[Di
         line = f"{w.ip} dev {w.dev} lladdr {w.mac}"
         if h is None or h.mac.lower() != w.mac.lower():
             out.append(Difference("missing" if h is None else "different", "neighbor", f"{w.ip} dev {w.dev}", line,
-                                  "" if h is None else f"{h.ip} dev {h.dev} lladdr {h.mac}", "ip " + neigh_cmd(w)))
+                                  "" if h is None else f"{h.ip} dev {h.dev} lladdr {h.mac}", (Fix("ip-neigh", (w,)),)))
     out += [Difference("extra", "neighbor", f"{h.ip} dev {h.dev}", "", f"{h.ip} dev {h.dev} lladdr {h.mac}",
-                       "ip " + neigh_cmd(h, "del")) for k, h in have.items() if k not in want]
+                       (Fix("ip-neigh-del", (h,)),)) for k, h in have.items() if k not in want]
     return out
 
 
@@ -138,9 +137,9 @@ def diff_fdb(model: tuple[FdbEntry, ...], live: list[FdbEntry]) -> list[Differen
         if h is None or h.dst != w.dst:
             live = "" if h is None else f"{k[0]} dev {k[1]} dst {h.dst}"
             out.append(Difference("missing" if h is None else "different", "fdb", f"{k[0]} dev {k[1]}",
-                                  f"{k[0]} dev {k[1]} dst {w.dst}", live, "bridge " + fdb_cmd(w)))
+                                  f"{k[0]} dev {k[1]} dst {w.dst}", live, (Fix("bridge-fdb", (w,)),)))
     out += [Difference("extra", "fdb", f"{k[0]} dev {k[1]}", "", f"{k[0]} dev {k[1]} dst {h.dst}",
-                       "bridge " + fdb_cmd(h, "del")) for k, h in have.items() if k not in want]
+                       (Fix("bridge-fdb-del", (h,)),)) for k, h in have.items() if k not in want]
     return out
 
 
@@ -230,12 +229,12 @@ def compare_iptables(path: str, model: Chains, live: Chains) -> tuple[list[Diffe
         count += len(want)
         missing, extra = Counter(want) - Counter(have), Counter(have) - Counter(want)
         where = f"-t {table} {chain}"
-        out += [Difference("missing", "iptables-rule", where, r, "", f"iptables -t {table} -A {chain} {r}")
+        out += [Difference("missing", "iptables-rule", where, r, "", (Fix("iptables-rule", (table, chain, r)),))
                 for r in _taking(want, missing)]
-        out += [Difference("extra", "iptables-rule", where, "", r, f"iptables -t {table} -D {chain} {r}")
+        out += [Difference("extra", "iptables-rule", where, "", r, (Fix("iptables-rule-del", (table, chain, r)),))
                 for r in _taking(have, extra)]
         if not missing and not extra and want != have:
             out.append(Difference("different", "iptables-chain", where, f"{len(want)} rules in kube-proxy's order",
                                   "the same rules in another order",
-                                  f"iptables -t {table} -F {chain}  # then restart kube-proxy to rewrite it"))
+                                  (Fix("iptables-chain-flush", (table, chain)),)))
     return out, count

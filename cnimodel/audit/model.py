@@ -1,26 +1,34 @@
-"""The audit's answers: differences between the model and the state people paste, each with the line of the
-apply script that fixes it, and the errors for input that cannot be read."""
+"""The audit's answers: differences between the model and the state people paste, each with what fixes it (as
+data: ``cnimodel.render.scripts.fixes`` writes the apply script's lines), and the errors for input that cannot
+be read."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One step that puts a difference right: an ``action`` (``ip-route``, ``ip-route-del``, ``netroute``,
+    ``hns-network-del``, ``az-route``, ``kube-proxy-restart`` …, the keys of ``fixes.LINES``) and the facts or
+    names it acts on."""
+
+    action: str
+    args: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
 class Difference:
-    """``status`` missing (in the model, not live), extra (live, not in the model) or different; ``fix`` a line
-    of the apply script (or the command) that puts it right."""
+    """``status`` missing (in the model, not live), extra (live, not in the model) or different; ``fix`` the
+    steps, in order, that put it right."""
 
     status: str
     kind: str  # route, neighbor, fdb, netroute, hns-network, hns-network-policy, hns-endpoint, endpoint-policy, …
     key: str
     model: str
     live: str
-    fix: str = ""
-
-    def to_json(self) -> dict[str, str]:
-        return {"status": self.status, "kind": self.kind, "key": self.key, "model": self.model, "live": self.live,
-                "fix": self.fix}
+    fix: tuple[Fix, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,9 +55,6 @@ class AuditReport:
     def ok(self) -> bool:
         return not self.differences
 
-    def to_json(self) -> dict[str, object]:
-        return {"node": self.node, "from": [s.to_json() for s in self.sources], "checked": self.checked,
-                "differences": [d.to_json() for d in self.differences], "notes": self.notes}
 
 
 class InputError(ValueError):

@@ -10,13 +10,12 @@ from collections.abc import Iterable, Mapping
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
-from cnimodel.audit.model import Difference, InputError
+from cnimodel.audit.model import Difference, Fix, InputError
 from cnimodel.audit.win_read import Hnsdiag, LiveEndpoint, LiveLoadBalancer, LiveNetwork, NetRoute
 from cnimodel.dataplane import HnsEndpoint, HnsPolicy, NodeFacts
-from cnimodel.render.scripts import powershell as ps
 
 MAC = re.compile(r"[0-9a-f]{2}([-:][0-9a-f]{2}){5}")
-KUBE_PROXY_FIX = "Restart-Service kubeproxy  # kube-proxy programs the Services' load balancers on its next sync"
+KUBE_PROXY_FIX = (Fix("kube-proxy-restart"),)
 NAT_NETWORKS = ("nat",)
 # Policy types the model states when a plugin sets them: a live one of these the model lacks is extra; others
 # (L2Driver on v1 remote endpoints, HNS's own) are not compared.
@@ -57,8 +56,9 @@ def _shown(p: HnsPolicy) -> str:
 
 
 def diff_policies(kind: str, key: str, model: Iterable[HnsPolicy], live: Iterable[HnsPolicy],
-                  add: Any, remove: Any) -> list[Difference]:
-    """Policy by policy, paired by type and destination prefix; ``add``/``remove`` make the fix lines."""
+                  add: str, remove: str, target: str) -> list[Difference]:
+    """Policy by policy, paired by type and destination prefix; ``add``/``remove`` are the fixes' actions on
+    ``target`` (a network's name, an endpoint's id)."""
     want: dict[tuple[str, str], list[HnsPolicy]] = {}
     have: dict[tuple[str, str], list[HnsPolicy]] = {}
     for p in model:
@@ -75,11 +75,11 @@ def diff_policies(kind: str, key: str, model: Iterable[HnsPolicy], live: Iterabl
             elif pool:
                 old = pool.pop(0)
                 out.append(Difference("different", kind, f"{key} {p.type}", _shown(p), _shown(old),
-                                      f"{remove(old)}; {add(p)}"))
+                                      (Fix(remove, (target, old)), Fix(add, (target, p)))))
             else:
-                out.append(Difference("missing", kind, f"{key} {p.type}", _shown(p), "", add(p)))
+                out.append(Difference("missing", kind, f"{key} {p.type}", _shown(p), "", (Fix(add, (target, p)),)))
         have[k] = pool
-    out += [Difference("extra", kind, f"{key} {p.type}", "", _shown(p), remove(p))
+    out += [Difference("extra", kind, f"{key} {p.type}", "", _shown(p), (Fix(remove, (target, p)),))
             for k, pool in have.items() for p in pool if k[0] in MODELLED or k[0] in {t for t, _ in want}]
     return out
 
@@ -99,14 +99,14 @@ def diff_netroutes(facts: NodeFacts, live: list[NetRoute]) -> list[Difference]:
         if any(h.next_hop == hop and h.alias == alias for h in found):
             continue
         if not found:
-            out.append(Difference("missing", "netroute", str(dst), shown, "", ps.new_route_line(dst, alias, hop)))
+            out.append(Difference("missing", "netroute", str(dst), shown, "", (Fix("netroute", (dst, alias, hop)),)))
         else:
             h = found[0]
             out.append(Difference("different", "netroute", str(dst), shown, f"{h.prefix} via {h.next_hop} on {h.alias}",
-                                  f"{ps.remove_route_line(h.prefix, h.alias, h.next_hop)}; "
-                                  f"{ps.new_route_line(dst, alias, hop)}"))
+                                  (Fix("netroute-del", (h.prefix, h.alias, h.next_hop)),
+                                   Fix("netroute", (dst, alias, hop)))))
     out += [Difference("extra", "netroute", str(dst), "", f"{h.prefix} via {h.next_hop} on {h.alias}",
-                       ps.remove_route_line(h.prefix, h.alias, h.next_hop))
+                       (Fix("netroute-del", (h.prefix, h.alias, h.next_hop)),))
             for dst, hs in have.items() if dst not in want for h in hs]
     return out
 
@@ -123,31 +123,30 @@ def diff_networks(path: str, facts: NodeFacts, live: list[LiveNetwork]) -> list[
         h = by_name.pop(n.name.lower(), None)
         shown = f"{n.type} {n.prefix} gateway {n.gateway}"
         if h is None:
-            out.append(Difference("missing", "hns-network", n.name, shown, "", ps.new_network_line(n, facts.hns_api)))
+            out.append(Difference("missing", "hns-network", n.name, shown, "",
+                                  (Fix("hns-network", (n, facts.hns_api)),)))
             continue
         got = f"{h.type} {' '.join(h.prefixes)} gateway {' '.join(h.gateways)}"
         if h.type.lower() != n.type.lower() or str(n.prefix) not in h.prefixes or str(n.gateway) not in h.gateways:
             out.append(Difference("different", "hns-network", n.name, shown, got,
-                                  f"{ps.GET_NETWORKS[facts.hns_api]} | Where-Object Name -eq {ps.quote(n.name)} | "
-                                  f"Remove-HnsNetwork; {ps.new_network_line(n, facts.hns_api)}"))
+                                  (Fix("hns-network-del", (n.name, facts.hns_api)),
+                                   Fix("hns-network", (n, facts.hns_api)))))
         runtime = [p for p in n.policies if p.type == "RemoteSubnetRoute"]
         live_rsr = [p for p in h.policies if p.type == "RemoteSubnetRoute"]
         if runtime or live_rsr:
-            out += diff_policies("hns-network-policy", n.name, runtime, live_rsr,
-                                 lambda p, name=n.name: ps.network_policy_line(name, p),
-                                 lambda p, name=n.name: ps.network_policy_line(name, p, "Remove"))
+            out += diff_policies("hns-network-policy", n.name, runtime, live_rsr, "hns-network-policy",
+                                 "hns-network-policy-del", n.name)
     out += [Difference("extra", "hns-network", h.name, "", f"{h.type} {' '.join(h.prefixes)}",
-                       f"Get-HnsNetwork | Where-Object Name -eq {ps.quote(h.name)} | Remove-HnsNetwork")
+                       (Fix("hns-network-del", (h.name, None)),))
             for key, h in by_name.items() if key not in NAT_NETWORKS and h.type.lower() not in ("nat", "ics")]
     return out
 
 
-def _endpoint_fix(e: HnsEndpoint, api: int) -> str:
+def _endpoint_fix(e: HnsEndpoint, api: int) -> tuple[Fix, ...]:
     if e.role == "host":
-        return ps.new_host_endpoint_line(e, api)
+        return (Fix("hns-host-endpoint", (e, api)),)
     if e.role == "pod" and e.pod:
-        ns, _, name = e.pod.partition("/")
-        return f"kubectl delete pod -n {ns} {name}  # the CNI makes the pod's endpoint again when it starts"
+        return (Fix("pod-restart", (e.pod,)),)
     return KUBE_PROXY_FIX
 
 
@@ -168,10 +167,9 @@ def diff_endpoints(path: str, facts: NodeFacts, live: list[LiveEndpoint]) -> lis
             out.append(Difference("missing", "hns-endpoint", str(e.ip), what, "", _endpoint_fix(e, facts.hns_api)))
             continue
         out += diff_policies("endpoint-policy", f"{e.ip} ({h.name or h.id})", e.policies, h.policies,
-                             lambda p, i=h.id: ps.endpoint_policy_line(i, p),
-                             lambda p, i=h.id: ps.endpoint_policy_line(i, p, "Remove"))
+                             "endpoint-policy", "endpoint-policy-del", h.id)
     out += [Difference("extra", "hns-endpoint", ip, "", f"endpoint {h.name} ({h.id})" + (" remote" if h.remote else ""),
-                       f"Get-HnsEndpoint | Where-Object ID -eq {ps.quote(h.id)} | Remove-HnsEndpoint")
+                       (Fix("hns-endpoint-del", (h.id,)),))
             for ip, h in have.items()]
     return out
 
@@ -215,17 +213,18 @@ def diff_hnsdiag(facts: NodeFacts, live: Hnsdiag, model_lbs: list[Any] | None) -
     for n in facts.hns_networks:
         if n.name.lower() not in names:
             out.append(Difference("missing", "hns-network", n.name, f"{n.type} {n.prefix}", "",
-                                  ps.new_network_line(n, facts.hns_api)))
+                                  (Fix("hns-network", (n, facts.hns_api)),)))
     model_names = {n.name.lower() for n in facts.hns_networks}
-    out += [Difference("extra", "hns-network", n, "", i, f"Get-HnsNetwork | Where-Object Name -eq {ps.quote(n)} | "
-                       "Remove-HnsNetwork") for n, i in live.networks
+    out += [Difference("extra", "hns-network", n, "", i, (Fix("hns-network-del", (n, None)),))
+            for n, i in live.networks
             if n.lower() not in model_names and n.lower() not in NAT_NETWORKS]
     want = Counter(e.network.lower() for e in facts.hns_endpoints)
     got = Counter(net.lower() for _, _, net in live.endpoints)
     for net in sorted(model_names):
         if want[net] != got[net]:
             out.append(Difference("different", "hns-endpoints", net, f"{want[net]} endpoint(s)",
-                                  f"{got[net]} endpoint(s)", KUBE_PROXY_FIX + " (remote endpoints); pods: the CNI"))
+                                  f"{got[net]} endpoint(s)",
+                                  (Fix("kube-proxy-restart", (" (remote endpoints); pods: the CNI",)),)))
     if model_lbs is not None:
         m = Counter(frozenset(lb.frontend_vips) for lb in model_lbs)
         g = Counter(vips for _, vips, _ in live.load_balancers)

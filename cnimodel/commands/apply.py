@@ -5,11 +5,14 @@ PowerShell (Windows), cloud CLI lines, Terraform and Bicep (the underlay's route
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from cnimodel.cluster import Cluster
 from cnimodel.commands.base import ERR, UsageProblem, table_name
+
+if TYPE_CHECKING:
+    from cnimodel.cluster import Cluster
 
 LINUX = ("ip-batch", "bridge-batch", "networkd")
 WINDOWS = ("powershell",)

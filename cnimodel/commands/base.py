@@ -152,10 +152,9 @@ def inputs(positional: tuple[str, ...], filenames: tuple[str, ...], optional: bo
 def load(plan: tuple[str, ...] | list[str]) -> Plan:
     """The plan every command uses: its inputs read, a dump's ClusterPlan values inferred, the plugin settings
     its manifests carry read in (cnimodel.infer.complete)."""
-    from cnimodel.infer import complete
-    from cnimodel.plan import load_plan
+    from cnimodel.infer import load_complete
 
-    return complete(load_plan(list(plan)))
+    return load_complete(list(plan))
 
 
 def build(plan: tuple[str, ...] | list[str] | str) -> Cluster:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from importlib.metadata import PackageNotFoundError, version
 from ipaddress import IPv4Network
 from pathlib import Path
@@ -30,43 +29,43 @@ def _networks(values: tuple[str, ...]) -> tuple[IPv4Network, ...]:
     return tuple(out)
 
 
-_OBJECT = re.compile(r"(?:([\w.-]+)/)?([\w.:-]+)(?:\[([A-Za-z]+)\])?")
 
 
 def object_names(plan: Plan, spec: str) -> set[str]:
     """The object names (as findings list them, ``ns/name[Kind]``) that ``--object spec`` stands for: a pod
     and its workload, a workload and its pods, a node, or any other object of the plan by kind and name."""
-    from cnimodel.plan.names import NameError_, resolve_pods
-    from cnimodel.plan.workloads import WORKLOAD_KINDS
+    from cnimodel.plan.errors import EndpointError
+    from cnimodel.plan.names import WORKLOAD_KINDS, parse_endpoint, resolve_pods
 
-    m = _OBJECT.fullmatch(spec.strip())
-    if m is None:
+    try:
+        e = parse_endpoint(spec)
+    except EndpointError as err:
+        raise UsageProblem(f"--object {spec!r}: {err}") from None
+    if e.kind not in ("object", "node"):
         raise UsageProblem(f"--object {spec!r}: write NAMESPACE/NAME, NAMESPACE/NAME[Kind] or NODE[Node]")
-    ns, name, kind = m.groups()
-    kinds = {k.lower(): k for k in (*WORKLOAD_KINDS, "Pod", "Node")}
-    kind = kinds.get(kind.lower(), kind) if kind else None  # [deployment] reads as [Deployment], as in reach
-    if kind == "Node" or (kind is None and ns is None):
-        if name not in {n.name for n in plan.nodes}:
+    kinds = {k.lower(): k for k in WORKLOAD_KINDS}
+    kind = kinds.get(e.object_kind.lower(), e.object_kind) if e.object_kind else None  # [deployment] reads as in reach
+    if e.kind == "node":
+        if e.name not in {n.name for n in plan.nodes}:
             shown = ", ".join(n.name for n in plan.nodes[:8]) + (" …" if len(plan.nodes) > 8 else "")
-            raise UsageProblem(f"--object {spec!r}: no node named {name!r} in the plan (nodes: {shown or 'none'}); "
+            raise UsageProblem(f"--object {spec!r}: no node named {e.name!r} in the plan (nodes: {shown or 'none'}); "
                                "name a pod or workload as NAMESPACE/NAME")
-        return {f"{name}[Node]"}
-    if kind is None or kind == "Pod" or kind in WORKLOAD_KINDS:
-        key = f"{ns or 'default'}/{name}"
+        return {f"{e.name}[Node]"}
+    if e.namespace and (kind is None or kind == "Pod" or kind in WORKLOAD_KINDS):
         # A workload whose pods all stay Pending still has findings (unschedulable …): name it from the plan.
-        idle = {str(w.ref) for w in plan.workloads if (w.namespace, w.name) == (ns or "default", name)
+        idle = {str(w.ref) for w in plan.workloads if (w.namespace, w.name) == (e.namespace, e.name)
                 and (kind is None or w.kind == kind)}
         try:
-            pods = resolve_pods(plan, spec)
-        except NameError_ as e:
+            pods = resolve_pods(plan, e)
+        except EndpointError as err:
             if idle and kind != "Pod":
                 return idle
-            raise UsageProblem(f"--object {spec!r}: {e}") from None
+            raise UsageProblem(f"--object {spec!r}: {err}") from None
         out = {f"{p.key}[Pod]" for p in pods}
-        if len(pods) == 1 and pods[0].key == key:  # a pod: its workload's findings concern it too
+        if len(pods) == 1 and pods[0].key == e.key:  # a pod: its workload's findings concern it too
             return out | ({pods[0].workload} if pods[0].owner is not None else set())
         return out | {str(p.owner) for p in pods if p.owner is not None} | idle
-    full = f"{ns}/{name}" if ns else name
+    full = e.key
     if (kind == "ClusterPlan" and full == plan.name) or any(o.kind == kind and o.key == full for o in plan.objects):
         return {f"{full}[{kind}]"}
     same = sorted(f"{o.key}[{o.kind}]" for o in plan.objects if o.kind == kind)
@@ -101,14 +100,13 @@ def check_cmd(plan: tuple[str, ...], output: str, min_severity: str, surge: int,
     With --object, only the findings naming those objects count, for the listing and the exit status.
     """
     from cnimodel.cluster import Cluster
-    from cnimodel.infer import complete
-    from cnimodel.plan import load_plan
+    from cnimodel.infer import load_complete
     from cnimodel.validate import CheckOptions, validate
 
     options = CheckOptions(surge=surge, max_nodes=max_nodes, cloud=cloud, external=_networks(external),
                            route_table_limit=route_table_limit)
     try:
-        loaded = complete(load_plan(list(plan)))  # a cluster's dump becomes a whole plan (cnimodel.infer)
+        loaded = load_complete(list(plan))  # a cluster's dump becomes a whole plan (cnimodel.infer)
         wanted = set().union(*(object_names(loaded, o) for o in objects)) if objects else None
         cluster = Cluster.build(loaded) if loaded.has_cluster else None
     except PlanError as e:

@@ -46,20 +46,22 @@ class Client:
 def _clients(cluster: Cluster, src: str, nodes: tuple[str, ...]) -> list[Client] | None:
     """The pods ``--src`` names (None when it is an address). A pod's Service traffic meets kube-proxy on the
     pod's own node, so each pod is decided there; --node keeps the pods on those nodes."""
-    from cnimodel.plan.names import NameError_, resolve_pods
+    from cnimodel.plan.errors import EndpointError
+    from cnimodel.plan.names import parse_endpoint, resolve_pods
 
     try:
-        ip_address(src)
-        return None
-    except ValueError:
-        pass
-    if "/" not in src:
+        e = parse_endpoint(src)
+        if e.kind == "address":
+            return None
+    except EndpointError as err:
+        raise UsageProblem(f"--src {src!r}: {err}") from None
+    if e.kind != "object" or not e.namespace:
         raise UsageProblem(f"--src {src!r} is neither an IP address nor a pod or workload NAMESPACE/NAME[Kind]")
     try:
-        pods = resolve_pods(cluster.plan, src)
-    except NameError_ as e:
-        raise UsageProblem(f"--src {src!r}: {e}") from None
-    named_pod = len(pods) == 1 and (pods[0].owner is None or src.split("[", 1)[0] == pods[0].key)
+        pods = resolve_pods(cluster.plan, e)
+    except EndpointError as err:
+        raise UsageProblem(f"--src {src!r}: {err}") from None
+    named_pod = len(pods) == 1 and (pods[0].owner is None or e.key == pods[0].key)
     out = []
     for p in pods:
         a = cluster.allocation.pods.get(p.key)
@@ -103,7 +105,8 @@ def _decision_json(d: Decision, c: Client | None) -> dict[str, object]:
 def lb_cmd(plan: tuple[str, ...], nodes: tuple[str, ...], service: str | None, output: str, iptables_form: str,
            dst: str | None, src: str | None) -> None:
     """Load-balancer rules kube-proxy programs for Services: HNS LoadBalancers and a VFP-style listing on
-    Windows nodes (winkernel), nat/filter rules on Linux nodes (iptables mode)."""
+    Windows nodes (winkernel), nat/filter rules on Linux nodes (iptables mode); a network plugin's own load
+    balancers, in the shape its own tool prints them, on nodes where the plugin implements Services."""
     cluster = build(plan)
     # The plan lives as long as this command: take it out of the collector's sight, so that building a
     # large answer does not make every collection walk millions of plan objects.
@@ -114,7 +117,7 @@ def lb_cmd(plan: tuple[str, ...], nodes: tuple[str, ...], service: str | None, o
 
 def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: str, iptables_form: str,
         dst: str | None, src: str | None) -> None:
-    from cnimodel.render import lb_hns, lb_iptables, lb_json, lb_text
+    from cnimodel.render import lb_hns, lb_iptables, lb_json, lb_text, listing_text
     from cnimodel.services import catalog, decide, iptables_view, vfp_rules, winkernel_view
     from cnimodel.services.decide import plugin_note, proxy_of
 
@@ -179,7 +182,8 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
             elif proxy[n] == "iptables":
                 body["nodes"].append(lb_json.linux_node(iptables_view(cluster, n, services), config))
             else:
-                body["nodes"].append(lb_json.plugin_node(n, cluster.node(n).os, plugin_note(cluster, n)))
+                body["nodes"].append(lb_json.plugin_node(n, cluster.node(n).os, plugin_note(cluster, n),
+                                                         _own_tables(cluster, n, services)))
         click.echo(json_text.dumps(body))
     else:
         for n in names:
@@ -189,9 +193,19 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
                 lb_text.linux(OUT, iptables_view(cluster, n, services))
             else:
                 OUT.print(plugin_note(cluster, n), markup=False)
+                for t in _own_tables(cluster, n, services):
+                    listing_text.listing(OUT, t)
             OUT.print()
         for w in cat.warnings:
             OUT.print(w.render(), markup=False)
+
+
+def _own_tables(cluster: Cluster, node: str, services: list | None) -> tuple:  # type: ignore[type-arg]
+    """The load balancers of a plugin implementing Services itself, as its capability lists them."""
+    own = cluster.plugin.services()
+    if own is None:
+        return ()
+    return own.tables(cluster, node, [s.key for s in services] if services is not None else None)
 
 
 COMMANDS = [lb_cmd]

@@ -9,15 +9,14 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
 
 from cnimodel.commands.base import ERR, OUT, UsageProblem, build, check_node, handle_errors, load, plan_inputs, shown
 from cnimodel.render import json_text
+from cnimodel.render.text import TextTable, cells, print_table
 
 if TYPE_CHECKING:
     from cnimodel.kernel import Blueprint
     from cnimodel.plan import Plan
-from cnimodel.render.text import cells, print_table
 
 
 @contextmanager
@@ -106,7 +105,7 @@ def verify_cmd(plan: tuple[str, ...], port: int, max_pairs: int, timeout: float,
                                **report.to_json(), "notes": bp.notes + report.notes}))
     else:
         if report.mismatches:
-            t = Table(title=f"{len(report.mismatches)} mismatch(es)", title_justify="left", show_edge=False)
+            t = TextTable(title=f"{len(report.mismatches)} mismatch(es)", title_justify="left", show_edge=False)
             for col in ("check", "where", "what", "model", "kernel"):
                 t.add_column(col)
             for m in report.mismatches:
@@ -176,7 +175,7 @@ def audit_cmd(plan: tuple[str, ...], node: str, ns: str | None, sources: tuple[s
         click.echo(json_text.dumps(report.to_json()))
     else:
         if report.differences:
-            t = Table(title=f"{len(report.differences)} difference(s)", title_justify="left", show_edge=False)
+            t = TextTable(title=f"{len(report.differences)} difference(s)", title_justify="left", show_edge=False)
             for col in ("status", "kind", "key", "model", "live"):
                 t.add_column(col)
             for d in report.differences:
@@ -195,6 +194,7 @@ def _audit_from(plan: tuple[str, ...], node: str, sources: tuple[str, ...], outp
     from cnimodel.audit import InputError, audit_files
     from cnimodel.audit.detect import KINDS
     from cnimodel.commands.base import table_name
+    from cnimodel.render.scripts import fixes
 
     cluster = build(plan)
     node = table_name(cluster, node)
@@ -208,10 +208,10 @@ def _audit_from(plan: tuple[str, ...], node: str, sources: tuple[str, ...], outp
     except InputError as e:
         raise UsageProblem(e.render()) from None
     if output == "json":
-        click.echo(json_text.dumps(report.to_json()))
+        click.echo(json_text.dumps(fixes.report_json(report)))
     else:
         if report.differences:
-            t = Table(title=f"{len(report.differences)} difference(s)", title_justify="left", show_edge=False)
+            t = TextTable(title=f"{len(report.differences)} difference(s)", title_justify="left", show_edge=False)
             for col in ("status", "kind", "key", "model", "live"):
                 t.add_column(col)
             for d in report.differences:
@@ -219,7 +219,7 @@ def _audit_from(plan: tuple[str, ...], node: str, sources: tuple[str, ...], outp
             print_table(OUT, t)
             OUT.print("fix (lines of the apply script, `cnimodel routes PLAN --node N -o FORMAT`):", markup=False)
             for d in report.differences:
-                OUT.print(f"  {d.fix}", markup=False)
+                OUT.print(f"  {fixes.fix_line(d.fix)}", markup=False)
         read = ", ".join(f"{s.file} ({s.kind}, {s.entries})" for s in report.sources)
         checked = ", ".join(f"{v} {k}" for k, v in report.checked.items())
         OUT.print(f"{read} against {node!r}: {checked} in the model; "

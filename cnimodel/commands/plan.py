@@ -24,11 +24,10 @@ def infer_cmd(plan: tuple[str, ...], output: str) -> None:
     marked as guesses. Read the file together with the dump (`cnimodel summary cluster.yaml DUMP`): it gives the
     same plan, and an edited value replaces the inferred one.
     """
-    from cnimodel.infer import complete
-    from cnimodel.plan import load_plan
+    from cnimodel.infer import load_complete
     from cnimodel.render import clusterplan
 
-    p = complete(load_plan(list(plan)))
+    p = load_complete(list(plan))
     if p.network is None:
         raise click.UsageError("the inputs hold no Node objects and no ClusterPlan: nothing to infer from "
                                "(give `kubectl get nodes,pods,… -A -o json` output)")

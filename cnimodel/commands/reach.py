@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import click
 
 from cnimodel.commands.base import ERR, UsageProblem, handle_errors, load, plan_inputs
-from cnimodel.plan.workloads import WORKLOAD_KINDS
+from cnimodel.plan.names import WORKLOAD_KINDS
 from cnimodel.render import json_text
 
 if TYPE_CHECKING:
-    from cnimodel.policy import Endpoint, Reachability
+    from collections.abc import Iterable
+
+    from cnimodel.policy import Connection, Endpoint, Reachability
     from cnimodel.policy.enforcement import Unenforced
 
 FORMATS = ["txt", "json", "csv", "md", "dot", "matrix"]
@@ -38,45 +39,38 @@ def _analyse(paths: tuple[str, ...] | list[str]) -> tuple[Reachability, Unenforc
     return r, gaps
 
 
-# ``ns/name`` or ``ns/name[Kind]`` without wildcards (Kubernetes names are [a-z0-9.-]).
-_NAMED = re.compile(r"([\w.-]+)/([\w.-]+)(?:\[([A-Za-z]+)\])?")
 _KINDS = {k.lower() for k in (*WORKLOAD_KINDS, "Pod")}
 
 
 def _endpoints(r: Reachability, spec: str | None, default: list[Endpoint], option: str) -> list[Endpoint]:
-    from cnimodel.policy import QueryError
+    from cnimodel.plan.errors import EndpointError
 
     if spec is None:
         return default
-    named = _named(r, spec.strip(), option)
-    if named is not None:
-        return named
     try:
-        return r.resolve(spec)
-    except QueryError as e:
+        named = _named(r, spec.strip(), option)
+        return named if named is not None else r.resolve(spec)
+    except EndpointError as e:
         raise UsageProblem(f"{option} {spec!r}: {e}") from None
 
 
 def _named(r: Reachability, spec: str, option: str) -> list[Endpoint] | None:
     """A pod or a workload by name: ``ns/name`` (a pod of that name, else the workload), ``ns/name[Kind]``.
     A workload becomes one endpoint standing for its pods, named as netpol-analyzer names workloads."""
-    from cnimodel.plan.names import NameError_, resolve_pods
+    from cnimodel.plan.names import parse_endpoint, resolve_pods
     from cnimodel.policy.groups import group
 
-    m = _NAMED.fullmatch(spec)
-    if m is None or m.group(2).isdigit() or (m.group(3) or "Pod").lower() not in _KINDS:
-        return None  # wildcards (also 'ns/db-[ab]'), NODE[Node], addresses, CIDRs: Reachability.resolve reads them
-    if m.group(3) is None and spec in r.u.by_key:
-        return [r.pod(r.u.by_key[spec])]
-    try:
-        pods = resolve_pods(r.plan, spec)
-    except NameError_ as e:
-        raise UsageProblem(f"{option} {spec!r}: {e}") from None
+    e = parse_endpoint(spec)
+    if e.kind != "object" or not e.namespace or (e.object_kind or "Pod").lower() not in _KINDS:
+        return None  # wildcards, nodes, addresses, ranges: Reachability.resolve reads them
+    if e.object_kind is None and e.key in r.u.by_key:
+        return [r.pod(r.u.by_key[e.key])]
+    pods = resolve_pods(r.plan, e)
     ends = [r.pod(r.u.by_key[p.key]) for p in pods if p.key in r.u.by_key]  # a pod that never runs is absent
     if not ends:
         raise UsageProblem(f"{option} {spec!r}: " + "; ".join(r.never_runs(p.key) for p in pods[:3]
                                                               if p.key in r.not_running))
-    if (m.group(3) or "").lower() == "pod" or pods[0].owner is None:  # a pod named as ns/name[Pod]
+    if e.object_kind == "Pod" or pods[0].owner is None:  # a pod named as ns/name[Pod]
         return ends
     return [group(str(pods[0].owner), ends)]
 
@@ -107,9 +101,11 @@ def reach_cmd(plan: tuple[str, ...], src: str | None, dst: str | None, port: str
     in --from or --to is one endpoint, ns/name[Kind]: what all its pods allow, with a note when they differ.
     """
     from cnimodel.policy import groups
+    from cnimodel.policy.analysis import BIG
     from cnimodel.policy.connset import ConnSet, parse_port_spec
     from cnimodel.policy.explain import explain as explain_pair
-    from cnimodel.render import policy_dot, policy_json, policy_matrix, policy_table, policy_txt
+    from cnimodel.policy.pairs import Pairs
+    from cnimodel.render import policy_dot, policy_json, policy_matrix, policy_stream, policy_txt
 
     port_spec = None
     if port is not None:
@@ -157,17 +153,22 @@ def reach_cmd(plan: tuple[str, ...], src: str | None, dst: str | None, port: str
         else:
             click.echo(policy_txt.explanations(xs), nl=False)
         return
-    if output == "json":
-        click.echo(json_text.dumps(policy_json.document(conns, unenforced=gaps)))
-    elif output == "csv":
-        click.echo(policy_table.csv_text(conns), nl=False)
-    elif output == "md":
-        click.echo(policy_table.md_text(conns), nl=False)
-    elif output == "dot":
+    if output == "dot":
         click.echo(policy_dot.render(conns), nl=False)
+        return
+    # Written as produced; a large selection of pods and ranges goes by class rows (cnimodel/policy/pairs.py).
+    answer: Pairs | Iterable[Connection] = conns
+    if len(sources) * len(destinations) > BIG and not any(e.members for e in (*sources, *destinations)):
+        answer = Pairs(r, sources, destinations, all_pairs=all_pairs, port=port_spec, keep_self=keep_self)
+    write = click.get_text_stream("stdout").write
+    if output == "json":
+        policy_stream.json(write, answer, gaps)
+    elif output == "csv":
+        policy_stream.csv_rows(write, answer)
+    elif output == "md":
+        policy_stream.md_rows(write, answer)
     else:
-        for c in conns:
-            click.echo(policy_txt.line(c))
+        policy_stream.txt(write, answer)
 
 
 @click.command("diff")

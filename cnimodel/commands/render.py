@@ -22,15 +22,16 @@ def default_html_path(cluster: Cluster, directory: Path | None = None) -> Path:
 
 def write_html(cluster: Cluster, out: Path, runs: list | None = None, **options: object) -> int:
     """Write the HTML report of ``cluster`` to ``out``; returns its size in bytes."""
-    from cnimodel.render.html import Options, collect, page
+    from cnimodel.overview import Options, overview
+    from cnimodel.render.html import collect, page
 
-    text = page(collect(cluster, runs or [], Options(**options)))  # type: ignore[arg-type]
+    text = page(collect(overview(cluster, runs or [], Options(**options))))  # type: ignore[arg-type]
     out.write_text(text, encoding="utf-8")
     return len(text.encode("utf-8"))
 
 
 def _runs(cluster: Cluster, traces: tuple[tuple[str, str], ...], ports: tuple[int, ...]) -> list:
-    from cnimodel.render.html import TraceRun
+    from cnimodel.overview import TraceRun
     from cnimodel.trace import EndpointError, trace
 
     if ports and not traces:
@@ -83,9 +84,10 @@ def render_cmd(plan: tuple[str, ...], output: str, traces: tuple[tuple[str, str]
         options = {"detail_limit": detail_limit, "nodes": nodes, "reach": reach, "findings": checks,
                    "source": " ".join(plan)}
         if out == "-":
-            from cnimodel.render.html import Options, collect, page
+            from cnimodel.overview import Options, overview
+            from cnimodel.render.html import collect, page
 
-            sys.stdout.write(page(collect(cluster, runs, Options(**options))))  # type: ignore[arg-type]
+            sys.stdout.write(page(collect(overview(cluster, runs, Options(**options)))))  # type: ignore[arg-type]
             return
         path = Path(out) if out else default_html_path(cluster)
         size = write_html(cluster, path, runs, **options)

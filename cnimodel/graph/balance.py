@@ -59,7 +59,7 @@ def balance(g: ForwardingGraph, node: str, cls: DestClass, port: int, proto: str
     from cnimodel.services.decide import decide
 
     d = decide(g.cluster, node, dst or cls.rep, port, proto.upper(), src=src)
-    lb, table = V.lb(node), V.table(node)
+    lb, table = V.lb(node), g.lb_exit(node)
     if d.disposition in STOPS:
         return Decision(drop=Drop(d.disposition, STOPS[d.disposition], d.reason, (), Unbalanced(d)))
     if d.os == "windows" and d.frontend == "nodePort" and d.source_kind == "host":

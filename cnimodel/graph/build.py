@@ -25,8 +25,11 @@ from cnimodel.ipam import PodAddress
 if TYPE_CHECKING:
     from cnimodel.graph.contrib import GraphContribution
 
-# Vertices whose decision depends on whether the packet still goes to a Service frontend.
+# Vertices whose decision depends on whether the packet still goes to a Service frontend (and every vertex of a
+# plugin's own kinds: its contribution is told, as where a logical switch's load balancer acts).
 FRONTEND_AWARE = frozenset({"dev", "port", "host", "nic", "internet"})
+CORE_PREFIXES = frozenset({"pod", "dev", "port", "host", "nic", "lb", "table", "tunnel", "router", "subnet",
+                           "internet"})
 
 
 class ForwardingGraph:
@@ -73,7 +76,7 @@ class ForwardingGraph:
         d = self._memo.get((vertex, cls.key, frontend))
         if d is None:
             prefix = V.split(vertex)[0]
-            aware = frontend and prefix in FRONTEND_AWARE
+            aware = frontend and (prefix in FRONTEND_AWARE or prefix not in CORE_PREFIXES)
             d = self._memo.get((vertex, cls.key, aware)) if aware != frontend else None
             if d is None:
                 d = self._decide(vertex, prefix, cls, aware)
@@ -110,6 +113,12 @@ class ForwardingGraph:
         if d is None:
             d = self._lb[key] = B.balance(self, node, self.classify(dst), port, proto, src, dst)
         return d
+
+    def lb_exit(self, node: str) -> str:
+        """Where a packet continues after the node's load balancer: its route table, or the vertex the plugin's
+        contribution names (``lb_exit(node)``: OVN's switch pipeline after its ls_in_lb stage)."""
+        exit_of = getattr(self.contrib, "lb_exit", None)
+        return exit_of(node) if exit_of is not None else V.table(node)
 
     def lookup(self, table: str, ip: IPv4Address) -> Lookup:
         """The longest-prefix match a route table's vertex makes (a node's, or the underlay's by its name): the

@@ -242,6 +242,9 @@ class StepFact(Protocol):
 
     def verdict(self, packet: Any) -> tuple[str, str] | None: ...
 
+    # Optional: ``snat(packet)`` → ``(new source, what rewrote it)`` or None: a source NAT the walk applies after
+    # the steps and records for the reply (an OVN gateway router's lr_out_snat).
+
 
 __all__ = [
     "DST",

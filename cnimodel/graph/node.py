@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cnimodel.dataplane import Encap, NodeFacts, Route, first_longest
+from cnimodel.dataplane import Encap, NodeFacts, Route
 from cnimodel.graph import vertices as V
 from cnimodel.graph.classes import DestClass, host_address, owner_of
 from cnimodel.graph.facts import (
@@ -29,6 +29,7 @@ from cnimodel.graph.facts import (
 )
 from cnimodel.graph.lookup import encap_for, lookup
 from cnimodel.ipam import PodAddress
+from cnimodel.net import longest_match
 
 if TYPE_CHECKING:
     from ipaddress import IPv4Address
@@ -77,7 +78,7 @@ def entry(g: ForwardingGraph, pa: PodAddress) -> tuple[str, Route | None]:
         return V.port(pa.pod.key), None
     cluster = g.cluster
     if cluster.deferred(node):  # the node's own routes hold its pods' (per-peer routes never match them)
-        r = first_longest(cluster.local_facts(node).routes, pa.ip)
+        r = longest_match(((x.dst, x) for x in cluster.local_facts(node).routes), pa.ip)
     else:
         r = lookup(cluster, node, pa.ip).route
     port = pod_port(cluster, node, pa.ip, r)

@@ -71,9 +71,6 @@ class Tunnel:
     remote: IPv4Address | None = None
 
 
-TUNNEL_KINDS = ("vxlan", "geneve", "ipip")
-
-
 @dataclass
 class Space:
     """One network namespace and what goes into it. Routes, neighbours and FDB entries name kernel devices;

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
 from cnimodel.cluster import Cluster
-from cnimodel.kernel import arp, filters, nsutil, probe, rtnl
-from cnimodel.kernel.blueprint import Blueprint, RealPod, Space
+from cnimodel.kernel import arp, filters, probe, rtnl
+from cnimodel.kernel.blueprint import Blueprint, RealPod
 from cnimodel.kernel.netlink import Decision, decision
 from cnimodel.net import PrefixTable
 from cnimodel.trace import trace
@@ -247,7 +247,3 @@ def verify(bp: Blueprint, port: int = 80, max_pairs: int = 2000, timeout: float 
     say(f"{report.packets} probes over {report.pairs} pod pairs compared")
     return report
 
-
-def missing_spaces(bp: Blueprint) -> list[Space]:
-    """The blueprint's namespaces that do not exist (the plan is not up, or not wholly)."""
-    return [s for s in bp.spaces if not nsutil.exists(s.name)]

@@ -9,15 +9,18 @@ from cnimodel.net.addr import (
     network_of,
     overlaps,
 )
-from cnimodel.net.lpm import PrefixTable
+from cnimodel.net.lpm import NetworkRows, PrefixColumns, PrefixTable, longest_match
 
 __all__ = [
     "IPv4Address",
     "IPv4Network",
+    "NetworkRows",
+    "PrefixColumns",
     "PrefixTable",
     "host",
     "ip_int",
     "last_usable",
+    "longest_match",
     "network_of",
     "overlaps",
 ]

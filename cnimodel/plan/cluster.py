@@ -12,6 +12,7 @@ from cnimodel.net import host
 from cnimodel.plan.configtext import read_config_text
 from cnimodel.plan.errors import Origin, Problems
 from cnimodel.plan.fields import Fields, freeze
+from cnimodel.plan.installed import Installed
 from cnimodel.plan.limits import MAX_CONFIG_BYTES, InputRefused, check_aliases, read_limited
 from cnimodel.plan.model import (
     EMPTY,
@@ -25,8 +26,6 @@ from cnimodel.plan.model import (
     UnderlaySubnet,
 )
 
-NETWORK_PLUGINS = ("flannel", "win-bridge", "win-overlay", "azure-cni", "kubenet")
-POLICY_PLUGINS = ("calico",)
 API_VERSION = "cnimodel/v1"
 # Fields naming files the plugin reads (read as JSON configs; the directory loader skips them as plan files).
 CONFIG_KEYS = ("configFile", "cniConfigFile", "windowsConfigFile")
@@ -57,8 +56,10 @@ class ClusterSpec:
 INFERABLE = frozenset({"clusterCIDR", "serviceCIDR", "network", "underlay.subnets"})
 
 
-def parse_cluster_plan(doc: dict[str, Any], origin: Origin, problems: Problems, partial: bool = False) -> ClusterSpec:
-    """The ClusterPlan; ``partial`` (the plan holds a cluster's dump) lets it leave INFERABLE fields out."""
+def parse_cluster_plan(doc: dict[str, Any], origin: Origin, problems: Problems, partial: bool = False,
+                       installed: Installed | None = None) -> ClusterSpec:
+    """The ClusterPlan; ``partial`` (the plan holds a cluster's dump) lets it leave INFERABLE fields out;
+    ``installed`` names the plugins a plugin name must be one of (None: Cluster.build checks it)."""
     top = Fields(doc, origin, problems)
     meta = top.sub("metadata")
     name = meta.str("name", default="cluster")
@@ -72,8 +73,9 @@ def parse_cluster_plan(doc: dict[str, Any], origin: Origin, problems: Problems, 
     dns_ip = spec.ip("dnsServiceIP", required=False)
     if dns_ip is None and service_cidr is not None:
         dns_ip = host(service_cidr, 10)  # kubeadm's clusterDNS: the 10th address of the service range
-    network = _network(spec.sub("network"), origin, problems) if spec.raw("network") or not partial else None
-    policy = _policy(spec.sub("policy"), problems)
+    network = (_network(spec.sub("network"), origin, problems, installed) if spec.raw("network") or not partial
+               else None)
+    policy = _policy(spec.sub("policy"), problems, installed)
     underlay = _underlay(spec.sub("underlay"), problems)
     nodes = tuple(n for i, raw in enumerate(spec.list("nodes"))
                   if (n := parse_node_entry(raw, spec.origin.at(f"nodes[{i}]"), problems)) is not None)
@@ -87,13 +89,13 @@ def parse_cluster_plan(doc: dict[str, Any], origin: Origin, problems: Problems, 
                        expand=spec.bool("expand", default=True), stated=stated)
 
 
-def _network(f: Fields, doc_origin: Origin, problems: Problems) -> NetworkSpec | None:
+def _network(f: Fields, doc_origin: Origin, problems: Problems, installed: Installed | None) -> NetworkSpec | None:
     if not f.data:
-        problems.error(f.origin, "is required", "add `network: {plugin: flannel, backend: host-gw}` "
-                       f"(plugins: {', '.join(NETWORK_PLUGINS)})")
+        names = f" (plugins: {', '.join(installed.names('network'))})" if installed is not None else ""
+        problems.error(f.origin, "is required", f"add `network: {{plugin: flannel, backend: host-gw}}`{names}")
         return None
     plugin = f.str("plugin")
-    _check_installed(plugin, "network", f.origin.at("plugin"), problems)
+    _check_installed(plugin, "network", f.origin.at("plugin"), problems, installed)
     backend = f.str("backend", default=None)
     manager = f.str("subnetManager", default="kube", choices=("kube", "etcd"))
     given = f.raw("config")
@@ -214,21 +216,19 @@ def _manifest_ref(text: str, full: Path, fragment: str | None, origin: Origin, p
     return ConfigRef(str(full), fragment, configmaps, origin)
 
 
-def _check_installed(name: str | None, kind: str, origin: Origin, problems: Problems) -> None:
+def _check_installed(name: str | None, kind: str, origin: Origin, problems: Problems,
+                     installed: Installed | None) -> None:
     """An unknown plugin name is reported with the plan's other problems, not after them."""
-    from cnimodel.plugin import NetworkPlugin, PolicyPlugin, available_plugins, plugins_of  # imports the plan
-
-    if name and name not in available_plugins():
-        installed = plugins_of(NetworkPlugin if kind == "network" else PolicyPlugin)
+    if name and installed is not None and name not in (names := installed.names(kind)):
         problems.error(origin, f"unknown {kind} plugin {name!r}",
-                       f"use one of: {', '.join(installed) or '(none installed)'}")
+                       f"use one of: {', '.join(names) or '(none installed)'}")
 
 
-def _policy(f: Fields, problems: Problems) -> PolicySpec:
+def _policy(f: Fields, problems: Problems, installed: Installed | None) -> PolicySpec:
     if not f.data:
         return PolicySpec(origin=f.origin)
     plugin = f.str("plugin", default=None)
-    _check_installed(plugin, "policy", f.origin.at("plugin"), problems)
+    _check_installed(plugin, "policy", f.origin.at("plugin"), problems, installed)
     config = f.raw("config") or {}
     return PolicySpec(plugin=plugin, config=freeze(config if isinstance(config, dict) else {}),
                       origin=f.origin)

@@ -70,6 +70,15 @@ class Error(Exception):
     cannot answer (an unknown name, a malformed address). The message says what is wrong and how to fix it."""
 
 
+class QuestionError(Error):
+    """A question the plan cannot answer: an unknown node, pod or Service, a malformed address."""
+
+
+class EndpointError(QuestionError, ValueError):
+    """An endpoint name (``cnimodel.plan.names`` grammar) that cannot be read or stands for nothing the plan
+    holds; the message says what would be accepted, or what the plan holds instead."""
+
+
 class PlanError(Error):
     """Raised when plan input cannot be used; carries every problem found, not only the first."""
 

@@ -2,12 +2,12 @@
 
 A 150,000-pod dump is over a gigabyte of JSON, most of it ``managedFields``, ``status.conditions``,
 ``containerStatuses``, a Node's ``status.images`` and annotations. ``json.loads`` builds all of it as Python
-objects (several gigabytes, tens of seconds). Here, with msgspec installed, the List's items stay raw slices of
+objects (several gigabytes). Here the List's items stay raw slices of
 the file's bytes; each Pod and Node is decoded into a Struct that names only the fields the plan readers use
 (msgspec skips the rest in C), and turned into the same plain dicts ``json.loads`` would give, less the skipped
 fields. Every other kind is decoded whole. ``cnimodel.plan.kube`` reads both the same way; tests check that a dump
-gives the same Plan through either path. Without msgspec, or for a file that is not a ``kind: List``,
-``decode`` returns None and the loader uses ``json.loads``.
+gives the same Plan through either path. For a file that is not a ``kind: List``, ``decode`` returns None and
+the loader uses ``json.loads``.
 
 Adding a Pod or Node field to a plan reader means adding it here too (``PodSpec``, ``Container`` …).
 """
@@ -19,82 +19,77 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-try:
-    import msgspec
-except ImportError:  # the plain json path (cnimodel.plan.loader) is used then
-    msgspec = None  # type: ignore[assignment]
+import msgspec
 
-ENABLED = msgspec is not None  # tests switch the fast path off to compare it with json.loads
+ENABLED = True  # tests switch the fast path off to compare it with json.loads
 
+_Omit = {"omit_defaults": True, "forbid_unknown_fields": False}
 
-if msgspec is not None:
-    _Omit = {"omit_defaults": True, "forbid_unknown_fields": False}
+class Meta(msgspec.Struct, **_Omit):  # type: ignore[misc,call-arg]
+    name: Any = None
+    namespace: Any = None
+    labels: Any = None
+    ownerReferences: Any = None
+    annotations: Any = None  # Nodes: flannel's backend data; Pods: extra-network annotations (plan/unmodelled.py)
 
-    class Meta(msgspec.Struct, **_Omit):  # type: ignore[misc,call-arg]
-        name: Any = None
-        namespace: Any = None
-        labels: Any = None
-        ownerReferences: Any = None
-        annotations: Any = None  # Nodes: flannel's backend data; Pods: extra-network annotations (plan/unmodelled.py)
+NodeMeta = Meta
 
-    NodeMeta = Meta
+class Container(msgspec.Struct, **_Omit):  # type: ignore[misc,call-arg]
+    image: Any = None
+    ports: Any = None
 
-    class Container(msgspec.Struct, **_Omit):  # type: ignore[misc,call-arg]
-        image: Any = None
-        ports: Any = None
+class PodSpec(msgspec.Struct, **_Omit):  # type: ignore[misc,call-arg]
+    # what plan/kube.py (parse_pod), plan/schedule.py and plan/unmodelled.py read of a pod's spec
+    nodeName: Any = None
+    hostNetwork: Any = None
+    containers: list[Container] | None = None
+    initContainers: Any = None
+    nodeSelector: Any = None
+    affinity: Any = None
+    tolerations: Any = None
+    serviceAccountName: Any = None
+    serviceAccount: Any = None
+    runtimeClassName: Any = None
+    topologySpreadConstraints: Any = None
+    dnsPolicy: Any = None
+    dnsConfig: Any = None
+    hostAliases: Any = None
 
-    class PodSpec(msgspec.Struct, **_Omit):  # type: ignore[misc,call-arg]
-        # what plan/kube.py (parse_pod), plan/schedule.py and plan/unmodelled.py read of a pod's spec
-        nodeName: Any = None
-        hostNetwork: Any = None
-        containers: list[Container] | None = None
-        initContainers: Any = None
-        nodeSelector: Any = None
-        affinity: Any = None
-        tolerations: Any = None
-        serviceAccountName: Any = None
-        serviceAccount: Any = None
-        runtimeClassName: Any = None
-        topologySpreadConstraints: Any = None
-        dnsPolicy: Any = None
-        dnsConfig: Any = None
-        hostAliases: Any = None
+class PodStatus(msgspec.Struct, **_Omit):  # type: ignore[misc,call-arg]
+    podIP: Any = None
 
-    class PodStatus(msgspec.Struct, **_Omit):  # type: ignore[misc,call-arg]
-        podIP: Any = None
+class Pod(msgspec.Struct, tag_field="kind", tag="Pod", **_Omit):  # type: ignore[misc,call-arg]
+    apiVersion: Any = None
+    metadata: Meta | None = None
+    spec: PodSpec | None = None
+    status: PodStatus | None = None
 
-    class Pod(msgspec.Struct, tag_field="kind", tag="Pod", **_Omit):  # type: ignore[misc,call-arg]
-        apiVersion: Any = None
-        metadata: Meta | None = None
-        spec: PodSpec | None = None
-        status: PodStatus | None = None
+class NodeSpec(msgspec.Struct, **_Omit):  # type: ignore[misc,call-arg]
+    podCIDR: Any = None
+    podCIDRs: Any = None
+    taints: Any = None
 
-    class NodeSpec(msgspec.Struct, **_Omit):  # type: ignore[misc,call-arg]
-        podCIDR: Any = None
-        podCIDRs: Any = None
-        taints: Any = None
+class NodeStatus(msgspec.Struct, **_Omit):  # type: ignore[misc,call-arg]
+    addresses: Any = None
+    allocatable: Any = None
+    capacity: Any = None
+    nodeInfo: Any = None
 
-    class NodeStatus(msgspec.Struct, **_Omit):  # type: ignore[misc,call-arg]
-        addresses: Any = None
-        allocatable: Any = None
-        capacity: Any = None
-        nodeInfo: Any = None
+class Node(msgspec.Struct, tag_field="kind", tag="Node", **_Omit):  # type: ignore[misc,call-arg]
+    apiVersion: Any = None
+    metadata: NodeMeta | None = None
+    spec: NodeSpec | None = None
+    status: NodeStatus | None = None
 
-    class Node(msgspec.Struct, tag_field="kind", tag="Node", **_Omit):  # type: ignore[misc,call-arg]
-        apiVersion: Any = None
-        metadata: NodeMeta | None = None
-        spec: NodeSpec | None = None
-        status: NodeStatus | None = None
+class ListDoc(msgspec.Struct):
+    kind: Any = None
+    apiVersion: Any = None
+    items: list[msgspec.Raw] | None = None
 
-    class ListDoc(msgspec.Struct):
-        kind: Any = None
-        apiVersion: Any = None
-        items: list[msgspec.Raw] | None = None
-
-    _list = msgspec.json.Decoder(ListDoc)
-    _typed = msgspec.json.Decoder(Pod | Node)
-    _any = msgspec.json.Decoder()
-    _builtins = msgspec.to_builtins
+_list = msgspec.json.Decoder(ListDoc)
+_typed = msgspec.json.Decoder(Pod | Node)
+_any = msgspec.json.Decoder()
+_builtins = msgspec.to_builtins
 
 
 class Items:
@@ -132,7 +127,7 @@ def read(path: Path) -> bytes | memoryview:
 
 
 def decode(data: bytes | memoryview) -> dict[str, Any] | None:
-    """A ``kind: List`` document whose ``items`` is an ``Items``; None when msgspec is missing, the text is not
+    """A ``kind: List`` document whose ``items`` is an ``Items``; None when the text is not
     a List, or it is not valid JSON (the caller's ``json.loads`` then says where)."""
     if not ENABLED:
         return None

@@ -14,10 +14,11 @@ from typing import Any
 import yaml
 
 from cnimodel.bulk import bulk
-from cnimodel.plan import fastjson
+from cnimodel.plan import fastjson, fastyaml
 from cnimodel.plan.checks import check_plan
 from cnimodel.plan.cluster import API_VERSION, CONFIG_KEYS, INFERABLE, ClusterSpec, parse_cluster_plan
 from cnimodel.plan.errors import Origin, PlanError, Problems
+from cnimodel.plan.installed import Installed
 from cnimodel.plan.kube import CLUSTER_SCOPED, KEPT_KINDS, parse_kept, parse_namespace, parse_node_object, parse_pod
 from cnimodel.plan.limits import (
     LIMITS_DOC,
@@ -29,17 +30,12 @@ from cnimodel.plan.limits import (
     read_limited,
 )
 from cnimodel.plan.model import KubeObject, Namespace, NodeSpec, Plan, PolicySpec, Underlay
+from cnimodel.plan.names import WORKLOAD_KINDS
 from cnimodel.plan.unmodelled import Unmodelled
-from cnimodel.plan.workloads import WORKLOAD_KINDS, Workload, expand_plan, parse_workload
+from cnimodel.plan.workloads import Workload, expand_plan, parse_workload
 
 SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = Path("-")  # ``-`` among the inputs: standard input, read once (kubectl's ``-f -``)
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster at 5,000 nodes
-
-
-def plan_files(paths: Sequence[str | Path], problems: Problems) -> list[Path]:
-    """The files a plan is made of: each path as given, or the YAML/JSON files below a directory, sorted."""
-    return [f for f, _ in _plan_files(paths, problems)]
 
 
 def _plan_files(paths: Sequence[str | Path], problems: Problems) -> list[tuple[Path, bool]]:
@@ -164,8 +160,8 @@ def read_documents(path: Path, problems: Problems, text: str | None = None) -> l
             return []
     try:
         if "&" in text and "*" in text:  # anchors and aliases: refuse an expansion past the limit first
-            check_aliases(text, _Loader)
-        return list(yaml.load_all(text, Loader=_Loader))
+            check_aliases(text, fastyaml.Loader)
+        return list(fastyaml.load_all(text))
     except InputRefused as e:
         problems.error(Origin(name_of(path)), e.message, e.fix)
         return []
@@ -259,17 +255,19 @@ def _once(doc: dict[str, Any], kind: str, origin: Origin, seen: dict[tuple[str, 
                        "keep one of the two: remove it from one file, or leave one of the inputs out")
 
 
-def load_plan(paths: Sequence[str | Path], texts: dict[str, str] | None = None) -> Plan:
+def load_plan(paths: Sequence[str | Path], texts: dict[str, str] | None = None,
+              installed: Installed | None = None) -> Plan:
     """Load, check and return a plan, or raise PlanError listing every problem found.
 
     ``texts`` maps a name to its content, for documents that do not live on disk (objects given to
-    ``cnimodel.load``, the embedded default); they join the files ``paths`` names.
+    ``cnimodel.load``, the embedded default); they join the files ``paths`` names. ``installed`` (the front
+    doors give ``cnimodel.plugin.installed()``) checks plugin names and places pods by the plugin's capacity.
     """
     with bulk():
-        return _load(paths, texts)
+        return _load(paths, texts, installed)
 
 
-def _load(paths: Sequence[str | Path], texts: dict[str, str] | None) -> Plan:
+def _load(paths: Sequence[str | Path], texts: dict[str, str] | None, installed: Installed | None) -> Plan:
     problems = Problems()
     texts = texts or {}  # contents given in memory: they join the files named (and are not read from disk)
     listed = _plan_files([p for p in paths if str(p) not in texts], problems) + [(Path(p), False) for p in texts]
@@ -347,13 +345,15 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None) -> Plan:
             else:
                 ignored[kind] += 1
     if cluster_docs:  # beside Node objects (a cluster's dump) it may leave out what cnimodel.infer reads there
-        cluster = parse_cluster_plan(*cluster_docs[0], problems, partial=bool(nodes_from_objects))
+        cluster = parse_cluster_plan(*cluster_docs[0], problems, partial=bool(nodes_from_objects),
+                                     installed=installed)
     if ignored:
         listed = ", ".join(f"{k} ({n})" for k, n in sorted(ignored.items()))
         problems.warn(Origin(", ".join(str(f) for f in files[:3]) + (" …" if len(files) > 3 else "")),
                       f"kinds cnimodel does not model were ignored: {listed}")
     plan = _assemble(cluster, nodes_from_objects, namespaces, pods, kept, problems, files)
-    plan = expand_plan(plan, workloads, problems, expand=cluster.expand if cluster else True)
+    capacity = installed.max_pods(plan) if installed is not None else None
+    plan = expand_plan(plan, workloads, problems, expand=cluster.expand if cluster else True, max_pods=capacity)
     plan = check_plan(plan, problems, cluster=not plan.from_dump)  # cnimodel.infer checks the rest
     if problems.errors:
         raise PlanError(problems.items)

@@ -18,17 +18,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from cnimodel.bulk import frozen
-from cnimodel.plan.errors import Origin, Problem, Problems
+from cnimodel.plan.errors import EndpointError, Origin, Problem, Problems
 from cnimodel.plan.fields import Fields
 from cnimodel.plan.kube import controller_ref, namespace_of, parse_pod
 from cnimodel.plan.limits import LIMITS_DOC, MAX_PODS, MAX_REPLICAS
 from cnimodel.plan.model import NodeSpec, Plan, Pod, WorkloadRef
-from cnimodel.plan.names import NameError_, resolve_pods
+from cnimodel.plan.names import resolve_pods
 from cnimodel.plan.placement import place
 from cnimodel.plan.schedule import Requirement
 
-WORKLOAD_KINDS = frozenset({"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet",
-                            "Job", "CronJob"})
 CODES = {
     "unschedulable": "pods that fit no node; the message gives kube-scheduler's reasons",
     "max-pods": "pods whose eligible nodes are all at maxPods",
@@ -159,7 +157,7 @@ def expand_plan(plan: Plan, workloads: Sequence[Workload], problems: Problems, e
     Pods a kubectl dump already lists stand for their workload: a Deployment with listed pods (directly or
     through its ReplicaSet) is not expanded again, and a ReplicaSet or Job whose owner is in the plan is
     covered by that owner. With ``expand`` False only the listed pods are used. ``max_pods`` gives each
-    node's pod limit; by default the network plugin's (``plugin_max_pods``).
+    node's pod limit (the network plugin's: ``Installed.max_pods``); by default the node's own maxPods.
     """
     index: dict[tuple[str, str, str], Workload] = {}
     for w in workloads:
@@ -194,21 +192,8 @@ def expand_plan(plan: Plan, workloads: Sequence[Workload], problems: Problems, e
                        f"more than the {MAX_PODS:,} cnimodel models", "lower the workloads' replicas, or model "
                        f"a part of the cluster ({LIMITS_DOC})")
         return replace(plan, pods=tuple(listed), workloads=tuple(index.values()))
-    pods = place(plan, listed, todo, problems, max_pods or plugin_max_pods(plan))
+    pods = place(plan, listed, todo, problems, max_pods)
     return replace(plan, pods=tuple(pods), workloads=tuple(index.values()))
-
-
-def plugin_max_pods(plan: Plan) -> Callable[[NodeSpec], int] | None:
-    """Each node's pod limit as the plan's network plugin sees it (Azure CNI's default is 30 or 250 where the
-    node gives no maxPods), so placement agrees with allocation; None without a usable plugin."""
-    if plan.network is None:
-        return None
-    from cnimodel.plugin import NetworkPlugin, load_plugin  # here: the plugin layer imports the plan layer
-
-    try:
-        return load_plugin(plan.network.plugin, NetworkPlugin)(plan, Problems()).max_pods
-    except Exception:  # a plan this plugin cannot read: Cluster.build reports why
-        return None
 
 
 def _deployment_of(pod: Pod, ref: WorkloadRef, index: dict[tuple[str, str, str], Workload]) -> WorkloadRef:
@@ -225,5 +210,5 @@ def pods_of(plan: Plan, name: str) -> tuple[Pod, ...]:
     for callers that only ask whether a name stands for pods."""
     try:
         return tuple(resolve_pods(plan, name))
-    except NameError_:
+    except EndpointError:
         return ()

@@ -4,7 +4,10 @@
 - ``NodeRoles`` (roles): the roles a plugin states per node — forwarding model, encapsulation kind, Services.
 - ``Addressing`` (ipam): the small protocol an IPAM answers.
 - ``FastPath`` (fastpath): the optional speed capability.
-- ``load_plugin`` / ``plugins_of`` / ``available_plugins`` (registry): the entry points.
+- ``PluginServices`` (services): the optional capability of a plugin implementing Services itself.
+- ``Listing`` / ``Column`` (listing): a table in the shape a plugin's own tool prints it.
+- ``load_plugin`` / ``plugins_of`` / ``available_plugins`` (registry): the entry points; ``installed()``: what
+  ``load_plan`` asks of them (plugin names, pod capacity).
 
 docs/plugins.md shows a whole plugin written against it.
 """
@@ -12,8 +15,11 @@ docs/plugins.md shows a whole plugin written against it.
 from cnimodel.plugin.base import NetworkPlugin, PolicyPlugin
 from cnimodel.plugin.fastpath import FastPath
 from cnimodel.plugin.ipam import Addressing
-from cnimodel.plugin.registry import GROUP, available_plugins, load_plugin, plugins_of
+from cnimodel.plugin.listing import Column, Listing
+from cnimodel.plugin.registry import GROUP, available_plugins, installed, load_plugin, plugins_of
 from cnimodel.plugin.roles import FORWARDING, NodeRoles, ServiceRole, kube_proxy
+from cnimodel.plugin.services import PluginServices
 
-__all__ = ["FORWARDING", "GROUP", "Addressing", "FastPath", "NetworkPlugin", "NodeRoles", "PolicyPlugin",
-           "ServiceRole", "available_plugins", "kube_proxy", "load_plugin", "plugins_of"]
+__all__ = ["FORWARDING", "GROUP", "Addressing", "Column", "FastPath", "Listing", "NetworkPlugin", "NodeRoles",
+           "PluginServices", "PolicyPlugin", "ServiceRole", "available_plugins", "installed", "kube_proxy",
+           "load_plugin", "plugins_of"]

@@ -5,6 +5,7 @@ plugin's name. docs/plugins.md walks through writing one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from ipaddress import IPv4Network
 from typing import TYPE_CHECKING, ClassVar, Literal
 
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
     from cnimodel.graph.contrib import GraphContribution
     from cnimodel.plugin.fastpath import FastPath
+    from cnimodel.plugin.findings import PluginCheck, PluginFinding
+    from cnimodel.plugin.listing import Listing
+    from cnimodel.plugin.services import PluginServices
 
 
 class NetworkPlugin:
@@ -125,6 +129,27 @@ class NetworkPlugin:
         """The plugin's own part of the forwarding graph (``cnimodel.graph.contrib``): vertices of its own kinds
         (logical switches and routers …) and the decisions made there. None (the default): the core's vertices
         — bridges, vSwitch ports, route tables, tunnels, kube-proxy's load balancers — describe the node."""
+        return None
+
+    def listings(self, cluster: Cluster, node: str) -> tuple[Listing, ...]:
+        """Tables of the node's data plane the plugin keeps outside the host's route table, as its own tool prints
+        them (``cnimodel.plugin.listing``): ``routes`` shows them beside the node's routes (ovn-kubernetes: its
+        logical routers' routes and policies). Default: none."""
+        return ()
+
+    def checks(self) -> tuple[PluginCheck, ...]:
+        """The checks this plugin contributes to ``cnimodel check`` (``cnimodel.plugin.findings``). Default: none."""
+        return ()
+
+    def findings(self, cluster: Cluster, external: tuple[IPv4Network, ...] = ()) -> Iterable[PluginFinding]:
+        """What the plugin's checks find on the built cluster (``external``: ranges the operator says the cluster
+        must not overlap, ``check --external``)."""
+        return ()
+
+    def services(self) -> PluginServices | None:
+        """The plugin's own Services implementation (``cnimodel.plugin.services``) on nodes whose Services role is
+        ``ServiceRole("plugin")``: its load-balancer tables for ``lb`` and its decisions for trace. None (the
+        default): such nodes' Services are reported as not modelled."""
         return None
 
 

@@ -3,10 +3,13 @@ alike (a package declares ``[project.entry-points."cnimodel.plugins"] name = "mo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from importlib.metadata import entry_points
 
-from cnimodel.plugin.base import NetworkPlugin
+from cnimodel.plan import NodeSpec, Plan, Problems
+from cnimodel.plan.installed import Installed
+from cnimodel.plugin.base import NetworkPlugin, PolicyPlugin
 
 GROUP = "cnimodel.plugins"
 
@@ -40,4 +43,21 @@ def plugins_of(kind: type) -> list[str]:
     return sorted(out)
 
 
-__all__ = ["GROUP", "available_plugins", "load_plugin", "plugins_of"]
+def installed() -> Installed:
+    """What the plan asks of the installed plugins (``load_plan(..., installed=installed())``)."""
+    return Installed(names=lambda kind: plugins_of(NetworkPlugin if kind == "network" else PolicyPlugin),
+                     max_pods=plugin_max_pods)
+
+
+def plugin_max_pods(plan: Plan) -> Callable[[NodeSpec], int] | None:
+    """Each node's pod limit as the plan's network plugin sees it (Azure CNI's default is 30 or 250 where the
+    node gives no maxPods), so placement agrees with allocation; None without a usable plugin."""
+    if plan.network is None:
+        return None
+    try:
+        return load_plugin(plan.network.plugin, NetworkPlugin)(plan, Problems()).max_pods
+    except Exception:  # an unknown plugin, or a plan it cannot read: Cluster.build reports why
+        return None
+
+
+__all__ = ["GROUP", "available_plugins", "installed", "load_plugin", "plugin_max_pods", "plugins_of"]

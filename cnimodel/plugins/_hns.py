@@ -23,10 +23,6 @@ def outbound_nat(exceptions: list[str]) -> HnsPolicy:
 
 
 
-def sdn_route(prefix: str, need_encap: bool = True) -> HnsPolicy:
-    return policy("SDNRoute", DestinationPrefix=prefix, NeedEncap=need_encap)
-
-
 def read_endpoint_policies(entries: Any, api_version: int, origin: Origin, problems: Problems) -> tuple[
         HnsPolicy, ...]:
     """The CNI conf ``policies`` list as the plugin reads it.

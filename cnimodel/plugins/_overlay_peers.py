@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import Encap, HnsPolicy, NodeFacts, Route, Vtep
+from cnimodel.net import PrefixTable
 from cnimodel.plan import NodeSpec
 from cnimodel.plugins import flannel_vxlan
 from cnimodel.plugins.flannel_vxlan import VtepOf
@@ -57,14 +58,14 @@ def remote_leases(cluster: Cluster, vtep_of: VtepOf, owner: str) -> tuple[list[L
     return cluster.memo(("remote-subnet-routes", owner), build)
 
 
-def lease_index(cluster: Cluster, vtep_of: VtepOf, owner: str) -> flannel_vxlan.PrefixIndex:
+def lease_index(cluster: Cluster, vtep_of: VtepOf, owner: str) -> PrefixTable[list[int]]:
     return cluster.memo(("remote-subnet-index", owner), lambda: flannel_vxlan.prefix_index(
         u[2] for u in remote_leases(cluster, vtep_of, owner)[0]))
 
 
 def prepare_windows(cluster: Cluster, vtep_of: VtepOf) -> None:
-    """Build the remote leases the Windows nodes share, once, while the cluster is built: ~40 ms at 5,000
-    nodes, which would otherwise fall on the first Windows node asked."""
+    """Build the remote leases the Windows nodes share, once, while the cluster is built: work that would
+    otherwise fall on the first Windows node asked (tools/bench_foundation.py)."""
     owners = {v.owner for n in cluster.plan.nodes if n.os == "windows" and (v := vtep_of(n.name)) and v.up}
     for owner in sorted(owners):
         lease_index(cluster, vtep_of, owner)

@@ -1,8 +1,8 @@
 """Fast copies of frozen fact values, for the thousands of per-peer facts one node holds at scale.
 
-A frozen dataclass's generated __init__ sets each field through object.__setattr__: about 5 µs for a Route,
-25 ms for a 5,000-node plan's peer routes. Facts of one kind built in a loop differ in two fields,
-so they are built as copies of one template's field dict instead (a Route in a fifth of the time). The result is
+A frozen dataclass's generated __init__ sets each field through object.__setattr__, slow over a 5,000-node
+plan's peer routes (tools/bench_foundation.py). Facts of one kind built in a loop differ in two fields,
+so they are built as copies of one template's field dict instead. The result is
 an ordinary instance: equal, hashable, ordered and frozen like one made by its constructor. Only for fact
 classes without __post_init__ or __slots__ (Route, Neighbor, FdbEntry, Encap, HnsPolicy).
 """

@@ -20,6 +20,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from cnimodel.bulk import bulk
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import Device, Encap, FdbEntry, Neighbor, NodeFacts, Route, Vtep
+from cnimodel.net import PrefixTable
 from cnimodel.plan import NodeSpec, Plan, Problems
 from cnimodel.plugins import _linux
 from cnimodel.plugins._values import like
@@ -140,37 +141,27 @@ def _peer_entries(cluster: Cluster, me: Vtep, vtep_of: VtepOf) -> tuple[list[Pee
     return cluster.memo(("vxlan-peers", me.dev, me.owner), build)
 
 
-# Prefix lengths, longest first, and per length the positions of the entries with each network address.
-PrefixIndex = tuple[list[int], dict[int, dict[int, list[int]]]]
+def prefix_index(cidrs: Iterable[IPv4Network]) -> PrefixTable[list[int]]:
+    """Positions of ``cidrs`` by prefix, for finding the few peers that hold one address (every position of a
+    prefix, not only the first: the caller skips the node itself)."""
+    return PrefixTable.positions(cidrs)
 
 
-def prefix_index(cidrs: Iterable[IPv4Network]) -> PrefixIndex:
-    """Positions of ``cidrs`` by prefix, for finding the few peers that hold one address (a PrefixTable that
-    keeps every position of a prefix, not only the first: the caller skips the node itself)."""
-    by_len: dict[int, dict[int, list[int]]] = {}
-    for i, net in enumerate(cidrs):
-        # ipaddress' slots read directly: the properties cost as much again as the rest of the loop
-        by_len.setdefault(net._prefixlen, {}).setdefault(net.network_address._ip, []).append(i)
-    return sorted(by_len, reverse=True), by_len
-
-
-def candidates(index: PrefixIndex, dst: IPv4Address) -> Iterator[int]:
+def candidates(index: PrefixTable[list[int]], dst: IPv4Address) -> Iterator[int]:
     """Positions of the entries whose prefix holds ``dst``: longest prefix first, in entry order within one
     (so the first one a caller accepts is the one a longest-prefix match over the node's table finds)."""
-    lengths, by_len = index
-    a = int(dst)
-    for length in lengths:
-        yield from by_len[length].get(a & ((0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF), ())
+    for _, positions in index.matches(dst):
+        yield from positions
 
 
-def _peer_index(cluster: Cluster, me: Vtep, vtep_of: VtepOf) -> PrefixIndex:
+def _peer_index(cluster: Cluster, me: Vtep, vtep_of: VtepOf) -> PrefixTable[list[int]]:
     return cluster.memo(("vxlan-peer-index", me.dev, me.owner),
                         lambda: prefix_index(e[2] for e in _peer_entries(cluster, me, vtep_of)[0]))
 
 
 def prepare(cluster: Cluster, vtep_of: VtepOf) -> None:
     """Build the peer entries (and their index) the Linux VTEPs share, once, while the cluster is built:
-    ~30 ms at 5,000 nodes, which would otherwise fall on the first node asked."""
+    work that would otherwise fall on the first node asked (tools/bench_foundation.py)."""
     seen: set[tuple[str, str]] = set()
     for node in cluster.plan.nodes:
         me = vtep_of(node.name) if node.os == "linux" else None

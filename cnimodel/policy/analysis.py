@@ -11,23 +11,27 @@ from __future__ import annotations
 import bisect
 import fnmatch
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network, ip_network
-from typing import TYPE_CHECKING, Literal
+from ipaddress import IPv4Address, IPv4Network
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cnimodel.bulk import bulk
 from cnimodel.plan import NotRunning, Plan, Pod
-from cnimodel.plan.errors import Error
+from cnimodel.plan.errors import EndpointError
+from cnimodel.plan.names import parse_endpoint
 from cnimodel.policy.compile import compile_policies
 from cnimodel.policy.connset import ConnSet
+from cnimodel.policy.endpoint import KIND_LABELS, Connection, Endpoint, Variant
 from cnimodel.policy.engine import ClassEngine
 from cnimodel.policy.model import PolicySet
 from cnimodel.policy.universe import Enforcement, Universe, build_universe
 
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
+
+__all__ = ["BIG", "KIND_LABELS", "OWN_NODE_NOTE", "SELF_NOTE", "Connection", "Endpoint", "Reachability",
+           "Variant"]
 
 SELF_NOTE = ("self: a pod reaching itself is undefined by the NetworkPolicy spec (kubernetes/kubernetes#95879); "
              "not evaluated")
@@ -36,69 +40,11 @@ OWN_NODE_NOTE = ("from the destination pod's own node: always allowed (ingress f
 MANIFEST_ENFORCEMENT = Enforcement(True, "no ClusterPlan: every pod is treated as enforced, as netpol-analyzer does")
 
 
-KIND_LABELS = {"pod": "Pod", "node": "Node", "external": "External"}
+# Above this many pairs a selection is answered by class rows of the class matrix (computed once, every class
+# pair); below, pair by pair without it (a one-pair question on a 150,000-pod plan should not fill the matrix).
+BIG = 20_000
 
 
-class QueryError(Error, ValueError):
-    """A --from/--to value that names nothing in the plan, or cannot be read."""
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """A pod (hostNetwork or not), a node, or a range of external addresses."""
-
-    kind: Literal["pod", "node", "external"]
-    name: str                      # ns/pod, node name, or lo-hi
-    cls: int
-    node: str | None = None
-    ip: IPv4Address | None = None
-    host_network: bool = False
-    workload: int | None = None
-    # A workload named on the command line stands for its pods: ``name`` is then ``ns/web[Deployment]`` and
-    # ``members`` the pods' endpoints (cnimodel/policy/groups.py answers for all of them at once).
-    members: tuple[Endpoint, ...] = ()
-
-    @property
-    def label(self) -> str:
-        """netpol-analyzer's naming: ``ns/a[Pod]``, ``ns/web[Deployment]``, ``lin1[Node]``,
-        ``0.0.0.0-9.255.255.255[External]``."""
-        return self.name if self.members else f"{self.name}[{KIND_LABELS[self.kind]}]"
-
-    @property
-    def json_name(self) -> str:
-        return self.name if self.kind == "pod" else self.label
-
-    @property
-    def namespace(self) -> str | None:
-        return self.name.split("/", 1)[0] if self.kind == "pod" else None
-
-    @property
-    def is_host(self) -> bool:
-        return self.kind == "node" or self.host_network
-
-
-@dataclass(frozen=True)
-class Connection:
-    """What ``src`` may open to ``dst``. ``conns`` None: not evaluated (see ``note``)."""
-
-    src: Endpoint
-    dst: Endpoint
-    conns: ConnSet | None
-    note: str = ""
-    # For a workload end: when its pods' answers differ, each distinct answer (``conns`` is then what every
-    # pair allows); empty when all pods agree.
-    variants: tuple[Variant, ...] = ()
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One of the distinct answers among the pod pairs a workload end stands for: what they allow, how many
-    pairs give it, and one such pair (``src``, ``dst`` as ``ns/pod`` or endpoint labels)."""
-
-    conns: ConnSet
-    pairs: int
-    src: str
-    dst: str
 
 
 class Reachability:
@@ -211,30 +157,29 @@ class Reachability:
         return self.pods() + self.externals()
 
     def resolve(self, spec: str) -> list[Endpoint]:
-        """``ns/pod`` (shell wildcards allowed), ``NAME[Node]``, an address or a CIDR → endpoints."""
-        spec = spec.strip()
-        if spec.endswith("[Node]"):
-            name = spec[:-6]
-            if name not in self.u.nodes:
-                raise QueryError(f"no node named {name!r} in the plan")
-            return [self.node(name)]
-        if "/" in spec and not spec.split("/", 1)[1].isdigit():
-            if any(ch in spec for ch in "*?["):
-                found = [self.pod(i) for i, w in enumerate(self.u.workloads) if fnmatch.fnmatchcase(w.key, spec)]
+        """An endpoint name (``cnimodel.plan.names`` grammar) → endpoints: ``ns/pod`` (``*`` and ``?`` are
+        wildcards), a node (``NAME`` or ``NAME[Node]``), an address or a range (every pod, node and outside range
+        in it). A workload is ``reach``'s to group (``ns/name[Kind]``: cnimodel/policy/groups.py)."""
+        e = parse_endpoint(spec)
+        if e.kind == "node":
+            if e.name not in self.u.nodes:
+                raise EndpointError(f"no node named {e.name!r} in the plan")
+            return [self.node(e.name)]
+        if e.kind in ("object", "pattern"):
+            if e.kind == "pattern":
+                found = [self.pod(i) for i, w in enumerate(self.u.workloads) if fnmatch.fnmatchcase(w.key, e.key)]
             else:
-                i = self.u.by_key.get(spec)
+                i = self.u.by_key.get(e.key) if e.object_kind in (None, "Pod") else None
                 found = [] if i is None else [self.pod(i)]
-                if i is None and spec in self.not_running:
-                    raise QueryError(self.never_runs(spec))
+                if i is None and e.key in self.not_running:
+                    raise EndpointError(self.never_runs(e.key))
             if not found:
-                raise QueryError(f"no pod matches {spec!r} (write NAMESPACE/POD; * and ? are wildcards)")
+                raise EndpointError(f"no pod matches {spec!r} (write NAMESPACE/POD; *, ? and [set] are wildcards)")
             return found
-        try:
-            net = ip_network(spec, strict=False)
-        except ValueError:
-            raise QueryError(f"{spec!r} is neither NAMESPACE/POD, NODE[Node], an IPv4 address nor a CIDR") from None
-        if not isinstance(net, IPv4Network):
-            raise QueryError(f"{spec} is IPv6; cnimodel models IPv4")
+        if e.kind == "nodeport":
+            raise EndpointError(f"{spec!r}: reachability is between pods, nodes and addresses; a NodePort is "
+                                "`cnimodel lb`'s")
+        net = e.network if e.network is not None else IPv4Network(e.ip)
         lo, hi = int(net.network_address), int(net.broadcast_address)
         inside = [self.pod(i) for i, w in enumerate(self.u.workloads)
                   if w.ip is not None and not w.host_network and lo <= int(w.ip) <= hi]
@@ -301,17 +246,17 @@ class Reachability:
         only with ``all_pairs``; self pairs only with ``keep_self``. ``port``: restrict the answer to one
         (protocol, port)."""
         srcs, dsts = list(sources), list(destinations)
+        if len(srcs) * len(dsts) > BIG:  # by class rows (cnimodel/policy/pairs.py)
+            from cnimodel.policy.pairs import Pairs
+
+            yield from Pairs(self, srcs, dsts, all_pairs=all_pairs, port=port, keep_self=keep_self).connections()
+            return
         restrict = ConnSet.ports(port[0], port[1], port[1]) if port else None
-        big = len(srcs) * len(dsts) > 20_000
-        conns = self.engine.conns
         for s in srcs:
             for d in dsts:
                 if s.kind == d.kind == "external":  # no policy sits between two outside addresses
                     continue
-                if big and not (s.is_host or d.is_host or s.name == d.name):
-                    c = Connection(s, d, conns[int(self.class_matrix()[s.cls, d.cls])])
-                else:
-                    c = self.connection(s, d)
+                c = self.connection(s, d)
                 if c.conns is None:
                     if keep_self:
                         yield c

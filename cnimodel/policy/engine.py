@@ -10,7 +10,6 @@ so the walk runs once for each, and the whole class matrix is filled with numpy 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -270,6 +269,3 @@ class ClassEngine:
         if m is None:
             m = cache[(a, b)] = self.intern(self.conns[a] & self.conns[b])
         return m
-
-    def class_rows(self) -> Sequence[PeerClass]:
-        return self.u.classes

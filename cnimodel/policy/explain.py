@@ -120,18 +120,3 @@ def _status(r: Reachability, e: Endpoint, d: Direction, why: str, policies: list
         return f"no policy selects it for {d} ({enforcement})"
     n = len(policies)
     return f"selected for {d} by {n} polic{'y' if n == 1 else 'ies'} ({enforcement})"
-
-
-def to_json(x: Explanation) -> dict[str, object]:
-    """``{"egress": {...}, "ingress": {...}}`` (keys documented in docs/policy.md)."""
-    out: dict[str, object] = {}
-    for s in x.sides:
-        out[s.direction] = {
-            "subject": s.subject.json_name,
-            "status": s.status,
-            "selected_by": s.selected_by,
-            "notes": s.notes,
-            "steps": [{**st.conns.to_json(), "allowed": st.allowed, "reason": st.reason, "hops": st.hops}
-                      for st in s.steps],
-        }
-    return out

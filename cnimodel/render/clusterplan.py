@@ -18,10 +18,6 @@ from cnimodel.plan import Inferred, Plan
 from cnimodel.plan.cluster import API_VERSION
 from cnimodel.plan.fields import thaw
 
-# Spec fields whose values come from a ClusterPlan's own text (not from the dump's manifests).
-OWN = ("spec.network.config", "spec.network.cni", "spec.network.windowsConfig", "configFile", "cniConfigFile",
-       "windowsConfigFile")
-
 
 def document(plan: Plan) -> dict[str, Any]:
     """The ClusterPlan as a plain mapping (keys in the order docs/plan-format.md lists them)."""

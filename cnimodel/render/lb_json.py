@@ -66,9 +66,13 @@ def windows_node(view: WinkernelView, vfp: list[VfpRule], config: dict[str, Any]
     }
 
 
-def plugin_node(node: str, os: str, note: str) -> dict[str, Any]:
-    """A node whose network plugin implements Services itself: no kube-proxy rules to show (yet)."""
-    return {"node": node, "os": os, "proxy": "plugin", "servicePorts": [], "note": note}
+def plugin_node(node: str, os: str, note: str, tables: tuple[Any, ...] = ()) -> dict[str, Any]:
+    """A node whose network plugin implements Services itself: no kube-proxy rules; the plugin's own load
+    balancers (each table's JSON content, merged) when it models them."""
+    body: dict[str, Any] = {"node": node, "os": os, "proxy": "plugin", "servicePorts": [], "note": note}
+    for t in tables:
+        body.update(t.data)
+    return body
 
 
 def linux_node(view: IptablesView, config: dict[str, Any]) -> dict[str, Any]:

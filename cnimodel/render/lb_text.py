@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
-from cnimodel.render.text import cells, print_table
+from cnimodel.render.text import TextTable, cells, print_table
 from cnimodel.services.decision import Decision
 from cnimodel.services.hnslb import (
     LB_DSR,
@@ -39,7 +38,7 @@ def windows(console: Console, view: WinkernelView) -> None:
                        + (f", source VIP {view.source_vip}" if view.source_vip else "")
                        + f", DSR {'supported' if view.dsr_supported else 'not supported'}")
     console.print(head)
-    t = Table(show_edge=False, pad_edge=False)
+    t = TextTable(show_edge=False, pad_edge=False)
     for col in ("service port", "frontend", "VIP:port → internal", "LB flags", "port flags", "affinity",
                 "SourceVIP", "backends"):
         t.add_column(col)
@@ -73,7 +72,7 @@ def windows(console: Console, view: WinkernelView) -> None:
 
 def linux(console: Console, view: IptablesView) -> None:
     console.print(f"[bold]{escape(view.node)}[/bold] (linux, kube-proxy iptables mode)")
-    t = Table(show_edge=False, pad_edge=False)
+    t = TextTable(show_edge=False, pad_edge=False)
     for col in ("service port", "chains", "cluster endpoints", "local endpoints", "verdict without endpoints"):
         t.add_column(col)
     for p in view.service_ports:

@@ -7,7 +7,7 @@ from typing import Any
 
 from cnimodel.policy.analysis import Connection
 from cnimodel.policy.enforcement import Unenforced
-from cnimodel.policy.explain import Explanation, to_json
+from cnimodel.policy.explain import Explanation
 
 
 def connection(c: Connection, x: Explanation | None = None) -> dict[str, Any]:
@@ -22,7 +22,7 @@ def connection(c: Connection, x: Explanation | None = None) -> dict[str, Any]:
     if c.variants:  # a workload end whose pods differ: each distinct answer, with an example pair
         out["variants"] = [{"pairs": v.pairs, "src": v.src, "dst": v.dst, **v.conns.to_json()} for v in c.variants]
     if x is not None:
-        out["explain"] = to_json(x)
+        out["explain"] = explanation(x)
     return out
 
 
@@ -32,3 +32,18 @@ def document(conns: Iterable[Connection], explanations: Iterable[Explanation] | 
     rows = [connection(c) for c in conns] if explanations is None else [
         connection(x.connection, x) for x in explanations]
     return {"unenforced": unenforced.to_json() if unenforced is not None else None, "connections": rows}
+
+
+def explanation(x: Explanation) -> dict[str, object]:
+    """``{"egress": {...}, "ingress": {...}}`` (keys documented in docs/policy.md)."""
+    out: dict[str, object] = {}
+    for s in x.sides:
+        out[s.direction] = {
+            "subject": s.subject.json_name,
+            "status": s.status,
+            "selected_by": s.selected_by,
+            "notes": s.notes,
+            "steps": [{**st.conns.to_json(), "allowed": st.allowed, "reason": st.reason, "hops": st.hops}
+                      for st in s.steps],
+        }
+    return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -23,23 +25,36 @@ def _via(r: Route) -> str:
 PLAIN_ROWS = 1000  # above this many rows a table is written without rich's layout (see print_table)
 
 
-def print_table(console: Console, table: Table, limit: int = PLAIN_ROWS) -> None:
-    """Print a table; past ``limit`` rows as plain aligned text, each cell whole on one line.
+class TextTable(Table):
+    """A rich Table that also keeps each row's cells as plain text, for ``print_table``'s plain form."""
 
-    rich measures and wraps every cell (~1 ms a row): one node's 10,000 service ports took 8 s, the pod list
-    of a 150,000-pod plan minutes. The plain form keeps rich's columns, separators and header rule, and
-    leaves out only the wrapping and the styles: a line is as long as its longest cells, as kubectl prints.
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plain_rows: list[list[str]] = []
+
+    def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+        super().add_row(*renderables, **kwargs)
+        self.plain_rows.append([(c.plain if isinstance(c, Text) else str(c)).replace("\n", " ")
+                                for c in renderables])
+
+
+def print_table(console: Console, table: Table, limit: int = PLAIN_ROWS) -> None:
+    """Print a table; a TextTable past ``limit`` rows as plain aligned text, each cell whole on one line.
+
+    rich measures and wraps every cell of a long table slowly (tools/bench_text.py has the figures); the plain
+    form keeps rich's columns, separators and header rule, and leaves out only the wrapping and the styles: a
+    line is as long as its longest cells, as kubectl prints.
     """
-    raw = [getattr(col, "_cells", None) for col in table.columns]  # rich keeps a column's cells here
-    if table.row_count <= limit or any(col is None for col in raw):
+    rows = table.plain_rows if isinstance(table, TextTable) else None
+    if rows is None or table.row_count <= limit:
         console.print(table)
         return
     heads = [str(c.header) for c in table.columns]
-    columns = [[(c.plain if isinstance(c, Text) else str(c)).replace("\n", " ") for c in col] for col in raw]
-    widths = [max(len(h), *map(len, col)) if col else len(h) for h, col in zip(heads, columns, strict=True)]
+    widths = [max([len(h), *(len(r[i]) for r in rows if i < len(r))]) for i, h in enumerate(heads)]
     lead = " " if table.pad_edge else ""  # rich pads the outer edges of the table only with pad_edge
 
     def line(values: list[str], sep: str) -> str:
+        values = values + [""] * (len(widths) - len(values))
         return lead + sep.join(v.ljust(w) for v, w in zip(values, widths, strict=True)) + lead
 
     rule = "╇".join("━" * (w + (1 if i in (0, len(widths) - 1) and not table.pad_edge else 2))
@@ -48,7 +63,7 @@ def print_table(console: Console, table: Table, limit: int = PLAIN_ROWS) -> None
         rule = "━" * widths[0]
     out = [str(table.title)] if table.title else []
     out += [line(heads, " ┃ "), rule]
-    out += [line(list(row), " │ ") for row in zip(*columns, strict=True)]
+    out += [line(row, " │ ") for row in rows]
     console.file.write("\n".join(out) + "\n")
 
 
@@ -58,7 +73,7 @@ def cells(*values: str) -> list[Text]:
 
 
 def route_table(title: str, routes: tuple[Route, ...]) -> Table:
-    t = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    t = TextTable(title=title, title_justify="left", show_edge=False, pad_edge=False)
     for col in ("destination", "next hop", "device", "kind", "owner"):
         t.add_column(col)
     for r in sorted(routes, key=lambda r: (int(r.dst.network_address), -r.dst.prefixlen)):
@@ -128,16 +143,19 @@ def lookup(console: Console, res: Lookup) -> None:
 
 def ipam(console: Console, cluster: Cluster) -> None:
     a = cluster.allocation
-    t = Table(title="pod CIDRs and pod address ranges", title_justify="left", show_edge=False)
+    t = TextTable(title="pod CIDRs and pod address ranges", title_justify="left", show_edge=False)
     for col in ("node", "os", "pod CIDR", "from", "gateway", "first pod", "capacity", "pods"):
         t.add_column(col, no_wrap=True)
     t.add_column("reserved")
     for n in a.nodes.values():
         rng = n.range
         first = next(rng.addresses(), None) if rng else None
-        # Reserved addresses by last octet, the reason only where it is not the usual trio.
+        # Reserved addresses by the octets the pod CIDR leaves free (.255 in a /24, .1.255 in a /23), the reason
+        # only where it is not the usual trio.
         usual = ("network address", "gateway", "broadcast address")
-        reserved = " ".join(f".{str(ip).rsplit('.', 1)[1]}" + ("" if why in usual else f" ({why.split(' (')[0]})")
+        keep = 4 - (n.pod_cidr.prefixlen // 8 if n.pod_cidr is not None else 3)
+        reserved = " ".join("." + ".".join(str(ip).split(".")[-max(keep, 1):])
+                            + ("" if why in usual else f" ({why.split(' (')[0]})")
                             for ip, why in rng.reserved) if rng else ""
         t.add_row(*cells(n.name, n.os, str(n.pod_cidr or "-"), n.cidr_source, str(rng.gateway if rng else "-"),
                          str(first or "-"), str(n.capacity), str(n.pods), reserved))
@@ -145,14 +163,14 @@ def ipam(console: Console, cluster: Cluster) -> None:
     for name, why in a.add_failures.items():
         console.print(f"[red]{escape(name)}: every pod ADD fails[/red]: {escape(why)}", highlight=False)
     if a.pods:
-        p = Table(title="pods", title_justify="left", show_edge=False)
+        p = TextTable(title="pods", title_justify="left", show_edge=False)
         for col in ("pod", "node", "ip", "from"):
             p.add_column(col)
         for pa in a.pods.values():
             p.add_row(*cells(pa.pod.key, pa.pod.node or "", str(pa.ip), pa.source))
         print_table(console, p)
     if a.not_running:
-        d = Table(title="pods that never run", title_justify="left", show_edge=False)
+        d = TextTable(title="pods that never run", title_justify="left", show_edge=False)
         for col in ("pod", "node", "ip", "code"):
             d.add_column(col, no_wrap=True)
         d.add_column("why")

@@ -36,9 +36,11 @@ def proxy_of(cluster: Cluster, node: str) -> Proxy:
 
 def plugin_note(cluster: Cluster, node: str) -> str:
     """What the Services engine says of a node whose network plugin implements Services itself."""
-    return (f"Services on {node} are implemented by the network plugin itself "
-            f"({cluster.plugin.describe(cluster.plan.node(node))}), not by kube-proxy: cnimodel does not model "
-            "its load balancers yet")
+    head = (f"Services on {node} are implemented by the network plugin itself "
+            f"({cluster.plugin.describe(cluster.plan.node(node))}), not by kube-proxy")
+    if cluster.plugin.services() is not None:
+        return head + ": its own load balancers"
+    return head + ": cnimodel does not model its load balancers"
 
 
 def _node_ctx(cluster: Cluster, node: str, cat: Catalog) -> LinuxNode | WinNode:
@@ -87,6 +89,9 @@ def decide(cluster: Cluster, node: str, vip: str | IPAddress, port: int, protoco
     base = {"node": node, "os": spec.os, "vip": str(dst), "port": port, "protocol": proto,
             "source": str(source) if source else None}
     if proxy == "plugin" and found is not None:
+        own = cluster.plugin.services()
+        if own is not None:
+            return own.decide(cluster, node, base, cat.by_port[found[1]].key, found[0], kind or "pod", source)
         return Decision(**base, source_kind=kind or "pod", disposition="NOT_LOAD_BALANCED",  # type: ignore[arg-type]
                         reason=plugin_note(cluster, node), service=cat.by_port[found[1]].key, frontend=found[0])
     if found is None:

@@ -2,10 +2,11 @@
 overlay.
 
 An overlay node holds one RemoteSubnetRoute per peer (5,000 at scale), and the nodes share the policy
-objects (each holds every peer's but its own). Parsing and indexing them per node costs ~10 ms, so their
-prefixes are indexed once per cluster, by policy object, and a node keeps only the positions of its own
-policies: an answer is the longest prefix holding the address among the node's policies, the first of the
-node's policies when several have that prefix (as a PrefixTable of the node's policies in order answers).
+objects (each holds every peer's but its own). Parsing and indexing them per node would repeat the same
+work on every node (figures: tools/bench_foundation.py), so their prefixes are indexed once per cluster, by
+policy object, and a node keeps only the positions of its own policies: an answer is the longest prefix
+holding the address among the node's policies, the first of the node's policies when several have that
+prefix (as a PrefixTable of the node's policies in order answers).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ TYPE = attrgetter("type")
 
 def _parse(prefix: str) -> tuple[int, int]:
     """(prefix length, network as an integer) of ``a.b.c.d/n``: a canonical prefix without IPv4Network (whose
-    parser costs ~10 µs, 50 ms for a 5,000-node plan's routes), anything else through it (and its errors)."""
+    parser is slow over a large plan's routes), anything else through it (and its errors)."""
     addr, _, plen = prefix.partition("/")
     try:
         packed = inet_aton(addr)
@@ -71,8 +72,7 @@ class ProviderAddresses:
     """The PA lookup of one node, from its network's policies (any type; only RemoteSubnetRoutes count)."""
 
     def __init__(self, cluster: Cluster, policies: Sequence[HnsPolicy]) -> None:
-        # C-level passes only (map, compress, zip, key-set difference): ~1 ms for 5,000 policies, where a loop
-        # in Python costs several
+        # C-level passes only (map, compress, zip, key-set difference): a loop in Python costs several times more
         rsr = list(compress(policies, map(eq, map(TYPE, policies), repeat("RemoteSubnetRoute"))))
         self.shared: _Shared = cluster.memo(("winkernel-remote-subnets",), _Shared)
         # the node's own policies by position (the first when one is listed twice: filled from the end)

@@ -6,8 +6,9 @@ from dataclasses import replace
 
 from cnimodel.cluster import Cluster
 from cnimodel.graph import vertices as V
+from cnimodel.plan.errors import EndpointError
 from cnimodel.trace.model import DISPOSITIONS, PROTOCOLS, Flow, Hop, Step, Trace
-from cnimodel.trace.resolve import Endpoint, EndpointError, owner_of, resolve
+from cnimodel.trace.resolve import Endpoint, owner_of, resolve
 from cnimodel.trace.state import Packet, Stop
 from cnimodel.trace.walk import Walk, finish
 

@@ -4,21 +4,18 @@ forwarding graph's question: ``cnimodel.graph.classes.owner_of``, re-exported he
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from ipaddress import AddressValueError, IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 from typing import TYPE_CHECKING, Literal
 
 from cnimodel.cluster import Cluster
 from cnimodel.graph.classes import Owner, owner_of
 from cnimodel.ipam import PodAddress
 from cnimodel.plan import NotRunning
-from cnimodel.plan.errors import Error
+from cnimodel.plan.errors import EndpointError
+from cnimodel.plan.names import EndpointName, parse_endpoint, resolve_pods
 
 if TYPE_CHECKING:
     from cnimodel.services.model import Service
-
-
-class EndpointError(Error, ValueError):
-    """A SRC or DST the plan does not hold; the message says what would be accepted."""
 
 
 @dataclass(frozen=True)
@@ -67,20 +64,21 @@ def _skipped(cluster: Cluster, name: str) -> str | None:
 
 
 def resolve(cluster: Cluster, word: str, port: int | None = None) -> Endpoint:
-    """``ns/pod``, ``ns/service``, a node name, ``node:nodePort``, or an IPv4 address."""
+    """What an endpoint name (``cnimodel.plan.names`` grammar) stands for in a trace: ``ns/pod``,
+    ``ns/service``, ``ns/workload``, a node, ``node:nodePort``, or an IPv4 address."""
     plan = cluster.plan
-    if "/" in word:
-        return _named(cluster, word, port)
-    if ":" in word:
-        name, _, p = word.rpartition(":")
-        if not p.isdigit():
-            raise EndpointError(f"{word!r}: write a NodePort as NODE:PORT, e.g. win1:30080")
-        target = _node_word(cluster, name)
-        return Endpoint("nodeport", plan.node(target).ip, f"{target}:{p}[NodePort]", target, port=int(p))
-    try:
-        ip = IPv4Address(word)
-    except (AddressValueError, ValueError):
-        return Endpoint("node", plan.node(_node_word(cluster, word)).ip, f"{word}[Node]", word)
+    e = parse_endpoint(word)
+    if e.kind == "object":
+        return _named(cluster, e, port)
+    if e.kind == "nodeport":
+        target = _node_word(cluster, e.name)
+        return Endpoint("nodeport", plan.node(target).ip, f"{target}:{e.port}[NodePort]", target, port=e.port)
+    if e.kind == "node":
+        return Endpoint("node", plan.node(_node_word(cluster, e.name)).ip, f"{e.name}[Node]", e.name)
+    if e.kind != "address" or e.ip is None:
+        raise EndpointError(f"{word!r}: a trace goes between one pod, Service, node or address, not a "
+                            f"{'range' if e.kind == 'range' else 'pattern'}")
+    ip = e.ip
     svc = cluster.memo(("trace-vips",), lambda: {ip: s for s in reversed(services(cluster).values())
                                                  for ip in s.cluster_ips}).get(ip)  # the first in name order wins
     if svc is not None:
@@ -95,16 +93,10 @@ def resolve(cluster: Cluster, word: str, port: int | None = None) -> Endpoint:
     return Endpoint("external", ip, f"{ip}", owner.node)
 
 
-def _named(cluster: Cluster, word: str, port: int | None) -> Endpoint:
+def _named(cluster: Cluster, e: EndpointName, port: int | None) -> Endpoint:
     """``ns/name``: a pod, else a Service, else a workload (its first pod in ordinal order, labelled as
     netpol-analyzer labels workloads, ``ns/web[Deployment]``); ``ns/name[Kind]`` picks the kind."""
-    from cnimodel.plan.names import NameError_, resolve_pods
-
-    name, kind = word, None
-    if word.endswith("]") and "[" in word:
-        name, kind = word[:-1].split("[", 1)
-    if "/" in name and not name.split("/", 1)[0]:
-        raise EndpointError(f"{word!r}: the namespace is empty; write NAMESPACE/NAME, e.g. default/web")
+    word, name, kind = e.word, e.key, e.object_kind
     stopped = cluster.allocation.not_running
     pod = cluster.allocation.pods.get(name) if kind in (None, "Pod") else None
     svc = services(cluster).get(name) if kind in (None, "Service") else None
@@ -121,9 +113,9 @@ def _named(cluster: Cluster, word: str, port: int | None) -> Endpoint:
     if kind == "Service":
         raise EndpointError(f"no Service {name!r} in the plan")
     try:
-        pods = cluster.memo(("trace-workload", word), lambda: resolve_pods(cluster.plan, word))
-    except NameError_ as e:
-        raise EndpointError(f"{word!r}: {e} (a trace names a pod, Service or workload as NAMESPACE/NAME)") from None
+        pods = cluster.memo(("trace-workload", word), lambda: resolve_pods(cluster.plan, e))
+    except EndpointError as err:
+        raise EndpointError(f"{word!r}: {err} (a trace names a pod, Service or workload as NAMESPACE/NAME)") from None
     # The first pod that runs, in ordinal order; else the first holding an address; else the first pod.
     addressed = [cluster.allocation.pods[p.key] for p in pods if p.key in cluster.allocation.pods]
     first = next((a for a in addressed if a.pod.key not in stopped), addressed[0] if addressed else None)
@@ -185,5 +177,5 @@ def in_any(ip: IPv4Address, prefixes: tuple[str, ...] | list[str]) -> str | None
     return None
 
 
-__all__ = ["NO_ADDRESS", "Endpoint", "EndpointError", "Owner", "cluster_ip", "in_any", "owner_of", "resolve",
+__all__ = ["NO_ADDRESS", "Endpoint", "Owner", "cluster_ip", "in_any", "owner_of", "resolve",
            "services"]

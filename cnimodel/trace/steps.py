@@ -192,6 +192,11 @@ def _deliver(walk: Walk, hop: Hop, edge: Edge, f: PodDelivery) -> None:
 def _plugin(walk: Walk, hop: Hop, fact: Any) -> None:
     for type_, action, detail in fact.steps(walk.pkt):
         hop.add(type_, action, **detail)
+    snat = fact.snat(walk.pkt) if hasattr(fact, "snat") else None
+    if snat is not None:  # the plugin's own source NAT (an OVN gateway router's): recorded for the reply
+        pkt = walk.pkt
+        walk.nat.append(NatEntry(hop.node, "SNAT", (pkt.src, pkt.sport), (snat[0], pkt.sport), snat[1]))
+        pkt.src = snat[0]
     verdict = fact.verdict(walk.pkt) if hasattr(fact, "verdict") else None
     if verdict is not None:
         raise Stop(*verdict)

@@ -82,8 +82,26 @@ def validate(plan: Plan, cluster: Cluster | None = None, options: CheckOptions |
                 continue
             report.ran.append(code)
             report.findings += [_finding(c, h) for h in c.run(ctx)]
+        if cluster is not None:
+            _plugin_checks(cluster, ctx, report, min_severity, codes, skip_concepts)
     report.findings.sort(key=lambda f: (-RANK[f.severity], f.code))
     return report
+
+
+def _plugin_checks(cluster: Cluster, ctx: Context, report: Report, min_severity: Severity,
+                   codes: Collection[str] | None, skip_concepts: Collection[str]) -> None:
+    """The checks the network plugin contributes (cnimodel.plugin.findings), filtered like the registered ones."""
+    chosen = {c.code: c for c in cluster.plugin.checks()
+              if (codes is None or c.code in codes) and c.concept not in skip_concepts
+              and at_least(c.severity, min_severity)}
+    if not chosen:
+        return
+    report.ran += sorted(chosen)
+    for f in cluster.plugin.findings(cluster, ctx.options.external):
+        c = chosen.get(f.code)
+        if c is not None:
+            report.findings.append(Finding(c.code, c.severity, c.concept, c.title, f.message, f.fix, f.objects, f.at,
+                                           c.reference))
 
 
 def _finding(c: Check, h: Hit) -> Finding:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv4Network
 
 from cnimodel.plan import Origin
-from cnimodel.validate.context import Context, first, node_obj, phrase, pod_obj
+from cnimodel.validate.context import Context, first, node_obj, phrase
 from cnimodel.validate.registry import Hit, check
 
 LINK_LOCAL = IPv4Network("169.254.0.0/16")
@@ -303,10 +303,6 @@ def duplicate_ips(ctx: Context) -> Iterator[Hit]:
                   (a, b), (origin,))
     if len(clashes) > 20:
         yield Hit(f"{len(clashes) - 20} more address clashes like the ones above", "give every object its own address")
-def pods_of_node(ctx: Context, name: str) -> list[str]:
-    return [pod_obj(a.pod) for a in ctx.cluster.allocation.pods_on(name)]
-
-
 @check("CNI-ADDR-014", "error", "address", "The network plugin fails every pod ADD on a node",
        "the plugin's own ADD (win-overlay looks its HNS network up by the CNI conf's name: containernetworking/"
        "plugins win-overlay_windows.go; the flannel CNI reads flanneld's subnet.env: flannel-io/cni-plugin "

@@ -11,7 +11,6 @@ from cnimodel.validate.registry import Hit, check
 from cnimodel.validate.windows import coded_warnings, passthrough
 
 PLACEMENT = ("unschedulable", "max-pods", "daemonset-no-nodes")
-IMAGE = ("windows-build-newer", "windows-build-older", "image-os-mismatch")
 
 
 @check("CNI-PLAN-001", "warning", "plan", "Pods that fit no node stay Pending",

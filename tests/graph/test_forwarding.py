@@ -13,7 +13,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-from conftest import cluster_doc, pod_doc, run, write_docs
+from builders import cluster_doc, pod_doc, run, write_docs
 
 import cnimodel
 from cnimodel.graph import partitions

@@ -12,7 +12,7 @@ from typing import Any
 
 import networkx as nx
 import pytest
-from conftest import at, cluster_doc, plan_errors, pod_doc, write_docs
+from builders import at, cluster_doc, plan_errors, pod_doc, write_docs
 
 import cnimodel
 from cnimodel.cluster import Cluster

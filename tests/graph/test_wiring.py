@@ -13,7 +13,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-from conftest import build_docs, cluster_doc, pod_doc, run
+from builders import build_docs, cluster_doc, pod_doc, run
 
 from cnimodel.cluster import Cluster
 from cnimodel.graph.wiring import drawn_path, wiring

@@ -20,7 +20,7 @@ from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
-from conftest import cluster_doc, run, write_docs
+from builders import cluster_doc, run, write_docs
 
 from cnimodel import examples
 from cnimodel.cluster import Cluster

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import run, write_docs
+from builders import run, write_docs
 from pyroute2.netlink.exceptions import NetlinkError
 
 from cnimodel import examples, kernel

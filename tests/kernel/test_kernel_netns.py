@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import cluster_doc, run, write_docs
+from builders import cluster_doc, run, write_docs
 
 from cnimodel import examples, kernel
 from cnimodel.kernel import nsutil, realise

@@ -11,23 +11,10 @@ from typing import Any
 
 import pytest
 import yaml
+from builders import container_ports, pod_doc
 
 from cnimodel.plan import load_plan
 from cnimodel.policy import Reachability
-
-
-def pod(ns: str, name: str, ip: str, labels: dict[str, str] | None = None,
-        ports: list[tuple[int, str, str | None]] = (), node: str | None = None,
-        host_network: bool = False) -> dict[str, Any]:
-    """A Pod document; ``ports`` are (containerPort, protocol, name)."""
-    cports = [{"containerPort": n, "protocol": p, **({"name": nm} if nm else {})} for n, p, nm in ports]
-    spec: dict[str, Any] = {"containers": [{"name": "c", "image": "agnhost", "ports": cports}]}
-    if node:
-        spec["nodeName"] = node
-    if host_network:
-        spec["hostNetwork"] = True
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns, "labels": labels or {}},
-            "spec": spec, "status": {"podIP": ip}}
 
 
 def namespace(name: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
@@ -53,7 +40,7 @@ def e2e_model(ports: list[tuple[int, str, str | None]] | None = None) -> list[di
     for i, ns in enumerate("xyz"):
         out.append(namespace(ns, {"ns": ns}))
         for j, p in enumerate("abc"):
-            out.append(pod(ns, p, f"10.1.{i + 1}.{j + 1}", {"pod": p}, ports))
+            out.append(pod_doc(p, None, ns, f"10.1.{i + 1}.{j + 1}", labels={"pod": p}, ports=container_ports(ports)))
     return out
 
 

@@ -20,15 +20,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from builders import pod_doc
 
 from cnimodel.policy import Reachability
 
 from .conftest import build, can, namespace
-
-
-def pod(ns: str, name: str, ip: str, **spec: Any) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns, "labels": {"pod": name}},
-            "spec": {"containers": [{"name": "c", "image": "agnhost"}], **spec}, "status": {"podIP": ip}}
 
 
 def account(ns: str, name: str, **labels: str) -> dict[str, Any]:
@@ -40,9 +36,11 @@ def model() -> list[dict[str, Any]]:
     """x/a runs as web (tier=frontend), x/b as default (no field), x/c as db (tier=backend, given by the
     deprecated spec.serviceAccount), x/d as ghost (no such ServiceAccount); y/a as web (unlabelled)."""
     return [namespace("x"), namespace("y"),
-            pod("x", "a", "10.1.1.1", serviceAccountName="web"), pod("x", "b", "10.1.1.2"),
-            pod("x", "c", "10.1.1.3", serviceAccount="db"), pod("x", "d", "10.1.1.4", serviceAccountName="ghost"),
-            pod("y", "a", "10.1.2.1", serviceAccountName="web"),
+            pod_doc("a", None, "x", "10.1.1.1", labels={"pod": "a"}, serviceAccountName="web"),
+            pod_doc("b", None, "x", "10.1.1.2", labels={"pod": "b"}),
+            pod_doc("c", None, "x", "10.1.1.3", labels={"pod": "c"}, serviceAccount="db"),
+            pod_doc("d", None, "x", "10.1.1.4", labels={"pod": "d"}, serviceAccountName="ghost"),
+            pod_doc("a", None, "y", "10.1.2.1", labels={"pod": "a"}, serviceAccountName="web"),
             account("x", "web", tier="frontend"), account("x", "db", tier="backend"), account("y", "web")]
 
 
@@ -114,7 +112,7 @@ def test_an_empty_selector_selects_nothing_by_account() -> None:
 
 def test_the_checked_pod_reader_keeps_the_account_too() -> None:
     """A label value that is not a string sends a pod through the checked reader (docs: kube.parse_pod)."""
-    odd = pod("y", "b", "10.1.2.2", serviceAccount="web")
+    odd = pod_doc("b", None, "y", "10.1.2.2", labels={"pod": "b"}, serviceAccount="web")
     odd["metadata"]["labels"]["gen"] = 3
     r = build(model(), odd)
     assert {w.key: w.pod.service_account for w in r.u.workloads}["y/b"] == "web"

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import yaml
+from builders import pod_doc
 
 from cnimodel import examples
 from cnimodel.plan import load_plan
 from cnimodel.policy import Reachability
 from cnimodel.policy.explain import explain
 
-from .conftest import build, can, conn, namespace, pod
+from .conftest import build, can, conn, namespace
 
 DENY_ALL = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
             "metadata": {"name": "deny-all", "namespace": "default"},
@@ -37,7 +38,7 @@ def test_a_plan_whose_plugins_enforce_nothing_isolates_nobody_and_says_why() -> 
 def test_enforcement_is_per_node() -> None:
     # canal-windows with Calico for Windows' default KUBE_NETWORK ("Calico.*"): felix on Windows matches no
     # HNS network and enforces nothing there, while Linux nodes enforce with iptables.
-    extra = [DENY_ALL, pod("default", "lin-b", "", {"app": "b"}, node="master")]
+    extra = [DENY_ALL, pod_doc("lin-b", "master", "default", "", labels={"app": "b"})]
     del extra[1]["status"]
     r = cluster_plan("canal-windows.yaml", extra, ('KUBE_NETWORK: "^flannel\\\\.4096$"', 'KUBE_NETWORK: "Calico.*"'))
     assert not can(r, "default/iis-0", "default/client")     # client (lin1) is isolated for ingress
@@ -50,15 +51,17 @@ def test_enforcement_is_per_node() -> None:
 
 
 def test_manifests_alone_treat_every_pod_as_enforced() -> None:
-    r = build(namespace("default"), pod("default", "a", "10.9.0.1"), pod("default", "b", "10.9.0.2"), DENY_ALL)
+    r = build(namespace("default"), pod_doc("a", None, "default", "10.9.0.1"),
+              pod_doc("b", None, "default", "10.9.0.2"), DENY_ALL)
     assert conn(r, "default/a", "default/b") == "No Connections"
     c = r.connection(r.resolve("default/a")[0], r.resolve("default/b")[0])
     assert "netpol-analyzer" in explain(r, c).sides[0].status
 
 
 HOSTS = [namespace("x"),
-         pod("x", "a", "10.9.1.1", {"app": "a"}, node="n1"), pod("x", "b", "10.9.1.2", {"app": "b"}, node="n2"),
-         pod("x", "h", "172.20.0.1", {"app": "a"}, node="n1", host_network=True),
+          pod_doc("a", "n1", "x", "10.9.1.1", labels={"app": "a"}),
+          pod_doc("b", "n2", "x", "10.9.1.2", labels={"app": "b"}),
+         pod_doc("h", "n1", "x", "172.20.0.1", labels={"app": "a"}, hostNetwork=True),
          {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
           "status": {"addresses": [{"type": "InternalIP", "address": "172.20.0.1"}]}},
          {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n2"},

@@ -3,7 +3,9 @@ and the pitfalls list (policy-semantics.md §2, §7). Expectations are written b
 
 from __future__ import annotations
 
-from .conftest import build, can, conn, e2e_model, expect, namespace, pod, truth
+from builders import container_ports, pod_doc
+
+from .conftest import build, can, conn, e2e_model, expect, namespace, truth
 
 PODS = [f"{ns}/{p}" for ns in "xyz" for p in "abc"]
 
@@ -147,9 +149,9 @@ def test_both_ends_must_allow() -> None:
 def test_named_port_resolves_on_the_destination_pod_for_ingress_and_egress() -> None:
     # Pitfall 6: the same name with different numbers on different pods.
     docs = [namespace("x"), namespace("y"),
-            pod("x", "a", "10.2.1.1", {"app": "a"}, [(8080, "TCP", "web")]),
-            pod("x", "b", "10.2.1.2", {"app": "b"}, [(9090, "TCP", "web")]),
-            pod("y", "c", "10.2.2.1", {"app": "c"}, [(80, "TCP", "web")])]
+            pod_doc("a", None, "x", "10.2.1.1", labels={"app": "a"}, ports=container_ports([(8080, "TCP", "web")])),
+            pod_doc("b", None, "x", "10.2.1.2", labels={"app": "b"}, ports=container_ports([(9090, "TCP", "web")])),
+            pod_doc("c", None, "y", "10.2.2.1", labels={"app": "c"}, ports=container_ports([(80, "TCP", "web")]))]
     r = build(docs, np("x", "in", "podSelector: {}\ningress: [{ports: [{port: web}]}]"))
     assert conn(r, "y/c", "x/a") == "TCP 8080"
     assert conn(r, "y/c", "x/b") == "TCP 9090"
@@ -160,8 +162,9 @@ def test_named_port_resolves_on_the_destination_pod_for_ingress_and_egress() -> 
 
 
 def test_named_port_with_the_wrong_protocol_matches_nothing_but_still_isolates() -> None:
-    docs = [namespace("x"), pod("x", "a", "10.2.1.1", {"app": "a"}, [(53, "TCP", "dns")]),
-            pod("x", "b", "10.2.1.2", {"app": "b"})]
+    docs = [namespace("x"),
+            pod_doc("a", None, "x", "10.2.1.1", labels={"app": "a"}, ports=container_ports([(53, "TCP", "dns")])),
+            pod_doc("b", None, "x", "10.2.1.2", labels={"app": "b"})]
     r = build(docs, np("x", "p", "podSelector: {matchLabels: {app: a}}\n"
                                  "ingress: [{ports: [{protocol: UDP, port: dns}]}]"))
     assert conn(r, "x/b", "x/a") == "No Connections"
@@ -208,16 +211,19 @@ def test_ip_block_matches_pod_ips_and_the_explanation_says_so() -> None:
 
 
 def test_namespaces_are_selected_by_the_metadata_name_label_even_when_not_declared() -> None:
-    docs = [pod("x", "a", "10.3.1.1", {"app": "a"}), pod("prod", "b", "10.3.2.1", {"app": "b"}),
-            pod("dev", "c", "10.3.3.1", {"app": "c"})]
+    docs = [pod_doc("a", None, "x", "10.3.1.1", labels={"app": "a"}),
+            pod_doc("b", None, "prod", "10.3.2.1", labels={"app": "b"}),
+            pod_doc("c", None, "dev", "10.3.3.1", labels={"app": "c"})]
     r = build(docs, np("x", "p", "podSelector: {}\ningress: [{from: [{namespaceSelector: {matchLabels: "
                                  "{kubernetes.io/metadata.name: prod}}}]}]"))
     assert can(r, "prod/b", "x/a") and not can(r, "dev/c", "x/a")
 
 
 def test_not_in_and_does_not_exist_match_pods_without_the_label() -> None:
-    docs = [namespace("x"), pod("x", "a", "10.4.1.1", {"app": "a"}), pod("x", "plain", "10.4.1.2"),
-            pod("x", "canary", "10.4.1.3", {"track": "canary"}), pod("x", "stable", "10.4.1.4", {"track": "stable"})]
+    docs = [namespace("x"), pod_doc("a", None, "x", "10.4.1.1", labels={"app": "a"}),
+            pod_doc("plain", None, "x", "10.4.1.2"),
+            pod_doc("canary", None, "x", "10.4.1.3", labels={"track": "canary"}),
+            pod_doc("stable", None, "x", "10.4.1.4", labels={"track": "stable"})]
     r = build(docs, np("x", "p", """
 podSelector: {matchLabels: {app: a}}
 ingress: [{from: [{podSelector: {matchExpressions: [{key: track, operator: NotIn, values: [canary]}]}}]}]

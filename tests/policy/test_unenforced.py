@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import cluster_doc, pod_doc, run, write_docs
+from builders import cluster_doc, pod_doc, run, write_docs
 
 from cnimodel.cluster import Cluster
 from cnimodel.plan import load_plan
@@ -64,7 +64,8 @@ def test_nothing_said_when_every_node_enforces_or_there_is_no_policy(tmp_path: P
 
 
 def test_the_html_report_carries_it(tmp_path: Path) -> None:
+    from cnimodel.overview import overview
     from cnimodel.render.html import collect
 
-    data = collect(Cluster.build(load_plan([_plan(tmp_path)])))
+    data = collect(overview(Cluster.build(load_plan([_plan(tmp_path)]))))
     assert data["unenforced"]["allNodes"] and data["unenforced"]["text"].startswith("1 policy in the plan")

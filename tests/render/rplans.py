@@ -1,11 +1,11 @@
-"""Plans for the render tests, built from the worked example (cni-plugins.md §10) of tests/conftest.py."""
+"""Plans for the render tests, built from the worked example (cni-plugins.md §10) of tests/builders.py."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from conftest import cluster_doc, pod_doc, write_docs
+from builders import cluster_doc, pod_doc, write_docs
 
 # Names that would run if the page put them into markup: the page must show them as text.
 EVIL_POD = "<script>window.__pwned=1</script>"

@@ -9,11 +9,11 @@ import pytest
 from rich.console import Console
 from rich.table import Table
 
-from cnimodel.render.text import PLAIN_ROWS, cells, print_table
+from cnimodel.render.text import PLAIN_ROWS, TextTable, cells, print_table
 
 
 def table(pad_edge: bool, title: str | None, rows: int = 3, columns: int = 3) -> Table:
-    t = Table(title=title, title_justify="left", show_edge=False, pad_edge=pad_edge)
+    t = TextTable(title=title, title_justify="left", show_edge=False, pad_edge=pad_edge)
     for c in ("service port", "chains", "verdict without endpoints")[:columns]:
         t.add_column(c)
     for i in range(rows):

@@ -18,8 +18,9 @@ from browser import Browser, browser  # noqa: F401  (the fixture)
 from rplans import EVIL_LABEL, EVIL_NODE, EVIL_NS, EVIL_POD, evil_plan, policy_plan, worked_plan
 
 from cnimodel.cluster import Cluster
+from cnimodel.overview import Options, TraceRun, overview
 from cnimodel.plan import load_plan
-from cnimodel.render.html import Options, TraceRun, collect, page
+from cnimodel.render.html import collect, page
 from cnimodel.trace import trace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def report(plan: Path, out: Path, traces: list[tuple[str, str, int]] = (), **options: object) -> Path:  # type: ignore[assignment]
     cluster = Cluster.build(load_plan([plan]))
     runs = [TraceRun(s, d, p, trace(cluster, s, d, port=p, both=True)) for s, d, p in traces]
-    out.write_text(page(collect(cluster, runs, Options(**options))), encoding="utf-8")  # type: ignore[arg-type]
+    out.write_text(page(collect(overview(cluster, runs, Options(**options)))), encoding="utf-8")  # type: ignore[arg-type]
     return out
 
 
@@ -208,7 +209,7 @@ def test_500_nodes_are_tiles_with_search_and_collapse(browser: Browser, tmp_path
 def test_policies_no_node_enforces_are_said_at_the_top(browser: Browser, tmp_path: Path) -> None:  # noqa: F811
     """A NetworkPolicy on plain flannel host-gw (which enforces none, with no policy plugin): the report says so
     under its title; the worked example without policies says nothing."""
-    from conftest import cluster_doc, pod_doc, write_docs
+    from builders import cluster_doc, pod_doc, write_docs
 
     deny = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "deny-all"},
             "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}

@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import cluster_doc, pod_doc, run, write_docs
+from builders import cluster_doc, pod_doc, run, write_docs
 from hypothesis import given
 from hypothesis import strategies as st
 from rplans import EVIL_NODE, EVIL_NS, EVIL_POD, evil_plan, policy_plan, worked_plan

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import run
+from builders import run
 
 from cnimodel import examples
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import cluster_doc, plan_errors, pod_doc, run, write_docs
+from builders import cluster_doc, plan_errors, pod_doc, run, write_docs
 
 from cnimodel.plan import PlanError, limits, load_plan
 from cnimodel.plan import loader as plan_loader

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import run
+from builders import run
 
 from cnimodel import examples
 

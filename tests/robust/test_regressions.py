@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import run
+from builders import run
 
 from cnimodel import examples
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from builders import pod_doc
 
 from cnimodel.cluster import Cluster
 from cnimodel.plan import load_plan
@@ -38,17 +39,6 @@ def cluster_doc(backend: str = "host-gw", kube_proxy: dict[str, Any] | None = No
 
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.47"  # multi-OS: runs on Linux and Windows nodes alike
-
-
-def pod(name: str, node: str, ip: str | None = None, labels: dict[str, str] | None = None,
-        ports: list[dict[str, Any]] | None = None, namespace: str = "default", **spec: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {"apiVersion": "v1", "kind": "Pod",
-                           "metadata": {"name": name, "namespace": namespace, "labels": labels or {}},
-                           "spec": {"nodeName": node, "containers": [{"name": "c", "image": AGNHOST,
-                                                                      "ports": ports or []}], **spec}}
-    if ip:
-        doc["status"] = {"podIP": ip}
-    return doc
 
 
 def service(name: str, ports: list[dict[str, Any]], namespace: str = "default", cluster_ip: str | None = None,
@@ -94,9 +84,9 @@ def web_example(ingress: list[str] | None = None, **spec: Any) -> list[dict[str,
     10.244.2.7 (win1), 10.244.3.9 (win2), each a pod at that address so Windows nodes hold its HNS endpoint."""
     spec.setdefault("type", "NodePort")
     return [
-        pod("web-a", "lin1", "10.244.1.5", namespace="ns1"),
-        pod("web-b", "win1", "10.244.2.7", namespace="ns1"),
-        pod("web-c", "win2", "10.244.3.9", namespace="ns1"),
+        pod_doc("web-a", "lin1", namespace="ns1", ip="10.244.1.5"),
+        pod_doc("web-b", "win1", namespace="ns1", ip="10.244.2.7"),
+        pod_doc("web-c", "win2", namespace="ns1", ip="10.244.3.9"),
         service("web", [{"name": "http", "port": 80, "targetPort": 8080, "nodePort": 30080}], namespace="ns1",
                 cluster_ip="10.96.0.10", ingress=ingress, **spec),
         endpoint_slice("web", [ep("10.244.1.5", "lin1"), ep("10.244.2.7", "win1"), ep("10.244.3.9", "win2")],

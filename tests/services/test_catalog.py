@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from lbplans import build, cluster_doc, endpoint_slice, ep, pod, service
+from builders import pod_doc
+from lbplans import build, cluster_doc, endpoint_slice, ep, service
 
 from cnimodel.cluster import Cluster
 from cnimodel.plan import PlanError, load_plan
@@ -23,15 +24,16 @@ def eps(c, key: str) -> list[tuple]:  # type: ignore[no-untyped-def]
 
 def test_selector_with_named_target_port(tmp_path: Path) -> None:
     ports = [{"name": "http", "containerPort": 8080}]
-    docs = [pod("a", "win1", "10.244.2.3", {"app": "a"}, ports), pod("b", "lin1", "10.244.1.4", {"app": "a"}),
-            pod("c", "lin1", "10.244.1.5", {"app": "other"}, ports),
+    docs = [pod_doc("a", "win1", ip="10.244.2.3", labels={"app": "a"}, ports=ports),
+            pod_doc("b", "lin1", ip="10.244.1.4", labels={"app": "a"}),
+            pod_doc("c", "lin1", ip="10.244.1.5", labels={"app": "other"}, ports=ports),
             service("a", [{"name": "web", "port": 80, "targetPort": "http"}], selector={"app": "a"})]
     # pod b has no container port named "http": the endpoint controller leaves it out of this port
     assert eps(build(tmp_path, docs), "default/a:web") == [("10.244.2.3", 8080, "win1", True, True, False)]
 
 
 def test_slices_win_over_selectors_and_conditions_default(tmp_path: Path) -> None:
-    docs = [pod("a", "win1", "10.244.2.3", {"app": "a"}),
+    docs = [pod_doc("a", "win1", ip="10.244.2.3", labels={"app": "a"}),
             service("a", [{"name": "p", "port": 80}], selector={"app": "a"}),
             endpoint_slice("a", [ep("10.244.3.7", "win2"), ep("10.244.3.8", "win2", ready=False),
                                  ep("10.244.3.9", "win2", ready=False, serving=True, terminating=True)],

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lbplans import build, endpoint_slice, ep, pod, service, web_example
+from builders import pod_doc
+from lbplans import build, endpoint_slice, ep, service, web_example
 from test_iptables import etp_local_docs, itp_docs, lb_docs
 from test_naming import recipe
 
@@ -113,7 +114,7 @@ def test_unknown_destination(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("node", ["lin1", "win1"])
 def test_preserve_dip_and_ingress(tmp_path: Path, node: str) -> None:
-    docs = [pod("p-0", "win1", "10.244.2.3"),
+    docs = [pod_doc("p-0", "win1", ip="10.244.2.3"),
             service("pd", [{"name": "p80", "port": 80, "nodePort": 30020}], cluster_ip="10.96.0.80",
                     type="LoadBalancer", ingress=["1.2.3.9"], annotations={"preserve-destination": "true"}),
             endpoint_slice("pd", [ep("10.244.2.3", "win1")], [{"name": "p80", "port": 80, "protocol": "TCP"}])]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lbplans import build, endpoint_slice, ep, pod, service, web_example
+from builders import pod_doc
+from lbplans import build, endpoint_slice, ep, service, web_example
 
 from cnimodel.render.lb_hns import objects
 from cnimodel.services import winkernel_view
@@ -35,7 +36,7 @@ def test_overlay_source_vip_and_provider_addresses(tmp_path: Path) -> None:
 
 
 def test_a_node_ip_backend_switches_source_vip_to_the_node_ip(tmp_path: Path) -> None:
-    docs = [pod("hn", "lin1", labels={"app": "hn"}, hostNetwork=True),
+    docs = [pod_doc("hn", "lin1", labels={"app": "hn"}, hostNetwork=True),
             service("hn", [{"name": "p", "port": 9100}], cluster_ip="10.96.0.70", selector={"app": "hn"})]
     (lb,) = winkernel_view(build(tmp_path, docs, backend="vxlan"), "win1").load_balancers
     assert [str(b.ip) for b in lb.backends] == ["10.240.0.10"] and lb.source_vip == "10.240.0.20"

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lbplans import build, endpoint_slice, ep, pod, service, web_example
+from builders import pod_doc
+from lbplans import build, endpoint_slice, ep, service, web_example
 from test_naming import recipe
 
 from cnimodel.render.lb_iptables import render
@@ -94,7 +95,7 @@ def test_masquerade_bit_and_masquerade_all(tmp_path: Path) -> None:
 
 
 def lb_docs(**spec: object) -> list[dict]:
-    return [pod("lb-0", "win1", "10.244.2.3"),
+    return [pod_doc("lb-0", "win1", ip="10.244.2.3"),
             service("lb", [{"name": "p80", "port": 80, "nodePort": 30002}], cluster_ip="10.96.0.45",
                     type="LoadBalancer", externalIPs=["192.168.99.33"], ingress=["5.6.7.8"], **spec),
             endpoint_slice("lb", [ep("10.244.2.3", "win1")], [{"name": "p80", "port": 80, "protocol": "TCP"}])]
@@ -136,7 +137,7 @@ def test_source_range_holding_the_node_admits_the_vip_itself(tmp_path: Path) -> 
 
 
 def etp_local_docs() -> list[dict]:
-    return [pod("loc-0", "lin1", "10.244.1.7"), pod("loc-1", "win1", "10.244.2.3"),
+    return [pod_doc("loc-0", "lin1", ip="10.244.1.7"), pod_doc("loc-1", "win1", ip="10.244.2.3"),
             service("loc", [{"name": "p80", "port": 80, "nodePort": 30001}], cluster_ip="10.96.0.42",
                     type="LoadBalancer", externalTrafficPolicy="Local", externalIPs=["192.168.99.22"],
                     ingress=["1.2.3.4"], healthCheckNodePort=30000),
@@ -179,7 +180,7 @@ def test_external_traffic_policy_local_without_a_local_endpoint(tmp_path: Path) 
 
 
 def itp_docs() -> list[dict]:
-    return [pod("itp-0", "lin1", "10.244.1.7"),
+    return [pod_doc("itp-0", "lin1", ip="10.244.1.7"),
             service("itp", [{"name": "p80", "port": 80}], cluster_ip="10.96.0.47", internalTrafficPolicy="Local"),
             endpoint_slice("itp", [ep("10.244.1.7", "lin1")], [{"name": "p80", "port": 80, "protocol": "TCP"}])]
 
@@ -214,7 +215,7 @@ def test_service_without_endpoints_is_rejected(tmp_path: Path) -> None:
 
 def test_two_ports_named_target_ports_and_udp(tmp_path: Path) -> None:
     ports = [{"name": "http", "containerPort": 8080}, {"name": "dns", "containerPort": 5353, "protocol": "UDP"}]
-    docs = [pod("two-0", "win1", "10.244.2.3", {"app": "two"}, ports),
+    docs = [pod_doc("two-0", "win1", ip="10.244.2.3", labels={"app": "two"}, ports=ports),
             service("two", [{"name": "http", "port": 80, "targetPort": "http"},
                             {"name": "dns", "port": 53, "targetPort": "dns", "protocol": "UDP"}],
                     cluster_ip="10.96.0.50", selector={"app": "two"})]

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lbplans import build, endpoint_slice, ep, pod, service, web_example
+from builders import pod_doc
+from lbplans import build, endpoint_slice, ep, service, web_example
 
 from cnimodel.services import winkernel_view
 from cnimodel.services.hnslb import HnsLoadBalancer
@@ -55,7 +56,7 @@ def test_nothing_is_created_on_a_node_for_a_service_without_endpoints(tmp_path: 
 
 
 def etp_local(build_: int = 20348, **spec: object) -> list[dict]:
-    return [pod("loc-0", "lin1", "10.244.1.7"), pod("loc-1", "win1", "10.244.2.3"),
+    return [pod_doc("loc-0", "lin1", ip="10.244.1.7"), pod_doc("loc-1", "win1", ip="10.244.2.3"),
             service("loc", [{"name": "p80", "port": 80, "nodePort": 30001}], cluster_ip="10.96.0.42",
                     type="LoadBalancer", externalTrafficPolicy="Local", externalIPs=["192.168.99.22"],
                     ingress=["1.2.3.4"], healthCheckNodePort=30000, **spec),
@@ -83,7 +84,7 @@ def test_external_traffic_policy_local_needs_dsr_support(tmp_path: Path) -> None
     # WS2016 (14393) has no HNS DSR: Local is silently treated as Cluster
     nodes = [{"name": "lin1", "os": "linux", "ip": "10.240.0.10"},
              {"name": "win1", "os": "windows", "ip": "10.240.0.20", "windowsBuild": 14393}]
-    docs = [pod("loc-0", "lin1", "10.244.0.7"), pod("loc-1", "win1", "10.244.1.3"),
+    docs = [pod_doc("loc-0", "lin1", ip="10.244.0.7"), pod_doc("loc-1", "win1", ip="10.244.1.3"),
             service("loc", [{"name": "p80", "port": 80, "nodePort": 30001}], cluster_ip="10.96.0.42", type="NodePort",
                     externalTrafficPolicy="Local"),
             endpoint_slice("loc", [ep("10.244.0.7", "lin1"), ep("10.244.1.3", "win1")],
@@ -95,7 +96,7 @@ def test_external_traffic_policy_local_needs_dsr_support(tmp_path: Path) -> None
 
 
 def itp_docs(**spec: object) -> list[dict]:
-    return [pod("itp-0", "win1", "10.244.2.3"), pod("itp-1", "lin1", "10.244.1.7"),
+    return [pod_doc("itp-0", "win1", ip="10.244.2.3"), pod_doc("itp-1", "lin1", ip="10.244.1.7"),
             service("itp", [{"name": "p80", "port": 80, **({"nodePort": 30005} if spec else {})}],
                     cluster_ip="10.96.0.47", internalTrafficPolicy="Local", **spec),
             endpoint_slice("itp", [ep("10.244.1.7", "lin1"), ep("10.244.2.3", "win1")],
@@ -154,7 +155,7 @@ def test_health_check_load_balancer(tmp_path: Path) -> None:
     assert (hc.external_port, hc.internal_port, hc.flags, hc.port_flags, hc.protocol) == (30000, 30000, 0, 0, 6)
     assert [(str(b.ip), b.endpoint) for b in hc.backends] == [("10.244.2.2", "cbr0_ep")]
     # ETP Cluster: kube-proxy's healthz port; a UDP Service gets a UDP health-check LB
-    docs = [pod("u-0", "win1", "10.244.2.3"),
+    docs = [pod_doc("u-0", "win1", ip="10.244.2.3"),
             service("u", [{"name": "dns", "port": 53, "protocol": "UDP"}], cluster_ip="10.96.0.60",
                     type="LoadBalancer", ingress=["1.2.3.5"]),
             endpoint_slice("u", [ep("10.244.2.3", "win1")], [{"name": "dns", "port": 53, "protocol": "UDP"}])]
@@ -164,7 +165,7 @@ def test_health_check_load_balancer(tmp_path: Path) -> None:
 
 
 def test_terminating_endpoints_are_not_a_fallback_without_ingress_ips(tmp_path: Path) -> None:
-    docs = [pod("t-0", "win1", "10.244.2.3"),
+    docs = [pod_doc("t-0", "win1", ip="10.244.2.3"),
             service("term", [{"name": "p80", "port": 80}], cluster_ip="10.96.0.51"),
             endpoint_slice("term", [ep("10.244.2.3", "win1", ready=False, serving=True, terminating=True)],
                            [{"name": "p80", "port": 80, "protocol": "TCP"}])]
@@ -174,7 +175,7 @@ def test_terminating_endpoints_are_not_a_fallback_without_ingress_ips(tmp_path: 
 
 
 def test_all_terminating_with_ingress_ip_keeps_only_the_clusterip_lb(tmp_path: Path) -> None:
-    docs = [pod("t-0", "win1", "10.244.2.3"),
+    docs = [pod_doc("t-0", "win1", ip="10.244.2.3"),
             service("term", [{"name": "p80", "port": 80, "nodePort": 30010}], cluster_ip="10.96.0.51",
                     type="LoadBalancer", ingress=["1.2.3.6"]),
             endpoint_slice("term", [ep("10.244.2.3", "win1", ready=False, serving=True, terminating=True)],
@@ -198,7 +199,7 @@ def test_more_than_1024_backends_is_refused(tmp_path: Path) -> None:
 
 def test_two_ports_get_independent_load_balancers(tmp_path: Path) -> None:
     ports = [{"name": "http", "containerPort": 8080}, {"name": "dns", "containerPort": 5353, "protocol": "UDP"}]
-    docs = [pod("two-0", "win1", "10.244.2.3", {"app": "two"}, ports),
+    docs = [pod_doc("two-0", "win1", ip="10.244.2.3", labels={"app": "two"}, ports=ports),
             service("two", [{"name": "http", "port": 80, "targetPort": "http"},
                             {"name": "dns", "port": 53, "targetPort": "dns", "protocol": "UDP"}],
                     cluster_ip="10.96.0.50", selector={"app": "two"})]

@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
+from builders import cluster_doc, pod_doc, write_docs
 from click.testing import CliRunner
-from conftest import cluster_doc, pod_doc, write_docs
 
 from cnimodel.cli import cli
 from cnimodel.cluster import Cluster

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from cnimodel.cli import cli
 from cnimodel.cluster import Cluster
 from cnimodel.plan import load_plan
-from cnimodel.plan.names import NameError_, natural_key, resolve_pods
+from cnimodel.plan.names import natural_key, resolve_pods
 from cnimodel.trace import EndpointError, trace
 
 TOPO = Path(__file__).resolve().parents[2] / "topologies"
@@ -77,5 +77,5 @@ def test_resolve_pods_orders_ordinals_numerically(tmp_path: Path) -> None:
     assert names[:3] == ["client-0", "client-1", "client-2"] and names[-2:] == ["client-10", "client-11"]
     assert natural_key("web-2") < natural_key("web-10")
     assert [x.name for x in resolve_pods(plan, "default/client-10")] == ["client-10"]
-    with pytest.raises(NameError_, match="no pod"):
+    with pytest.raises(EndpointError, match="no pod"):
         resolve_pods(plan, "default/nothing[Pod]")

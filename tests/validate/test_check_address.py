@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 
-from conftest import write_docs
+from builders import write_docs
 from vplans import VXLAN_4096, cluster_doc, hits, nodes, pod_doc, run_check, service
 
 from cnimodel.cluster import Cluster

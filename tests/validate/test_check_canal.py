@@ -6,7 +6,7 @@ device.go:63)."""
 
 from __future__ import annotations
 
-from conftest import canal_cni
+from builders import canal_cni
 from vplans import cluster_doc, hits, pod_doc
 
 LINUX = [{"name": "lin1", "os": "linux", "ip": "10.240.0.10"}, {"name": "lin2", "os": "linux", "ip": "10.240.0.11"}]

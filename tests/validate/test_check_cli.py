@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run, write_docs
+from builders import run, write_docs
 from vplans import cluster_doc, netpol
 
 from cnimodel import examples

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from conftest import write_docs
+from builders import write_docs
 from vplans import cluster_doc, hits, nodes, pod_doc, service
 
 from cnimodel.plan import load_plan

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import cluster_doc, run, write_docs
+from builders import cluster_doc, run, write_docs
 from test_check_cli import sarif_schema
 
 

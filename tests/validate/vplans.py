@@ -7,7 +7,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from conftest import WORKED_NODES, cluster_doc, pod_doc, write_docs
+from builders import WORKED_NODES, cluster_doc, pod_doc, write_docs
 
 from cnimodel.cluster import Cluster
 from cnimodel.plan import load_plan

@@ -30,16 +30,18 @@ def _plugin(kit: ModuleType, cluster: Cluster) -> OvnKubernetesPlugin:
 
 
 def report_json(report: Report) -> dict[str, Any]:
+    from cnimodel.plugins.ovn_kubernetes import compare
+
     return {
-        "compared": False, "note": "not compared with cnimodel's trace yet (phase 2)",
-        "pairs": report.total_pairs, "traced": len(report.results),
-        "policyDisagreements": len(report.disagreements),
+        "compared": True, "pairs": report.total_pairs, "traced": len(report.results),
+        "mismatches": len(report.mismatches), "policyDisagreements": len(report.disagreements),
         "timings": {k: round(v, 3) for k, v in report.timings.items()}, "notes": report.notes,
         "flows": [{"src": r.flow.src, "dst": r.flow.dst, "protocol": r.flow.protocol, "port": r.flow.port,
                    "datapath": r.flow.datapath, "microflow": r.flow.microflow, "verdict": r.trace.verdict,
                    "output": r.trace.output, "datapaths": list(r.trace.datapaths),
                    "lastStage": str(r.trace.last) if r.trace.last else None,
-                   "policyAllows": r.flow.policy_allows, "agreesWithPolicy": r.agrees_with_policy}
+                   "policyAllows": r.flow.policy_allows, "agreesWithPolicy": r.agrees_with_policy,
+                   "cnimodel": compare.to_json(r.mine) if r.mine else None, "mismatches": list(r.mismatches)}
                   for r in report.results],
     }
 
@@ -84,7 +86,8 @@ def commands(kit: ModuleType) -> list[click.Command]:
     def verify(plan: tuple[str, ...], limit: int, seed: int, fmt: str) -> None:
         """Load the plan's Northbound content into OVN (ovsdb-server, ovn-northd) and ovn-trace pod→pod flows.
 
-        Exit 1 when ovn-trace delivers a flow cnimodel's policy engine denies, or drops one it allows."""
+        Each flow's verdict, output port, datapaths and stages are compared with cnimodel's own trace. Exit 1 on any
+        mismatch, or when ovn-trace delivers a flow cnimodel's policy engine denies or drops one it allows."""
         from cnimodel.plugins.ovn_kubernetes import verify as v
         from cnimodel.plugins.ovn_kubernetes.harness import HarnessError
 
@@ -98,33 +101,35 @@ def commands(kit: ModuleType) -> list[click.Command]:
             sys.stdout.write(json.dumps(report_json(report), indent=1) + "\n")
         else:
             _text(kit, report)
-        if report.disagreements:
+        if report.disagreements or report.mismatches:
             sys.exit(1)
 
     return [ovn]
 
 
 def _text(kit: ModuleType, report: Report) -> None:
-    from cnimodel.plugins.ovn_kubernetes.verify import NOT_COMPARED
-
     out = kit.OUT
     sampled = "every pair" if len(report.results) == report.total_pairs else \
         f"a sample of {len(report.results)} of {report.total_pairs} pairs"
     out.print(f"ovn-trace on ovn-northd's logical flows: {len(report.results)} pod→pod flow(s), {sampled}",
               markup=False)
-    rows = [("flow", "ovn-trace", "datapaths", "policy (cnimodel)")]
+    rows = [("flow", "ovn-trace", "datapaths", "cnimodel trace", "policy (cnimodel)")]
     for r in report.results:
         policy = "n/a" if r.flow.policy_allows is None else "allows" if r.flow.policy_allows else "denies"
         mark = "" if r.agrees_with_policy is not False else "  ← disagrees"
+        mine = (r.mine.summary() if r.mine else "not walked") + ("  ← MISMATCH" if r.mismatches else "")
         rows.append((f"{r.flow.src} → {r.flow.dst} {r.flow.protocol}/{r.flow.port}", r.trace.summary(),
-                     " → ".join(r.trace.datapaths), policy + mark))
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+                     " → ".join(r.trace.datapaths), mine, policy + mark))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
-        out.print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[3], markup=False)
-    out.print(f"note: {NOT_COMPARED}", markup=False)
+        out.print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[4], markup=False)
+    for r in report.mismatches:
+        for m in r.mismatches:
+            out.print(f"mismatch: {r.flow.src} → {r.flow.dst} {r.flow.protocol}/{r.flow.port}: {m}", markup=False)
     for note in report.notes:
         out.print(f"note: {note}", markup=False)
     t = report.timings
     out.print("timings: " + ", ".join(f"{k} {v:.2f} s" for k, v in t.items()), markup=False)
+    out.print(f"{len(report.mismatches)} flow(s) where ovn-trace and cnimodel's trace differ", markup=False)
     bad = report.disagreements
     out.print(f"{len(bad)} flow(s) where ovn-trace and the policy engine disagree", markup=False)

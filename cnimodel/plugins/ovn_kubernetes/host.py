@@ -24,9 +24,9 @@ from cnimodel.plugins.ovn_kubernetes.config import OvnkubeConfig
 from cnimodel.plugins.ovn_kubernetes.nodes import OvnNode
 
 OWNER = "ovn-kubernetes"
-PHASE_NOTE = ("cnimodel models this node's OVN logical network (`cnimodel ovn export`) but does not walk it yet: "
-              "trace, lb and reach's data-plane steps for ovn-kubernetes come with the new plugin interface "
-              "(#18 §3; GENEVE encapsulation, OVN's own load balancers)")
+PHASE_NOTE = ("pods reach the network through OVN's logical datapaths, not these routes: `cnimodel trace` walks "
+              "them (logical switch, ovn_cluster_router, GENEVE between chassis, GR_<node> with SNAT); the host's "
+              "own traffic to the cluster enters OVN by ovn-k8s-mp0")
 
 
 def linux_facts(cluster: Cluster, node: NodeSpec, n: OvnNode, config: OvnkubeConfig,

@@ -10,7 +10,7 @@ Northbound database); the interconnect's transit switch is reported, not built.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from ipaddress import IPv4Network
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,10 @@ from cnimodel.sources import Daemon
 
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
+    from cnimodel.plugin.findings import PluginCheck, PluginFinding
+    from cnimodel.plugin.listing import Listing
+    from cnimodel.plugins.ovn_kubernetes.forwarding import OvnGraph
+    from cnimodel.plugins.ovn_kubernetes.services import OvnServices
 
 CONF_KEY = "ovnkube.conf"
 # dist/templates/ovnkube-node.yaml.j2:50 runs `/root/ovnkube.sh ovn-node`; the script reads OVN_* variables.
@@ -204,9 +208,38 @@ class OvnKubernetesPlugin(NetworkPlugin):
         n = self.nodes[node.name]
         if n.role == "ovn":
             return PolicyEnforcement(True, by="ovn-kubernetes", mechanism="OVN ACLs on port groups "
-                                     "(ovn-northd compiles them into logical flows, ovn-controller into OpenFlow)")
+                                     "(from-lport in 17. ls_in_acl_after_lb, to-lport in 4. ls_out_acl)")
         return PolicyEnforcement(False, reason="no OVN runs on this node (hybrid overlay): ovn-kubernetes enforces "
                                  "no NetworkPolicy for its pods")
+
+    def graph_contribution(self) -> OvnGraph:
+        """OVN's logical datapaths per chassis, GENEVE between chassis (cnimodel.plugins.ovn_kubernetes.forwarding)."""
+        from cnimodel.plugins.ovn_kubernetes.forwarding import OvnGraph
+
+        return OvnGraph(self)
+
+    def listings(self, cluster: Cluster, node: str) -> tuple[Listing, ...]:
+        """The logical routers' routes, policies and NAT as ovn-nbctl lists them (routelists.py)."""
+        from cnimodel.plugins.ovn_kubernetes import routelists
+
+        return routelists.listings(self, cluster, node)
+
+    def checks(self) -> tuple[PluginCheck, ...]:
+        """CNI-OVN-001…003 (checks.py, docs/checks.md)."""
+        from cnimodel.plugins.ovn_kubernetes.checks import CHECKS
+
+        return CHECKS
+
+    def findings(self, cluster: Cluster, external: tuple[IPv4Network, ...] = ()) -> Iterable[PluginFinding]:
+        from cnimodel.plugins.ovn_kubernetes import checks
+
+        return checks.findings(self, cluster, external)
+
+    def services(self) -> OvnServices:
+        """Services as OVN load balancers (cnimodel.plugins.ovn_kubernetes.services)."""
+        from cnimodel.plugins.ovn_kubernetes.services import OvnServices
+
+        return OvnServices(self)
 
     def northbound(self, cluster: Cluster) -> Northbound:
         """The Northbound database this cluster implies (built once per cluster)."""

@@ -1,9 +1,9 @@
 """``cnimodel ovn verify``: load a plan's Northbound content into a real OVN control plane and ovn-trace its flows.
 
-Phase 1 traces pod→pod flows that enter OVN (sources on nodes running ovnkube; destinations anywhere, Windows
-pods included), every pair on a small plan and a seeded sample on a large one, and reports ovn-trace's verdict
-and output port beside what cnimodel's policy engine decides for the same connection. Comparing each verdict
-with cnimodel's own packet walk comes with the new plugin interface (phase 2).
+It traces pod→pod flows that enter OVN (sources on nodes running ovnkube; destinations anywhere, Windows pods
+included), every pair on a small plan and a seeded sample on a large one, and compares ovn-trace's verdict,
+output port, datapaths and stages with cnimodel's own walk of the same flow (``compare``), and its delivery
+with what cnimodel's policy engine decides for the connection.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from cnimodel.plugins.ovn_kubernetes import names, tracing
+from cnimodel.plugins.ovn_kubernetes import compare, names, tracing
 from cnimodel.plugins.ovn_kubernetes.export import schema_columns, to_transact
 from cnimodel.plugins.ovn_kubernetes.harness import ControlPlane
 from cnimodel.policy.analysis import Reachability
@@ -22,10 +23,6 @@ from cnimodel.policy.analysis import Reachability
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
     from cnimodel.plugins.ovn_kubernetes.plugin import OvnKubernetesPlugin
-
-NOT_COMPARED = ("not compared with cnimodel's own trace yet: ovn-kubernetes' packet walk comes with the new plugin "
-                "interface (phase 2); the policy column is cnimodel's policy engine")
-
 
 @dataclass(frozen=True)
 class Flow:
@@ -42,6 +39,8 @@ class Flow:
 class FlowResult:
     flow: Flow
     trace: tracing.TraceResult
+    mine: compare.Walked | None = None  # cnimodel's walk of the same flow
+    mismatches: tuple[str, ...] = ()
 
     @property
     def agrees_with_policy(self) -> bool | None:
@@ -62,6 +61,11 @@ class Report:
     def disagreements(self) -> list[FlowResult]:
         return [r for r in self.results if r.agrees_with_policy is False]
 
+    @property
+    def mismatches(self) -> list[FlowResult]:
+        """Flows where ovn-trace and cnimodel's own walk differ."""
+        return [r for r in self.results if r.mismatches]
+
 
 def _first_port(pod: object) -> tuple[str, int]:
     ports = getattr(pod, "ports", ())
@@ -73,13 +77,18 @@ def _first_port(pod: object) -> tuple[str, int]:
 
 def sample_flows(cluster: Cluster, plugin: OvnKubernetesPlugin, limit: int = 500,
                  seed: int = 0) -> tuple[list[Flow], int]:
-    """Pod→pod flows entering OVN: every ordered pair when there are at most ``limit``, else ``limit`` pairs
-    drawn with ``seed``. Returns the flows and how many pairs there were."""
+    """Pod→pod flows entering OVN — every ordered pair when there are at most ``limit``, else a sample drawn with
+    ``seed`` — and flows from a pod to node and external addresses (``beyond_pods``), ``limit`` flows at most
+    (the pod pairs get nine tenths of a sample). Returns the flows and how many pod pairs there were."""
     nodes = plugin.nodes
     pods = [a for a in cluster.allocation.pods.values()
             if not a.pod.host_network and cluster.allocation.runs(a.pod.key)]
     sources = [a for a in pods if nodes[a.pod.node].role == "ovn"]  # type: ignore[index]
     total = len(sources) * max(0, len(pods) - 1)
+    extra = beyond_pods(cluster, plugin, sources, random.Random(seed))
+    if total + len(extra) > limit:
+        extra = extra[:limit // 10]
+        limit -= len(extra)
     if total <= limit:
         pairs = [(s, d) for s in sources for d in pods if s is not d]
     else:
@@ -105,7 +114,39 @@ def sample_flows(cluster: Cluster, plugin: OvnKubernetesPlugin, limit: int = 500
         flows.append(Flow(s.pod.key, d.pod.key, proto, port, src_node.switch,
                           tracing.microflow(names.pod_port(s.pod.namespace, s.pod.name), names.mac_of(s.ip), eth_dst,
                                             s.ip, d.ip, proto, port), allows))
-    return flows, total
+    return flows + extra, total
+
+
+EXTERNAL = "203.0.113.10"  # TEST-NET-3 (RFC 5737): an address outside every plan
+
+
+def beyond_pods(cluster: Cluster, plugin: OvnKubernetesPlugin, sources: list,  # type: ignore[type-arg]
+                rng: random.Random) -> list[Flow]:
+    """For the first pod of each node running ovnkube (the nodes in a seeded order): flows to its own node's IP
+    (the 1004 reroute to the management port), to another node's IP and to an external address (both out of its
+    gateway router)."""
+    nodes = plugin.nodes
+    first: dict[str, object] = {}
+    for a in sources:
+        first.setdefault(a.pod.node, a)
+    order = list(first)
+    rng.shuffle(order)
+    first = {k: first[k] for k in order}
+    ips = [n.ip for n in cluster.plan.nodes]
+    flows = []
+    for node, a in first.items():
+        n = nodes[node]
+        assert n.subnet is not None
+        own = cluster.plan.node(node).ip
+        other = next((ip for ip in ips if ip != own), None)
+        for dst, port in ((own, 22), (other, 22), (EXTERNAL, 443)):
+            if dst is None:
+                continue
+            pod = a.pod  # type: ignore[attr-defined]
+            flows.append(Flow(pod.key, str(dst), "tcp", port, n.switch, tracing.microflow(
+                names.pod_port(pod.namespace, pod.name), names.mac_of(a.ip),  # type: ignore[attr-defined]
+                names.mac_of(names.gateway_ip(n.subnet)), a.ip, dst, "tcp", port), None))  # type: ignore[attr-defined]
+    return flows
 
 
 def tracers(flows: int) -> int:
@@ -114,8 +155,11 @@ def tracers(flows: int) -> int:
     return 2 if flows >= 100 and (os.cpu_count() or 1) >= 2 else 1
 
 
-def verify(cluster: Cluster, plugin: OvnKubernetesPlugin, limit: int = 500, seed: int = 0) -> Report:
-    """Export, load into a fresh control plane, let northd compile, ovn-trace the sampled flows, stop it all."""
+def verify(cluster: Cluster, plugin: OvnKubernetesPlugin, limit: int = 500, seed: int = 0,
+           probe: Callable[[ControlPlane], None] | None = None) -> Report:
+    """Export, load into a fresh control plane, let northd compile, ovn-trace the sampled flows, stop it all, and
+    compare each flow with cnimodel's own trace. ``probe`` is called with the control plane before it stops (a
+    benchmark reads the processes' CPU time there)."""
     report = Report()
     t0 = time.monotonic()
     nb = plugin.northbound(cluster)
@@ -139,7 +183,14 @@ def verify(cluster: Cluster, plugin: OvnKubernetesPlugin, limit: int = 500, seed
         report.timings["ovn-trace start"] = time.monotonic() - t
         t = time.monotonic()
         texts = cp.trace_all([(f.datapath, f.microflow) for f in flows])
-        report.results += [FlowResult(f, tracing.parse(text)) for f, text in zip(flows, texts, strict=True)]
         report.timings["trace"] = time.monotonic() - t
+        if probe is not None:
+            probe(cp)
+    t = time.monotonic()
+    for f, text in zip(flows, texts, strict=True):
+        theirs = tracing.parse(text)
+        mine = compare.walked(compare.walk(cluster, f.src, f.dst, f.protocol, f.port))
+        report.results.append(FlowResult(f, theirs, mine, tuple(compare.mismatches(mine, theirs))))
+    report.timings["cnimodel trace"] = time.monotonic() - t
     report.timings["total"] = time.monotonic() - t0
     return report

@@ -1,0 +1,35 @@
+"""The optional Services capability of a plugin that implements Services itself (``ServiceRole("plugin")``: its
+own load balancers, no kube-proxy). ``NetworkPlugin.services()`` returns it; ``cnimodel lb`` shows its tables, and
+the Services engine (``cnimodel.services.decide``) asks it for the load-balancing decision a trace takes.
+
+Its tables are ``cnimodel.plugin.listing.Listing`` values in the shape the plugin's own tool prints them
+(``ovn-nbctl lb-list``'s columns and widths).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from cnimodel.plugin.listing import Listing
+
+if TYPE_CHECKING:
+    from cnimodel.cluster import Cluster
+    from cnimodel.services.decision import Decision, SourceKind
+    from cnimodel.services.model import IPAddress
+
+
+class PluginServices(Protocol):
+    """A plugin's own Services implementation."""
+
+    def decide(self, cluster: Cluster, node: str, base: dict[str, Any], service: str, frontend: str,
+               source_kind: SourceKind, source: IPAddress | None) -> Decision:
+        """How ``node`` load-balances a new connection to a frontend of ``service`` (``base``: the Decision's
+        node, os, vip, port, protocol and source fields)."""
+        ...
+
+    def tables(self, cluster: Cluster, node: str, services: list[str] | None) -> tuple[Listing, ...]:
+        """The node's load balancers (only ``services``' when given, as ``NS/NAME``)."""
+        ...
+
+
+__all__ = ["PluginServices"]

@@ -1,0 +1,66 @@
+"""ovn verify compares each ovn-trace answer with cnimodel's own trace of the same flow (verdict, output port,
+datapaths, the stages cnimodel names with their table numbers and priorities) — on the example plan every flow
+agrees; and a walk that differs is reported."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from ovnplans import needs_ovn
+
+from cnimodel.cluster import Cluster
+from cnimodel.plan import load_plan
+from cnimodel.plugins.ovn_kubernetes.compare import mismatches
+from cnimodel.plugins.ovn_kubernetes.verify import Report, verify
+
+pytestmark = needs_ovn
+EXAMPLE = Path(__file__).parents[2] / "topologies" / "ovn-kubernetes-hybrid.yaml"
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    c = Cluster.build(load_plan([EXAMPLE]))
+    return verify(c, c.plugin)
+
+
+def by_flow(report: Report, src: str, dst: str):  # type: ignore[no-untyped-def]
+    return next(r for r in report.results if (r.flow.src, r.flow.dst) == (src, dst))
+
+
+def test_zero_mismatches_on_the_example(report: Report) -> None:
+    assert len(report.results) == 20 + 6
+    assert all(r.mine is not None for r in report.results)
+    assert report.mismatches == []
+
+
+def test_the_stages_compared_are_ovn_traces(report: Report) -> None:
+    """The priorities cnimodel computes (northd's 23 × 3 + 2 for a connected /23, the 1002 hybrid reroute) are
+    the ones ovn-trace printed for the same datapath and table."""
+    r = by_flow(report, "default/client", "shop/web-1")
+    assert ("ovn_cluster_router", 13, "lr_in_ip_routing", 71) in r.mine.stages  # type: ignore[union-attr]
+    assert any((s.datapath, s.table, s.name, s.priority) == ("ovn_cluster_router", 13, "lr_in_ip_routing", 71)
+               for s in r.trace.stages)
+    w = by_flow(report, "default/client", "shop/iis-0")
+    assert ("ovn_cluster_router", 15, "lr_in_policy", 1002) in w.mine.stages  # type: ignore[union-attr]
+    assert (w.trace.output, w.mine.output) == ("int-lin1", "int-lin1")  # type: ignore[union-attr]
+
+
+def test_exits_agree_with_ovn_traces_neighbour_resolution(report: Report) -> None:
+    r = by_flow(report, "shop/web-0", "203.0.113.10")
+    assert r.trace.verdict == "neighbour-resolution"
+    assert (r.mine.verdict, r.mine.output) == ("exits", "breth0_lin1")  # type: ignore[union-attr]
+    assert r.trace.datapaths == ("lin1", "ovn_cluster_router", "join", "GR_lin1", "ext_lin1")
+
+
+def test_a_walk_that_differs_is_reported(report: Report) -> None:
+    r = by_flow(report, "default/client", "shop/web-1")
+    assert r.mine is not None
+    other_port = replace(r.mine, output="shop_web-0")
+    assert any("cnimodel: delivered to shop_web-0" in m for m in mismatches(other_port, r.trace))
+    other_prio = replace(r.mine, stages=(("ovn_cluster_router", 13, "lr_in_ip_routing", 70),))
+    assert mismatches(other_prio, r.trace) == [
+        "stage 13. lr_in_ip_routing on ovn_cluster_router at priority 70: not in ovn-trace's output"]
+    denied = by_flow(report, "default/client", "shop/db-0")
+    assert mismatches(replace(denied.mine, verdict="delivered", output="shop_db-0"), denied.trace)  # type: ignore[arg-type]

@@ -1,0 +1,90 @@
+"""Large selections are answered by class rows (cnimodel/policy/pairs.py) and written as produced
+(cnimodel/render/policy_stream.py). Held here to the pair-by-pair answer — each pair walked by the engine on its
+own, without the class matrix — and to the whole-answer renderers, on example plans with hostNetwork pods,
+nodes, external ranges and pods of several classes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cnimodel import examples
+from cnimodel.policy import Reachability
+from cnimodel.policy.analysis import Connection
+from cnimodel.policy.pairs import Pairs
+from cnimodel.render import json_text, policy_json, policy_stream, policy_table, policy_txt
+
+PLANS = ["workloads-talk.yaml", "services-overlay-dsr.yaml", "policy-k8s.yaml", "policy-calico-tiers.yaml"]
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _reach(name: str) -> Reachability:
+    from cnimodel.plan import load_plan
+
+    path = FIXTURES / name if (FIXTURES / name).exists() else examples.path(name)
+    return Reachability.from_plan(load_plan([str(path)]))
+
+
+def _pair_by_pair(r: Reachability, srcs, dsts, all_pairs: bool, port, keep_self: bool) -> list[Connection]:
+    """What ``connections`` lists, asking ``connection`` (the engine's walk for the two classes) per pair."""
+    from cnimodel.policy.connset import ConnSet
+
+    restrict = ConnSet.ports(port[0], port[1], port[1]) if port else None
+    out = []
+    for s in srcs:
+        for d in dsts:
+            if s.kind == d.kind == "external":
+                continue
+            c = r.connection(s, d)
+            if c.conns is None:
+                if keep_self:
+                    out.append(c)
+                continue
+            if restrict is not None:
+                c = Connection(s, d, c.conns & restrict, c.note)
+            if c.conns or all_pairs:
+                out.append(c)
+    return out
+
+
+def _key(c: Connection) -> tuple[object, ...]:
+    return c.src.label, c.dst.label, c.conns, c.note
+
+
+@pytest.mark.parametrize("name", [*PLANS, "golden-a.yaml"])
+@pytest.mark.parametrize(("all_pairs", "port", "keep_self"), [(False, None, False), (True, None, True),
+                                                              (False, ("TCP", 80), False), (True, ("UDP", 53), False)])
+def test_class_rows_answer_as_pair_by_pair(name: str, all_pairs: bool, port: tuple[str, int] | None,
+                                           keep_self: bool) -> None:
+    r = _reach(name)
+    ends = r.everything() + [r.node(n) for n in r.u.nodes]
+    pairs = Pairs(r, ends, ends, all_pairs=all_pairs, port=port, keep_self=keep_self)
+    got = [_key(c) for c in pairs.connections()]
+    assert got == [_key(c) for c in _pair_by_pair(r, ends, ends, all_pairs, port, keep_self)]
+
+
+def test_the_plans_hold_what_rows_cannot_decide() -> None:
+    """Host ends and self pairs split the rows: the plans above must hold hostNetwork pods and nodes."""
+    ends = [e for name in PLANS for e in _reach(name).everything()]
+    assert any(e.host_network for e in ends) and any(e.kind == "external" for e in ends)
+    assert any(_reach(name).u.nodes for name in PLANS)
+
+
+@pytest.mark.parametrize("name", PLANS)
+def test_streamed_text_is_the_whole_answers_text(name: str) -> None:
+    r = _reach(name)
+    ends = r.everything() + [r.node(n) for n in r.u.nodes]
+    pairs = Pairs(r, ends, ends, all_pairs=True, keep_self=True)
+    conns = list(pairs.connections())
+    for write, whole in ((policy_stream.txt, policy_txt.lines(conns)),
+                         (policy_stream.csv_rows, policy_table.csv_text(conns)),
+                         (policy_stream.md_rows, policy_table.md_text(conns)),
+                         (policy_stream.json, json_text.dumps(policy_json.document(conns)) + "\n")):
+        for answer in (pairs, conns):
+            out: list[str] = []
+            write(out.append, answer)
+            assert "".join(out) == whole, write.__name__
+    out = []
+    policy_stream.json(out.append, [])
+    assert "".join(out) == json_text.dumps(policy_json.document([])) + "\n"
