@@ -10,7 +10,18 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cnimodel.commands.base import ERR, OUT, UsageProblem, build, check_node, handle_errors, load, plan_inputs, shown
+from cnimodel.commands.base import (
+    ERR,
+    OUT,
+    Interrupted,
+    UsageProblem,
+    build,
+    check_node,
+    handle_errors,
+    load,
+    plan_inputs,
+    shown,
+)
 from cnimodel.render import json_text
 from cnimodel.render.text import TextTable, cells, print_table
 
@@ -66,7 +77,7 @@ def up_cmd(plan: tuple[str, ...], pods_per_node: int, policy: str | None) -> Non
         raise UsageProblem(str(e)) from None
     try:
         _report_up(p, bp, plan)
-    except KeyboardInterrupt:  # an interrupted `up` leaves nothing behind, even while it reports
+    except (KeyboardInterrupt, Interrupted):  # an interrupted `up` leaves nothing behind, even while it reports
         kernel.down(p)
         raise
 

@@ -111,7 +111,7 @@ def up(bp: Blueprint, progress: Progress | None = None) -> None:
     try:
         with interrupts.guarded():
             _up(bp, progress or (lambda _msg: None))
-    except KeyboardInterrupt:  # (also one landing just after the last step: up is all or nothing)
+    except BaseException:  # (also an interrupt landing just after the last step: up is all or nothing)
         _undo(Handles(), [s.name for s in bp.spaces])
         raise
 
