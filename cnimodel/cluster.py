@@ -90,6 +90,7 @@ class Cluster:
         if plan.network is None:
             problems.error(plan.origin, "the plan has no ClusterPlan document",
                            "add a `kind: ClusterPlan` document (see docs/plan-format.md)")
+            problems.items += plan.warnings  # (why: a file skipped as a config, a kind not modelled)
             problems.raise_if_errors()
         assert plan.network is not None
         try:
