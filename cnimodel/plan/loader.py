@@ -271,6 +271,7 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None, installed: 
     problems = Problems()
     texts = texts or {}  # contents given in memory: they join the files named (and are not read from disk)
     listed = _plan_files([p for p in paths if str(p) not in texts], problems) + [(Path(p), False) for p in texts]
+    given = ", ".join(name_of(p) for p, _ in listed[:3]) + (" …" if len(listed) > 3 else "")
     loaded = [(path, walked, read_documents(path, problems, texts.get(str(path))))
               for path, walked in listed]
     configs = _referenced(loaded)
@@ -351,7 +352,6 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None, installed: 
         listed = ", ".join(f"{k} ({n})" for k, n in sorted(ignored.items()))
         problems.warn(Origin(", ".join(str(f) for f in files[:3]) + (" …" if len(files) > 3 else "")),
                       f"kinds cnimodel does not model were ignored: {listed}")
-    given = ", ".join(name_of(p) for p, _ in listed[:3]) + (" …" if len(listed) > 3 else "")
     plan = _assemble(cluster, nodes_from_objects, namespaces, pods, kept, problems, files, given or "<plan>")
     capacity = installed.max_pods(plan) if installed is not None else None
     plan = expand_plan(plan, workloads, problems, expand=cluster.expand if cluster else True, max_pods=capacity)
