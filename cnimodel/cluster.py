@@ -103,6 +103,7 @@ class Cluster:
         if plan.network is None:
             problems.error(plan.origin, "the plan has no ClusterPlan document",
                            "add a `kind: ClusterPlan` document (see docs/plan-format.md)")
+            problems.items += plan.warnings  # (why: a file skipped as a config, a kind not modelled)
             problems.raise_if_errors()
         assert plan.network is not None
         try:
@@ -165,12 +166,20 @@ class Cluster:
         if f is None:
             node = self.plan.node(name)
             f = self.plugin.node_facts(self, node)
+            self._late_errors()
             if self.policy is not None:
                 f = self.policy.node_facts(self, node, f)
             else:
                 f = replace(f, policy=self.plugin.policy_enforcement(node))
             self._facts[name] = f
         return f
+
+    def _late_errors(self) -> None:
+        """Errors a plugin found reading settings it reads only when a node's facts are asked (a Windows conf's
+        dns list that is not a list): the plan's errors all the same, raised as the build's would be."""
+        problems = getattr(self.plugin, "problems", None)
+        if isinstance(problems, Problems) and problems.errors:
+            raise PlanError(problems.items)
 
     def local_facts(self, name: str) -> NodeFacts:
         """``facts(name)`` without its per-peer entries when the plugin can leave them out (cheaper on a large

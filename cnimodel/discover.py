@@ -40,14 +40,23 @@ class DaemonSetView:
         return f"DaemonSet {self.obj.key} in {self.obj.origin.where()}"
 
 
+def _at(value: Any, *keys: str) -> Any:
+    """``value[k1][k2]…``, or None when a level is missing or not a mapping."""
+    for k in keys:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(k)
+    return value
+
+
 def daemonsets(plan: Plan) -> list[DaemonSetView]:
     out = []
     for o in plan.objects:
         if o.kind != "DaemonSet":
             continue
-        spec = ((o.body.get("spec") or {}).get("template") or {}).get("spec") or {}
+        spec = _at(o.body, "spec", "template", "spec")
         if not isinstance(spec, Mapping):
-            continue
+            continue  # (a DaemonSet without a pod template makes no pods: the workload reader warns)
         containers = tuple(c for key in ("initContainers", "containers") for c in spec.get(key) or ()
                            if isinstance(c, Mapping))
         used: set[str] = set()

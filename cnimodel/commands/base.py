@@ -7,10 +7,12 @@ Exit codes: 0 success, 1 a check failed, 2 bad input, 3 an internal error (a bug
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
 from functools import wraps
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -52,15 +54,27 @@ def _closed_pipe() -> None:
 OUT.on_broken_pipe = _closed_pipe  # type: ignore[method-assign]  (rich's own exits 1, the status of a failed check)
 
 
+class Interrupted(BaseException):
+    """Ctrl-C in the ``cnimodel`` program. Not a KeyboardInterrupt, which click turns into "Aborted!" and exit 1
+    when it lands outside a command (while click loads one); code that cleans up catches both."""
+
+
+def _interrupt(_sig: int, _frame: FrameType | None) -> None:
+    raise Interrupted
+
+
 def run_main(group: click.Group) -> None:
     """Run the CLI as the ``cnimodel`` program: interrupts and closed pipes end it with one line (or none)."""
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         group(prog_name="cnimodel")
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):
         ERR.print("interrupted", markup=False)
         sys.exit(EXIT_INTERRUPTED)
     except BrokenPipeError:
         _closed_pipe()
+    finally:  # the work is done (or stopped): an interrupt now would only garble the exit
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -81,7 +95,7 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except UsageProblem as e:
             ERR.print(f"error: {e}", markup=False)
             sys.exit(2)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Interrupted):
             if debug:
                 raise
             ERR.print("interrupted", markup=False)

@@ -6,12 +6,28 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
-from cnimodel.commands.base import ERR, OUT, UsageProblem, build, check_node, handle_errors, load, plan_inputs, shown
+from cnimodel.commands.base import (
+    ERR,
+    OUT,
+    Interrupted,
+    UsageProblem,
+    build,
+    check_node,
+    handle_errors,
+    load,
+    plan_inputs,
+    shown,
+)
 from cnimodel.render import json_text
 from cnimodel.render.text import TextTable, cells, print_table
+
+if TYPE_CHECKING:
+    from cnimodel.kernel import Blueprint
+    from cnimodel.plan import Plan
 
 
 @contextmanager
@@ -59,6 +75,14 @@ def up_cmd(plan: tuple[str, ...], pods_per_node: int, policy: str | None) -> Non
             bp = kernel.up(p, pods_per_node, progress=lambda m: ERR.print(f"  {m}", markup=False), policy=policy)
     except kernel.KernelProblem as e:
         raise UsageProblem(str(e)) from None
+    try:
+        _report_up(p, bp, plan)
+    except (KeyboardInterrupt, Interrupted):  # an interrupted `up` leaves nothing behind, even while it reports
+        kernel.down(p)
+        raise
+
+
+def _report_up(p: Plan, bp: Blueprint, plan: tuple[str, ...]) -> None:
     nodes = [s for s in bp.spaces if s.role == "node"]
     OUT.print(f"plan {p.name!r} is up: {len(bp.spaces)} namespaces named {bp.names.prefix}-* — "
               f"{len(nodes)} nodes, {len(bp.pods)} pods, underlay {bp.names.underlay}", markup=False)

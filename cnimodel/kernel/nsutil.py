@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from pyroute2 import IPRoute
 from pyroute2 import netns as _netns
 
+from cnimodel.kernel import interrupts
+
 RUN_DIR = "/run/netns"
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -34,31 +36,62 @@ def _setns(fd: int) -> None:
 
 @contextlib.contextmanager
 def inside(name: str) -> Iterator[None]:
-    """Run the block with this thread in namespace ``name``; always come back to where it was."""
-    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    """Run the block with this thread in namespace ``name``; always come back to where it was (an interrupt
+    never lands between entering and the block, or between the block and coming back)."""
+    interrupts.hold()
     try:
+        home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
         try:
             target = os.open(os.path.join(RUN_DIR, name), os.O_RDONLY)
         except FileNotFoundError:
+            os.close(home)
             raise NetnsError(f"network namespace {name!r} does not exist") from None
         try:
             _setns(target)
+        except BaseException:
+            os.close(home)
+            raise
         finally:
             os.close(target)
-        try:
-            yield
-        finally:
-            _setns(home)
+    except BaseException:
+        interrupts.drop()
+        raise
+    try:
+        interrupts.release()
+        yield
     finally:
-        os.close(home)
+        interrupts.hold()
+        try:
+            _setns(home)
+            os.close(home)
+        finally:
+            interrupts.release()
 
 
 def ipr(name: str | None) -> IPRoute:
-    """A netlink socket bound to namespace ``name`` (None: this process's own namespace)."""
-    if name is None:
-        return IPRoute()
-    with inside(name):
-        return IPRoute()
+    """A netlink socket bound to namespace ``name`` (None: this process's own namespace); made whole, or
+    closed again when an interrupt came while it was being made."""
+    interrupts.hold()
+    sock: IPRoute | None = None
+    try:
+        if name is None:
+            sock = IPRoute()
+        else:
+            with inside(name):
+                sock = IPRoute()
+    except BaseException:
+        interrupts.drop()
+        raise
+    interrupts.release(undo=lambda: close(sock))
+    return sock
+
+
+def close(sock: IPRoute | None) -> None:
+    """Close a netlink socket whole (an interrupt waits), whatever state it is in."""
+    if sock is None:
+        return
+    with interrupts.held(), contextlib.suppress(Exception):  # (a socket whose making was cut short)
+        sock.close()
 
 
 def open_socket(name: str, family: int, kind: int, proto: int = 0) -> socket.socket:
@@ -101,7 +134,13 @@ def _rundir() -> None:
 
 def create(name: str) -> None:
     """Create namespace ``name`` as ``ip netns add`` does — a new namespace on this thread, bind-mounted on
-    /run/netns/<name> — without forking; NetnsError when it exists already."""
+    /run/netns/<name> — without forking; NetnsError when it exists already. An interrupt waits until it is
+    made (or not), so the caller, having recorded the name first, always knows what to remove."""
+    with interrupts.held():
+        _create(name)
+
+
+def _create(name: str) -> None:
     _rundir()
     path = os.path.join(RUN_DIR, name)
     try:
@@ -128,7 +167,8 @@ def create(name: str) -> None:
 def remove(name: str) -> bool:
     """Remove namespace ``name`` (its links go with it); False when it was not there."""
     try:
-        _netns.remove(name)
+        with interrupts.held():
+            _netns.remove(name)
     except FileNotFoundError:
         return False
     except OSError as e:

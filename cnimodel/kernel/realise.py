@@ -8,6 +8,7 @@ presses Ctrl-C — every namespace made so far is removed before the error goes 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 from collections import OrderedDict, defaultdict
@@ -19,7 +20,7 @@ from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
 from cnimodel.encapsulation import KINDS
-from cnimodel.kernel import nsutil, rtnl
+from cnimodel.kernel import interrupts, nsutil, rtnl
 from cnimodel.kernel.blueprint import Blueprint, End, Space, Tunnel
 from cnimodel.kernel.naming import Names
 from cnimodel.kernel.netlink import add_args
@@ -64,13 +65,12 @@ class Handles:
         ipr = self.open.pop(ns, None) or nsutil.ipr(ns)
         self.open[ns] = ipr
         while len(self.open) > self.keep:
-            self.open.popitem(last=False)[1].close()
+            nsutil.close(self.open.popitem(last=False)[1])
         return ipr
 
     def close(self) -> None:
-        for ipr in self.open.values():
-            ipr.close()
-        self.open.clear()
+        while self.open:
+            nsutil.close(self.open.popitem()[1])
 
 
 @dataclass(frozen=True)
@@ -108,13 +108,21 @@ def _confs(bp: Blueprint) -> dict[str, list[LinkConf]]:
 def up(bp: Blueprint, progress: Progress | None = None) -> None:
     """Create every namespace, link, address, route, neighbour and FDB entry of ``bp``; on any failure (or
     KeyboardInterrupt) remove what was made and re-raise."""
-    say = progress or (lambda _msg: None)
+    try:
+        with interrupts.guarded():
+            _up(bp, progress or (lambda _msg: None))
+    except BaseException:  # (also an interrupt landing just after the last step: up is all or nothing)
+        _undo(Handles(), [s.name for s in bp.spaces])
+        raise
+
+
+def _up(bp: Blueprint, say: Progress) -> None:
     created: list[str] = []
     handles = Handles()
     try:
         for space in bp.spaces:
+            created.append(space.name)  # recorded first: an interrupt in between still finds it to remove
             nsutil.create(space.name)
-            created.append(space.name)
             nsutil.sysctl(space.name, _sysctls(space))
         say(f"{len(created)} namespaces")
         for b in bp.bridges:
@@ -140,10 +148,20 @@ def up(bp: Blueprint, progress: Progress | None = None) -> None:
         say(f"{len(bp.bridges)} bridges, {len(bp.veths)} veth pairs, {_tunnel_counts(bp)}, "
             f"{sum(len(s.routes) for s in bp.spaces)} routes")
     except BaseException:
+        _undo(handles, created)
+        raise
+
+
+def _undo(handles: Handles, created: list[str]) -> None:
+    """Remove every namespace made so far, whatever else fails; a second interrupt waits until it is done."""
+    interrupts.hold()
+    try:
         handles.close()
         for name in reversed(created):
-            nsutil.remove(name)
-        raise
+            with contextlib.suppress(OSError):  # (the error that stopped ``up`` is the one to report)
+                nsutil.remove(name)
+    finally:
+        interrupts.drop()
 
 
 def _veth(handles: Handles, a: End, b: End) -> None:
@@ -232,7 +250,7 @@ def _write_state(bp: Blueprint) -> None:
         alias = f"{STATE_TAG} plan={bp.names.plan} pods-per-node={bp.pods_per_node} policy={bp.policy or 'none'}"
         ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], ifalias=alias[:255])
     finally:
-        ipr.close()
+        nsutil.close(ipr)
 
 
 def read_state(names: Names) -> dict[str, str] | None:

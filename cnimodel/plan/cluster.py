@@ -246,6 +246,10 @@ def _underlay(f: Fields, problems: Problems) -> Underlay:
         mtu = s.int("mtu", default=1500, lo=576, hi=9216)
         if cidr is None:
             continue
+        if cidr.prefixlen == 32:
+            problems.error(s.origin.at("cidr"), f"{cidr} holds one address: no room for a gateway and nodes",
+                           "give the subnet's real prefix, e.g. the /24 the nodes' addresses are in")
+            continue
         if gateway is None:
             gateway = host(cidr, 1)  # clouds and most LANs put the router on .1
         elif gateway not in cidr:

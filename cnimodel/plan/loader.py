@@ -271,6 +271,7 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None, installed: 
     problems = Problems()
     texts = texts or {}  # contents given in memory: they join the files named (and are not read from disk)
     listed = _plan_files([p for p in paths if str(p) not in texts], problems) + [(Path(p), False) for p in texts]
+    given = ", ".join(name_of(p) for p, _ in listed[:3]) + (" …" if len(listed) > 3 else "")
     loaded = [(path, walked, read_documents(path, problems, texts.get(str(path))))
               for path, walked in listed]
     configs = _referenced(loaded)
@@ -351,7 +352,7 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None, installed: 
         listed = ", ".join(f"{k} ({n})" for k, n in sorted(ignored.items()))
         problems.warn(Origin(", ".join(str(f) for f in files[:3]) + (" …" if len(files) > 3 else "")),
                       f"kinds cnimodel does not model were ignored: {listed}")
-    plan = _assemble(cluster, nodes_from_objects, namespaces, pods, kept, problems, files)
+    plan = _assemble(cluster, nodes_from_objects, namespaces, pods, kept, problems, files, given or "<plan>")
     capacity = installed.max_pods(plan) if installed is not None else None
     plan = expand_plan(plan, workloads, problems, expand=cluster.expand if cluster else True, max_pods=capacity)
     plan = check_plan(plan, problems, cluster=not plan.from_dump)  # cnimodel.infer checks the rest
@@ -361,13 +362,13 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None, installed: 
 
 
 def _assemble(cluster: ClusterSpec | None, extra_nodes: list[NodeSpec], namespaces: list[Namespace],
-              pods: list, kept: list[KubeObject], problems: Problems, files: list[Path]) -> Plan:
+              pods: list, kept: list[KubeObject], problems: Problems, files: list[Path], given: str = "<plan>") -> Plan:
     sources = tuple(str(f) for f in files)
     if cluster is None:
         return Plan(name="manifests", cluster_cidr=None, service_cidr=None, node_cidr_mask_size=24,
                     dns_service_ip=None, network=None, policy=PolicySpec(), underlay=Underlay(()),
                     nodes=tuple(extra_nodes), namespaces=tuple(namespaces), pods=tuple(pods),
-                    objects=tuple(kept), sources=sources, origin=Origin(", ".join(sources) or "<plan>"),
+                    objects=tuple(kept), sources=sources, origin=Origin(", ".join(sources) or given),
                     from_dump=bool(extra_nodes))
     return Plan(name=cluster.name, cluster_cidr=cluster.cluster_cidr, service_cidr=cluster.service_cidr,
                 node_cidr_mask_size=cluster.node_cidr_mask_size, dns_service_ip=cluster.dns_service_ip,

@@ -129,8 +129,9 @@ def read_windows_conf(conf: Mapping[str, Any], origin: Origin, problems: Problem
         problems.error(origin.at("ApiVersion"), f"unknown HNS API version {api!r}", "use 1 (HNS) or 2 (HCN)")
         api = 1
     dns = ci_get(conf, "dns") or {}
-    servers = ci_get(dns, "Nameservers", ()) if isinstance(dns, Mapping) else ()
-    search = ci_get(dns, "Search", ()) if isinstance(dns, Mapping) else ()
+    servers = _strings(ci_get(dns, "Nameservers", ()) if isinstance(dns, Mapping) else (), origin.at("dns.Nameservers"),
+                       problems)
+    search = _strings(ci_get(dns, "Search", ()) if isinstance(dns, Mapping) else (), origin.at("dns.Search"), problems)
     prefix = ci_get(conf, "endpointMacPrefix", "0E-2A")
     if not (isinstance(prefix, str) and len(prefix) == 5 and prefix[2] == "-"):
         problems.error(origin.at("endpointMacPrefix"), f"{prefix!r} is not of the form xx-xx",
@@ -146,6 +147,15 @@ def read_windows_conf(conf: Mapping[str, Any], origin: Origin, problems: Problem
         loopback_dsr=bool(ci_get(conf, "loopbackDSR", False)),
         ipam=freeze(_ipam(ci_get(conf, "ipam"), origin.at("ipam"), problems)), binary=binary,
     )
+
+
+def _strings(value: Any, origin: Origin, problems: Problems) -> tuple[Any, ...]:
+    """A list of strings from a conf (the binary's Go struct holds []string), or nothing with an error."""
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    problems.error(origin, f"expected a list of strings, found {type(value).__name__}",
+                   "write it as a JSON list, e.g. [\"10.96.0.10\"]")
+    return ()
 
 
 def _ipam(value: Any, origin: Origin, problems: Problems) -> dict[str, Any]:

@@ -58,7 +58,7 @@ def where(args: list[str], stdin: str | None) -> str:
     r = CliRunner().invoke(cli, ["--debug", *args], input=stdin, catch_exceptions=True)
     if r.exc_info is None or isinstance(r.exception, SystemExit):
         return ""
-    frames = traceback.extract_tb(r.exc_info[2])[-3:]
+    frames = [f for f in traceback.extract_tb(r.exc_info[2]) if "/cnimodel/" in f.filename][-3:]
     return " at " + " ← ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
 
 

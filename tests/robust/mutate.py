@@ -68,7 +68,30 @@ def edge_cidr(value: str, length: int, top: bool) -> str:
     return f"{'255.255.255.255' if top else addr}/{length}"
 
 
-OPS = ("delete", "replace", "replace", "replace", "wrap", "duplicate", "empty", "cidr", "stringify")
+OPS = ("delete", "replace", "replace", "wrap", "duplicate", "empty", "cidr", "stringify", "tweak", "tweak", "tweak")
+
+# Values of the same type as the one they replace, at its edges: a plan that still reads, but oddly.
+INT_EDGES = (0, 1, -1, 2, 31, 32, 255, 1500, 4095, 4096, 65535, 65536, 2**31 - 1, 2**32)
+NAME_EDGES = ("{}[/]", "[/bold]{}", "{}[red]", "{}-ünï", "{}.x", "{}_x", "X{}", "{}" + "a" * 70, "", "{}/x")
+ADDRESS_EDGES = ("0.0.0.0", "255.255.255.255", "127.0.0.1", "169.254.0.1", "224.0.0.1", "10.0.0.0", "fd00::1")
+
+
+def tweak(current: Any, length: int) -> Any:
+    """An edge value of ``current``'s own type: the plan stays readable, the engines meet the edge."""
+    if isinstance(current, bool):
+        return not current
+    if isinstance(current, int):
+        return INT_EDGES[length % len(INT_EDGES)]
+    if isinstance(current, str):
+        addr, slash, _ = current.partition("/")
+        if addr.count(".") == 3 and addr.replace(".", "").isdigit():
+            if slash:
+                return edge_cidr(current, length, top=length % 4 == 0)
+            return ADDRESS_EDGES[length % len(ADDRESS_EDGES)]
+        return NAME_EDGES[length % len(NAME_EDGES)].format(current)
+    if isinstance(current, list) and current:
+        return current[::-1] if length % 2 else current * 2
+    return current
 
 
 def apply(docs: list[Any], path: tuple[Any, ...], op: str, value: Any, length: int) -> list[Any]:
@@ -98,6 +121,8 @@ def apply(docs: list[Any], path: tuple[Any, ...], op: str, value: Any, length: i
             container[key] = length
     elif op == "stringify":
         container[key] = str(current)
+    elif op == "tweak":
+        container[key] = tweak(current, length)
     return docs
 
 
@@ -148,4 +173,6 @@ def command_lines(plan: str, n: dict[str, list[str]]) -> list[list[str]]:
         ["render", plan, "-o", "dot", "--out", "-"], ["render", plan, "-o", "mermaid", "--out", "-"],
         ["render", plan, "-o", "html", "--out", "-"],
         ["plan", "infer", plan], ["diff", plan, plan], ["ovn", "export", plan],
+        ["audit", plan, "--node", node], ["reach", plan, "-o", "csv"], ["check", plan, "--min-severity", "error"],
+        ["ipam", "-"], ["check", "-o", "sarif", "-"],  # the plan on standard input
     ]

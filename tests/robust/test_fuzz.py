@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from mutate import ODD_VALUES, OPS, apply, command_lines, dump, load, names, places
 
 LONG = os.environ.get("CNIMODEL_FUZZ") == "long"
-RUNS = int(os.environ.get("CNIMODEL_FUZZ_RUNS", "10000" if LONG else "60"))
+RUNS = int(os.environ.get("CNIMODEL_FUZZ_RUNS", "10000" if LONG else "200"))
 NAMES = sorted(p.name for p in Path(__file__).resolve().parents[2].joinpath("topologies").glob("*.yaml"))
 _DOCS: dict[str, list[Any]] = {}
 
@@ -63,7 +63,7 @@ def cases(draw: st.DrawFn) -> tuple[str, list[Any], list[str], str]:
 
 
 _FAILURES: list[dict[str, Any]] = []
-_STATS = {"runs": 0, "hangs": 0, "started": 0.0}
+_STATS = {"runs": 0, "hangs": 0, "started": 0.0, "exit0": 0, "exit1": 0, "exit2": 0}
 
 
 def _record(outcome: Outcome, name: str, steps: list[str], text: str) -> None:
@@ -80,8 +80,10 @@ def test_no_mutated_plan_breaks_a_command(case: tuple[str, list[str], list[str],
     with tempfile.TemporaryDirectory() as tmp:
         plan = Path(tmp) / name
         plan.write_text(text)
-        outcome = run([str(plan) if a == "PLAN" else a for a in args])
+        outcome = run([str(plan) if a == "PLAN" else a for a in args], stdin=text if "-" in args else None)
     _STATS["runs"] += 1
+    if outcome.exit_code in (0, 1, 2):
+        _STATS[f"exit{outcome.exit_code}"] += 1
     if outcome.ok:
         return
     _STATS["hangs"] += outcome.problem.startswith("hang")
@@ -101,5 +103,6 @@ def _report() -> Any:
     log.write_text(json.dumps(_FAILURES, indent=1))
     internal = sum(f["problem"].startswith(("internal", "uncaught")) for f in _FAILURES)
     print(f"\nfuzz: {_STATS['runs']} command runs, {len(_FAILURES)} failures ({internal} internal errors, "
-          f"{_STATS['hangs']} hangs), peak RSS {peak_rss_mb():.0f} MB, wall {wall:.0f} s; failures in {log}")
+          f"{_STATS['hangs']} hangs), peak RSS {peak_rss_mb():.0f} MB, wall {wall:.0f} s; exit 0/1/2: "
+          f"{_STATS['exit0']}/{_STATS['exit1']}/{_STATS['exit2']}; failures in {log}")
     assert not _FAILURES, f"{len(_FAILURES)} failures, listed in {log}"

@@ -150,3 +150,11 @@ def test_a_plan_file_past_the_size_limit(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(plan_loader, "MAX_INPUT_BYTES", 100)
     path = write_docs(tmp_path / "plan.yaml", [cluster_doc()])
     assert "is larger than the" in _refused("ipam", str(path))
+
+
+def test_a_folder_of_configs_only_names_its_files_and_why(tmp_path: Path) -> None:
+    (tmp_path / "net-conf.json").write_text(json.dumps({"Network": "10.244.0.0/16", "Backend": {"Type": "vxlan"}}))
+    err = _refused("ipam", str(tmp_path))
+    assert f"{tmp_path}/net-conf.json: error: the plan has no ClusterPlan document" in err
+    assert "skipped: a flannel net-conf.json (no apiVersion or kind), not a plan document" in err
+    assert "<plan>" not in err
