@@ -64,3 +64,35 @@ def test_a_walk_that_differs_is_reported(report: Report) -> None:
         "stage 13. lr_in_ip_routing on ovn_cluster_router at priority 70: not in ovn-trace's output"]
     denied = by_flow(report, "default/client", "shop/db-0")
     assert mismatches(replace(denied.mine, verdict="delivered", output="shop_db-0"), denied.trace)  # type: ignore[arg-type]
+
+
+def test_a_sample_reads_only_the_datapaths_it_crosses() -> None:
+    """A sampled run (10 of the 20 pairs and one more flow) removes the other datapaths' logical flows before
+    ovn-trace reads them, and still agrees flow by flow."""
+    c = Cluster.build(load_plan([EXAMPLE]))
+    r = verify(c, c.plugin, limit=10, seed=1)
+    assert len(r.results) == 10 and r.total_pairs == 20
+    assert r.mismatches == [] and not r.disagreements
+    assert any("datapaths cnimodel's walks of the sample cross" in n for n in r.notes)
+
+
+def test_a_pruned_datapath_drops_what_crosses_it() -> None:
+    """What a sample's walks do not name is gone for ovn-trace: a flow that crosses it is dropped there, so a
+    wrong prediction of the datapaths shows as a mismatch, never as a silent pass."""
+    from cnimodel.plugins.ovn_kubernetes.export import schema_columns, to_transact
+    from cnimodel.plugins.ovn_kubernetes.harness import ControlPlane
+    from cnimodel.plugins.ovn_kubernetes.tracing import parse
+    from cnimodel.plugins.ovn_kubernetes.verify import sample_flows
+
+    c = Cluster.build(load_plan([EXAMPLE]))
+    flows = {(f.src, f.dst): f for f in sample_flows(c, c.plugin, 500)[0]}
+    same, cross = flows[("default/client", "shop/web-0")], flows[("default/client", "shop/web-1")]
+    request, _ = to_transact(c.plugin.northbound(c), schema_columns())
+    with ControlPlane() as cp:
+        cp.transact(request)
+        cp.sync()
+        cp.stop_northd()
+        kept, pruned = cp.keep_datapaths({"lin1", "ovn_cluster_router"})
+        assert kept == 2 and pruned > 0
+        assert parse(cp.trace(same.datapath, same.microflow)).output == "shop_web-0"
+        assert parse(cp.trace(cross.datapath, cross.microflow)).verdict == "dropped"  # lin2's flows are gone
