@@ -283,41 +283,6 @@ class ControlPlane:
         """Wait until ovn-northd has compiled the Northbound content into the Southbound database."""
         self.nbctl("--wait=sb", "sync", timeout=timeout)
 
-    def stop_northd(self) -> None:
-        """End ovn-northd (once it has compiled: ``sync``), so the Southbound database stays as it is left."""
-        for name, proc in self.children:
-            if name == "northd" and proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-
-    def keep_datapaths(self, names: set[str]) -> tuple[int, int]:
-        """Delete the logical flows of every datapath not named (its own flows; flows shared through a datapath
-        group stay), so an ovn-trace started next reads less. ovn-northd must be stopped first (it would put
-        them back). Returns (datapaths kept, datapaths pruned)."""
-        rpc = JsonRpc(self.path("sb.sock"), timeout=600)
-        try:
-            rows = rpc.call("transact", ["OVN_Southbound", {"op": "select", "table": "Datapath_Binding",
-                                                             "where": [], "columns": ["_uuid", "external_ids"]}])
-            drop = {r["_uuid"][1] for r in rows[0]["rows"] if dict(r["external_ids"][1]).get("name") not in names}
-            if drop:  # by row UUID: ovsdb-server finds those directly, a condition on a column scans the table
-                flows = rpc.call("transact", ["OVN_Southbound", {
-                    "op": "select", "table": "Logical_Flow", "where": [],
-                    "columns": ["_uuid", "logical_datapath"]}])[0]["rows"]
-                gone = [f["_uuid"] for f in flows if f["logical_datapath"][0] == "uuid"
-                        and f["logical_datapath"][1] in drop]
-                result = rpc.call("transact", ["OVN_Southbound", *({"op": "delete", "table": "Logical_Flow",
-                                                                     "where": [["_uuid", "==", u]]} for u in gone)])
-                errors = [x for x in result if isinstance(x, dict) and x.get("error")]
-                if errors:
-                    raise HarnessError(f"the Southbound database refused the deletion: {errors[0]}")
-        finally:
-            rpc.close()
-        return len(rows[0]["rows"]) - len(drop), len(drop)
-
     def mirror_static_mac_bindings(self) -> int:
         """Copy the Southbound Static_MAC_Binding rows (ovn-northd copies them from the Northbound) into
         MAC_Binding, where ovn-trace looks neighbours up: on a chassis ovn-controller turns them into flows,
