@@ -107,8 +107,10 @@ def main() -> None:
         verdicts[r.trace.verdict] = verdicts.get(r.trace.verdict, 0) + 1
     lflows, cpu = seen.get("lflows"), seen.get("cpu", {})
     print(f"{args.nodes} nodes, {len(cluster.allocation.pods)} pods, {len(nb.switches)} switches, "
-          f"{len(nb.routers)} routers, {len(nb.load_balancers)} load balancers, {len(nb.port_groups)} port groups, "
-          f"{lflows} logical flows")
+          f"{len(nb.routers)} routers, {len(nb.load_balancers)} load balancers, {len(nb.port_groups)} port groups; "
+          f"{lflows} logical flows compiled from what the sample crosses")
+    for n in report.notes:
+        print(f"  note: {n}")
     print(f"{len(report.results)} flows traced ({report.total_pairs} pod pairs): {verdicts}; "
           f"{len(report.mismatches)} differ from cnimodel's trace, {len(report.disagreements)} disagree with the "
           "policy engine")
