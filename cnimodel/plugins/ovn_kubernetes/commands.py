@@ -109,10 +109,11 @@ def commands(kit: ModuleType) -> list[click.Command]:
 
 def _text(kit: ModuleType, report: Report) -> None:
     out = kit.OUT
-    sampled = "every pair" if len(report.results) == report.total_pairs else \
-        f"a sample of {len(report.results)} of {report.total_pairs} pairs"
-    out.print(f"ovn-trace on ovn-northd's logical flows: {len(report.results)} pod→pod flow(s), {sampled}",
-              markup=False)
+    pods = sum(1 for r in report.results if r.flow.policy_allows is not None or "/" in r.flow.dst)
+    sampled = "every pair" if pods == report.total_pairs else f"a sample of {pods} of {report.total_pairs} pairs"
+    others = len(report.results) - pods
+    out.print(f"ovn-trace on ovn-northd's logical flows: {pods} pod→pod flow(s), {sampled}"
+              + (f"; {others} to node and external addresses" if others else ""), markup=False)
     rows = [("flow", "ovn-trace", "datapaths", "cnimodel trace", "policy (cnimodel)")]
     for r in report.results:
         policy = "n/a" if r.flow.policy_allows is None else "allows" if r.flow.policy_allows else "denies"
