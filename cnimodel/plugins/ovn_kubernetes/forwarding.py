@@ -144,6 +144,17 @@ class OvnGraph:
         what = "ingress from" if mark == "@" else "egress to"
         return {"kind": kind, "node": chassis, "label": f"{dp} ({what} {port})", "datapath": dp, "port": port}
 
+    def drawn(self, g: ForwardingGraph, node: str) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+        """For the picture (cnimodel.graph.wiring): a chassis' GENEVE port, and its hybrid overlay VXLAN port,
+        between its table and its NIC."""
+        if not self.ovn_node(node):
+            return []
+        links = ((V.table(node), "routes"), (V.nic(node), "underlay"))
+        out = [(V.tunnel(node, GENEVE_DEV), links)]
+        if self.plugin.hybrid is not None and self.plugin.config.hybrid_enabled:
+            out.append((V.tunnel(node, "ext-vxlan"), links))
+        return out
+
     def lb_exit(self, node: str) -> str:
         """After the load balancer (the switch's ls_in_lb, or the gateway router's lr_in_dnat): the node switch's
         pipeline goes on with the backend as destination."""
