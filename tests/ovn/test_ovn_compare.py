@@ -30,9 +30,21 @@ def by_flow(report: Report, src: str, dst: str):  # type: ignore[no-untyped-def]
 
 
 def test_zero_mismatches_on_the_example(report: Report) -> None:
-    assert len(report.results) == 20 + 6
+    assert len(report.results) == 20 + 6 + 2
     assert all(r.mine is not None for r in report.results)
     assert report.mismatches == []
+
+
+def test_service_flows_are_new_connections_to_a_chosen_backend(report: Report) -> None:
+    """Through each cluster-wide VIP (ovn-trace --ct=new --lb-dst): the load balancer's backend is reached through
+    the cluster router even on the client's own node, and the database's policy drops a client that is no web pod."""
+    flows = {r.flow.dst: r for r in report.results if r.flow.backend}
+    assert set(flows) == {"shop/web", "shop/db"}
+    db = flows["shop/db"]
+    assert (db.trace.verdict, db.mine.disposition) == ("dropped", "DENIED_IN")  # type: ignore[union-attr]
+    web = flows["shop/web"]
+    assert web.trace.output == web.mine.output == "shop_web-0"  # type: ignore[union-attr]
+    assert "ovn_cluster_router" in web.trace.datapaths
 
 
 def test_the_stages_compared_are_ovn_traces(report: Report) -> None:

@@ -94,10 +94,11 @@ def mismatches(mine: Walked, theirs: tracing.TraceResult) -> list[str]:
     return out
 
 
-def walk(cluster: Cluster, src: str, dst: str, protocol: str, port: int) -> Trace:
+def walk(cluster: Cluster, src: str, dst: str, protocol: str, port: int, backend: str | None = None) -> Trace:
+    """cnimodel's trace of one flow (``backend``: the one a Service's load balancer picks)."""
     from cnimodel.trace import trace
 
-    return trace(cluster, src, dst, port=port, proto=protocol)[0]
+    return trace(cluster, src, dst, port=port, proto=protocol, backend=backend)[0]
 
 
 def to_json(mine: Walked) -> dict[str, Any]:

@@ -55,6 +55,7 @@ PREFIX = "ovn"
 GENEVE_DEV = "genev_sys_6081"  # the tunnel port OVS creates for GENEVE on UDP 6081 (vport-geneve)
 OWNER = "ovn-kubernetes"
 LB_PORT = "ls_in_lb"  # the pseudo inport of a switch's pipeline after its load balancer
+HAIRPIN_PORT = "ls_in_hairpin"  # … after it, when the backend is the client: back out of the client's port
 
 
 @dataclass(frozen=True)
@@ -155,11 +156,14 @@ class OvnGraph:
             out.append((V.tunnel(node, "ext-vxlan"), links))
         return out
 
-    def lb_exit(self, node: str) -> str:
+    def lb_exit(self, node: str, backend: Any = None) -> str:
         """After the load balancer (the switch's ls_in_lb, or the gateway router's lr_in_dnat): the node switch's
-        pipeline goes on with the backend as destination."""
+        pipeline goes on with the backend as destination — or, when the backend is the client itself, its hairpin
+        stages send the packet back out of the port it came in by (ls_in_nat_hairpin SNATs it to hairpin_snat_ip,
+        ls_in_hairpin sets outport = inport)."""
         n = self.plugin.nodes.get(node)
-        return ingress(node, n.switch if n is not None else node, LB_PORT)
+        hairpin = backend is not None and str(getattr(backend, "snat_reason", "")).startswith("hairpin")
+        return ingress(node, n.switch if n is not None else node, HAIRPIN_PORT if hairpin else LB_PORT)
 
     @cached_property
     def plugin_routers(self) -> set[str]:
@@ -226,7 +230,13 @@ class OvnGraph:
                 edges.append(Edge(vertex, V.lb(chassis), "lb", Balance(chassis, fronts), cls.key))
         dst = cls.rep
         port = ix.port_of(dp, dst)
-        if port is not None and port != inport:
+        if inport == HAIRPIN_PORT and port is not None:
+            fact = OvnStages((Stage("routed", "ls_in_hairpin", dp, (("outport", port), ("note", "outport = inport"))),))
+            edges.append(Edge(vertex, egress(chassis, dp, port), "ovn-switch", fact, cls.key))
+            return Decision(tuple(edges))
+        # after ls_in_lb the frame still carries the router port's MAC the pod sent it to: ls_in_l2_lkup hands it
+        # to the router even when the backend is on this switch
+        if port is not None and port != inport and inport != LB_PORT:
             fact = OvnStages((Stage("routed", "ls_in_l2_lkup", dp, (("ethDst", ix.mac_for_port(port)),
                                                                      ("outport", port))),))
             edges.append(Edge(vertex, egress(chassis, dp, port), "ovn-switch", fact, cls.key))

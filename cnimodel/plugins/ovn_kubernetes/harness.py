@@ -342,6 +342,16 @@ class ControlPlane:
             name = "trace" if k == 0 else f"trace{k}"  # ovn-trace asserts on some microflows (an unknown inport)
             raise HarnessError(f"ovn-trace died tracing {microflow!r} on {datapath}: {self._log_tail(name)}") from e
 
+    def trace_new(self, datapath: str, microflow: str, lb_dst: str | None = None, detail: str = "--detailed") -> str:
+        """ovn-trace's answer for a new connection (every conntrack action sees ``ct.new``) with the load balancer
+        picking ``lb_dst`` — a one-shot ovn-trace, as the daemon's conntrack states cannot be set per trace
+        (its --ct states are consumed once per run: ct_state_idx, ovn-org/ovn@ba5710ed:utilities/ovn-trace.c:82,
+        :207-214). It reads the Southbound database itself: use it for a few flows."""
+        args = ["ovn-trace", f"--db={self.sb}", *(["--ct=new"] * CT_NEW_ACTIONS), detail]
+        if lb_dst:
+            args.insert(-1, f"--lb-dst={lb_dst}")
+        return self._run([*args, datapath, microflow], timeout=300)
+
     def trace_all(self, flows: list[tuple[str, str]], detail: str = "--detailed") -> list[str]:
         """ovn-trace's answers for many (datapath, microflow) pairs, spread over the running daemons."""
         self.tracer()
@@ -355,6 +365,9 @@ class ControlPlane:
         with ThreadPoolExecutor(len(daemons)) as pool:
             list(pool.map(work, range(len(daemons))))
         return out
+
+
+CT_NEW_ACTIONS = 16  # more conntrack actions than a path through OVN crosses: each sees ct.new
 
 
 def _terminated(signum: int, frame: object) -> None:
