@@ -114,7 +114,7 @@ class OvnGraph:
     # ------------------------------------------------------------------ lookups
     def index(self, g: ForwardingGraph) -> Index:
         if self._index is None:
-            self._index = Index(self.plugin.northbound(g.cluster))
+            self._index = Index(self.plugin.topology(g.cluster))
             self._pods = {names.pod_port(a.pod.namespace, a.pod.name): a.pod.key
                           for a in g.cluster.allocation.pods.values() if not a.pod.host_network}
             self._chassis = {n.chassis: n.name for n in self.plugin.nodes.values()}
