@@ -65,11 +65,12 @@ class OvnStages:
 
     stages: tuple[Stage, ...]
     snat_to: tuple[IPv4Address, str] | None = None
-    extra: tuple[tuple[str, str, tuple[tuple[str, Any], ...]], ...] = ()
+    extra: tuple[tuple[str, str, tuple[tuple[str, Any], ...]], ...] = ()  # steps after the stages
     drop: tuple[str, str] | None = None
+    before: tuple[tuple[str, str, tuple[tuple[str, Any], ...]], ...] = ()  # steps before them
 
     def steps(self, packet: Any) -> list[tuple[str, str, dict[str, Any]]]:
-        out = []
+        out = [(t, a, dict(d)) for t, a, d in self.before]
         for s in self.stages:
             t, action, detail = s.step()
             if s.name == "lr_out_snat" and self.snat_to is not None:
@@ -191,6 +192,8 @@ class OvnGraph:
             return None
         if prefix == "table" and self.ovn_node(rest):
             return self.at_table(g, vertex, rest, cls)
+        if prefix == "nic" and not frontend and cls.kind == "pod" and cls.owner.node == rest and self.ovn_node(rest):
+            return self.from_outside(vertex, rest, cls)
         return None
 
     # ------------------------------------------------------------------ decisions
@@ -217,6 +220,19 @@ class OvnGraph:
                                                                     ("to", f"OVN port {port}")))))
         return Decision((Edge(vertex, ingress(node, self.plugin.nodes[node].switch, port), "route", fact,
                               cls.key),))
+
+    def from_outside(self, vertex: str, node: str, cls: DestClass) -> Decision | None:
+        """A packet for one of the node's pods arriving on its NIC (a reply to a connection its gateway router
+        SNATed): breth0 hands it to OVN's localnet port, the external switch to GR_<node>, which un-SNATs it
+        (lr_in_unsnat) and routes it to the cluster."""
+        if not self.plugin.config.gateway_mode:
+            return None
+        gr, ext = names.gateway_router(node), names.external_switch(node)
+        n = self.plugin.nodes[node]
+        fact = OvnStages((Stage("routed", "ls_in_l2_lkup", ext, (("outport", f"etor-{gr}"),)),),
+                         before=(("received", "RECEIVED", (("interface", n.bridge),
+                                                            ("localnet", f"{n.bridge}_{node}"))),))
+        return Decision((Edge(vertex, ingress(node, gr, f"rtoe-{gr}"), "ovn-switch", fact, cls.key),))
 
     def at_ingress(self, g: ForwardingGraph, vertex: str, chassis: str, dp: str, inport: str, cls: DestClass,
                    frontend: bool) -> Decision:
