@@ -42,7 +42,8 @@ def report_json(report: Report) -> dict[str, Any]:
                    "output": r.trace.output, "datapaths": list(r.trace.datapaths),
                    "lastStage": str(r.trace.last) if r.trace.last else None,
                    "policyAllows": r.flow.policy_allows, "agreesWithPolicy": r.agrees_with_policy,
-                   "cnimodel": compare.to_json(r.mine) if r.mine else None, "mismatches": list(r.mismatches)}
+                   "cnimodel": compare.to_json(r.mine) if r.mine else None, "mismatches": list(r.mismatches),
+                   "tunnelKey": {"vni": r.tunnel_key[0], "egressPort": r.tunnel_key[1]} if r.tunnel_key else None}
                   for r in report.results],
     }
 
@@ -128,6 +129,11 @@ def _text(kit: ModuleType, report: Report) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         out.print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[4], markup=False)
+    keyed = next((r for r in report.results if r.tunnel_key and r.mine and r.mine.tunnel), None)
+    if keyed is not None and keyed.mine is not None and keyed.mine.tunnel is not None and keyed.tunnel_key:
+        out.print(f"GENEVE between chassis carries the tunnel key ovn-northd assigned: e.g. {keyed.flow.src} → "
+                  f"{keyed.flow.dst}: VNI {keyed.tunnel_key[0]} ({keyed.mine.tunnel[0]}), egress port key "
+                  f"{keyed.tunnel_key[1]} ({keyed.mine.tunnel[1]}); every flow's in -o json", markup=False)
     for r in report.mismatches:
         for m in r.mismatches:
             out.print(f"mismatch: {r.flow.src} → {r.flow.dst} {r.flow.protocol}/{r.flow.port}: {m}", markup=False)

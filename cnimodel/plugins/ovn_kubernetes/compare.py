@@ -35,6 +35,7 @@ class Walked:
     datapaths: tuple[str, ...]
     stages: tuple[tuple[str, int, str, int], ...]  # (datapath, table, stage, priority) of stages with a priority
     disposition: str
+    tunnel: tuple[str, str] | None = None  # GENEVE between chassis: (the datapath, its egress port) in the key
 
     def summary(self) -> str:
         if self.verdict == "delivered":
@@ -49,8 +50,11 @@ def walked(t: Trace) -> Walked:
     stages: list[tuple[str, int, str, int]] = []
     output: str | None = None
     localnet: str | None = None
+    tunnel: tuple[str, str] | None = None
     for hop in t.hops:
         for s in hop.steps:
+            if s.action == "TO_CHASSIS" and "datapath" in s.detail:
+                tunnel = (s.detail["datapath"], s.detail["egressPort"])
             dp = s.detail.get("datapath")
             if dp is None:
                 continue
@@ -72,7 +76,7 @@ def walked(t: Trace) -> Walked:
         verdict = "delivered"
     else:
         verdict, output = "dropped", None
-    return Walked(verdict, output, tuple(datapaths), tuple(stages), t.disposition)
+    return Walked(verdict, output, tuple(datapaths), tuple(stages), t.disposition, tunnel)
 
 
 def mismatches(mine: Walked, theirs: tracing.TraceResult) -> list[str]:
@@ -103,7 +107,8 @@ def walk(cluster: Cluster, src: str, dst: str, protocol: str, port: int, backend
 
 def to_json(mine: Walked) -> dict[str, Any]:
     return {"verdict": mine.verdict, "output": mine.output, "datapaths": list(mine.datapaths),
-            "disposition": mine.disposition}
+            "disposition": mine.disposition,
+            "tunnel": {"datapath": mine.tunnel[0], "egressPort": mine.tunnel[1]} if mine.tunnel else None}
 
 
 __all__ = ["Walked", "mismatches", "to_json", "walk", "walked"]

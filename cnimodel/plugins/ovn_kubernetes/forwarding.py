@@ -300,8 +300,9 @@ class OvnGraph:
                 ("outport", f"cr-{choice.outport}"), ("chassis", target))))
         if target != chassis:
             fact = OvnStages(tuple(stages), extra=(("transmitted", "TO_CHASSIS", (
-                ("chassis", target), ("tunnelKey", f"datapath {router}, outport cr-{choice.outport} (keys ovn-northd "
-                                                   "assigns)"))),))
+                ("chassis", target), ("datapath", router), ("egressPort", f"cr-{choice.outport}"),
+                ("tunnelKey", f"VNI = {router}'s datapath key, option 0x0102/0x80 = the ingress and egress ports' "
+                              "keys (ovn-northd assigns them; `ovn verify` reads them)"))),))
             return Decision((Edge(vertex, V.tunnel(chassis, GENEVE_DEV), "ovn-router", fact, cls.key),))
         if choice.snat is not None:
             stages.append(Stage("transformed", "lr_out_snat", router, (("nat", choice.snat[1]),)))

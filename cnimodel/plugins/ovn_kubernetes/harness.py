@@ -283,6 +283,20 @@ class ControlPlane:
         """Wait until ovn-northd has compiled the Northbound content into the Southbound database."""
         self.nbctl("--wait=sb", "sync", timeout=timeout)
 
+    def tunnel_keys(self) -> tuple[dict[str, int], dict[str, int]]:
+        """The tunnel keys ovn-northd assigned: each datapath's (by name: the GENEVE VNI) and each port's."""
+        rpc = JsonRpc(self.path("sb.sock"))
+        try:
+            dps, pbs = rpc.call("transact", ["OVN_Southbound",
+                                             {"op": "select", "table": "Datapath_Binding", "where": [],
+                                              "columns": ["tunnel_key", "external_ids"]},
+                                             {"op": "select", "table": "Port_Binding", "where": [],
+                                              "columns": ["tunnel_key", "logical_port"]}])
+        finally:
+            rpc.close()
+        datapaths = {dict(r["external_ids"][1]).get("name", ""): r["tunnel_key"] for r in dps["rows"]}
+        return datapaths, {r["logical_port"]: r["tunnel_key"] for r in pbs["rows"]}
+
     def mirror_static_mac_bindings(self) -> int:
         """Copy the Southbound Static_MAC_Binding rows (ovn-northd copies them from the Northbound) into
         MAC_Binding, where ovn-trace looks neighbours up: on a chassis ovn-controller turns them into flows,

@@ -43,6 +43,7 @@ class FlowResult:
     trace: tracing.TraceResult
     mine: compare.Walked | None = None  # cnimodel's walk of the same flow
     mismatches: tuple[str, ...] = ()
+    tunnel_key: tuple[int, int] | None = None  # GENEVE: the datapath's key (VNI) and the egress port's, as assigned
 
     @property
     def agrees_with_policy(self) -> bool | None:
@@ -230,6 +231,7 @@ def verify(cluster: Cluster, plugin: OvnKubernetesPlugin, limit: int = 500, seed
         t = time.monotonic()
         cp.sync()
         report.timings["northd"] = time.monotonic() - t
+        dp_keys, port_keys = cp.tunnel_keys()
         t = time.monotonic()
         if cp.mirror_static_mac_bindings():
             report.notes.append("the hybrid overlay's Static_MAC_Bindings were copied to MAC_Binding for ovn-trace "
@@ -247,6 +249,9 @@ def verify(cluster: Cluster, plugin: OvnKubernetesPlugin, limit: int = 500, seed
             probe(cp)
     for f, text, walked in zip(flows, texts, mine, strict=True):
         theirs = tracing.parse(text)
-        report.results.append(FlowResult(f, theirs, walked, tuple(compare.mismatches(walked, theirs))))
+        key = None
+        if walked.tunnel is not None and walked.tunnel[0] in dp_keys and walked.tunnel[1] in port_keys:
+            key = (dp_keys[walked.tunnel[0]], port_keys[walked.tunnel[1]])
+        report.results.append(FlowResult(f, theirs, walked, tuple(compare.mismatches(walked, theirs)), key))
     report.timings["total"] = time.monotonic() - t0
     return report
