@@ -19,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cnimodel.plugins.ovn_kubernetes import forwarding, tracing
+from cnimodel.plugins.ovn_kubernetes import tracing
+from cnimodel.plugins.ovn_kubernetes.datapaths import PREFIX, parse
 
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
@@ -66,8 +67,8 @@ def walked(t: Trace) -> Walked:
             if s.detail.get("type") == "localnet":
                 localnet = s.detail.get("outport")
     for v in t.path:
-        if v.startswith(forwarding.PREFIX + ":"):
-            _, dp, mark, port = forwarding.parse(v)
+        if v.startswith(PREFIX + ":"):
+            _, dp, mark, port = parse(v)
             if mark == ">" and dp not in ("ovn_cluster_router",) and not dp.startswith("GR_"):
                 output = port
     if localnet is not None:

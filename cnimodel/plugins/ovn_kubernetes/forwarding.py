@@ -24,7 +24,6 @@ enters OVN, the destination pod's ingress (to-lport ACLs, ``ls_out_acl``) as the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any
@@ -44,6 +43,7 @@ from cnimodel.graph.facts import (
 )
 from cnimodel.net import PrefixTable
 from cnimodel.plugins.ovn_kubernetes import names
+from cnimodel.plugins.ovn_kubernetes.datapaths import PREFIX, OvnStages, egress, ingress, parse
 from cnimodel.plugins.ovn_kubernetes.logical import Index, Stage, stage
 
 if TYPE_CHECKING:
@@ -51,56 +51,10 @@ if TYPE_CHECKING:
     from cnimodel.graph.classes import DestClass
     from cnimodel.plugins.ovn_kubernetes.plugin import OvnKubernetesPlugin
 
-PREFIX = "ovn"
 GENEVE_DEV = "genev_sys_6081"  # the tunnel port OVS creates for GENEVE on UDP 6081 (vport-geneve)
 OWNER = "ovn-kubernetes"
 LB_PORT = "ls_in_lb"  # the pseudo inport of a switch's pipeline after its load balancer
 HAIRPIN_PORT = "ls_in_hairpin"  # … after it, when the backend is the client: back out of the client's port
-
-
-@dataclass(frozen=True)
-class OvnStages:
-    """Logical pipeline stages a packet crosses on one edge, told as the hop's steps; a ``dropped`` stage ends the
-    walk (NO_ROUTE), a gateway router's SNAT rewrites the source (``snat``)."""
-
-    stages: tuple[Stage, ...]
-    snat_to: tuple[IPv4Address, str] | None = None
-    extra: tuple[tuple[str, str, tuple[tuple[str, Any], ...]], ...] = ()  # steps after the stages
-    drop: tuple[str, str] | None = None
-    before: tuple[tuple[str, str, tuple[tuple[str, Any], ...]], ...] = ()  # steps before them
-
-    def steps(self, packet: Any) -> list[tuple[str, str, dict[str, Any]]]:
-        out = [(t, a, dict(d)) for t, a, d in self.before]
-        for s in self.stages:
-            t, action, detail = s.step()
-            if s.name == "lr_out_snat" and self.snat_to is not None:
-                detail = {**detail, "before": packet.src, "after": self.snat_to[0]}
-            out.append((t, action, detail))
-        out += [(t, a, dict(d)) for t, a, d in self.extra]
-        return out
-
-    def verdict(self, packet: Any) -> tuple[str, str] | None:
-        if self.drop is not None:
-            return self.drop[0], self.drop[1].replace("{dst}", str(packet.dst))
-        return None
-
-    def snat(self, packet: Any) -> tuple[IPv4Address, str] | None:
-        return self.snat_to
-
-
-def ingress(chassis: str, datapath: str, inport: str) -> str:
-    return f"{PREFIX}:{chassis}/{datapath}@{inport}"
-
-
-def egress(chassis: str, datapath: str, outport: str) -> str:
-    return f"{PREFIX}:{chassis}/{datapath}>{outport}"
-
-
-def parse(vertex: str) -> tuple[str, str, str, str]:
-    """``(chassis, datapath, "@" | ">", port)`` of one of the plugin's vertices."""
-    chassis, _, rest = vertex[len(PREFIX) + 1:].partition("/")
-    at = min((i for i in (rest.find("@"), rest.find(">")) if i >= 0), default=-1)
-    return chassis, rest[:at], rest[at], rest[at + 1:]
 
 
 class OvnGraph:
@@ -403,4 +357,4 @@ class OvnGraph:
         return hit[1] if hit is not None else None
 
 
-__all__ = ["GENEVE_DEV", "OvnGraph", "OvnStages", "egress", "ingress", "parse"]
+__all__ = ["GENEVE_DEV", "OvnGraph"]
