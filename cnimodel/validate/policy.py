@@ -54,17 +54,19 @@ class Selection:
 
     def _classes(self, p: Policy) -> list[PodClass]:
         scope = p.subject.scope
-        keys = self.by_namespace.get(scope.name, []) if scope.name is not None else list(self.ctx.pod_classes)
+        by_ns = self.by_namespace
+        names = [scope.name] if scope.name is not None else list(by_ns)
         sel, flavor, views = p.subject, p.subject.flavor, self._pod_views
         out = []
-        for key in keys:
-            if not self._in_scope(sel, key[0]):
+        for ns in names:  # the namespace part once per namespace, then its classes' labels
+            if not self._in_scope(sel, ns):
                 continue
-            view = views.get((key, flavor))
-            if view is None:
-                view = views[(key, flavor)] = pod_view(key[0], dict(key[1]), flavor, dict(key[2]))
-            if sel.pod.matches(view):
-                out.append(key)
+            for key in by_ns.get(ns, ()):
+                view = views.get((key, flavor))
+                if view is None:
+                    view = views[(key, flavor)] = pod_view(key[0], dict(key[1]), flavor, dict(key[2]))
+                if sel.pod.matches(view):
+                    out.append(key)
         return out
 
     def _in_scope(self, sel: EndpointSel, ns: str) -> bool:
