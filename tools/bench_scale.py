@@ -56,9 +56,9 @@ def write_lb_plan(path: Path) -> None:
                     "10000", "--endpoints", "10", "-o", str(path)], check=True)
 
 
-def timed(args: list[str], cwd: Path, limit: float = 300) -> tuple[float, float, float]:
+def timed(args: list[str], cwd: Path, limit: float = 300, checkout: Path = ROOT) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds and peak RSS (GiB) of ``python -m cnimodel ARGS``."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
     with tempfile.TemporaryFile() as errf:
         t = time.perf_counter()
         p = subprocess.Popen([sys.executable, "-m", "cnimodel", *args], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
@@ -81,6 +81,7 @@ def main() -> None:
     ap.add_argument("--keep", help="write (or reuse) the plans here")
     ap.add_argument("--only", help="case names, separated by commas")
     ap.add_argument("--limit", type=float, default=120, help="stop a command after this many seconds")
+    ap.add_argument("--checkout", default=str(ROOT), help="time this checkout's cnimodel (default: this one)")
     args = ap.parse_args()
     base = Path(args.keep or tempfile.mkdtemp(prefix="scale-"))
     base.mkdir(parents=True, exist_ok=True)
@@ -114,7 +115,7 @@ def main() -> None:
     for name, (argv, target) in cases.items():
         if only and name not in only:
             continue
-        wall, cpu, gib = timed(argv, base, args.limit)
+        wall, cpu, gib = timed(argv, base, args.limit, Path(args.checkout))
         ok = min(wall, cpu) <= target and gib <= 4
         print(f"{name:28} {wall:7.2f} {cpu:7.2f} {gib:9.2f}  <= {target} s {'ok' if ok else 'MISSED'}", flush=True)
 
