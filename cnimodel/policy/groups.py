@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-from cnimodel.policy.analysis import Connection, Endpoint, Reachability, Variant
+from cnimodel.policy.analysis import BIG, Connection, Endpoint, Reachability, Variant
 from cnimodel.policy.connset import ConnSet
 
 NOTES_SHOWN = 2  # notes of member pairs shown on a workload line; the rest are counted
@@ -153,6 +153,12 @@ def connections(r: Reachability, sources: Sequence[Endpoint], destinations: Sequ
     something, when they differ (some allow, some not), or with ``all_pairs``."""
     if not any(e.members for e in (*sources, *destinations)):
         yield from r.connections(sources, destinations, all_pairs=all_pairs, port=port, keep_self=keep_self)
+        return
+    if len(sources) * len(destinations) > BIG:  # by class rows (cnimodel/policy/pairs.py)
+        from cnimodel.policy.pairs import Pairs
+
+        yield from Pairs(r, sources, destinations, all_pairs=all_pairs, port=port, keep_self=keep_self,
+                         grouped=connection).connections()
         return
     restrict = ConnSet.ports(port[0], port[1], port[1]) if port else None
     dsides = [Side(d) for d in destinations]
