@@ -8,6 +8,7 @@ Writes two plans once (kept with --keep):
                 tools/gen_policy_plan.py's 150,000 pods in 5,000 namespaces and 2,000 policies of every kind;
                 the pods are placed round-robin on the nodes and take their addresses from the cluster's IPAM.
   lb.json     — tools/gen_services.py: 5,000 nodes, 10,000 Services x 10 endpoints.
+  workloads.json — tools/gen_workloads.py: 5,000 nodes, 5,000 Deployments x 30 replicas (150,000 pods, no policy).
 Then times each command in its own process (``python -m cnimodel …``, output to /dev/null): wall seconds and the
 process's CPU seconds and peak RSS (from wait4). Targets: a command reading the whole plan <= 10 s and <= 4 GiB; ``reach
 --workloads`` <= 10 s; ``check`` <= 5 s; ``lb --node N`` in any output <= 3 s.
@@ -51,6 +52,11 @@ def write_policy_plan(path: Path, nodes: int = 5000, pods: int = 150_000, namesp
         json.dump({"apiVersion": "v1", "kind": "List", "items": docs + items}, f)
 
 
+def write_workload_plan(path: Path) -> None:
+    subprocess.run([sys.executable, str(ROOT / "tools" / "gen_workloads.py"), "--nodes", "5000", "--deployments",
+                    "5000", "--replicas", "30", "-o", str(path)], check=True)
+
+
 def write_lb_plan(path: Path) -> None:
     subprocess.run([sys.executable, str(ROOT / "tools" / "gen_services.py"), "--nodes", "5000", "--services",
                     "10000", "--endpoints", "10", "-o", str(path)], check=True)
@@ -90,6 +96,9 @@ def main() -> None:
         write_policy_plan(pol)
     if not lb.exists():
         write_lb_plan(lb)
+    wl = base / "workloads.json"
+    if not wl.exists():
+        write_workload_plan(wl)
     win = "node00003"  # every 4th node is Windows (tools/gen_plan.py)
     with open(pol) as f:  # a pod of each of two namespaces, for the trace
         first = {}
@@ -101,6 +110,7 @@ def main() -> None:
         "routes --node": (["routes", str(pol), "--node", "node00001", "-o", "ip"], 10),
         "check": (["check", str(pol)], 5),
         "reach --workloads": (["reach", str(pol), "--workloads"], 10),  # stopped after --limit seconds
+        "reach --workloads deployments": (["reach", str(wl), "--workloads"], 10),
         "reach --from --to": (["reach", str(pol), "--from", "ns-0002/*", "--to", "ns-0003/*"], 10),
         "trace pod→pod": (["trace", str(pol), first["ns-0002"], first["ns-0003"]], 10),
         "check (lb plan)": (["check", str(lb)], 5),

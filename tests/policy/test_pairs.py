@@ -142,3 +142,29 @@ def test_workload_ends_by_class_rows_answer_as_pair_by_pair(name: str, all_pairs
     want = [_wkey(c) for s in ends for d in ends
             for c in groups.connections(r, [s], [d], all_pairs=all_pairs, port=port, keep_self=keep_self)]
     assert got == want
+
+
+def test_a_workload_and_itself_as_every_pair_of_its_pods(tmp_path: Path) -> None:
+    """A workload meeting itself is answered from one pair per pair of kinds of pod: the same answer, variants
+    (counts and example pairs) and note as asking every pair of its pods, self pairs left out."""
+    from cnimodel.policy import groups
+    from cnimodel.policy.connset import ConnSet
+
+    r = _reach("shop", tmp_path)
+    ends = [e for e in groups.by_workload(r, r.pods()) if e.members]
+    assert {len({m.cls for m in e.members}) for e in ends} == {1, 2}  # web alike, db's pods differ
+    for w in ends:
+        answers: dict[ConnSet, list[object]] = {}
+        for s in w.members:
+            for d in w.members:
+                c = r.connection(s, d)
+                if c.conns is not None:
+                    slot = answers.setdefault(c.conns, [0, s.json_name, d.json_name])
+                    slot[0] += 1  # type: ignore[operator]
+        got = groups.connection(r, w, w)
+        common = ConnSet.ALL
+        for conns in answers:
+            common = common & conns
+        assert got.conns == common
+        want = {(c, n, s, d) for c, (n, s, d) in answers.items()} if len(answers) > 1 else set()
+        assert {(v.conns, v.pairs, v.src, v.dst) for v in got.variants} == want
