@@ -131,3 +131,21 @@ def test_a_service_range_without_a_tenth_address_has_no_default_dns_ip(tmp_path:
         serviceCIDR="255.255.255.248/29"))
     r = run("ipam", plan)
     assert r.exit_code == 0 and "internal error" not in r.stderr, r.stderr
+
+
+def test_a_dump_whose_one_service_sits_at_the_top_of_the_space(tmp_path: Path) -> None:
+    """The Service range inferred from one ClusterIP is a /32: it has no 10th address to guess the DNS IP from
+    (it was taken past 255.255.255.255)."""
+    fixture = Path(__file__).parents[1] / "fixtures" / "dumps" / "flannel-hybrid.yaml"
+    items = [i for d in yaml.safe_load_all(fixture.read_text()) if isinstance(d, dict)
+             for i in (d.get("items") or [] if d.get("kind") == "List" else [d])]
+    keep = [i for i in items if i.get("kind") != "Service" and not (
+        i.get("kind") == "ConfigMap" and "kubeadm" in i["metadata"]["name"])]
+    svc = next(i for i in items if i.get("kind") == "Service")
+    svc["spec"]["clusterIP"] = "255.255.255.255"
+    svc["spec"].pop("clusterIPs", None)
+    path = tmp_path / "dump.yaml"
+    path.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [*keep, svc]}))
+    r = run("plan", "infer", str(path), "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert "255.255.255.255/32" in r.stdout and "dnsServiceIP" not in r.stdout
