@@ -64,7 +64,7 @@ def main_job(plan: tuple[str, ...] = ()) -> None:
     text.ipam(OUT, cluster)
     OUT.print()
     for node in cluster.plan.nodes:
-        text.node_facts(OUT, cluster, cluster.facts(node.name))
+        text.node_facts(OUT, cluster.view(node.name))
         OUT.print()
     text.underlay(OUT, cluster.underlay())
     text.warnings(OUT, cluster)
@@ -131,7 +131,7 @@ def routes(plan: tuple[str, ...], nodes: tuple[str, ...], output: str, hns_api: 
         check_node(cluster, n)
     names = list(nodes) or [n.name for n in cluster.plan.nodes]
     if output == "json":
-        body = facts_json.routes(cluster, names)
+        body = facts_json.routes([cluster.view(n) for n in names], cluster.underlay())
         for n, node in zip(names, body["nodes"], strict=True):
             own = cluster.plugin.listings(cluster, n)  # the plugin's own tables, when it keeps any
             if own:
@@ -151,7 +151,7 @@ def routes(plan: tuple[str, ...], nodes: tuple[str, ...], output: str, hns_api: 
         from cnimodel.render.listing_text import listing
 
         for n in names:
-            text.node_facts(OUT, cluster, cluster.facts(n))
+            text.node_facts(OUT, cluster.view(n))
             OUT.print()
             for t in cluster.plugin.listings(cluster, n):  # the plugin's own tables (OVN's logical routers)
                 listing(OUT, t)

@@ -23,6 +23,19 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class NodeView:
+    """A node's answer as ``routes`` shows it: its facts, with its address, its plugin as described, the roles
+    its plugin states, the IPAM that addressed it and who enforces policy there."""
+
+    facts: NodeFacts
+    ip: IPv4Address
+    plugin: str
+    roles: NodeRoles
+    addressing: str | None
+    enforcement: PolicyEnforcement
+
+
+@dataclass(frozen=True)
 class Lookup:
     """The answer of a longest-prefix match: which table, which route, and where the packet goes next."""
 
@@ -215,6 +228,12 @@ class Cluster:
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]  # type: ignore[return-value]
+
+    def view(self, name: str) -> NodeView:
+        """Node ``name``'s facts with what is said beside them (``NodeView``)."""
+        node, rng = self.plan.node(name), self.allocation.nodes[name].range
+        return NodeView(self.facts(name), node.ip, self.plugin.describe(node), self.roles(name),
+                        rng.ipam if rng is not None else None, self.enforcement(name))
 
     def enforcement(self, name: str) -> PolicyEnforcement:
         """Whether node ``name`` enforces NetworkPolicy, and by what (cheap: builds no facts)."""

@@ -227,3 +227,23 @@ def test_topologies_build() -> None:
     top = Path(__file__).parent.parent / "topologies"
     for name in ("aks-azure-cni.yaml", "aks-azure-cni-overlay.yaml"):
         assert run("routes", str(top / name), "-o", "json").exit_code == 0
+
+
+def test_placement_takes_the_plugins_pod_capacity_only_when_handed_it(tmp_path: Path) -> None:
+    """Azure CNI gives a node without maxPods AKS's node-subnet default of 30 pods (azure_cni.max_pods); the plan
+    layer learns that only through the installed plugins' view (``installed=``): 40 replicas on one node are 30
+    placed and 10 Pending with it, and all 40 placed by the node's own default of 110 without it."""
+    from builders import MULTI_OS_IMAGE
+
+    from cnimodel.plan import load_plan
+    from cnimodel.plugin import installed
+
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"},
+                  "spec": {"replicas": 40, "selector": {"matchLabels": {"app": "web"}}, "template": {
+                      "metadata": {"labels": {"app": "web"}},
+                      "spec": {"containers": [{"name": "c", "image": MULTI_OS_IMAGE}]}}}}
+    path = write_docs(tmp_path / "plan.yaml", [azure_doc(aks_nodes(1)), deployment])
+    with_view = load_plan([path], installed=installed())
+    bare = load_plan([path])
+    assert sum(p.node == "n0" for p in with_view.pods) == 30 and sum(p.node is None for p in with_view.pods) == 10
+    assert sum(p.node == "n0" for p in bare.pods) == 40

@@ -95,7 +95,8 @@ def main() -> None:
         def probe(cp: ControlPlane) -> None:
             seen["lflows"] = cp.sbctl("--format=csv", "--no-headings", "--columns=_uuid", "list",
                                       "Logical_Flow").count("\n")
-            seen["cpu"] = {n: cpu_seconds(pid) for n, pid in [*((n, p.pid) for n, p in cp.children), *cp.daemons]}
+            seen["cpu"] = {n: cpu_seconds(pid) for n, pid in [*((n, p.pid) for n, p in cp.children), *cp.daemons]
+                           if Path(f"/proc/{pid}").exists()}  # ovn-northd is stopped once it has compiled
 
         report = verify(cluster, plugin, args.flows, probe=probe)  # type: ignore[arg-type]
         t.update(report.timings)
@@ -106,8 +107,10 @@ def main() -> None:
         verdicts[r.trace.verdict] = verdicts.get(r.trace.verdict, 0) + 1
     lflows, cpu = seen.get("lflows"), seen.get("cpu", {})
     print(f"{args.nodes} nodes, {len(cluster.allocation.pods)} pods, {len(nb.switches)} switches, "
-          f"{len(nb.routers)} routers, {len(nb.load_balancers)} load balancers, {len(nb.port_groups)} port groups, "
-          f"{lflows} logical flows")
+          f"{len(nb.routers)} routers, {len(nb.load_balancers)} load balancers, {len(nb.port_groups)} port groups; "
+          f"{lflows} logical flows compiled from what the sample crosses")
+    for n in report.notes:
+        print(f"  note: {n}")
     print(f"{len(report.results)} flows traced ({report.total_pairs} pod pairs): {verdicts}; "
           f"{len(report.mismatches)} differ from cnimodel's trace, {len(report.disagreements)} disagree with the "
           "policy engine")

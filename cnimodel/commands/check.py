@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from cnimodel.commands import progress
 from cnimodel.commands.base import OUT, UsageProblem, handle_errors, plan_inputs
 from cnimodel.plan import Origin, Plan, PlanError
 from cnimodel.render import json_text
@@ -105,15 +106,20 @@ def check_cmd(plan: tuple[str, ...], output: str, min_severity: str, surge: int,
 
     options = CheckOptions(surge=surge, max_nodes=max_nodes, cloud=cloud, external=_networks(external),
                            route_table_limit=route_table_limit)
+    bar = progress.for_command(enabled=output == "text")
     try:
+        bar.stage("reading the plan")
         loaded = load_complete(list(plan))  # a cluster's dump becomes a whole plan (cnimodel.infer)
         wanted = set().union(*(object_names(loaded, o) for o in objects)) if objects else None
+        bar.stage("building the cluster")
         cluster = Cluster.build(loaded) if loaded.has_cluster else None
     except PlanError as e:
+        bar.close()  # before the errors: the display leaves nothing behind
         if output == "text":
             raise
         _stopped(plan, e, output)  # a CI job uploading the document gets one, with the errors as findings
         raise SystemExit(2) from None
+    bar.stage("running the checks")
     report = validate(loaded, cluster, options, min_severity=min_severity)  # type: ignore[arg-type]
     if wanted is not None:
         report.findings = [f for f in report.findings if wanted.intersection(f.objects)]
@@ -125,6 +131,7 @@ def check_cmd(plan: tuple[str, ...], output: str, min_severity: str, surge: int,
     else:
         from cnimodel.render import findings_text
 
+        bar.close()  # before the findings: the display leaves nothing behind
         findings_text.render(OUT, report)
     if report.failed:
         raise SystemExit(1)

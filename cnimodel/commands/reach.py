@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from cnimodel.commands import progress
 from cnimodel.commands.base import ERR, UsageProblem, handle_errors, load, plan_inputs
 from cnimodel.plan.names import WORKLOAD_KINDS
 from cnimodel.render import json_text
@@ -117,6 +118,8 @@ def reach_cmd(plan: tuple[str, ...], src: str | None, dst: str | None, port: str
         raise UsageProblem("-o matrix draws one port: add --port PORT[/PROTO], e.g. --port 80")
     if explain and output not in ("txt", "json"):
         raise UsageProblem("--explain prints with -o txt or -o json")
+    bar = progress.for_command(enabled=output != "json")
+    bar.stage("reading the plan and its policies")
     r, gaps = _analyse(plan)
     header = f"warning: {gaps.sentence()}" if gaps is not None else None
     if header and output in ("txt", "matrix"):
@@ -161,6 +164,11 @@ def reach_cmd(plan: tuple[str, ...], src: str | None, dst: str | None, port: str
     if len(sources) * len(destinations) > BIG and not any(e.members for e in (*sources, *destinations)):
         answer = Pairs(r, sources, destinations, all_pairs=all_pairs, port=port_spec, keep_self=keep_self)
     write = click.get_text_stream("stdout").write
+    if click.get_text_stream("stdout").isatty():  # lines on a terminal are progress enough
+        bar.close()
+    elif isinstance(answer, Pairs):
+        bar.stage("writing pairs", total=len(answer.sources))
+        answer = answer.reporting(bar.update)
     if output == "json":
         policy_stream.json(write, answer, gaps)
     elif output == "csv":

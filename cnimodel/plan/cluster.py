@@ -225,7 +225,8 @@ def _manifest_ref(text: str, full: Path, fragment: str | None, origin: Origin, p
 def _check_installed(name: str | None, kind: str, origin: Origin, problems: Problems,
                      installed: Installed | None) -> None:
     """An unknown plugin name is reported with the plan's other problems, not after them."""
-    if name and installed is not None and name not in (names := installed.names(kind)):
+    if name and installed is not None and not installed.has(name):
+        names = installed.names(kind)
         problems.error(origin, f"unknown {kind} plugin {name!r}",
                        f"use one of: {', '.join(names) or '(none installed)'}")
 

@@ -19,9 +19,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Installed:
-    """``names(kind)``: the installed plugins of a kind ("network" or "policy");
+    """``has(name)``: whether a plugin of that name is installed (cheap: loads no plugin);
+    ``names(kind)``: the installed plugins of a kind ("network" or "policy"), for the hint of an unknown name;
     ``max_pods(plan)``: each node's pod limit under the plan's network plugin, or None to use the nodes' own."""
 
+    has: Callable[[str], bool]
     names: Callable[[str], Sequence[str]]
     max_pods: Callable[[Plan], Callable[[NodeSpec], int] | None]
 

@@ -45,7 +45,8 @@ def plugins_of(kind: type) -> list[str]:
 
 def installed() -> Installed:
     """What the plan asks of the installed plugins (``load_plan(..., installed=installed())``)."""
-    return Installed(names=lambda kind: plugins_of(NetworkPlugin if kind == "network" else PolicyPlugin),
+    return Installed(has=lambda name: name in available_plugins(),
+                     names=lambda kind: plugins_of(NetworkPlugin if kind == "network" else PolicyPlugin),
                      max_pods=plugin_max_pods)
 
 

@@ -107,6 +107,8 @@ def hns_mac(mac: str) -> str:
 def default_conf(plan: Plan, name: str, mac_prefix: str = "0E-2A") -> dict[str, Any]:
     """The win-overlay conf the microsoft/SDN overlay scripts write: SNAT all but the cluster and service
     ranges, send service traffic through VFP (SDNRoute NeedEncap), ipMasq on, DNS from the plan."""
+    if not (len(mac_prefix) == 5 and mac_prefix[2] == "-"):
+        mac_prefix = "0E-2A"  # flanneld refuses such a MacPrefix (the node's VTEP says so); no conf error besides
     return {
         "name": name, "type": "win-overlay", "ApiVersion": 2, "ipMasq": True, "endpointMacPrefix": mac_prefix,
         "dns": {"Nameservers": [str(plan.dns_service_ip)], "Search": ["svc.cluster.local"]},

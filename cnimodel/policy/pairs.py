@@ -10,7 +10,7 @@ cannot decide (a host end, a pair with itself) come out one by one as ``Connecti
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -61,6 +61,12 @@ class Pairs:
         for j, d in enumerate(dsts):
             self._at.setdefault((d.kind, d.name), []).append(j)
         self._rows: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray]] = {}
+        self._report: Callable[[int], object] | None = None
+
+    def reporting(self, done: Callable[[int], object]) -> Pairs:
+        """These pairs, telling ``done`` how many sources have been gone through as the iteration goes."""
+        self._report = done
+        return self
 
     def __len__(self) -> int:
         """How many pairs are asked about (listed or not)."""
@@ -93,8 +99,10 @@ class Pairs:
         return c if c.conns or self.all_pairs else None
 
     def __iter__(self) -> Iterator[Run | Connection]:
-        dsts = self.destinations
-        for s in self.sources:
+        dsts, report = self.destinations, self._report
+        for n, s in enumerate(self.sources):
+            if report is not None and n % 64 == 0:
+                report(n)
             if s.is_host:  # every pair of a host end is decided on its own
                 for d in dsts:
                     c = self.one(s, d)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cnimodel.cluster import Cluster, Lookup
-from cnimodel.dataplane import Device, Encap, FdbEntry, NatRule, Neighbor, NodeFacts, Route, Vtep
+from cnimodel.cluster import Cluster, Lookup, NodeView
+from cnimodel.dataplane import Device, Encap, FdbEntry, NatRule, Neighbor, Route, RouteTable, Vtep
 from cnimodel.render import hns
 
 
@@ -56,19 +56,17 @@ def encap(e: Encap) -> dict[str, Any]:
             "mismatch": list(e.mismatch), "owner": e.owner}
 
 
-def roles(cluster: Cluster, name: str) -> dict[str, Any]:
+def roles(v: NodeView) -> dict[str, Any]:
     """Who does what on the node: its plugin's roles, the IPAM that addressed it and who enforces policy."""
-    r = cluster.roles(name)
-    rng = cluster.allocation.nodes[name].range
-    return {"addressing": rng.ipam if rng is not None else None, "forwarding": r.forwarding,
-            "encapsulation": r.encapsulation.name, "services": {"by": r.services.by, "mode": r.services.mode},
-            "policy": cluster.enforcement(name).by}
+    r = v.roles
+    return {"addressing": v.addressing, "forwarding": r.forwarding, "encapsulation": r.encapsulation.name,
+            "services": {"by": r.services.by, "mode": r.services.mode}, "policy": v.enforcement.by}
 
 
-def node_facts(cluster: Cluster, f: NodeFacts) -> dict[str, Any]:
-    node = cluster.node(f.node)
+def node_facts(v: NodeView) -> dict[str, Any]:
+    f = v.facts
     return {
-        "name": f.node, "os": f.os, "ip": str(node.ip), "plugin": cluster.plugin.describe(node),
+        "name": f.node, "os": f.os, "ip": str(v.ip), "plugin": v.plugin,
         "devices": [device(d) for d in f.devices],
         "routes": [route(r) for r in f.routes],
         "neighbors": [neighbor(n) for n in f.neighbors],
@@ -80,13 +78,12 @@ def node_facts(cluster: Cluster, f: NodeFacts) -> dict[str, Any]:
         "policy": {"enforced": f.policy.enforced, "by": f.policy.by, "mechanism": f.policy.mechanism,
                    "reason": f.policy.reason},
         "notes": list(f.notes),
-        "roles": roles(cluster, f.node),
+        "roles": roles(v),
     }
 
 
-def routes(cluster: Cluster, names: list[str]) -> dict[str, Any]:
-    u = cluster.underlay()
-    return {"nodes": [node_facts(cluster, cluster.facts(n)) for n in names],
+def routes(views: list[NodeView], u: RouteTable) -> dict[str, Any]:
+    return {"nodes": [node_facts(v) for v in views],
             "underlay": [{"name": u.name, "routes": [route(r) for r in u.routes]}]}
 
 

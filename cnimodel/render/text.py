@@ -9,8 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from cnimodel.cluster import Cluster, Lookup
-from cnimodel.dataplane import NodeFacts, Route, RouteTable, Vtep
+from cnimodel.cluster import Cluster, Lookup, NodeView
+from cnimodel.dataplane import Route, RouteTable, Vtep
 from cnimodel.plan import Plan
 
 
@@ -81,9 +81,9 @@ def route_table(title: str, routes: tuple[Route, ...]) -> Table:
     return t
 
 
-def node_facts(console: Console, cluster: Cluster, f: NodeFacts) -> None:
-    node = cluster.node(f.node)
-    console.print(f"[bold]{escape(f.node)}[/bold] ({f.os}, {node.ip}) — {escape(cluster.plugin.describe(node))}")
+def node_facts(console: Console, v: NodeView) -> None:
+    f = v.facts
+    console.print(f"[bold]{escape(f.node)}[/bold] ({f.os}, {v.ip}) — {escape(v.plugin)}")
     print_table(console, route_table("  routes", f.routes))
     if f.neighbors:
         console.print("  neighbours: " + ", ".join(f"{n.ip} → {n.mac} on {n.dev}" for n in f.neighbors), markup=False)

@@ -8,9 +8,6 @@ from rich.markup import escape
 from cnimodel.trace.model import DELIVERED, Trace
 
 GOOD = DELIVERED
-SKIP = {"src", "dst"}
-
-
 LONG = ("rules", "notes")  # printed on lines of their own under the step
 # Sentences (policy verdicts, load-balancer reasons) read better on lines of their own too; the policy hops
 # are already spelled out in the reason, and policy/rule in decidedBy.

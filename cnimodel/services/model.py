@@ -26,7 +26,6 @@ SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 DEFAULT_AFFINITY_TIMEOUT = 10800  # the API default for sessionAffinityConfig.clientIP.timeoutSeconds
 PRESERVE_DIP_ANNOTATION = "preserve-destination"
-WIN_PROXY_OPTIMIZATION_ANNOTATION = "winProxyOptimization"
 
 
 class Endpoint(NamedTuple):
@@ -101,10 +100,6 @@ class ServicePort(NamedTuple):
     node_port: int = 0
     key: str = ""
 
-    @property
-    def service_key(self) -> str:
-        return f"{self.namespace}/{self.service}"
-
 
 @dataclass(frozen=True)
 class Service:
@@ -143,11 +138,6 @@ class Service:
         return out
 
     @property
-    def externally_accessible(self) -> bool:
-        """kube-proxy's ExternallyAccessible: some node port, external IP or load-balancer IP."""
-        return any(p.node_port for p in self.ports) or bool(self.external_ips) or bool(self.ingress_ips)
-
-    @property
     def etp_local(self) -> bool:
         """externalTrafficPolicy Local on a Service that takes external traffic (else Local means nothing)."""
         return self.external_traffic_policy == "Local" and (
@@ -165,10 +155,6 @@ class Service:
     def preserve_dip(self) -> bool:
         """The winkernel ``preserve-destination: "true"`` annotation (exact key and value)."""
         return self.annotations.get(PRESERVE_DIP_ANNOTATION) == "true"
-
-    @property
-    def win_proxy_optimization(self) -> bool:
-        return self.annotations.get(WIN_PROXY_OPTIMIZATION_ANNOTATION, "").upper() != "DISABLED"
 
 
 def service_port(namespace: str, service: str, name: str, protocol: str, port: int, target_port: int | str,

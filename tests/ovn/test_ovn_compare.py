@@ -64,3 +64,40 @@ def test_a_walk_that_differs_is_reported(report: Report) -> None:
         "stage 13. lr_in_ip_routing on ovn_cluster_router at priority 70: not in ovn-trace's output"]
     denied = by_flow(report, "default/client", "shop/db-0")
     assert mismatches(replace(denied.mine, verdict="delivered", output="shop_db-0"), denied.trace)  # type: ignore[arg-type]
+
+
+def test_a_sample_reads_only_the_datapaths_it_crosses() -> None:
+    """A sampled run (10 of the 20 pairs and one more flow) removes the other datapaths' logical flows before
+    ovn-trace reads them, and still agrees flow by flow."""
+    c = Cluster.build(load_plan([EXAMPLE]))
+    r = verify(c, c.plugin, limit=10, seed=1)
+    assert len(r.results) == 10 and r.total_pairs == 20
+    assert r.mismatches == [] and not r.disagreements
+    assert any("the part of the Northbound the sample crosses" in n for n in r.notes)
+
+
+def test_what_the_subset_leaves_out_drops_what_crosses_it() -> None:
+    """The subset keeps a kept node's switch and its routing exactly; a flow to a node it left out is dropped by
+    ovn-trace, so a wrong prediction of the datapaths shows as a mismatch, never as a silent pass."""
+    from cnimodel.plugins.ovn_kubernetes.export import schema_columns, to_transact
+    from cnimodel.plugins.ovn_kubernetes.harness import ControlPlane
+    from cnimodel.plugins.ovn_kubernetes.subset import subset
+    from cnimodel.plugins.ovn_kubernetes.tracing import parse
+    from cnimodel.plugins.ovn_kubernetes.verify import sample_flows
+
+    c = Cluster.build(load_plan([EXAMPLE]))
+    flows = {(f.src, f.dst): f for f in sample_flows(c, c.plugin, 500)[0]}
+    same, cross = flows[("default/client", "shop/web-0")], flows[("default/client", "shop/web-1")]
+    out = flows[("shop/web-0", "203.0.113.10")]  # the first pod of lin1 in plan order
+    part = subset(c.plugin.northbound(c), {"lin1", "ovn_cluster_router", "join", "GR_lin1", "ext_lin1"})
+    assert {s.name for s in part.switches} == {"join", "lin1", "ext_lin1"}
+    assert {r.name for r in part.routers} == {"ovn_cluster_router", "GR_lin1"}
+    cr = part.router("ovn_cluster_router")
+    assert cr is not None and {p.name for p in cr.ports} == {"rtoj-ovn_cluster_router", "rtos-lin1"}
+    request, _ = to_transact(part, schema_columns())
+    with ControlPlane() as cp:
+        cp.transact(request)
+        cp.sync()
+        assert parse(cp.trace(same.datapath, same.microflow)).output == "shop_web-0"
+        assert parse(cp.trace(out.datapath, out.microflow)).datapaths[-1] == "ext_lin1"
+        assert parse(cp.trace(cross.datapath, cross.microflow)).verdict == "dropped"  # lin2 is not loaded

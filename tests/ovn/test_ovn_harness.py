@@ -71,6 +71,21 @@ def test_ctrl_c_mid_way_leaves_nothing(tmp_path: Path) -> None:
     assert_clean(cp, folder)
 
 
+def test_sigterm_mid_way_leaves_nothing(tmp_path: Path) -> None:
+    """A SIGTERM (a CI job's timeout, kill) ends the block as Ctrl-C does: the detached ovn-trace daemon too."""
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
+    folder = tmp_path / "cp"
+    cp = ControlPlane(folder, keep=True)
+    with pytest.raises(SystemExit), cp:
+        cp.nbctl("ls-add", "s1")
+        cp.tracer()
+        os.kill(os.getpid(), signal.SIGTERM)
+    assert_clean(cp, folder)
+    assert signal.getsignal(signal.SIGTERM) is before  # the caller's handler is back
+
+
 def test_ctrl_c_while_starting_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Interrupted between starting the databases and northd: what was started is stopped."""
     folder = tmp_path / "cp"

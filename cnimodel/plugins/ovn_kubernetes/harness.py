@@ -24,6 +24,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -129,15 +130,28 @@ class ControlPlane:
     # --- life cycle ------------------------------------------------------------------------------------------
 
     def __enter__(self) -> ControlPlane:
+        # SIGTERM (a CI timeout, kill) ends the run as Ctrl-C does: through stop(), so no daemon outlives it
+        self._sigterm: Any = None
+        if threading.current_thread() is threading.main_thread():
+            self._sigterm = signal.signal(signal.SIGTERM, _terminated)
         try:
             self.start()
         except BaseException:
             self.stop()
+            self._restore()
             raise
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stop()
+        try:
+            self.stop()
+        finally:
+            self._restore()
+
+    def _restore(self) -> None:
+        if self._sigterm is not None:
+            signal.signal(signal.SIGTERM, self._sigterm)
+            self._sigterm = None
 
     def path(self, name: str) -> Path:
         assert self.dir is not None
@@ -341,6 +355,10 @@ class ControlPlane:
         with ThreadPoolExecutor(len(daemons)) as pool:
             list(pool.map(work, range(len(daemons))))
         return out
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _end_pid(pid: int, timeout: float = 5.0) -> None:

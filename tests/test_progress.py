@@ -1,0 +1,50 @@
+"""Progress on long work (cnimodel/commands/progress.py): drawn on a terminal once the work runs past the delay,
+never on a file or pipe, never for quick work."""
+
+from __future__ import annotations
+
+import io
+import time
+
+from rich.console import Console
+
+from cnimodel.commands.progress import progress
+
+
+def _console(terminal: bool) -> tuple[Console, io.StringIO]:
+    out = io.StringIO()
+    return Console(file=out, force_terminal=terminal, width=100), out
+
+
+def _wait_for(out: io.StringIO, text: str) -> bool:
+    for _ in range(100):
+        if text in out.getvalue():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_long_work_on_a_terminal_is_shown_with_its_stage_and_count() -> None:
+    console, out = _console(terminal=True)
+    with progress(console=console, delay=0.0) as bar:
+        bar.stage("writing pairs", total=40)
+        bar.update(10)
+        assert _wait_for(out, "writing pairs") and _wait_for(out, "10/40")
+        assert bar.shown
+
+
+def test_quick_work_shows_nothing() -> None:
+    console, out = _console(terminal=True)
+    with progress(console=console, delay=30.0) as bar:
+        bar.stage("reading the plan")
+    assert not bar.shown and out.getvalue() == ""
+
+
+def test_not_a_terminal_shows_nothing() -> None:
+    for enabled, terminal in ((True, False), (False, True)):
+        console, out = _console(terminal=terminal)
+        with progress(enabled=enabled, console=console, delay=0.0) as bar:
+            bar.stage("reading the plan", total=3)
+            bar.update(2)
+            time.sleep(0.2)
+        assert not bar.shown and out.getvalue() == ""
