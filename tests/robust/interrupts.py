@@ -147,6 +147,8 @@ def run(rounds: int, directory: Path, seed: int, tally: Tally | None = None) -> 
 if __name__ == "__main__":
     import tempfile
 
+    sys.path.insert(0, str(ROOT))  # this checkout's cnimodel for the names and blueprints, as for the commands
+
     n = int(os.environ.get("CNIMODEL_INTERRUPTS", "100"))
     seed = int(os.environ.get("CNIMODEL_INTERRUPT_SEED", str(int(time.time()))))
     t0 = time.monotonic()
