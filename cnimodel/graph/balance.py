@@ -68,7 +68,8 @@ def balance(g: ForwardingGraph, node: str, cls: DestClass, port: int, proto: str
         return Decision(drop=Drop("LOCAL_NODEPORT_UNSUPPORTED", "DENIED_OUT", WIN_LOCAL_NODEPORT, (), Unbalanced(d)))
     if d.disposition != "LOAD_BALANCED" or not d.backends:
         return Decision((Edge(lb, table, "pass", Unbalanced(d), cls.key),))
-    return Decision(tuple(Edge(lb, table, "dnat", Dnat(d, b), cls.key, g.class_key(b.ip, b.pod)) for b in d.backends))
+    return Decision(tuple(Edge(lb, g.lb_exit(node, b), "dnat", Dnat(d, b), cls.key, g.class_key(b.ip, b.pod))
+                          for b in d.backends))
 
 
 def all_choices(g: ForwardingGraph, node: str, cls: DestClass) -> Decision:

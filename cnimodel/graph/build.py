@@ -114,11 +114,12 @@ class ForwardingGraph:
             d = self._lb[key] = B.balance(self, node, self.classify(dst), port, proto, src, dst)
         return d
 
-    def lb_exit(self, node: str) -> str:
-        """Where a packet continues after the node's load balancer: its route table, or the vertex the plugin's
-        contribution names (``lb_exit(node)``: OVN's switch pipeline after its ls_in_lb stage)."""
+    def lb_exit(self, node: str, backend: Any = None) -> str:
+        """Where a packet continues after the node's load balancer (to ``backend``, when it picked one): its route
+        table, or the vertex the plugin's contribution names (``lb_exit(node, backend)``: OVN's switch pipeline
+        after its ls_in_lb stage, or its hairpin stage when the backend is the client itself)."""
         exit_of = getattr(self.contrib, "lb_exit", None)
-        return exit_of(node) if exit_of is not None else V.table(node)
+        return exit_of(node, backend) if exit_of is not None else V.table(node)
 
     def lookup(self, table: str, ip: IPv4Address) -> Lookup:
         """The longest-prefix match a route table's vertex makes (a node's, or the underlay's by its name): the

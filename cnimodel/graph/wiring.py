@@ -54,6 +54,7 @@ def wiring(cluster: Cluster, detail: bool | None = None, group_pods_over: int = 
         g.add_node(hid, **vertex_attrs(cluster, hid))
         if detail:
             attach = _node(g, cluster, node.name, services)
+            _contributed(g, fg, node.name)
         else:
             g.add_edge(hid, V.subnet(node.subnet), kind="uplink", ip=str(node.ip))
             attach = {}
@@ -102,6 +103,20 @@ def _node(g: nx.Graph, cluster: Cluster, name: str, services: bool) -> dict[str,
         if e.pod is not None:
             attach[f"port:{e.pod}"] = attach.get(f"hns:{e.network}", "")
     return attach
+
+
+def _contributed(g: nx.Graph, fg: ForwardingGraph, name: str) -> None:
+    """What a plugin's graph contribution asks the picture to draw on a node (``drawn(graph, node)``: vertices
+    with the vertices they are wired to, e.g. OVS's GENEVE port between the node's table and its NIC)."""
+    drawn = getattr(fg.contrib, "drawn", None)
+    if drawn is None:
+        return
+    for v, links in drawn(fg, name):
+        if v not in g:
+            g.add_node(v, **fg.attrs(v))
+        for other, kind in links:
+            if other in g:
+                g.add_edge(v, other, kind=kind)
 
 
 def _pods(g: nx.Graph, fg: ForwardingGraph, name: str, pods: Sequence[PodAddress], attach: dict[str, str],

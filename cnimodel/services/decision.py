@@ -26,6 +26,10 @@ class Backend:
     node: str | None = None
     pod: str | None = None
     probability: str | None = None
+    # the SNAT is made before the destination's policy filter sees the packet (OVN's hairpin_snat_ip and a gateway
+    # router's lb_force_snat_ip, in the ingress pipelines before the switch's ls_out_acl), not after it as nat
+    # POSTROUTING's masquerade is: ingress policy then judges the new source
+    snat_before_policy: bool = False
 
 
 @dataclass(frozen=True)

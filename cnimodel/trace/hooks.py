@@ -65,7 +65,8 @@ def load_balance(walk: WalkState, node: str, dst: Endpoint, backend: str | None)
         except (AddressValueError, ValueError):
             hop.add("transformed", "SNAT", note=chosen.snat, reason=chosen.snat_reason)
             return edge
-        walk.nat.append(NatEntry(node, "SNAT", (pkt.src, pkt.sport), (new_src, pkt.sport), chosen.snat_reason))
+        walk.nat.append(NatEntry(node, "SNAT", (pkt.src, pkt.sport), (new_src, pkt.sport), chosen.snat_reason,
+                                 chosen.snat_before_policy))
         hop.add("transformed", "SNAT", before=pkt.src, after=new_src, reason=chosen.snat_reason)
         pkt.src = new_src
         pkt.mark |= 0x4000  # KUBE-MARK-MASQ: flannel's FLANNEL-POSTRTG returns early for marked packets

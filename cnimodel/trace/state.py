@@ -38,6 +38,7 @@ class NatEntry:
     before: tuple[IPv4Address, int | None]
     after: tuple[IPv4Address, int | None]
     by: str
+    before_policy: bool = False  # made before the destination's policy filter (it sees the new source)
 
 
 class Stop(Exception):  # control flow: ends a walk with a disposition

@@ -167,7 +167,7 @@ def _seen_source(walk: WalkState, node: str) -> tuple[IPv4Address, str | None]:
     """The source ingress policy sees at ``node``: the packet's, unless ``node`` itself made the SNAT."""
     src = walk.pkt.src
     for n in reversed(walk.nat):
-        if n.node == node and n.kind == "SNAT" and n.after[0] == src:
+        if n.node == node and n.kind == "SNAT" and n.after[0] == src and not n.before_policy:
             note = (f"policy sees the source before {node}'s own SNAT ({n.by}: {n.before[0]} → {src}), which is "
                     "applied on the way out (nat POSTROUTING after filter FORWARD)")
             if walk.cluster.plan.node(node).os == "windows":

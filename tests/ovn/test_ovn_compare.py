@@ -30,9 +30,21 @@ def by_flow(report: Report, src: str, dst: str):  # type: ignore[no-untyped-def]
 
 
 def test_zero_mismatches_on_the_example(report: Report) -> None:
-    assert len(report.results) == 20 + 6
+    assert len(report.results) == 20 + 6 + 2
     assert all(r.mine is not None for r in report.results)
     assert report.mismatches == []
+
+
+def test_service_flows_are_new_connections_to_a_chosen_backend(report: Report) -> None:
+    """Through each cluster-wide VIP (ovn-trace --ct=new --lb-dst): the load balancer's backend is reached through
+    the cluster router even on the client's own node, and the database's policy drops a client that is no web pod."""
+    flows = {r.flow.dst: r for r in report.results if r.flow.backend}
+    assert set(flows) == {"shop/web", "shop/db"}
+    db = flows["shop/db"]
+    assert (db.trace.verdict, db.mine.disposition) == ("dropped", "DENIED_IN")  # type: ignore[union-attr]
+    web = flows["shop/web"]
+    assert web.trace.output == web.mine.output == "shop_web-0"  # type: ignore[union-attr]
+    assert "ovn_cluster_router" in web.trace.datapaths
 
 
 def test_the_stages_compared_are_ovn_traces(report: Report) -> None:
@@ -101,3 +113,16 @@ def test_what_the_subset_leaves_out_drops_what_crosses_it() -> None:
         assert parse(cp.trace(same.datapath, same.microflow)).output == "shop_web-0"
         assert parse(cp.trace(out.datapath, out.microflow)).datapaths[-1] == "ext_lin1"
         assert parse(cp.trace(cross.datapath, cross.microflow)).verdict == "dropped"  # lin2 is not loaded
+
+
+def test_geneve_flows_carry_the_keys_ovn_northd_assigned(report: Report) -> None:
+    """A flow between chassis names the datapath and egress port in its GENEVE key (ovn-architecture(7): VNI = the
+    datapath's key); verify reads their keys from the Southbound database: every such flow crosses in the cluster
+    router's datapath, so one VNI, and each destination node's cr-rtos port has its own key."""
+    cross = [r for r in report.results if r.mine and r.mine.tunnel]
+    same = by_flow(report, "default/client", "shop/web-0")
+    assert cross and same.tunnel_key is None and same.mine is not None and same.mine.tunnel is None
+    assert {r.mine.tunnel[0] for r in cross} == {"ovn_cluster_router"}  # type: ignore[index,union-attr]
+    assert len({r.tunnel_key[0] for r in cross}) == 1  # type: ignore[index]
+    by_port = {r.mine.tunnel[1]: r.tunnel_key[1] for r in cross}  # type: ignore[index,union-attr]
+    assert set(by_port) == {"cr-rtos-lin1", "cr-rtos-lin2"} and len(set(by_port.values())) == 2

@@ -46,6 +46,10 @@ def test_render_highlights_the_trace(tmp_path: Path) -> None:
     lit = [line for line in dot.stdout.splitlines() if "penwidth=2.5" in line]
     assert any('"host:lin1"' in x for x in lit) and any('"host:lin2"' in x for x in lit)
     assert any('"pod:shop/web-1"' in x for x in lit) and not any('"host:win1"' in x for x in lit)
+    # the chassis' GENEVE ports are drawn and the trace crosses both
+    assert any('"tunnel:lin1/genev_sys_6081"' in x for x in lit) and any('"tunnel:lin2/genev_sys_6081"' in x
+                                                                        for x in lit)
+    assert '"tunnel:win1/OVNKubernetesHybridOverlayNetwork"' in dot.stdout
     out = tmp_path / "page.html"
     html = run("render", EXAMPLE, "--out", str(out), "--trace", "default/client", "shop/iis-0")
     assert html.exit_code == 0, html.stderr

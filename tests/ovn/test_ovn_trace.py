@@ -92,3 +92,18 @@ def test_windows_pod_through_the_hybrid_overlay_both_ways() -> None:
     back = net.trace("default/winclient", "shop/web-0", port=8080)
     assert back.disposition == "ACCEPTED"
     assert "ovn:lin1/lin1@int-lin1" in back.path
+
+
+def test_the_reply_from_outside_comes_back_through_the_gateway_router() -> None:
+    """breth0 hands it to ext_lin1's localnet port, GR_lin1 routes the cluster subnets via the cluster router's
+    join address 100.64.0.1 (a static /14: 14 × 3 + 1 = 43), the cluster router to the pod's switch."""
+    from cnimodel.trace import trace
+
+    net = cnimodel.load(PLAN)
+    fwd, back = trace(net.cluster, "default/client", "8.8.8.8", port=443, both=True)
+    assert fwd.disposition == "EXITS_NETWORK" and back.disposition == "ACCEPTED"
+    got = [(s.action, s.detail) for h in back.hops for s in h.steps]
+    assert ("UN-SNAT", "10.0.0.11", "10.129.0.5") in [(a, str(d.get("before")), str(d.get("after"))) for a, d in got]
+    gr = next(d for a, d in got if a == "13. lr_in_ip_routing" and d["datapath"] == "GR_lin1")
+    assert (gr["match"], gr["priority"], str(gr["nextHop"])) == ("ip4.dst == 10.128.0.0/14", 43, "100.64.0.1")
+    assert "ovn:lin1/ovn_cluster_router@rtoj-ovn_cluster_router" in back.path

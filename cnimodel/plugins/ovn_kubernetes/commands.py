@@ -37,11 +37,13 @@ def report_json(report: Report) -> dict[str, Any]:
         "mismatches": len(report.mismatches), "policyDisagreements": len(report.disagreements),
         "timings": {k: round(v, 3) for k, v in report.timings.items()}, "notes": report.notes,
         "flows": [{"src": r.flow.src, "dst": r.flow.dst, "protocol": r.flow.protocol, "port": r.flow.port,
-                   "datapath": r.flow.datapath, "microflow": r.flow.microflow, "verdict": r.trace.verdict,
+                   "datapath": r.flow.datapath, "microflow": r.flow.microflow, "backend": r.flow.backend,
+                   "verdict": r.trace.verdict,
                    "output": r.trace.output, "datapaths": list(r.trace.datapaths),
                    "lastStage": str(r.trace.last) if r.trace.last else None,
                    "policyAllows": r.flow.policy_allows, "agreesWithPolicy": r.agrees_with_policy,
-                   "cnimodel": compare.to_json(r.mine) if r.mine else None, "mismatches": list(r.mismatches)}
+                   "cnimodel": compare.to_json(r.mine) if r.mine else None, "mismatches": list(r.mismatches),
+                   "tunnelKey": {"vni": r.tunnel_key[0], "egressPort": r.tunnel_key[1]} if r.tunnel_key else None}
                   for r in report.results],
     }
 
@@ -109,20 +111,29 @@ def commands(kit: ModuleType) -> list[click.Command]:
 
 def _text(kit: ModuleType, report: Report) -> None:
     out = kit.OUT
-    sampled = "every pair" if len(report.results) == report.total_pairs else \
-        f"a sample of {len(report.results)} of {report.total_pairs} pairs"
-    out.print(f"ovn-trace on ovn-northd's logical flows: {len(report.results)} pod→pod flow(s), {sampled}",
-              markup=False)
+    services = sum(1 for r in report.results if r.flow.backend)
+    pods = sum(1 for r in report.results if "/" in r.flow.dst and not r.flow.backend)
+    sampled = "every pair" if pods == report.total_pairs else f"a sample of {pods} of {report.total_pairs} pairs"
+    others = len(report.results) - pods - services
+    out.print(f"ovn-trace on ovn-northd's logical flows: {pods} pod→pod flow(s), {sampled}"
+              + (f"; {services} to Services (a new connection, the backend chosen)" if services else "")
+              + (f"; {others} to node and external addresses" if others else ""), markup=False)
     rows = [("flow", "ovn-trace", "datapaths", "cnimodel trace", "policy (cnimodel)")]
     for r in report.results:
         policy = "n/a" if r.flow.policy_allows is None else "allows" if r.flow.policy_allows else "denies"
         mark = "" if r.agrees_with_policy is not False else "  ← disagrees"
         mine = (r.mine.summary() if r.mine else "not walked") + ("  ← MISMATCH" if r.mismatches else "")
-        rows.append((f"{r.flow.src} → {r.flow.dst} {r.flow.protocol}/{r.flow.port}", r.trace.summary(),
+        via = f" via {r.flow.backend}" if r.flow.backend else ""
+        rows.append((f"{r.flow.src} → {r.flow.dst} {r.flow.protocol}/{r.flow.port}{via}", r.trace.summary(),
                      " → ".join(r.trace.datapaths), mine, policy + mark))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         out.print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[4], markup=False)
+    keyed = next((r for r in report.results if r.tunnel_key and r.mine and r.mine.tunnel), None)
+    if keyed is not None and keyed.mine is not None and keyed.mine.tunnel is not None and keyed.tunnel_key:
+        out.print(f"GENEVE between chassis carries the tunnel key ovn-northd assigned: e.g. {keyed.flow.src} → "
+                  f"{keyed.flow.dst}: VNI {keyed.tunnel_key[0]} ({keyed.mine.tunnel[0]}), egress port key "
+                  f"{keyed.tunnel_key[1]} ({keyed.mine.tunnel[1]}); every flow's in -o json", markup=False)
     for r in report.mismatches:
         for m in r.mismatches:
             out.print(f"mismatch: {r.flow.src} → {r.flow.dst} {r.flow.protocol}/{r.flow.port}: {m}", markup=False)

@@ -19,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cnimodel.plugins.ovn_kubernetes import forwarding, tracing
+from cnimodel.plugins.ovn_kubernetes import tracing
+from cnimodel.plugins.ovn_kubernetes.datapaths import PREFIX, parse
 
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
@@ -35,6 +36,7 @@ class Walked:
     datapaths: tuple[str, ...]
     stages: tuple[tuple[str, int, str, int], ...]  # (datapath, table, stage, priority) of stages with a priority
     disposition: str
+    tunnel: tuple[str, str] | None = None  # GENEVE between chassis: (the datapath, its egress port) in the key
 
     def summary(self) -> str:
         if self.verdict == "delivered":
@@ -49,8 +51,11 @@ def walked(t: Trace) -> Walked:
     stages: list[tuple[str, int, str, int]] = []
     output: str | None = None
     localnet: str | None = None
+    tunnel: tuple[str, str] | None = None
     for hop in t.hops:
         for s in hop.steps:
+            if s.action == "TO_CHASSIS" and "datapath" in s.detail:
+                tunnel = (s.detail["datapath"], s.detail["egressPort"])
             dp = s.detail.get("datapath")
             if dp is None:
                 continue
@@ -62,8 +67,8 @@ def walked(t: Trace) -> Walked:
             if s.detail.get("type") == "localnet":
                 localnet = s.detail.get("outport")
     for v in t.path:
-        if v.startswith(forwarding.PREFIX + ":"):
-            _, dp, mark, port = forwarding.parse(v)
+        if v.startswith(PREFIX + ":"):
+            _, dp, mark, port = parse(v)
             if mark == ">" and dp not in ("ovn_cluster_router",) and not dp.startswith("GR_"):
                 output = port
     if localnet is not None:
@@ -72,7 +77,7 @@ def walked(t: Trace) -> Walked:
         verdict = "delivered"
     else:
         verdict, output = "dropped", None
-    return Walked(verdict, output, tuple(datapaths), tuple(stages), t.disposition)
+    return Walked(verdict, output, tuple(datapaths), tuple(stages), t.disposition, tunnel)
 
 
 def mismatches(mine: Walked, theirs: tracing.TraceResult) -> list[str]:
@@ -94,15 +99,17 @@ def mismatches(mine: Walked, theirs: tracing.TraceResult) -> list[str]:
     return out
 
 
-def walk(cluster: Cluster, src: str, dst: str, protocol: str, port: int) -> Trace:
+def walk(cluster: Cluster, src: str, dst: str, protocol: str, port: int, backend: str | None = None) -> Trace:
+    """cnimodel's trace of one flow (``backend``: the one a Service's load balancer picks)."""
     from cnimodel.trace import trace
 
-    return trace(cluster, src, dst, port=port, proto=protocol)[0]
+    return trace(cluster, src, dst, port=port, proto=protocol, backend=backend)[0]
 
 
 def to_json(mine: Walked) -> dict[str, Any]:
     return {"verdict": mine.verdict, "output": mine.output, "datapaths": list(mine.datapaths),
-            "disposition": mine.disposition}
+            "disposition": mine.disposition,
+            "tunnel": {"datapath": mine.tunnel[0], "egressPort": mine.tunnel[1]} if mine.tunnel else None}
 
 
 __all__ = ["Walked", "mismatches", "to_json", "walk", "walked"]

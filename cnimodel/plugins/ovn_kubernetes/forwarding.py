@@ -24,7 +24,6 @@ enters OVN, the destination pod's ingress (to-lport ACLs, ``ls_out_acl``) as the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any
@@ -44,6 +43,7 @@ from cnimodel.graph.facts import (
 )
 from cnimodel.net import PrefixTable
 from cnimodel.plugins.ovn_kubernetes import names
+from cnimodel.plugins.ovn_kubernetes.datapaths import PREFIX, OvnStages, egress, ingress, parse
 from cnimodel.plugins.ovn_kubernetes.logical import Index, Stage, stage
 
 if TYPE_CHECKING:
@@ -51,54 +51,10 @@ if TYPE_CHECKING:
     from cnimodel.graph.classes import DestClass
     from cnimodel.plugins.ovn_kubernetes.plugin import OvnKubernetesPlugin
 
-PREFIX = "ovn"
 GENEVE_DEV = "genev_sys_6081"  # the tunnel port OVS creates for GENEVE on UDP 6081 (vport-geneve)
 OWNER = "ovn-kubernetes"
 LB_PORT = "ls_in_lb"  # the pseudo inport of a switch's pipeline after its load balancer
-
-
-@dataclass(frozen=True)
-class OvnStages:
-    """Logical pipeline stages a packet crosses on one edge, told as the hop's steps; a ``dropped`` stage ends the
-    walk (NO_ROUTE), a gateway router's SNAT rewrites the source (``snat``)."""
-
-    stages: tuple[Stage, ...]
-    snat_to: tuple[IPv4Address, str] | None = None
-    extra: tuple[tuple[str, str, tuple[tuple[str, Any], ...]], ...] = ()
-    drop: tuple[str, str] | None = None
-
-    def steps(self, packet: Any) -> list[tuple[str, str, dict[str, Any]]]:
-        out = []
-        for s in self.stages:
-            t, action, detail = s.step()
-            if s.name == "lr_out_snat" and self.snat_to is not None:
-                detail = {**detail, "before": packet.src, "after": self.snat_to[0]}
-            out.append((t, action, detail))
-        out += [(t, a, dict(d)) for t, a, d in self.extra]
-        return out
-
-    def verdict(self, packet: Any) -> tuple[str, str] | None:
-        if self.drop is not None:
-            return self.drop[0], self.drop[1].replace("{dst}", str(packet.dst))
-        return None
-
-    def snat(self, packet: Any) -> tuple[IPv4Address, str] | None:
-        return self.snat_to
-
-
-def ingress(chassis: str, datapath: str, inport: str) -> str:
-    return f"{PREFIX}:{chassis}/{datapath}@{inport}"
-
-
-def egress(chassis: str, datapath: str, outport: str) -> str:
-    return f"{PREFIX}:{chassis}/{datapath}>{outport}"
-
-
-def parse(vertex: str) -> tuple[str, str, str, str]:
-    """``(chassis, datapath, "@" | ">", port)`` of one of the plugin's vertices."""
-    chassis, _, rest = vertex[len(PREFIX) + 1:].partition("/")
-    at = min((i for i in (rest.find("@"), rest.find(">")) if i >= 0), default=-1)
-    return chassis, rest[:at], rest[at], rest[at + 1:]
+HAIRPIN_PORT = "ls_in_hairpin"  # … after it, when the backend is the client: back out of the client's port
 
 
 class OvnGraph:
@@ -113,7 +69,7 @@ class OvnGraph:
     # ------------------------------------------------------------------ lookups
     def index(self, g: ForwardingGraph) -> Index:
         if self._index is None:
-            self._index = Index(self.plugin.northbound(g.cluster))
+            self._index = Index(self.plugin.topology(g.cluster))
             self._pods = {names.pod_port(a.pod.namespace, a.pod.name): a.pod.key
                           for a in g.cluster.allocation.pods.values() if not a.pod.host_network}
             self._chassis = {n.chassis: n.name for n in self.plugin.nodes.values()}
@@ -144,11 +100,25 @@ class OvnGraph:
         what = "ingress from" if mark == "@" else "egress to"
         return {"kind": kind, "node": chassis, "label": f"{dp} ({what} {port})", "datapath": dp, "port": port}
 
-    def lb_exit(self, node: str) -> str:
+    def drawn(self, g: ForwardingGraph, node: str) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+        """For the picture (cnimodel.graph.wiring): a chassis' GENEVE port, and its hybrid overlay VXLAN port,
+        between its table and its NIC."""
+        if not self.ovn_node(node):
+            return []
+        links = ((V.table(node), "routes"), (V.nic(node), "underlay"))
+        out = [(V.tunnel(node, GENEVE_DEV), links)]
+        if self.plugin.hybrid is not None and self.plugin.config.hybrid_enabled:
+            out.append((V.tunnel(node, "ext-vxlan"), links))
+        return out
+
+    def lb_exit(self, node: str, backend: Any = None) -> str:
         """After the load balancer (the switch's ls_in_lb, or the gateway router's lr_in_dnat): the node switch's
-        pipeline goes on with the backend as destination."""
+        pipeline goes on with the backend as destination — or, when the backend is the client itself, its hairpin
+        stages send the packet back out of the port it came in by (ls_in_nat_hairpin SNATs it to hairpin_snat_ip,
+        ls_in_hairpin sets outport = inport)."""
         n = self.plugin.nodes.get(node)
-        return ingress(node, n.switch if n is not None else node, LB_PORT)
+        hairpin = backend is not None and str(getattr(backend, "snat_reason", "")).startswith("hairpin")
+        return ingress(node, n.switch if n is not None else node, HAIRPIN_PORT if hairpin else LB_PORT)
 
     @cached_property
     def plugin_routers(self) -> set[str]:
@@ -176,6 +146,8 @@ class OvnGraph:
             return None
         if prefix == "table" and self.ovn_node(rest):
             return self.at_table(g, vertex, rest, cls)
+        if prefix == "nic" and not frontend and cls.kind == "pod" and cls.owner.node == rest and self.ovn_node(rest):
+            return self.from_outside(vertex, rest, cls)
         return None
 
     # ------------------------------------------------------------------ decisions
@@ -203,6 +175,19 @@ class OvnGraph:
         return Decision((Edge(vertex, ingress(node, self.plugin.nodes[node].switch, port), "route", fact,
                               cls.key),))
 
+    def from_outside(self, vertex: str, node: str, cls: DestClass) -> Decision | None:
+        """A packet for one of the node's pods arriving on its NIC (a reply to a connection its gateway router
+        SNATed): breth0 hands it to OVN's localnet port, the external switch to GR_<node>, which un-SNATs it
+        (lr_in_unsnat) and routes it to the cluster."""
+        if not self.plugin.config.gateway_mode:
+            return None
+        gr, ext = names.gateway_router(node), names.external_switch(node)
+        n = self.plugin.nodes[node]
+        fact = OvnStages((Stage("routed", "ls_in_l2_lkup", ext, (("outport", f"etor-{gr}"),)),),
+                         before=(("received", "RECEIVED", (("interface", n.bridge),
+                                                            ("localnet", f"{n.bridge}_{node}"))),))
+        return Decision((Edge(vertex, ingress(node, gr, f"rtoe-{gr}"), "ovn-switch", fact, cls.key),))
+
     def at_ingress(self, g: ForwardingGraph, vertex: str, chassis: str, dp: str, inport: str, cls: DestClass,
                    frontend: bool) -> Decision:
         ix = self.index(g)
@@ -215,7 +200,13 @@ class OvnGraph:
                 edges.append(Edge(vertex, V.lb(chassis), "lb", Balance(chassis, fronts), cls.key))
         dst = cls.rep
         port = ix.port_of(dp, dst)
-        if port is not None and port != inport:
+        if inport == HAIRPIN_PORT and port is not None:
+            fact = OvnStages((Stage("routed", "ls_in_hairpin", dp, (("outport", port), ("note", "outport = inport"))),))
+            edges.append(Edge(vertex, egress(chassis, dp, port), "ovn-switch", fact, cls.key))
+            return Decision(tuple(edges))
+        # after ls_in_lb the frame still carries the router port's MAC the pod sent it to: ls_in_l2_lkup hands it
+        # to the router even when the backend is on this switch
+        if port is not None and port != inport and inport != LB_PORT:
             fact = OvnStages((Stage("routed", "ls_in_l2_lkup", dp, (("ethDst", ix.mac_for_port(port)),
                                                                      ("outport", port))),))
             edges.append(Edge(vertex, egress(chassis, dp, port), "ovn-switch", fact, cls.key))
@@ -263,8 +254,9 @@ class OvnGraph:
                 ("outport", f"cr-{choice.outport}"), ("chassis", target))))
         if target != chassis:
             fact = OvnStages(tuple(stages), extra=(("transmitted", "TO_CHASSIS", (
-                ("chassis", target), ("tunnelKey", f"datapath {router}, outport cr-{choice.outport} (keys ovn-northd "
-                                                   "assigns)"))),))
+                ("chassis", target), ("datapath", router), ("egressPort", f"cr-{choice.outport}"),
+                ("tunnelKey", f"VNI = {router}'s datapath key, option 0x0102/0x80 = the ingress and egress ports' "
+                              "keys (ovn-northd assigns them; `ovn verify` reads them)"))),))
             return Decision((Edge(vertex, V.tunnel(chassis, GENEVE_DEV), "ovn-router", fact, cls.key),))
         if choice.snat is not None:
             stages.append(Stage("transformed", "lr_out_snat", router, (("nat", choice.snat[1]),)))
@@ -365,4 +357,4 @@ class OvnGraph:
         return hit[1] if hit is not None else None
 
 
-__all__ = ["GENEVE_DEV", "OvnGraph", "OvnStages", "egress", "ingress", "parse"]
+__all__ = ["GENEVE_DEV", "OvnGraph"]

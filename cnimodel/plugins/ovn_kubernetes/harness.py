@@ -14,10 +14,8 @@ exists only with ``--detach``), so this process becomes a child subreaper while 
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import ctypes
-import json
 import os
 import shutil
 import signal
@@ -30,15 +28,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from cnimodel.plan.errors import Error
+from cnimodel.plugins.ovn_kubernetes.jsonrpc import HarnessError, JsonRpc
 
 SCHEMA_DIR = Path("/usr/share/ovn")
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 TOOLS = ("ovsdb-tool", "ovsdb-server", "ovn-northd", "ovn-nbctl", "ovn-trace")
-
-
-class HarnessError(Error):
-    """The OVN control plane could not be started or refused a request."""
 
 
 def missing_tools() -> list[str]:
@@ -58,57 +52,6 @@ def _die_with_parent() -> None:
     libc = _libc()
     if libc is not None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-class JsonRpc:
-    """A JSON-RPC client on a unix socket (OVSDB's protocol, RFC 7047, and OVS's unixctl): one call at a time,
-    answering the server's ``echo`` probes."""
-
-    def __init__(self, path: Path, timeout: float = 120.0) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        self.sock.connect(str(path))
-        self._buf = ""
-        self._dec = json.JSONDecoder()
-        self._utf8 = codecs.getincrementaldecoder("utf-8")()  # a chunk may end inside a character
-        self._id = 0
-
-    def call(self, method: str, params: list[Any]) -> Any:
-        self._id += 1
-        self.sock.sendall(json.dumps({"method": method, "params": params, "id": self._id}).encode())
-        while True:
-            msg = self._next()
-            if msg.get("method") == "echo":
-                self.sock.sendall(json.dumps({"result": msg.get("params"), "error": None,
-                                              "id": msg.get("id")}).encode())
-                continue
-            if msg.get("id") != self._id:
-                continue
-            if msg.get("error"):
-                raise HarnessError(f"{method} failed: {msg['error']}")
-            return msg.get("result")
-
-    def _next(self) -> dict[str, Any]:
-        complete = bool(self._buf.strip())
-        while True:
-            text = self._buf.lstrip()
-            # a message ends with "}": try to decode only then (a large reply arrives in many chunks)
-            if complete and text.endswith("}"):
-                try:
-                    obj, end = self._dec.raw_decode(text)
-                    self._buf = text[end:]
-                    return obj
-                except ValueError:
-                    pass
-            chunk = self.sock.recv(1 << 20)
-            if not chunk:
-                raise HarnessError("the server closed the connection")
-            self._buf += self._utf8.decode(chunk)
-            complete = True
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.close()
 
 
 class ControlPlane:
@@ -283,6 +226,20 @@ class ControlPlane:
         """Wait until ovn-northd has compiled the Northbound content into the Southbound database."""
         self.nbctl("--wait=sb", "sync", timeout=timeout)
 
+    def tunnel_keys(self) -> tuple[dict[str, int], dict[str, int]]:
+        """The tunnel keys ovn-northd assigned: each datapath's (by name: the GENEVE VNI) and each port's."""
+        rpc = JsonRpc(self.path("sb.sock"))
+        try:
+            dps, pbs = rpc.call("transact", ["OVN_Southbound",
+                                             {"op": "select", "table": "Datapath_Binding", "where": [],
+                                              "columns": ["tunnel_key", "external_ids"]},
+                                             {"op": "select", "table": "Port_Binding", "where": [],
+                                              "columns": ["tunnel_key", "logical_port"]}])
+        finally:
+            rpc.close()
+        datapaths = {dict(r["external_ids"][1]).get("name", ""): r["tunnel_key"] for r in dps["rows"]}
+        return datapaths, {r["logical_port"]: r["tunnel_key"] for r in pbs["rows"]}
+
     def mirror_static_mac_bindings(self) -> int:
         """Copy the Southbound Static_MAC_Binding rows (ovn-northd copies them from the Northbound) into
         MAC_Binding, where ovn-trace looks neighbours up: on a chassis ovn-controller turns them into flows,
@@ -342,6 +299,16 @@ class ControlPlane:
             name = "trace" if k == 0 else f"trace{k}"  # ovn-trace asserts on some microflows (an unknown inport)
             raise HarnessError(f"ovn-trace died tracing {microflow!r} on {datapath}: {self._log_tail(name)}") from e
 
+    def trace_new(self, datapath: str, microflow: str, lb_dst: str | None = None, detail: str = "--detailed") -> str:
+        """ovn-trace's answer for a new connection (every conntrack action sees ``ct.new``) with the load balancer
+        picking ``lb_dst`` — a one-shot ovn-trace, as the daemon's conntrack states cannot be set per trace
+        (its --ct states are consumed once per run: ct_state_idx, ovn-org/ovn@ba5710ed:utilities/ovn-trace.c:82,
+        :207-214). It reads the Southbound database itself: use it for a few flows."""
+        args = ["ovn-trace", f"--db={self.sb}", *(["--ct=new"] * CT_NEW_ACTIONS), detail]
+        if lb_dst:
+            args.insert(-1, f"--lb-dst={lb_dst}")
+        return self._run([*args, datapath, microflow], timeout=300)
+
     def trace_all(self, flows: list[tuple[str, str]], detail: str = "--detailed") -> list[str]:
         """ovn-trace's answers for many (datapath, microflow) pairs, spread over the running daemons."""
         self.tracer()
@@ -355,6 +322,9 @@ class ControlPlane:
         with ThreadPoolExecutor(len(daemons)) as pool:
             list(pool.map(work, range(len(daemons))))
         return out
+
+
+CT_NEW_ACTIONS = 16  # more conntrack actions than a path through OVN crosses: each sees ct.new
 
 
 def _terminated(signum: int, frame: object) -> None:

@@ -23,7 +23,8 @@ from cnimodel.plugins.ovn_kubernetes.nbmodel import LogicalRouter, LogicalSwitch
 # (pipeline, table) of each stage the model names, as OVN 23.03 numbers them.
 STAGES: dict[str, tuple[str, int]] = {
     "ls_in_check_port_sec": ("ingress", 0), "ls_in_acl": ("ingress", 8), "ls_in_lb": ("ingress", 12),
-    "ls_in_acl_after_lb": ("ingress", 17), "ls_in_l2_lkup": ("ingress", 25),
+    "ls_in_hairpin": ("ingress", 16), "ls_in_acl_after_lb": ("ingress", 17),
+    "ls_in_l2_lkup": ("ingress", 25),
     "ls_out_acl": ("egress", 4), "ls_out_apply_port_sec": ("egress", 9),
     "lr_in_admission": ("ingress", 0), "lr_in_dnat": ("ingress", 7), "lr_in_ip_routing": ("ingress", 13),
     "lr_in_policy": ("ingress", 15), "lr_in_arp_resolve": ("ingress", 17), "lr_in_gw_redirect": ("ingress", 20),

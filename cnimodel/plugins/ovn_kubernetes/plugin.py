@@ -246,4 +246,11 @@ class OvnKubernetesPlugin(NetworkPlugin):
         from cnimodel.plugins.ovn_kubernetes import northbound
 
         return cluster.memo(("ovn-kubernetes", "northbound"),
-                            lambda: northbound.build(cluster, self.config, self.nodes))
+                            lambda: northbound.build(cluster, self.config, self.nodes, self.topology(cluster)))
+
+    def topology(self, cluster: Cluster) -> Northbound:
+        """The logical topology alone (no load balancers, no ACLs): what routing through OVN reads; built once."""
+        from cnimodel.plugins.ovn_kubernetes import northbound
+
+        return cluster.memo(("ovn-kubernetes", "topology"),
+                            lambda: northbound.topology(cluster, self.config, self.nodes))

@@ -10,7 +10,11 @@ gateway router's (``lr_in_dnat``, table 7), where ``lb_force_snat_ip=router_ip``
 address (gateway.go:272-326; ovn-nb(5) Logical_Router options:lb_force_snat_ip). OVN picks a backend by a hash
 of the flow (equal shares), keeps ``selection_fields`` for ClientIP affinity, answers a VIP without backends with
 a reset (``reject=true``), and SNATs a pod reaching itself through a VIP to ``hairpin_snat_ip``
-(ovn-nb(5) Load_Balancer options).
+(ovn-nb(5) Load_Balancer options). That hairpin SNAT (ovn-controller's ct_snat_to_vip) comes before the pod's
+ingress ACLs, where ovnkube's hairpin ACL allows it on every node switch (addHairpinAllowACL,
+pkg/ovn/base_network_controller_policy.go:232-274: to-lport 1001 ``ip4.src == 169.254.169.5`` on clusterPortGroup,
+whose management ports put every node switch under it), so the verdict is the policy engine's for a pod reaching
+itself; a gateway router's lb_force_snat_ip is seen by the backend's ACLs as its join address.
 
 ``lb`` prints them in the shape of ``ovn-nbctl lb-list`` (ovn-org/ovn@ba5710ed:utilities/ovn-nbctl.c:3165-3266,
 lb_info_add_smap, lb_info_print, lb_get_max_vip_length; checked against the installed ovn-nbctl in tests/ovn):
@@ -108,14 +112,16 @@ class OvnServices:
             ip, _, port = t.rpartition(":")
             a = pods.get(ip)
             snat, why = None, "OVN keeps the client address"
-            if source is not None and str(source) == ip:
+            hairpin = source is not None and str(source) == ip
+            if hairpin:
                 hairpin = opts.get("hairpin_snat_ip", "").split()
                 snat, why = (hairpin[0] if hairpin else None), "hairpin_snat_ip: the pod reaches itself"
             elif dp == gr and opts.get("skip_snat") != "true" and join is not None:
                 snat, why = str(join), "lb_force_snat_ip=router_ip on the gateway router"
             backends.append(Backend(ip, int(port), 1 / len(targets), t, snat, why, f"{where} on {dp}",
                                     a is not None and a.pod.node == node, a.pod.node if a else None,
-                                    a.pod.key if a else None, f"1/{len(targets)} (dp_hash)"))
+                                    a.pod.key if a else None, f"1/{len(targets)} (dp_hash)",
+                                    snat_before_policy=snat is not None and not hairpin))
         return Decision(**common, disposition="LOAD_BALANCED", decided_by=by,  # type: ignore[arg-type]
                         reason=f"{lb.name}: ct_lb_mark to one of {len(targets)} backend(s)",
                         backends=tuple(backends), rules=(f"{key} → {','.join(targets)}",), affinity=affinity)

@@ -34,6 +34,7 @@ class Flow:
     datapath: str
     microflow: str
     policy_allows: bool | None  # cnimodel's policy engine (None: not evaluated, a pod and itself)
+    backend: str | None = None  # a Service flow: the backend (IP:port) its load balancer is made to pick
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class FlowResult:
     trace: tracing.TraceResult
     mine: compare.Walked | None = None  # cnimodel's walk of the same flow
     mismatches: tuple[str, ...] = ()
+    tunnel_key: tuple[int, int] | None = None  # GENEVE: the datapath's key (VNI) and the egress port's, as assigned
 
     @property
     def agrees_with_policy(self) -> bool | None:
@@ -118,6 +120,40 @@ def sample_flows(cluster: Cluster, plugin: OvnKubernetesPlugin, limit: int = 500
     return flows + extra, total
 
 
+def service_flows(cluster: Cluster, plugin: OvnKubernetesPlugin, seed: int = 0) -> list[Flow]:
+    """One flow per cluster-wide load balancer's VIP: from a pod on a node running ovnkube (seeded), to the VIP,
+    the load balancer made to pick its first backend (ovn-trace's --lb-dst; cnimodel's --backend)."""
+    from cnimodel.plugins.ovn_kubernetes.lbs import vip_address
+
+    nodes = plugin.nodes
+    sources = [a for a in cluster.allocation.pods.values() if not a.pod.host_network and a.pod.node
+               and nodes[a.pod.node].role == "ovn" and cluster.allocation.runs(a.pod.key)]
+    if not sources:
+        return []
+    rng = random.Random(seed)
+    flows = []
+    for lb in plugin.northbound(cluster).load_balancers:
+        if not lb.name.endswith("_cluster"):
+            continue
+        owner = dict(lb.external_ids).get("k8s.ovn.org/owner", "")
+        for vip, targets in lb.vips:
+            backends = sorted(t for t in targets.split(",") if t)
+            if not backends:
+                continue
+            clients = [a for a in sources if f"{a.ip}:" not in targets]  # not a hairpin: ovn-trace does not
+            if not clients:  # emulate ct_snat_to_vip's SNAT (ovn-controller's), the ACLs then see the client
+                continue
+            s = rng.choice(clients)
+            n = nodes[s.pod.node]  # type: ignore[index]
+            assert n.subnet is not None
+            port = vip.rpartition(":")[2]
+            flows.append(Flow(s.pod.key, owner, lb.protocol, int(port), n.switch, tracing.microflow(
+                names.pod_port(s.pod.namespace, s.pod.name), names.mac_of(s.ip),
+                names.mac_of(names.gateway_ip(n.subnet)), s.ip, vip_address(vip), lb.protocol, int(port)),
+                None, backends[0]))
+    return flows
+
+
 EXTERNAL = "203.0.113.10"  # TEST-NET-3 (RFC 5737): an address outside every plan
 
 
@@ -170,7 +206,10 @@ def verify(cluster: Cluster, plugin: OvnKubernetesPlugin, limit: int = 500, seed
     report.timings["sample"] = time.monotonic() - t
     # cnimodel's own walks first: they name the datapaths each flow crosses
     t = time.monotonic()
-    mine = [compare.walked(compare.walk(cluster, f.src, f.dst, f.protocol, f.port)) for f in flows]
+    if len(flows) >= report.total_pairs:  # every pair: Service flows too (each a one-shot ovn-trace, below)
+        flows += service_flows(cluster, plugin, seed)
+    mine = [compare.walked(compare.walk(cluster, f.src, f.dst, f.protocol, f.port,
+                                        f.backend.rpartition(":")[0] if f.backend else None)) for f in flows]
     report.timings["cnimodel trace"] = time.monotonic() - t
     t = time.monotonic()
     if len(flows) < report.total_pairs:  # a sample of a large plan: the part of the database it crosses
@@ -192,6 +231,7 @@ def verify(cluster: Cluster, plugin: OvnKubernetesPlugin, limit: int = 500, seed
         t = time.monotonic()
         cp.sync()
         report.timings["northd"] = time.monotonic() - t
+        dp_keys, port_keys = cp.tunnel_keys()
         t = time.monotonic()
         if cp.mirror_static_mac_bindings():
             report.notes.append("the hybrid overlay's Static_MAC_Bindings were copied to MAC_Binding for ovn-trace "
@@ -199,12 +239,19 @@ def verify(cluster: Cluster, plugin: OvnKubernetesPlugin, limit: int = 500, seed
         cp.tracer(tracers(len(flows)))
         report.timings["ovn-trace start"] = time.monotonic() - t
         t = time.monotonic()
-        texts = cp.trace_all([(f.datapath, f.microflow) for f in flows])
+        plain = [f for f in flows if f.backend is None]
+        answers = dict(zip((id(f) for f in plain), cp.trace_all([(f.datapath, f.microflow) for f in plain]),
+                           strict=True))
+        answers.update((id(f), cp.trace_new(f.datapath, f.microflow, f.backend)) for f in flows if f.backend)
+        texts = [answers[id(f)] for f in flows]
         report.timings["trace"] = time.monotonic() - t
         if probe is not None:
             probe(cp)
     for f, text, walked in zip(flows, texts, mine, strict=True):
         theirs = tracing.parse(text)
-        report.results.append(FlowResult(f, theirs, walked, tuple(compare.mismatches(walked, theirs))))
+        key = None
+        if walked.tunnel is not None and walked.tunnel[0] in dp_keys and walked.tunnel[1] in port_keys:
+            key = (dp_keys[walked.tunnel[0]], port_keys[walked.tunnel[1]])
+        report.results.append(FlowResult(f, theirs, walked, tuple(compare.mismatches(walked, theirs)), key))
     report.timings["total"] = time.monotonic() - t0
     return report
