@@ -119,11 +119,25 @@ def _contributed(g: nx.Graph, fg: ForwardingGraph, name: str) -> None:
                 g.add_edge(v, other, kind=kind)
 
 
+def _contributed_pods(g: nx.Graph, fg: ForwardingGraph, name: str) -> dict[str, tuple[str, str]]:
+    """Where a plugin's graph contribution hangs a node's pods (``drawn_pods(graph, node)``: each pod's drawn
+    vertex and edge kind, and the forwarding-graph vertices the picture shows as a drawn one — e.g. every port of
+    an OVN logical switch as that switch), when the vertex is in the picture; the rest hang where the node's
+    routes put them."""
+    hook = getattr(fg.contrib, "drawn_pods", None)
+    if hook is None:
+        return {}
+    places, aliases = hook(fg, name)
+    g.graph["aliases"].update((v, a) for v, a in aliases.items() if a in g)
+    return {k: (v, kind) for k, (v, kind) in places.items() if v in g}
+
+
 def _pods(g: nx.Graph, fg: ForwardingGraph, name: str, pods: Sequence[PodAddress], attach: dict[str, str],
           group_over: int) -> None:
     aliases: dict[str, str] = g.graph["aliases"]
     hid = V.host(name)
-    places = {pa.pod.key: _place(g, fg, name, pa, attach) for pa in pods}
+    hung = _contributed_pods(g, fg, name) if attach else {}
+    places = {pa.pod.key: hung.get(pa.pod.key) or _place(g, fg, name, pa, attach) for pa in pods}
     if len(pods) > group_over:
         gid = f"pods:{name}"
         g.add_node(gid, kind="pod-group", node=name, label=f"{len(pods)} pods", count=len(pods))

@@ -55,3 +55,27 @@ def test_render_highlights_the_trace(tmp_path: Path) -> None:
     assert html.exit_code == 0, html.stderr
     page = out.read_text()
     assert "ovn_cluster_router" in page and "lr_in_policy" in page  # the trace's OVN stages are in the page
+
+
+def test_ovn_pods_hang_on_their_node_switch() -> None:
+    """A pod's logical switch port is on its node's switch (pkg/ovn/base_network_controller_pods.go:516-583), not on
+    the host's ovn-k8s-mp0 (the management port, another port of that switch): the picture hangs each Linux pod on
+    its node switch, wired to ovn-k8s-mp0 and the GENEVE port; Windows pods stay on their HNS network."""
+    from cnimodel.graph.wiring import drawn_path, wiring
+
+    net = cnimodel.load(EXAMPLE)
+    g = wiring(net.cluster)
+    for pod, node in (("shop/web-0", "lin1"), ("default/client", "lin1"), ("shop/web-1", "lin2")):
+        assert set(g.neighbors(f"pod:{pod}")) == {f"ovn:{node}/{node}"}, pod
+        assert g.edges[f"pod:{pod}", f"ovn:{node}/{node}"]["kind"] == "port"
+    assert not any(v.startswith("pod:") for v in g.neighbors("dev:lin1/ovn-k8s-mp0"))
+    assert {"dev:lin1/ovn-k8s-mp0", "tunnel:lin1/genev_sys_6081"} <= set(g.neighbors("ovn:lin1/lin1"))
+    assert g.nodes["ovn:lin1/lin1"]["kind"] == "logical-switch"
+    assert next(iter(g.neighbors("pod:shop/iis-0"))).startswith("vswitch:")
+    t = net.trace("default/client", "shop/web-1", port=8080)
+    path = drawn_path(g, t.path)
+    assert path[:2] == ["pod:default/client", "ovn:lin1/lin1"] and path[-2:] == ["ovn:lin2/lin2", "pod:shop/web-1"]
+    dot = run("render", EXAMPLE, "-o", "dot", "--trace", "default/client", "shop/web-1", "--port", "8080")
+    lit = [line for line in dot.stdout.splitlines() if "penwidth=2.5" in line]
+    assert any('"ovn:lin1/lin1" -- "pod:default/client"' in x or '"pod:default/client" -- "ovn:lin1/lin1"' in x
+               for x in lit)

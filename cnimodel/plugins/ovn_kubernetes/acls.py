@@ -56,7 +56,7 @@ def acl_ids(owner: str, pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, 
                "k8s.ovn.org/id": names.primary_id(owner, *(v for _, v in pairs)), **dict(pairs)})
 
 
-def _l4_matches(ports: list[Any]) -> dict[str, str]:
+def l4_matches(ports: list[Any]) -> dict[str, str]:
     """GetL4MatchesFromNetworkPolicyPorts: per protocol ``tcp && tcp.dst==80``, ``tcp && tcp.dst=={80,443}``,
     ranges ``1000<=tcp.dst<=2000``; a port given by name reads as 0 (IntVal of a string): the protocol alone."""
     by_proto: dict[str, tuple[list[str], list[str]]] = {}
@@ -118,10 +118,10 @@ class PolicyView:
                    if o.kind == "NetworkPolicy" and o.api_version.startswith("networking.k8s.io/")}
         deny: dict[str, dict[str, set[str]]] = {}
         for p in self.r.policies.policies:
+            if p.kind in ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy"):
+                continue  # admin_acls lays these out (tiers 1 and 3)
             if p.kind != "NetworkPolicy":
-                self.out.notes.append(f"{p.title}: not an ovn-kubernetes NetworkPolicy; the ACL view leaves it out "
-                                      "(ovnkube writes AdminNetworkPolicy ACLs in tier 1, BaselineAdminNetworkPolicy "
-                                      "in tier 3; not modelled yet)")
+                self.out.notes.append(f"{p.title}: not a policy ovn-kubernetes implements; the ACL view leaves it out")
                 continue
             obj = objects.get((p.namespace or "default", p.name))
             if obj is None:
@@ -210,7 +210,7 @@ class PolicyView:
         empty = not raw_peers
         out: list[Acl] = []
         opts = kv({"apply-after-lb": "true"}) if direction == "egress" else ()
-        for proto, l4 in _l4_matches(list(raw.get("ports") or ())).items():
+        for proto, l4 in l4_matches(list(raw.get("ports") or ())).items():
             def acl(match: str, block: int, proto: str = proto) -> Acl:
                 ids = acl_ids("NetworkPolicy", (("k8s.ovn.org/name", f"{ns}:{p.name}"), ("direction", title),
                                                 ("gress-index", str(i)), ("port-policy-protocol", proto),

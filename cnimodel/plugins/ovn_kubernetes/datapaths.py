@@ -52,10 +52,18 @@ def egress(chassis: str, datapath: str, outport: str) -> str:
 
 
 def parse(vertex: str) -> tuple[str, str, str, str]:
-    """``(chassis, datapath, "@" | ">", port)`` of one of the plugin's vertices."""
+    """``(chassis, datapath, "@" | ">", port)`` of one of the plugin's vertices (mark and port "" for a datapath
+    drawn whole, ``ovn:<chassis>/<datapath>``)."""
     chassis, _, rest = vertex[len(PREFIX) + 1:].partition("/")
     at = min((i for i in (rest.find("@"), rest.find(">")) if i >= 0), default=-1)
+    if at < 0:
+        return chassis, rest, "", ""
     return chassis, rest[:at], rest[at], rest[at + 1:]
 
 
-__all__ = ["PREFIX", "OvnStages", "egress", "ingress", "parse"]
+def whole(chassis: str, datapath: str) -> str:
+    """A datapath drawn as one vertex (the picture's node switch, cnimodel.graph.wiring)."""
+    return f"{PREFIX}:{chassis}/{datapath}"
+
+
+__all__ = ["PREFIX", "OvnStages", "egress", "ingress", "parse", "whole"]

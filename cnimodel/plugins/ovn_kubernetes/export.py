@@ -25,6 +25,7 @@ from cnimodel.plugins.ovn_kubernetes.nbmodel import (
     RouterPort,
     SwitchPort,
 )
+from cnimodel.plugins.ovn_kubernetes.tiers import flatten
 
 DEFAULT_SCHEMA = Path("/usr/share/ovn/ovn-nb.ovsschema")
 Columns = Mapping[str, frozenset[str]]
@@ -88,6 +89,7 @@ def _lsp_row(p: SwitchPort) -> dict[str, Any]:
 def to_transact(nb: Northbound, columns: Columns | None = None) -> tuple[list[Any], list[str]]:
     """The ``transact`` request and notes (columns left out for the schema)."""
     rows = _Rows(columns)
+    nb, flat = _tiers(nb, columns)
     lbs = {lb.name: rows.insert("Load_Balancer", {
         "name": lb.name, "protocol": lb.protocol, "vips": _map(lb.vips), "options": _map(lb.options),
         "selection_fields": _set(lb.selection_fields), "external_ids": _map(lb.external_ids)})
@@ -131,7 +133,7 @@ def to_transact(nb: Northbound, columns: Columns | None = None) -> tuple[list[An
     for b in nb.static_mac_bindings:
         rows.insert("Static_MAC_Binding", {"logical_port": b.logical_port, "ip": b.ip, "mac": b.mac,
                                            "override_dynamic_mac": b.override_dynamic_mac})
-    return ["OVN_Northbound", *rows.ops], _dropped_notes(rows.dropped)
+    return ["OVN_Northbound", *rows.ops], flat + _dropped_notes(rows.dropped)
 
 
 def _lrp_row(p: RouterPort, rows: _Rows) -> dict[str, Any]:
@@ -139,6 +141,13 @@ def _lrp_row(p: RouterPort, rows: _Rows) -> dict[str, Any]:
                                                "priority": g.priority}) for g in p.gateway_chassis]
     return {"name": p.name, "mac": p.mac, "networks": _set(p.networks), "gateway_chassis": _set(chassis),
             "options": _map(p.options), "external_ids": _map(p.external_ids)}
+
+
+def _tiers(nb: Northbound, columns: Columns | None) -> tuple[Northbound, list[str]]:
+    """On a schema without ACL tiers, tiers 1 and 3 mapped onto one priority order (tiers.py)."""
+    if columns is None or "tier" in columns.get("ACL", frozenset()):
+        return nb, []
+    return flatten(nb)
 
 
 def _dropped_notes(dropped: set[str]) -> list[str]:
@@ -276,6 +285,7 @@ def to_nbctl(nb: Northbound, columns: Columns | None = None, title: str = "") ->
     script = _Script()
     dropped: set[str] = set()
     tier = columns is None or "tier" in columns.get("ACL", frozenset())
+    nb, flat = _tiers(nb, columns)
     if not tier:
         dropped.add("ACL.tier")
     script.raw(f"#!/bin/sh\n# OVN Northbound content of {title or 'a cnimodel plan'} (cnimodel ovn export)\nset -e\n"
@@ -311,4 +321,4 @@ def to_nbctl(nb: Northbound, columns: Columns | None = None, title: str = "") ->
         script.unit(["create", "Static_MAC_Binding", f"logical_port={atom(b.logical_port)}", f"ip={atom(b.ip)}",
                      f"mac={atom(b.mac)}", f"override_dynamic_mac={atom(b.override_dynamic_mac)}"])
     script.flush()
-    return "\n".join(script.lines) + "\n", _dropped_notes(dropped)
+    return "\n".join(script.lines) + "\n", flat + _dropped_notes(dropped)

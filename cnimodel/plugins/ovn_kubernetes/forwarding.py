@@ -43,7 +43,7 @@ from cnimodel.graph.facts import (
 )
 from cnimodel.net import PrefixTable
 from cnimodel.plugins.ovn_kubernetes import names
-from cnimodel.plugins.ovn_kubernetes.datapaths import PREFIX, OvnStages, egress, ingress, parse
+from cnimodel.plugins.ovn_kubernetes.datapaths import PREFIX, OvnStages, egress, ingress, parse, whole
 from cnimodel.plugins.ovn_kubernetes.logical import Index, Stage, stage
 
 if TYPE_CHECKING:
@@ -97,6 +97,8 @@ class OvnGraph:
             return None
         chassis, dp, mark, port = parse(vertex)
         kind = "logical-router" if dp in self.plugin_routers else "logical-switch"
+        if not mark:
+            return {"kind": kind, "node": chassis, "label": f"{dp} ({kind.replace('-', ' ')})", "datapath": dp}
         what = "ingress from" if mark == "@" else "egress to"
         return {"kind": kind, "node": chassis, "label": f"{dp} ({what} {port})", "datapath": dp, "port": port}
 
@@ -107,9 +109,31 @@ class OvnGraph:
             return []
         links = ((V.table(node), "routes"), (V.nic(node), "underlay"))
         out = [(V.tunnel(node, GENEVE_DEV), links)]
-        if self.plugin.hybrid is not None and self.plugin.config.hybrid_enabled:
+        hybrid = self.plugin.hybrid is not None and self.plugin.config.hybrid_enabled
+        if hybrid:
             out.append((V.tunnel(node, "ext-vxlan"), links))
+        n = self.plugin.nodes.get(node)
+        if n is not None and n.subnet is not None:
+            # the node switch: its management port is the host's ovn-k8s-mp0, its traffic to other chassis leaves
+            # through the GENEVE port, to Windows nodes through br-ext's VXLAN port (int-<node>)
+            sw = ((V.dev(node, names.MGMT_INTERFACE), "port"), (V.tunnel(node, GENEVE_DEV), "tunnel"),
+                  *(((V.tunnel(node, "ext-vxlan"), "tunnel"),) if hybrid else ()))
+            out.append((whole(node, n.switch), sw))
         return out
+
+    def drawn_pods(self, g: ForwardingGraph, node: str) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+        """For the picture: a node's pods hang on its logical switch (each by its logical switch port), and every
+        port of that switch in a trace is drawn as the switch."""
+        n = self.plugin.nodes.get(node)
+        if not self.ovn_node(node) or n is None or n.subnet is None:
+            return {}, {}
+        sw = whole(node, n.switch)
+        pods = [a for a in g.cluster.allocation.pods_on(node) if not a.pod.host_network]
+        ports = [names.pod_port(a.pod.namespace, a.pod.name) for a in pods]
+        ports += [names.management_port(node), names.switch_to_router(n.switch), names.hybrid_overlay_port(node),
+                  LB_PORT, HAIRPIN_PORT]
+        aliases = {v: sw for p in ports for v in (ingress(node, n.switch, p), egress(node, n.switch, p))}
+        return {a.pod.key: (sw, "port") for a in pods}, aliases
 
     def lb_exit(self, node: str, backend: Any = None) -> str:
         """After the load balancer (the switch's ls_in_lb, or the gateway router's lr_in_dnat): the node switch's

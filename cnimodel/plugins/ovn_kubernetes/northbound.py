@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from cnimodel.cluster import Cluster
-from cnimodel.plugins.ovn_kubernetes import acls, lbs, names
+from cnimodel.plugins.ovn_kubernetes import acls, admin_acls, lbs, names
 from cnimodel.plugins.ovn_kubernetes import topology as topology_
 from cnimodel.plugins.ovn_kubernetes.config import OvnkubeConfig
 from cnimodel.plugins.ovn_kubernetes.nbmodel import LogicalRouter, LogicalSwitch, Northbound, SwitchPort
@@ -51,7 +51,9 @@ def build(cluster: Cluster, config: OvnkubeConfig, nodes: dict[str, OvnNode],
     routers = tuple(replace(r, load_balancers=tuple(lb_plan.on_router.get(r.name, ()))) if r.name.startswith("GR_")
                     else r for r in topo.routers)
     r = Reachability.from_cluster(cluster)
-    view = acls.PolicyView(r, port_of, str(config.hairpin_ip)).build()
+    policy_view = acls.PolicyView(r, port_of, str(config.hairpin_ip))
+    view = policy_view.build()
+    admin_acls.add_admin_policies(policy_view, config.admin_network_policy)
     cluster_pg = acls.cluster_port_group(tuple(names.management_port(n.name) for n in ovn), str(config.hairpin_ip))
     return Northbound(switches, routers, tuple(lb_plan.load_balancers), lb_plan.group_rows(),
                       (cluster_pg, *view.port_groups), tuple(view.address_sets.values()),
