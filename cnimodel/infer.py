@@ -343,7 +343,7 @@ def _cluster_cidr(plan: Plan, proxy: Component | None, kubeadm: Component | None
     return choice.pick(found, problems)
 
 
-def _dns(plan: Plan, service_cidr: IPv4Network, found: list[Inferred]) -> IPv4Address:
+def _dns(plan: Plan, service_cidr: IPv4Network, found: list[Inferred]) -> IPv4Address | None:
     for o in plan.objects:
         if o.kind == "Service" and o.key == "kube-system/kube-dns":
             ips = [ip for ip in _cluster_ips(o) if ip in service_cidr]
@@ -351,6 +351,8 @@ def _dns(plan: Plan, service_cidr: IPv4Network, found: list[Inferred]) -> IPv4Ad
                 found.append(Inferred("spec.dnsServiceIP", str(ips[0]), f"the ClusterIP of Service kube-system/"
                                       f"kube-dns ({o.origin.where()})"))
                 return ips[0]
+    if service_cidr.num_addresses <= 10:  # (a range guessed from one ClusterIP: no 10th address to take)
+        return None
     dns = host(service_cidr, 10)
     found.append(Inferred("spec.dnsServiceIP", str(dns), "the 10th address of the Service range (kubeadm's "
                           "default); the dump has no Service kube-system/kube-dns", guessed=True))

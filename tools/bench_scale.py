@@ -8,6 +8,7 @@ Writes two plans once (kept with --keep):
                 tools/gen_policy_plan.py's 150,000 pods in 5,000 namespaces and 2,000 policies of every kind;
                 the pods are placed round-robin on the nodes and take their addresses from the cluster's IPAM.
   lb.json     — tools/gen_services.py: 5,000 nodes, 10,000 Services x 10 endpoints.
+  workloads.json — tools/gen_workloads.py: 5,000 nodes, 5,000 Deployments x 30 replicas (150,000 pods, no policy).
 Then times each command in its own process (``python -m cnimodel …``, output to /dev/null): wall seconds and the
 process's CPU seconds and peak RSS (from wait4). Targets: a command reading the whole plan <= 10 s and <= 4 GiB; ``reach
 --workloads`` <= 10 s; ``check`` <= 5 s; ``lb --node N`` in any output <= 3 s.
@@ -51,14 +52,19 @@ def write_policy_plan(path: Path, nodes: int = 5000, pods: int = 150_000, namesp
         json.dump({"apiVersion": "v1", "kind": "List", "items": docs + items}, f)
 
 
+def write_workload_plan(path: Path) -> None:
+    subprocess.run([sys.executable, str(ROOT / "tools" / "gen_workloads.py"), "--nodes", "5000", "--deployments",
+                    "5000", "--replicas", "30", "-o", str(path)], check=True)
+
+
 def write_lb_plan(path: Path) -> None:
     subprocess.run([sys.executable, str(ROOT / "tools" / "gen_services.py"), "--nodes", "5000", "--services",
                     "10000", "--endpoints", "10", "-o", str(path)], check=True)
 
 
-def timed(args: list[str], cwd: Path, limit: float = 300) -> tuple[float, float, float]:
+def timed(args: list[str], cwd: Path, limit: float = 300, checkout: Path = ROOT) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds and peak RSS (GiB) of ``python -m cnimodel ARGS``."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
     with tempfile.TemporaryFile() as errf:
         t = time.perf_counter()
         p = subprocess.Popen([sys.executable, "-m", "cnimodel", *args], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
@@ -80,6 +86,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--keep", help="write (or reuse) the plans here")
     ap.add_argument("--only", help="case names, separated by commas")
+    ap.add_argument("--limit", type=float, default=120, help="stop a command after this many seconds")
+    ap.add_argument("--checkout", default=str(ROOT), help="time this checkout's cnimodel (default: this one)")
     args = ap.parse_args()
     base = Path(args.keep or tempfile.mkdtemp(prefix="scale-"))
     base.mkdir(parents=True, exist_ok=True)
@@ -88,14 +96,23 @@ def main() -> None:
         write_policy_plan(pol)
     if not lb.exists():
         write_lb_plan(lb)
+    wl = base / "workloads.json"
+    if not wl.exists():
+        write_workload_plan(wl)
     win = "node00003"  # every 4th node is Windows (tools/gen_plan.py)
+    with open(pol) as f:  # a pod of each of two namespaces, for the trace
+        first = {}
+        for o in json.load(f)["items"]:
+            if o["kind"] == "Pod" and o["metadata"]["namespace"] in ("ns-0002", "ns-0003"):
+                first.setdefault(o["metadata"]["namespace"], f"{o['metadata']['namespace']}/{o['metadata']['name']}")
     cases = {
         "ipam": (["ipam", str(pol), "-o", "json"], 10),
         "routes --node": (["routes", str(pol), "--node", "node00001", "-o", "ip"], 10),
         "check": (["check", str(pol)], 5),
-        "reach --workloads": (["reach", str(pol), "--workloads"], 10),
+        "reach --workloads": (["reach", str(pol), "--workloads"], 10),  # stopped after --limit seconds
+        "reach --workloads deployments": (["reach", str(wl), "--workloads"], 10),
         "reach --from --to": (["reach", str(pol), "--from", "ns-0002/*", "--to", "ns-0003/*"], 10),
-        "trace pod→pod": (["trace", str(pol), "ns-0002/frontend-0", "ns-0003/backend-1"], 10),
+        "trace pod→pod": (["trace", str(pol), first["ns-0002"], first["ns-0003"]], 10),
         "check (lb plan)": (["check", str(lb)], 5),
         "lb --node N (linux text)": (["lb", str(lb), "--node", "node00001"], 3),
         "lb --node N -o hns": (["lb", str(lb), "--node", win, "-o", "hns"], 3),
@@ -108,7 +125,7 @@ def main() -> None:
     for name, (argv, target) in cases.items():
         if only and name not in only:
             continue
-        wall, cpu, gib = timed(argv, base)
+        wall, cpu, gib = timed(argv, base, args.limit, Path(args.checkout))
         ok = min(wall, cpu) <= target and gib <= 4
         print(f"{name:28} {wall:7.2f} {cpu:7.2f} {gib:9.2f}  <= {target} s {'ok' if ok else 'MISSED'}", flush=True)
 

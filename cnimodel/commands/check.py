@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from ipaddress import IPv4Network
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -126,7 +126,8 @@ def check_cmd(plan: tuple[str, ...], output: str, min_severity: str, surge: int,
     if output == "json":
         click.echo(json_text.dumps(report.to_json()))
     elif output == "sarif":
-        _sarif(report, loaded.origin if loaded.has_cluster else None)
+        contributed = {c.code: c for c in cluster.plugin.checks()} if cluster is not None else {}
+        _sarif(report, loaded.origin if loaded.has_cluster else None, contributed)
     else:
         from cnimodel.render import findings_text
 
@@ -136,7 +137,8 @@ def check_cmd(plan: tuple[str, ...], output: str, min_severity: str, surge: int,
         raise SystemExit(1)
 
 
-def _sarif(report: Report, origin: Origin | None) -> None:
+def _sarif(report: Report, origin: Origin | None, contributed: dict[str, Any] | None = None) -> None:
+    """The SARIF log; its rules are the registered checks that ran and those the network plugin contributes."""
     from cnimodel.render import findings_sarif
     from cnimodel.validate import CHECKS
     from cnimodel.validate.locate import marks
@@ -145,7 +147,8 @@ def _sarif(report: Report, origin: Origin | None) -> None:
         ver = version("cnimodel")
     except PackageNotFoundError:
         ver = "0"
-    log = findings_sarif.render(report, [CHECKS[c] for c in report.ran], marks(report.findings), ver, Path.cwd(),
+    rules = {**(contributed or {}), **CHECKS}
+    log = findings_sarif.render(report, [rules[c] for c in report.ran], marks(report.findings), ver, Path.cwd(),
                                 origin)
     click.echo(json_text.dumps(log))
 

@@ -161,8 +161,9 @@ def reach_cmd(plan: tuple[str, ...], src: str | None, dst: str | None, port: str
         return
     # Written as produced; a large selection of pods and ranges goes by class rows (cnimodel/policy/pairs.py).
     answer: Pairs | Iterable[Connection] = conns
-    if len(sources) * len(destinations) > BIG and not any(e.members for e in (*sources, *destinations)):
-        answer = Pairs(r, sources, destinations, all_pairs=all_pairs, port=port_spec, keep_self=keep_self)
+    if len(sources) * len(destinations) > BIG:
+        answer = Pairs(r, sources, destinations, all_pairs=all_pairs, port=port_spec, keep_self=keep_self,
+                       grouped=groups.connection)
     write = click.get_text_stream("stdout").write
     if click.get_text_stream("stdout").isatty():  # lines on a terminal are progress enough
         bar.close()

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from cnimodel.cluster import Cluster
+from cnimodel.commands import progress
 from cnimodel.commands.base import ERR, UsageProblem, build, check_node, handle_errors, plan_inputs
 
 FORMATS = ["html", "svg", "dot", "mermaid"]
@@ -76,10 +77,14 @@ def render_cmd(plan: tuple[str, ...], output: str, traces: tuple[tuple[str, str]
                checks: bool) -> None:
     """Draw PLAN: an offline HTML report (topology, per-node facts, traces, reachability, findings), SVG, DOT
     or Mermaid."""
+    bar = progress.for_command()
+    bar.stage("reading the plan")
     cluster = build(plan)
     for n in nodes:
         check_node(cluster, n)
+    bar.stage("tracing" if traces or ports else "drawing")
     runs = _runs(cluster, traces, ports)
+    bar.stage("drawing")
     if output == "html":
         options = {"detail_limit": detail_limit, "nodes": nodes, "reach": reach, "findings": checks,
                    "source": " ".join(plan)}
@@ -87,13 +92,17 @@ def render_cmd(plan: tuple[str, ...], output: str, traces: tuple[tuple[str, str]
             from cnimodel.overview import Options, overview
             from cnimodel.render.html import collect, page
 
-            sys.stdout.write(page(collect(overview(cluster, runs, Options(**options)))))  # type: ignore[arg-type]
+            html = page(collect(overview(cluster, runs, Options(**options))))  # type: ignore[arg-type]
+            bar.close()
+            sys.stdout.write(html)
             return
         path = Path(out) if out else default_html_path(cluster)
         size = write_html(cluster, path, runs, **options)
+        bar.close()
         click.echo(f"wrote {path} ({size:,} bytes)")
         return
     text = _drawing(cluster, output, view, runs)
+    bar.close()
     if out and out != "-":
         Path(out).write_text(text, encoding="utf-8")
         click.echo(f"wrote {out}", err=True)

@@ -86,8 +86,11 @@ class LinkConf:
 
 
 def _step(what: str, fn: Callable[[], object]) -> None:
+    """One netlink request, run whole: an interrupt inside pyroute2's event loop would leave the loop broken (and
+    noisy when it is collected), so it waits until the request is answered."""
     try:
-        fn()
+        with interrupts.held():
+            fn()
     except NetlinkError as e:
         raise RealiseError(f"{what}: {e.args[1] if len(e.args) > 1 else e}") from None
 
@@ -185,7 +188,8 @@ def _tunnel_counts(bp: Blueprint) -> str:
 
 def _tunnel(handles: Handles, x: Tunnel) -> None:
     ipr = handles(x.ns)
-    found = ipr.link_lookup(ifname=x.link)
+    with interrupts.held():
+        found = ipr.link_lookup(ifname=x.link)
     label = KINDS[x.kind].label
     if not found:
         raise RealiseError(f"{x.ns}: {label} {x.name}: its underlay device {x.link} is missing")
@@ -248,7 +252,8 @@ def _write_state(bp: Blueprint) -> None:
     ipr = nsutil.ipr(bp.names.underlay)
     try:
         alias = f"{STATE_TAG} plan={bp.names.plan} pods-per-node={bp.pods_per_node} policy={bp.policy or 'none'}"
-        ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], ifalias=alias[:255])
+        with interrupts.held():
+            ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], ifalias=alias[:255])
     finally:
         nsutil.close(ipr)
 

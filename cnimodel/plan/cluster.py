@@ -70,8 +70,14 @@ def parse_cluster_plan(doc: dict[str, Any], origin: Origin, problems: Problems, 
     cluster_cidr = spec.cidr("clusterCIDR", required=False)  # the plugin says whether it needs one
     service_cidr = spec.cidr("serviceCIDR", required=not partial)
     mask = spec.int("nodeCIDRMaskSize", default=24, lo=8, hi=30)
+    if service_cidr is not None and service_cidr.num_addresses < 8:
+        # kubernetes/kubernetes@36a4ee4533e4aebb597b96e480f91a3e0eaf43d3:pkg/controlplane/services.go:42
+        problems.error(spec.origin.at("serviceCIDR"), f"{service_cidr} holds {service_cidr.num_addresses} "
+                       "address(es): kube-apiserver refuses a service range of fewer than 8 addresses",
+                       "give the range the API server's --service-cluster-ip-range has (a /12 to a /24 is usual)")
+        service_cidr = None
     dns_ip = spec.ip("dnsServiceIP", required=False)
-    if dns_ip is None and service_cidr is not None:
+    if dns_ip is None and service_cidr is not None and service_cidr.num_addresses > 10:
         dns_ip = host(service_cidr, 10)  # kubeadm's clusterDNS: the 10th address of the service range
     network = (_network(spec.sub("network"), origin, problems, installed) if spec.raw("network") or not partial
                else None)

@@ -107,12 +107,24 @@ def _tie_warnings(tier: str, policies: list[Policy]) -> list[str]:
         groups[_order(p.order)].append(p)
     out = []
     for order, ps in groups.items():
+        # A pair clashes when both may select the same pods (either is cluster-wide, or one namespace holds
+        # both) and the tier is the admin one or either policy is decisive. Counted per namespace rather than
+        # pair by pair: one order holds every Kubernetes NetworkPolicy of a plan.
+        decisive = {p.uid: _decisive(p) for p in ps}
+        count: dict[str | None, int] = defaultdict(int)
+        strong: dict[str | None, int] = defaultdict(int)
+        for p in ps:
+            count[p.namespace] += 1
+            strong[p.namespace] += decisive[p.uid]
         clash: set[int] = set()
-        for i, p in enumerate(ps):
-            for q in ps[i + 1:]:
-                overlap = p.namespace is None or q.namespace is None or p.namespace == q.namespace
-                if overlap and (tier == ADMIN_TIER or _decisive(p) or _decisive(q)):
-                    clash.update((p.uid, q.uid))
+        for p in ps:
+            if p.namespace is None:
+                partners, strong_partners = len(ps) - 1, sum(strong.values()) - decisive[p.uid]
+            else:
+                partners = count[p.namespace] + count[None] - 1
+                strong_partners = strong[p.namespace] + strong[None] - decisive[p.uid]
+            if (partners and (tier == ADMIN_TIER or decisive[p.uid])) or strong_partners:
+                clash.add(p.uid)
         if clash:
             names = ", ".join(p.title for p in ps if p.uid in clash)
             out.append(f"tier {tier}: {names} share order {order:g}; their relative order is implementation-"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-from cnimodel.policy.analysis import Connection, Endpoint, Reachability, Variant
+from cnimodel.policy.analysis import BIG, Connection, Endpoint, Reachability, Variant
 from cnimodel.policy.connset import ConnSet
 
 NOTES_SHOWN = 2  # notes of member pairs shown on a workload line; the rest are counted
@@ -105,7 +105,9 @@ def connection(r: Reachability, src: Endpoint, dst: Endpoint, restrict: ConnSet 
     a, b = sa.members, sb.members
     if sa.names.isdisjoint(sb.names):
         pairs = [(s, d, ns * nd) for s, ns in sa.reps(sb.has_host) for d, nd in sb.reps(sa.has_host)]
-    else:  # a workload and itself (or one of its pods): every pair by name, so self pairs drop out exactly
+    elif a == b and not sa.has_host:
+        pairs = _own_pairs(a)
+    else:  # a workload and one of its pods, or its pods on hosts (notes per pod): every pair by name
         pairs = [(s, d, 1) for s in a for d in b]
     answers: dict[ConnSet, list[object]] = {}
     notes: list[str] = []
@@ -134,6 +136,25 @@ def connection(r: Reachability, src: Endpoint, dst: Endpoint, restrict: ConnSet 
     return Connection(src, dst, common, _note(variants, notes), variants)
 
 
+def _own_pairs(members: Sequence[Endpoint]) -> list[tuple[Endpoint, Endpoint, int]]:
+    """A workload and itself, none of its pods on a host: one pair per pair of kinds of pod, counting the pairs it
+    stands for, self pairs left out (a kind of one pod meets itself only as its pod and itself). The pairs come
+    in the order every pair by name would first meet them, so each answer keeps the same example pair."""
+    kinds: dict[tuple[object, ...], list[int]] = {}
+    for i, m in enumerate(members):
+        kinds.setdefault(_key(m, False), []).append(i)
+    found: list[tuple[int, int, int]] = []
+    for k1, i1 in kinds.items():
+        for k2, i2 in kinds.items():
+            if k1 != k2:
+                found.append((i1[0], i2[0], len(i1) * len(i2)))
+            elif len(i1) > 1:
+                found.append((i1[0], i1[1], len(i1) * (len(i1) - 1)))
+    if not found:  # one pod: only the pair with itself, not evaluated
+        return [(members[0], members[0], 1)]
+    return [(members[i], members[j], n) for i, j, n in sorted(found)]
+
+
 def _note(variants: Sequence[Variant], notes: Sequence[str]) -> str:
     parts = []
     if variants:
@@ -153,6 +174,12 @@ def connections(r: Reachability, sources: Sequence[Endpoint], destinations: Sequ
     something, when they differ (some allow, some not), or with ``all_pairs``."""
     if not any(e.members for e in (*sources, *destinations)):
         yield from r.connections(sources, destinations, all_pairs=all_pairs, port=port, keep_self=keep_self)
+        return
+    if len(sources) * len(destinations) > BIG:  # by class rows (cnimodel/policy/pairs.py)
+        from cnimodel.policy.pairs import Pairs
+
+        yield from Pairs(r, sources, destinations, all_pairs=all_pairs, port=port, keep_self=keep_self,
+                         grouped=connection).connections()
         return
     restrict = ConnSet.ports(port[0], port[1], port[1]) if port else None
     dsides = [Side(d) for d in destinations]

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from cnimodel.policy.analysis import Reachability
 
 
+# groups.connection: what a pair with a workload end allows (restricted to a port when given)
+Grouped = Callable[["Reachability", Endpoint, Endpoint, "ConnSet | None"], Connection]
+
+
 @dataclass(frozen=True, eq=False)
 class Run:
     """``src`` may open ``Pairs.table[ids[i]]`` to ``destinations[idx[i]]``, for each i, in destination order."""
@@ -42,8 +46,10 @@ class Pairs:
     runs index."""
 
     def __init__(self, r: Reachability, sources: Sequence[Endpoint], destinations: Sequence[Endpoint], *,
-                 all_pairs: bool = False, port: tuple[str, int] | None = None, keep_self: bool = False) -> None:
+                 all_pairs: bool = False, port: tuple[str, int] | None = None, keep_self: bool = False,
+                 grouped: Grouped | None = None) -> None:
         self.r = r
+        self.grouped = grouped
         self.sources, self.destinations = list(sources), list(destinations)
         self.all_pairs, self.port, self.keep_self = all_pairs, port, keep_self
         self.restrict = ConnSet.ports(port[0], port[1], port[1]) if port else None
@@ -54,12 +60,14 @@ class Pairs:
         dsts = self.destinations
         self._dcls = np.fromiter((d.cls for d in dsts), np.int64, len(dsts))
         self._dext = np.fromiter((d.kind == "external" for d in dsts), bool, len(dsts))
-        # decided pair by pair: host ends (their own node, their notes)
-        self._dhost = np.fromiter((d.is_host for d in dsts), bool, len(dsts))
+        # decided pair by pair: host ends (their own node, their notes), workloads whose pods differ
+        self._dhost = np.fromiter((self._alone(d) for d in dsts), bool, len(dsts))
         self._host_at = np.flatnonzero(self._dhost)
         self._at: dict[tuple[str, str], list[int]] = {}
         for j, d in enumerate(dsts):
             self._at.setdefault((d.kind, d.name), []).append(j)
+            for m in d.members:  # a workload meets its own pods pair by pair (a pod and itself is left out)
+                self._at.setdefault(("pod", m.name), []).append(j)
         self._rows: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray]] = {}
         self._report: Callable[[int], object] | None = None
 
@@ -71,6 +79,20 @@ class Pairs:
     def __len__(self) -> int:
         """How many pairs are asked about (listed or not)."""
         return len(self.sources) * len(self.destinations)
+
+    def _alone(self, e: Endpoint) -> bool:
+        """Whether ``e``'s pairs are decided one by one: a host end, or a workload whose pods are not all of its
+        class (a workload of one class answers as one pod of it: ``groups.connection`` finds one answer)."""
+        if e.members and self.grouped is None:
+            raise ValueError("workload endpoints need grouped=cnimodel.policy.groups.connection")
+        return e.is_host or any(m.is_host or m.cls != e.cls for m in e.members)
+
+    def _own(self, s: Endpoint) -> set[int]:
+        """The destinations ``s`` shares a pod with: decided pair by pair."""
+        own = set(self._at.get((s.kind, s.name), ()))
+        for m in s.members:
+            own.update(self._at.get(("pod", m.name), ()))
+        return own
 
     def _row(self, cls: int, external: bool) -> tuple[np.ndarray, np.ndarray]:
         """The listed destinations of a source of class ``cls`` that its class decides, and their answers."""
@@ -91,6 +113,11 @@ class Pairs:
         """The pair as ``Reachability.connections`` lists it, or None when it is not listed."""
         if s.kind == d.kind == "external":
             return None
+        if (s.members or d.members) and self.grouped is not None:
+            c = self.grouped(self.r, s, d, self.restrict)
+            if c.conns is None:
+                return c if self.keep_self else None
+            return c if c.conns or c.variants or self.all_pairs else None
         c = self.r.connection(s, d)
         if c.conns is None:
             return c if self.keep_self else None
@@ -103,14 +130,14 @@ class Pairs:
         for n, s in enumerate(self.sources):
             if report is not None and n % 64 == 0:
                 report(n)
-            if s.is_host:  # every pair of a host end is decided on its own
+            if self._alone(s):  # every pair of a host end is decided on its own
                 for d in dsts:
                     c = self.one(s, d)
                     if c is not None:
                         yield c
                 continue
             idx, ids = self._row(s.cls, s.kind == "external")
-            own = self._at.get((s.kind, s.name), ())
+            own = self._own(s)
             if not own and not len(self._host_at):
                 if len(idx):
                     yield Run(s, idx, ids)

@@ -34,7 +34,7 @@ def uri(file: str, base: Path) -> str:
 def _rule(c: Check) -> dict[str, Any]:
     return {
         "id": c.code,
-        "name": c.name,
+        "name": getattr(c, "name", "") or "".join(w.title() for w in c.title.split()[:6] if w.isalnum()),
         "shortDescription": {"text": c.title},
         "fullDescription": {"text": f"{c.title}. Rests on: {c.reference}."},
         "help": {"text": f"cnimodel docs/checks.md, {c.code}. Reference: {c.reference}."},

@@ -91,19 +91,23 @@ def vfp(console: Console, node: str, rules: list[VfpRule]) -> None:
     console.print(f"[bold]{escape(node)}[/bold] — VFP-style rules (a teaching model: each rule says what is known "
                   "\\[V], inferred \\[I] or unverified \\[U])")
     port = layer = None
+    lines: list[str] = []  # printed in blocks: a print per line costs more than the rules themselves
     for r in rules:
         if r.port != port:
             port, layer = r.port, None
             where = " (every local pod port)" if r.port == "pod:*" else ""
-            console.print(f"port {r.port}{where}", markup=False)
+            lines.append(f"port {r.port}{where}")
         if (r.layer, r.group) != layer:
             layer = (r.layer, r.group)
-            console.print(f"  layer {r.layer}  group {r.group}", markup=False)
-        console.print(f"    {r.priority:>4} {r.direction:<3} {r.rule}", markup=False)
-        console.print(f"         match  {r.conditions}", markup=False)
-        console.print(f"         action {r.action}", markup=False)
-        console.print(f"         basis  {r.basis}" + (f"  (LB {r.load_balancer}, {r.service})" if r.load_balancer
-                                                       else ""), markup=False)
+            lines.append(f"  layer {r.layer}  group {r.group}")
+        lines += (f"    {r.priority:>4} {r.direction:<3} {r.rule}", f"         match  {r.conditions}",
+                  f"         action {r.action}",
+                  f"         basis  {r.basis}" + (f"  (LB {r.load_balancer}, {r.service})" if r.load_balancer else ""))
+        if len(lines) >= 1024:
+            console.print("\n".join(lines), markup=False)
+            lines = []
+    if lines:
+        console.print("\n".join(lines), markup=False)
 
 
 def decision(console: Console, d: Decision) -> None:

@@ -5,7 +5,7 @@ rule 13; cni-plugins.md §3.11, §7.5–7.7, §8)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cached_property
 
 from cnimodel.plan import NodeSpec
@@ -26,6 +26,8 @@ class Selection:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self._ns_views: dict[tuple[str, str], dict[str, str]] = {}
+        self._pod_views: dict[tuple[PodClass, str], Mapping[str, str]] = {}  # a class's labels as a flavor sees them
+        self._selected: dict[int, list[PodClass]] = {}  # by id: the policies are self.policies, kept
 
     @cached_property
     def policies(self) -> list[Policy]:
@@ -33,17 +35,7 @@ class Selection:
 
     def selects(self, sel: EndpointSel, ns: str, labels: dict[str, str], extra: dict[str, str] | None = None
                 ) -> bool:
-        scope = sel.scope
-        if scope.name is not None and scope.name != ns:
-            return False
-        if scope.selector is not None:
-            key = (ns, sel.flavor)
-            view = self._ns_views.get(key)
-            if view is None:
-                view = self._ns_views[key] = ns_view(ns, self.ctx.namespace_labels.get(ns, {}), sel.flavor)
-            if not scope.selector.matches(view):
-                return False
-        return sel.pod.matches(pod_view(ns, labels, sel.flavor, extra))
+        return self._in_scope(sel, ns) and sel.pod.matches(pod_view(ns, labels, sel.flavor, extra))
 
     @cached_property
     def by_namespace(self) -> dict[str, list[PodClass]]:
@@ -54,10 +46,41 @@ class Selection:
 
     def classes(self, p: Policy) -> list[PodClass]:
         """The pod classes (namespace, labels, Calico's extra) ``p`` selects (a namespaced policy looks in its
-        namespace only)."""
+        namespace only); worked out once per policy, for every check that asks."""
+        got = self._selected.get(id(p))
+        if got is None:
+            got = self._selected[id(p)] = self._classes(p)
+        return got
+
+    def _classes(self, p: Policy) -> list[PodClass]:
         scope = p.subject.scope
-        keys = self.by_namespace.get(scope.name, []) if scope.name is not None else list(self.ctx.pod_classes)
-        return [key for key in keys if self.selects(p.subject, key[0], dict(key[1]), dict(key[2]))]
+        by_ns = self.by_namespace
+        names = [scope.name] if scope.name is not None else list(by_ns)
+        sel, flavor, views = p.subject, p.subject.flavor, self._pod_views
+        out = []
+        for ns in names:  # the namespace part once per namespace, then its classes' labels
+            if not self._in_scope(sel, ns):
+                continue
+            for key in by_ns.get(ns, ()):
+                view = views.get((key, flavor))
+                if view is None:
+                    view = views[(key, flavor)] = pod_view(key[0], dict(key[1]), flavor, dict(key[2]))
+                if sel.pod.matches(view):
+                    out.append(key)
+        return out
+
+    def _in_scope(self, sel: EndpointSel, ns: str) -> bool:
+        """Whether ``sel``'s namespace part admits namespace ``ns``."""
+        scope = sel.scope
+        if scope.name is not None and scope.name != ns:
+            return False
+        if scope.selector is not None:
+            key = (ns, sel.flavor)
+            view = self._ns_views.get(key)
+            if view is None:
+                view = self._ns_views[key] = ns_view(ns, self.ctx.namespace_labels.get(ns, {}), sel.flavor)
+            return bool(scope.selector.matches(view))
+        return True
 
 
 def selection(ctx: Context) -> Selection:

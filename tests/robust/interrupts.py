@@ -124,7 +124,7 @@ def run(rounds: int, directory: Path, seed: int, tally: Tally | None = None) -> 
             # it ended before the signal (or the signal came as the interpreter was exiting)
             tally.finished += 1
             subprocess.run(_cli("netns", "down", str(path)), capture_output=True, env=_env(), timeout=300)
-        elif "KeyboardInterrupt" in err and "cnimodel" not in err:
+        elif "KeyboardInterrupt" in err and ("init_import_site" in err or "/cnimodel/" not in err):
             tally.before_cnimodel += 1  # no cnimodel frame: the interpreter had not reached cnimodel's code yet
         else:
             tally.interrupted += 1
@@ -132,7 +132,7 @@ def run(rounds: int, directory: Path, seed: int, tally: Tally | None = None) -> 
                 tally.failures.append(f"round {i}: exit status {p.returncode}: {err[-300:]}")
             lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("  ")]  # (progress lines)
             if any(n in err for n in NOISE) or len(lines) > 1:
-                tally.failures.append(f"round {i}: stderr {err[-500:]!r}")
+                tally.failures.append(f"round {i}: stderr {err[:1500]!r} … {err[-300:]!r}")
         left = sorted(n for n in netns_names() if n.startswith(prefix))
         links = sorted((host_links() - base_links) & devices)  # (other programs may add links meanwhile)
         mnt = sorted(m for m in mounts() if m.startswith(f"/run/netns/{prefix}-"))
@@ -146,6 +146,8 @@ def run(rounds: int, directory: Path, seed: int, tally: Tally | None = None) -> 
 
 if __name__ == "__main__":
     import tempfile
+
+    sys.path.insert(0, str(ROOT))  # this checkout's cnimodel for the names and blueprints, as for the commands
 
     n = int(os.environ.get("CNIMODEL_INTERRUPTS", "100"))
     seed = int(os.environ.get("CNIMODEL_INTERRUPT_SEED", str(int(time.time()))))

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from mutate import ODD_VALUES, OPS, apply, command_lines, dump, load, names, places
 
 LONG = os.environ.get("CNIMODEL_FUZZ") == "long"
-RUNS = int(os.environ.get("CNIMODEL_FUZZ_RUNS", "10000" if LONG else "200"))
+RUNS = int(os.environ.get("CNIMODEL_FUZZ_RUNS", "10000" if LONG else "500"))
 NAMES = sorted(p.name for p in Path(__file__).resolve().parents[2].joinpath("topologies").glob("*.yaml"))
 _DOCS: dict[str, list[Any]] = {}
 

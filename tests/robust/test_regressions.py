@@ -115,3 +115,37 @@ def test_an_underlay_subnet_of_one_address(tmp_path: Path) -> None:
     plan = _mutated(tmp_path, "canal-windows.yaml", change)
     _refused(["lookup", plan, "255.255.255.255", "--node", "underlay"],
              "spec.underlay.subnets[0].cidr: error: 255.255.255.255/32 holds one address")
+
+
+@pytest.mark.parametrize("cidr", ["255.255.255.255/32", "10.96.0.0/30"])
+def test_a_service_range_of_fewer_than_8_addresses(tmp_path: Path, cidr: str) -> None:
+    # kube-apiserver refuses it (pkg/controlplane/services.go: "must be at least 8 IP addresses"); the DNS
+    # address used to be taken as its 10th address, past the top of the address space for 255.255.255.255/32
+    plan = _mutated(tmp_path, "linux-vxlan-directrouting.yaml", lambda d: _spec(d).update(serviceCIDR=cidr))
+    err = _refused(["routes", plan, "-o", "hns"], f"spec.serviceCIDR: error: {cidr} holds")
+    assert "fewer than 8 addresses" in err
+
+
+def test_a_service_range_without_a_tenth_address_has_no_default_dns_ip(tmp_path: Path) -> None:
+    plan = _mutated(tmp_path, "linux-vxlan-directrouting.yaml", lambda d: _spec(d).update(
+        serviceCIDR="255.255.255.248/29"))
+    r = run("ipam", plan)
+    assert r.exit_code == 0 and "internal error" not in r.stderr, r.stderr
+
+
+def test_a_dump_whose_one_service_sits_at_the_top_of_the_space(tmp_path: Path) -> None:
+    """The Service range inferred from one ClusterIP is a /32: it has no 10th address to guess the DNS IP from
+    (it was taken past 255.255.255.255)."""
+    fixture = Path(__file__).parents[1] / "fixtures" / "dumps" / "flannel-hybrid.yaml"
+    items = [i for d in yaml.safe_load_all(fixture.read_text()) if isinstance(d, dict)
+             for i in (d.get("items") or [] if d.get("kind") == "List" else [d])]
+    keep = [i for i in items if i.get("kind") != "Service" and not (
+        i.get("kind") == "ConfigMap" and "kubeadm" in i["metadata"]["name"])]
+    svc = next(i for i in items if i.get("kind") == "Service")
+    svc["spec"]["clusterIP"] = "255.255.255.255"
+    svc["spec"].pop("clusterIPs", None)
+    path = tmp_path / "dump.yaml"
+    path.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [*keep, svc]}))
+    r = run("plan", "infer", str(path), "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert "255.255.255.255/32" in r.stdout and "dnsServiceIP" not in r.stdout

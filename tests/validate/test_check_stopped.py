@@ -54,3 +54,17 @@ def test_a_file_that_cannot_be_read_is_a_finding_too(tmp_path: Path, output: str
 def test_text_output_is_unchanged(tmp_path: Path) -> None:
     r = run("check", str(_overlapping(tmp_path)))
     assert r.exit_code == 2 and r.stdout == "" and "overlaps" in r.stderr
+
+
+def test_sarif_names_the_rules_a_plugin_contributes() -> None:
+    """The ovn-kubernetes plugin's CNI-OVN-* checks run on its example: the SARIF log holds their rules (a result
+    pointing at a rule the driver does not list is invalid SARIF; the lookup used to fail with KeyError)."""
+    from cnimodel import examples
+
+    r = run("check", str(examples.path("ovn-kubernetes-hybrid.yaml")), "-o", "sarif")
+    assert r.exit_code in (0, 1), r.stderr
+    log = json.loads(r.stdout)
+    jsonschema.validate(log, sarif_schema())
+    rules = [rule["id"] for rule in log["runs"][0]["tool"]["driver"]["rules"]]
+    assert {"CNI-OVN-001", "CNI-OVN-002", "CNI-OVN-003"} <= set(rules)
+    assert all(res["ruleIndex"] == rules.index(res["ruleId"]) for res in log["runs"][0]["results"])
