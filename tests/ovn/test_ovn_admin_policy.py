@@ -157,3 +157,28 @@ def test_ovn_trace_decides_as_the_engine(report: Report) -> None:
     got = {(r.flow.src, r.flow.dst): r.trace.verdict for r in report.results if not r.flow.backend}
     for (src, dst), allowed in EXPECTED.items():
         assert got[(src, dst)] == ("delivered" if allowed else "dropped"), (src, dst)
+
+
+@needs_ovn
+def test_nbctl_script_writes_the_same_admin_acls(tmp_path: Path) -> None:
+    """`ovn export -o nbctl` on the installed schema loads the same tier-mapped ACLs as the transact request:
+    ovn-nbctl's listing of the ANP port group (priorities, actions, matches) is the same both ways."""
+    from cnimodel.plugins.ovn_kubernetes.export import to_nbctl
+    from cnimodel.plugins.ovn_kubernetes.harness import ControlPlane
+
+    c = plan(tmp_path)
+    nb = c.plugin.northbound(c)
+    script, notes = to_nbctl(nb, schema_columns())
+    assert any("no ACL tiers" in n for n in notes)
+    request, _ = to_transact(nb, schema_columns())
+    pg = names.hash_for_ovn("default-network-controller:AdminNetworkPolicy:shop-guard")
+    listed = []
+    for how in ("nbctl", "transact"):
+        with ControlPlane() as cp:
+            cp.run_script(script) if how == "nbctl" else cp.transact(request)
+            listed.append(cp.nbctl("acl-list", pg))
+    assert listed[0] == listed[1]
+    lines = listed[0].splitlines()
+    assert len(lines) == 3 and not any(" pass " in x for x in lines)  # the Pass is written as a negation
+    assert any("29000" in x and "allow-related" in x for x in lines)
+    assert any("28998" in x and "drop" in x and "!(" in x for x in lines)
