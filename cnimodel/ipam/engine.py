@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from typing import TYPE_CHECKING
 
+from cnimodel.bulk import frozen
 from cnimodel.ipam.cidrset import CidrExhausted, CidrSet
 from cnimodel.ipam.hostlocal import PodRange
 from cnimodel.plan import NodeSpec, NotRunning, Plan, Pod, Problems
@@ -59,6 +60,11 @@ class Allocation:
 
     def pod_cidr(self, node: str) -> IPv4Network | None:
         return self.nodes[node].pod_cidr
+
+
+def _address(pod: Pod, ip: IPv4Address, source: str) -> PodAddress:
+    """One per pod (150,000 and more): built without the frozen ``__init__``."""
+    return frozen(PodAddress, pod=pod, ip=ip, source=source)
 
 
 def kube_node_cidrs(plan: Plan, problems: Problems) -> dict[str, tuple[IPv4Network, str]]:
@@ -135,6 +141,7 @@ def _allocate_pods(node: str, node_ip: IPv4Address, rng: PodRange | None, pods: 
     if add_failure is not None:
         failed = NotRunning("pod-add-failed", f"every pod ADD on node {node} fails ({add_failure}); the pod gets "
                             "no address and stays ContainerCreating")
+    reserved = dict(rng.reserved) if rng is not None else {}
     for pod in pods:
         nr = pod.not_running
         if nr is not None:
@@ -142,7 +149,7 @@ def _allocate_pods(node: str, node_ip: IPv4Address, rng: PodRange | None, pods: 
             if not nr.sandbox:
                 continue
         if pod.host_network:  # the node's own network namespace: no CNI ADD
-            alloc.pods[pod.key] = PodAddress(pod, node_ip, "hostNetwork")
+            alloc.pods[pod.key] = _address(pod, node_ip, "hostNetwork")
         elif failed is not None:
             alloc.not_running[pod.key] = failed
         elif pod.ip is not None:
@@ -152,13 +159,13 @@ def _allocate_pods(node: str, node_ip: IPv4Address, rng: PodRange | None, pods: 
                 problems.error(pod.origin.at("status.podIP"), f"{pod.ip} is outside node {node!r}'s pod "
                                f"range ({where})", "leave status.podIP out to have it allocated")
                 continue
-            why = dict(rng.reserved).get(pod.ip)
+            why = reserved.get(pod.ip)
             if why:
                 problems.error(pod.origin.at("status.podIP"), f"{pod.ip} is reserved on node {node!r} ({why})",
                                "use another address or leave status.podIP out")
                 continue
             taken.append(pod.ip)
-            alloc.pods[pod.key] = PodAddress(pod, pod.ip, "plan")
+            alloc.pods[pod.key] = _address(pod, pod.ip, "plan")
         else:
             waiting.append(pod)
     if not waiting:
@@ -175,4 +182,4 @@ def _allocate_pods(node: str, node_ip: IPv4Address, rng: PodRange | None, pods: 
                            f"{rng.start}-{rng.end} on node {node!r} ({rng.usable()} usable)",
                            "spread pods over more nodes or give nodes larger pod CIDRs")
             return
-        alloc.pods[pod.key] = PodAddress(pod, ip, rng.ipam)
+        alloc.pods[pod.key] = _address(pod, ip, rng.ipam)
