@@ -118,7 +118,8 @@ def allocate(plan: Plan, plugin: Addressing, problems: Problems,
         max_pods = plugin.max_pods(node)
         capacity = (max_pods if rng.dynamic else min(max_pods, rng.usable())) if rng is not None else 0
         alloc.nodes[node.name] = NodeAllocation(node.name, node.os, cidr, source, rng, capacity, len(pods))
-        held = [p for p in pods if p.not_running is None or p.not_running.sandbox]  # a rejected pod holds nothing
+        held = pods if len(pods) <= max_pods else [  # (room for all: no need to count)
+            p for p in pods if p.not_running is None or p.not_running.sandbox]  # a rejected pod holds nothing
         if len(held) > max_pods:
             problems.error(held[max_pods].origin.at("spec.nodeName"),
                            f"node {node.name!r} holds {len(held)} pods but its maxPods is {max_pods}",
@@ -129,7 +130,7 @@ def allocate(plan: Plan, plugin: Addressing, problems: Problems,
         _allocate_pods(node.name, node.ip, rng, pods, alloc, problems, why)
     alloc.free_node_cidrs = max(0, alloc.max_nodes - sum(1 for n in alloc.nodes.values() if n.pod_cidr))
     for node_name, node_pods in by_node.items():
-        alloc.by_node[node_name] = [p.key for p in node_pods if p.key in alloc.pods]
+        alloc.by_node[node_name] = [k for p in node_pods if (k := p.key) in alloc.pods]
     return alloc
 
 

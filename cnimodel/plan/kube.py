@@ -67,6 +67,7 @@ def parse_namespace(doc: dict[str, Any], origin: Origin, problems: Problems) -> 
 
 
 _PLACEMENT_KEYS = frozenset(PLACEMENT_KEYS)
+_PORTS: dict[tuple[int, str, str | None, int | None], ContainerPort] = {}  # pods share a few: one value each
 
 
 def parse_pod(doc: dict[str, Any], origin: Origin, problems: Problems) -> Pod | None:
@@ -153,7 +154,13 @@ def _pod_fast(doc: dict[str, Any], origin: Origin, placement: Placement | None =
                         and (pname is None or type(pname) is str)
                         and (host_port is None or (type(host_port) is int and 0 < host_port < 65536))):
                     return None
-                ports.append(ContainerPort(number, proto, pname, host_port))
+                key = (number, proto, pname, host_port)
+                port = _PORTS.get(key)
+                if port is None:
+                    if len(_PORTS) > 10_000:
+                        _PORTS.clear()
+                    port = _PORTS[key] = ContainerPort(number, proto, pname, host_port)
+                ports.append(port)
         ip = None
         status = doc.get("status")
         if status and status.get("podIP") is not None:
