@@ -121,6 +121,14 @@ class LiveEndpoint:
     policies: tuple[HnsPolicy, ...]
 
 
+def _ipv4(text: str) -> bool:
+    try:
+        IPv4Address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def read_endpoints(path: str, data: Any) -> list[LiveEndpoint]:
     out = []
     for i, e in enumerate(items(path, data)):
@@ -131,6 +139,9 @@ def read_endpoints(path: str, data: Any) -> list[LiveEndpoint]:
         if ip is None:
             raise InputError(path, "an endpoint without an address (IPAddress or IpConfigurations): not "
                              "Get-HnsEndpoint output, or cut by ConvertTo-Json's default depth",
+                             "capture `Get-HnsEndpoint | ConvertTo-Json -Depth 10` again", f"[{i}]")
+        if not isinstance(ip, str) or (":" not in ip and not _ipv4(ip)):
+            raise InputError(path, f"an endpoint address that is not an IP address: {ip!r:.40}",
                              "capture `Get-HnsEndpoint | ConvertTo-Json -Depth 10` again", f"[{i}]")
         pols = get(e, "Policies") or []
         if not isinstance(pols, list):

@@ -43,6 +43,7 @@ class Outcome:
     args: tuple[str, ...]
     exit_code: int | None
     problem: str  # "" when the promise held
+    stderr: str = ""
 
     @property
     def ok(self) -> bool:
@@ -82,4 +83,4 @@ def run(args: list[str], stdin: str | None = None) -> Outcome:
         return Outcome(tuple(args), r.exit_code, "exit 2 without a message on stderr")
     if peak_rss_mb() > RSS_MB:
         return Outcome(tuple(args), r.exit_code, f"memory: peak RSS {peak_rss_mb():.0f} MB")
-    return Outcome(tuple(args), r.exit_code, "")
+    return Outcome(tuple(args), r.exit_code, "", r.stderr)
