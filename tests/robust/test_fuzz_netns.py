@@ -114,3 +114,22 @@ def _report() -> Any:
           f"in {log}")
     assert not _FAILURES, f"{len(_FAILURES)} failures, listed in {log}"
 
+
+
+def test_verify_traces_a_pod_whose_namespace_is_markup(tmp_path: Path) -> None:
+    """(this fuzz) default.yaml with iis-1's namespace `web[/]`: the plan reads it (Kubernetes would refuse it and
+    `check` says so), `netns up` realises it, and `verify` traced the pod by a name the endpoint grammar refuses:
+    an internal error. It traces such a pod by its address, and the kernel agrees with the model."""
+    docs = load("default.yaml")
+    pod = next(d for d in docs if d.get("kind") == "Pod" and d["metadata"]["name"] == "iis-1")
+    pod["metadata"]["namespace"] = "web[/]"
+    plan = tmp_path / "markup.yaml"
+    plan.write_text(dump(docs))
+    before_ns, before_links = netns_names(), host_links()
+    try:
+        assert run(["netns", "up", str(plan), "-k", "1"]).exit_code == 0
+        outcome = run(["netns", "verify", str(plan)])
+        assert outcome.ok and outcome.exit_code == 0, outcome.problem
+    finally:
+        run(["netns", "down", str(plan)])
+    assert not _left(before_ns, before_links)
