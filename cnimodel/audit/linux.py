@@ -53,6 +53,9 @@ def read_routes(path: str, data: Any) -> tuple[list[Route], int]:
         except ValueError as e:
             raise InputError(path, f"not an IPv4 route: {e}", "capture `ip -j route show table all` again",
                              f"[{i}]") from None
+        if not isinstance(r.get("dev"), str | None):
+            raise InputError(path, f"a device name that is not a string: {r['dev']!r:.40}",
+                             "capture `ip -j route show table all` again", f"[{i}].dev")
         proto = r.get("protocol")
         out.append(Route(dst, via=via, dev=r.get("dev"), onlink="onlink" in r.get("flags", []),
                          scope=SCOPES.get(r.get("scope", "global"), "universe"),  # type: ignore[arg-type]

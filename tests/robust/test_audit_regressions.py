@@ -7,7 +7,17 @@ import codecs
 import json
 from pathlib import Path
 
-from audit_captures import DEFAULT, HYBRID, TALK, hybrid_neighbors, talk_az, v2_pod_endpoint, win_bridge_policies
+from audit_captures import (
+    DEFAULT,
+    HYBRID,
+    TALK,
+    default_lin1_routes,
+    hybrid_neighbors,
+    iis_policy_list,
+    talk_az,
+    v2_pod_endpoint,
+    win_bridge_policies,
+)
 from harness import run
 
 
@@ -56,3 +66,20 @@ def test_a_route_whose_type_is_a_list_names_the_file(tmp_path: Path) -> None:
     routes = [{"dst": "10.244.0.0/24", "type": ["unicast"], "dev": "eth0"}]
     code, err = audit(tmp_path, DEFAULT, "lin1", "r.json", json.dumps(routes).encode(), "ip-route")
     assert code == 2 and "r.json" in err and "ip -j route show table all" in err
+
+
+def test_a_route_whose_dev_is_a_list_is_refused_at_its_place(tmp_path: Path) -> None:
+    routes = default_lin1_routes()
+    routes[2]["dev"] = ["eth0"]
+    code, err = audit(tmp_path, DEFAULT, "lin1", "r.json", json.dumps(routes).encode())
+    assert code == 2 and "r.json [2].dev" in err
+
+
+def test_a_load_balancer_vip_that_is_a_prefix_is_refused_at_its_place(tmp_path: Path) -> None:
+    plist = iis_policy_list()
+    plist[0]["Policies"][0]["VIPs"] = ["10.96.0.100/32"]
+    code, err = audit(tmp_path, DEFAULT, "win1", "p.json", json.dumps(plist).encode())
+    assert code == 2 and "p.json [0].Policies.VIPs" in err
+    plist[0]["Policies"][0]["VIPs"] = {"item": ["10.96.0.100"]}  # a mapping where the list belongs
+    code, err = audit(tmp_path, DEFAULT, "win1", "p.json", json.dumps(plist).encode())
+    assert code == 2 and "p.json [0].Policies.VIPs" in err
