@@ -19,8 +19,6 @@ from cnimodel.kernel import arp, filters, probe, rtnl
 from cnimodel.kernel.blueprint import Blueprint, RealPod
 from cnimodel.kernel.netlink import Decision, decision
 from cnimodel.net import PrefixTable
-from cnimodel.plan.errors import EndpointError
-from cnimodel.plan.names import parse_endpoint
 from cnimodel.trace import trace
 
 Progress = Callable[[str], None]
@@ -174,16 +172,6 @@ def pod_pairs(bp: Blueprint, max_pairs: int, seed: int = 0) -> list[tuple[RealPo
     return pairs
 
 
-def _word(pod: RealPod) -> str:
-    """The pod's name for a trace, or its address when the name is not one the endpoint grammar takes (markup in a
-    namespace, `web[/]`: the plan reads it, Kubernetes would refuse it and `check` says so)."""
-    try:
-        named = parse_endpoint(pod.key).kind == "object"
-    except EndpointError:
-        named = False
-    return pod.key if named else str(pod.ip)
-
-
 def check_packets(bp: Blueprint, report: Report, port: int, max_pairs: int, timeout: float,
                   protos: tuple[str, ...] = probe.PROTOS) -> None:
     pairs = pod_pairs(bp, max_pairs)
@@ -210,7 +198,7 @@ def check_packets(bp: Blueprint, report: Report, port: int, max_pairs: int, time
     for o in outcomes:
         p = o.probe
         # routing and NAT only: the policy realised (or not) in the namespaces is applied below
-        fwd, back = trace(bp.cluster, _word(p.src), _word(p.dst), port=p.port, proto=p.proto, both=True, policy=False)
+        fwd, back = trace(bp.cluster, p.src.key, p.dst.key, port=p.port, proto=p.proto, both=True, policy=False)
         report.packets += 1
         where = f"{p.src.key} → {p.dst.key}"
         what = f"{p.proto.upper()}" + (f" :{p.port}" if p.proto != "icmp" else "")

@@ -113,3 +113,19 @@ def _report() -> Any:
           f"errors, {_STATS['hangs']:.0f} hangs), peak RSS {peak_rss_mb():.0f} MB, wall {wall:.0f} s; exit 0/1/2: "
           f"{_STATS['exit0']:.0f}/{_STATS['exit1']:.0f}/{_STATS['exit2']:.0f}; failures in {log}")
     assert not _FAILURES, f"{len(_FAILURES)} failures, listed in {log}"
+
+
+def test_ovn_verify_traces_pods_and_services_whose_names_are_markup() -> None:
+    """(this fuzz) a Service and a pod named with markup (`[/bold]db`, `client[/]`): the plan reads them
+    (Kubernetes would refuse them and `check` says so), and ovn verify traced each flow by a key the endpoint
+    grammar refuses: an internal error. ovn-trace and cnimodel's trace now agree on every flow."""
+    docs = load(PLAN)
+    svc = next(d for d in docs if d.get("kind") == "Service")
+    svc["metadata"]["name"] = "[/bold]" + svc["metadata"]["name"]
+    pod = next(d for d in docs if d.get("kind") == "Pod")
+    pod["metadata"]["name"] += "[/]"
+    with tempfile.TemporaryDirectory() as tmp:
+        plan = Path(tmp) / PLAN
+        plan.write_text(dump(docs))
+        outcome = run(["ovn", "verify", str(plan), "-o", "json"])
+    assert outcome.ok and outcome.exit_code == 0, outcome.problem + outcome.stderr
