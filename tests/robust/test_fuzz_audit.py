@@ -7,7 +7,7 @@ markup and unicode in names); a text capture (iptables-save, hnsdiag) line by li
 as a capturing tool might have: UTF-8, with a BOM, UTF-16 with and without a BOM, Latin-1, behind a
 collectlogs table, cut short. Sometimes the kind is named (``--from KIND=FILE``), rightly or wrongly.
 
-CI runs a small derandomised budget; ``CNIMODEL_FUZZ=long`` runs ``CNIMODEL_FUZZ_RUNS`` (default 3,000) and
+CI runs a small derandomised budget; ``CNIMODEL_FUZZ=long`` runs ``CNIMODEL_FUZZ_RUNS`` (default 10,000) and
 prints the figures, recording failures in ``CNIMODEL_FUZZ_LOG`` (docs/limits.md).
 """
 
@@ -31,7 +31,7 @@ from mutate import ODD_VALUES, OPS, apply, places
 from cnimodel.audit.detect import KINDS
 
 LONG = os.environ.get("CNIMODEL_FUZZ") == "long"
-RUNS = int(os.environ.get("CNIMODEL_FUZZ_RUNS", "3000" if LONG else "300"))
+RUNS = int(os.environ.get("CNIMODEL_FUZZ_RUNS", "10000" if LONG else "300"))
 CAPTURES = captures()
 ENCODINGS = ("utf-8", "utf-8", "utf-8", "utf-8-bom", "utf-16-bom", "utf-16-le", "utf-16-be-bom", "latin-1",
              "table", "bytes")

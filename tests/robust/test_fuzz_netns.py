@@ -2,7 +2,7 @@
 traceback or hang (issue #22), and after ``down`` no namespace, link or mount of the plan is left, whatever ``up``
 did (a refused plan makes nothing; a plan ``up`` fails on halfway is removed again).
 
-Needs root. CI runs a handful of plans (``CNIMODEL_FUZZ_NETNS_RUNS``, default 5); ``CNIMODEL_FUZZ=long`` runs 100
+Needs root. CI runs a handful of plans (``CNIMODEL_FUZZ_NETNS_RUNS``, default 5); ``CNIMODEL_FUZZ=long`` runs 500
 and prints the figures (docs/limits.md).
 """
 
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.skipif(nsutil.can_admin() is not None,
                                 reason=f"netns tests need root: {nsutil.can_admin()}")
 
 LONG = os.environ.get("CNIMODEL_FUZZ") == "long"
-RUNS = int(os.environ.get("CNIMODEL_FUZZ_NETNS_RUNS", "100" if LONG else "5"))
+RUNS = int(os.environ.get("CNIMODEL_FUZZ_NETNS_RUNS", "500" if LONG else "5"))
 # The example plans whose nodes are all Linux (netns builds Linux nodes; a Windows node is passed by).
 PLANS = ("linux-vxlan-directrouting.yaml", "default.yaml", "canal-linux.yaml", "kubenet-calico.yaml",
          "hybrid-vxlan.yaml")

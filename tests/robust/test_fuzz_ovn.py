@@ -3,7 +3,7 @@ hang (issue #22), and leaves no ovsdb-server, ovn-northd or ovn-trace process be
 the plan held.
 
 Needs OVN (ovn-northd, ovsdb-server, ovn-trace). CI runs a few plans (``CNIMODEL_FUZZ_OVN_RUNS``, default 3);
-``CNIMODEL_FUZZ=long`` runs 100 and prints the figures (docs/limits.md).
+``CNIMODEL_FUZZ=long`` runs 500 and prints the figures (docs/limits.md).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(not all(shutil.which(p) for p in PROGRAMS),
                                 reason="OVN is not installed (apt-get install ovn-central ovn-common)")
 
 LONG = os.environ.get("CNIMODEL_FUZZ") == "long"
-RUNS = int(os.environ.get("CNIMODEL_FUZZ_OVN_RUNS", "100" if LONG else "3"))
+RUNS = int(os.environ.get("CNIMODEL_FUZZ_OVN_RUNS", "500" if LONG else "3"))
 PLAN = "ovn-kubernetes-hybrid.yaml"
 _DOCS: list[Any] = []
 _FAILURES: list[dict[str, Any]] = []
