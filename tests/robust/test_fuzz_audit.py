@@ -7,8 +7,8 @@ markup and unicode in names); a text capture (iptables-save, hnsdiag) line by li
 as a capturing tool might have: UTF-8, with a BOM, UTF-16 with and without a BOM, Latin-1, behind a
 collectlogs table, cut short. Sometimes the kind is named (``--from KIND=FILE``), rightly or wrongly.
 
-CI runs a small derandomised budget; ``CNIMODEL_FUZZ=long`` runs ``CNIMODEL_FUZZ_RUNS`` (default 10,000) and
-prints the figures, recording failures in ``CNIMODEL_FUZZ_LOG`` (docs/limits.md).
+CI runs a small derandomised budget; ``CNIMODEL_FUZZ=long`` runs ``CNIMODEL_FUZZ_AUDIT_RUNS`` (default 10,000) and
+prints the figures, recording failures in ``CNIMODEL_FUZZ_LOG`` (its name with -audit added) (docs/limits.md).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from audit_captures import Capture, captures
-from harness import Outcome, peak_rss_mb, run
+from harness import Outcome, log_path, peak_rss_mb, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mutate import ODD_VALUES, OPS, apply, places
@@ -31,7 +31,7 @@ from mutate import ODD_VALUES, OPS, apply, places
 from cnimodel.audit.detect import KINDS
 
 LONG = os.environ.get("CNIMODEL_FUZZ") == "long"
-RUNS = int(os.environ.get("CNIMODEL_FUZZ_RUNS", "10000" if LONG else "300"))
+RUNS = int(os.environ.get("CNIMODEL_FUZZ_AUDIT_RUNS", "10000" if LONG else "300"))
 CAPTURES = captures()
 ENCODINGS = ("utf-8", "utf-8", "utf-8", "utf-8-bom", "utf-16-bom", "utf-16-le", "utf-16-be-bom", "latin-1",
              "table", "bytes")
@@ -170,8 +170,7 @@ def _report() -> Any:
     if not LONG:
         return
     wall = time.monotonic() - _STATS["started"] if _STATS["started"] else 0.0
-    log = Path(os.environ.get("CNIMODEL_FUZZ_LOG",
-                              Path(tempfile.gettempdir()) / "cnimodel-fuzz-audit-failures.json"))
+    log = log_path("audit")
     log.write_text(json.dumps(_FAILURES, indent=1))
     internal = sum(f["problem"].startswith(("internal", "uncaught")) for f in _FAILURES)
     print(f"\nfuzz audit --from: {_STATS['runs']} command runs, {len(_FAILURES)} failures ({internal} internal "

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import peak_rss_mb, run
+from harness import log_path, peak_rss_mb, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from interrupts import host_links, mounts, netns_names
@@ -103,8 +103,7 @@ def _report() -> Any:
     import json
 
     wall = time.monotonic() - _STATS["started"] if _STATS["started"] else 0.0
-    log = Path(os.environ.get("CNIMODEL_FUZZ_LOG",
-                              Path(tempfile.gettempdir()) / "cnimodel-fuzz-netns-failures.json"))
+    log = log_path("netns")
     log.write_text(json.dumps(_FAILURES, indent=1))
     internal = sum(any("internal" in p or "uncaught" in p for p in f["problems"]) for f in _FAILURES)
     print(f"\nfuzz netns: {_STATS['runs']:.0f} command runs on {_STATS['runs'] // 3:.0f} plans, "

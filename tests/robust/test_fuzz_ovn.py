@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import peak_rss_mb, run
+from harness import log_path, peak_rss_mb, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mutate import ODD_VALUES, OPS, apply, dump, load, places
@@ -106,7 +106,7 @@ def _report() -> Any:
     if not LONG:
         return
     wall = time.monotonic() - _STATS["started"] if _STATS["started"] else 0.0
-    log = Path(os.environ.get("CNIMODEL_FUZZ_LOG", Path(tempfile.gettempdir()) / "cnimodel-fuzz-ovn-failures.json"))
+    log = log_path("ovn")
     log.write_text(json.dumps(_FAILURES, indent=1))
     internal = sum(any(p.startswith(("internal", "uncaught")) for p in f["problems"]) for f in _FAILURES)
     print(f"\nfuzz ovn verify: {_STATS['runs']:.0f} command runs, {len(_FAILURES)} failures ({internal} internal "
