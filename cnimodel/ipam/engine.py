@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from typing import TYPE_CHECKING
 
+from cnimodel.bulk import frozen
 from cnimodel.ipam.cidrset import CidrExhausted, CidrSet
 from cnimodel.ipam.hostlocal import PodRange
 from cnimodel.plan import NodeSpec, NotRunning, Plan, Pod, Problems
@@ -61,6 +62,11 @@ class Allocation:
         return self.nodes[node].pod_cidr
 
 
+def _address(pod: Pod, ip: IPv4Address, source: str) -> PodAddress:
+    """One per pod (150,000 and more): built without the frozen ``__init__``."""
+    return frozen(PodAddress, pod=pod, ip=ip, source=source)
+
+
 def kube_node_cidrs(plan: Plan, problems: Problems) -> dict[str, tuple[IPv4Network, str]]:
     """kube-controller-manager ``--allocate-node-cidrs``: existing podCIDRs are occupied first, the
     service range too where it overlaps the cluster range, then nodes without one get the next free
@@ -112,7 +118,8 @@ def allocate(plan: Plan, plugin: Addressing, problems: Problems,
         max_pods = plugin.max_pods(node)
         capacity = (max_pods if rng.dynamic else min(max_pods, rng.usable())) if rng is not None else 0
         alloc.nodes[node.name] = NodeAllocation(node.name, node.os, cidr, source, rng, capacity, len(pods))
-        held = [p for p in pods if p.not_running is None or p.not_running.sandbox]  # a rejected pod holds nothing
+        held = pods if len(pods) <= max_pods else [  # (room for all: no need to count)
+            p for p in pods if p.not_running is None or p.not_running.sandbox]  # a rejected pod holds nothing
         if len(held) > max_pods:
             problems.error(held[max_pods].origin.at("spec.nodeName"),
                            f"node {node.name!r} holds {len(held)} pods but its maxPods is {max_pods}",
@@ -123,7 +130,7 @@ def allocate(plan: Plan, plugin: Addressing, problems: Problems,
         _allocate_pods(node.name, node.ip, rng, pods, alloc, problems, why)
     alloc.free_node_cidrs = max(0, alloc.max_nodes - sum(1 for n in alloc.nodes.values() if n.pod_cidr))
     for node_name, node_pods in by_node.items():
-        alloc.by_node[node_name] = [p.key for p in node_pods if p.key in alloc.pods]
+        alloc.by_node[node_name] = [k for p in node_pods if (k := p.key) in alloc.pods]
     return alloc
 
 
@@ -135,6 +142,7 @@ def _allocate_pods(node: str, node_ip: IPv4Address, rng: PodRange | None, pods: 
     if add_failure is not None:
         failed = NotRunning("pod-add-failed", f"every pod ADD on node {node} fails ({add_failure}); the pod gets "
                             "no address and stays ContainerCreating")
+    reserved = dict(rng.reserved) if rng is not None else {}
     for pod in pods:
         nr = pod.not_running
         if nr is not None:
@@ -142,7 +150,7 @@ def _allocate_pods(node: str, node_ip: IPv4Address, rng: PodRange | None, pods: 
             if not nr.sandbox:
                 continue
         if pod.host_network:  # the node's own network namespace: no CNI ADD
-            alloc.pods[pod.key] = PodAddress(pod, node_ip, "hostNetwork")
+            alloc.pods[pod.key] = _address(pod, node_ip, "hostNetwork")
         elif failed is not None:
             alloc.not_running[pod.key] = failed
         elif pod.ip is not None:
@@ -152,13 +160,13 @@ def _allocate_pods(node: str, node_ip: IPv4Address, rng: PodRange | None, pods: 
                 problems.error(pod.origin.at("status.podIP"), f"{pod.ip} is outside node {node!r}'s pod "
                                f"range ({where})", "leave status.podIP out to have it allocated")
                 continue
-            why = dict(rng.reserved).get(pod.ip)
+            why = reserved.get(pod.ip)
             if why:
                 problems.error(pod.origin.at("status.podIP"), f"{pod.ip} is reserved on node {node!r} ({why})",
                                "use another address or leave status.podIP out")
                 continue
             taken.append(pod.ip)
-            alloc.pods[pod.key] = PodAddress(pod, pod.ip, "plan")
+            alloc.pods[pod.key] = _address(pod, pod.ip, "plan")
         else:
             waiting.append(pod)
     if not waiting:
@@ -175,4 +183,4 @@ def _allocate_pods(node: str, node_ip: IPv4Address, rng: PodRange | None, pods: 
                            f"{rng.start}-{rng.end} on node {node!r} ({rng.usable()} usable)",
                            "spread pods over more nodes or give nodes larger pod CIDRs")
             return
-        alloc.pods[pod.key] = PodAddress(pod, ip, rng.ipam)
+        alloc.pods[pod.key] = _address(pod, ip, rng.ipam)

@@ -43,6 +43,7 @@ def image_findings(pods: Sequence[Pod], plan: Plan, problems: Problems) -> dict[
     totals: Counter[WorkloadRef] = Counter()
     found: dict[tuple[WorkloadRef | str, str, int], tuple[Pod, str, int | None, list[str]]] = {}
     stops: dict[str, NotRunning] = {}
+    why: dict[tuple[tuple[int, str, str, int | None], str], NotRunning] = {}  # pods of a node share one
     for pod in pods:
         if pod.node is None or not pod.images:
             continue
@@ -56,7 +57,10 @@ def image_findings(pods: Sequence[Pod], plan: Plan, problems: Problems) -> dict[
         if bad is None:  # one verdict per distinct (images, OS, build): pods of a workload share it
             bad = verdicts[key] = _image_verdicts(pod.images, node)
         if bad:
-            stops[pod.key] = _stop(bad[0], node)
+            stop = why.get((bad[0], node.name))
+            if stop is None:
+                stop = why[(bad[0], node.name)] = _stop(bad[0], node)
+            stops[pod.key] = stop
         for k, code, image, ibuild in bad:
             found.setdefault((pod.owner or pod.key, code, k), (pod, image, ibuild, []))[3].append(node.name)
     _warn(found, totals, nodes, problems)

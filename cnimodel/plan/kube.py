@@ -13,7 +13,7 @@ from cnimodel.plan.errors import Origin, Problems
 from cnimodel.plan.fields import Fields, freeze, parse_cidr
 from cnimodel.plan.model import ContainerPort, KubeObject, Namespace, NodeSpec, Pod, WorkloadRef
 from cnimodel.plan.schedule import PLACEMENT_KEYS, Placement, parse_placement
-from cnimodel.plan.shapes import SHAPES, check_shape
+from cnimodel.plan.shapes import SHAPES, Misfit, check_shape, frozen_fitting
 
 _AF4, _pton = socket.AF_INET, socket.inet_pton
 
@@ -66,12 +66,16 @@ def parse_namespace(doc: dict[str, Any], origin: Origin, problems: Problems) -> 
     return Namespace(name, meta.str_map("labels"), origin) if name else None
 
 
+_PLACEMENT_KEYS = frozenset(PLACEMENT_KEYS)
+_PORTS: dict[tuple[int, str, str | None, int | None], ContainerPort] = {}  # pods share a few: one value each
+
+
 def parse_pod(doc: dict[str, Any], origin: Origin, problems: Problems) -> Pod | None:
     """A v1 Pod. Well-formed pods take a fast path; anything unusual goes through the checked reader,
     which reports each problem with its field path."""
     spec, meta = doc.get("spec"), doc.get("metadata")
     placement = None
-    if isinstance(spec, dict) and any(k in spec for k in PLACEMENT_KEYS):  # (most pods: no origin built)
+    if isinstance(spec, dict) and not _PLACEMENT_KEYS.isdisjoint(spec):  # (most pods: no origin built)
         placement = _placement(spec, origin, problems)
     owner = None
     if isinstance(meta, dict) and "ownerReferences" in meta:
@@ -150,7 +154,13 @@ def _pod_fast(doc: dict[str, Any], origin: Origin, placement: Placement | None =
                         and (pname is None or type(pname) is str)
                         and (host_port is None or (type(host_port) is int and 0 < host_port < 65536))):
                     return None
-                ports.append(ContainerPort(number, proto, pname, host_port))
+                key = (number, proto, pname, host_port)
+                port = _PORTS.get(key)
+                if port is None:
+                    if len(_PORTS) > 10_000:
+                        _PORTS.clear()
+                    port = _PORTS[key] = ContainerPort(number, proto, pname, host_port)
+                ports.append(port)
         ip = None
         status = doc.get("status")
         if status and status.get("podIP") is not None:
@@ -280,9 +290,14 @@ def parse_kept(doc: dict[str, Any], origin: Origin, problems: Problems) -> KubeO
     if name is None:
         return None
     kind = str(doc.get("kind"))
-    if kind in SHAPES and not check_shape(doc, SHAPES[kind], origin, problems):
+    metadata = doc.get("metadata")
+    if type(metadata) is dict and "managedFields" in metadata:  # the API server's record of who wrote which
+        doc = {**doc, "metadata": {k: v for k, v in metadata.items() if k != "managedFields"}}  # field: unread
+    shape = SHAPES.get(kind)
+    try:
+        body = frozen_fitting(doc, shape)
+    except Misfit:
+        check_shape(doc, shape, origin, problems)
         return None  # a field of the wrong type (reported with its path): the engines never see the object
     namespace = None if kind in CLUSTER_SCOPED else namespace_of(meta, problems)
-    if "managedFields" in meta:  # the API server's record of who wrote which field: nothing the model reads
-        doc = {**doc, "metadata": {k: v for k, v in meta.data.items() if k != "managedFields"}}
-    return KubeObject(kind, str(doc.get("apiVersion", "")), namespace, name, freeze(doc), origin)
+    return KubeObject(kind, str(doc.get("apiVersion", "")), namespace, name, body, origin)

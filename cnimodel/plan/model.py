@@ -7,6 +7,7 @@ are the plugin's own; the plugin reads them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from ipaddress import IPv4Address, IPv4Network
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
@@ -202,7 +203,7 @@ class Pod:
     runtime_class: str | None = None
     not_running: NotRunning | None = None
 
-    @property
+    @cached_property  # asked millions of times at scale; copies via bulk.frozen(**__dict__) must keep the name
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
 

@@ -11,9 +11,11 @@ policy.networking.k8s.io/v1alpha1).
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 from cnimodel.plan.errors import Origin, Problems
+from cnimodel.plan.fields import freeze
 
 Shape = Any
 
@@ -139,6 +141,42 @@ def fits(value: Any, shape: Shape) -> bool:
         return False
     sub = shape[1]
     return all(fits(v, sub) for v in value.values())
+
+
+class Misfit(Exception):
+    """A field whose type is not the one its shape gives (``check_shape`` then reports which)."""
+
+
+_PLAIN = frozenset((str, int, float, bool, type(None)))
+
+
+def frozen_fitting(value: Any, shape: Shape | None) -> Any:
+    """``freeze(value)`` (plan/fields.py), checking on the way what ``fits`` checks: one walk over a kept object
+    instead of two. Raises Misfit where a field has another type than ``shape`` gives (None: no shape)."""
+    if value is None or shape is None:
+        return freeze(value)
+    ts = type(shape)
+    if ts is str:
+        if shape != "any" and type(value) not in _EXACT[shape]:
+            raise Misfit
+        return freeze(value)
+    if ts is list:
+        if type(value) is not list:
+            raise Misfit
+        sub = shape[0]
+        return tuple([frozen_fitting(v, sub) for v in value])
+    if type(value) is not dict:  # a dict of field shapes, or ("map", shape)
+        raise Misfit
+    out = {}
+    for k, v in value.items():
+        sub = shape.get(k) if ts is dict else shape[1]
+        # (a scalar where the shape has none or the scalar's type is copied as it is: most values)
+        if type(v) in _PLAIN and (sub is None or v is None or (type(sub) is str and (
+                sub == "any" or type(v) in _EXACT[sub]))):
+            out[k] = v
+        else:
+            out[k] = frozen_fitting(v, sub)
+    return MappingProxyType(out)
 
 
 def check_shape(value: Any, shape: Shape, origin: Origin, problems: Problems, path: str = "") -> bool:

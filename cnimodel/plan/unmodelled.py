@@ -38,6 +38,7 @@ SERVICE_ANNOTATIONS = {
 FIX = "nothing to change; the answers ignore it"
 # Every key that can lead to a warning, so the common pod (none of them) costs two set checks.
 _POD_KEYS = frozenset((*POD_SPEC, "affinity", "dnsPolicy", "initContainers", "containers"))
+_POD_KEYS_BUT_CONTAINERS = _POD_KEYS - {"containers"}  # containers matter for their hostIP only
 _META_KEYS = frozenset(("annotations",))
 
 
@@ -67,8 +68,7 @@ class Unmodelled:
                 self._warn(f"the annotation {key}", origin, f"{prefix}metadata.annotations", POD_ANNOTATIONS[key])
         if not isinstance(spec, Mapping):
             return
-        if _POD_KEYS.isdisjoint(spec) or (not host_ports and _POD_KEYS.isdisjoint(k for k in spec
-                                                                                   if k != "containers")):
+        if _POD_KEYS.isdisjoint(spec) or (not host_ports and _POD_KEYS_BUT_CONTAINERS.isdisjoint(spec)):
             return
         for key in POD_SPEC.keys() & spec.keys():
             self._warn(f"spec.{key}", origin, f"{prefix}spec.{key}", POD_SPEC[key])

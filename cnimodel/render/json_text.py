@@ -1,17 +1,21 @@
 """JSON text as ``json.dumps(value, indent=2)`` writes it, byte for byte, faster (tools/bench_text.py).
 
 With ``indent`` set, the standard library leaves its C encoder for a pure-Python generator chain, slow on one
-node's HNS objects of a 10,000-Service plan. This writer walks the value once,
-appending pieces to one list; strings still go through the C escaper (``ensure_ascii``, as json's default).
-It takes what ``json.dumps`` takes without a ``default``: dicts, lists, tuples, str, int, float, bool, None
-(subclasses too), and the same non-string keys.
+node's HNS objects of a 10,000-Service plan. ``dumps`` has the C encoder write the compact text and msgspec's
+formatter lay it out (it copies every scalar's text as it is); where the value holds what JSON does not (NaN,
+Infinity), ``walk`` writes it in one walk over the value, appending pieces to one list, strings through the
+C escaper (``ensure_ascii``, as json's default). Both take what ``json.dumps`` takes without a ``default``:
+dicts, lists, tuples, str, int, float, bool, None (subclasses too), and the same non-string keys.
 """
 
 from __future__ import annotations
 
+import json
 from json.encoder import INFINITY
 from json.encoder import encode_basestring_ascii as _text
 from typing import Any
+
+import msgspec
 
 _int = int.__repr__
 
@@ -44,7 +48,17 @@ def _key(key: Any) -> str:
 
 
 def dumps(value: Any, indent: int = 2) -> str:
-    """``json.dumps(value, indent=indent)``."""
+    """``json.dumps(value, indent=indent)``: the standard C encoder's compact text (the same scalars, escapes
+    and key order), laid out by msgspec's formatter; values JSON does not hold (NaN, Infinity) by ``walk``."""
+    compact = json.dumps(value)
+    try:
+        return msgspec.json.format(compact.encode("ascii"), indent=indent).decode("ascii")
+    except msgspec.DecodeError:
+        return walk(value, indent)
+
+
+def walk(value: Any, indent: int = 2) -> str:
+    """``json.dumps(value, indent=indent)`` in one walk over ``value``."""
     parts: list[str] = []
     add = parts.append
     step = " " * indent

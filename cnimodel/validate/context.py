@@ -181,15 +181,16 @@ class Context:
         """Non-hostNetwork pods grouped by namespace, labels and what Calico adds for their service account
         (``calico_extra``): selectors are evaluated once per class."""
         out: dict[PodClass, list[Pod]] = defaultdict(list)
-        cache: dict[int, frozenset[tuple[str, str]]] = {}
+        cache: dict[tuple[tuple[str, str], ...], frozenset[tuple[str, str]]] = {}  # a tuple is cheaper to make
         accounts = service_accounts(self.plan)
         extras: dict[tuple[str, str], frozenset[tuple[str, str]]] = {}
         for p in self.plan.pods:
             if p.host_network:
                 continue
-            key = cache.get(id(p.labels))
+            items = tuple(p.labels.items())
+            key = cache.get(items)
             if key is None:
-                key = cache[id(p.labels)] = frozenset(p.labels.items())
+                key = cache[items] = frozenset(items)
             extra = extras.get((p.namespace, p.service_account))
             if extra is None:
                 extra = extras[(p.namespace, p.service_account)] = frozenset(calico_extra(p, accounts).items())

@@ -4,7 +4,7 @@ rule 13; cni-plugins.md §3.11, §7.5–7.7, §8)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from functools import cached_property
 
@@ -109,12 +109,20 @@ def unenforced_policy(ctx: Context) -> Iterator[Hit]:
             reasons[name] = f.reason
         return e
 
+    unenforced: dict[PodClass, Counter[str]] = {}  # a class's pods on nodes enforcing nothing, by node
+
+    def unenforced_of(key: PodClass) -> Counter[str]:
+        got = unenforced.get(key)
+        if got is None:
+            got = unenforced[key] = Counter(pod.node for pod in ctx.pod_classes[key]
+                                            if pod.node is not None and not node_enforces(pod.node))
+        return got
+
     for p in sel.policies:
-        nodes: dict[str, int] = defaultdict(int)
+        nodes: Counter[str] = Counter()
         for key in sel.classes(p):
-            for pod in ctx.pod_classes[key]:
-                if pod.node is not None and not node_enforces(pod.node):
-                    nodes[pod.node] += 1
+            if off := unenforced_of(key):  # (most classes: none)
+                nodes.update(off)
         if nodes:
             names = sorted(nodes)
             pods = sum(nodes.values())

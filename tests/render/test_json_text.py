@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnimodel.render.json_text import dumps
+from cnimodel.render.json_text import dumps, walk
 
 scalars = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True)
            | st.text())
@@ -24,6 +24,7 @@ values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=5) | st.tu
 @given(values)
 def test_same_text_as_json_dumps(value: object) -> None:
     assert dumps(value) == json.dumps(value, indent=2)
+    assert walk(value) == json.dumps(value, indent=2)  # (dumps's way for values holding NaN or Infinity)
 
 
 @given(values)
