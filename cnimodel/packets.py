@@ -2,7 +2,7 @@
 
 A frame is ``Ether / IP / UDP / VXLAN / Ether / IP / TCP`` (or UDP inside), ``Ether / IP / UDP / GENEVE /
 Ether / IP / …`` or ``Ether / IP / IP / …`` (IP-in-IP), by the hop's encapsulation kind, every field taken
-from an ``Encap`` fact and an inner ``Flow``; checksums are computed and the frame is re-read from its own
+from an ``Encap`` fact and an ``InnerPacket``; checksums are computed and the frame is re-read from its own
 bytes, so what a caller gets is exactly what a capture would show. ``frame_for`` is the helper trace and
 pcap export use: the frame node N sends towards peer P for a sample (or given) pod-to-pod flow.
 
@@ -51,7 +51,7 @@ IPPROTO_IPIP = 4
 
 
 @dataclass(frozen=True)
-class Flow:
+class InnerPacket:
     """The inner packet: one TCP segment (or UDP datagram) from pod ``src`` to pod ``dst``.
 
     ``ttl`` is the TTL the sending pod used; the node routes the packet once before it is encapsulated,
@@ -77,7 +77,7 @@ def placeholder_mac(name: str) -> str:
     return (bytes([(d[0] & 0xFE) | 0x02]) + d[1:6]).hex(":")
 
 
-def source_port(encap: Encap, flow: Flow) -> int:
+def source_port(encap: Encap, flow: InnerPacket) -> int:
     """The outer UDP source port: a hash of the inner flow folded and scaled into ``encap.src_port_range``
     as the kernel's ``udp_flow_src_port`` does (``hash ^= hash << 16``, ``(hash * (max - min)) >> 32 + min``)."""
     key = b"".join((flow.src.packed, flow.dst.packed, flow.sport.to_bytes(2, "big"), flow.dport.to_bytes(2, "big"),
@@ -127,7 +127,7 @@ def _redissect(out: Packet, kind: str) -> Packet:
     return out
 
 
-def frame(encap: Encap, flow: Flow, outer_src_mac: str | None = None, outer_dst_mac: str | None = None,
+def frame(encap: Encap, flow: InnerPacket, outer_src_mac: str | None = None, outer_dst_mac: str | None = None,
           sport: int | None = None) -> Packet:
     """The frame ``encap.node`` sends for ``flow``, in the hop's encapsulation kind: every header from the
     fact, checksums computed, re-dissected from its bytes. Outer MACs default to placeholders of the node's
@@ -148,7 +148,7 @@ def frame(encap: Encap, flow: Flow, outer_src_mac: str | None = None, outer_dst_
                 id=0, **({} if encap.kind == "ipip" else {"flags": 0}))
 
 
-def sample_flow(cluster: Cluster, encap: Encap) -> Flow:
+def sample_flow(cluster: Cluster, encap: Encap) -> InnerPacket:
     """A TCP SYN from the first pod address of the sending node to the first of the peer (planned pods
     first, else the first address each node's IPAM would hand out)."""
     def first(node: str) -> IPv4Address:
@@ -162,7 +162,7 @@ def sample_flow(cluster: Cluster, encap: Encap) -> Flow:
             if ip is not None:
                 return ip
         return encap.dst.network_address + 2
-    return Flow(first(encap.node), first(encap.peer))
+    return InnerPacket(first(encap.node), first(encap.peer))
 
 
 def hop(cluster: Cluster, node: str, peer: str) -> Encap | None:
@@ -170,7 +170,7 @@ def hop(cluster: Cluster, node: str, peer: str) -> Encap | None:
     return next((e for e in cluster.facts(node).encaps if e.peer == peer), None)
 
 
-def frame_for(cluster: Cluster, node: str, peer: str, flow: Flow | None = None) -> Packet | None:
+def frame_for(cluster: Cluster, node: str, peer: str, flow: InnerPacket | None = None) -> Packet | None:
     """The scapy frame ``node`` puts on the wire towards ``peer``'s pods for ``flow`` (default: a sample
     pod-to-pod SYN), or None when that hop is not encapsulated. For trace and pcap export."""
     e = hop(cluster, node, peer)

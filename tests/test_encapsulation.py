@@ -22,7 +22,7 @@ from cnimodel.dataplane import Encap, Vtep
 from cnimodel.plan import load_plan
 
 A, N = IPv4Address, IPv4Network
-FLOW = packets.Flow(A("10.244.1.2"), A("10.244.2.3"), sport=40000, dport=80)
+FLOW = packets.InnerPacket(A("10.244.1.2"), A("10.244.2.3"), sport=40000, dport=80)
 
 
 def vtep(node: str, ip: str, kind: str, vni: int | None = 7, port: int | None = 6081) -> Vtep:

@@ -291,7 +291,7 @@ def test_pod_to_pod_frame_matches_the_model(netns: dict[str, str]) -> None:
     sport = struct.unpack("!H", frame[34:36])[0]
     assert hop.src_port_range[0] <= sport <= hop.src_port_range[1]
     inner_id = struct.unpack("!H", frame[68:70])[0]
-    flow = packets.Flow(src, dst, sport=40000, dport=80, proto="udp", payload=payload, ip_id=inner_id)
+    flow = packets.InnerPacket(src, dst, sport=40000, dport=80, proto="udp", payload=payload, ip_id=inner_id)
     model = bytes(packets.frame(hop, flow, outer_src_mac=frame[6:12].hex(":"),
                                       outer_dst_mac=frame[0:6].hex(":"), sport=sport))
     assert len(frame) == len(model)

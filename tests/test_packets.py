@@ -41,7 +41,7 @@ def encap(vni: int = 4096, port: int = 4789) -> Encap:
     return Encap(lin1, win1, N("10.244.2.0/24"), A("10.240.0.20"), vni)
 
 
-FLOW = packets.Flow(A("10.244.1.2"), A("10.244.2.3"), sport=40000, dport=80, payload=b"hello")
+FLOW = packets.InnerPacket(A("10.244.1.2"), A("10.244.2.3"), sport=40000, dport=80, payload=b"hello")
 
 
 def test_layers_and_offsets() -> None:
@@ -100,7 +100,7 @@ def test_vni_and_port_come_from_the_fact(vni: int, port: int) -> None:
 
 def test_source_port_policy() -> None:
     e = encap()
-    flows = [packets.Flow(A("10.244.1.2"), A("10.244.2.3"), sport=s) for s in range(40000, 40200)]
+    flows = [packets.InnerPacket(A("10.244.1.2"), A("10.244.2.3"), sport=s) for s in range(40000, 40200)]
     ports = {packets.source_port(e, f) for f in flows}
     assert all(32768 <= p <= 60999 for p in ports)  # the Linux ephemeral range the fact names
     assert len(ports) > 150  # spread by the inner flow ...

@@ -24,8 +24,8 @@ def frame(wire: Wire, proto: str, reply: bool = False) -> Packet:
     forward and a SYN-ACK in the reply."""
     flags = "SA" if reply else "S"
     if wire.encap is not None and proto in ("tcp", "udp"):
-        flow = packets.Flow(wire.src, wire.dst, wire.sport or 0, wire.dport or 0, proto,  # type: ignore[arg-type]
-                            tcp_flags=flags)
+        flow = packets.InnerPacket(wire.src, wire.dst, wire.sport or 0, wire.dport or 0,
+                                   proto, tcp_flags=flags)  # type: ignore[arg-type]
         return packets.frame(wire.encap, flow)
     if proto == "tcp":
         l4: Packet = TCP(sport=wire.sport or 0, dport=wire.dport or 0, flags=flags)
