@@ -8,11 +8,11 @@ from cnimodel.cluster import Cluster
 from cnimodel.graph import vertices as V
 from cnimodel.plan.errors import EndpointError
 from cnimodel.trace.model import DISPOSITIONS, PROTOCOLS, Flow, Hop, Step, Trace
-from cnimodel.trace.resolve import Endpoint, owner_of, resolve
+from cnimodel.trace.resolve import TraceEnd, owner_of, resolve
 from cnimodel.trace.state import Packet, Stop
 from cnimodel.trace.walk import Walk, finish
 
-__all__ = ["DISPOSITIONS", "PROTOCOLS", "Endpoint", "EndpointError", "Flow", "Hop", "Step", "Trace", "trace"]
+__all__ = ["DISPOSITIONS", "PROTOCOLS", "EndpointError", "Flow", "Hop", "Step", "Trace", "TraceEnd", "trace"]
 
 
 def trace(cluster: Cluster, src: str, dst: str, port: int | None = 80, proto: str = "tcp", size: int = 64,
@@ -50,7 +50,7 @@ def trace(cluster: Cluster, src: str, dst: str, port: int | None = 80, proto: st
     return [forward, reply] if both else [reply]
 
 
-def _members_note(s: Endpoint, d: Endpoint) -> str:
+def _members_note(s: TraceEnd, d: TraceEnd) -> str:
     """A workload stands for several pods; the trace follows one, and says which and what it left out."""
     notes = []
     for e in (s, d):
@@ -62,7 +62,7 @@ def _members_note(s: Endpoint, d: Endpoint) -> str:
     return "".join(f"; {n}" for n in notes)
 
 
-def _not_running(walk: Walk, s: Endpoint, d: Endpoint) -> tuple[str, str]:
+def _not_running(walk: Walk, s: TraceEnd, d: TraceEnd) -> tuple[str, str]:
     """A source that never runs sends nothing; a destination that never runs and holds no address cannot be
     sent to. The walk ends where it starts, saying why (the allocation's ``not_running``)."""
     end = s if s.down is not None else d
@@ -80,7 +80,7 @@ def _not_running(walk: Walk, s: Endpoint, d: Endpoint) -> tuple[str, str]:
     return "POD_NOT_RUNNING", what
 
 
-def _run(walk: Walk, s: Endpoint) -> tuple[str, str]:
+def _run(walk: Walk, s: TraceEnd) -> tuple[str, str]:
     """From the source (a pod, a node, outside) through its node's load balancer — when the packet goes to a
     Service frontend that node answers — and the source pod's egress, then hop by hop."""
     try:

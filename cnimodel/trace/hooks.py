@@ -8,11 +8,11 @@ from ipaddress import AddressValueError, IPv4Address
 
 from cnimodel.graph.facts import Dnat, Edge, Unbalanced
 from cnimodel.services.hnslb import LB_DSR
-from cnimodel.trace.resolve import Endpoint
+from cnimodel.trace.resolve import TraceEnd
 from cnimodel.trace.state import NatEntry, Stop, WalkState
 
 
-def load_balance(walk: WalkState, node: str, dst: Endpoint, backend: str | None) -> Edge:
+def load_balance(walk: WalkState, node: str, dst: TraceEnd, backend: str | None) -> Edge:
     """Apply the node's load-balancing decision to the packet: DNAT to one backend (``backend`` or the first),
     SNAT when the decision says so, each recorded for the reply. Returns the edge the packet leaves the load
     balancer by (its DNAT, or ``pass`` when the packet is not load-balanced)."""

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Endpoint:
+class TraceEnd:
+    """What a trace's SRC or DST stands for: a pod, a node, a Service, a NodePort or an outside address."""
+
     kind: Literal["pod", "node", "service", "nodeport", "external"]
     ip: IPv4Address
     label: str
@@ -63,7 +65,7 @@ def _skipped(cluster: Cluster, name: str) -> str | None:
     return f"Service {name} is headless (clusterIP: None): DNS answers with its pods' addresses; trace to a pod"
 
 
-def resolve(cluster: Cluster, word: str, port: int | None = None) -> Endpoint:
+def resolve(cluster: Cluster, word: str, port: int | None = None) -> TraceEnd:
     """What an endpoint name (``cnimodel.plan.names`` grammar) stands for in a trace: ``ns/pod``,
     ``ns/service``, ``ns/workload``, a node, ``node:nodePort``, or an IPv4 address."""
     plan = cluster.plan
@@ -75,7 +77,7 @@ def resolve(cluster: Cluster, word: str, port: int | None = None) -> Endpoint:
         # a pod's or Service's own key the grammar refuses (markup in a name: the plan reads it, Kubernetes would
         # refuse it and `check` says so); `netns verify` and `ovn verify` trace every pod by its key
         if (pod := cluster.allocation.pods.get(word)) is not None:
-            return Endpoint("pod", pod.ip, f"{word}[Pod]", pod.pod.node, pod,
+            return TraceEnd("pod", pod.ip, f"{word}[Pod]", pod.pod.node, pod,
                             down=cluster.allocation.not_running.get(word), key=word)
         if (svc := services(cluster).get(word)) is not None:
             return _service(svc, port)
@@ -85,9 +87,9 @@ def resolve(cluster: Cluster, word: str, port: int | None = None) -> Endpoint:
         return _named(cluster, e, port)
     if e.kind == "nodeport":
         target = _node_word(cluster, e.name)
-        return Endpoint("nodeport", plan.node(target).ip, f"{target}:{e.port}[NodePort]", target, port=e.port)
+        return TraceEnd("nodeport", plan.node(target).ip, f"{target}:{e.port}[NodePort]", target, port=e.port)
     if e.kind == "node":
-        return Endpoint("node", plan.node(_node_word(cluster, e.name)).ip, f"{e.name}[Node]", e.name)
+        return TraceEnd("node", plan.node(_node_word(cluster, e.name)).ip, f"{e.name}[Node]", e.name)
     if e.kind != "address" or e.ip is None:
         raise EndpointError(f"{word!r}: a trace goes between one pod, Service, node or address, not a "
                             f"{'range' if e.kind == 'range' else 'pattern'}")
@@ -95,18 +97,18 @@ def resolve(cluster: Cluster, word: str, port: int | None = None) -> Endpoint:
     svc = cluster.memo(("trace-vips",), lambda: {ip: s for s in reversed(services(cluster).values())
                                                  for ip in s.cluster_ips}).get(ip)  # the first in name order wins
     if svc is not None:
-        return Endpoint("service", ip, f"{svc.key}[Service]", service=svc, port=port)
+        return TraceEnd("service", ip, f"{svc.key}[Service]", service=svc, port=port)
     owner = owner_of(cluster, ip)
     if owner.kind == "pod" and owner.pod is not None:
         key = owner.pod.pod.key
-        return Endpoint("pod", ip, f"{key}[Pod]", owner.node, owner.pod, down=cluster.allocation.not_running.get(key),
+        return TraceEnd("pod", ip, f"{key}[Pod]", owner.node, owner.pod, down=cluster.allocation.not_running.get(key),
                         key=key)
     if owner.kind == "node":
-        return Endpoint("node", ip, f"{owner.node}[Node]", owner.node)
-    return Endpoint("external", ip, f"{ip}", owner.node)
+        return TraceEnd("node", ip, f"{owner.node}[Node]", owner.node)
+    return TraceEnd("external", ip, f"{ip}", owner.node)
 
 
-def _named(cluster: Cluster, e: EndpointName, port: int | None) -> Endpoint:
+def _named(cluster: Cluster, e: EndpointName, port: int | None) -> TraceEnd:
     """``ns/name``: a pod, else a Service, else a workload (its first pod in ordinal order, labelled as
     netpol-analyzer labels workloads, ``ns/web[Deployment]``); ``ns/name[Kind]`` picks the kind."""
     word, name, kind = e.word, e.key, e.object_kind
@@ -116,7 +118,7 @@ def _named(cluster: Cluster, e: EndpointName, port: int | None) -> Endpoint:
     if pod is not None and svc is not None:  # `kubectl run web --expose`: a Pod and a Service of one name
         return _pod_or_service(cluster, name, pod, svc, port, stopped)
     if pod is not None:
-        return Endpoint("pod", pod.ip, f"{name}[Pod]", pod.pod.node, pod, down=stopped.get(name), key=name)
+        return TraceEnd("pod", pod.ip, f"{name}[Pod]", pod.pod.node, pod, down=stopped.get(name), key=name)
     if kind in (None, "Pod") and name in stopped:  # a pod that never runs and holds no address
         return _no_address(cluster, name, f"{name}[Pod]")
     if svc is not None:
@@ -140,18 +142,18 @@ def _named(cluster: Cluster, e: EndpointName, port: int | None) -> Endpoint:
         if key not in stopped:
             raise EndpointError(f"{word!r}: none of its pods has an address")
         return replace(_no_address(cluster, key, label), members=members)
-    return Endpoint("pod", first.ip, label, first.pod.node, first, members=members, down=stopped.get(key), key=key)
+    return TraceEnd("pod", first.ip, label, first.pod.node, first, members=members, down=stopped.get(key), key=key)
 
 
-def _service(svc: Service, port: int | None, note: str = "") -> Endpoint:
+def _service(svc: Service, port: int | None, note: str = "") -> TraceEnd:
     ip = cluster_ip(svc)
     if ip is None:
         raise EndpointError(f"Service {svc.key} has no IPv4 ClusterIP ({', '.join(map(str, svc.cluster_ips))})")
-    return Endpoint("service", ip, f"{svc.key}[Service]", service=svc, port=port, note=note)
+    return TraceEnd("service", ip, f"{svc.key}[Service]", service=svc, port=port, note=note)
 
 
 def _pod_or_service(cluster: Cluster, name: str, pod: PodAddress, svc: Service, port: int | None,
-                    stopped: dict[str, NotRunning]) -> Endpoint:
+                    stopped: dict[str, NotRunning]) -> TraceEnd:
     """A name that is both a Pod and a Service: the Service when the port is one only the Service has, else the
     Pod; either way the answer says which was taken and how to name the other."""
     svc_ports = {p.port for p in svc.ports}
@@ -160,13 +162,13 @@ def _pod_or_service(cluster: Cluster, name: str, pod: PodAddress, svc: Service, 
         return _service(svc, port, f"{name} is a Pod and a Service; port {port} is the Service's, so the Service "
                         f"was traced (name the pod as {name}[Pod])")
     note = f"{name} is a Pod and a Service; the Pod was traced (name the Service as {name}[Service])"
-    return Endpoint("pod", pod.ip, f"{name}[Pod]", pod.pod.node, pod, down=stopped.get(name), key=name, note=note)
+    return TraceEnd("pod", pod.ip, f"{name}[Pod]", pod.pod.node, pod, down=stopped.get(name), key=name, note=note)
 
 
-def _no_address(cluster: Cluster, key: str, label: str) -> Endpoint:
+def _no_address(cluster: Cluster, key: str, label: str) -> TraceEnd:
     """A pod that never runs and holds no address (Pending, rejected, its CNI ADD failing)."""
     node = next((p.node for p in cluster.plan.pods if p.key == key), None)
-    return Endpoint("pod", NO_ADDRESS, label, node, None, down=cluster.allocation.not_running[key], key=key)
+    return TraceEnd("pod", NO_ADDRESS, label, node, None, down=cluster.allocation.not_running[key], key=key)
 
 
 def _node_word(cluster: Cluster, name: str) -> str:
@@ -190,5 +192,4 @@ def in_any(ip: IPv4Address, prefixes: tuple[str, ...] | list[str]) -> str | None
     return None
 
 
-__all__ = ["NO_ADDRESS", "Endpoint", "Owner", "cluster_ip", "in_any", "owner_of", "resolve",
-           "services"]
+__all__ = ["NO_ADDRESS", "Owner", "TraceEnd", "cluster_ip", "in_any", "owner_of", "resolve", "services"]

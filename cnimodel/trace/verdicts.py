@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ipaddress import IPv4Address
 
     from cnimodel.cluster import Cluster
-    from cnimodel.trace.resolve import Endpoint as TraceEndpoint
+    from cnimodel.trace.resolve import TraceEnd
 
 DENIED = {"egress": "DENIED_OUT", "ingress": "DENIED_IN"}
 
@@ -45,7 +45,7 @@ def enforcement(cluster: Cluster, node: str) -> PolicyEnforcement:
     return cluster.memo(("trace-enforcement", node), lambda: cluster.enforcement(node))
 
 
-def egress(walk: WalkState, src: TraceEndpoint) -> None:
+def egress(walk: WalkState, src: TraceEnd) -> None:
     """The source pod's egress, at its node, against the destination after DNAT (DENIED_OUT on a deny)."""
     cluster = walk.cluster
     if not walk.policy or src.kind != "pod" or src.pod is None or src.node is None or not has_policies(cluster):

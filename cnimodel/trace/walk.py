@@ -21,7 +21,7 @@ from cnimodel.graph.facts import Decision, Edge, PodRoute
 from cnimodel.ipam import PodAddress
 from cnimodel.trace import hooks, steps, verdicts, winport
 from cnimodel.trace.model import Flow, Hop, Trace, Wire
-from cnimodel.trace.resolve import Endpoint
+from cnimodel.trace.resolve import TraceEnd
 from cnimodel.trace.state import NatEntry, Packet, Stop
 
 MAX_HOPS = 32
@@ -42,7 +42,7 @@ class Walk:
     reply: bool = False  # a reply passes policy by conntrack instead of being evaluated
     policy: bool = True  # False: routing and NAT only, no policy verdicts
     frontend: bool = False
-    target: Endpoint | None = None  # the destination as the user named it (the load balancer's steps name it)
+    target: TraceEnd | None = None  # the destination as the user named it (the load balancer's steps name it)
     backend: str | None = None  # --backend: the backend the load balancer picks
     path: list[str] = field(default_factory=list)  # the graph vertices crossed, in the destination's graph
     graph: ForwardingGraph = field(init=False)
@@ -94,7 +94,7 @@ class Walk:
         return rest if prefix == "router" else self.graph.node_of(vertex) or rest
 
     # ------------------------------------------------------------------ sources
-    def from_pod(self, ep: Endpoint) -> str:
+    def from_pod(self, ep: TraceEnd) -> str:
         """The pod's eth0 and default route: the packet leaves for the pod's bridge, veth or vSwitch port."""
         assert ep.pod is not None and ep.node is not None
         key = ep.pod.pod.key
@@ -158,7 +158,7 @@ class Walk:
         self.frontend = False
         return self.cross_to(edge)
 
-    def source_egress(self, ep: Endpoint) -> None:
+    def source_egress(self, ep: TraceEnd) -> None:
         """The source pod's way out: policy egress at its node and, on Windows, its vSwitch port (after the
         load balancer, which VFP applies first)."""
         assert ep.node is not None

@@ -14,7 +14,7 @@ from __future__ import annotations
 from cnimodel.dataplane import HnsEndpoint, NodeFacts
 from cnimodel.trace import verdicts
 from cnimodel.trace.model import Hop
-from cnimodel.trace.resolve import Endpoint, in_any
+from cnimodel.trace.resolve import TraceEnd, in_any
 from cnimodel.trace.state import NatEntry, Stop, WalkState
 
 
@@ -22,7 +22,7 @@ def endpoint_of(facts: NodeFacts, pod_key: str) -> HnsEndpoint | None:
     return next((e for e in facts.hns_endpoints if e.pod == pod_key), None)
 
 
-def egress(walk: WalkState, facts: NodeFacts, ep: Endpoint, hop: Hop) -> None:
+def egress(walk: WalkState, facts: NodeFacts, ep: TraceEnd, hop: Hop) -> None:
     assert ep.pod is not None
     hep = endpoint_of(facts, ep.pod.pod.key)
     if hep is None:
