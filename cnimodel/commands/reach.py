@@ -14,7 +14,7 @@ from cnimodel.render import json_text
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from cnimodel.policy import Connection, Endpoint, Reachability
+    from cnimodel.policy import Connection, Peer, Reachability
     from cnimodel.policy.enforcement import Unenforced
 
 FORMATS = ["txt", "json", "csv", "md", "dot", "matrix"]
@@ -43,7 +43,7 @@ def _analyse(paths: tuple[str, ...] | list[str]) -> tuple[Reachability, Unenforc
 _KINDS = {k.lower() for k in (*WORKLOAD_KINDS, "Pod")}
 
 
-def _endpoints(r: Reachability, spec: str | None, default: list[Endpoint], option: str) -> list[Endpoint]:
+def _endpoints(r: Reachability, spec: str | None, default: list[Peer], option: str) -> list[Peer]:
     from cnimodel.plan.errors import EndpointError
 
     if spec is None:
@@ -55,7 +55,7 @@ def _endpoints(r: Reachability, spec: str | None, default: list[Endpoint], optio
         raise UsageProblem(f"{option} {spec!r}: {e}") from None
 
 
-def _named(r: Reachability, spec: str, option: str) -> list[Endpoint] | None:
+def _named(r: Reachability, spec: str, option: str) -> list[Peer] | None:
     """A pod or a workload by name: ``ns/name`` (a pod of that name, else the workload), ``ns/name[Kind]``.
     A workload becomes one endpoint standing for its pods, named as netpol-analyzer names workloads."""
     from cnimodel.plan.names import parse_endpoint, resolve_pods

@@ -7,10 +7,10 @@ AdminNetworkPolicy/BaselineAdminNetworkPolicy, evaluated on equivalence classes 
 'TCP 80'
 """
 
-from cnimodel.policy.analysis import Connection, Endpoint, Reachability
+from cnimodel.policy.analysis import Connection, Peer, Reachability
 from cnimodel.policy.connset import ConnSet
 from cnimodel.policy.labelselector import parse_label_selector
 from cnimodel.policy.selectors import SelectorError, parse_calico
 
-__all__ = ["ConnSet", "Connection", "Endpoint", "Reachability", "SelectorError", "parse_calico",
+__all__ = ["ConnSet", "Connection", "Peer", "Reachability", "SelectorError", "parse_calico",
            "parse_label_selector"]

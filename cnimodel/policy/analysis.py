@@ -22,7 +22,7 @@ from cnimodel.plan.errors import EndpointError
 from cnimodel.plan.names import parse_endpoint
 from cnimodel.policy.compile import compile_policies
 from cnimodel.policy.connset import ConnSet
-from cnimodel.policy.endpoint import KIND_LABELS, Connection, Endpoint, Variant
+from cnimodel.policy.endpoint import KIND_LABELS, Connection, Peer, Variant
 from cnimodel.policy.engine import ClassEngine
 from cnimodel.policy.model import PolicySet
 from cnimodel.policy.universe import Enforcement, Universe, build_universe
@@ -30,7 +30,7 @@ from cnimodel.policy.universe import Enforcement, Universe, build_universe
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
 
-__all__ = ["BIG", "KIND_LABELS", "OWN_NODE_NOTE", "SELF_NOTE", "Connection", "Endpoint", "Reachability",
+__all__ = ["BIG", "KIND_LABELS", "OWN_NODE_NOTE", "SELF_NOTE", "Connection", "Peer", "Reachability",
            "Variant"]
 
 SELF_NOTE = ("self: a pod reaching itself is undefined by the NetworkPolicy spec (kubernetes/kubernetes#95879); "
@@ -119,18 +119,18 @@ class Reachability:
 
     # --- endpoints ----------------------------------------------------------------------------------
 
-    def pod(self, i: int) -> Endpoint:
+    def pod(self, i: int) -> Peer:
         w = self.u.workloads[i]
-        return Endpoint("pod", w.key, self.u.workload_class[i], w.pod.node, w.ip, w.host_network, i)
+        return Peer("pod", w.key, self.u.workload_class[i], w.pod.node, w.ip, w.host_network, i)
 
-    def node(self, name: str) -> Endpoint:
+    def node(self, name: str) -> Peer:
         n = self.u.nodes[name]
-        return Endpoint("node", name, self.u.node_class[name], name, n.ip)
+        return Peer("node", name, self.u.node_class[name], name, n.ip)
 
-    def pods(self) -> list[Endpoint]:
+    def pods(self) -> list[Peer]:
         return [self.pod(i) for i in range(len(self.u.workloads))]
 
-    def externals(self, within: IPv4Network | None = None) -> list[Endpoint]:
+    def externals(self, within: IPv4Network | None = None) -> list[Peer]:
         """External ranges (clipped to ``within``), leaving out ranges made only of pod and node addresses."""
         lo_b, hi_b = (0, (1 << 32) - 1) if within is None else (int(within.network_address),
                                                                 int(within.broadcast_address))
@@ -142,21 +142,21 @@ class Reachability:
             known = bisect.bisect_right(self._host_ips, hi) - bisect.bisect_left(self._host_ips, lo)
             if known >= hi - lo + 1:
                 continue
-            out.append(Endpoint("external", f"{IPv4Address(lo)}-{IPv4Address(hi)}", iv.cls))
+            out.append(Peer("external", f"{IPv4Address(lo)}-{IPv4Address(hi)}", iv.cls))
         return out
 
-    def external_range(self, lo: int, hi: int) -> tuple[Endpoint, bool]:
+    def external_range(self, lo: int, hi: int) -> tuple[Peer, bool]:
         """The range ``lo``-``hi`` (inside one interval) as an endpoint, and whether pods and nodes use every
         address in it."""
         known = bisect.bisect_right(self._host_ips, hi) - bisect.bisect_left(self._host_ips, lo)
         name = f"{IPv4Address(lo)}-{IPv4Address(hi)}"
-        return Endpoint("external", name, self.u.external_class(IPv4Address(lo))), known >= hi - lo + 1
+        return Peer("external", name, self.u.external_class(IPv4Address(lo))), known >= hi - lo + 1
 
-    def everything(self) -> list[Endpoint]:
+    def everything(self) -> list[Peer]:
         """Every pod (sorted by namespace/name), then the external ranges in address order."""
         return self.pods() + self.externals()
 
-    def resolve(self, spec: str) -> list[Endpoint]:
+    def resolve(self, spec: str) -> list[Peer]:
         """An endpoint name (``cnimodel.plan.names`` grammar) → endpoints: ``ns/pod`` (``*`` and ``?`` are
         wildcards), a node (``NAME`` or ``NAME[Node]``), an address or a range (every pod, node and outside range
         in it). A workload is ``reach``'s to group (``ns/name[Kind]``: cnimodel/policy/groups.py)."""
@@ -194,7 +194,7 @@ class Reachability:
 
     # --- answers ------------------------------------------------------------------------------------
 
-    def connection(self, src: Endpoint, dst: Endpoint) -> Connection:
+    def connection(self, src: Peer, dst: Peer) -> Connection:
         """What ``src`` may open to ``dst``, with the special cases decided per endpoint."""
         special = self._special(src, dst)
         if special == OWN_NODE_NOTE:
@@ -203,13 +203,13 @@ class Reachability:
             return Connection(src, dst, None, special)
         return Connection(src, dst, self.engine.allowed(src.cls, dst.cls), "; ".join(self._end_notes(src, dst)))
 
-    def note_parts(self, src: Endpoint, dst: Endpoint) -> list[str]:
+    def note_parts(self, src: Peer, dst: Peer) -> list[str]:
         """The sentences of ``connection(src, dst).note`` (a workload line says each once, whatever the pair)."""
         special = self._special(src, dst)
         return [special] if special is not None else self._end_notes(src, dst)
 
     @staticmethod
-    def _special(src: Endpoint, dst: Endpoint) -> str | None:
+    def _special(src: Peer, dst: Peer) -> str | None:
         """The note of a pair decided per endpoint, not by policy: a pair with itself (not evaluated), a host
         end reaching a pod on its own node (always allowed); None for the others."""
         same = (src.kind, src.name) == (dst.kind, dst.name) or (
@@ -222,7 +222,7 @@ class Reachability:
         return None
 
     @staticmethod
-    def _end_notes(src: Endpoint, dst: Endpoint) -> list[str]:
+    def _end_notes(src: Peer, dst: Peer) -> list[str]:
         """One sentence per end policy selectors cannot see as a pod: hostNetwork pods and nodes."""
         notes = []
         for e in (src, dst):
@@ -241,7 +241,7 @@ class Reachability:
             self._matrix = self.engine.matrix()
         return self._matrix
 
-    def connections(self, sources: Iterable[Endpoint], destinations: Iterable[Endpoint], *,
+    def connections(self, sources: Iterable[Peer], destinations: Iterable[Peer], *,
                     all_pairs: bool = False, port: tuple[str, int] | None = None,
                     keep_self: bool = False) -> Iterator[Connection]:
         """Each (source, destination) pair in order, but never two external ranges; pairs with nothing allowed

@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from cnimodel.policy.analysis import Endpoint, Reachability
+from cnimodel.policy.analysis import Peer, Reachability
 from cnimodel.policy.connset import ConnSet
 
 DiffKind = Literal["changed", "added", "removed"]
@@ -25,14 +25,14 @@ DiffKind = Literal["changed", "added", "removed"]
 @dataclass(frozen=True)
 class DiffRow:
     kind: DiffKind
-    src: Endpoint          # the endpoint as plan B has it (plan A's when only A has it)
-    dst: Endpoint
+    src: Peer          # the endpoint as plan B has it (plan A's when only A has it)
+    dst: Peer
     before: ConnSet        # NONE when nothing was allowed, or the endpoint was not in plan A
     after: ConnSet
     info: str = ""
 
 
-def joint_externals(a: Reachability, b: Reachability) -> list[tuple[Endpoint, Endpoint]]:
+def joint_externals(a: Reachability, b: Reachability) -> list[tuple[Peer, Peer]]:
     """The external ranges of both plans, cut at the boundaries of either: each as (A's, B's) endpoint."""
     cuts = sorted({iv.lo for iv in a.u.intervals} | {iv.lo for iv in b.u.intervals} | {1 << 32})
     out = []
@@ -49,7 +49,7 @@ def diff(a: Reachability, b: Reachability) -> Iterator[DiffRow]:
     pods_a = {e.name: e for e in a.pods()}
     pods_b = {e.name: e for e in b.pods()}
     names = sorted(pods_a.keys() | pods_b.keys(), key=lambda k: tuple(k.split("/", 1)))
-    ends: list[tuple[Endpoint | None, Endpoint | None]] = [(pods_a.get(n), pods_b.get(n)) for n in names]
+    ends: list[tuple[Peer | None, Peer | None]] = [(pods_a.get(n), pods_b.get(n)) for n in names]
     ends += joint_externals(a, b)
     fa, fb = a.class_matrix(), b.class_matrix()
     joint: dict[ConnSet, int] = {ConnSet.NONE: 0}
@@ -97,9 +97,9 @@ def diff(a: Reachability, b: Reachability) -> Iterator[DiffRow]:
             yield row
 
 
-def _row(a: Reachability, b: Reachability, s: tuple[Endpoint | None, Endpoint | None],
-         d: tuple[Endpoint | None, Endpoint | None], known: tuple[ConnSet, ConnSet] | None) -> DiffRow | None:
-    def conns(r: Reachability, x: Endpoint | None, y: Endpoint | None) -> ConnSet:
+def _row(a: Reachability, b: Reachability, s: tuple[Peer | None, Peer | None],
+         d: tuple[Peer | None, Peer | None], known: tuple[ConnSet, ConnSet] | None) -> DiffRow | None:
+    def conns(r: Reachability, x: Peer | None, y: Peer | None) -> ConnSet:
         if x is None or y is None:
             return ConnSet.NONE
         c = r.connection(x, y).conns

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cnimodel.policy.analysis import Endpoint, Reachability
+from cnimodel.policy.analysis import Peer, Reachability
 from cnimodel.policy.connset import ConnSet
 from cnimodel.policy.diff import DiffKind, DiffRow, joint_externals
 from cnimodel.policy.groups import Side, by_workload, connection
@@ -19,7 +19,7 @@ def diff_workloads(a: Reachability, b: Reachability) -> Iterator[DiffRow]:
     ends_a = {e.label: e for e in by_workload(a, a.pods())}
     ends_b = {e.label: e for e in by_workload(b, b.pods())}
     names = sorted(ends_a.keys() | ends_b.keys(), key=_order)
-    ends: list[tuple[Endpoint | None, Endpoint | None]] = [(ends_a.get(n), ends_b.get(n)) for n in names]
+    ends: list[tuple[Peer | None, Peer | None]] = [(ends_a.get(n), ends_b.get(n)) for n in names]
     ends += joint_externals(a, b)
     answer_a, answer_b = _Answers(a), _Answers(b)
     for s in ends:
@@ -50,13 +50,13 @@ class _Answers:
         self.known: dict[tuple[object, ...], ConnSet] = {}
         self.sides: dict[int, Side] = {}
 
-    def _side(self, e: Endpoint) -> Side:
+    def _side(self, e: Peer) -> Side:
         got = self.sides.get(id(e))
         if got is None:
             got = self.sides[id(e)] = Side(e)
         return got
 
-    def __call__(self, s: Endpoint | None, d: Endpoint | None) -> ConnSet:
+    def __call__(self, s: Peer | None, d: Peer | None) -> ConnSet:
         """Nothing when either end is missing from the plan or the pair is not evaluated."""
         if s is None or d is None:
             return ConnSet.NONE

@@ -1,4 +1,4 @@
-"""What reachability answers are about: endpoints people name (pods, nodes, external ranges, workloads) and the
+"""What reachability answers are about: the peers people name (pods, nodes, external ranges, workloads) and the
 connection between two of them. ``cnimodel.policy.analysis`` computes them; its names are these."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ KIND_LABELS = {"pod": "Pod", "node": "Node", "external": "External"}
 
 
 @dataclass(frozen=True)
-class Endpoint:
+class Peer:
     """A pod (hostNetwork or not), a node, or a range of external addresses."""
 
     kind: Literal["pod", "node", "external"]
@@ -25,7 +25,7 @@ class Endpoint:
     workload: int | None = None
     # A workload named on the command line stands for its pods: ``name`` is then ``ns/web[Deployment]`` and
     # ``members`` the pods' endpoints (cnimodel/policy/groups.py answers for all of them at once).
-    members: tuple[Endpoint, ...] = ()
+    members: tuple[Peer, ...] = ()
 
     @property
     def label(self) -> str:
@@ -50,8 +50,8 @@ class Endpoint:
 class Connection:
     """What ``src`` may open to ``dst``. ``conns`` None: not evaluated (see ``note``)."""
 
-    src: Endpoint
-    dst: Endpoint
+    src: Peer
+    dst: Peer
     conns: ConnSet | None
     note: str = ""
     # For a workload end: when its pods' answers differ, each distinct answer (``conns`` is then what every

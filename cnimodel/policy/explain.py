@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cnimodel.policy.analysis import Connection, Endpoint, Reachability
+from cnimodel.policy.analysis import Connection, Peer, Reachability
 from cnimodel.policy.connset import ConnSet
 from cnimodel.policy.evaluate import Hop, Verdict
 from cnimodel.policy.model import DEFAULT_TIER, Direction, Policy
@@ -30,7 +30,7 @@ class Side:
     """One direction: the endpoint whose policy applies, who selects it, and each portion's fate."""
 
     direction: Direction
-    subject: Endpoint
+    subject: Peer
     status: str
     selected_by: list[str]
     notes: list[str]
@@ -108,7 +108,7 @@ def explain_side(r: Reachability, conn: Connection, d: Direction, restrict: Conn
     return side
 
 
-def _status(r: Reachability, e: Endpoint, d: Direction, why: str, policies: list[Policy]) -> str:
+def _status(r: Reachability, e: Peer, d: Direction, why: str, policies: list[Policy]) -> str:
     enforcement = r.u.workloads[e.workload].enforcement.reason if e.workload is not None else ""
     if why == "not-enforced":
         return f"policy is not enforced here ({enforcement})"

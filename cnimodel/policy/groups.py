@@ -14,25 +14,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-from cnimodel.policy.analysis import BIG, Connection, Endpoint, Reachability, Variant
+from cnimodel.policy.analysis import BIG, Connection, Peer, Reachability, Variant
 from cnimodel.policy.connset import ConnSet
 
 NOTES_SHOWN = 2  # notes of member pairs shown on a workload line; the rest are counted
 
 
-def group(label: str, members: Sequence[Endpoint]) -> Endpoint:
+def group(label: str, members: Sequence[Peer]) -> Peer:
     """One endpoint named ``label`` (``ns/name[Kind]``) standing for ``members`` (at least one pod)."""
     first = members[0]
-    return Endpoint("pod", label, first.cls, None, None, all(m.host_network for m in members),
+    return Peer("pod", label, first.cls, None, None, all(m.host_network for m in members),
                     members=tuple(members))
 
 
-def by_workload(r: Reachability, endpoints: Iterable[Endpoint]) -> list[Endpoint]:
+def by_workload(r: Reachability, endpoints: Iterable[Peer]) -> list[Peer]:
     """The endpoints with the pods of each workload folded into one ``ns/name[Kind]`` endpoint, placed where
     its first pod was (netpol-analyzer's unit); bare pods, nodes and external ranges stay as they are."""
     owner = {p.key: p.owner for p in r.plan.pods if p.owner is not None}
-    out: list[Endpoint | str] = []
-    pods: dict[str, list[Endpoint]] = {}
+    out: list[Peer | str] = []
+    pods: dict[str, list[Peer]] = {}
     for e in endpoints:
         w = owner.get(e.name) if e.kind == "pod" and not e.members else None
         if w is None:
@@ -46,19 +46,19 @@ def by_workload(r: Reachability, endpoints: Iterable[Endpoint]) -> list[Endpoint
     return [group(x, pods[x]) if isinstance(x, str) else x for x in out]
 
 
-def expand(endpoints: Iterable[Endpoint]) -> list[Endpoint]:
+def expand(endpoints: Iterable[Peer]) -> list[Peer]:
     """The endpoints with every workload replaced by its pods (``--explain`` explains pod by pod)."""
     return [m for e in endpoints for m in (e.members or (e,))]
 
 
-def _key(e: Endpoint, by_node: bool) -> tuple[object, ...]:
+def _key(e: Peer, by_node: bool) -> tuple[object, ...]:
     """What ``Reachability.connection`` reads of an endpoint apart from its name: pods alike under this key
     get the same answer from any endpoint that is not one of them. A pod's node counts only for a host end
     (its note and its own node) or when the other end holds one (a host end reaches pods on its own node)."""
     return (e.kind, e.cls, e.host_network, e.node if by_node or e.is_host else None)
 
 
-def _reps(members: Sequence[Endpoint], by_node: bool) -> list[tuple[Endpoint, int]]:
+def _reps(members: Sequence[Peer], by_node: bool) -> list[tuple[Peer, int]]:
     """One member per key, with how many members it stands for (a Deployment of one class: one)."""
     out: dict[tuple[object, ...], list[object]] = {}
     for m in members:
@@ -71,14 +71,14 @@ class Side:
     """An end's pods, their names and representatives, worked out once per end and not once per pair (a
     workload against ``'*/*'`` meets 150,000 destinations)."""
 
-    def __init__(self, e: Endpoint) -> None:
+    def __init__(self, e: Peer) -> None:
         self.members = e.members or (e,)
         self.names = frozenset(m.name for m in self.members)
         self.has_host = any(m.is_host for m in self.members)
-        self._reps: dict[bool, list[tuple[Endpoint, int]]] = {}
+        self._reps: dict[bool, list[tuple[Peer, int]]] = {}
         self._kinds: dict[bool, frozenset[tuple[object, ...]]] = {}
 
-    def reps(self, by_node: bool) -> list[tuple[Endpoint, int]]:
+    def reps(self, by_node: bool) -> list[tuple[Peer, int]]:
         got = self._reps.get(by_node)
         if got is None:
             got = self._reps[by_node] = _reps(self.members, by_node)
@@ -93,7 +93,7 @@ class Side:
         return got
 
 
-def connection(r: Reachability, src: Endpoint, dst: Endpoint, restrict: ConnSet | None = None,
+def connection(r: Reachability, src: Peer, dst: Peer, restrict: ConnSet | None = None,
                sides: tuple[Side, Side] | None = None) -> Connection:
     """What ``src`` may open to ``dst`` when either is a workload: what all pairs of their pods allow, with
     the distinct answers as ``variants`` when pairs differ. Pairs of a pod with itself are left out; when only
@@ -136,7 +136,7 @@ def connection(r: Reachability, src: Endpoint, dst: Endpoint, restrict: ConnSet 
     return Connection(src, dst, common, _note(variants, notes), variants)
 
 
-def _own_pairs(members: Sequence[Endpoint]) -> list[tuple[Endpoint, Endpoint, int]]:
+def _own_pairs(members: Sequence[Peer]) -> list[tuple[Peer, Peer, int]]:
     """A workload and itself, none of its pods on a host: one pair per pair of kinds of pod, counting the pairs it
     stands for, self pairs left out (a kind of one pod meets itself only as its pod and itself). The pairs come
     in the order every pair by name would first meet them, so each answer keeps the same example pair."""
@@ -167,7 +167,7 @@ def _note(variants: Sequence[Variant], notes: Sequence[str]) -> str:
     return "; ".join(parts)
 
 
-def connections(r: Reachability, sources: Sequence[Endpoint], destinations: Sequence[Endpoint], *,
+def connections(r: Reachability, sources: Sequence[Peer], destinations: Sequence[Peer], *,
                 all_pairs: bool = False, port: tuple[str, int] | None = None,
                 keep_self: bool = False) -> Iterator[Connection]:
     """``Reachability.connections`` with workload ends. A workload pair is listed when all its pod pairs allow

@@ -17,21 +17,21 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cnimodel.policy.connset import ConnSet
-from cnimodel.policy.endpoint import Connection, Endpoint
+from cnimodel.policy.endpoint import Connection, Peer
 
 if TYPE_CHECKING:
     from cnimodel.policy.analysis import Reachability
 
 
 # groups.connection: what a pair with a workload end allows (restricted to a port when given)
-Grouped = Callable[["Reachability", Endpoint, Endpoint, "ConnSet | None"], Connection]
+Grouped = Callable[["Reachability", Peer, Peer, "ConnSet | None"], Connection]
 
 
 @dataclass(frozen=True, eq=False)
 class Run:
     """``src`` may open ``Pairs.table[ids[i]]`` to ``destinations[idx[i]]``, for each i, in destination order."""
 
-    src: Endpoint
+    src: Peer
     idx: np.ndarray
     ids: np.ndarray
 
@@ -45,7 +45,7 @@ class Pairs:
     ``table`` holds the answers runs refer to (restricted to ``port`` when given); ``destinations`` the list
     runs index."""
 
-    def __init__(self, r: Reachability, sources: Sequence[Endpoint], destinations: Sequence[Endpoint], *,
+    def __init__(self, r: Reachability, sources: Sequence[Peer], destinations: Sequence[Peer], *,
                  all_pairs: bool = False, port: tuple[str, int] | None = None, keep_self: bool = False,
                  grouped: Grouped | None = None) -> None:
         self.r = r
@@ -80,14 +80,14 @@ class Pairs:
         """How many pairs are asked about (listed or not)."""
         return len(self.sources) * len(self.destinations)
 
-    def _alone(self, e: Endpoint) -> bool:
+    def _alone(self, e: Peer) -> bool:
         """Whether ``e``'s pairs are decided one by one: a host end, or a workload whose pods are not all of its
         class (a workload of one class answers as one pod of it: ``groups.connection`` finds one answer)."""
         if e.members and self.grouped is None:
             raise ValueError("workload endpoints need grouped=cnimodel.policy.groups.connection")
         return e.is_host or any(m.is_host or m.cls != e.cls for m in e.members)
 
-    def _own(self, s: Endpoint) -> set[int]:
+    def _own(self, s: Peer) -> set[int]:
         """The destinations ``s`` shares a pod with: decided pair by pair."""
         own = set(self._at.get((s.kind, s.name), ()))
         for m in s.members:
@@ -109,7 +109,7 @@ class Pairs:
                 self._rows.clear()
         return got
 
-    def one(self, s: Endpoint, d: Endpoint) -> Connection | None:
+    def one(self, s: Peer, d: Peer) -> Connection | None:
         """The pair as ``Reachability.connections`` lists it, or None when it is not listed."""
         if s.kind == d.kind == "external":
             return None

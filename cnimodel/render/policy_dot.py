@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from cnimodel.policy.analysis import Connection, Endpoint
+from cnimodel.policy.analysis import Connection, Peer
 from cnimodel.render.policy_txt import conn_text
 
 
@@ -15,12 +15,12 @@ def _q(s: object) -> str:
 
 def render(conns: Iterable[Connection]) -> str:
     rows = list(conns)
-    ends: dict[str, Endpoint] = {}
+    ends: dict[str, Peer] = {}
     for c in rows:
         ends.setdefault(c.src.label, c.src)
         ends.setdefault(c.dst.label, c.dst)
-    by_ns: dict[str, list[Endpoint]] = {}
-    others: list[Endpoint] = []
+    by_ns: dict[str, list[Peer]] = {}
+    others: list[Peer] = []
     for e in ends.values():
         if e.namespace is not None:
             by_ns.setdefault(e.namespace, []).append(e)

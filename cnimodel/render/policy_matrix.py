@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cnimodel.policy.analysis import Connection, Endpoint
+from cnimodel.policy.analysis import Connection, Peer
 
 
-def render(sources: Sequence[Endpoint], destinations: Sequence[Endpoint], cells: dict[tuple[str, str], Connection],
+def render(sources: Sequence[Peer], destinations: Sequence[Peer], cells: dict[tuple[str, str], Connection],
            title: str) -> str:
     """``cells`` maps (source label, destination label) to the connection already restricted to the port."""
     names = [e.name for e in destinations]

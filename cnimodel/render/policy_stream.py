@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from cnimodel.policy.endpoint import Connection, Endpoint
+from cnimodel.policy.endpoint import Connection, Peer
 from cnimodel.policy.enforcement import Unenforced
 from cnimodel.policy.pairs import Pairs, Run
 from cnimodel.render import json_text
@@ -29,7 +29,7 @@ BLOCK = 1 << 20  # characters gathered before a write
 class _Columns:
     """A format's parts: before a destination (per source), the destination's, after it (per answer id)."""
 
-    def __init__(self, pairs: Pairs | None, dst_part: Callable[[Endpoint], str], answer_part: Callable[[Any], str]):
+    def __init__(self, pairs: Pairs | None, dst_part: Callable[[Peer], str], answer_part: Callable[[Any], str]):
         self.pairs = pairs
         self._dst_part, self._answer_part = dst_part, answer_part
         self._dsts: np.ndarray | None = None

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from cnimodel.dataplane import PolicyEnforcement
 from cnimodel.graph.classes import host_address, owner_of
 from cnimodel.ipam import PodAddress
-from cnimodel.policy.analysis import OWN_NODE_NOTE, Endpoint, Reachability
+from cnimodel.policy.analysis import OWN_NODE_NOTE, Peer, Reachability
 from cnimodel.policy.compile import KINDS
 from cnimodel.policy.connset import ConnSet
 from cnimodel.policy.explain import explain_side
@@ -103,7 +103,7 @@ def _not_enforced(hop: Hop, direction: str, subject: str, node: str, e: PolicyEn
             "policies that select this pod have no effect here")
 
 
-def _decide(walk: WalkState, hop: Hop, r: Reachability, src: Endpoint, dst: Endpoint, d: str, e: PolicyEnforcement,
+def _decide(walk: WalkState, hop: Hop, r: Reachability, src: Peer, dst: Peer, d: str, e: PolicyEnforcement,
             note: str | None = None) -> None:
     conn = r.connection(src, dst)
     local, peer = (src, dst) if d == "egress" else (dst, src)
@@ -149,7 +149,7 @@ def _conns(walk: WalkState) -> ConnSet:
     return ConnSet.ports(pkt.proto.upper(), pkt.dport, pkt.dport)
 
 
-def _peer(walk: WalkState, r: Reachability, ip: IPv4Address) -> Endpoint:
+def _peer(walk: WalkState, r: Reachability, ip: IPv4Address) -> Peer:
     """The policy endpoint an address is: a pod, a node (its own address, or a host address in its pod
     subnet: the bridge's, cbr0_ep, the overlay SourceVIP), or an external address (ipBlock peers)."""
     owner = owner_of(walk.cluster, ip)
@@ -160,7 +160,7 @@ def _peer(walk: WalkState, r: Reachability, ip: IPv4Address) -> Endpoint:
     if owner.kind == "pod-subnet" and owner.node in r.u.nodes and \
             host_address(walk.cluster.local_facts(owner.node), ip):  # type: ignore[arg-type]
         return r.node(owner.node)  # type: ignore[arg-type]
-    return Endpoint("external", str(ip), r.u.external_class(ip), ip=ip)
+    return Peer("external", str(ip), r.u.external_class(ip), ip=ip)
 
 
 def _seen_source(walk: WalkState, node: str) -> tuple[IPv4Address, str | None]:
