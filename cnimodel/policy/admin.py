@@ -23,8 +23,8 @@ from cnimodel.policy.model import (
     EndpointSel,
     Peer,
     Policy,
+    PolicyRule,
     PortMatch,
-    Rule,
 )
 from cnimodel.policy.selectors import All
 
@@ -120,7 +120,7 @@ def ports(items: list[Any] | None, origin: Origin, problems: Problems) -> PortMa
 
 
 def rule(data: Any, origin: Origin, direction: Direction, index: int, actions: tuple[str, ...],
-         problems: Problems) -> Rule | None:
+         problems: Problems) -> PolicyRule | None:
     d = mapping(data, origin, problems)
     action = d.get("action")
     if action not in actions:
@@ -142,7 +142,7 @@ def rule(data: Any, origin: Origin, direction: Direction, index: int, actions: t
     text = f"{key} {' OR '.join(p.text for p in peers) or 'nothing'}; " \
            f"{'all ports and protocols' if pm is None else pm.text}{note}"
     side = {"src": tuple(peers)} if direction == "ingress" else {"dst": tuple(peers)}
-    return Rule(act, index, direction, ports=pm, name=str(d.get("name") or ""), text=text, origin=origin, **side)
+    return PolicyRule(act, index, direction, ports=pm, name=str(d.get("name") or ""), text=text, origin=origin, **side)
 
 
 def compile_admin_policy(obj: KubeObject, problems: Problems) -> Policy | None:
@@ -164,7 +164,7 @@ def compile_admin_policy(obj: KubeObject, problems: Problems) -> Policy | None:
         order = float(prio)
     subj = subject(spec.get("subject"), o.at("spec.subject"), problems)
     actions = ("Allow", "Deny") if baseline else ("Allow", "Deny", "Pass")
-    out: dict[str, tuple[Rule, ...] | None] = {}
+    out: dict[str, tuple[PolicyRule, ...] | None] = {}
     for direction in ("ingress", "egress"):
         raw = seq(spec.get(direction), o.at(f"spec.{direction}"), problems)
         # No rules in a direction: the policy does not affect it (and its tier ends in Pass anyway).

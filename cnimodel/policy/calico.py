@@ -22,8 +22,8 @@ from cnimodel.policy.model import (
     NsScope,
     Peer,
     Policy,
+    PolicyRule,
     PortMatch,
-    Rule,
     Tier,
 )
 from cnimodel.policy.selectors import All, Global, In, Sel, conj, prefixed
@@ -165,7 +165,7 @@ def entity(data: Any, origin: Origin, namespace: str | None, problems: Problems,
 
 
 def compile_rule(data: Any, origin: Origin, direction: Direction, index: int, namespace: str | None,
-                 problems: Problems, notes: list[str]) -> Rule | None:
+                 problems: Problems, notes: list[str]) -> PolicyRule | None:
     d = mapping(data, origin, problems)
     action = d.get("action")
     if action not in ACTIONS:
@@ -229,7 +229,7 @@ def compile_rule(data: Any, origin: Origin, direction: Direction, index: int, na
     meta = mapping(d.get("metadata"), origin.at("metadata"), problems)
     name = str((meta.get("annotations") or {}).get("name", "")) if isinstance(meta.get("annotations"), Mapping) \
         else ""
-    return Rule(action, index, direction, src=src, dst=dst, ports=pm, not_ports=npm, protocols=protos,
+    return PolicyRule(action, index, direction, src=src, dst=dst, ports=pm, not_ports=npm, protocols=protos,
                 never=never, name=name, text=", ".join(texts) or "all traffic", origin=origin)
 
 

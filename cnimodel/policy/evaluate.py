@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cnimodel.policy.connset import ConnSet
-from cnimodel.policy.model import Direction, EndpointSel, Peer, Policy, PortMatch, Rule, Tier
+from cnimodel.policy.model import Direction, EndpointSel, Peer, Policy, PolicyRule, PortMatch, Tier
 from cnimodel.policy.selectors import Sel
 from cnimodel.policy.universe import PeerClass
 
@@ -28,7 +28,7 @@ class Hop:
 
     tier: str
     policy: Policy | None
-    rule: Rule | None
+    rule: PolicyRule | None
     action: str
 
 
@@ -102,7 +102,7 @@ class Matcher:
                 out = out | ConnSet.ports(p, n, n)
         return out
 
-    def rule(self, r: Rule, src: PeerClass, dst: PeerClass, remote_is_src: bool) -> tuple[ConnSet, bool]:
+    def rule(self, r: PolicyRule, src: PeerClass, dst: PeerClass, remote_is_src: bool) -> tuple[ConnSet, bool]:
         """The connections rule ``r`` matches from ``src`` to ``dst``, and whether the remote peer matched
         only by its address."""
         if r.never:

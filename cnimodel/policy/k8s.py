@@ -21,8 +21,8 @@ from cnimodel.policy.model import (
     NsScope,
     Peer,
     Policy,
+    PolicyRule,
     PortMatch,
-    Rule,
 )
 from cnimodel.policy.selectors import All
 
@@ -137,7 +137,7 @@ def compile_ports(items: list[Any], origin: Origin, problems: Problems) -> PortM
 
 
 def compile_rule(data: Any, origin: Origin, direction: Direction, index: int, namespace: str,
-                 problems: Problems) -> Rule:
+                 problems: Problems) -> PolicyRule:
     d = mapping(data, origin, problems)
     peer_key = "from" if direction == "ingress" else "to"
     for k in d:
@@ -154,8 +154,8 @@ def compile_rule(data: Any, origin: Origin, direction: Direction, index: int, na
     port_txt = "all ports and protocols" if ports is None else ports.text
     text = f"{peer_key} {peer_txt}; {port_txt}"
     if direction == "ingress":
-        return Rule("Allow", index, direction, src=peers, ports=ports, text=text, origin=origin)
-    return Rule("Allow", index, direction, dst=peers, ports=ports, text=text, origin=origin)
+        return PolicyRule("Allow", index, direction, src=peers, ports=ports, text=text, origin=origin)
+    return PolicyRule("Allow", index, direction, dst=peers, ports=ports, text=text, origin=origin)
 
 
 def compile_network_policy(obj: KubeObject, problems: Problems) -> Policy | None:

@@ -92,7 +92,7 @@ class PortMatch:
 
 
 @dataclass(frozen=True, eq=False)
-class Rule:
+class PolicyRule:
     """An action on the connections that match every criterion. ``src``/``dst`` None: any peer."""
 
     action: Action
@@ -127,8 +127,8 @@ class Policy:
     tier: str
     order: float | None
     subject: EndpointSel
-    ingress: tuple[Rule, ...] | None
-    egress: tuple[Rule, ...] | None
+    ingress: tuple[PolicyRule, ...] | None
+    egress: tuple[PolicyRule, ...] | None
     notes: tuple[str, ...] = ()                  # defaulting and approximations, for explanations
     origin: Origin = Origin("<policy>")
     uid: int = 0                                 # position in the compiled set (stable order, hashing)
@@ -148,7 +148,7 @@ class Policy:
             extra = f" (order {'none' if self.order is None else f'{self.order:g}'})"
         return f"{self.kind} {self.key}{extra}"
 
-    def rules(self, direction: Direction) -> tuple[Rule, ...] | None:
+    def rules(self, direction: Direction) -> tuple[PolicyRule, ...] | None:
         return self.ingress if direction == "ingress" else self.egress
 
     def __hash__(self) -> int:

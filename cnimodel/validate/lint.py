@@ -14,7 +14,7 @@ from typing import Any
 
 from cnimodel.plan import KubeObject
 from cnimodel.plan.fields import thaw
-from cnimodel.policy.model import Policy, Rule
+from cnimodel.policy.model import Policy, PolicyRule
 from cnimodel.validate.context import Context, phrase
 from cnimodel.validate.policy import selection
 from cnimodel.validate.registry import Hit, check
@@ -31,7 +31,7 @@ def _obj(o: KubeObject) -> str:
     return f"{o.key}[NetworkPolicy]"
 
 
-def _allows_dns(rule: Rule, proto: str) -> bool:
+def _allows_dns(rule: PolicyRule, proto: str) -> bool:
     if rule.ports is None:
         return True
     if rule.ports.static.allows(proto, DNS_PORT):

@@ -20,7 +20,7 @@ from typing import Any
 from cnimodel.plugins.ovn_kubernetes import names
 from cnimodel.plugins.ovn_kubernetes.acls import DIRECTIONS, PolicyView, acl_ids, l4_matches
 from cnimodel.plugins.ovn_kubernetes.nbmodel import Acl, AddressSet, PortGroup, kv
-from cnimodel.policy.model import Policy, Rule
+from cnimodel.policy.model import Policy, PolicyRule
 
 ANP_FLOW_START_PRIORITY = 30000  # types.go:23
 ANP_MAX_RULES_PER_OBJECT = 100  # types.go:24
@@ -49,7 +49,7 @@ def address_set_name(p: Policy, title: str, index: int) -> str:
     return names.hash_for_ovn(names.primary_id(OWNER[p.kind][0], p.name, title, str(index), "v4"))
 
 
-def _ports(rule: Rule, raw: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+def _ports(rule: PolicyRule, raw: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
     """The rule's ports in NetworkPolicy's shape (newAdminNetworkPolicyPort, types.go:183-193), and named ports."""
     out, named = [], []
     for item in raw.get("ports") or ():
