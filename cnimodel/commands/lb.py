@@ -16,7 +16,7 @@ from cnimodel.commands.base import OUT, UsageProblem, build, check_node, handle_
 from cnimodel.render import json_text
 
 if TYPE_CHECKING:
-    from cnimodel.services.decision import Decision
+    from cnimodel.services.decision import LbDecision
 
 FORMATS = ["text", "json", "hns", "iptables", "vfp"]
 
@@ -78,7 +78,7 @@ def _clients(cluster: Cluster, src: str, nodes: tuple[str, ...]) -> list[Client]
     return out
 
 
-def _decision_json(d: Decision, c: Client | None) -> dict[str, object]:
+def _decision_json(d: LbDecision, c: Client | None) -> dict[str, object]:
     from cnimodel.render import lb_json
 
     body = lb_json.decision(d)

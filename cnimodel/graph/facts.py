@@ -32,7 +32,7 @@ from cnimodel.dataplane import Encap, NatRule, PolicyEnforcement, Route
 
 if TYPE_CHECKING:
     from cnimodel.ipam import PodAddress
-    from cnimodel.services.decision import Decision as LbDecision
+    from cnimodel.services.decision import LbDecision
 
 EDGE_KINDS: dict[str, str] = {
     "route": "a routing decision: a route (or a pod's default route) hands the packet to its next hop",

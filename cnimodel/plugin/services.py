@@ -14,7 +14,7 @@ from cnimodel.plugin.listing import Listing
 
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
-    from cnimodel.services.decision import Decision, SourceKind
+    from cnimodel.services.decision import LbDecision, SourceKind
     from cnimodel.services.model import IPAddress
 
 
@@ -22,8 +22,8 @@ class PluginServices(Protocol):
     """A plugin's own Services implementation."""
 
     def decide(self, cluster: Cluster, node: str, base: dict[str, Any], service: str, frontend: str,
-               source_kind: SourceKind, source: IPAddress | None) -> Decision:
-        """How ``node`` load-balances a new connection to a frontend of ``service`` (``base``: the Decision's
+               source_kind: SourceKind, source: IPAddress | None) -> LbDecision:
+        """How ``node`` load-balances a new connection to a frontend of ``service`` (``base``: the LbDecision's
         node, os, vip, port, protocol and source fields)."""
         ...
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cnimodel.services.catalog import Catalog
-from cnimodel.services.decision import Decision
+from cnimodel.services.decision import LbDecision
 from cnimodel.services.hnslb import HnsLoadBalancer, WinkernelView
 from cnimodel.services.iptables import chain_order
 from cnimodel.services.kubeproxy_iptables import IptablesView
@@ -93,7 +93,7 @@ def linux_node(view: IptablesView, config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def decision(d: Decision) -> dict[str, Any]:
+def decision(d: LbDecision) -> dict[str, Any]:
     return {
         "node": d.node, "os": d.os, "vip": d.vip, "port": d.port, "protocol": d.protocol, "source": d.source,
         "sourceKind": d.source_kind, "disposition": d.disposition, "reason": d.reason, "service": d.service,

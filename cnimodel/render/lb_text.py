@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from cnimodel.render.text import TextTable, cells, print_table
-from cnimodel.services.decision import Decision
+from cnimodel.services.decision import LbDecision
 from cnimodel.services.hnslb import (
     LB_DSR,
     LB_IPV6,
@@ -110,7 +110,7 @@ def vfp(console: Console, node: str, rules: list[VfpRule]) -> None:
         console.print("\n".join(lines), markup=False)
 
 
-def decision(console: Console, d: Decision) -> None:
+def decision(console: Console, d: LbDecision) -> None:
     console.print(f"[bold]{escape(d.node)}[/bold]: {d.vip}:{d.port}/{d.protocol}"
                   + (escape(f" from {d.source} ({d.source_kind})") if d.source else "")
                   + f" → [bold]{d.disposition}[/bold] — {escape(d.reason)}")

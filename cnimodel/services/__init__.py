@@ -10,7 +10,7 @@
 from cnimodel.services.catalog import Catalog, Frontend, catalog
 from cnimodel.services.config import KubeProxyConfig
 from cnimodel.services.decide import decide
-from cnimodel.services.decision import Backend, Decision
+from cnimodel.services.decision import Backend, LbDecision
 from cnimodel.services.hnslb import HnsBackend, HnsLoadBalancer, WinkernelView, WinServicePort
 from cnimodel.services.iptables import Rule, endpoint_chain, port_proto_hash, probability
 from cnimodel.services.kubeproxy_iptables import IptablesView, LinuxNode, iptables_view
@@ -20,8 +20,8 @@ from cnimodel.services.vfp import VfpRule, vfp_rules
 from cnimodel.services.winkernel import WinNode, winkernel_view
 
 __all__ = [
-    "Backend", "Catalog", "Decision", "Endpoint", "Frontend", "HnsBackend", "HnsLoadBalancer", "IptablesView",
-    "KubeProxyConfig", "LinuxNode", "LinuxServicePort", "Rule", "Service", "ServicePort", "VfpRule", "WinNode",
+    "Backend", "Catalog", "Endpoint", "Frontend", "HnsBackend", "HnsLoadBalancer", "IptablesView", "KubeProxyConfig",
+    "LbDecision", "LinuxNode", "LinuxServicePort", "Rule", "Service", "ServicePort", "VfpRule", "WinNode",
     "WinServicePort", "WinkernelView", "catalog", "decide", "endpoint_chain", "iptables_view", "port_proto_hash",
     "probability", "vfp_rules", "winkernel_view",
 ]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 from cnimodel.services.catalog import Catalog, catalog
 from cnimodel.services.decide_linux import decide_linux
 from cnimodel.services.decide_windows import decide_windows
-from cnimodel.services.decision import Decision, SourceKind
+from cnimodel.services.decision import LbDecision, SourceKind
 from cnimodel.services.kubeproxy_iptables import LinuxNode
 from cnimodel.services.model import IPAddress, ServicePort
 from cnimodel.services.winkernel import WinNode
@@ -70,7 +70,7 @@ def classify_source(cluster: Cluster, node: str, src: IPAddress | None, cat: Cat
 
 
 def decide(cluster: Cluster, node: str, vip: str | IPAddress, port: int, protocol: str = "TCP", *,
-           src: str | IPAddress | None = None) -> Decision:
+           src: str | IPAddress | None = None) -> LbDecision:
     """How ``node`` load-balances a new connection to ``vip:port/protocol`` (from ``src`` if given).
 
     Without ``src``, a ClusterIP is assumed reached from a pod and an external frontend from outside
@@ -92,10 +92,10 @@ def decide(cluster: Cluster, node: str, vip: str | IPAddress, port: int, protoco
         own = cluster.plugin.services()
         if own is not None:
             return own.decide(cluster, node, base, cat.by_port[found[1]].key, found[0], kind or "pod", source)
-        return Decision(**base, source_kind=kind or "pod", disposition="NOT_LOAD_BALANCED",  # type: ignore[arg-type]
+        return LbDecision(**base, source_kind=kind or "pod", disposition="NOT_LOAD_BALANCED",  # type: ignore[arg-type]
                         reason=plugin_note(cluster, node), service=cat.by_port[found[1]].key, frontend=found[0])
     if found is None:
-        return Decision(**base, source_kind=kind or "pod", disposition="NO_SERVICE",  # type: ignore[arg-type]
+        return LbDecision(**base, source_kind=kind or "pod", disposition="NO_SERVICE",  # type: ignore[arg-type]
                         reason=f"no Service has {dst}:{port}/{proto} as a ClusterIP, external IP, load-balancer IP "
                         "or (on a node address) a nodePort")
     frontend, sp = found

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address, ip_network
 from typing import Any
 
-from cnimodel.services.decision import Backend, Decision, SourceKind
+from cnimodel.services.decision import Backend, LbDecision, SourceKind
 from cnimodel.services.iptables import KUBE_EXTERNAL_SERVICES, KUBE_NODEPORTS, KUBE_SERVICES, Rule
 from cnimodel.services.kubeproxy_iptables import LinuxNode
 from cnimodel.services.kubeproxy_service import LinuxServicePort
@@ -35,7 +35,7 @@ def masquerade_source(node: LinuxNode, dst: str) -> str:
 
 
 def decide_linux(node: LinuxNode, svc: Service, sp: ServicePort, frontend: str, base: dict[str, Any],
-                 kind: SourceKind, src: IPAddress | None, notes: list[str]) -> Decision:
+                 kind: SourceKind, src: IPAddress | None, notes: list[str]) -> LbDecision:
     cache: dict[ServicePort, LinuxServicePort] = node.__dict__.setdefault("_ports", {})
     p = cache.get(sp)
     if p is None:
@@ -47,7 +47,7 @@ def decide_linux(node: LinuxNode, svc: Service, sp: ServicePort, frontend: str, 
         if not p.has_internal:
             why = "has no endpoints" if not p.has_endpoints else "has internalTrafficPolicy Local and no endpoint here"
             disp = "REJECTED" if not p.has_endpoints else "DROPPED"
-            return Decision(**out, disposition=disp, reason=f"{sp.key} {why}",  # type: ignore[arg-type]
+            return LbDecision(**out, disposition=disp, reason=f"{sp.key} {why}",  # type: ignore[arg-type]
                             decided_by=f"filter {KUBE_SERVICES}", rules=(_line(capture),) if capture else (),
                             notes=tuple(notes))
         chain = p.svl_chain if svc.itp_local else p.svc_chain
@@ -65,7 +65,7 @@ def decide_linux(node: LinuxNode, svc: Service, sp: ServicePort, frontend: str, 
         capture = _find(p, KUBE_SERVICES, lambda r: r.dst == dst and r.dport == sp.port and r.table == "nat")
     if not p.has_endpoints:
         rej = next((r for r in p.rules if r.table == "filter" and r.target == "REJECT"), None)
-        return Decision(**out, disposition="REJECTED", reason=f"{sp.key} has no endpoints",  # type: ignore[arg-type]
+        return LbDecision(**out, disposition="REJECTED", reason=f"{sp.key} has no endpoints",  # type: ignore[arg-type]
                         decided_by="filter REJECT", rules=(_line(rej),) if rej else (), notes=tuple(notes))
     rules = [_line(capture)] if capture else []
     if frontend == "loadBalancerIP" and p.fw_chain:
@@ -76,7 +76,7 @@ def decide_linux(node: LinuxNode, svc: Service, sp: ServicePort, frontend: str, 
         elif not any(src in ip_network(r.src or "", strict=False) for r in ranges):
             drop = _find(p, "KUBE-PROXY-FIREWALL")
             rules += [_line(drop)] if drop else []
-            return Decision(**out, disposition="DROPPED", reason=f"{src} is outside loadBalancerSourceRanges",  # type: ignore[arg-type]
+            return LbDecision(**out, disposition="DROPPED", reason=f"{src} is outside loadBalancerSourceRanges",  # type: ignore[arg-type]
                             decided_by="filter KUBE-PROXY-FIREWALL", rules=tuple(rules), notes=tuple(notes))
     if not svc.etp_local:
         masq_rule = _find(p, p.ext_chain or "", lambda r: r.target == "KUBE-MARK-MASQ")
@@ -96,7 +96,7 @@ def decide_linux(node: LinuxNode, svc: Service, sp: ServicePort, frontend: str, 
                          notes)
     if not p.has_external:
         drop = next((r for r in p.rules if r.chain == KUBE_EXTERNAL_SERVICES and r.target == "DROP"), None)
-        return Decision(**out, disposition="DROPPED", reason=f"{sp.key} has externalTrafficPolicy Local and no "  # type: ignore[arg-type]
+        return LbDecision(**out, disposition="DROPPED", reason=f"{sp.key} has externalTrafficPolicy Local and no "  # type: ignore[arg-type]
                         "local endpoint on this node", decided_by=f"filter {KUBE_EXTERNAL_SERVICES}",
                         rules=tuple(rules + ([_line(drop)] if drop else [])), notes=tuple(notes))
     return _balanced(node, p, svc, p.svl_chain or "", p.local_endpoints, out, rules,
@@ -117,7 +117,7 @@ def _internal_masq(node: LinuxNode, kind: SourceKind, src: IPAddress | None, rul
 
 
 def _balanced(node: LinuxNode, p: LinuxServicePort, svc: Service, chain: str, eps: tuple[Endpoint, ...],
-              out: dict[str, Any], rules: list[str], masq: tuple[bool, str], notes: list[str]) -> Decision:
+              out: dict[str, Any], rules: list[str], masq: tuple[bool, str], notes: list[str]) -> LbDecision:
     n = len(eps)
     by_target = {r.target: r for r in p.rules if r.chain == chain and r.recent is None}
     backends = []
@@ -134,6 +134,6 @@ def _balanced(node: LinuxNode, p: LinuxServicePort, svc: Service, chain: str, ep
             rules.append(_line(jump))
     affinity = (f"ClientIP: a client returning within {svc.affinity_timeout}s goes to the backend it had "
                 "(-m recent)") if svc.client_ip_affinity else None
-    return Decision(**out, disposition="LOAD_BALANCED", reason=f"{n} endpoint(s) via {chain}",  # type: ignore[arg-type]
+    return LbDecision(**out, disposition="LOAD_BALANCED", reason=f"{n} endpoint(s) via {chain}",  # type: ignore[arg-type]
                     backends=tuple(backends), decided_by=f"nat {chain}", rules=tuple(rules), affinity=affinity,
                     notes=tuple(notes))

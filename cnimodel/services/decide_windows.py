@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cnimodel.services.decision import Backend, Decision, SourceKind
+from cnimodel.services.decision import Backend, LbDecision, SourceKind
 from cnimodel.services.hnslb import LB_DSR, PM_PRESERVE_DIP, HnsLoadBalancer, WinServicePort
 from cnimodel.services.model import IPAddress, Service, ServicePort
 from cnimodel.services.winkernel import WinNode
@@ -17,7 +17,7 @@ def _match(lb: HnsLoadBalancer, frontend: str, vip: str, port: int) -> bool:
 
 
 def decide_windows(node: WinNode, svc: Service, sp: ServicePort, frontend: str, base: dict[str, Any],
-                   kind: SourceKind, src: IPAddress | None, notes: list[str]) -> Decision:
+                   kind: SourceKind, src: IPAddress | None, notes: list[str]) -> LbDecision:
     cache: dict[ServicePort, WinServicePort] = node.__dict__.setdefault("_ports", {})
     p = cache.get(sp)
     if p is None:
@@ -32,10 +32,10 @@ def decide_windows(node: WinNode, svc: Service, sp: ServicePort, frontend: str, 
         why = "; ".join(p.notes) or f"winkernel created no {frontend} load balancer for {sp.key} on this node"
         if node.network is None:
             why = "; ".join(node.notes)
-        return Decision(**out, disposition="NOT_LOAD_BALANCED", reason=why,  # type: ignore[arg-type]
+        return LbDecision(**out, disposition="NOT_LOAD_BALANCED", reason=why,  # type: ignore[arg-type]
                         decided_by="no HNS LoadBalancer", notes=tuple(notes))
     if lb.rejected:
-        return Decision(**out, disposition="NOT_LOAD_BALANCED", reason=lb.rejected,  # type: ignore[arg-type]
+        return LbDecision(**out, disposition="NOT_LOAD_BALANCED", reason=lb.rejected,  # type: ignore[arg-type]
                         decided_by=f"HNS LoadBalancer {lb.id} ({lb.kind}) rejected", load_balancer=lb,
                         notes=tuple(notes))
     dsr = bool(lb.flags & LB_DSR)
@@ -57,7 +57,7 @@ def decide_windows(node: WinNode, svc: Service, sp: ServicePort, frontend: str, 
     notes.append("HNS/VFP spreads connections by an opaque hash [U]: equal weights are modelled")
     affinity = ("ClientIP: DistributionType 2 (same client IP, same backend; timeoutSeconds not honoured)"
                 if lb.distribution == 2 else None)
-    return Decision(**out, disposition="LOAD_BALANCED", reason=f"{n} backend(s) in HNS LoadBalancer {lb.id}",  # type: ignore[arg-type]
+    return LbDecision(**out, disposition="LOAD_BALANCED", reason=f"{n} backend(s) in HNS LoadBalancer {lb.id}",  # type: ignore[arg-type]
                     backends=tuple(backends), decided_by=f"HNS LoadBalancer {lb.id} ({lb.kind})",
                     rules=(f"LoadBalancer {lb.id}: FrontendVIPs {list(lb.frontend_vips)} ExternalPort "
                            f"{lb.external_port} InternalPort {lb.internal_port} Protocol {lb.protocol} Flags "

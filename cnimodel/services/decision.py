@@ -33,7 +33,7 @@ class Backend:
 
 
 @dataclass(frozen=True)
-class Decision:
+class LbDecision:
     """The answer: disposition, backends, and what decided (iptables rules or the HNS load balancer)."""
 
     node: str

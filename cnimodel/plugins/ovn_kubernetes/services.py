@@ -32,7 +32,7 @@ from cnimodel.plugin.listing import Column, Listing
 from cnimodel.plugins.ovn_kubernetes import names
 from cnimodel.plugins.ovn_kubernetes.logical import stage
 from cnimodel.plugins.ovn_kubernetes.nbmodel import LoadBalancer
-from cnimodel.services.decision import Backend, Decision
+from cnimodel.services.decision import Backend, LbDecision
 
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
@@ -77,7 +77,7 @@ class OvnServices:
         return cluster.memo(("ovn-kubernetes", "lbs-on", node), build)
 
     def decide(self, cluster: Cluster, node: str, base: dict[str, Any], service: str, frontend: str,
-               source_kind: SourceKind, source: IPAddress | None) -> Decision:
+               source_kind: SourceKind, source: IPAddress | None) -> LbDecision:
         n = self.plugin.nodes.get(node)
         on = self.on(cluster, node)
         source_kind = self.source_kind(cluster, source, source_kind)
@@ -89,7 +89,7 @@ class OvnServices:
                     and key in dict(lb.vips)), None)
         common = {**base, "source_kind": source_kind, "service": service, "frontend": frontend}
         if hit is None:
-            return Decision(**common, disposition="NOT_LOAD_BALANCED", reason=(  # type: ignore[arg-type]
+            return LbDecision(**common, disposition="NOT_LOAD_BALANCED", reason=(  # type: ignore[arg-type]
                 f"no OVN load balancer on {dp} has {key}/{base['protocol']}: the packet is routed to the address as "
                 "it is"))
         lb, how = hit
@@ -102,7 +102,7 @@ class OvnServices:
         elif "affinity_timeout" in opts:
             affinity = f"affinity_timeout={opts['affinity_timeout']} s"
         if not targets:
-            return Decision(**common, disposition="REJECTED", decided_by=by,  # type: ignore[arg-type]
+            return LbDecision(**common, disposition="REJECTED", decided_by=by,  # type: ignore[arg-type]
                             reason=f"{lb.name} has no backends for {key}: reject=true, OVN answers with a TCP reset "
                             "or ICMP port unreachable", rules=(f"{key} → (none)",))
         pods = {str(a.ip): a for a in cluster.allocation.pods.values() if a.ip is not None}
@@ -122,7 +122,7 @@ class OvnServices:
                                     a is not None and a.pod.node == node, a.pod.node if a else None,
                                     a.pod.key if a else None, f"1/{len(targets)} (dp_hash)",
                                     snat_before_policy=snat is not None and not hairpin))
-        return Decision(**common, disposition="LOAD_BALANCED", decided_by=by,  # type: ignore[arg-type]
+        return LbDecision(**common, disposition="LOAD_BALANCED", decided_by=by,  # type: ignore[arg-type]
                         reason=f"{lb.name}: ct_lb_mark to one of {len(targets)} backend(s)",
                         backends=tuple(backends), rules=(f"{key} → {','.join(targets)}",), affinity=affinity)
 
