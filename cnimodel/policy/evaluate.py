@@ -23,7 +23,7 @@ Why = Literal["rule", "end-of-tier", "profile", "no-policy", "not-enforced", "ho
 
 
 @dataclass(frozen=True)
-class Hop:
+class DecisionPoint:
     """A decision point: a rule that matched, or the end of a tier (``rule`` None)."""
 
     tier: str
@@ -39,7 +39,7 @@ class Verdict:
     conns: ConnSet
     allowed: bool
     why: Why
-    hops: tuple[Hop, ...] = ()
+    hops: tuple[DecisionPoint, ...] = ()
     via_ip: bool = False   # the deciding rule matched a pod by its IP (ipBlock / nets)
 
 
@@ -129,9 +129,9 @@ def decide(m: Matcher, direction: Direction, local: PeerClass, remote: PeerClass
     src, dst = (local, remote) if direction == "egress" else (remote, local)
     remote_is_src = direction == "ingress"
     out: list[Verdict] = []
-    live: list[tuple[ConnSet, tuple[Hop, ...]]] = [(ConnSet.ALL, ())]
+    live: list[tuple[ConnSet, tuple[DecisionPoint, ...]]] = [(ConnSet.ALL, ())]
     for tier, policies in applicable:
-        passed: list[tuple[ConnSet, tuple[Hop, ...]]] = []
+        passed: list[tuple[ConnSet, tuple[DecisionPoint, ...]]] = []
         for policy in policies:
             for r in policy.rules(direction) or ():
                 if not live:
@@ -141,7 +141,7 @@ def decide(m: Matcher, direction: Direction, local: PeerClass, remote: PeerClass
                 hit_set, via_ip = m.rule(r, src, dst, remote_is_src)
                 if not hit_set:
                     continue
-                rest: list[tuple[ConnSet, tuple[Hop, ...]]] = []
+                rest: list[tuple[ConnSet, tuple[DecisionPoint, ...]]] = []
                 for seg, hops in live:
                     hit = seg & hit_set
                     if not hit:
@@ -150,7 +150,7 @@ def decide(m: Matcher, direction: Direction, local: PeerClass, remote: PeerClass
                     left = seg - hit
                     if left:
                         rest.append((left, hops))
-                    trail = (*hops, Hop(tier.name, policy, r, r.action))
+                    trail = (*hops, DecisionPoint(tier.name, policy, r, r.action))
                     if r.action == "Pass":
                         passed.append((hit, trail))
                     else:
@@ -158,9 +158,9 @@ def decide(m: Matcher, direction: Direction, local: PeerClass, remote: PeerClass
                 live = rest
         for seg, hops in live:
             if tier.default_action == "Deny":
-                out.append(Verdict(seg, False, "end-of-tier", (*hops, Hop(tier.name, None, None, "Deny"))))
+                out.append(Verdict(seg, False, "end-of-tier", (*hops, DecisionPoint(tier.name, None, None, "Deny"))))
             else:
-                passed.append((seg, (*hops, Hop(tier.name, None, None, "Pass"))))
+                passed.append((seg, (*hops, DecisionPoint(tier.name, None, None, "Pass"))))
         live = passed
     out.extend(Verdict(seg, True, "profile", hops) for seg, hops in live)
     return merge(out)

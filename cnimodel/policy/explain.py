@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from cnimodel.policy.analysis import Connection, Peer, Reachability
 from cnimodel.policy.connset import ConnSet
-from cnimodel.policy.evaluate import Hop, Verdict
+from cnimodel.policy.evaluate import DecisionPoint, Verdict
 from cnimodel.policy.model import DEFAULT_TIER, Direction, Policy
 
 IP_NOTE = ("matched by address: the range holds the pod's IP ({ip}); Kubernetes' e2e tests and Calico match pod "
@@ -43,7 +43,7 @@ class Explanation:
     sides: list[Side]
 
 
-def _hop(h: Hop) -> str:
+def _hop(h: DecisionPoint) -> str:
     if h.policy is None or h.rule is None:
         return f"end of tier {h.tier} (default action {h.action})"
     where = f"tier {h.tier} → " if h.policy.kind != "NetworkPolicy" or h.tier != DEFAULT_TIER else ""
