@@ -15,7 +15,7 @@ IP_NOTE = ("matched by address: the range holds the pod's IP ({ip}); Kubernetes'
 
 
 @dataclass
-class Step:
+class Portion:
     """One portion of the connection space in one direction, and why."""
 
     conns: ConnSet
@@ -26,7 +26,7 @@ class Step:
 
 
 @dataclass
-class Side:
+class DirectionExplanation:
     """One direction: the endpoint whose policy applies, who selects it, and each portion's fate."""
 
     direction: Direction
@@ -34,13 +34,13 @@ class Side:
     status: str
     selected_by: list[str]
     notes: list[str]
-    steps: list[Step]
+    steps: list[Portion]
 
 
 @dataclass
 class Explanation:
     connection: Connection
-    sides: list[Side]
+    sides: list[DirectionExplanation]
 
 
 def _hop(h: DecisionPoint) -> str:
@@ -50,7 +50,7 @@ def _hop(h: DecisionPoint) -> str:
     return f"{where}{h.policy.title} → {h.rule.label} [{h.rule.text}]: {h.action}"
 
 
-def _reason(v: Verdict, side: Side, policies: list[Policy], ip: object) -> str:
+def _reason(v: Verdict, side: DirectionExplanation, policies: list[Policy], ip: object) -> str:
     trail = [_hop(h) for h in v.hops]
     if v.why == "rule":
         text = " → ".join(trail)
@@ -85,7 +85,8 @@ def explain(r: Reachability, conn: Connection, restrict: ConnSet | None = None) 
     return Explanation(conn, [explain_side(r, conn, d, restrict) for d in ("egress", "ingress")])
 
 
-def explain_side(r: Reachability, conn: Connection, d: Direction, restrict: ConnSet | None = None) -> Side:
+def explain_side(r: Reachability, conn: Connection, d: Direction,
+                 restrict: ConnSet | None = None) -> DirectionExplanation:
     """One direction of ``conn``: egress is decided by the source's policies, ingress by the destination's.
     A trace asks one direction at a time, at the node that enforces it, so this is its own function."""
     local, remote = (conn.src, conn.dst) if d == "egress" else (conn.dst, conn.src)
@@ -94,8 +95,9 @@ def explain_side(r: Reachability, conn: Connection, d: Direction, restrict: Conn
     policies = [p for _, ps in sig.applicable for p in ps]
     status = _status(r, local, d, sig.why, policies)
     k8s_only = all(p.kind == "NetworkPolicy" for p in policies)
-    side = Side(d, local, status, [p.title if k8s_only else f"{p.title} in tier {p.tier}" for p in policies],
-                sorted({f"{p.key}: {n}" for p in policies for n in p.notes}), [])
+    side = DirectionExplanation(d, local, status,
+                                [p.title if k8s_only else f"{p.title} in tier {p.tier}" for p in policies],
+                                sorted({f"{p.key}: {n}" for p in policies for n in p.notes}), [])
     for v in decision:
         if restrict is not None:
             v = Verdict(v.conns & restrict, v.allowed, v.why, v.hops, v.via_ip)
@@ -103,7 +105,7 @@ def explain_side(r: Reachability, conn: Connection, d: Direction, restrict: Conn
                 continue
         hops = [{"tier": h.tier, "policy": h.policy.title if h.policy else None,
                  "rule": h.rule.label if h.rule else None, "action": h.action} for h in v.hops]
-        side.steps.append(Step(v.conns, v.allowed, _reason(v, side, policies, remote.ip), hops, v.why))
+        side.steps.append(Portion(v.conns, v.allowed, _reason(v, side, policies, remote.ip), hops, v.why))
     side.steps.sort(key=lambda s: (not s.allowed, s.reason))
     return side
 
