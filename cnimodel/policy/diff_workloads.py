@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from cnimodel.policy.analysis import Peer, Reachability
 from cnimodel.policy.connset import ConnSet
 from cnimodel.policy.diff import DiffKind, DiffRow, joint_externals
-from cnimodel.policy.groups import Side, by_workload, connection
+from cnimodel.policy.groups import EndGroup, by_workload, connection
 
 
 def diff_workloads(a: Reachability, b: Reachability) -> Iterator[DiffRow]:
@@ -48,12 +48,12 @@ class _Answers:
     def __init__(self, r: Reachability) -> None:
         self.r = r
         self.known: dict[tuple[object, ...], ConnSet] = {}
-        self.sides: dict[int, Side] = {}
+        self.sides: dict[int, EndGroup] = {}
 
-    def _side(self, e: Peer) -> Side:
+    def _side(self, e: Peer) -> EndGroup:
         got = self.sides.get(id(e))
         if got is None:
-            got = self.sides[id(e)] = Side(e)
+            got = self.sides[id(e)] = EndGroup(e)
         return got
 
     def __call__(self, s: Peer | None, d: Peer | None) -> ConnSet:

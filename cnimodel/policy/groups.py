@@ -67,7 +67,7 @@ def _reps(members: Sequence[Peer], by_node: bool) -> list[tuple[Peer, int]]:
     return [(m, n) for m, n in out.values()]  # type: ignore[misc]
 
 
-class Side:
+class EndGroup:
     """An end's pods, their names and representatives, worked out once per end and not once per pair (a
     workload against ``'*/*'`` meets 150,000 destinations)."""
 
@@ -84,7 +84,7 @@ class Side:
             got = self._reps[by_node] = _reps(self.members, by_node)
         return got
 
-    def kinds(self, other: Side) -> frozenset[tuple[object, ...]]:
+    def kinds(self, other: EndGroup) -> frozenset[tuple[object, ...]]:
         """The kinds of pod this end holds as seen from ``other``: two pairs of ends of equal kinds, with no pod
         in common, get the same connections from ``connection`` (its notes and examples aside)."""
         got = self._kinds.get(other.has_host)
@@ -94,14 +94,14 @@ class Side:
 
 
 def connection(r: Reachability, src: Peer, dst: Peer, restrict: ConnSet | None = None,
-               sides: tuple[Side, Side] | None = None) -> Connection:
+               sides: tuple[EndGroup, EndGroup] | None = None) -> Connection:
     """What ``src`` may open to ``dst`` when either is a workload: what all pairs of their pods allow, with
     the distinct answers as ``variants`` when pairs differ. Pairs of a pod with itself are left out; when only
     such pairs remain the answer is "not evaluated", as for a pod and itself."""
     if not src.members and not dst.members:
         c = r.connection(src, dst)
         return c if restrict is None or c.conns is None else Connection(src, dst, c.conns & restrict, c.note)
-    sa, sb = sides or (Side(src), Side(dst))
+    sa, sb = sides or (EndGroup(src), EndGroup(dst))
     a, b = sa.members, sb.members
     if sa.names.isdisjoint(sb.names):
         pairs = [(s, d, ns * nd) for s, ns in sa.reps(sb.has_host) for d, nd in sb.reps(sa.has_host)]
@@ -182,9 +182,9 @@ def connections(r: Reachability, sources: Sequence[Peer], destinations: Sequence
                          grouped=connection).connections()
         return
     restrict = ConnSet.ports(port[0], port[1], port[1]) if port else None
-    dsides = [Side(d) for d in destinations]
+    dsides = [EndGroup(d) for d in destinations]
     for s in sources:
-        side = Side(s)
+        side = EndGroup(s)
         for d, dside in zip(destinations, dsides, strict=True):
             if not s.members and not d.members:
                 yield from r.connections([s], [d], all_pairs=all_pairs, port=port, keep_self=keep_self)

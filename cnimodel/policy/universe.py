@@ -42,7 +42,7 @@ class Enforcement:
 
 
 @dataclass(frozen=True)
-class Workload:
+class PolicyPod:
     """A pod as the engine sees it: its address and whether its node enforces policy."""
 
     pod: Pod
@@ -91,7 +91,7 @@ class Interval:
 
 @dataclass
 class Universe:
-    workloads: list[Workload]
+    workloads: list[PolicyPod]
     by_key: dict[str, int]
     ns_labels: dict[str, Mapping[str, str]]          # Kubernetes view (with kubernetes.io/metadata.name)
     nodes: dict[str, NodeSpec]
@@ -201,7 +201,7 @@ def build_universe(plan: Plan, policies: PolicySet, enforcement: Callable[[Pod],
     for ns in plan.namespaces:
         ns_labels[ns.name] = ns_view(ns.name, ns.labels, "k8s")
     pods = sorted(plan.pods if pods is None else pods, key=lambda p: (p.namespace, p.name))
-    workloads = [Workload(p, ips.get(f"{p.namespace}/{p.name}"), enforcement(p)) for p in pods]
+    workloads = [PolicyPod(p, ips.get(f"{p.namespace}/{p.name}"), enforcement(p)) for p in pods]
     for w in workloads:
         if w.pod.namespace not in ns_labels:  # a namespace the plan does not declare still exists
             ns_labels[w.pod.namespace] = ns_view(w.pod.namespace, {}, "k8s")
