@@ -12,13 +12,13 @@ from __future__ import annotations
 from cnimodel.kernel import filters, nsutil, realise
 from cnimodel.kernel.audit import AuditReport, Difference, audit
 from cnimodel.kernel.blueprint import Blueprint, Space
-from cnimodel.kernel.compare import Mismatch, Report
+from cnimodel.kernel.compare import Mismatch, Verification
 from cnimodel.kernel.compare import verify as verify_blueprint
 from cnimodel.kernel.naming import Names, kernel_name, plan_prefix
 from cnimodel.kernel.sampling import blueprint
 from cnimodel.plan import Plan
 
-__all__ = ["AuditReport", "Blueprint", "Difference", "KernelProblem", "Mismatch", "Names", "Report", "Space",
+__all__ = ["AuditReport", "Blueprint", "Difference", "KernelProblem", "Mismatch", "Names", "Space", "Verification",
            "audit", "blueprint", "down", "kernel_name", "plan_prefix", "up", "verify"]
 
 DEFAULT_PODS_PER_NODE = 2
@@ -72,7 +72,7 @@ def realised(plan: Plan, pods_per_node: int | None = None) -> Blueprint:
 
 
 def verify(plan: Plan, pods_per_node: int | None = None, port: int = 80, max_pairs: int = 2000,
-           timeout: float = 2.0, progress: realise.Progress | None = None) -> tuple[Blueprint, Report]:
+           timeout: float = 2.0, progress: realise.Progress | None = None) -> tuple[Blueprint, Verification]:
     """Compare the realised plan with the model: route decisions and real packets."""
     bp = realised(plan, pods_per_node)
     return bp, verify_blueprint(bp, port=port, max_pairs=max_pairs, timeout=timeout, progress=progress)

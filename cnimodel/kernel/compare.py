@@ -17,7 +17,7 @@ from ipaddress import IPv4Address, IPv4Network
 from cnimodel.cluster import Cluster
 from cnimodel.kernel import arp, filters, probe, rtnl
 from cnimodel.kernel.blueprint import Blueprint, RealPod
-from cnimodel.kernel.netlink import Decision, decision
+from cnimodel.kernel.netlink import KernelLookup, decision
 from cnimodel.net import PrefixTable
 from cnimodel.trace import trace
 
@@ -41,7 +41,7 @@ class Mismatch:
 
 
 @dataclass
-class Report:
+class Verification:
     routes: int = 0
     packets: int = 0
     pairs: int = 0
@@ -70,7 +70,7 @@ class Expect:
     route_text: str = ""
 
 
-def _text(d: Expect | Decision) -> str:
+def _text(d: Expect | KernelLookup) -> str:
     if d.error:
         return d.error + (f" ({d.route_dst})" if d.route_dst is not None and d.error != "unreachable" else "")
     parts = [str(d.route_dst), "→", str(d.next_hop)]
@@ -110,7 +110,7 @@ def expect_underlay(cluster: Cluster, ip: IPv4Address) -> Expect:
     return Expect(r.dst, res.next_hop, r.dev, r.onlink)
 
 
-def _differs(want: Expect, got: Decision, dev_known: bool) -> bool:
+def _differs(want: Expect, got: KernelLookup, dev_known: bool) -> bool:
     if want.error or got.error:
         return want.error != got.error
     return (want.route_dst != got.route_dst or want.next_hop != got.next_hop or want.onlink != got.onlink
@@ -124,7 +124,7 @@ def samples(cidr: IPv4Network, pods: list[RealPod]) -> list[IPv4Address]:
     return sorted(out)
 
 
-def check_routes(bp: Blueprint, report: Report) -> None:
+def check_routes(bp: Blueprint, report: Verification) -> None:
     cluster = bp.cluster
     cidrs = [(n, a.pod_cidr) for n, a in cluster.allocation.nodes.items() if a.pod_cidr is not None]
     by_cidr = {n: samples(c, [p for p in bp.pods.values() if p.node == n]) for n, c in cidrs}
@@ -137,7 +137,7 @@ def check_routes(bp: Blueprint, report: Report) -> None:
             answers = nl.run([rtnl.get_route(ip) for _, ip in asked])
         for (node, ip), answer in zip(asked, answers, strict=True):
             got = decision(answer, names)
-            got = Decision(got.dst, got.route_dst, got.next_hop, space.model_name(got.dev) if got.dev else None,
+            got = KernelLookup(got.dst, got.route_dst, got.next_hop, space.model_name(got.dev) if got.dev else None,
                            got.onlink, got.error)
             if space.role == "underlay":
                 want, dev_known = expect_underlay(cluster, ip), False
@@ -172,7 +172,7 @@ def pod_pairs(bp: Blueprint, max_pairs: int, seed: int = 0) -> list[tuple[RealPo
     return pairs
 
 
-def check_packets(bp: Blueprint, report: Report, port: int, max_pairs: int, timeout: float,
+def check_packets(bp: Blueprint, report: Verification, port: int, max_pairs: int, timeout: float,
                   protos: tuple[str, ...] = probe.PROTOS) -> None:
     pairs = pod_pairs(bp, max_pairs)
     report.pairs = len(pairs)
@@ -237,10 +237,10 @@ def _observed(o: probe.Outcome) -> str:
 
 
 def verify(bp: Blueprint, port: int = 80, max_pairs: int = 2000, timeout: float = 2.0,
-           progress: Progress | None = None) -> Report:
+           progress: Progress | None = None) -> Verification:
     """Both checks on a realised blueprint."""
     say = progress or (lambda _msg: None)
-    report = Report()
+    report = Verification()
     check_routes(bp, report)
     say(f"{report.routes} route decisions compared")
     check_packets(bp, report, port, max_pairs, timeout)

@@ -121,7 +121,7 @@ def read_fdb(ipr: IPRoute, names: dict[int, str], devices: set[str]) -> list[Fdb
 
 
 @dataclass(frozen=True)
-class Decision:
+class KernelLookup:
     """What the kernel answers for one destination: the matched route (fibmatch) and where the packet goes.
 
     ``error`` names the refusal (``unreachable``, ``blackhole`` …) when there is no forwarding route.
@@ -135,16 +135,16 @@ class Decision:
     error: str | None = None
 
 
-def decision(answer: Answer, names: dict[int, str]) -> Decision:
-    """A batched RTM_GETROUTE answer (rtnl.get_route) as a Decision."""
+def decision(answer: Answer, names: dict[int, str]) -> KernelLookup:
+    """A batched RTM_GETROUTE answer (rtnl.get_route) as a KernelLookup."""
     dst = IPv4Address(answer.request.what)
     if answer.error:
-        return Decision(dst, error=ERRORS.get(answer.error, f"errno {answer.error}"))
+        return KernelLookup(dst, error=ERRORS.get(answer.error, f"errno {answer.error}"))
     raw = answer.attr(RTA_DST)
     prefix = IPv4Network((IPv4Address(raw) if raw else IPv4Address(0), answer.dst_len))
     kind = rt_type.get(answer.type, "unicast")
     if kind != "unicast":
-        return Decision(dst, prefix, error=kind)
+        return KernelLookup(dst, prefix, error=kind)
     gw, oif = answer.attr(RTA_GATEWAY), answer.attr(RTA_OIF)
     dev = names.get(struct.unpack("=I", oif)[0]) if oif else None
-    return Decision(dst, prefix, IPv4Address(gw) if gw else dst, dev, bool(answer.flags & RTNH_F_ONLINK))
+    return KernelLookup(dst, prefix, IPv4Address(gw) if gw else dst, dev, bool(answer.flags & RTNH_F_ONLINK))
