@@ -7,6 +7,7 @@ from rich.control import strip_control_codes
 from rich.text import Text
 
 from cnimodel.plan import Origin
+from cnimodel.render.text import writes_plain
 from cnimodel.validate import Finding, Report
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -48,12 +49,6 @@ def _pieces(f: Finding) -> list[tuple[str, str | None]]:
         out.append((f"\n  fix: {f.fix}", None))
     out += [("\n", None), (f"  ref: {f.reference}", "dim")]
     return out
-
-
-def writes_plain(console: Console) -> bool:
-    """Whether ``console`` prints a Text as its characters and a newline: no terminal (so no colour), no
-    wrapping, nothing recorded — ``cnimodel check`` into a file or a pipe."""
-    return not console.is_terminal and console.color_system is None and console.soft_wrap and not console.record
 
 
 def _write(console: Console, pieces: list[tuple[str, str | None]], plain: bool) -> None:
