@@ -161,6 +161,7 @@ class Vtep:
     src_port_policy: str = "inner-flow-hash"
     src_port_range: tuple[int, int] = (32768, 60999)
     kind: str = "vxlan"
+    option_bytes: int = 0  # GENEVE options every packet carries (OVN: one 8-byte TLV), beyond the kind's overhead
 
     @property
     def encapsulation(self) -> EncapKind:
@@ -169,8 +170,9 @@ class Vtep:
 
     @property
     def overhead(self) -> int:
-        """The bytes the kind adds to each inner packet (the device MTU leaves room for them)."""
-        return KINDS[self.kind].overhead
+        """The bytes each inner packet gains (the device MTU leaves room for them): the kind's, plus the options
+        this endpoint always sends."""
+        return KINDS[self.kind].overhead + self.option_bytes
 
 
 VXLAN_OVERHEAD = KINDS["vxlan"].overhead
@@ -256,7 +258,7 @@ class Encap:
     def overhead(self) -> int:
         """The bytes the kind adds to each inner packet (VXLAN: outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet
         14 = 50); the VTEP's MTU is the underlay's less this, unless a configured MTU says otherwise."""
-        return KINDS[self.local.kind].overhead
+        return self.local.overhead
 
     @property
     def peer_vni(self) -> int | None:

@@ -14,29 +14,35 @@ kube-proxy's chain names computed as proxier.go does (KUBE-SVC- + base32(sha256(
 
 from __future__ import annotations
 
-import base64
 import codecs
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from audit_captures import (
+    DEFAULT,
+    HNSDIAG,
+    TALK,
+    aws_tables,
+    az_route,
+    default_win1_netroutes,
+    gcloud_routes,
+    hybrid_fdb,
+    hybrid_neighbors,
+    iis_endpoints,
+    iis_policy_list,
+    iptables_save,
+    svc_chain,
+    talk_az,
+    talk_host_endpoint,
+    v1_network,
+    v2_pod_endpoint,
+    win_bridge_policies,
+)
 from builders import run
 
 from cnimodel import examples
-
-TALK = str(examples.path("talk-l2bridge-cloud.yaml"))
-DEFAULT = str(examples.path("default.yaml"))
-
-
-def az_route(name: str, prefix: str, hop: str) -> dict[str, Any]:
-    return {"addressPrefix": prefix, "etag": "W/\"00000000-0000-0000-0000-000000000000\"", "hasBgpOverride": False,
-            "id": "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Network/routeTables/vnet-routes/"
-                  f"routes/{name}",
-            "name": name, "nextHopIpAddress": hop, "nextHopType": "VirtualAppliance",
-            "provisioningState": "Succeeded", "resourceGroup": "rg",
-            "type": "Microsoft.Network/routeTables/routes"}
 
 
 def put(tmp_path: Path, name: str, data: Any) -> str:
@@ -60,8 +66,7 @@ def found(report: dict[str, Any]) -> set[tuple[str, str, str]]:
 
 
 def test_the_talks_azure_table_as_listed_matches(tmp_path: Path) -> None:
-    listing = [az_route("master", "10.244.0.0/24", "10.240.0.4"), az_route("lin1", "10.244.1.0/24", "10.240.0.10"),
-               az_route("win1", "10.244.2.0/24", "10.240.0.20")]
+    listing = talk_az()
     code, report, _ = audit(TALK, "--node", "underlay", "--from", put(tmp_path, "az.json", listing))
     assert code == 0 and report["differences"] == [] and report["checked"] == {"cloudRoutes": 3}
     assert report["from"][0]["kind"] == "az-routes"
@@ -96,19 +101,7 @@ def test_a_truncated_listing_is_refused_with_its_place(tmp_path: Path) -> None:
 
 
 def test_aws_route_tables_compare_destinations_and_states(tmp_path: Path) -> None:
-    tables = {"RouteTables": [{
-        "Associations": [{"Main": False, "RouteTableAssociationId": "rtbassoc-0a1", "RouteTableId": "rtb-0123",
-                          "SubnetId": "subnet-0b2"}],
-        "PropagatingVgws": [], "RouteTableId": "rtb-0123", "VpcId": "vpc-0c3", "OwnerId": "111122223333",
-        "Tags": [{"Key": "Name", "Value": "vnet-routes"}],
-        "Routes": [
-            {"DestinationCidrBlock": "10.240.0.0/16", "GatewayId": "local", "Origin": "CreateRouteTable",
-             "State": "active"},
-            {"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-0d4", "Origin": "CreateRoute", "State": "active"},
-            {"DestinationCidrBlock": "10.244.1.0/24", "InstanceId": "i-0aaa", "InstanceOwnerId": "111122223333",
-             "NetworkInterfaceId": "eni-0aaa", "Origin": "CreateRoute", "State": "active"},
-            {"DestinationCidrBlock": "10.244.2.0/24", "InstanceId": "i-0bbb", "InstanceOwnerId": "111122223333",
-             "NetworkInterfaceId": "eni-0bbb", "Origin": "CreateRoute", "State": "blackhole"}]}]}
+    tables = aws_tables()
     code, report, _ = audit(TALK, "--node", "underlay", "--from", put(tmp_path, "aws.json", tables))
     assert code == 1
     assert found(report) == {("missing", "cloud-route", "10.244.0.0/24"), ("different", "cloud-route", "10.244.2.0/24")}
@@ -117,21 +110,7 @@ def test_aws_route_tables_compare_destinations_and_states(tmp_path: Path) -> Non
 
 
 def test_gcloud_routes_by_next_hop_address_or_instance(tmp_path: Path) -> None:
-    net = "https://www.googleapis.com/compute/v1/projects/p/global/networks/default"
-    routes = [
-        {"creationTimestamp": "2024-01-01T00:00:00.000-07:00", "description": "Default local route to the subnetwork "
-         "10.240.0.0/16.", "destRange": "10.240.0.0/16", "id": "1", "kind": "compute#route", "name": "default-route-1",
-         "network": net, "nextHopNetwork": net, "priority": 0, "selfLink": f"{net}/routes/default-route-1"},
-        {"destRange": "0.0.0.0/0", "id": "2", "kind": "compute#route", "name": "default-route-2", "network": net,
-         "nextHopGateway": "https://www.googleapis.com/compute/v1/projects/p/global/gateways/default-internet-gateway",
-         "priority": 1000},
-        {"description": "k8s-node-route", "destRange": "10.244.1.0/24", "id": "3", "kind": "compute#route",
-         "name": "talk-l2bridge-cloud-0d3c", "network": net, "priority": 1000,
-         "nextHopInstance": "https://www.googleapis.com/compute/v1/projects/p/zones/z/instances/lin1"},
-        {"destRange": "10.244.2.0/24", "id": "4", "kind": "compute#route", "name": "talk-l2bridge-cloud-win1",
-         "network": net, "nextHopIp": "10.240.0.20", "priority": 1000},
-        {"destRange": "10.244.0.0/24", "id": "5", "kind": "compute#route", "name": "talk-l2bridge-cloud-master",
-         "network": net, "nextHopIp": "10.240.0.40", "priority": 1000}]
+    routes = gcloud_routes()
     code, report, _ = audit(TALK, "--node", "underlay", "--from", put(tmp_path, "gce.json", routes))
     assert code == 1 and found(report) == {("different", "cloud-route", "10.244.0.0/24")}
     fix = report["differences"][0]["fix"]
@@ -157,41 +136,15 @@ def test_a_file_of_no_known_kind_is_refused(tmp_path: Path) -> None:
 # --- Windows ----------------------------------------------------------------------------------------------
 
 
-def netroute(prefix: str, hop: str, alias: str, index: int = 5, family: int = 2) -> dict[str, Any]:
-    return {"DestinationPrefix": prefix, "NextHop": hop, "InterfaceAlias": alias, "InterfaceIndex": index,
-            "ifIndex": index, "AddressFamily": family, "RouteMetric": 256, "Protocol": 3, "Store": 0, "TypeOfRoute": 3,
-            "Publish": 0, "State": 1, "ValidLifetime": "10675199.02:48:05.4775807"}
-
-
 def test_get_netroute_finds_flannels_missing_route_and_passes_by_the_routes_windows_makes(tmp_path: Path) -> None:
     """default.yaml win1 (flannel host-gw): routes to lin1's and master's pods via their node IPs on
     vEthernet (Ethernet); the one to win2's pods (10.244.3.0/24 via 10.240.0.30) is not there."""
-    eth, br = "vEthernet (Ethernet)", "vEthernet (cbr0_ep)"
-    routes = [netroute("0.0.0.0/0", "10.240.0.1", eth), netroute("10.240.0.0/24", "0.0.0.0", eth),
-              netroute("10.240.0.20/32", "0.0.0.0", eth), netroute("10.240.0.255/32", "0.0.0.0", eth),
-              netroute("10.244.2.0/24", "0.0.0.0", br, 9), netroute("10.244.2.2/32", "0.0.0.0", br, 9),
-              netroute("10.244.0.0/24", "10.240.0.4", eth), netroute("10.244.1.0/24", "10.240.0.10", eth),
-              netroute("224.0.0.0/4", "0.0.0.0", eth), netroute("255.255.255.255/32", "0.0.0.0", eth),
-              netroute("127.0.0.0/8", "0.0.0.0", "Loopback Pseudo-Interface 1", 1),
-              netroute("::/0", "fe80::1", eth, family=23)]
+    routes = default_win1_netroutes()
     code, report, _ = audit(DEFAULT, "--node", "win1", "--from", put(tmp_path, "netroute.json", routes))
     assert code == 1
     assert found(report) == {("missing", "netroute", "10.244.3.0/24")}
     assert report["differences"][0]["fix"] == ("New-NetRoute -AddressFamily IPv4 -DestinationPrefix 10.244.3.0/24 "
                                                "-InterfaceAlias 'vEthernet (Ethernet)' -NextHop 10.240.0.30")
-
-
-def v1_network() -> dict[str, Any]:
-    return {"ActivityId": "0B4A5C5E-0000-0000-0000-000000000000", "AdditionalParams": {}, "CurrentEndpointCount": 1,
-            "Extensions": [{"Id": "E7C3B2F0-F3C5-48DF-AF2B-10FED6D72E7A", "IsEnabled": False,
-                            "Name": "Microsoft Windows Filtering Platform"}],
-            "Flags": 0, "Health": {"LastErrorCode": 0}, "ID": "3A8F1B7C-0000-0000-0000-000000000001", "IPv6": False,
-            "LayeredOn": "5204E456-2E38-488C-859A-17273A84E3B9", "ManagementIP": "10.240.0.20",
-            "MacPools": [{"EndMacAddress": "00-15-5D-C4-FF-FF", "StartMacAddress": "00-15-5D-C4-F0-00"}],
-            "Name": "l2bridge", "NetworkAdapterName": "Ethernet", "Policies": [], "State": 1,
-            "Subnets": [{"AddressPrefix": "10.244.2.0/24", "GatewayAddress": "10.244.2.1", "Policies": [],
-                         "State": 0}],
-            "TotalEndpoints": 1, "Type": "L2Bridge", "Version": 38654705666}
 
 
 def test_the_talks_hns_network_and_host_endpoint_from_collectlogs_files(tmp_path: Path) -> None:
@@ -201,10 +154,7 @@ def test_the_talks_hns_network_and_host_endpoint_from_collectlogs_files(tmp_path
             "l2bridge L2Bridge 3a8f1b7c-0000-0000-0000-000000000001 10.244.2.0/24\n\n"
     network = tmp_path / "network.txt"
     network.write_bytes(codecs.BOM_UTF16_LE + (table + json.dumps(v1_network(), indent=4)).encode("utf-16-le"))
-    endpoint = {"ActivityId": "1", "ID": "9c3e0d11-0000-0000-0000-000000000002", "IPAddress": "10.244.2.2",
-                "IsRemoteEndpoint": False, "MacAddress": "00-15-5D-C4-F0-01", "Name": "cbr0", "Policies": [],
-                "PrefixLength": 24, "SharedContainers": [], "State": 2, "Type": "L2Bridge", "Version": 38654705666,
-                "VirtualNetwork": "3a8f1b7c-0000-0000-0000-000000000001", "VirtualNetworkName": "l2bridge"}
+    endpoint = talk_host_endpoint()
     code, report, _ = audit(TALK, "--node", "win1", "--from", str(network),
                             "--from", put(tmp_path, "endpoint.json", endpoint))
     assert code == 0, report
@@ -215,22 +165,11 @@ def test_the_talks_hns_network_and_host_endpoint_from_collectlogs_files(tmp_path
     assert "Remove-HnsNetwork; New-HnsNetwork -JsonString" in report["differences"][0]["fix"]
 
 
-def v2_pod_endpoint(policies: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"ID": "6a2b1f40-0000-0000-0000-000000000003", "Name": "5f1e…_cbr0",
-            "HostComputeNetwork": "3a8f1b7c-0000-0000-0000-000000000001", "State": 1,
-            "IpConfigurations": [{"IpAddress": "10.244.2.3", "PrefixLength": 24}],
-            "Dns": {"Search": ["svc.cluster.local"], "ServerList": ["10.96.0.10"]},
-            "Routes": [{"NextHop": "10.244.2.2", "DestinationPrefix": "0.0.0.0/0"}],
-            "MacAddress": "00-15-5D-C4-F0-05", "Policies": policies, "SchemaVersion": {"Major": 2, "Minor": 0}}
-
-
 def test_endpoint_policies_policy_by_policy(tmp_path: Path) -> None:
     """default.yaml's win-bridge conf (flannel's Windows ConfigMap): OutBoundNAT with the cluster, service and node
     subnets excepted, SDNRoute 10.96.0.0/12 and SDNRoute to the node's own address, both NeedEncap. Here the
     second SDNRoute is gone and OutBoundNAT lacks the node subnet."""
-    policies = [{"Type": "OutBoundNAT", "Settings": {"Exceptions": ["10.96.0.0/12", "10.244.0.0/16"]}},
-                {"Type": "SDNRoute", "Settings": {"DestinationPrefix": "10.96.0.0/12", "NeedEncap": True}},
-                {"Type": "L2Driver", "Settings": {}}]
+    policies = win_bridge_policies()
     code, report, _ = audit(DEFAULT, "--node", "win1", "--from", put(tmp_path, "ep.json", [v2_pod_endpoint(policies)]))
     assert code == 1
     got = {(d["status"], d["kind"], d["key"].split()[-1]) for d in report["differences"]
@@ -246,25 +185,6 @@ def test_endpoints_of_another_cluster_are_refused(tmp_path: Path) -> None:
     other = dict(v2_pod_endpoint([]), IpConfigurations=[{"IpAddress": "192.168.5.9", "PrefixLength": 24}])
     code, _, err = audit(DEFAULT, "--node", "win1", "--from", put(tmp_path, "ep.json", [other]))
     assert code == 2 and "another node's or cluster's" in err
-
-
-HNSDIAG = """PS C:\\Users\\azureuser> hnsdiag list all
-Networks:
-Name             ID
-nat              B5083512-BE1D-4326-B58F-56CA5154E8D5
-cbr0             705B6B4D-E2F2-421A-B31B-E3C5E8831944
-
-Endpoints:
-Name             ID                                   Virtual Network Name
-cbr0_ep          11796e63-07b3-4199-91d5-9bc25108fb41 cbr0
-
-Namespaces:
-ID                                   | Endpoint IDs
-
-LoadBalancers:
-ID                                   | Virtual IPs      | Direct IP IDs
-326f84d7-35ec-4355-a60a-e82e2b05ec24 |  10.96.0.100     | 11796e63-07b3-4199-91d5-9bc25108fb41
-"""
 
 
 def test_hnsdiag_list_all_counts_the_endpoints_of_each_network(tmp_path: Path) -> None:
@@ -297,11 +217,7 @@ def test_ip_json_routes_of_another_host_are_refused(tmp_path: Path) -> None:
 def test_ip_json_neighbours_and_fdb_with_their_fix_lines(tmp_path: Path) -> None:
     """hybrid-vxlan.yaml lin1 holds a permanent neighbour and an FDB entry per peer VTEP on flannel.4096; the
     files here hold master's only (win1's and win2's are missing), with the kind named for the neighbours."""
-    neigh = [{"dst": "10.244.0.0", "dev": "flannel.4096", "lladdr": "fe:61:3b:4d:fd:67", "state": ["PERMANENT"]},
-             {"dst": "10.240.0.1", "dev": "eth0", "lladdr": "12:34:56:78:9a:bc", "state": ["REACHABLE"]}]
-    fdb = [{"mac": "fe:61:3b:4d:fd:67", "ifname": "flannel.4096", "dst": "10.240.0.4", "flags": ["self"],
-            "state": "permanent"},
-           {"mac": "33:33:00:00:00:01", "ifname": "eth0", "flags": ["self"], "state": "permanent"}]
+    neigh, fdb = hybrid_neighbors(), hybrid_fdb()
     code, report, _ = audit(str(examples.path("hybrid-vxlan.yaml")), "--node", "lin1",
                             "--from", "ip-neigh=" + put(tmp_path, "n.json", neigh),
                             "--from", put(tmp_path, "f.json", fdb))
@@ -314,27 +230,11 @@ def test_ip_json_neighbours_and_fdb_with_their_fix_lines(tmp_path: Path) -> None
     assert any(f.startswith("ip neigh replace 10.244.2.0 lladdr 00:15:5d:f5:9d:db dev flannel.4096") for f in fixes)
 
 
-def svc_chain(port_name: str, protocol: str) -> str:
-    """kube-proxy's servicePortChainName: KUBE-SVC- and the first 16 characters of base32(sha256(name+protocol))."""
-    return "KUBE-SVC-" + base64.b32encode(hashlib.sha256((port_name + protocol).encode()).digest()).decode()[:16]
-
-
 def test_iptables_save_rule_by_rule(tmp_path: Path) -> None:
     """services-l2bridge.yaml lin1: web/iis's ClusterIP 10.96.0.100:80 jumps to its KUBE-SVC chain; the host's own
     rules are passed by; a jump for a Service the plan does not have is extra."""
-    iis = svc_chain("web/iis", "tcp")
-    gone = svc_chain("web/gone", "tcp")
-    text = "\n".join([
-        "# Generated by iptables-save v1.8.9 on Mon Dec  1 10:00:00 2025", "*filter", ":INPUT ACCEPT [0:0]",
-        ":FORWARD ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]", "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT", "COMMIT",
-        "*nat", ":PREROUTING ACCEPT [0:0]", ":INPUT ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]", ":POSTROUTING ACCEPT [0:0]",
-        ":KUBE-SERVICES - [0:0]",
-        '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
-        f'-A KUBE-SERVICES -d 10.96.0.100/32 -p tcp -m comment --comment "web/iis cluster IP" -m tcp --dport 80 '
-        f"-j {iis}",
-        f'-A KUBE-SERVICES -d 10.96.0.199/32 -p tcp -m comment --comment "web/gone cluster IP" -m tcp --dport 80 '
-        f"-j {gone}",
-        "COMMIT", ""])
+    iis, gone = svc_chain("web/iis", "tcp"), svc_chain("web/gone", "tcp")
+    text = iptables_save()
     code, report, _ = audit(str(examples.path("services-l2bridge.yaml")), "--node", "lin1",
                             "--from", put(tmp_path, "iptables.txt", text))
     assert code == 1 and report["from"][0]["kind"] == "iptables-save"
@@ -361,17 +261,8 @@ def test_get_hns_policy_list_load_balancers_and_their_backends(tmp_path: Path) -
     """default.yaml: web/iis (ClusterIP 10.96.0.100, port 80 → the pods' containerPort 80 named http) has pods
     iis-0 on win1 (10.244.2.3: .2 is the host endpoint's) and iis-1 on win2 (10.244.3.3). On win1 kube-proxy's
     HNS v1 policy list holds one ELB policy (TCP = 6, 80 → 80) referencing the local endpoint and a remote one."""
-    def v1_endpoint(eid: str, ip: str, remote: bool) -> dict[str, Any]:
-        return {"ID": eid, "Name": "Ethernet", "VirtualNetwork": "3a8f1b7c-0000-0000-0000-000000000001",
-                "VirtualNetworkName": "cbr0", "IPAddress": ip, "IsRemoteEndpoint": remote,
-                "MacAddress": "00-15-5D-C4-F0-09", "Policies": [{"Type": "L2Driver"}], "State": 1}
-    plist = [{"ActivityId": "7", "ID": "3c89c920-c65a-4c81-a1de-056fe4097e95",
-              "Policies": [{"ExternalPort": 80, "ILB": False, "InternalPort": 80, "Protocol": 6, "Type": "ELB",
-                            "VIPs": ["10.96.0.100"]}],
-              "References": ["/endpoints/aaaa0000-0000-0000-0000-000000000001",
-                             "/endpoints/bbbb0000-0000-0000-0000-000000000002"]}]
-    endpoints = [v1_endpoint("aaaa0000-0000-0000-0000-000000000001", "10.244.2.3", False),
-                 v1_endpoint("bbbb0000-0000-0000-0000-000000000002", "10.244.3.3", True)]
+    plist = iis_policy_list()
+    endpoints = iis_endpoints()
     args = [DEFAULT, "--node", "win1", "--from", put(tmp_path, "ep.json", endpoints)]
     code, report, _ = audit(*args, "--from", put(tmp_path, "policy.txt", plist))
     assert [s["kind"] for s in report["from"]] == ["hns-endpoint", "hns-policylist"]

@@ -9,7 +9,8 @@ of the apply script (`cnimodel routes --node N -o FORMAT`). docs/routes.md.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from cnimodel.audit import cloud as cloud_audit
 from cnimodel.audit import detect, linux, win_compare, win_read
@@ -18,6 +19,20 @@ from cnimodel.cluster import Cluster
 
 __all__ = ["AuditReport", "Difference", "Fix", "InputError", "Source", "audit_files"]
 CLOUD_OF = {"az-routes": "azure", "aws-route-tables": "aws", "gcloud-routes": "gce"}
+T = TypeVar("T")
+# What a reader meets in a hand-edited or mangled capture that it does not name itself (a number where a list
+# belongs, a list where a mapping does): the file's fault, said as such.
+SHAPE_ERRORS = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError, RecursionError)
+
+
+def _read(path: str, kind: str, reader: Callable[..., T], *args: Any) -> T:
+    try:
+        return reader(path, *args)
+    except InputError:
+        raise
+    except SHAPE_ERRORS as e:
+        raise InputError(path, f"is not `{detect.KINDS[kind]}` output as audit knows it: {type(e).__name__} "
+                         f"({str(e)[:120]})", f"capture `{detect.KINDS[kind]}` again, unedited") from None
 
 
 def _target_check(path: str, kind: str, cluster: Cluster, node: str) -> None:
@@ -63,7 +78,7 @@ def _linux(cluster: Cluster, node: str, loaded: dict[str, list[tuple[str, Any]]]
     ip = cluster.node(node).ip
     routes = neighbors = fdb = None
     for path, data in loaded.get("ip-route", []):
-        got, other = linux.read_routes(path, data)
+        got, other = _read(path, "ip-route", linux.read_routes, data)
         if got and not linux.belongs(got, ip):
             raise InputError(path, f"no route has node {node}'s address {ip} as source and no connected subnet holds "
                              "it: these are another host's routes", f"capture `ip -j route show table all` on {node}")
@@ -73,18 +88,18 @@ def _linux(cluster: Cluster, node: str, loaded: dict[str, list[tuple[str, Any]]]
             report.notes.append(f"{path}: {other} entries of other tables, types or IPv6 passed by (the main IPv4 "
                                 "table is compared)")
     for path, data in loaded.get("ip-neigh", []):
-        got_n = linux.read_neighbors(path, data)
+        got_n = _read(path, "ip-neigh", linux.read_neighbors, data)
         neighbors = (neighbors or []) + got_n
         _source(report, path, "ip-neigh", len(got_n))
     for path, data in loaded.get("bridge-fdb", []):
-        got_f = linux.read_fdb(path, data)
+        got_f = _read(path, "bridge-fdb", linux.read_fdb, data)
         fdb = (fdb or []) + got_f
         _source(report, path, "bridge-fdb", len(got_f))
     diffs, checked = linux.compare_linux(facts, routes, neighbors, fdb)
     report.differences += diffs
     report.checked.update(checked)
     for path, text in loaded.get("iptables-save", []):
-        live = linux.read_iptables(path, text)
+        live = _read(path, "iptables-save", linux.read_iptables, text)
         got_i, count = linux.compare_iptables(path, _iptables_model(cluster, node), live)
         report.differences += got_i
         report.checked["iptablesRules"] = count
@@ -115,28 +130,28 @@ def _windows(cluster: Cluster, node: str, loaded: dict[str, list[tuple[str, Any]
     facts = cluster.facts(node)
     ids: dict[str, str] = {}
     for path, data in loaded.get("netroute", []):
-        got, other = win_read.read_netroutes(path, data)
+        got, other = _read(path, "netroute", win_read.read_netroutes, data)
         report.differences += win_compare.diff_netroutes(facts, got)
         report.checked["netroutes"] = len(facts.routes)
         _source(report, path, "netroute", len(got))
         if other:
             report.notes.append(f"{path}: {other} IPv6 or persistent-store routes passed by")
     for path, data in loaded.get("hns-network", []):
-        nets = win_read.read_networks(path, data)
+        nets = _read(path, "hns-network", win_read.read_networks, data)
         ids.update({n.id.lower(): n.name for n in nets})
         report.differences += win_compare.diff_networks(path, facts, nets)
         report.checked["hnsNetworks"] = len(facts.hns_networks)
         _source(report, path, "hns-network", len(nets))
     endpoint_ips: dict[str, str] = {}
     for path, data in loaded.get("hns-endpoint", []):
-        eps = win_read.read_endpoints(path, data)
+        eps = _read(path, "hns-endpoint", win_read.read_endpoints, data)
         endpoint_ips.update({e.id.lower(): e.ip for e in eps})
         report.differences += win_compare.diff_endpoints(path, facts, eps)
         report.checked["hnsEndpoints"] = len(facts.hns_endpoints)
         report.checked["endpointPolicies"] = sum(len(e.policies) for e in facts.hns_endpoints)
         _source(report, path, "hns-endpoint", len(eps))
     for path, data in loaded.get("hns-policylist", []):
-        lbs = win_read.read_load_balancers(path, data)
+        lbs = _read(path, "hns-policylist", win_read.read_load_balancers, data)
         model = _model_lbs(cluster, node)
         report.differences += win_compare.diff_load_balancers(path, model, lbs, cluster.plan.service_cidr,
                                                               endpoint_ips)
@@ -146,7 +161,7 @@ def _windows(cluster: Cluster, node: str, loaded: dict[str, list[tuple[str, Any]
             report.notes.append(f"{path}: backends compared by number (give the Get-HnsEndpoint output too to "
                                 "compare them by address)")
     for path, text in loaded.get("hnsdiag", []):
-        diag = win_read.read_hnsdiag(path, text)
+        diag = _read(path, "hnsdiag", win_read.read_hnsdiag, text)
         report.differences += win_compare.diff_hnsdiag(facts, diag, _model_lbs(cluster, node))
         report.checked["hnsdiagNetworks"] = len(facts.hns_networks)
         _source(report, path, "hnsdiag", len(diag.networks) + len(diag.endpoints) + len(diag.load_balancers))
@@ -160,11 +175,11 @@ def _cloud(cluster: Cluster, loaded: dict[str, list[tuple[str, Any]]], report: A
         for path, data in loaded.get(kind, []):
             table = cloud_table(cluster.underlay(), cloud, cluster.plan.name, limit=1 << 30)
             if kind == "az-routes":
-                live, other = cloud_audit.read_az(path, data)
+                live, other = _read(path, kind, cloud_audit.read_az, data)
             elif kind == "gcloud-routes":
-                live, other = cloud_audit.read_gcloud(path, data)
+                live, other = _read(path, kind, cloud_audit.read_gcloud, data)
             else:
-                live, other, rtb = cloud_audit.read_aws(path, data, table.table)
+                live, other, rtb = _read(path, kind, cloud_audit.read_aws, data, table.table)
                 report.notes.append(f"{path}: route table {rtb}; next hops are ENIs or instances the plan does not "
                                     "know: destinations and states are compared")
             report.differences += cloud_audit.compare(path, table, live, cloud, cluster.plan.cluster_cidr, nodes)

@@ -33,15 +33,16 @@ def read_text(path: str) -> str:
         raw = Path(path).read_bytes()
     except OSError as e:
         raise InputError(path, f"cannot be read ({e.strerror})", "give the path of a file you captured") from None
-    for bom, codec in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                       (codecs.BOM_UTF16_BE, "utf-16")):
-        if raw.startswith(bom):
-            return raw.decode(codec)
+    codec = next((c for bom, c in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                                   (codecs.BOM_UTF16_BE, "utf-16")) if raw.startswith(bom)), None)
+    if codec is None and len(raw) >= 2 and raw[1::2].count(0) * 2 > len(raw) // 2 and not raw[0::2].count(0):
+        codec = "utf-16-le"  # ASCII text in UTF-16 without a byte-order mark: every other byte a NUL
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(path, "is not text (neither UTF-8 nor UTF-16 with a byte-order mark)",
-                         "capture the command's output as text (… | Out-File -Encoding utf8)") from None
+        return raw.decode(codec or "utf-8")
+    except UnicodeDecodeError as e:
+        what = "is not text (neither UTF-8 nor UTF-16 with a byte-order mark)" if codec is None else \
+            f"is not whole {codec.upper().removesuffix('-SIG')} text (byte {e.start}: {e.reason})"
+        raise InputError(path, what, "capture the command's output as text (… | Out-File -Encoding utf8)") from None
 
 
 def parse_json(path: str, text: str) -> Any:

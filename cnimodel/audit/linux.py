@@ -25,6 +25,16 @@ def _items(data: Any) -> list[Any]:
     return data if isinstance(data, list) else [data]
 
 
+def _address(path: str, value: Any, where: str, what: str) -> IPv4Address:
+    if not isinstance(value, str):
+        raise InputError(path, f"expected an address, found {type(value).__name__} {value!r:.40}",
+                         f"capture `{what}` again", where)
+    try:
+        return IPv4Address(value)
+    except ValueError as e:
+        raise InputError(path, f"not an IPv4 address: {e}", f"capture `{what}` again", where) from None
+
+
 def read_routes(path: str, data: Any) -> tuple[list[Route], int]:
     """The IPv4 main table as Route facts, and how many other entries (other tables, IPv6, local) were passed by."""
     out, other = [], 0
@@ -43,6 +53,9 @@ def read_routes(path: str, data: Any) -> tuple[list[Route], int]:
         except ValueError as e:
             raise InputError(path, f"not an IPv4 route: {e}", "capture `ip -j route show table all` again",
                              f"[{i}]") from None
+        if not isinstance(r.get("dev"), str | None):
+            raise InputError(path, f"a device name that is not a string: {r['dev']!r:.40}",
+                             "capture `ip -j route show table all` again", f"[{i}].dev")
         proto = r.get("protocol")
         out.append(Route(dst, via=via, dev=r.get("dev"), onlink="onlink" in r.get("flags", []),
                          scope=SCOPES.get(r.get("scope", "global"), "universe"),  # type: ignore[arg-type]
@@ -58,9 +71,10 @@ def read_neighbors(path: str, data: Any) -> list[Neighbor]:
             raise InputError(path, "an entry without `dst`: not `ip -j neigh` output", "capture `ip -j neigh` again",
                              f"[{i}]")
         state = n.get("state") or []
-        if "PERMANENT" not in state or "lladdr" not in n or _v6(n["dst"]):
+        if not isinstance(state, list | str) or "PERMANENT" not in state or "lladdr" not in n or _v6(n["dst"]):
             continue
-        out.append(Neighbor(IPv4Address(n["dst"]), str(n["lladdr"]).lower(), str(n.get("dev", ""))))
+        out.append(Neighbor(_address(path, n["dst"], f"[{i}].dst", "ip -j neigh"), str(n["lladdr"]).lower(),
+                            str(n.get("dev", ""))))
     return out
 
 
@@ -71,7 +85,8 @@ def read_fdb(path: str, data: Any) -> list[FdbEntry]:
             raise InputError(path, "an entry without `mac`: not `bridge -j fdb` output", "capture `bridge -j fdb` "
                              "again", f"[{i}]")
         if "dst" in e and not _v6(e["dst"]):
-            out.append(FdbEntry(str(e["mac"]).lower(), str(e.get("ifname", e.get("dev", ""))), IPv4Address(e["dst"])))
+            out.append(FdbEntry(str(e["mac"]).lower(), str(e.get("ifname", e.get("dev", ""))),
+                                _address(path, e["dst"], f"[{i}].dst", "bridge -j fdb")))
     return out
 
 

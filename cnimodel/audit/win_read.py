@@ -121,6 +121,14 @@ class LiveEndpoint:
     policies: tuple[HnsPolicy, ...]
 
 
+def _ipv4(text: str) -> bool:
+    try:
+        IPv4Address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def read_endpoints(path: str, data: Any) -> list[LiveEndpoint]:
     out = []
     for i, e in enumerate(items(path, data)):
@@ -131,6 +139,9 @@ def read_endpoints(path: str, data: Any) -> list[LiveEndpoint]:
         if ip is None:
             raise InputError(path, "an endpoint without an address (IPAddress or IpConfigurations): not "
                              "Get-HnsEndpoint output, or cut by ConvertTo-Json's default depth",
+                             "capture `Get-HnsEndpoint | ConvertTo-Json -Depth 10` again", f"[{i}]")
+        if not isinstance(ip, str) or (":" not in ip and not _ipv4(ip)):
+            raise InputError(path, f"an endpoint address that is not an IP address: {ip!r:.40}",
                              "capture `Get-HnsEndpoint | ConvertTo-Json -Depth 10` again", f"[{i}]")
         pols = get(e, "Policies") or []
         if not isinstance(pols, list):
@@ -153,6 +164,15 @@ class LiveLoadBalancer:
     endpoints: tuple[str, ...]  # endpoint IDs, lower case
 
 
+def _vips(path: str, value: Any, where: str) -> frozenset[str]:
+    """A load balancer's frontend addresses: a list of IP addresses (IPv6 ones are kept, and passed by later)."""
+    vips = value or []
+    if not isinstance(vips, list) or not all(isinstance(v, str) and (":" in v or _ipv4(v)) for v in vips):
+        raise InputError(path, f"the VIPs are not a list of IP addresses: {vips!r:.60}",
+                         "capture `Get-HnsPolicyList | ConvertTo-Json -Depth 10` again", where)
+    return frozenset(vips)
+
+
 def read_load_balancers(path: str, data: Any) -> list[LiveLoadBalancer]:
     """HNS v1 policy lists (an ``ELB`` policy and endpoint references) or HCN v2 load balancers."""
     out = []
@@ -162,7 +182,8 @@ def read_load_balancers(path: str, data: Any) -> list[LiveLoadBalancer]:
             elb = next((p for p in get(lb, "Policies") or [] if str(get(p, "Type")).upper() == "ELB"), None)
             if elb is None:
                 continue  # a ROUTE policy list, not a load balancer
-            out.append(LiveLoadBalancer(str(get(lb, "ID", "Id") or ""), frozenset(get(elb, "VIPs") or []),
+            out.append(LiveLoadBalancer(str(get(lb, "ID", "Id") or ""),
+                                        _vips(path, get(elb, "VIPs"), f"[{i}].Policies.VIPs"),
                                         int(get(elb, "Protocol") or 0), int(get(elb, "InternalPort") or 0),
                                         int(get(elb, "ExternalPort") or 0),
                                         tuple(str(r).rsplit("/", 1)[-1].lower() for r in refs)))
@@ -172,7 +193,8 @@ def read_load_balancers(path: str, data: Any) -> list[LiveLoadBalancer]:
             raise InputError(path, "neither References (HNS v1 policy list) nor PortMappings (HCN v2 load "
                              "balancer)", "capture `Get-HnsPolicyList | ConvertTo-Json -Depth 10` again", f"[{i}]")
         pm = mappings[0]
-        out.append(LiveLoadBalancer(str(get(lb, "ID", "Id") or ""), frozenset(get(lb, "FrontendVIPs") or []),
+        out.append(LiveLoadBalancer(str(get(lb, "ID", "Id") or ""),
+                                    _vips(path, get(lb, "FrontendVIPs"), f"[{i}].FrontendVIPs"),
                                     int(get(pm, "Protocol") or 0), int(get(pm, "InternalPort") or 0),
                                     int(get(pm, "ExternalPort") or 0),
                                     tuple(str(x).lower() for x in get(lb, "HostComputeEndpoints") or [])))

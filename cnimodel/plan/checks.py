@@ -87,7 +87,9 @@ def _check_nodes(plan: Plan, problems: Problems) -> None:
     by_ip: dict[object, NodeSpec] = {}
     cidrs: list[tuple[IPv4Network, NodeSpec]] = []
     for node in plan.nodes:
-        if node.name in by_name:
+        if not node.name:  # Kubernetes requires metadata.name; an empty one names nothing the commands can address
+            problems.error(node.at("name"), "a node's name is empty", "give the node a name, e.g. lin1")
+        elif node.name in by_name:
             first = by_name[node.name].origin
             problems.error(node.at("name"), f"duplicate node name {node.name!r} "
                            f"(first at {first.file} {first.path})", "give every node its own name")

@@ -160,6 +160,8 @@ class Reachability:
         """An endpoint name (``cnimodel.plan.names`` grammar) → endpoints: ``ns/pod`` (``*`` and ``?`` are
         wildcards), a node (``NAME`` or ``NAME[Node]``), an address or a range (every pod, node and outside range
         in it). A workload is ``reach``'s to group (``ns/name[Kind]``: cnimodel/policy/groups.py)."""
+        if (i := self.u.by_key.get(spec)) is not None:  # a pod's own key, whatever the grammar makes of markup in it
+            return [self.pod(i)]
         e = parse_endpoint(spec)
         if e.kind == "node":
             if e.name not in self.u.nodes:

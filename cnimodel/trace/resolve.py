@@ -67,7 +67,20 @@ def resolve(cluster: Cluster, word: str, port: int | None = None) -> Endpoint:
     """What an endpoint name (``cnimodel.plan.names`` grammar) stands for in a trace: ``ns/pod``,
     ``ns/service``, ``ns/workload``, a node, ``node:nodePort``, or an IPv4 address."""
     plan = cluster.plan
-    e = parse_endpoint(word)
+    try:
+        e = parse_endpoint(word)
+    except EndpointError:
+        e = None
+    if e is None or e.kind not in ("object", "node", "nodeport", "address"):
+        # a pod's or Service's own key the grammar refuses (markup in a name: the plan reads it, Kubernetes would
+        # refuse it and `check` says so); `netns verify` and `ovn verify` trace every pod by its key
+        if (pod := cluster.allocation.pods.get(word)) is not None:
+            return Endpoint("pod", pod.ip, f"{word}[Pod]", pod.pod.node, pod,
+                            down=cluster.allocation.not_running.get(word), key=word)
+        if (svc := services(cluster).get(word)) is not None:
+            return _service(svc, port)
+    if e is None:
+        e = parse_endpoint(word)  # the grammar's own error
     if e.kind == "object":
         return _named(cluster, e, port)
     if e.kind == "nodeport":

@@ -44,11 +44,17 @@ def _dr_gbp(v: Vtep) -> bool:
 @check("CNI-OVL-001", "error", "overlay", "Nodes use different VXLAN VNIs or UDP ports",
        "tools-and-planning.md §3.7 (k3s-io/k3s#9295, flannel-io/flannel#1128, #2018); cni-plugins.md §1.3")
 def vni_port_mismatch(ctx: Context) -> Iterator[Hit]:
-    groups: dict[tuple[str, int | None, int | None], list[Vtep]] = defaultdict(list)
+    # Endpoints of one kind must agree; endpoints of different kinds do not talk to each other directly (the
+    # ovn-kubernetes hybrid overlay: GENEVE between Linux chassis, VXLAN between Windows nodes and br-ext).
+    by_kind: dict[str, dict[tuple[str, int | None, int | None], list[Vtep]]] = defaultdict(lambda: defaultdict(list))
     for v in ctx.vteps.values():
-        groups[(v.kind, v.vni, v.port)].append(v)
-    if len(groups) < 2:
-        return
+        by_kind[v.kind][(v.kind, v.vni, v.port)].append(v)
+    for groups in by_kind.values():
+        if len(groups) > 1:
+            yield _split(ctx, groups)
+
+
+def _split(ctx: Context, groups: dict[tuple[str, int | None, int | None], list[Vtep]]) -> Hit:
     parts = [f"{_numbers(kind, vni, port)} on {len(vs)} node(s) ({phrase([v.node for v in vs], 3)})"
              for (kind, vni, port), vs in sorted(groups.items(), key=lambda kv: -len(kv[1]))]
     label = "/".join(dict.fromkeys(KINDS[k].label for k, _, _ in groups))
@@ -56,7 +62,7 @@ def vni_port_mismatch(ctx: Context) -> Iterator[Hit]:
     fix = ("set VNI 4096 and Port 4789 in every node's config, Linux included (Windows accepts nothing else)"
            if windows else "give every node the same VNI and Port")
     objects = tuple(node_obj(vs[0].node) for vs in groups.values())
-    yield Hit(f"the overlay is split: {'; '.join(parts)}. A receiver drops {label} packets whose VNI or port is not "
+    return Hit(f"the overlay is split: {'; '.join(parts)}. A receiver drops {label} packets whose VNI or port is not "
               "its own, so pods on different groups cannot talk", fix, objects, _network_at(ctx))
 
 
@@ -84,7 +90,8 @@ def windows_vni_port(ctx: Context) -> Iterator[Hit]:
 def overlay_mtu(ctx: Context) -> Iterator[Hit]:
     groups: dict[tuple[int, int, int], list[str]] = defaultdict(list)
     for v in ctx.vteps.values():
-        if v.mtu > v.underlay_mtu - v.overhead:
+        # an endpoint that never comes up carries nothing (CNI-OVL-006 says why it does not)
+        if v.up and v.mtu > v.underlay_mtu - v.overhead:
             groups[(v.mtu, v.underlay_mtu, v.overhead)].append(v.node)
     for (mtu, under, overhead), names in groups.items():
         yield Hit(f"{len(names)} node(s) ({phrase(names)}) give pods MTU {mtu} over an underlay of MTU {under}: "
@@ -143,8 +150,9 @@ def overlay_refused(ctx: Context) -> Iterator[Hit]:
         if not v.up and not _windows_vni_port_bad(v) and not _dr_gbp(v):
             groups[v.reason].append(v.node)
     for reason, names in groups.items():
-        yield Hit(f"the overlay daemon on {len(names)} node(s) ({phrase(names)}) does not start: {reason}; they "
-                  "publish no lease and their pods get no network", "fix the node's overlay settings or OS build",
+        yield Hit(f"the overlay daemon on {len(names)} node(s) ({phrase(names)}) does not start: {reason}; no "
+                  "tunnel reaches them (flannel: they publish no lease) and their pods get no network",
+                  "fix the node's overlay settings or OS build",
                   tuple(node_obj(n) for n in first(names)), _network_at(ctx))
 
 
@@ -169,8 +177,17 @@ def host_port_on_vxlan(ctx: Context) -> Iterator[Hit]:
                           (pod.origin.at("spec.containers"),))
 
 
-def _pod_mtu(facts: NodeFacts) -> int | None:
-    """The MTU the node's pods get: their own veths' (routed pods), else the pod bridge's; None: neither."""
+# The forwarding models whose pods' MTU the node's own devices show (cnimodel.plugin.roles.FORWARDING): routed pods'
+# veths, or the bridge pods hang on. Elsewhere (OVN's logical switches: breth0 is the gateway bridge, not the pods')
+# the host's devices do not say it.
+HOST_POD_MTU = ("linux-bridge", "linux-routed")
+
+
+def _pod_mtu(facts: NodeFacts, forwarding: str) -> int | None:
+    """The MTU the node's pods get: their own veths' (routed pods), else the pod bridge's; None: neither, or a
+    forwarding model whose pods are not on the host's devices."""
+    if forwarding not in HOST_POD_MTU:
+        return None
     veths = [d.mtu for d in facts.devices if d.kind == "veth"]
     bridges = [d.mtu for d in facts.devices if d.kind == "bridge"]
     return min(veths or bridges) if veths or bridges else None
@@ -187,7 +204,7 @@ def pod_mtu_over_overlay(ctx: Context) -> Iterator[Hit]:
         v = ctx.vteps.get(rep.name) if rep is not None else None
         if rep is None or v is None or not v.up:
             continue
-        mtu = _pod_mtu(ctx.cluster.local_facts(rep.name))
+        mtu = _pod_mtu(ctx.cluster.local_facts(rep.name), ctx.cluster.roles(rep.name).forwarding)
         if mtu is not None and mtu > v.mtu:
             groups[(mtu, v.mtu, v.dev)] += [n.name for n in nodes]
     for (mtu, inner, dev), names in groups.items():

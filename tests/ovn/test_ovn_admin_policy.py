@@ -43,6 +43,11 @@ ANP = {"apiVersion": ANP_API, "kind": "AdminNetworkPolicy", "metadata": {"name":
                     {"name": "default-to-netpol", "action": "Pass", "from": [{"namespaces": ns_sel("default")}]},
                     {"name": "deny-rest", "action": "Deny", "from": [{"namespaces": {}}]}],
                 "egress": [{"name": "no-ops", "action": "Deny", "to": [{"namespaces": ns_sel("ops")}]}]}}
+# A second ANP, below the first (priority 20 → ACLs at 28000), selecting every pod: its Deny from `default` must
+# not reach shop's pods for what shop-guard passes (a Pass skips the rest of the admin tier, other ANPs included).
+ANP2 = {"apiVersion": ANP_API, "kind": "AdminNetworkPolicy", "metadata": {"name": "no-default"},
+        "spec": {"priority": 20, "subject": {"namespaces": {}},
+                 "ingress": [{"name": "deny-default", "action": "Deny", "from": [{"namespaces": ns_sel("default")}]}]}}
 BANP = {"apiVersion": ANP_API, "kind": "BaselineAdminNetworkPolicy", "metadata": {"name": "default"},
         "spec": {"subject": {"namespaces": {}},
                  "ingress": [{"name": "ops", "action": "Allow", "from": [{"namespaces": ns_sel("ops")}]},
@@ -54,9 +59,9 @@ NETPOLS = [netpol("web-from-default", "shop", {"podSelector": {"matchLabels": {"
 
 # By hand, from the API's semantics (tier 1 in priority and rule order; Pass → NetworkPolicy; then the BANP):
 EXPECTED = {
-    ("default/client", "shop/web-0"): True,    # Pass → web-from-default allows
+    ("default/client", "shop/web-0"): True,    # Pass (over no-default's Deny) → web-from-default allows
     ("default/client", "shop/db-0"): False,    # Pass → db-from-web isolates db-0
-    ("default/client", "ops/monitor"): False,  # no ANP, no NetworkPolicy in ops → BANP not-default
+    ("default/client", "ops/monitor"): False,  # no-default's Deny (the BANP would deny too)
     ("ops/monitor", "shop/web-0"): True,       # ANP Allow on TCP 8080 (the NetworkPolicy would deny)
     ("ops/monitor", "shop/db-0"): False,       # 5432 is not 8080 → ANP deny-rest
     ("ops/monitor", "default/client"): True,   # BANP ops Allow
@@ -71,7 +76,7 @@ EXPECTED = {
 
 def plan(tmp_path: Path, enabled: bool = True) -> Cluster:
     cfg = config(ovnkubernetesfeature={"enable-admin-network-policy": enabled})
-    return Cluster.build(load_plan([write(tmp_path, [plan_doc(cfg=cfg), *PODS, ANP, BANP, *NETPOLS])]))
+    return Cluster.build(load_plan([write(tmp_path, [plan_doc(cfg=cfg), *PODS, ANP, ANP2, BANP, *NETPOLS])]))
 
 
 def test_anp_and_banp_acls(tmp_path: Path) -> None:
@@ -117,6 +122,11 @@ def test_tiers_onto_one_priority_order(tmp_path: Path) -> None:
     passed = anp.acls[1].match.split(" && ", 1)[1]  # without its port group (ovn-trace cannot negate one)
     deny = next(a for a in acls if a.name == "ANP:shop-guard:Ingress:2")
     assert deny.match == f"({anp.acls[2].match}) && !({passed})"
+    other = next(a for a in acls if a.name == "ANP:no-default:Ingress:0")
+    original = next(a for g in nb.port_groups for a in g.acls if a.name == "ANP:no-default:Ingress:0")
+    assert other.priority == 30000 - 20 * 100  # below shop-guard's pass (28999)
+    # shop-guard's pass, its port group spelled out as the pods both policies select
+    assert other.match == f'({original.match}) && !(outport == {{"shop_db-0", "shop_web-0"}} && {passed})'
     allow = next(a for a in acls if a.name == "ANP:shop-guard:Ingress:0")
     assert allow.match == anp.acls[0].match  # above the pass: unchanged
     assert sorted(a.priority for a in acls if a.name and a.name.startswith("BANP:")) == [749, 750]
@@ -147,3 +157,28 @@ def test_ovn_trace_decides_as_the_engine(report: Report) -> None:
     got = {(r.flow.src, r.flow.dst): r.trace.verdict for r in report.results if not r.flow.backend}
     for (src, dst), allowed in EXPECTED.items():
         assert got[(src, dst)] == ("delivered" if allowed else "dropped"), (src, dst)
+
+
+@needs_ovn
+def test_nbctl_script_writes_the_same_admin_acls(tmp_path: Path) -> None:
+    """`ovn export -o nbctl` on the installed schema loads the same tier-mapped ACLs as the transact request:
+    ovn-nbctl's listing of the ANP port group (priorities, actions, matches) is the same both ways."""
+    from cnimodel.plugins.ovn_kubernetes.export import to_nbctl
+    from cnimodel.plugins.ovn_kubernetes.harness import ControlPlane
+
+    c = plan(tmp_path)
+    nb = c.plugin.northbound(c)
+    script, notes = to_nbctl(nb, schema_columns())
+    assert any("no ACL tiers" in n for n in notes)
+    request, _ = to_transact(nb, schema_columns())
+    pg = names.hash_for_ovn("default-network-controller:AdminNetworkPolicy:shop-guard")
+    listed = []
+    for how in ("nbctl", "transact"):
+        with ControlPlane() as cp:
+            cp.run_script(script) if how == "nbctl" else cp.transact(request)
+            listed.append(cp.nbctl("acl-list", pg))
+    assert listed[0] == listed[1]
+    lines = listed[0].splitlines()
+    assert len(lines) == 3 and not any(" pass " in x for x in lines)  # the Pass is written as a negation
+    assert any("29000" in x and "allow-related" in x for x in lines)
+    assert any("28998" in x and "drop" in x and "!(" in x for x in lines)

@@ -107,3 +107,19 @@ def test_the_reply_from_outside_comes_back_through_the_gateway_router() -> None:
     gr = next(d for a, d in got if a == "13. lr_in_ip_routing" and d["datapath"] == "GR_lin1")
     assert (gr["match"], gr["priority"], str(gr["nextHop"])) == ("ip4.dst == 10.128.0.0/14", 43, "100.64.0.1")
     assert "ovn:lin1/ovn_cluster_router@rtoj-ovn_cluster_router" in back.path
+
+
+def test_geneve_step_counts_ovns_option() -> None:
+    """OVN's GENEVE carries an 8-byte option (class 0x0102, type 0x80; ovn-architecture(7)) beyond bare GENEVE's
+    50 bytes: 58, ovnkube's GeneveHeaderLengthIPv4 (pkg/types/const.go:181). The pods' MTU is ovnkube's mtu 1400
+    (the example's config), so a 1400-byte packet crosses (1458 bytes on the 1500-byte underlay) and a 1401-byte
+    one is dropped as it leaves the pod."""
+    net = cnimodel.load(PLAN)
+    t = net.trace("default/client", "shop/web-1", port=8080, size=1400)
+    assert t.disposition == "ACCEPTED"
+    geneve = next(d for _, a, d in steps(t) if a == "GENEVE" and "outerDst" in d)
+    assert geneve["overhead"] == 58
+    big = net.trace("default/client", "shop/web-1", port=8080, size=1401)
+    assert big.disposition == "DENIED_OUT"
+    drop = next(d for _, a, d in steps(big) if a == "MTU_EXCEEDED")
+    assert (drop["mtu"], drop["size"]) == (1400, 1401)

@@ -43,6 +43,7 @@ class Outcome:
     args: tuple[str, ...]
     exit_code: int | None
     problem: str  # "" when the promise held
+    stderr: str = ""
 
     @property
     def ok(self) -> bool:
@@ -82,4 +83,15 @@ def run(args: list[str], stdin: str | None = None) -> Outcome:
         return Outcome(tuple(args), r.exit_code, "exit 2 without a message on stderr")
     if peak_rss_mb() > RSS_MB:
         return Outcome(tuple(args), r.exit_code, f"memory: peak RSS {peak_rss_mb():.0f} MB")
-    return Outcome(tuple(args), r.exit_code, "")
+    return Outcome(tuple(args), r.exit_code, "", r.stderr)
+
+
+def log_path(suite: str) -> Path:
+    """Where a long run records its failures: ``CNIMODEL_FUZZ_LOG`` with the suite's name added (fuzz.json →
+    fuzz-audit.json), so the suites run together keep their own logs."""
+    import os
+    import tempfile
+
+    given = os.environ.get("CNIMODEL_FUZZ_LOG")
+    base = Path(given) if given else Path(tempfile.gettempdir()) / "cnimodel-fuzz-failures.json"
+    return base.with_name(f"{base.stem}-{suite}{base.suffix}")

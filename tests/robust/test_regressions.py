@@ -149,3 +149,27 @@ def test_a_dump_whose_one_service_sits_at_the_top_of_the_space(tmp_path: Path) -
     r = run("plan", "infer", str(path), "-o", "json")
     assert r.exit_code == 0, r.stderr
     assert "255.255.255.255/32" in r.stdout and "dnsServiceIP" not in r.stdout
+
+
+def test_an_empty_node_name_is_refused(tmp_path: Path) -> None:
+    """(test_fuzz_netns.py) hybrid-vxlan with win2's name emptied: `netns verify` and `trace` met a node no
+    name can address. Kubernetes requires a node's metadata.name."""
+    def change(docs: list[Any]) -> None:
+        _spec(docs)["nodes"][3]["name"] = ""
+
+    plan = _mutated(tmp_path, "hybrid-vxlan.yaml", change)
+    for args in (["summary", plan], ["netns", "up", plan], ["trace", plan, "lin1", "8.8.8.8"]):
+        _refused(args, "spec.nodes[3].name")
+
+
+def test_trace_takes_a_pod_key_the_endpoint_grammar_refuses(tmp_path: Path) -> None:
+    """(test_fuzz_netns.py, test_fuzz_ovn.py) default.yaml with iis-1's namespace `web[/]`: `trace` by the pod's
+    own key reaches it, as `netns verify` and `ovn verify` trace every pod by its key."""
+    def change(docs: list[Any]) -> None:
+        next(d for d in docs if d.get("kind") == "Pod" and d["metadata"]["name"] == "iis-1")["metadata"][
+            "namespace"] = "web[/]"
+
+    plan = _mutated(tmp_path, "default.yaml", change)
+    r = run("trace", plan, "web[/]/iis-1", "default/client", "-o", "json")
+    assert r.exit_code == 0, r.output
+    assert '"web[/]/iis-1[Pod]"' in r.stdout and "ACCEPTED" in r.stdout

@@ -4,10 +4,8 @@ ovnkube itself raises (its own ranges overlapping each other, cluster-subnets fu
 - CNI-OVN-001 (warning): cluster-subnets (or the hybrid overlay's) have fewer than a tenth of their host subnets
   left: ovnkube-cluster-manager fails to allocate a subnet for the node after the last one
   (subnet_allocator.go:156-170, the error nodes.py reports).
-- CNI-OVN-002 (error): an underlay subnet's MTU leaves less than 58 bytes above ``[default] mtu`` for GENEVE:
-  ovnkube-node refuses to start on its nodes (validateVTEPInterfaceMTU,
-  go-controller/pkg/node/default_node_network_controller.go:1477-1515; GeneveHeaderLengthIPv4 = 58,
-  go-controller/pkg/types/const.go:181; ovn-org/ovn-kubernetes@6c366bb4).
+- CNI-OVN-002: retired. An underlay MTU below ``[default] mtu`` + 58 is the GENEVE endpoint's refusal (the node's
+  ``Vtep`` is not up, its reason quoting validateVTEPInterfaceMTU), reported by the overlay checks as CNI-OVL-006.
 - CNI-OVN-003 (error): the join, transit switch or masquerade subnet overlaps an underlay subnet, a node's address,
   an underlay static route's prefix, the plan's clusterCIDR or serviceCIDR, or a range given with ``--external``:
   ovnkube checks its ranges against each other only (ConfigSubnets.CheckForOverlaps, pkg/config/utils.go:211-222),
@@ -23,7 +21,6 @@ from ipaddress import IPv4Network
 from typing import TYPE_CHECKING
 
 from cnimodel.plugin.findings import PluginCheck, PluginFinding
-from cnimodel.plugins.ovn_kubernetes.config import GENEVE_HEADER_IPV4
 
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
@@ -33,9 +30,6 @@ REF = "ovn-org/ovn-kubernetes@6c366bb4:go-controller/"
 CHECKS = (
     PluginCheck("CNI-OVN-001", "warning", "address", "ovnkube's cluster subnets are nearly out of host subnets",
                 REF + "pkg/clustermanager/node/subnet_allocator.go:156-170 (no free host subnet: the node gets none)"),
-    PluginCheck("CNI-OVN-002", "error", "overlay", "The underlay MTU leaves no room for GENEVE above ovnkube's mtu",
-                REF + "pkg/node/default_node_network_controller.go:1477-1515 (validateVTEPInterfaceMTU); "
-                "pkg/types/const.go:181 (GeneveHeaderLengthIPv4 = 58)"),
     PluginCheck("CNI-OVN-003", "error", "address",
                 "ovnkube's join, transit or masquerade subnet overlaps the cluster's or the underlay's addresses",
                 REF + "pkg/config/utils.go:211-222 (CheckForOverlaps compares ovnkube's own ranges only); "
@@ -47,7 +41,6 @@ CHECKS = (
 def findings(plugin: OvnKubernetesPlugin, cluster: Cluster,
              external: tuple[IPv4Network, ...] = ()) -> Iterator[PluginFinding]:
     yield from _headroom(plugin)
-    yield from _geneve_mtu(plugin, cluster)
     yield from _internal_overlaps(plugin, cluster, external)
 
 
@@ -67,21 +60,6 @@ def _headroom(plugin: OvnKubernetesPlugin) -> Iterator[PluginFinding]:
                 f"are taken, {free} left: ovnkube-cluster-manager gives the {'next' if free == 0 else f'{free + 1}th'}"
                 " new node none, and its pods get no network",
                 f"widen {path} or use a longer host prefix before adding nodes", at=(plugin.origin.at(path),))
-
-
-def _geneve_mtu(plugin: OvnKubernetesPlugin, cluster: Cluster) -> Iterator[PluginFinding]:
-    c = plugin.config
-    need = c.mtu + GENEVE_HEADER_IPV4
-    plan = cluster.plan
-    for s in plan.underlay.subnets:
-        nodes = [n.name for n in plan.nodes if n.subnet == s.name and plugin.nodes[n.name].role == "ovn"]
-        if nodes and s.mtu < need:
-            yield PluginFinding(
-                "CNI-OVN-002", f"underlay subnet {s.name} has MTU {s.mtu}, below ovnkube's mtu {c.mtu} + "
-                f"{GENEVE_HEADER_IPV4} bytes of GENEVE (IPv4) = {need}: ovnkube-node refuses to start on "
-                f"{', '.join(nodes)}", f"set [default] mtu to {s.mtu - GENEVE_HEADER_IPV4} or less, or raise the "
-                f"underlay's MTU to {need}", tuple(f"{n}[Node]" for n in nodes),
-                (plugin.origin.at("default.mtu"),))
 
 
 def _internal_overlaps(plugin: OvnKubernetesPlugin, cluster: Cluster,

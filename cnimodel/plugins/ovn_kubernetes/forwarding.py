@@ -44,6 +44,7 @@ from cnimodel.graph.facts import (
 from cnimodel.net import PrefixTable
 from cnimodel.plugins.ovn_kubernetes import names
 from cnimodel.plugins.ovn_kubernetes.datapaths import PREFIX, OvnStages, egress, ingress, parse, whole
+from cnimodel.plugins.ovn_kubernetes.host import GENEVE_DEV, geneve_vtep
 from cnimodel.plugins.ovn_kubernetes.logical import Index, Stage, stage
 
 if TYPE_CHECKING:
@@ -51,7 +52,6 @@ if TYPE_CHECKING:
     from cnimodel.graph.classes import DestClass
     from cnimodel.plugins.ovn_kubernetes.plugin import OvnKubernetesPlugin
 
-GENEVE_DEV = "genev_sys_6081"  # the tunnel port OVS creates for GENEVE on UDP 6081 (vport-geneve)
 OWNER = "ovn-kubernetes"
 LB_PORT = "ls_in_lb"  # the pseudo inport of a switch's pipeline after its load balancer
 HAIRPIN_PORT = "ls_in_hairpin"  # … after it, when the backend is the client: back out of the client's port
@@ -80,11 +80,7 @@ class OvnGraph:
         return n is not None and n.role == "ovn" and n.subnet is not None
 
     def vtep(self, node: str) -> Vtep:
-        spec = self.plugin.plan.node(node)
-        under = self.plugin.plan.underlay.subnet(spec.subnet).mtu
-        c = self.plugin.config
-        return Vtep(node, "linux", GENEVE_DEV, None, c.encap_port, None, spec.ip, c.mtu, under, owner=OWNER,
-                    src_port_range=(1, 65535), kind="geneve")
+        return geneve_vtep(self.plugin.plan, self.plugin.plan.node(node), self.plugin.config)
 
     def outer_next_hop(self, src: str, dst: str) -> IPv4Address:
         plan = self.plugin.plan

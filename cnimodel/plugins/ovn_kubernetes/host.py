@@ -17,20 +17,43 @@ from __future__ import annotations
 from ipaddress import IPv4Interface, IPv4Network
 
 from cnimodel.cluster import Cluster
-from cnimodel.dataplane import Device, Neighbor, NodeFacts, Route
-from cnimodel.plan import NodeSpec
+from cnimodel.dataplane import Device, Neighbor, NodeFacts, Route, Vtep
+from cnimodel.encapsulation import GENEVE
+from cnimodel.plan import NodeSpec, Plan
 from cnimodel.plugins.ovn_kubernetes import names
-from cnimodel.plugins.ovn_kubernetes.config import OvnkubeConfig
+from cnimodel.plugins.ovn_kubernetes.config import GENEVE_HEADER_IPV4, OvnkubeConfig
 from cnimodel.plugins.ovn_kubernetes.nodes import OvnNode
 
 OWNER = "ovn-kubernetes"
+GENEVE_DEV = "genev_sys_6081"  # the tunnel port OVS creates for GENEVE on UDP 6081 (vport-geneve)
+# OVN's GENEVE packets always carry one option (class 0x0102, type 0x80: a 4-byte option header and the 32-bit
+# logical ingress/egress ports; ovn-org/ovn@ba5710ed:ovn-architecture.7.xml:2866-2882): 8 bytes beyond bare
+# GENEVE's 50, which is ovnkube's GeneveHeaderLengthIPv4 = 58 (ovn-org/ovn-kubernetes@6c366bb4:go-controller/
+# pkg/types/const.go:181)
+OVN_GENEVE_OPTION_BYTES = GENEVE_HEADER_IPV4 - GENEVE.overhead
+
+
+def geneve_vtep(plan: Plan, node: NodeSpec, config: OvnkubeConfig) -> Vtep:
+    """A chassis' GENEVE endpoint: UDP ``encap-port`` on the node IP, no single VNI (OVN puts each logical
+    datapath's tunnel key there), the pods' MTU ``[default] mtu``, 58 bytes of overhead. ovnkube-node refuses to
+    start when the underlay's MTU is below mtu + 58 (validateVTEPInterfaceMTU,
+    go-controller/pkg/node/default_node_network_controller.go:1477-1515): the endpoint is then not up."""
+    under = plan.underlay.subnet(node.subnet).mtu
+    need = config.mtu + GENEVE_HEADER_IPV4
+    reason = "" if under >= need else (
+        f"the underlay MTU {under} is below ovnkube's [default] mtu {config.mtu} + {GENEVE_HEADER_IPV4} bytes of "
+        f"GENEVE (IPv4) = {need} (ovnkube-node's validateVTEPInterfaceMTU); set [default] mtu to "
+        f"{under - GENEVE_HEADER_IPV4} or less, or raise the underlay's MTU to {need}")
+    return Vtep(node.name, "linux", GENEVE_DEV, None, config.encap_port, None, node.ip, config.mtu, under,
+                up=not reason, reason=reason, owner=OWNER, src_port_range=(1, 65535), kind="geneve",
+                option_bytes=OVN_GENEVE_OPTION_BYTES)
 PHASE_NOTE = ("pods reach the network through OVN's logical datapaths, not these routes: `cnimodel trace` walks "
               "them (logical switch, ovn_cluster_router, GENEVE between chassis, GR_<node> with SNAT); the host's "
               "own traffic to the cluster enters OVN by ovn-k8s-mp0")
 
 
 def linux_facts(cluster: Cluster, node: NodeSpec, n: OvnNode, config: OvnkubeConfig,
-                hybrid_destinations: tuple[IPv4Network, ...] = ()) -> NodeFacts:
+                hybrid_destinations: tuple[IPv4Network, ...] = (), hybrid_vtep: Vtep | None = None) -> NodeFacts:
     plan = cluster.plan
     underlay = plan.underlay.subnet(node.subnet)
     nic = node.ext_interface
@@ -79,7 +102,9 @@ def linux_facts(cluster: Cluster, node: NodeSpec, n: OvnNode, config: OvnkubeCon
                         "(ovnkube runs with gateway mode disabled)"))
     if n.derived:
         notes.append(f"derived by the model (not in the plan): {', '.join(n.derived)}")
-    return NodeFacts(node.name, "linux", tuple(devices), tuple(routes), tuple(neighbors), notes=tuple(notes))
+    vteps = (geneve_vtep(cluster.plan, node, config), *((hybrid_vtep,) if hybrid_vtep is not None else ()))
+    return NodeFacts(node.name, "linux", tuple(devices), tuple(routes), tuple(neighbors), vteps=vteps,
+                     notes=tuple(notes))
 
 
 def bare_facts(cluster: Cluster, node: NodeSpec, why: str) -> NodeFacts:

@@ -201,7 +201,8 @@ class OvnKubernetesPlugin(NetworkPlugin):
             hybrid = tuple(c for _, c in topology.hybrid_cidrs(self.config, [
                 h for h in self.nodes.values() if h.role == "hybrid" and h.subnet is not None])) \
                 if self.config.hybrid_enabled else ()
-            return host.linux_facts(cluster, node, n, self.config, hybrid)
+            return host.linux_facts(cluster, node, n, self.config, hybrid,
+                                    self.hybrid.vtep(node.name) if self.hybrid is not None and hybrid else None)
         return host.bare_facts(cluster, node, self.pod_add_failure(node) or "no pod network")
 
     def policy_enforcement(self, node: NodeSpec) -> PolicyEnforcement:

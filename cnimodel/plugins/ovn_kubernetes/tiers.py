@@ -9,9 +9,10 @@ BaselineAdminNetworkPolicy (1651-1750). On such a schema the export writes the s
 
 - tier 1 keeps its priorities — above every tier-2 ACL, so it is evaluated first, as tier 1 is;
 - a tier-1 ``pass`` ACL ("let the next tier decide") is left out, and every lower tier-1 ACL of the same direction
-  and port group gets ``&& !(<the pass ACL's match without its port group>)``: a packet it matches skips the rest
-  of tier 1, as a pass does (ovn-trace and ovn-controller do not match a negated ``outport == @pg``, so the port
-  group stays outside the negation; a lower ACL of another port group sharing ports with the pass's is said so);
+  gets ``&& !(<the pass ACL's match>)``: a packet it matches skips the rest of tier 1, as a pass does. ovn-trace
+  does not match a negated ``outport == @pg``, so in its own port group's ACLs the pass's port group is left out of
+  the negation (the ACL's own match already holds it), and in another port group's ACLs it is spelled out as the
+  ports both groups hold (``outport == {"ns_pod", …}``; none shared: nothing to skip);
 - tier 3 moves below tier 2 (priority − 1000, so 651-750 under the default deny's 1000): it decides only what no
   tier-2 ACL matched, as tier 3 does.
 
@@ -47,11 +48,14 @@ def flatten(nb: Northbound) -> tuple[Northbound, list[str]]:
             for p, group in passes:
                 if p.direction != a.direction or p.priority <= a.priority or group is None or mine is None:
                     continue
+                lport, rest = p.match.split(" && ", 1)
                 if group.name == mine.name:
-                    skip.append(p.match.split(" && ", 1)[1])
-                elif set(group.ports) & set(mine.ports):
-                    notes.append(f"{a.name}: below the pass {p.name} of another policy selecting the same pods; "
-                                 "a schema without tiers cannot skip it for those pods only (not exact)")
+                    skip.append(rest)
+                elif shared := sorted(set(group.ports) & set(mine.ports)):
+                    # another policy's pass: its port group spelled out as the ports both select
+                    field = lport.partition(" == ")[0]
+                    ports = ", ".join(f'"{x}"' for x in shared)
+                    skip.append(f"{field} == {{{ports}}} && {rest}")
             if skip:
                 return replace(a, match=f"({a.match})" + "".join(f" && !({m})" for m in skip))
             return a
