@@ -19,6 +19,19 @@ import click
 
 # name → ("module:attribute" under cnimodel.commands, the command's one-line help). Add a command, add it here.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "summary": ("facts:main_job", "Summarise a plan: allocation, every node's routes, the underlay "
+                                  "(default: the embedded plan)."),
+    "ipam": ("facts:ipam", "Pod CIDRs per node, pod IPs, reserved addresses and capacity."),
+    "routes": ("facts:routes", "Every node's route table with its neighbour, FDB and HNS entries, and"
+                               " the underlay's table; or one node's (or the cloud route table's) "
+                               "apply script."),
+    "lookup": ("facts:lookup", "Longest-prefix match of DST in a node's (or the underlay's) route "
+                               "table."),
+    "topologies": ("facts:list_topologies", "List the example plans shipped with cnimodel (and where "
+                                            "they are)."),
+    "graph": ("graph:graph", "The forwarding graph: the cluster's picture (nodes' tables, NICs, "
+                             "bridges, tunnels, vSwitches, pods), or with --dst one destination's "
+                             "graph of forwarding decisions, as JSON, Graphviz DOT or Mermaid."),
     "audit": ("netns:audit_cmd", "Compare a live host's routes, neighbours and FDB (or captured state, --from) "
               "with the model's NODE; exit 1 on any difference."),
     "check": ("check:check_cmd", "Validate PLAN: address plan, overlay, routing, Windows, policy and scale checks "

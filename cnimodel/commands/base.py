@@ -63,6 +63,13 @@ def _interrupt(_sig: int, _frame: FrameType | None) -> None:
     raise Interrupted
 
 
+def ignore_interrupts() -> None:
+    """From here on Ctrl-C changes nothing: the work is done and said so. Only in the ``cnimodel`` program
+    (run_main's handler installed), not in a process that runs commands in-process."""
+    if signal.getsignal(signal.SIGINT) is _interrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def run_main(group: click.Group) -> None:
     """Run the CLI as the ``cnimodel`` program: interrupts and closed pipes end it with one line (or none)."""
     signal.signal(signal.SIGINT, _interrupt)
@@ -74,7 +81,12 @@ def run_main(group: click.Group) -> None:
     except BrokenPipeError:
         _closed_pipe()
     finally:  # the work is done (or stopped): an interrupt now would only garble the exit
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        while True:
+            try:  # the handler can still fire inside signal.signal's own Python code: ignore it and try again
+                ignore_interrupts()
+                break
+            except (KeyboardInterrupt, Interrupted):
+                continue
 
 
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:

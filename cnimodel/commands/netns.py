@@ -18,6 +18,7 @@ from cnimodel.commands.base import (
     build,
     check_node,
     handle_errors,
+    ignore_interrupts,
     load,
     plan_inputs,
     shown,
@@ -77,6 +78,7 @@ def up_cmd(plan: tuple[str, ...], pods_per_node: int, policy: str | None) -> Non
         raise UsageProblem(str(e)) from None
     try:
         _report_up(p, bp, plan)
+        ignore_interrupts()  # up and said so: a Ctrl-C from here would only leave it up with status 130
     except (KeyboardInterrupt, Interrupted):  # an interrupted `up` leaves nothing behind, even while it reports
         kernel.down(p)
         raise

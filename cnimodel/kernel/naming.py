@@ -49,11 +49,18 @@ def kernel_name(model_name: str) -> str:
     return base[:IFNAMSIZ - 5] + "-" + _hex(model_name, 4)
 
 
+_UNSAFE = re.compile(r"[^\x21-\x7e]|/")  # anything but printable ASCII, and the path separator
+
+
 def _netns(text: str) -> str:
-    text = text.replace("/", "_")
-    if len(text) <= NETNS_MAX:
-        return text
-    return text[:NETNS_MAX - 9] + "-" + _hex(text, 8)
+    """A name for /run/netns/<name>: printable ASCII (pyroute2 and the mount calls take ASCII), ``/`` as ``_``;
+    a name that held anything else gets a hash tail, so two names never meet."""
+    safe = _UNSAFE.sub("_", text)
+    if safe != text.replace("/", "_"):
+        safe = f"{safe[:NETNS_MAX - 9]}-{_hex(text, 8)}"
+    if len(safe) <= NETNS_MAX:
+        return safe
+    return safe[:NETNS_MAX - 9] + "-" + _hex(text, 8)
 
 
 class Names:

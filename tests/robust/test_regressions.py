@@ -173,3 +173,15 @@ def test_trace_takes_a_pod_key_the_endpoint_grammar_refuses(tmp_path: Path) -> N
     r = run("trace", plan, "web[/]/iis-1", "default/client", "-o", "json")
     assert r.exit_code == 0, r.output
     assert '"web[/]/iis-1[Pod]"' in r.stdout and "ACCEPTED" in r.stdout
+
+
+def test_namespace_names_are_printable_ascii_and_stay_distinct() -> None:
+    """(test_fuzz_netns.py) pyroute2 and the mount calls take ASCII names: a pod name beyond ASCII gets a name of
+    printable ASCII with a hash tail, distinct from a pod whose name reads the same after the replacement."""
+    from cnimodel.kernel.naming import NETNS_MAX, Names
+
+    names = Names("p")
+    odd, plain = names.pod("default/web-0-ünï"), names.pod("default/web-0-_n_")
+    assert odd.isascii() and odd.isprintable() and "/" not in odd and odd != plain
+    assert names.pod("default/web-0") == f"{names.prefix}-p-default_web-0"  # ordinary names are kept as they are
+    assert len(names.pod("default/" + "名" * 300).encode()) <= NETNS_MAX
