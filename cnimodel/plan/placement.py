@@ -83,6 +83,9 @@ def place(plan: Plan, listed: list[Pod], todo: list[Workload], problems: Problem
     s = Scheduler(plan.nodes, max_pods)
     admitted: list[Pod] = []
     for pod in listed:  # the RuntimeClass admission plugin first (a listed pod already admitted is unchanged)
+        if pod.runtime_class is None:  # (most pods: nothing to admit, no message made)
+            admitted.append(pod)
+            continue
         placement = admit(pod, classes, problems, f"pod {pod.key}")
         if isinstance(placement, str):
             _warn_refused(f"pod {pod.key}", pod, placement, problems)

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from cnimodel.render.text import TextTable, cells, print_table
+from cnimodel.render.text import TextTable, cells, print_plain, print_table
 from cnimodel.services.decision import LbDecision
 from cnimodel.services.hnslb import (
     LB_DSR,
@@ -104,10 +104,10 @@ def vfp(console: Console, node: str, rules: list[VfpRule]) -> None:
                   f"         action {r.action}",
                   f"         basis  {r.basis}" + (f"  (LB {r.load_balancer}, {r.service})" if r.load_balancer else ""))
         if len(lines) >= 1024:
-            console.print("\n".join(lines), markup=False)
+            print_plain(console, "\n".join(lines))
             lines = []
     if lines:
-        console.print("\n".join(lines), markup=False)
+        print_plain(console, "\n".join(lines))
 
 
 def decision(console: Console, d: LbDecision) -> None:

@@ -38,6 +38,22 @@ class TextTable(Table):
                                 for c in renderables])
 
 
+def writes_plain(console: Console) -> bool:
+    """Whether ``console`` prints text as its characters and a newline: no terminal (so no colour), no wrapping,
+    nothing recorded — a command's output into a file or a pipe."""
+    return not console.is_terminal and console.color_system is None and console.soft_wrap and not console.record
+
+
+def print_plain(console: Console, text: str) -> None:
+    """``console.print(text, markup=False)``, written as the characters rich prints (emoji codes and control
+    characters as rich's ``render_str`` treats them) without rich's line layout where ``writes_plain``: a
+    large listing into a file costs its writing only. Tabs (rich expands them by cell width) are left to rich."""
+    if writes_plain(console) and "\t" not in text:
+        console.file.write(console.render_str(text, markup=False).plain + "\n")
+    else:
+        console.print(text, markup=False)
+
+
 def print_table(console: Console, table: Table, limit: int = PLAIN_ROWS) -> None:
     """Print a table; a TextTable past ``limit`` rows as plain aligned text, each cell whole on one line.
 
