@@ -26,8 +26,9 @@ if TYPE_CHECKING:
     from cnimodel.plan import Plan
 
 # Piped output keeps wide tables whole instead of folding them at 80 columns.
-OUT = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
-ERR = Console(stderr=True, highlight=False, soft_wrap=True)
+# emoji=False: rich would turn `:100:` in an address and port list (10.0.0.1:100:tcp) into an emoji.
+OUT = Console(highlight=False, soft_wrap=True, emoji=False, width=None if sys.stdout.isatty() else 200)
+ERR = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 EXIT_INTERNAL = 3  # not 1: `check` exits 1 for "errors found", and a CI job must tell a bug from a finding
