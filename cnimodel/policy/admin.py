@@ -21,10 +21,10 @@ from cnimodel.policy.model import (
     Action,
     Direction,
     EndpointSel,
-    Peer,
     Policy,
     PolicyRule,
     PortMatch,
+    RulePeer,
 )
 from cnimodel.policy.selectors import All
 
@@ -43,7 +43,7 @@ def subject(data: Any, origin: Origin, problems: Problems) -> EndpointSel | None
                        label_selector(pods.get("podSelector"), origin.at("pods.podSelector"), problems), "k8s")
 
 
-def peer(data: Any, origin: Origin, direction: Direction, problems: Problems) -> tuple[Peer | None, bool]:
+def peer(data: Any, origin: Origin, direction: Direction, problems: Problems) -> tuple[RulePeer | None, bool]:
     """One peer → (peer, known); an unknown or empty peer comes back (None, False) to fail closed."""
     d = mapping(data, origin, problems)
     kinds = ("namespaces", "pods") + (("nodes", "networks") if direction == "egress" else ())
@@ -56,19 +56,19 @@ def peer(data: Any, origin: Origin, direction: Direction, problems: Problems) ->
     o = origin.at(k)
     if k == "namespaces":
         scope = ns_scope(d[k], o, problems)
-        return Peer(endpoint=EndpointSel(scope, All(), "k8s"), text=f"pods in namespaces {k8s_text(d[k])}"), True
+        return RulePeer(endpoint=EndpointSel(scope, All(), "k8s"), text=f"pods in namespaces {k8s_text(d[k])}"), True
     if k == "pods":
         pods = mapping(d[k], o, problems)
         scope = ns_scope(pods.get("namespaceSelector"), o.at("namespaceSelector"), problems)
         sel = label_selector(pods.get("podSelector"), o.at("podSelector"), problems)
-        return Peer(endpoint=EndpointSel(scope, sel, "k8s"),
+        return RulePeer(endpoint=EndpointSel(scope, sel, "k8s"),
                     text=f"pods {k8s_text(pods.get('podSelector'))} in namespaces "
                          f"{k8s_text(pods.get('namespaceSelector'))}"), True
     if k == "nodes":
-        return Peer(nodes=label_selector(d[k], o, problems), text=f"nodes {k8s_text(d[k])}"), True
+        return RulePeer(nodes=label_selector(d[k], o, problems), text=f"nodes {k8s_text(d[k])}"), True
     nets = tuple(n for i, x in enumerate(seq(d[k], o, problems) or [])
                  if (n := cidr(x, o.at(f"[{i}]"), problems)) is not None)
-    return Peer(nets=nets, text=f"networks {', '.join(map(str, nets))}"), True
+    return RulePeer(nets=nets, text=f"networks {', '.join(map(str, nets))}"), True
 
 
 def ports(items: list[Any] | None, origin: Origin, problems: Problems) -> PortMatch | None:
@@ -137,7 +137,7 @@ def rule(data: Any, origin: Origin, direction: Direction, index: int, actions: t
     act: Action = action
     note = ""
     if any(not ok for _, ok in compiled) and action != "Allow":
-        act, peers, note = "Deny", [Peer(text="any peer (an unknown peer fails closed)")], " (fails closed)"
+        act, peers, note = "Deny", [RulePeer(text="any peer (an unknown peer fails closed)")], " (fails closed)"
     pm = ports(seq(d.get("ports"), origin.at("ports"), problems), origin.at("ports"), problems)
     text = f"{key} {' OR '.join(p.text for p in peers) or 'nothing'}; " \
            f"{'all ports and protocols' if pm is None else pm.text}{note}"

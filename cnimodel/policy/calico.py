@@ -20,10 +20,10 @@ from cnimodel.policy.model import (
     Direction,
     EndpointSel,
     NsScope,
-    Peer,
     Policy,
     PolicyRule,
     PortMatch,
+    RulePeer,
     Tier,
 )
 from cnimodel.policy.selectors import All, Global, In, Sel, conj, prefixed
@@ -113,7 +113,7 @@ def _sa_selector(data: Any, origin: Origin, problems: Problems) -> Sel | None:
 
 
 def entity(data: Any, origin: Origin, namespace: str | None, problems: Problems,
-           notes: list[str]) -> tuple[tuple[Peer, ...] | None, Any, Any]:
+           notes: list[str]) -> tuple[tuple[RulePeer, ...] | None, Any, Any]:
     """An EntityRule → (its peer, or None when it matches anything; raw ports; raw notPorts)."""
     d = mapping(data, origin, problems)
     known = ("nets", "notNets", "selector", "notSelector", "namespaceSelector", "ports", "notPorts",
@@ -157,9 +157,9 @@ def entity(data: Any, origin: Origin, namespace: str | None, problems: Problems,
         not_nets = tuple(n for i, x in enumerate(seq(d["notNets"], origin.at("notNets"), problems) or [])
                          if (n := calico_net(x, origin.at(f"notNets[{i}]"), problems)) is not None)
         texts.append(f"notNets {', '.join(map(str, not_nets))}")
-    peer: tuple[Peer, ...] | None = None
+    peer: tuple[RulePeer, ...] | None = None
     if nothing or endpoint or not_endpoint or nets is not None or not_nets:
-        peer = (Peer(endpoint=endpoint, not_endpoint=not_endpoint, nets=nets, not_nets=not_nets or (),
+        peer = (RulePeer(endpoint=endpoint, not_endpoint=not_endpoint, nets=nets, not_nets=not_nets or (),
                      nothing=nothing, text=" and ".join(texts) or "nothing"),)
     return peer, d.get("ports"), d.get("notPorts")
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from cnimodel.policy.connset import ConnSet
 from cnimodel.policy.evaluate import Decision, Matcher, Verdict, allowed, decide
-from cnimodel.policy.model import Direction, Peer, Policy, PolicySet, Tier
+from cnimodel.policy.model import Direction, Policy, PolicySet, RulePeer, Tier
 from cnimodel.policy.universe import PeerClass, Universe
 
 DIRECTIONS: tuple[Direction, Direction] = ("ingress", "egress")
@@ -30,7 +30,7 @@ class Signature:
     direction: Direction
     why: str                                         # "" when policed; else not-enforced, host, external, no-policy
     applicable: tuple[tuple[Tier, tuple[Policy, ...]], ...]
-    remote_peers: tuple[Peer, ...]
+    remote_peers: tuple[RulePeer, ...]
     remote_named: tuple[tuple[str, str | None], ...]
 
 
@@ -82,7 +82,7 @@ class ClassEngine:
             key: tuple = (d, why)
         else:
             local_bits = []
-            remote_peers: dict[int, Peer] = {}
+            remote_peers: dict[int, RulePeer] = {}
             remote_named: dict[tuple[str, str | None], None] = {}
             for _, p in selecting:
                 for r in p.rules(d) or ():
@@ -167,7 +167,7 @@ class ClassEngine:
         v[self._post[kind].get(key, [])] = True  # type: ignore[index]
         return v
 
-    def _peer_vec(self, p: Peer) -> np.ndarray:
+    def _peer_vec(self, p: RulePeer) -> np.ndarray:
         """``m.peer(p, c)`` for every class at once, from the postings (the same criteria, vectorised)."""
         v = self._peer_vecs.get(id(p))
         if v is not None:

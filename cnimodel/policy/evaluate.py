@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cnimodel.policy.connset import ConnSet
-from cnimodel.policy.model import Direction, EndpointSel, Peer, Policy, PolicyRule, PortMatch, Tier
+from cnimodel.policy.model import Direction, EndpointSel, Policy, PolicyRule, PortMatch, RulePeer, Tier
 from cnimodel.policy.selectors import Sel
 from cnimodel.policy.universe import PeerClass
 
@@ -67,7 +67,7 @@ class Matcher:
             i = self._ids[id(sel)] = self.node_atom_ids[sel]
         return i
 
-    def peer(self, p: Peer, c: PeerClass) -> bool:
+    def peer(self, p: RulePeer, c: PeerClass) -> bool:
         """Whether peer criterion ``p`` holds for class ``c`` (every present field must hold)."""
         if p.nothing:
             return False
@@ -81,7 +81,7 @@ class Matcher:
             return False
         return p.nodes is None or (c.kind == "host" and self.nid(p.nodes) in c.node_atoms)
 
-    def side(self, peers: tuple[Peer, ...] | None, c: PeerClass) -> tuple[bool, bool]:
+    def side(self, peers: tuple[RulePeer, ...] | None, c: PeerClass) -> tuple[bool, bool]:
         """(matched, only by address): peers are ORed; None matches anything."""
         if peers is None:
             return True, False

@@ -19,10 +19,10 @@ from cnimodel.policy.model import (
     Direction,
     EndpointSel,
     NsScope,
-    Peer,
     Policy,
     PolicyRule,
     PortMatch,
+    RulePeer,
 )
 from cnimodel.policy.selectors import All
 
@@ -32,7 +32,7 @@ def ns_scope(selector: Any, origin: Origin, problems: Problems) -> NsScope:
     return NsScope() if isinstance(sel, All) else NsScope(selector=sel)
 
 
-def compile_peer(data: Any, origin: Origin, namespace: str, problems: Problems) -> Peer | None:
+def compile_peer(data: Any, origin: Origin, namespace: str, problems: Problems) -> RulePeer | None:
     """One ``from``/``to`` item: podSelector and namespaceSelector in one item are ANDed; podSelector alone
     means the policy's own namespace; ipBlock stands alone and matches any address, pod IPs included."""
     d = mapping(data, origin, problems)
@@ -58,10 +58,10 @@ def compile_peer(data: Any, origin: Origin, namespace: str, problems: Problems) 
         scope = NsScope(name=namespace)
         ns_txt = f"namespace {namespace}"
     pod_txt = f"pods {k8s_text(d.get('podSelector'))}" if has_pod else "all pods"
-    return Peer(endpoint=EndpointSel(scope, pod, "k8s"), text=f"{pod_txt} in {ns_txt}")
+    return RulePeer(endpoint=EndpointSel(scope, pod, "k8s"), text=f"{pod_txt} in {ns_txt}")
 
 
-def ip_block(data: Any, origin: Origin, problems: Problems) -> Peer | None:
+def ip_block(data: Any, origin: Origin, problems: Problems) -> RulePeer | None:
     d = mapping(data, origin, problems)
     net = cidr(d.get("cidr"), origin.at("cidr"), problems, lenient=True)
     excepts: list[IPv4Network] = []
@@ -76,10 +76,10 @@ def ip_block(data: Any, origin: Origin, problems: Problems) -> Peer | None:
         excepts.append(x)
     if net is None:
         if isinstance(d.get("cidr"), str) and ":" in d["cidr"]:
-            return Peer(nothing=True, text=f"ipBlock {d['cidr']} (IPv6: matches no IPv4 address)")
+            return RulePeer(nothing=True, text=f"ipBlock {d['cidr']} (IPv6: matches no IPv4 address)")
         return None
     text = f"ipBlock {d.get('cidr')}" + (f" except {', '.join(str(x) for x in excepts)}" if excepts else "")
-    return Peer(nets=(net,), not_nets=tuple(excepts), text=text)
+    return RulePeer(nets=(net,), not_nets=tuple(excepts), text=text)
 
 
 def compile_ports(items: list[Any], origin: Origin, problems: Problems) -> PortMatch | None:
@@ -144,7 +144,7 @@ def compile_rule(data: Any, origin: Origin, direction: Direction, index: int, na
         if k not in (peer_key, "ports"):
             problems.error(origin.at(k), f"unknown {direction} rule field", f"use {peer_key} and ports")
     peers_raw = seq(d.get(peer_key), origin.at(peer_key), problems)
-    peers: tuple[Peer, ...] | None = None
+    peers: tuple[RulePeer, ...] | None = None
     if peers_raw:  # empty or missing: every source/destination, external addresses included
         compiled = [compile_peer(p, origin.at(f"{peer_key}[{i}]"), namespace, problems)
                     for i, p in enumerate(peers_raw)]

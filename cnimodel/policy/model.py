@@ -65,7 +65,7 @@ class EndpointSel:
 
 
 @dataclass(frozen=True, eq=False)
-class Peer:
+class RulePeer:
     """One alternative of a rule's source or destination; every criterion present must hold (AND)."""
 
     endpoint: EndpointSel | None = None        # a pod endpoint matching this
@@ -98,8 +98,8 @@ class PolicyRule:
     action: Action
     index: int                                   # 0-based position in its direction's list
     direction: Direction
-    src: tuple[Peer, ...] | None = None
-    dst: tuple[Peer, ...] | None = None
+    src: tuple[RulePeer, ...] | None = None
+    dst: tuple[RulePeer, ...] | None = None
     ports: PortMatch | None = None               # None: every protocol and port
     not_ports: PortMatch | None = None
     protocols: ConnSet = ConnSet.ALL             # protocol / notProtocol / ipVersion criteria
