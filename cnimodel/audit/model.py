@@ -45,11 +45,15 @@ class Source:
 
 @dataclass
 class AuditReport:
+    """What an audit found on one node: of a live host or namespace (``netns``), or of captured state
+    (``sources``)."""
+
     node: str
     sources: list[Source] = field(default_factory=list)
     checked: dict[str, int] = field(default_factory=dict)
     differences: list[Difference] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    netns: str | None = None  # a live audit of a network namespace (None: this host, or captured state)
 
     @property
     def ok(self) -> bool:

@@ -185,7 +185,9 @@ def audit_cmd(plan: tuple[str, ...], node: str, ns: str | None, sources: tuple[s
     else:
         report = kernel.audit(cluster, node, ns)
     if output == "json":
-        click.echo(json_text.dumps(report.to_json()))
+        from cnimodel.render.scripts import fixes
+
+        click.echo(json_text.dumps(fixes.live_report_json(report)))
     else:
         if report.differences:
             t = TextTable(title=f"{len(report.differences)} difference(s)", title_justify="left", show_edge=False)

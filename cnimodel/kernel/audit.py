@@ -9,45 +9,16 @@ emulated Windows node is compared with its emulation (see blueprint.py).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from ipaddress import IPv4Address
 
+from cnimodel.audit.model import AuditReport, Difference
 from cnimodel.cluster import Cluster
 from cnimodel.dataplane import FdbEntry, Neighbor, Route
 from cnimodel.kernel import nsutil
 from cnimodel.kernel.blueprint import Space, node_space
 from cnimodel.kernel.netlink import link_names, read_fdb, read_neighbors, read_routes, scope_of
 from cnimodel.syntax import route_line
-
-
-@dataclass(frozen=True)
-class Difference:
-    """``status`` missing (in the model, not live), extra (live, not in the model) or different."""
-
-    status: str
-    kind: str  # "route", "neighbor", "fdb"
-    key: str
-    model: str
-    live: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"status": self.status, "kind": self.kind, "key": self.key, "model": self.model, "live": self.live}
-
-
-@dataclass
-class AuditReport:
-    node: str
-    netns: str | None
-    checked: dict[str, int] = field(default_factory=dict)
-    differences: list[Difference] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.differences
-
-    def to_json(self) -> dict[str, object]:
-        return {"node": self.node, "netns": self.netns, "checked": self.checked,
-                "differences": [d.to_json() for d in self.differences]}
 
 
 def _route_view(r: Route, model: bool) -> tuple[object, ...]:
@@ -116,8 +87,8 @@ def audit(cluster: Cluster, node: str, netns: str | None = None, space: Space | 
         fdb = read_fdb(ipr, names, vxlans)
     finally:
         ipr.close()
-    report = AuditReport(node, netns, {"routes": len(space.expect), "neighbors": len(space.neighbors),
-                                       "fdb": len(space.fdb)})
+    report = AuditReport(node, checked={"routes": len(space.expect), "neighbors": len(space.neighbors),
+                                        "fdb": len(space.fdb)}, netns=netns)
     report.differences = (diff_routes(space.expect, routes) + diff_neighbors(space.neighbors, neighbors)
                           + diff_fdb(space.fdb, fdb))
     return report

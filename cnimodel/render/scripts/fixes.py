@@ -79,6 +79,13 @@ def difference(d: Difference) -> dict[str, str]:
             "fix": fix_line(d.fix)}
 
 
+def live_report_json(r: AuditReport) -> dict[str, Any]:
+    """``cnimodel audit … -o json`` of a live host or namespace."""
+    return {"node": r.node, "netns": r.netns, "checked": r.checked,
+            "differences": [{"status": d.status, "kind": d.kind, "key": d.key, "model": d.model, "live": d.live}
+                            for d in r.differences]}
+
+
 def report_json(r: AuditReport) -> dict[str, Any]:
     """``cnimodel audit --from … -o json``."""
     return {"node": r.node, "from": [s.to_json() for s in r.sources], "checked": r.checked,
