@@ -21,7 +21,7 @@ Verdict = Literal["delivered", "exits", "dropped", "neighbour-resolution"]
 
 
 @dataclass(frozen=True)
-class Stage:
+class TracedStage:
     """One table a packet matched: pipeline, datapath, table number and name, the match, its actions."""
 
     pipeline: str
@@ -45,12 +45,12 @@ class TraceResult:
     output: str | None
     output_type: str | None
     datapaths: tuple[str, ...]
-    stages: tuple[Stage, ...]
+    stages: tuple[TracedStage, ...]
     outputs: tuple[tuple[str, str], ...]
     text: str
 
     @property
-    def last(self) -> Stage | None:
+    def last(self) -> TracedStage | None:
         return self.stages[-1] if self.stages else None
 
     def summary(self) -> str:
@@ -75,7 +75,7 @@ def microflow(inport: str, eth_src: str, eth_dst: str, ip_src: IPv4Address | str
 
 def parse(text: str) -> TraceResult:
     """ovn-trace's ``--detailed`` output as a TraceResult."""
-    stages: list[Stage] = []
+    stages: list[TracedStage] = []
     datapaths: list[str] = []
     outputs: list[tuple[str, str]] = []
     pipeline, datapath = "", ""
@@ -87,7 +87,7 @@ def parse(text: str) -> TraceResult:
     def close() -> None:
         nonlocal current, actions
         if current is not None:
-            stages.append(Stage(pipeline, datapath, current[0], current[1], current[2], current[3], tuple(actions)))
+            stages.append(TracedStage(pipeline, datapath, *current[:4], tuple(actions)))
         current, actions = None, []
 
     for line in text.splitlines():
