@@ -21,7 +21,7 @@ from cnimodel.plan import load_plan
 from cnimodel.plugins.ovn_kubernetes import names
 from cnimodel.plugins.ovn_kubernetes.export import schema_columns, to_transact
 from cnimodel.plugins.ovn_kubernetes.tiers import flatten
-from cnimodel.plugins.ovn_kubernetes.verify import Report, verify
+from cnimodel.plugins.ovn_kubernetes.verify import VerifyReport, verify
 
 ANP_API = "policy.networking.k8s.io/v1alpha1"
 PODS = [pod("web-0", "lin1", "shop", {"app": "web"}, [{"containerPort": 8080}]),
@@ -145,13 +145,13 @@ def test_disabled_writes_no_admin_acls(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Report:
+def report(tmp_path_factory: pytest.TempPathFactory) -> VerifyReport:
     c = plan(tmp_path_factory.mktemp("anp"))
     return verify(c, c.plugin)
 
 
 @needs_ovn
-def test_ovn_trace_decides_as_the_engine(report: Report) -> None:
+def test_ovn_trace_decides_as_the_engine(report: VerifyReport) -> None:
     """Every pod pair traced through ovn-northd's flows; each verdict the one derived by hand above."""
     assert report.mismatches == [] and report.disagreements == []
     got = {(r.flow.src, r.flow.dst): r.trace.verdict for r in report.results if not r.flow.backend}

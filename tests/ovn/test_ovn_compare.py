@@ -13,29 +13,29 @@ from ovnplans import needs_ovn
 from cnimodel.cluster import Cluster
 from cnimodel.plan import load_plan
 from cnimodel.plugins.ovn_kubernetes.compare import mismatches
-from cnimodel.plugins.ovn_kubernetes.verify import Report, verify
+from cnimodel.plugins.ovn_kubernetes.verify import VerifyReport, verify
 
 pytestmark = needs_ovn
 EXAMPLE = Path(__file__).parents[2] / "topologies" / "ovn-kubernetes-hybrid.yaml"
 
 
 @pytest.fixture(scope="module")
-def report() -> Report:
+def report() -> VerifyReport:
     c = Cluster.build(load_plan([EXAMPLE]))
     return verify(c, c.plugin)
 
 
-def by_flow(report: Report, src: str, dst: str):  # type: ignore[no-untyped-def]
+def by_flow(report: VerifyReport, src: str, dst: str):  # type: ignore[no-untyped-def]
     return next(r for r in report.results if (r.flow.src, r.flow.dst) == (src, dst))
 
 
-def test_zero_mismatches_on_the_example(report: Report) -> None:
+def test_zero_mismatches_on_the_example(report: VerifyReport) -> None:
     assert len(report.results) == 20 + 6 + 2
     assert all(r.mine is not None for r in report.results)
     assert report.mismatches == []
 
 
-def test_service_flows_are_new_connections_to_a_chosen_backend(report: Report) -> None:
+def test_service_flows_are_new_connections_to_a_chosen_backend(report: VerifyReport) -> None:
     """Through each cluster-wide VIP (ovn-trace --ct=new --lb-dst): the load balancer's backend is reached through
     the cluster router even on the client's own node, and the database's policy drops a client that is no web pod."""
     flows = {r.flow.dst: r for r in report.results if r.flow.backend}
@@ -47,7 +47,7 @@ def test_service_flows_are_new_connections_to_a_chosen_backend(report: Report) -
     assert "ovn_cluster_router" in web.trace.datapaths
 
 
-def test_the_stages_compared_are_ovn_traces(report: Report) -> None:
+def test_the_stages_compared_are_ovn_traces(report: VerifyReport) -> None:
     """The priorities cnimodel computes (northd's 23 × 3 + 2 for a connected /23, the 1002 hybrid reroute) are
     the ones ovn-trace printed for the same datapath and table."""
     r = by_flow(report, "default/client", "shop/web-1")
@@ -59,14 +59,14 @@ def test_the_stages_compared_are_ovn_traces(report: Report) -> None:
     assert (w.trace.output, w.mine.output) == ("int-lin1", "int-lin1")  # type: ignore[union-attr]
 
 
-def test_exits_agree_with_ovn_traces_neighbour_resolution(report: Report) -> None:
+def test_exits_agree_with_ovn_traces_neighbour_resolution(report: VerifyReport) -> None:
     r = by_flow(report, "shop/web-0", "203.0.113.10")
     assert r.trace.verdict == "neighbour-resolution"
     assert (r.mine.verdict, r.mine.output) == ("exits", "breth0_lin1")  # type: ignore[union-attr]
     assert r.trace.datapaths == ("lin1", "ovn_cluster_router", "join", "GR_lin1", "ext_lin1")
 
 
-def test_a_walk_that_differs_is_reported(report: Report) -> None:
+def test_a_walk_that_differs_is_reported(report: VerifyReport) -> None:
     r = by_flow(report, "default/client", "shop/web-1")
     assert r.mine is not None
     other_port = replace(r.mine, output="shop_web-0")
@@ -115,7 +115,7 @@ def test_what_the_subset_leaves_out_drops_what_crosses_it() -> None:
         assert parse(cp.trace(cross.datapath, cross.microflow)).verdict == "dropped"  # lin2 is not loaded
 
 
-def test_geneve_flows_carry_the_keys_ovn_northd_assigned(report: Report) -> None:
+def test_geneve_flows_carry_the_keys_ovn_northd_assigned(report: VerifyReport) -> None:
     """A flow between chassis names the datapath and egress port in its GENEVE key (ovn-architecture(7): VNI = the
     datapath's key); verify reads their keys from the Southbound database: every such flow crosses in the cluster
     router's datapath, so one VNI, and each destination node's cr-rtos port has its own key."""

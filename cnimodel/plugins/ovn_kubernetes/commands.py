@@ -17,7 +17,7 @@ import click
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
     from cnimodel.plugins.ovn_kubernetes.plugin import OvnKubernetesPlugin
-    from cnimodel.plugins.ovn_kubernetes.verify import Report
+    from cnimodel.plugins.ovn_kubernetes.verify import VerifyReport
 
 
 def _plugin(kit: ModuleType, cluster: Cluster) -> OvnKubernetesPlugin:
@@ -29,7 +29,7 @@ def _plugin(kit: ModuleType, cluster: Cluster) -> OvnKubernetesPlugin:
     return cluster.plugin
 
 
-def report_json(report: Report) -> dict[str, Any]:
+def report_json(report: VerifyReport) -> dict[str, Any]:
     from cnimodel.plugins.ovn_kubernetes import compare
 
     return {
@@ -109,7 +109,7 @@ def commands(kit: ModuleType) -> list[click.Command]:
     return [ovn]
 
 
-def _text(kit: ModuleType, report: Report) -> None:
+def _text(kit: ModuleType, report: VerifyReport) -> None:
     out = kit.OUT
     services = sum(1 for r in report.results if r.flow.backend)
     pods = sum(1 for r in report.results if "/" in r.flow.dst and not r.flow.backend)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from cnimodel.plugins.ovn_kubernetes.plugin import OvnKubernetesPlugin
 
 @dataclass(frozen=True)
-class Flow:
+class SampleFlow:
     src: str
     dst: str
     protocol: str
@@ -39,7 +39,7 @@ class Flow:
 
 @dataclass(frozen=True)
 class FlowResult:
-    flow: Flow
+    flow: SampleFlow
     trace: tracing.TraceResult
     mine: compare.Walked | None = None  # cnimodel's walk of the same flow
     mismatches: tuple[str, ...] = ()
@@ -54,7 +54,7 @@ class FlowResult:
 
 
 @dataclass
-class Report:
+class VerifyReport:
     results: list[FlowResult] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -79,7 +79,7 @@ def _first_port(pod: object) -> tuple[str, int]:
 
 
 def sample_flows(cluster: Cluster, plugin: OvnKubernetesPlugin, limit: int = 500,
-                 seed: int = 0) -> tuple[list[Flow], int]:
+                 seed: int = 0) -> tuple[list[SampleFlow], int]:
     """Pod→pod flows entering OVN — every ordered pair when there are at most ``limit``, else a sample drawn with
     ``seed`` — and flows from a pod to node and external addresses (``beyond_pods``), ``limit`` flows at most
     (the pod pairs get nine tenths of a sample). Returns the flows and how many pod pairs there were."""
@@ -114,13 +114,13 @@ def sample_flows(cluster: Cluster, plugin: OvnKubernetesPlugin, limit: int = 500
         a, b = r.resolve(s.pod.key)[0], r.resolve(d.pod.key)[0]
         conn = r.connection(a, b)
         allows = None if conn.conns is None else conn.conns.allows(proto.upper(), port)
-        flows.append(Flow(s.pod.key, d.pod.key, proto, port, src_node.switch,
+        flows.append(SampleFlow(s.pod.key, d.pod.key, proto, port, src_node.switch,
                           tracing.microflow(names.pod_port(s.pod.namespace, s.pod.name), names.mac_of(s.ip), eth_dst,
                                             s.ip, d.ip, proto, port), allows))
     return flows + extra, total
 
 
-def service_flows(cluster: Cluster, plugin: OvnKubernetesPlugin, seed: int = 0) -> list[Flow]:
+def service_flows(cluster: Cluster, plugin: OvnKubernetesPlugin, seed: int = 0) -> list[SampleFlow]:
     """One flow per cluster-wide load balancer's VIP: from a pod on a node running ovnkube (seeded), to the VIP,
     the load balancer made to pick its first backend (ovn-trace's --lb-dst; cnimodel's --backend)."""
     from cnimodel.plugins.ovn_kubernetes.lbs import vip_address
@@ -147,7 +147,7 @@ def service_flows(cluster: Cluster, plugin: OvnKubernetesPlugin, seed: int = 0) 
             n = nodes[s.pod.node]  # type: ignore[index]
             assert n.subnet is not None
             port = vip.rpartition(":")[2]
-            flows.append(Flow(s.pod.key, owner, lb.protocol, int(port), n.switch, tracing.microflow(
+            flows.append(SampleFlow(s.pod.key, owner, lb.protocol, int(port), n.switch, tracing.microflow(
                 names.pod_port(s.pod.namespace, s.pod.name), names.mac_of(s.ip),
                 names.mac_of(names.gateway_ip(n.subnet)), s.ip, vip_address(vip), lb.protocol, int(port)),
                 None, backends[0]))
@@ -158,7 +158,7 @@ EXTERNAL = "203.0.113.10"  # TEST-NET-3 (RFC 5737): an address outside every pla
 
 
 def beyond_pods(cluster: Cluster, plugin: OvnKubernetesPlugin, sources: list,  # type: ignore[type-arg]
-                rng: random.Random) -> list[Flow]:
+                rng: random.Random) -> list[SampleFlow]:
     """For the first pod of each node running ovnkube (the nodes in a seeded order): flows to its own node's IP
     (the 1004 reroute to the management port), to another node's IP and to an external address (both out of its
     gateway router)."""
@@ -180,7 +180,7 @@ def beyond_pods(cluster: Cluster, plugin: OvnKubernetesPlugin, sources: list,  #
             if dst is None:
                 continue
             pod = a.pod  # type: ignore[attr-defined]
-            flows.append(Flow(pod.key, str(dst), "tcp", port, n.switch, tracing.microflow(
+            flows.append(SampleFlow(pod.key, str(dst), "tcp", port, n.switch, tracing.microflow(
                 names.pod_port(pod.namespace, pod.name), names.mac_of(a.ip),  # type: ignore[attr-defined]
                 names.mac_of(names.gateway_ip(n.subnet)), a.ip, dst, "tcp", port), None))  # type: ignore[attr-defined]
     return flows
@@ -193,11 +193,11 @@ def tracers(flows: int) -> int:
 
 
 def verify(cluster: Cluster, plugin: OvnKubernetesPlugin, limit: int = 500, seed: int = 0,
-           probe: Callable[[ControlPlane], None] | None = None) -> Report:
+           probe: Callable[[ControlPlane], None] | None = None) -> VerifyReport:
     """Export, load into a fresh control plane, let northd compile, ovn-trace the sampled flows, stop it all, and
     compare each flow with cnimodel's own trace. ``probe`` is called with the control plane before it stops (a
     benchmark reads the processes' CPU time there)."""
-    report = Report()
+    report = VerifyReport()
     t0 = time.monotonic()
     nb = plugin.northbound(cluster)
     report.timings["model"] = time.monotonic() - t0
