@@ -3,15 +3,21 @@ traceback, no hang, no memory blow-up."""
 
 from __future__ import annotations
 
+import json
+import os
 import resource
 import signal
+import tempfile
+import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from cnimodel.cli import cli
@@ -86,12 +92,51 @@ def run(args: list[str], stdin: str | None = None) -> Outcome:
     return Outcome(tuple(args), r.exit_code, "", r.stderr)
 
 
+class Tally:
+    """What one fuzz suite saw: runs, exit statuses of the command counted (``exits_of``), hangs, and in long mode
+    the failures, recorded instead of stopping at the first and printed with the figures at the end."""
+
+    def __init__(self, suite: str, long: bool, exits_of: str = "exit") -> None:
+        self.suite, self.long, self.exits_of = suite, long, exits_of
+        self.failures: list[dict[str, Any]] = []
+        self.runs = self.hangs = 0
+        self.exits = {0: 0, 1: 0, 2: 0}
+        self.started = 0.0
+
+    def start(self) -> None:
+        self.started = self.started or time.monotonic()
+
+    def count(self, outcome: Outcome, exits: bool = True) -> None:
+        """One command run; ``exits``: its exit status is one of those the figures list."""
+        self.runs += 1
+        self.hangs += outcome.problem.startswith("hang")
+        if exits and outcome.exit_code in self.exits:
+            self.exits[outcome.exit_code] += 1
+
+    def failed(self, record: dict[str, Any], message: str) -> None:
+        """A case that broke the promise: recorded in long mode, the test's failure otherwise."""
+        if not self.long:
+            pytest.fail(message)
+        self.failures.append(record)
+
+    def report(self, what: str) -> None:
+        """Long mode: the failures in the suite's log and one line of figures; fails when any was recorded."""
+        if not self.long:
+            return
+        wall = time.monotonic() - self.started if self.started else 0.0
+        log = log_path(self.suite)
+        log.write_text(json.dumps(self.failures, indent=1))
+        internal = sum(any(p.startswith(("internal", "uncaught")) for p in f["problems"]) for f in self.failures)
+        exits = "/".join(str(self.exits[c]) for c in (0, 1, 2))
+        print(f"\nfuzz {what}: {self.runs} command runs, {len(self.failures)} failures ({internal} with internal "
+              f"errors, {self.hangs} hangs), peak RSS {peak_rss_mb():.0f} MB, wall {wall:.0f} s; {self.exits_of} "
+              f"0/1/2: {exits}; failures in {log}")
+        assert not self.failures, f"{len(self.failures)} failures, listed in {log}"
+
+
 def log_path(suite: str) -> Path:
     """Where a long run records its failures: ``CNIMODEL_FUZZ_LOG`` with the suite's name added (fuzz.json →
-    fuzz-audit.json), so the suites run together keep their own logs."""
-    import os
-    import tempfile
-
+    fuzz-audit.json), so the suites run together keep their own logs; the plans' suite (``""``) uses it as is."""
     given = os.environ.get("CNIMODEL_FUZZ_LOG")
     base = Path(given) if given else Path(tempfile.gettempdir()) / "cnimodel-fuzz-failures.json"
-    return base.with_name(f"{base.stem}-{suite}{base.suffix}")
+    return base.with_name(f"{base.stem}-{suite}{base.suffix}") if suite else base

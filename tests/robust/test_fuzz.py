@@ -12,15 +12,13 @@ stopping at the first, and prints the figures (runs, failures, hangs, peak RSS, 
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import Outcome, peak_rss_mb, run
+from harness import Tally, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mutate import ODD_VALUES, OPS, apply, command_lines, dump, load, names, places
@@ -62,13 +60,7 @@ def cases(draw: st.DrawFn) -> tuple[str, list[Any], list[str], str]:
     return name, steps, args, text
 
 
-_FAILURES: list[dict[str, Any]] = []
-_STATS = {"runs": 0, "hangs": 0, "started": 0.0, "exit0": 0, "exit1": 0, "exit2": 0}
-
-
-def _record(outcome: Outcome, name: str, steps: list[str], text: str) -> None:
-    _FAILURES.append({"topology": name, "mutations": steps, "args": list(outcome.args),
-                      "exit": outcome.exit_code, "problem": outcome.problem, "plan": text})
+TALLY = Tally("", LONG)
 
 
 @settings(max_examples=RUNS, deadline=None, database=None, derandomize=not LONG,
@@ -76,33 +68,19 @@ def _record(outcome: Outcome, name: str, steps: list[str], text: str) -> None:
 @given(cases())
 def test_no_mutated_plan_breaks_a_command(case: tuple[str, list[str], list[str], str]) -> None:
     name, steps, args, text = case
-    _STATS["started"] = _STATS["started"] or time.monotonic()
+    TALLY.start()
     with tempfile.TemporaryDirectory() as tmp:
         plan = Path(tmp) / name
         plan.write_text(text)
         outcome = run([str(plan) if a == "PLAN" else a for a in args], stdin=text if "-" in args else None)
-    _STATS["runs"] += 1
-    if outcome.exit_code in (0, 1, 2):
-        _STATS[f"exit{outcome.exit_code}"] += 1
-    if outcome.ok:
-        return
-    _STATS["hangs"] += outcome.problem.startswith("hang")
-    if LONG:
-        _record(outcome, name, steps, text)
-        return
-    pytest.fail(f"{name} {steps}: cnimodel {' '.join(args)} → {outcome.problem}")
+    TALLY.count(outcome)
+    if not outcome.ok:
+        TALLY.failed({"topology": name, "mutations": steps, "args": list(outcome.args), "exit": outcome.exit_code,
+                      "problems": [outcome.problem], "plan": text},
+                     f"{name} {steps}: cnimodel {' '.join(args)} → {outcome.problem}")
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _report() -> Any:
     yield
-    if not LONG:
-        return
-    wall = time.monotonic() - _STATS["started"] if _STATS["started"] else 0.0
-    log = Path(os.environ.get("CNIMODEL_FUZZ_LOG", Path(tempfile.gettempdir()) / "cnimodel-fuzz-failures.json"))
-    log.write_text(json.dumps(_FAILURES, indent=1))
-    internal = sum(f["problem"].startswith(("internal", "uncaught")) for f in _FAILURES)
-    print(f"\nfuzz: {_STATS['runs']} command runs, {len(_FAILURES)} failures ({internal} internal errors, "
-          f"{_STATS['hangs']} hangs), peak RSS {peak_rss_mb():.0f} MB, wall {wall:.0f} s; exit 0/1/2: "
-          f"{_STATS['exit0']}/{_STATS['exit1']}/{_STATS['exit2']}; failures in {log}")
-    assert not _FAILURES, f"{len(_FAILURES)} failures, listed in {log}"
+    TALLY.report("plans")

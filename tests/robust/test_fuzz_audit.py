@@ -17,13 +17,12 @@ import codecs
 import json
 import os
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from audit_captures import Capture, captures
-from harness import Outcome, log_path, peak_rss_mb, run
+from harness import Outcome, Tally, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mutate import ODD_VALUES, OPS, apply, places
@@ -123,8 +122,7 @@ def cases(draw: st.DrawFn) -> tuple[Capture, list[str], list[tuple[str, str, byt
     return cap, steps, files, extra
 
 
-_FAILURES: list[dict[str, Any]] = []
-_STATS = {"runs": 0, "hangs": 0, "started": 0.0, "exit0": 0, "exit1": 0, "exit2": 0}
+TALLY = Tally("audit", LONG)
 
 
 def judge(outcome: Outcome, stderr_names: list[str], err: str) -> str:
@@ -142,38 +140,23 @@ def judge(outcome: Outcome, stderr_names: list[str], err: str) -> str:
 def test_no_mutated_capture_breaks_audit(case: tuple[Capture, list[str], list[tuple[str, str, bytes]],
                                                      list[str]]) -> None:
     cap, steps, files, extra = case
-    _STATS["started"] = _STATS["started"] or time.monotonic()
+    TALLY.start()
     with tempfile.TemporaryDirectory() as tmp:
         args = ["audit", cap.plan, "--node", cap.node]
         for name, kind, raw in files:
             (Path(tmp) / name).write_bytes(raw)
             args += ["--from", f"{kind}={Path(tmp) / name}" if kind else str(Path(tmp) / name)]
         outcome = run(args + extra)
-    _STATS["runs"] += 1
-    if outcome.exit_code in (0, 1, 2):
-        _STATS[f"exit{outcome.exit_code}"] += 1
+    TALLY.count(outcome)
     problem = judge(outcome, [name for name, _, _ in files], outcome.stderr)
-    if not problem:
-        return
-    _STATS["hangs"] += problem.startswith("hang")
-    if LONG:
-        _FAILURES.append({"capture": cap.name, "plan": cap.plan, "node": cap.node, "mutations": steps,
-                          "args": list(outcome.args), "exit": outcome.exit_code, "problem": problem,
-                          "file": files[0][2].decode("utf-8", "replace")})
-        return
-    pytest.fail(f"{cap.name} {steps}: cnimodel {' '.join(outcome.args)} → {problem}")
+    if problem:
+        TALLY.failed({"capture": cap.name, "plan": cap.plan, "node": cap.node, "mutations": steps,
+                      "args": list(outcome.args), "exit": outcome.exit_code, "problems": [problem],
+                      "file": files[0][2].decode("utf-8", "replace")},
+                     f"{cap.name} {steps}: cnimodel {' '.join(outcome.args)} → {problem}")
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _report() -> Any:
     yield
-    if not LONG:
-        return
-    wall = time.monotonic() - _STATS["started"] if _STATS["started"] else 0.0
-    log = log_path("audit")
-    log.write_text(json.dumps(_FAILURES, indent=1))
-    internal = sum(f["problem"].startswith(("internal", "uncaught")) for f in _FAILURES)
-    print(f"\nfuzz audit --from: {_STATS['runs']} command runs, {len(_FAILURES)} failures ({internal} internal "
-          f"errors, {_STATS['hangs']} hangs), peak RSS {peak_rss_mb():.0f} MB, wall {wall:.0f} s; exit 0/1/2: "
-          f"{_STATS['exit0']}/{_STATS['exit1']}/{_STATS['exit2']}; failures in {log}")
-    assert not _FAILURES, f"{len(_FAILURES)} failures, listed in {log}"
+    TALLY.report("audit --from")

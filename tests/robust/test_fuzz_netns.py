@@ -11,12 +11,11 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import log_path, peak_rss_mb, run
+from harness import Tally, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from interrupts import host_links, mounts, netns_names
@@ -33,8 +32,7 @@ RUNS = int(os.environ.get("CNIMODEL_FUZZ_NETNS_RUNS", "500" if LONG else "5"))
 PLANS = ("linux-vxlan-directrouting.yaml", "default.yaml", "canal-linux.yaml", "kubenet-calico.yaml",
          "hybrid-vxlan.yaml")
 _DOCS: dict[str, list[Any]] = {}
-_FAILURES: list[dict[str, Any]] = []
-_STATS: dict[str, float] = {"runs": 0, "hangs": 0, "started": 0.0, "up0": 0, "up1": 0, "up2": 0}
+TALLY = Tally("netns", LONG, exits_of="up exit")
 
 
 def _renamed(docs: list[Any], name: str) -> list[Any]:
@@ -92,7 +90,7 @@ def _left(prefix: str | None) -> str:
 @given(cases())
 def test_netns_up_verify_down_on_a_mutated_plan(case: tuple[str, list[str], str]) -> None:
     name, steps, text = case
-    _STATS["started"] = _STATS["started"] or time.monotonic()
+    TALLY.start()
     problems = []
     with tempfile.TemporaryDirectory() as tmp:
         plan = Path(tmp) / name
@@ -103,41 +101,21 @@ def test_netns_up_verify_down_on_a_mutated_plan(case: tuple[str, list[str], str]
             outcome = run(args)
             if os.environ.get("CNIMODEL_FUZZ_SHOW") and args[1] == "up":
                 print(outcome.exit_code, outcome.stderr[-200:].replace("\n", " | "))
-            _STATS["runs"] += 1
-            if args[1] == "up" and outcome.exit_code in (0, 1, 2):
-                _STATS[f"up{outcome.exit_code}"] += 1
+            TALLY.count(outcome, exits=args[1] == "up")
             if not outcome.ok:
                 problems.append(f"cnimodel {' '.join(args[:2])} → {outcome.problem}")
-                _STATS["hangs"] += outcome.problem.startswith("hang")
     left = _left(prefix)
     if left:
         problems.append(f"after down: {left}")
-    if not problems:
-        return
-    if LONG:
-        _FAILURES.append({"topology": name, "mutations": steps, "problems": problems, "plan": text})
-        return
-    pytest.fail(f"{name} {steps}: " + "; ".join(problems))
+    if problems:
+        TALLY.failed({"topology": name, "mutations": steps, "problems": problems, "plan": text},
+                     f"{name} {steps}: " + "; ".join(problems))
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _report() -> Any:
     yield
-    if not LONG:
-        return
-    import json
-
-    wall = time.monotonic() - _STATS["started"] if _STATS["started"] else 0.0
-    log = log_path("netns")
-    log.write_text(json.dumps(_FAILURES, indent=1))
-    internal = sum(any("internal" in p or "uncaught" in p for p in f["problems"]) for f in _FAILURES)
-    print(f"\nfuzz netns: {_STATS['runs']:.0f} command runs on {_STATS['runs'] // 3:.0f} plans, "
-          f"{len(_FAILURES)} failing plans ({internal} with internal errors, {_STATS['hangs']:.0f} hangs), "
-          f"peak RSS {peak_rss_mb():.0f} MB, "
-          f"wall {wall:.0f} s; up exit 0/1/2: {_STATS['up0']:.0f}/{_STATS['up1']:.0f}/{_STATS['up2']:.0f}; failures "
-          f"in {log}")
-    assert not _FAILURES, f"{len(_FAILURES)} failures, listed in {log}"
-
+    TALLY.report("netns up/verify/down")
 
 
 def test_verify_traces_a_pod_whose_namespace_is_markup(tmp_path: Path) -> None:

@@ -9,16 +9,14 @@ Needs OVN (ovn-northd, ovsdb-server, ovn-trace). CI runs a few plans (``CNIMODEL
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import log_path, peak_rss_mb, run
+from harness import Tally, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mutate import ODD_VALUES, OPS, apply, dump, load, places
@@ -31,8 +29,7 @@ LONG = os.environ.get("CNIMODEL_FUZZ") == "long"
 RUNS = int(os.environ.get("CNIMODEL_FUZZ_OVN_RUNS", "500" if LONG else "3"))
 PLAN = "ovn-kubernetes-hybrid.yaml"
 _DOCS: list[Any] = []
-_FAILURES: list[dict[str, Any]] = []
-_STATS = {"runs": 0, "hangs": 0, "started": 0.0, "exit0": 0, "exit1": 0, "exit2": 0}
+TALLY = Tally("ovn", LONG)
 
 
 def ovn_processes() -> dict[int, str]:
@@ -75,44 +72,29 @@ def cases(draw: st.DrawFn) -> tuple[list[str], str]:
 @given(cases())
 def test_ovn_verify_on_a_mutated_plan(case: tuple[list[str], str]) -> None:
     steps, text = case
-    _STATS["started"] = _STATS["started"] or time.monotonic()
+    TALLY.start()
     before = ovn_processes()
     with tempfile.TemporaryDirectory() as tmp:
         plan = Path(tmp) / PLAN
         plan.write_text(text)
         outcome = run(["ovn", "verify", str(plan), "--flows", "20"])
-    _STATS["runs"] += 1
-    if outcome.exit_code in (0, 1, 2):
-        _STATS[f"exit{outcome.exit_code}"] += 1
+    TALLY.count(outcome)
     problems = [] if outcome.ok else [outcome.problem]
-    _STATS["hangs"] += outcome.problem.startswith("hang")
     left = {pid: what for pid, what in ovn_processes().items() if pid not in before}
     if left:
         problems.append(f"left running: {sorted(left.values())[:3]}")
         for pid in left:  # for the next case
             with contextlib.suppress(OSError):
                 os.kill(pid, 9)
-    if not problems:
-        return
-    if LONG:
-        _FAILURES.append({"topology": PLAN, "mutations": steps, "problems": problems, "plan": text})
-        return
-    pytest.fail(f"{PLAN} {steps}: " + "; ".join(problems))
+    if problems:
+        TALLY.failed({"topology": PLAN, "mutations": steps, "problems": problems, "plan": text},
+                     f"{PLAN} {steps}: " + "; ".join(problems))
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _report() -> Any:
     yield
-    if not LONG:
-        return
-    wall = time.monotonic() - _STATS["started"] if _STATS["started"] else 0.0
-    log = log_path("ovn")
-    log.write_text(json.dumps(_FAILURES, indent=1))
-    internal = sum(any(p.startswith(("internal", "uncaught")) for p in f["problems"]) for f in _FAILURES)
-    print(f"\nfuzz ovn verify: {_STATS['runs']:.0f} command runs, {len(_FAILURES)} failures ({internal} internal "
-          f"errors, {_STATS['hangs']:.0f} hangs), peak RSS {peak_rss_mb():.0f} MB, wall {wall:.0f} s; exit 0/1/2: "
-          f"{_STATS['exit0']:.0f}/{_STATS['exit1']:.0f}/{_STATS['exit2']:.0f}; failures in {log}")
-    assert not _FAILURES, f"{len(_FAILURES)} failures, listed in {log}"
+    TALLY.report("ovn verify")
 
 
 def test_ovn_verify_traces_pods_and_services_whose_names_are_markup() -> None:
