@@ -20,7 +20,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from ipaddress import AddressValueError, IPv4Address
+from ipaddress import AddressValueError, IPv4Address, ip_address
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -225,8 +225,9 @@ class Network:
         return TraceAnswer(forward, reply)
 
     def lb(self, node: str) -> Table:
-        """The load-balancer rules kube-proxy programs on ``node``: one row per Service frontend (none where the
-        network plugin implements Services itself: not modelled yet)."""
+        """The load balancers of ``node``, one row per Service frontend: kube-proxy's rules, or the network plugin's
+        own load balancers where it implements Services (a ``frontend`` kind read from the address: the service
+        range's clusterIP, a node's nodePort, else externalIP)."""
         from cnimodel.services import iptables_view, winkernel_view
         from cnimodel.services.decide import proxy_of
 
@@ -255,6 +256,14 @@ class Network:
                 for kind, ips in (("externalIP", svc.external_ips), ("loadBalancerIP", svc.ingress_ips)):
                     if ips:
                         rows.append((node, svc.key, sp.protocol, kind, [str(ip) for ip in ips], sp.port, outside))
+        elif (own := self.cluster.plugin.services()) is not None:
+            nodes = {str(n.ip) for n in self.plan.nodes}
+            srange = self.plan.service_cidr
+            for f in own.frontends(self.cluster, node):
+                kind = ("clusterIP" if srange is not None and ip_address(f.vip) in srange else
+                        "nodePort" if f.vip in nodes else "externalIP")
+                rows.append((node, f.service, f.protocol, kind, [] if kind == "nodePort" else [f.vip], f.port,
+                             list(f.backends)))
         return Table(("node", "service", "protocol", "frontend", "vips", "port", "backends"), rows)
 
     # --- policy -----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ Its tables are ``cnimodel.plugin.listing.Listing`` values in the shape the plugi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from cnimodel.plugin.listing import Listing
 
@@ -31,5 +31,20 @@ class PluginServices(Protocol):
         """The node's load balancers (only ``services``' when given, as ``NS/NAME``)."""
         ...
 
+    def frontends(self, cluster: Cluster, node: str) -> list[PluginFrontend]:
+        """Every frontend the node's load balancers answer, as the Python API's ``lb`` table lists them."""
+        ...
 
-__all__ = ["PluginServices"]
+
+class PluginFrontend(NamedTuple):
+    """One VIP of a plugin's load balancer: the Service (``NS/NAME``), protocol (``TCP``), address, port and the
+    backends' addresses."""
+
+    service: str
+    protocol: str
+    vip: str
+    port: int
+    backends: tuple[str, ...]
+
+
+__all__ = ["PluginFrontend", "PluginServices"]

@@ -94,3 +94,20 @@ def test_hairpin_is_snatted_to_the_hairpin_ip() -> None:
     assert t.disposition == "ACCEPTED"
     snat = next(s.detail for h in t.hops for s in h.steps if s.action == "SNAT")
     assert snat["after"] == "169.254.169.5"
+
+
+def test_the_python_api_lists_the_ovn_load_balancers_frontends() -> None:
+    """net.lb on an OVN node lists the OVN load balancers' frontends, read from the plan's own Services:
+    shop/web 172.30.10.10:80 (its two pods), shop/db 172.30.10.20:5432, shop/iis 172.30.10.30:80 and NodePort
+    30080 (its Windows pod)."""
+    import cnimodel
+    from cnimodel.examples import path
+
+    net = cnimodel.load(str(path("ovn-kubernetes-hybrid.yaml")))
+    rows = {(r["service"], r["frontend"], tuple(r["vips"]), r["port"]): sorted(r["backends"]) for r in net.lb("lin1")}
+    # web-0 is lin1's first pod, web-1 lin2's: the first address after .1 router, .2 ovn-k8s-mp0 and .3 the
+    # hybrid-overlay port of each node's host subnet (10.129.0.0/23 and 10.130.0.0/23)
+    assert rows[("shop/web", "clusterIP", ("172.30.10.10",), 80)] == ["10.129.0.4", "10.130.0.4"]
+    assert ("shop/db", "clusterIP", ("172.30.10.20",), 5432) in rows
+    assert ("shop/iis", "clusterIP", ("172.30.10.30",), 80) in rows
+    assert ("shop/iis", "nodePort", (), 30080) in rows

@@ -29,6 +29,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from cnimodel.plugin.listing import Column, Listing
+from cnimodel.plugin.services import PluginFrontend
 from cnimodel.plugins.ovn_kubernetes import names
 from cnimodel.plugins.ovn_kubernetes.logical import stage
 from cnimodel.plugins.ovn_kubernetes.nbmodel import LoadBalancer
@@ -137,6 +138,20 @@ class OvnServices:
         if any(source == n.ip for n in cluster.plan.nodes):
             return "host"
         return "external"
+
+    def frontends(self, cluster: Cluster, node: str) -> list[PluginFrontend]:
+        """Each IPv4 VIP of the node's load balancers (switch and gateway router, each load balancer once)."""
+        seen = {lb.name: lb for rows in self.on(cluster, node).values() for lb, _ in rows}
+        out: list[PluginFrontend] = []
+        for lb in sorted(seen.values(), key=lambda x: x.name):
+            owner = dict(lb.external_ids).get("k8s.ovn.org/owner", lb.name)
+            for vip, ips in sorted(lb.vips):
+                ip, _, port = vip.rpartition(":")
+                if ip.startswith("["):  # an IPv6 VIP: cnimodel models IPv4
+                    continue
+                out.append(PluginFrontend(owner, lb.protocol.upper(), ip, int(port),
+                                          tuple(t.rpartition(":")[0] for t in ips.split(",") if t)))
+        return out
 
     def tables(self, cluster: Cluster, node: str, services: list[str] | None) -> tuple[Listing, ...]:
         on = self.on(cluster, node)
