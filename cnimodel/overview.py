@@ -60,7 +60,8 @@ class NodeServices:
 @dataclass(frozen=True)
 class Overview:
     """Everything the report shows; ``services[node]`` is None where the plan has no Services or the node's
-    plugin balances them itself (not modelled yet); ``findings``/``reach`` are None when not asked for."""
+    plugin balances them itself (the report shows kube-proxy's views; a plugin's own load balancers are in
+    ``cnimodel lb``); ``findings``/``reach`` are None when not asked for."""
 
     cluster: Cluster
     options: Options
