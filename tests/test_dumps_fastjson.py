@@ -68,7 +68,9 @@ def test_the_fast_path_is_taken_and_skips_managed_fields(tmp_path: Path) -> None
     path.write_text(json.dumps(yaml.safe_load(HYBRID.read_text()), indent=4))
     doc = fastjson.decode(path.read_bytes())
     assert doc is not None and isinstance(doc["items"], fastjson.Items)
-    pod = next(i for i in doc["items"] if i["kind"] == "Pod")
+    records = [i for i in doc["items"] if isinstance(i, fastjson.PodRecord)]
+    assert records and not any(isinstance(i, dict) and i.get("kind") == "Pod" for i in doc["items"])
+    pod = fastjson.as_dict(records[0])
     assert "managedFields" not in pod["metadata"] and "conditions" not in pod["status"]
     assert pod["status"] == {"podIP": "10.244.0.2"}
     assert pod["spec"]["containers"][0] == {"image": "registry.k8s.io/coredns/coredns:v1.11.3", "ports": [
@@ -109,3 +111,75 @@ def test_a_syntax_error_is_located_by_the_plain_reader(tmp_path: Path, monkeypat
         load_plan([path])
     (err,) = e.value.problems
     assert err.origin.path == "line 4 column 25" and "invalid JSON" in err.message
+
+
+def _odd_pods(base: dict[str, Any]) -> list[dict[str, Any]]:
+    """Pods that leave the typed record's fast reader for the dict readers, or lead to a warning there."""
+    def pod(name: str, change: Any) -> dict[str, Any]:
+        p = json.loads(json.dumps(base))
+        p["metadata"]["name"] = name
+        p["metadata"].pop("annotations", None)  # (each pod carries only the field it is about)
+        for key in ("affinity", "dnsPolicy", "initContainers", "topologySpreadConstraints", "dnsConfig",
+                    "hostAliases"):
+            p["spec"].pop(key, None)
+        p["status"]["podIP"] = None
+        change(p)
+        return p
+    c0 = "containers"
+    return [
+        pod("spread", lambda p: p["spec"].update(topologySpreadConstraints=[{"maxSkew": 1}])),
+        pod("dnsconf", lambda p: p["spec"].update(dnsConfig={"nameservers": ["1.1.1.1"]})),
+        pod("aliases", lambda p: p["spec"].update(hostAliases=[{"ip": "10.0.0.9", "hostnames": ["a"]}])),
+        pod("antiaffine", lambda p: p["spec"].update(affinity={"podAntiAffinity": {}})),
+        pod("dnsdefault", lambda p: p["spec"].update(dnsPolicy="Default")),
+        pod("sidecar", lambda p: p["spec"].update(initContainers=[{"name": "s", "ports": [{"containerPort": 1}]}])),
+        pod("multus", lambda p: p["metadata"].update(annotations={"k8s.v1.cni.cncf.io/networks": "macvlan"})),
+        pod("hostip", lambda p: p["spec"][c0][0]["ports"][0].update(hostPort=5353, hostIP="10.0.0.1")),
+        pod("noproto", lambda p: p["spec"][c0][0]["ports"][0].update(protocol="")),
+        pod("badport", lambda p: p["spec"][c0][0]["ports"][0].update(containerPort=70000)),
+        pod("emptyns", lambda p: p["metadata"].update(namespace="")),
+        pod("badip", lambda p: p["status"].update(podIP="10.0.0.300")),
+        pod("selector", lambda p: p["spec"].update(nodeSelector={"kubernetes.io/os": "linux"})),
+        pod("owned", lambda p: p["metadata"].update(ownerReferences=[
+            {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-5d8f", "controller": True,
+             "uid": "0d6c1c4e-4a3e-4c57-a0a8-8b9a4a3b9e11"}])),
+    ]
+
+
+def test_pods_beside_the_typed_record_read_the_same_on_both_paths(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    items = yaml.safe_load(HYBRID.read_text())["items"]
+    base = next(i for i in items if i["kind"] == "Pod" and i["spec"].get("containers", [{}])[0].get("ports"))
+    path = tmp_path / "dump.json"
+    odd = _odd_pods(base)
+    path.write_text(json.dumps(_list([i for i in items if i["kind"] != "Pod"] + odd)))
+    doc = fastjson.decode(path.read_bytes())
+    assert doc is not None and sum(isinstance(i, fastjson.PodRecord) for i in doc["items"]) >= 10
+    problems = []
+    for enabled in (True, False):
+        monkeypatch.setattr(fastjson, "ENABLED", enabled)
+        with pytest.raises(PlanError) as e:
+            load_plan([path])
+        problems.append([p.render() for p in e.value.problems])
+    assert problems[0] == problems[1]
+    said = "\n".join(problems[0])
+    for where in ("ports[0].protocol", "ports[0].containerPort", "status.podIP"):  # the checked reader names each
+        assert where in said, said
+
+
+def test_well_typed_odd_pods_give_the_same_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    items = yaml.safe_load(HYBRID.read_text())["items"]
+    base = next(i for i in items if i["kind"] == "Pod" and i["spec"].get("containers", [{}])[0].get("ports"))
+    good = [p for p in _odd_pods(base) if p["metadata"]["name"] not in ("noproto", "badport", "badip")]
+    path = tmp_path / "dump.json"
+    path.write_text(json.dumps(_list(items + good)))
+    fast, plain = _both(path, monkeypatch)
+    _same(fast, plain)
+    owned = next(p for p in fast.pods if p.name == "owned")
+    assert owned.owner is not None and owned.owner.kind == "ReplicaSet"
+    assert next(p for p in fast.pods if p.name == "selector").placement is not None
+    warned = "\n".join(w.render() for w in fast.warnings)
+    assert "metadata.namespace: warning: is empty" in warned  # the checked reader's warning
+    for field in ("topologySpreadConstraints", "dnsConfig", "hostAliases", "podAntiAffinity", "dnsPolicy",
+                  "initContainers[].ports", "k8s.v1.cni.cncf.io/networks", "hostIP"):  # the scan's, once each
+        assert warned.count(f"{field} is not modelled") == 1, (field, warned)

@@ -28,12 +28,12 @@ class Origin:
         if not sub:
             return self
         if not self.path:
-            return _origin(self.file, self.document, sub)
+            return origin_at(self.file, self.document, sub)
         sep = "" if sub.startswith("[") else "."
-        return _origin(self.file, self.document, f"{self.path}{sep}{sub}")
+        return origin_at(self.file, self.document, f"{self.path}{sep}{sub}")
 
 
-def _origin(file: str, document: int, path: str) -> Origin:
+def origin_at(file: str, document: int, path: str) -> Origin:
     """The loader makes one per listed object (150,000 and more): built without the frozen ``__init__``."""
     return frozen(Origin, file=file, document=document, path=path)
 

@@ -81,6 +81,59 @@ class Node(msgspec.Struct, tag_field="kind", tag="Node", **_Omit):  # type: igno
     spec: NodeSpec | None = None
     status: NodeStatus | None = None
 
+# A Pod as most are: the fields the plan's fast reader (plan/kube.py ``pod_from_record``) takes typed, so that
+# msgspec checks their types in C and no dict is built; a pod whose types differ fails here and is decoded by
+# the loose Structs above and read through the dict readers, which say what is wrong.
+class RecordPort(msgspec.Struct, **_Omit):  # type: ignore[misc,call-arg]
+    containerPort: int
+    protocol: str | None = None
+    name: str | None = None
+    hostPort: int | None = None
+    hostIP: Any = None
+
+class RecordContainer(msgspec.Struct, **_Omit):  # type: ignore[misc,call-arg]
+    image: Any = None
+    ports: list[RecordPort] | None = None
+
+class RecordMeta(msgspec.Struct, **_Omit):  # type: ignore[misc,call-arg]
+    name: str
+    namespace: str | None = None
+    labels: dict[str, str] | None = None
+    ownerReferences: Any = None
+    annotations: Any = None
+
+class RecordSpec(msgspec.Struct, **_Omit):  # type: ignore[misc,call-arg]
+    # PodSpec's fields, typed where the fast reader takes them
+    nodeName: str | None = None
+    hostNetwork: bool = False
+    containers: list[RecordContainer] | None = None
+    initContainers: Any = None
+    nodeSelector: Any = None
+    affinity: Any = None
+    tolerations: Any = None
+    serviceAccountName: str | None = None
+    serviceAccount: str | None = None
+    runtimeClassName: str | None = None
+    topologySpreadConstraints: Any = None
+    dnsPolicy: Any = None
+    dnsConfig: Any = None
+    hostAliases: Any = None
+
+class RecordStatus(msgspec.Struct, **_Omit):  # type: ignore[misc,call-arg]
+    podIP: str | None = None
+
+class PodRecord(msgspec.Struct, tag_field="kind", tag="Pod", **_Omit):  # type: ignore[misc,call-arg]
+    apiVersion: Any = None
+    metadata: RecordMeta | None = None
+    spec: RecordSpec | None = None
+    status: RecordStatus | None = None
+
+
+def as_dict(record: PodRecord) -> dict[str, Any]:
+    """The record as the plain dict the loose path gives for the same pod (the fields the readers use)."""
+    return _builtins(record)  # type: ignore[no-any-return]
+
+
 class ListDoc(msgspec.Struct):
     kind: Any = None
     apiVersion: Any = None
@@ -88,6 +141,7 @@ class ListDoc(msgspec.Struct):
 
 _list = msgspec.json.Decoder(ListDoc)
 _typed = msgspec.json.Decoder(Pod | Node)
+_record = msgspec.json.Decoder(PodRecord)
 _any = msgspec.json.Decoder()
 _builtins = msgspec.to_builtins
 
@@ -107,7 +161,12 @@ class Items:
 
 
 def item(raw: Any) -> Any:
-    """One raw item: a Pod or Node through its Struct (as a dict), anything else whole."""
+    """One raw item: a well-typed Pod as a ``PodRecord``, another Pod or a Node through its Struct (as a dict),
+    anything else whole."""
+    try:
+        return _record.decode(raw)
+    except msgspec.ValidationError:
+        pass
     try:
         return _builtins(_typed.decode(raw))
     except msgspec.ValidationError:  # another kind, or a Pod/Node a Struct cannot hold (bad types): whole

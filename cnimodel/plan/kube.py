@@ -10,6 +10,7 @@ from typing import Any
 
 from cnimodel.bulk import frozen
 from cnimodel.plan.errors import Origin, Problems
+from cnimodel.plan.fastjson import PodRecord, RecordSpec
 from cnimodel.plan.fields import Fields, freeze, parse_cidr
 from cnimodel.plan.model import ContainerPort, KubeObject, Namespace, NodeSpec, Pod, WorkloadRef
 from cnimodel.plan.schedule import PLACEMENT_KEYS, Placement, parse_placement
@@ -150,17 +151,10 @@ def _pod_fast(doc: dict[str, Any], origin: Origin, placement: Placement | None =
                 proto = p.get("protocol", "TCP")
                 pname = p.get("name")
                 host_port = p.get("hostPort")
-                if not (type(number) is int and 0 < number < 65536 and proto in PROTOCOLS
-                        and (pname is None or type(pname) is str)
-                        and (host_port is None or (type(host_port) is int and 0 < host_port < 65536))):
+                if not (type(number) is int and (pname is None or type(pname) is str)
+                        and (host_port is None or type(host_port) is int)):
                     return None
-                key = (number, proto, pname, host_port)
-                port = _PORTS.get(key)
-                if port is None:
-                    if len(_PORTS) > 10_000:
-                        _PORTS.clear()
-                    port = _PORTS[key] = ContainerPort(number, proto, pname, host_port)
-                ports.append(port)
+                ports.append(_port(number, proto, pname, host_port))
         ip = None
         status = doc.get("status")
         if status and status.get("podIP") is not None:
@@ -168,12 +162,70 @@ def _pod_fast(doc: dict[str, Any], origin: Origin, placement: Placement | None =
             # dotted quad IPv4Address takes (four decimal octets, no leading zeros); anything else is an
             # OSError or TypeError here and the checked reader says what is wrong
             ip = IPv4Address(int.from_bytes(_pton(_AF4, status["podIP"]), "big"))
-    except (KeyError, TypeError, AttributeError, ValueError, OSError):
+    except (KeyError, TypeError, AttributeError, ValueError, OSError, _Unusual):
         return None
     return frozen(Pod, namespace=namespace, name=name, node=node, ip=ip, host_network=host_network,  # 150,000 pods
                   labels=MappingProxyType(labels), ports=tuple(ports), images=tuple(images), origin=origin,
                   owner=owner, placement=placement, service_account=account, runtime_class=runtime_class or None,
                   not_running=None)
+
+
+class _Unusual(Exception):
+    """A value the fast readers leave to the checked one (which says what is wrong with it)."""
+
+
+def _port(number: int, proto: Any, name: str | None, host_port: int | None) -> ContainerPort:
+    """The shared ContainerPort for these values; _Unusual (or KeyError) where one is out of range."""
+    if not (0 < number < 65536 and proto in PROTOCOLS and (host_port is None or 0 < host_port < 65536)):
+        raise _Unusual
+    key = (number, proto, name, host_port)
+    port = _PORTS.get(key)
+    if port is None:
+        if len(_PORTS) > 10_000:
+            _PORTS.clear()
+        port = _PORTS[key] = ContainerPort(number, proto, name, host_port)
+    return port
+
+
+def pod_from_record(rec: PodRecord, origin: Origin, problems: Problems) -> Pod | None:
+    """A pod from a kubectl dump's typed record (plan/fastjson.py: msgspec has checked the field types); None
+    when a value needs the checked reader (``parse_pod`` of ``fastjson.as_dict(rec)`` then reads it)."""
+    meta, spec, status = rec.metadata, rec.spec or _NO_SPEC, rec.status
+    if meta is None:
+        return None
+    namespace = meta.namespace
+    if namespace is None:
+        namespace = "default"
+    elif namespace == "":
+        return None  # the checked reader warns and uses default
+    ports: list[ContainerPort] = []
+    images: list[str] = []
+    try:
+        for c in spec.containers or ():
+            if type(c.image) is str:
+                images.append(c.image)
+            for p in c.ports or ():
+                ports.append(_port(p.containerPort, "TCP" if p.protocol is None else p.protocol, p.name,
+                                   p.hostPort))
+        ip = None
+        if status is not None and status.podIP is not None:
+            ip = IPv4Address(int.from_bytes(_pton(_AF4, status.podIP), "big"))  # (as in _pod_fast)
+    except (_Unusual, OSError):
+        return None
+    placement = owner = None  # (after the checks above: a placement's problems are reported once)
+    if spec.nodeSelector is not None or spec.affinity is not None or spec.tolerations is not None:
+        given = {"nodeSelector": spec.nodeSelector, "affinity": spec.affinity, "tolerations": spec.tolerations}
+        placement = _placement({k: v for k, v in given.items() if v is not None}, origin, problems)
+    if meta.ownerReferences is not None:
+        owner = controller_ref({"ownerReferences": meta.ownerReferences}, namespace)
+    return frozen(Pod, namespace=namespace, name=meta.name, node=spec.nodeName, ip=ip,
+                  host_network=spec.hostNetwork, labels=MappingProxyType(meta.labels or {}),
+                  ports=tuple(ports), images=tuple(images), origin=origin, owner=owner, placement=placement,
+                  service_account=spec.serviceAccountName or spec.serviceAccount or DEFAULT_SERVICE_ACCOUNT,
+                  runtime_class=spec.runtimeClassName or None, not_running=None)
+
+
+_NO_SPEC = RecordSpec()
 
 
 def _pod_checked(doc: dict[str, Any], origin: Origin, problems: Problems) -> Pod | None:

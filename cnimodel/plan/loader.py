@@ -17,9 +17,17 @@ from cnimodel.bulk import bulk
 from cnimodel.plan import fastjson, fastyaml
 from cnimodel.plan.checks import check_plan
 from cnimodel.plan.cluster import API_VERSION, CONFIG_KEYS, INFERABLE, ClusterSpec, parse_cluster_plan
-from cnimodel.plan.errors import Origin, PlanError, Problems
+from cnimodel.plan.errors import Origin, PlanError, Problems, origin_at
 from cnimodel.plan.installed import Installed
-from cnimodel.plan.kube import CLUSTER_SCOPED, KEPT_KINDS, parse_kept, parse_namespace, parse_node_object, parse_pod
+from cnimodel.plan.kube import (
+    CLUSTER_SCOPED,
+    KEPT_KINDS,
+    parse_kept,
+    parse_namespace,
+    parse_node_object,
+    parse_pod,
+    pod_from_record,
+)
 from cnimodel.plan.limits import (
     LIMITS_DOC,
     MAX_FOLDER_ENTRIES,
@@ -226,9 +234,10 @@ def _objects(path: Path, problems: Problems, docs: list[Any]) -> Iterator[tuple[
                 problems.error(origin.at("items"), "expected a list of objects",
                                "write `items:` as a list of Kubernetes objects (- apiVersion: …)")
                 continue
+            file, document = origin.file, origin.document
             for i, item in enumerate(items):
-                if isinstance(item, dict):
-                    yield item, origin.at(f"items[{i}]")
+                if isinstance(item, dict) or type(item) is fastjson.PodRecord:
+                    yield item, origin_at(file, document, f"items[{i}]")  # (origin.at, one per listed object)
                 else:
                     problems.error(origin.at(f"items[{i}]"), f"expected an object, found {type(item).__name__}",
                                    "each item is a Kubernetes object: a mapping with apiVersion and kind")
@@ -305,6 +314,12 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None, installed: 
             continue
         files.append(path)
         for doc, origin in _objects(path, problems, docs):
+            if type(doc) is fastjson.PodRecord:  # a dump's pod, its field types checked as it was decoded
+                if (p := pod_from_record(doc, origin, problems)) is not None:
+                    pods.append(p)
+                    unmodelled.record(doc, origin, host_ports=any(c.host_port for c in p.ports))
+                    continue
+                doc = fastjson.as_dict(doc)  # a value the checked reader is to name
             kind = doc.get("kind")
             if not isinstance(kind, str):
                 fix = (f"this looks like {looks}: reference it from spec.network.configFile instead of loading it "
