@@ -205,8 +205,8 @@ def pod_from_record(rec: PodRecord, origin: Origin, problems: Problems) -> Pod |
             if type(c.image) is str:
                 images.append(c.image)
             for p in c.ports or ():
-                ports.append(_port(p.containerPort, "TCP" if p.protocol is None else p.protocol, p.name,
-                                   p.hostPort))
+                key = (p.containerPort, "TCP" if p.protocol is None else p.protocol, p.name, p.hostPort)
+                ports.append(_PORTS.get(key) or _port(*key))  # (the shared ones hold checked values only)
         ip = None
         if status is not None and status.podIP is not None:
             ip = IPv4Address(int.from_bytes(_pton(_AF4, status.podIP), "big"))  # (as in _pod_fast)
@@ -218,14 +218,17 @@ def pod_from_record(rec: PodRecord, origin: Origin, problems: Problems) -> Pod |
         placement = _placement({k: v for k, v in given.items() if v is not None}, origin, problems)
     if meta.ownerReferences is not None:
         owner = controller_ref({"ownerReferences": meta.ownerReferences}, namespace)
-    return frozen(Pod, namespace=namespace, name=meta.name, node=spec.nodeName, ip=ip,
-                  host_network=spec.hostNetwork, labels=MappingProxyType(meta.labels or {}),
-                  ports=tuple(ports), images=tuple(images), origin=origin, owner=owner, placement=placement,
-                  service_account=spec.serviceAccountName or spec.serviceAccount or DEFAULT_SERVICE_ACCOUNT,
-                  runtime_class=spec.runtimeClassName or None, not_running=None)
+    pod = _new(Pod)  # bulk.frozen, inline: a dump holds pods by the 100,000
+    pod.__dict__.update(namespace=namespace, name=meta.name, node=spec.nodeName, ip=ip,
+                        host_network=spec.hostNetwork, labels=MappingProxyType(meta.labels or {}),
+                        ports=tuple(ports), images=tuple(images), origin=origin, owner=owner, placement=placement,
+                        service_account=spec.serviceAccountName or spec.serviceAccount or DEFAULT_SERVICE_ACCOUNT,
+                        runtime_class=spec.runtimeClassName or None, not_running=None)
+    return pod
 
 
 _NO_SPEC = RecordSpec()
+_new = object.__new__
 
 
 def _pod_checked(doc: dict[str, Any], origin: Origin, problems: Problems) -> Pod | None:

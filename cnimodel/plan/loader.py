@@ -317,7 +317,7 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None, installed: 
             if type(doc) is fastjson.PodRecord:  # a dump's pod, its field types checked as it was decoded
                 if (p := pod_from_record(doc, origin, problems)) is not None:
                     pods.append(p)
-                    unmodelled.record(doc, origin, host_ports=any(c.host_port for c in p.ports))
+                    unmodelled.record(doc, origin, p.ports)
                     continue
                 doc = fastjson.as_dict(doc)  # a value the checked reader is to name
             kind = doc.get("kind")

@@ -12,6 +12,7 @@ from typing import Any
 
 from cnimodel.plan.errors import Origin, Problems
 from cnimodel.plan.fastjson import PodRecord, as_dict
+from cnimodel.plan.model import ContainerPort
 
 # pod spec field → what it would change, and what the model does instead
 POD_SPEC = {
@@ -90,16 +91,17 @@ class Unmodelled:
                                f"{prefix}spec.containers[{ci}].ports[{pi}].hostIP",
                                "the host address a hostPort binds; the model ignores it")
 
-    def record(self, rec: PodRecord, origin: Origin, host_ports: bool) -> None:
-        """``pod`` for a dump's typed pod record (plan/fastjson.py): the dict is made only for the few pods
-        that carry a field named here."""
+    def record(self, rec: PodRecord, origin: Origin, ports: tuple[ContainerPort, ...]) -> None:
+        """``pod`` for a dump's typed pod record (plan/fastjson.py) and the ports read from it: the dict is made
+        only for the few pods that carry a field named here."""
         spec, meta = rec.spec, rec.metadata
         if (meta is not None and meta.annotations is not None) or (spec is not None and (
                 spec.topologySpreadConstraints is not None or spec.dnsConfig is not None  # POD_SPEC's keys
                 or spec.hostAliases is not None or spec.affinity is not None or spec.initContainers is not None
                 or spec.dnsPolicy in ("Default", "None")
-                or (host_ports and any(p.hostIP for c in spec.containers or () for p in c.ports or ())))):
-            self.pod(as_dict(rec), origin, host_ports=host_ports)
+                or (any(p.hostIP for c in spec.containers or () for p in c.ports or ())
+                    and any(p.host_port for p in ports)))):
+            self.pod(as_dict(rec), origin, host_ports=any(p.host_port for p in ports))
 
     def template(self, doc: Mapping[str, Any], kind: str, origin: Origin) -> None:
         spec = doc.get("spec")
