@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
 
+from cnimodel.commands import progress
 from cnimodel.commands.base import (
     ERR,
     OUT,
@@ -50,6 +51,21 @@ def _kernel():  # type: ignore[no-untyped-def]
     return kernel
 
 
+def _steps(enabled: bool = True) -> Callable[[str, int, int], None]:
+    """The kernel's steps shown on the command's progress display (commands/progress.py: on a terminal, after
+    about two seconds)."""
+    bar = progress.for_command(enabled=enabled)
+    current: list[str] = []
+
+    def step(stage: str, done: int, total: int) -> None:
+        if current != [stage]:
+            current[:] = [stage]
+            bar.stage(stage, total=total)
+        bar.update(done)
+
+    return step
+
+
 @click.group("netns")
 def netns() -> None:
     """Build a plan's Linux data plane in network namespaces, verify it against the model, tear it down.
@@ -73,7 +89,8 @@ def up_cmd(plan: tuple[str, ...], pods_per_node: int, policy: str | None) -> Non
     p = load(plan)
     try:
         with _interruptible():
-            bp = kernel.up(p, pods_per_node, progress=lambda m: ERR.print(f"  {m}", markup=False), policy=policy)
+            bp = kernel.up(p, pods_per_node, progress=lambda m: ERR.print(f"  {m}", markup=False), policy=policy,
+                           steps=_steps())
     except kernel.KernelProblem as e:
         raise UsageProblem(str(e)) from None
     try:
@@ -110,7 +127,8 @@ def verify_cmd(plan: tuple[str, ...], port: int, max_pairs: int, timeout: float,
     kernel = _kernel()
     p = load(plan)
     try:
-        bp, report = kernel.verify(p, port=port, max_pairs=max_pairs, timeout=timeout)
+        bp, report = kernel.verify(p, port=port, max_pairs=max_pairs, timeout=timeout,
+                                   steps=_steps(enabled=output != "json"))
     except kernel.KernelProblem as e:
         raise UsageProblem(str(e)) from None
     if output == "json":

@@ -35,9 +35,10 @@ def _require_admin() -> None:
 
 
 def up(plan: Plan, pods_per_node: int = DEFAULT_PODS_PER_NODE, progress: realise.Progress | None = None,
-       policy: str | None = None) -> Blueprint:
+       policy: str | None = None, steps: realise.Steps | None = None) -> Blueprint:
     """Build ``plan`` in namespaces named with its prefix (with the policy verdicts as ``policy`` rules:
-    nftables or iptables); on failure or Ctrl-C nothing is left behind."""
+    nftables or iptables); on failure or Ctrl-C nothing is left behind. ``progress`` hears each stage done,
+    ``steps`` each step on the way (realise.Steps)."""
     _require_admin()
     names = Names(plan.name)
     there = nsutil.names(names.prefix + "-")
@@ -46,7 +47,7 @@ def up(plan: Plan, pods_per_node: int = DEFAULT_PODS_PER_NODE, progress: realise
                             "run `cnimodel netns down PLAN` first")
     bp = blueprint(plan, pods_per_node, policy)
     try:
-        realise.up(bp, progress)
+        realise.up(bp, progress, steps)
     except (filters.PolicyUnavailable, realise.KindUnsupported) as e:
         raise KernelProblem(str(e)) from None
     return bp
@@ -72,10 +73,12 @@ def realised(plan: Plan, pods_per_node: int | None = None) -> Blueprint:
 
 
 def verify(plan: Plan, pods_per_node: int | None = None, port: int = 80, max_pairs: int = 2000,
-           timeout: float = 2.0, progress: realise.Progress | None = None) -> tuple[Blueprint, Verification]:
+           timeout: float = 2.0, progress: realise.Progress | None = None, steps: realise.Steps | None = None
+           ) -> tuple[Blueprint, Verification]:
     """Compare the realised plan with the model: route decisions and real packets."""
     bp = realised(plan, pods_per_node)
-    return bp, verify_blueprint(bp, port=port, max_pairs=max_pairs, timeout=timeout, progress=progress)
+    return bp, verify_blueprint(bp, port=port, max_pairs=max_pairs, timeout=timeout, progress=progress,
+                                steps=steps)
 
 
 def down(plan: Plan | str) -> list[str]:

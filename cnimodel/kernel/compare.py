@@ -21,7 +21,12 @@ from cnimodel.kernel.netlink import KernelLookup, decision
 from cnimodel.net import PrefixTable
 from cnimodel.trace import trace
 
-Progress = Callable[[str], None]
+Progress = Callable[[str], None]  # a check done: one line
+Steps = Callable[[str, int, int], None]  # on the way: the stage, the steps done, the steps it has (realise.Steps)
+
+
+def _quiet(_stage: str, _done: int, _total: int) -> None:
+    pass
 
 
 @dataclass(frozen=True)
@@ -124,11 +129,12 @@ def samples(cidr: IPv4Network, pods: list[RealPod]) -> list[IPv4Address]:
     return sorted(out)
 
 
-def check_routes(bp: Blueprint, report: Verification) -> None:
+def check_routes(bp: Blueprint, report: Verification, steps: Steps = _quiet) -> None:
     cluster = bp.cluster
     cidrs = [(n, a.pod_cidr) for n, a in cluster.allocation.nodes.items() if a.pod_cidr is not None]
     by_cidr = {n: samples(c, [p for p in bp.pods.values() if p.node == n]) for n, c in cidrs}
-    for space in bp.spaces:
+    for i, space in enumerate(bp.spaces):
+        steps("asking the kernel's routes", i, len(bp.spaces))
         if space.role == "pod":
             continue
         asked = [(node, ip) for node, _ in cidrs if node != space.node for ip in by_cidr[node]]
@@ -173,7 +179,7 @@ def pod_pairs(bp: Blueprint, max_pairs: int, seed: int = 0) -> list[tuple[RealPo
 
 
 def check_packets(bp: Blueprint, report: Verification, port: int, max_pairs: int, timeout: float,
-                  protos: tuple[str, ...] = probe.PROTOS) -> None:
+                  protos: tuple[str, ...] = probe.PROTOS, steps: Steps = _quiet) -> None:
     pairs = pod_pairs(bp, max_pairs)
     report.pairs = len(pairs)
     room = arp.room(sum(len(s.neighbors) for s in bp.spaces))
@@ -188,6 +194,7 @@ def check_packets(bp: Blueprint, report: Verification, port: int, max_pairs: int
     forget = arp.Forget(bp)
     next_id = 0
     for i, group in enumerate(groups):
+        steps("sending probes (waves)", i, len(groups))
         if i:  # make room: forget what the previous wave's packets made ARP learn
             forget.after(groups[i - 1])
         probes = [probe.Probe(next_id + k, a, b, proto, port) for k, (a, b, proto) in
@@ -195,7 +202,9 @@ def check_packets(bp: Blueprint, report: Verification, port: int, max_pairs: int
         next_id += len(probes)
         outcomes += probe.run(probes, timeout=timeout)
     verdicts = filters.verdicts(bp) if bp.policy else {}
-    for o in outcomes:
+    for n, o in enumerate(outcomes):
+        if not n % 64:
+            steps("tracing the probes in the model", n, len(outcomes))
         p = o.probe
         # routing and NAT only: the policy realised (or not) in the namespaces is applied below
         fwd, back = trace(bp.cluster, p.src.key, p.dst.key, port=p.port, proto=p.proto, both=True, policy=False)
@@ -237,13 +246,13 @@ def _observed(o: probe.Outcome) -> str:
 
 
 def verify(bp: Blueprint, port: int = 80, max_pairs: int = 2000, timeout: float = 2.0,
-           progress: Progress | None = None) -> Verification:
-    """Both checks on a realised blueprint."""
+           progress: Progress | None = None, steps: Steps | None = None) -> Verification:
+    """Both checks on a realised blueprint (``progress`` hears each done, ``steps`` each step on the way)."""
     say = progress or (lambda _msg: None)
     report = Verification()
-    check_routes(bp, report)
+    check_routes(bp, report, steps or _quiet)
     say(f"{report.routes} route decisions compared")
-    check_packets(bp, report, port, max_pairs, timeout)
+    check_packets(bp, report, port, max_pairs, timeout, steps=steps or _quiet)
     say(f"{report.packets} probes over {report.pairs} pod pairs compared")
     return report
 

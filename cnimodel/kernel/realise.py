@@ -28,7 +28,8 @@ from cnimodel.syntax import route_line
 
 STATE_TAG = "cnimodel-netns"
 KERNEL_CONFIG = {"vxlan": "VXLAN", "geneve": "GENEVE", "ipip": "NET_IPIP"}
-Progress = Callable[[str], None]
+Progress = Callable[[str], None]  # a stage done: one line saying what was made
+Steps = Callable[[str, int, int], None]  # on the way: the stage, the steps done, the steps it has
 
 
 class RealiseError(RuntimeError):
@@ -108,43 +109,56 @@ def _confs(bp: Blueprint) -> dict[str, list[LinkConf]]:
     return out
 
 
-def up(bp: Blueprint, progress: Progress | None = None) -> None:
+def up(bp: Blueprint, progress: Progress | None = None, steps: Steps | None = None) -> None:
     """Create every namespace, link, address, route, neighbour and FDB entry of ``bp``; on any failure (or
-    KeyboardInterrupt) remove what was made and re-raise."""
+    KeyboardInterrupt) remove what was made and re-raise. ``progress`` hears each stage done, ``steps`` each
+    step on the way."""
     try:
         with interrupts.guarded():
-            _up(bp, progress or (lambda _msg: None))
+            _up(bp, progress or (lambda _msg: None), steps or _quiet)
     except BaseException:  # (also an interrupt landing just after the last step: up is all or nothing)
         _undo(Handles(), [s.name for s in bp.spaces])
         raise
 
 
-def _up(bp: Blueprint, say: Progress) -> None:
+def _quiet(_stage: str, _done: int, _total: int) -> None:
+    pass
+
+
+def _up(bp: Blueprint, say: Progress, steps: Steps) -> None:
     created: list[str] = []
     handles = Handles()
+    spaces = len(bp.spaces)
     try:
         for space in bp.spaces:
+            steps("creating namespaces", len(created), spaces)
             created.append(space.name)  # recorded first: an interrupt in between still finds it to remove
             nsutil.create(space.name)
             nsutil.sysctl(space.name, _sysctls(space))
         say(f"{len(created)} namespaces")
-        for b in bp.bridges:
+        links = len(bp.bridges) + len(bp.veths) + len(bp.tunnels)
+        for i, b in enumerate(bp.bridges):
+            steps("creating links", i, links)
             ipr = handles(b.ns)
             _step(f"{b.ns}: bridge {b.name}", lambda ipr=ipr, b=b: ipr.link("add", ifname=b.name, kind="bridge"))
-        for v in bp.veths:
+        for i, v in enumerate(bp.veths, start=len(bp.bridges)):
+            steps("creating links", i, links)
             _veth(handles, v.a, v.b)
-        for x in bp.tunnels:
+        for i, x in enumerate(bp.tunnels, start=len(bp.bridges) + len(bp.veths)):
+            steps("creating links", i, links)
             _tunnel(handles, x)
         handles.close()
         for space in bp.spaces:
             if space.link_sysctls:  # the links exist now: their per-interface settings (proxy_arp …)
                 nsutil.sysctl(space.name, space.link_sysctls)
         confs = _confs(bp)
-        for space in bp.spaces:
+        for i, space in enumerate(bp.spaces):
+            steps("addresses, routes, neighbours", i, spaces)
             _configure(space, confs.get(space.name, []))
         if bp.policy:
             from cnimodel.kernel import filters
 
+            steps(f"installing {bp.policy} rules", 0, len(bp.pods))
             filters.install(bp, bp.policy)
             say(f"policy verdicts installed as {bp.policy} rules in {len(bp.pods)} pods")
         _write_state(bp)

@@ -94,13 +94,24 @@ def test_plan_is_built_verified_and_torn_down(name: str, host_links: set[str]) -
 
 def test_an_all_linux_hostgw_plan(tmp_path: Path) -> None:
     plan = linux_hostgw(tmp_path)
-    kernel.up(plan, pods_per_node=2)
+    steps: dict[str, tuple[int, int]] = {}  # the progress display's stages: the last step heard, and the total
+
+    def step(stage: str, done: int, total: int) -> None:
+        assert 0 <= done < total and steps.get(stage, (-1, total))[0] < done
+        steps[stage] = (done, total)
+
+    kernel.up(plan, pods_per_node=2, steps=step)
     try:
-        _, report = kernel.verify(plan)
+        _, report = kernel.verify(plan, steps=step)
         # 4·3·4 + 4·4 route checks; 8 pods → 56 pairs × 3
         assert (report.routes, report.packets, report.delivered, report.mismatches) == (64, 168, 168, [])
     finally:
         kernel.down(plan)
+    # 13 namespaces: the underlay, 4 nodes, 8 pods; 17 links: the underlay's bridge (its one subnet), a cni0
+    # bridge per node, a veth per pod and one from each node to the underlay; 168 probes traced in steps of 64
+    assert steps == {"creating namespaces": (12, 13), "creating links": (16, 17),
+                     "addresses, routes, neighbours": (12, 13), "asking the kernel's routes": (12, 13),
+                     "sending probes (waves)": (0, 1), "tracing the probes in the model": (128, 168)}
     assert leftovers(kernel.Names(plan.name).prefix) == []
 
 
