@@ -4,7 +4,7 @@ rule 13; cni-plugins.md §3.11, §7.5–7.7, §8)."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from functools import cached_property
 
@@ -28,6 +28,7 @@ class Selection:
         self._ns_views: dict[tuple[str, str], dict[str, str]] = {}
         self._pod_views: dict[tuple[PodClass, str], Mapping[str, str]] = {}  # a class's labels as a flavor sees them
         self._selected: dict[int, list[PodClass]] = {}  # by id: the policies are self.policies, kept
+        self._by_selector: dict[tuple[object, str], list[str]] = {}  # namespaces a namespace selector admits
 
     @cached_property
     def policies(self) -> list[Policy]:
@@ -55,12 +56,15 @@ class Selection:
     def _classes(self, p: Policy) -> list[PodClass]:
         scope = p.subject.scope
         by_ns = self.by_namespace
-        names = [scope.name] if scope.name is not None else list(by_ns)
         sel, flavor, views = p.subject, p.subject.flavor, self._pod_views
+        if scope.name is not None:
+            names = [scope.name] if self._in_scope(sel, scope.name) else []
+        elif scope.selector is not None:
+            names = self._namespaces(sel)
+        else:
+            names = list(by_ns)
         out = []
         for ns in names:  # the namespace part once per namespace, then its classes' labels
-            if not self._in_scope(sel, ns):
-                continue
             for key in by_ns.get(ns, ()):
                 view = views.get((key, flavor))
                 if view is None:
@@ -68,6 +72,32 @@ class Selection:
                 if sel.pod.matches(view):
                     out.append(key)
         return out
+
+    def _namespaces(self, sel: EndpointSel) -> list[str]:
+        """The namespaces (of those holding pods, in their order) a namespace selector admits, worked out once
+        per selector and flavor, the candidates narrowed by an index of the namespaces' labels."""
+        assert sel.scope.selector is not None
+        key = (sel.scope.selector, sel.flavor)
+        got = self._by_selector.get(key)
+        if got is None:
+            names, index = self._ns_index
+            cand = sel.scope.selector.candidates(index)
+            got = self._by_selector[key] = [names[i] for i in (range(len(names)) if cand is None else sorted(cand))
+                                            if self._in_scope(sel, names[i])]
+        return got
+
+    @cached_property
+    def _ns_index(self) -> tuple[list[str], dict[tuple[str, str | None], frozenset[int]]]:
+        """The namespaces holding pods, and (label, value) and (label, None) → their positions, over every
+        flavor's view of a namespace's labels (a superset: candidates are then tried on the flavor's view)."""
+        names = list(self.by_namespace)
+        index: dict[tuple[str, str | None], set[int]] = defaultdict(set)
+        for i, ns in enumerate(names):
+            for flavor in ("k8s", "calico"):
+                for k, v in ns_view(ns, self.ctx.namespace_labels.get(ns, {}), flavor).items():
+                    index[(k, v)].add(i)
+                    index[(k, None)].add(i)
+        return names, {k: frozenset(v) for k, v in index.items()}
 
     def _in_scope(self, sel: EndpointSel, ns: str) -> bool:
         """Whether ``sel``'s namespace part admits namespace ``ns``."""
@@ -109,23 +139,27 @@ def unenforced_policy(ctx: Context) -> Iterator[Hit]:
             reasons[name] = f.reason
         return e
 
-    unenforced: dict[PodClass, Counter[str]] = {}  # a class's pods on nodes enforcing nothing, by node
+    # a class's pods on nodes enforcing nothing: those nodes, and how many pods (a pod is in one class only)
+    unenforced: dict[PodClass, tuple[set[str], int]] = {}
+    none: tuple[set[str], int] = (set(), 0)
 
-    def unenforced_of(key: PodClass) -> Counter[str]:
+    def unenforced_of(key: PodClass) -> tuple[set[str], int]:
         got = unenforced.get(key)
         if got is None:
-            got = unenforced[key] = Counter(pod.node for pod in ctx.pod_classes[key]
-                                            if pod.node is not None and not node_enforces(pod.node))
+            off = [pod.node for pod in ctx.pod_classes[key] if pod.node is not None and not node_enforces(pod.node)]
+            got = unenforced[key] = (set(off), len(off)) if off else none
         return got
 
     for p in sel.policies:
-        nodes: Counter[str] = Counter()
+        nodes: set[str] = set()
+        pods = 0
         for key in sel.classes(p):
-            if off := unenforced_of(key):  # (most classes: none)
-                nodes.update(off)
+            off, count = unenforced_of(key)
+            if count:  # (most classes: none)
+                nodes |= off
+                pods += count
         if nodes:
             names = sorted(nodes)
-            pods = sum(nodes.values())
             yield Hit(f"{p.title} selects {pods} pod(s) on {len(names)} node(s) that enforce no NetworkPolicy "
                       f"({phrase(names, 3)}: {reasons[names[0]]}): the policy has no effect there",
                       "add a policy engine for those nodes (e.g. Calico policy-only), or keep the pods off them",
