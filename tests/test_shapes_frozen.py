@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from cnimodel.plan.fields import freeze
+from cnimodel.plan.fields import freeze, thaw
 from cnimodel.plan.shapes import SHAPES, Misfit, fits, frozen_fitting
 
 SLICE: dict[str, Any] = {
@@ -38,7 +38,11 @@ def _with(path: list[Any], value: Any) -> dict[str, Any]:
 def test_same_copy_as_freeze(doc: dict[str, Any]) -> None:
     shape = SHAPES["EndpointSlice"]
     assert fits(doc, shape)
-    assert frozen_fitting(doc, shape) == freeze(doc)
+    given = copy.deepcopy(doc)
+    expected = freeze(copy.deepcopy(doc))
+    doc = copy.deepcopy(doc)  # (the walk freezes what it is given in place)
+    assert frozen_fitting(doc, shape) == expected
+    assert thaw(doc) == given
 
 
 @pytest.mark.parametrize("doc", [
@@ -62,3 +66,43 @@ def test_bool_is_not_a_number() -> None:
     assert not fits(doc, shape)
     with pytest.raises(Misfit):
         frozen_fitting(doc, shape)
+
+
+def test_a_misfit_found_deep_in_is_reported_at_its_path() -> None:
+    """The walk has frozen the fields before the misfit in place; the report still reads the object as given."""
+    from cnimodel.plan.errors import Origin, Problems
+    from cnimodel.plan.kube import parse_kept
+
+    doc = copy.deepcopy(SLICE)
+    doc["endpoints"].append({"addresses": ["10.0.0.3", 7], "conditions": {"ready": "true"}})
+    problems = Problems()
+    assert parse_kept(doc, Origin("slices.yaml"), problems) is None
+    said = sorted(p.render() for p in problems.items)
+    assert said == [
+        "slices.yaml endpoints[1].addresses[1]: error: expected a string, found a number 7\n"
+        "    fix: write a string here",
+        "slices.yaml endpoints[1].conditions.ready: error: expected true or false, found a string 'true'\n"
+        "    fix: write true or false here"]
+
+
+def test_one_dict_at_two_places_a_yaml_alias_is_frozen_at_both() -> None:
+    from cnimodel.plan.errors import Origin, Problems
+    from cnimodel.plan.kube import parse_kept
+
+    text = """
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: BaselineAdminNetworkPolicy
+metadata: {name: default}
+spec:
+  subject: {namespaces: &team {matchLabels: {team: a}}}
+  egress:
+  - {action: Deny, to: [{namespaces: *team}, {networks: [0.0.0.0/0]}]}
+"""
+    import yaml
+
+    shared, plain = yaml.safe_load(text), yaml.safe_load(text.replace("&team ", "").replace(
+        "*team", "{matchLabels: {team: a}}"))
+    assert shared["spec"]["subject"]["namespaces"] is shared["spec"]["egress"][0]["to"][0]["namespaces"]
+    problems = Problems()
+    a, b = parse_kept(shared, Origin("p.yaml"), problems), parse_kept(plain, Origin("p.yaml"), problems)
+    assert problems.items == [] and a is not None and a == b

@@ -11,7 +11,7 @@ from typing import Any
 from cnimodel.bulk import frozen
 from cnimodel.plan.errors import Origin, Problems
 from cnimodel.plan.fastjson import PodRecord, RecordSpec
-from cnimodel.plan.fields import Fields, freeze, parse_cidr
+from cnimodel.plan.fields import Fields, freeze, parse_cidr, thaw
 from cnimodel.plan.model import ContainerPort, KubeObject, Namespace, NodeSpec, Pod, WorkloadRef
 from cnimodel.plan.schedule import PLACEMENT_KEYS, Placement, parse_placement
 from cnimodel.plan.shapes import SHAPES, Misfit, check_shape, frozen_fitting
@@ -352,7 +352,7 @@ def parse_kept(doc: dict[str, Any], origin: Origin, problems: Problems) -> KubeO
     try:
         body = frozen_fitting(doc, shape)
     except Misfit:
-        check_shape(doc, shape, origin, problems)
+        check_shape(thaw(doc), shape, origin, problems)  # (the walk froze part of it in place)
         return None  # a field of the wrong type (reported with its path): the engines never see the object
     namespace = None if kind in CLUSTER_SCOPED else namespace_of(meta, problems)
     return KubeObject(kind, str(doc.get("apiVersion", "")), namespace, name, body, origin)

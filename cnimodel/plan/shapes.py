@@ -11,11 +11,12 @@ policy.networking.k8s.io/v1alpha1).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
 from cnimodel.plan.errors import Origin, Problems
-from cnimodel.plan.fields import freeze
+from cnimodel.plan.fields import freeze, thaw
 
 Shape = Any
 
@@ -152,31 +153,81 @@ _PLAIN = frozenset((str, int, float, bool, type(None)))
 
 def frozen_fitting(value: Any, shape: Shape | None) -> Any:
     """``freeze(value)`` (plan/fields.py), checking on the way what ``fits`` checks: one walk over a kept object
-    instead of two. Raises Misfit where a field has another type than ``shape`` gives (None: no shape)."""
+    instead of two. Raises Misfit where a field has another type than ``shape`` gives (None: no shape).
+
+    The walk freezes ``value`` in place: its dicts become the frozen copy's (each wrapped read-only, its lists
+    and unshaped containers replaced by frozen ones), so that a large object is not copied. The caller gives an
+    object decoded for it alone and reads it no more; after a Misfit, ``thaw(value)`` is the object as given."""
     if value is None or shape is None:
         return freeze(value)
+    walk = _WALKS.get(id(shape))
+    if walk is None:
+        walk = _WALKS[id(shape)] = (_walk(shape), shape)  # (the shape kept: its id stays its own)
+    try:
+        return walk[0](value)
+    except _Shared:  # a YAML alias: one dict at two places, met again once frozen; walk an unshared copy
+        return walk[0](thaw(value))
+
+
+_WALKS: dict[int, tuple[Callable[[Any], Any], Shape]] = {}
+
+
+class _Shared(Exception):
+    """A value frozen already: the object reaches it twice (decoders give dicts and lists, never frozen ones)."""
+
+
+def _misfit(v: Any) -> Exception:
+    return _Shared() if type(v) in (MappingProxyType, tuple) else Misfit()
+
+
+def _walk(shape: Shape) -> Callable[[Any], Any]:
+    """The freezing check for one shape, its sub-shapes resolved once (values given are never None)."""
+    if shape is None or shape == "any":
+        return freeze
     ts = type(shape)
     if ts is str:
-        if shape != "any" and type(value) not in _EXACT[shape]:
-            raise Misfit
-        return freeze(value)
+        ok = _EXACT[shape]
+
+        def scalar(v: Any) -> Any:
+            if type(v) not in ok:
+                raise Misfit
+            return v  # (a plain scalar: freeze gives it back)
+        return scalar
     if ts is list:
-        if type(value) is not list:
-            raise Misfit
-        sub = shape[0]
-        return tuple([frozen_fitting(v, sub) for v in value])
-    if type(value) is not dict:  # a dict of field shapes, or ("map", shape)
-        raise Misfit
-    out = {}
-    for k, v in value.items():
-        sub = shape.get(k) if ts is dict else shape[1]
-        # (a scalar where the shape has none or the scalar's type is copied as it is: most values)
-        if type(v) in _PLAIN and (sub is None or v is None or (type(sub) is str and (
-                sub == "any" or type(v) in _EXACT[sub]))):
-            out[k] = v
-        else:
-            out[k] = frozen_fitting(v, sub)
-    return MappingProxyType(out)
+        item = _walk(shape[0])
+
+        def items(v: Any) -> Any:
+            if type(v) is not list:
+                raise _misfit(v)
+            return tuple([x if x is None else item(x) for x in v])
+        return items
+    if ts is tuple:  # ("map", shape)
+        each = _walk(shape[1])
+
+        def mapping(v: Any) -> Any:
+            if type(v) is not dict:
+                raise _misfit(v)
+            for k, x in v.items():
+                if x is not None and (y := each(x)) is not x:
+                    v[k] = y  # (a value replaced, no key added: the iteration stays valid)
+            return MappingProxyType(v)
+        return mapping
+    field = {k: _walk(sub) for k, sub in shape.items()}.get
+
+    def record(v: Any) -> Any:
+        if type(v) is not dict:
+            raise _misfit(v)
+        for k, x in v.items():
+            if x is None:
+                continue
+            f = field(k)
+            if f is None:  # a field the engines do not read: frozen as it is
+                if type(x) not in _PLAIN:
+                    v[k] = freeze(x)
+            elif (y := f(x)) is not x:
+                v[k] = y
+        return MappingProxyType(v)
+    return record
 
 
 def check_shape(value: Any, shape: Shape, origin: Origin, problems: Problems, path: str = "") -> bool:
