@@ -149,6 +149,7 @@ class Misfit(Exception):
 
 
 _PLAIN = frozenset((str, int, float, bool, type(None)))
+_NULL = frozenset((type(None),))
 
 
 def frozen_fitting(value: Any, shape: Shape | None) -> Any:
@@ -194,6 +195,17 @@ def _walk(shape: Shape) -> Callable[[Any], Any]:
             return v  # (a plain scalar: freeze gives it back)
         return scalar
     if ts is list:
+        if type(shape[0]) is str and shape[0] != "any":  # a list of scalars: checked without a call each
+            allowed = _EXACT[shape[0]] | {type(None)}
+
+            def scalars(v: Any) -> Any:
+                if type(v) is not list:
+                    raise _misfit(v)
+                for x in v:
+                    if type(x) not in allowed:
+                        raise Misfit
+                return tuple(v)
+            return scalars
         item = _walk(shape[0])
 
         def items(v: Any) -> Any:
@@ -201,6 +213,17 @@ def _walk(shape: Shape) -> Callable[[Any], Any]:
                 raise _misfit(v)
             return tuple([x if x is None else item(x) for x in v])
         return items
+    if ts is tuple and type(shape[1]) is str and shape[1] != "any":  # ("map", a scalar): labels, most of all
+        allowed = _EXACT[shape[1]] | {type(None)}
+
+        def scalar_map(v: Any) -> Any:
+            if type(v) is not dict:
+                raise _misfit(v)
+            for x in v.values():
+                if type(x) not in allowed:
+                    raise Misfit
+            return MappingProxyType(v)
+        return scalar_map
     if ts is tuple:  # ("map", shape)
         each = _walk(shape[1])
 
@@ -213,17 +236,23 @@ def _walk(shape: Shape) -> Callable[[Any], Any]:
             return MappingProxyType(v)
         return mapping
     field = {k: _walk(sub) for k, sub in shape.items()}.get
+    # the scalar types each field takes (a field the shape leaves out, or "any": every one; a mapping or list
+    # field: none but null), so that a scalar is checked without a call
+    accept = {k: _PLAIN if sub == "any" else _EXACT[sub] | {type(None)} if type(sub) is str else _NULL
+              for k, sub in shape.items()}.get
 
     def record(v: Any) -> Any:
         if type(v) is not dict:
             raise _misfit(v)
         for k, x in v.items():
-            if x is None:
+            tx = type(x)
+            if tx in _PLAIN:
+                if tx not in accept(k, _PLAIN):
+                    raise Misfit
                 continue
             f = field(k)
             if f is None:  # a field the engines do not read: frozen as it is
-                if type(x) not in _PLAIN:
-                    v[k] = freeze(x)
+                v[k] = freeze(x)
             elif (y := f(x)) is not x:
                 v[k] = y
         return MappingProxyType(v)
