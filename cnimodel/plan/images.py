@@ -17,8 +17,10 @@ from cnimodel.plan.model import NodeSpec, NotRunning, Plan, Pod, WorkloadRef
 from cnimodel.plan.schedule import image_build, image_os
 from cnimodel.winbuild import process_compatible, why_not
 
+Verdict = tuple[int, str, str, int | None]  # (container index, code, image, image build)
 
-def _image_verdicts(images: tuple[str, ...], node: NodeSpec) -> list[tuple[int, str, str, int | None]]:
+
+def _image_verdicts(images: tuple[str, ...], node: NodeSpec) -> list[Verdict]:
     """(container index, code, image, image build) for each image that cannot run on ``node``."""
     out = []
     for k, image in enumerate(images):
@@ -34,40 +36,53 @@ def _image_verdicts(images: tuple[str, ...], node: NodeSpec) -> list[tuple[int, 
     return out
 
 
-def image_findings(pods: Sequence[Pod], plan: Plan, problems: Problems) -> dict[str, NotRunning]:
+def image_findings(pods: Sequence[Pod], plan: Plan, problems: Problems) -> dict[int, NotRunning]:
     """Container images that cannot run on the node a pod landed on: the wrong OS, or (process isolation,
     the only kind Kubernetes runs) a different Windows build. One warning per workload, image and code; returns
-    each such pod's ``NotRunning`` (its first image that cannot run), by pod key."""
+    each such pod's ``NotRunning`` (its first image that cannot run), by its index in ``pods``."""
     nodes = {n.name: n for n in plan.nodes}
-    verdicts: dict[tuple[tuple[str, ...], str, int | None], list[tuple[int, str, str, int | None]]] = {}
+    verdicts: dict[tuple[tuple[str, ...], str, int | None], list[Verdict]] = {}
+    # Per node, per image set: the verdicts and the pod's NotRunning, so a pod costs two dict lookups.
+    on_node: dict[str, dict[tuple[str, ...], tuple[list[Verdict], NotRunning | None]]] = {}
     totals: Counter[WorkloadRef] = Counter()
     found: dict[tuple[WorkloadRef | str, str, int], tuple[Pod, str, int | None, list[str]]] = {}
-    stops: dict[str, NotRunning] = {}
-    why: dict[tuple[tuple[int, str, str, int | None], str], NotRunning] = {}  # pods of a node share one
-    for pod in pods:
-        if pod.node is None or not pod.images:
+    stops: dict[int, NotRunning] = {}
+    why: dict[tuple[Verdict, str], NotRunning] = {}  # pods of a node share one
+    for k, pod in enumerate(pods):
+        name, images, owner = pod.node, pod.images, pod.owner
+        if name is None or not images:
             continue
-        if pod.owner is not None:
-            totals[pod.owner] += 1
-        node = nodes.get(pod.node)
-        if node is None:
+        if owner is not None:
+            totals[owner] += 1
+        cache = on_node.get(name)
+        if cache is None:
+            if name not in nodes:
+                continue
+            cache = on_node[name] = {}
+        hit = cache.get(images)
+        if hit is None:
+            node = nodes[name]
+            key = (images, node.os, node.windows_build)
+            bad = verdicts.get(key)
+            if bad is None:  # one verdict per distinct (images, OS, build): pods of a workload share it
+                bad = verdicts[key] = _image_verdicts(images, node)
+            stop = None
+            if bad:
+                stop = why.get((bad[0], name))
+                if stop is None:
+                    stop = why[(bad[0], name)] = _stop(bad[0], node)
+            hit = cache[images] = (bad, stop)
+        bad, stop = hit
+        if stop is None:
             continue
-        key = (pod.images, node.os, node.windows_build)
-        bad = verdicts.get(key)
-        if bad is None:  # one verdict per distinct (images, OS, build): pods of a workload share it
-            bad = verdicts[key] = _image_verdicts(pod.images, node)
-        if bad:
-            stop = why.get((bad[0], node.name))
-            if stop is None:
-                stop = why[(bad[0], node.name)] = _stop(bad[0], node)
-            stops[pod.key] = stop
-        for k, code, image, ibuild in bad:
-            found.setdefault((pod.owner or pod.key, code, k), (pod, image, ibuild, []))[3].append(node.name)
+        stops[k] = stop
+        for c, code, image, ibuild in bad:
+            found.setdefault((owner or pod.key, code, c), (pod, image, ibuild, []))[3].append(name)
     _warn(found, totals, nodes, problems)
     return stops
 
 
-def _stop(verdict: tuple[int, str, str, int | None], node: NodeSpec) -> NotRunning:
+def _stop(verdict: Verdict, node: NodeSpec) -> NotRunning:
     """Why a pod with this image verdict never runs on ``node``, its sandbox (and address) kept."""
     _, code, image, ibuild = verdict
     if code == "image-os-mismatch":
@@ -83,16 +98,26 @@ def _stop(verdict: tuple[int, str, str, int | None], node: NodeSpec) -> NotRunni
 
 def _warn(found: dict[tuple[WorkloadRef | str, str, int], tuple[Pod, str, int | None, list[str]]],
           totals: Counter[WorkloadRef], nodes: dict[str, NodeSpec], problems: Problems) -> None:
+    os_texts: dict[str, tuple[str, str, str]] = {}  # per image: the OS mismatch message around the nodes, its fix
     for (group, code, k), (pod, image, ibuild, where) in found.items():
-        shown = ", ".join(sorted(set(where))[:5]) + (" …" if len(set(where)) > 5 else "")
+        if len(where) == 1:  # (a bare pod: one node)
+            shown = where[0]
+        else:
+            names = sorted(set(where))
+            shown = ", ".join(names[:5]) + (" …" if len(names) > 5 else "")
         count = f"{len(where)} of {totals[pod.owner]} pods of {group}" if pod.owner else f"pod {group}"
         origin = pod.origin.at(f"spec.containers[{k}].image")
         if code == "image-os-mismatch":
-            want = image_os(image)
-            other = "linux" if want == "windows" else "windows"
-            problems.warn(origin, f"{code}: {count}: {want.title() if want else ''} image {image} is placed on "
-                          f"{other.title()} node(s) {shown}; the runtime finds no {other}/amd64 variant of it and the "
-                          "pod never starts", f"add `nodeSelector: {{kubernetes.io/os: {want}}}` to the pod spec")
+            texts = os_texts.get(image)
+            if texts is None:
+                want = image_os(image)
+                other = "linux" if want == "windows" else "windows"
+                texts = os_texts[image] = (
+                    f"{want.title() if want else ''} image {image} is placed on {other.title()} node(s) ",
+                    f"; the runtime finds no {other}/amd64 variant of it and the pod never starts",
+                    f"add `nodeSelector: {{kubernetes.io/os: {want}}}` to the pod spec")
+            head, tail, fix = texts
+            problems.warn(origin, f"{code}: {count}: {head}{shown}{tail}", fix)
             continue
         node_builds = sorted({nodes[n].windows_build for n in where if nodes[n].windows_build})
         text = "; ".join(dict.fromkeys(why_not(b, ibuild) for b in node_builds if ibuild))
