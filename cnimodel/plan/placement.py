@@ -12,7 +12,6 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from cnimodel.bulk import frozen
 from cnimodel.plan.errors import Origin, Problems
 from cnimodel.plan.images import image_findings
 from cnimodel.plan.model import NodeSpec, NotRunning, Plan, Pod
@@ -86,32 +85,38 @@ def place(plan: Plan, listed: list[Pod], todo: list[Workload], problems: Problem
     if not plan.nodes:  # manifests without nodes: pods exist, nowhere in particular
         return listed + [p for w in todo for p in _unplaced(w)]
     s = Scheduler(plan.nodes, max_pods)
-    admitted: list[Pod] = []
-    for pod in listed:  # the RuntimeClass admission plugin first (a listed pod already admitted is unchanged)
-        if pod.runtime_class is None:  # (most pods: nothing to admit, no message made)
-            admitted.append(pod)
-            continue
-        placement = admit(pod, classes, problems, f"pod {pod.key}")
-        if isinstance(placement, str):
-            _warn_refused(f"pod {pod.key}", pod, placement, problems)
-            continue
-        admitted.append(pod if placement is pod.placement else replace(pod, placement=placement))
-    # 1. Pods that name their node bypass the scheduler; they count against maxPods first. The kubelet rejects
-    #    one its own nodeSelector/affinity refuses (NodeAffinity admission): it fails, holding nothing.
-    out = list(admitted)  # each pod keeps its place; the steps below replace the ones they change
+    # One pass over the listed pods: the RuntimeClass admission plugin first (a listed pod already admitted is
+    # unchanged), then (1.) pods that name their node bypass the scheduler: they count against maxPods first.
+    # The kubelet rejects one its own nodeSelector/affinity refuses (NodeAffinity admission): it fails, holding
+    # nothing; those are warned about after the pass, so admission's warnings come first as before.
+    out: list[Pod] = []  # each pod keeps its place; the steps below replace the ones they change
     unplaced: list[int] = []
+    rejected: list[int] = []
+    image_sets: set[tuple[str, ...]] = set()  # the distinct images of the pods, for image_findings
     index, take = s.index, s.take
-    for k, pod in enumerate(admitted):
+    for pod in listed:
+        if pod.runtime_class is not None:  # (most pods: nothing to admit, no message made)
+            placement = admit(pod, classes, problems, f"pod {pod.key}")
+            if isinstance(placement, str):
+                _warn_refused(f"pod {pod.key}", pod, placement, problems)
+                continue
+            if placement is not pod.placement:
+                pod = replace(pod, placement=placement)
+        image_sets.add(pod.images)
         if pod.node is None:
-            unplaced.append(k)
+            unplaced.append(len(out))
         elif (i := index.get(pod.node)) is not None:
             if pod.placement is not None and not pod.placement.selects(pod.node, s.labels[i]):
-                _warn_pinned(f"pod {pod.key}", pod.node, pod.origin, problems)
-                out[k] = _copy(pod, not_running=NotRunning("pinned-node-mismatch", _REJECTED.format(node=pod.node)))
-                continue
-            take(i, _host_ports(pod))
+                rejected.append(len(out))
+            else:
+                take(i, _host_ports(pod))
+        out.append(pod)
+    for k in rejected:
+        pod = out[k]
+        _warn_pinned(f"pod {pod.key}", pod.node or "", pod.origin, problems)
+        out[k] = _copy(pod, not_running=NotRunning("pinned-node-mismatch", _REJECTED.format(node=pod.node)))
     for k in unplaced:  # 2. bare pods without a node, in plan order
-        pod = admitted[k]
+        pod = out[k]
         ports = _host_ports(pod)
         got = s.spread(1, s.eligible(pod.placement), ports)
         if got:
@@ -130,16 +135,21 @@ def place(plan: Plan, listed: list[Pod], todo: list[Workload], problems: Problem
             continue
         out += (_daemon(w, s, plan, problems, placement) if w.kind == "DaemonSet"
                 else _replicas(w, s, plan, problems, placement))
-    for k, stop in image_findings(out, plan, problems).items():
+        image_sets.add(w.template.images)
+    for k, stop in image_findings(out, plan, problems, image_sets).items():
         if out[k].not_running is None:
             out[k] = _copy(out[k], not_running=stop)
     return out
 
 
 def _copy(pod: Pod, **changes: object) -> Pod:
-    """``replace(pod, **changes)`` for the many pods one check can touch: built without the frozen ``__init__``
-    (which sets each field in turn), keeping the cached key."""
-    return frozen(Pod, **(pod.__dict__ | changes))
+    """``replace(pod, **changes)`` for the many pods one check can touch (as ``bulk.frozen`` builds them:
+    without the frozen ``__init__``, which sets each field in turn), keeping the cached key."""
+    copy = object.__new__(Pod)
+    fields = copy.__dict__
+    fields.update(pod.__dict__)
+    fields.update(changes)
+    return copy
 
 
 _REJECTED = ("the kubelet on {node} rejects it: its nodeSelector/affinity does not select that node "
