@@ -189,6 +189,31 @@ def test_pods_with_status_pod_ip_are_kept_and_skipped(tmp_path: Path) -> None:
     assert c.allocation.pods["default/x"].source == "host-local"
 
 
+def test_pods_on_a_node_are_listed_in_plan_order_whatever_gave_their_address(tmp_path: Path) -> None:
+    # Given addresses are checked in a first pass and the others drawn after it; the node's list stays in the
+    # order the plan lists its pods. A pod on another node is not in it.
+    c = build_docs(tmp_path, [cluster_doc(), pod_doc("x", "lin1"), pod_doc("net", "lin1", hostNetwork=True),
+                              pod_doc("given", "lin1", ip="10.244.1.2"), pod_doc("m", "master"),
+                              pod_doc("y", "lin1")])
+    assert [a.pod.name for a in c.allocation.pods_on("lin1")] == ["x", "net", "given", "y"]
+    assert [str(a.ip) for a in c.allocation.pods_on("lin1")] == ["10.244.1.3", "10.240.0.10", "10.244.1.2",
+                                                                 "10.244.1.4"]
+
+
+def test_given_addresses_at_the_range_bounds(tmp_path: Path) -> None:
+    # lin1's range is 10.244.1.1-10.244.1.254 (.1 is the gateway, reserved); .254 is the last a pod may hold.
+    c = build_docs(tmp_path, [cluster_doc(), pod_doc("last", "lin1", ip="10.244.1.254")])
+    assert c.pod_ip("default/last") == A("10.244.1.254")
+    errors = plan_errors(tmp_path, [cluster_doc(), pod_doc("bcast", "lin1", ip="10.244.1.255"),
+                                    pod_doc("gw", "lin1", ip="10.244.1.1"), pod_doc("below", "lin1", ip="10.244.0.9")])
+    outside = "is outside node 'lin1''s pod range (10.244.1.1-10.244.1.254 in 10.244.1.0/24)"
+    assert [(e.origin.path, e.message) for e in errors] == [
+        ("status.podIP", f"10.244.1.255 {outside}"),
+        ("status.podIP", "10.244.1.1 is reserved on node 'lin1' (gateway)"),
+        ("status.podIP", f"10.244.0.9 {outside}"),
+    ]
+
+
 def test_host_network_pods_take_the_node_ip_and_no_pod_address(tmp_path: Path) -> None:
     c = build_docs(tmp_path, [cluster_doc(), pod_doc("proxy", "lin1", hostNetwork=True), pod_doc("a", "lin1")])
     assert c.pod_ip("default/proxy") == A("10.240.0.10")

@@ -127,60 +127,80 @@ def allocate(plan: Plan, plugin: Addressing, problems: Problems,
         why = failure(node)
         if why is not None:
             alloc.add_failures[node.name] = why
-        _allocate_pods(node.name, node.ip, rng, pods, alloc, problems, why)
+        held_keys = _allocate_pods(node.name, node.ip, rng, pods, alloc, problems, why)
+        if pods:
+            alloc.by_node[node.name] = held_keys
     alloc.free_node_cidrs = max(0, alloc.max_nodes - sum(1 for n in alloc.nodes.values() if n.pod_cidr))
-    for node_name, node_pods in by_node.items():
-        alloc.by_node[node_name] = [k for p in node_pods if (k := p.key) in alloc.pods]
+    for node_name, node_pods in by_node.items():  # pods on a node the plan does not hold (a plan error)
+        if node_name not in alloc.by_node:
+            alloc.by_node[node_name] = [k for p in node_pods if (k := p.key) in alloc.pods]
     return alloc
 
 
 def _allocate_pods(node: str, node_ip: IPv4Address, rng: PodRange | None, pods: list[Pod],
-                   alloc: Allocation, problems: Problems, add_failure: str | None = None) -> None:
-    taken: list[IPv4Address] = []
+                   alloc: Allocation, problems: Problems, add_failure: str | None = None) -> list[str]:
+    """Addresses for one node's pods: given ones (``status.podIP``) checked against the node's range and its
+    reserved addresses, then the others drawn in host-local's order. Addresses are compared as integers (one
+    ``int()`` per pod). Returns the keys of the pods given an address, in plan order."""
+    taken: set[int] = set()
     waiting: list[Pod] = []
+    held: list[str] = []  # keys given an address in the first pass, in plan order
     failed = None
     if add_failure is not None:
         failed = NotRunning("pod-add-failed", f"every pod ADD on node {node} fails ({add_failure}); the pod gets "
                             "no address and stays ContainerCreating")
-    reserved = dict(rng.reserved) if rng is not None else {}
+    lo, hi = (int(rng.start), int(rng.end)) if rng is not None else (1, 0)
+    reserved = {int(ip): why for ip, why in rng.reserved} if rng is not None else {}
+    pods_out, not_running = alloc.pods, alloc.not_running
     for pod in pods:
         nr = pod.not_running
         if nr is not None:
-            alloc.not_running[pod.key] = nr  # with the sandbox's address when it has one (below)
+            not_running[pod.key] = nr  # with the sandbox's address when it has one (below)
             if not nr.sandbox:
                 continue
         if pod.host_network:  # the node's own network namespace: no CNI ADD
-            alloc.pods[pod.key] = _address(pod, node_ip, "hostNetwork")
+            held.append(key := pod.key)
+            pods_out[key] = _address(pod, node_ip, "hostNetwork")
         elif failed is not None:
-            alloc.not_running[pod.key] = failed
-        elif pod.ip is not None:
+            not_running[pod.key] = failed
+        elif (ip := pod.ip) is not None:
             # The range, not the subnet: a VNet subnet holds every node's addresses, a node only its own.
-            if rng is None or not rng.start <= pod.ip <= rng.end:
+            a = int(ip)
+            if not lo <= a <= hi:
                 where = f"{rng.start}-{rng.end} in {rng.subnet}" if rng else "no pod range"
-                problems.error(pod.origin.at("status.podIP"), f"{pod.ip} is outside node {node!r}'s pod "
+                problems.error(pod.origin.at("status.podIP"), f"{ip} is outside node {node!r}'s pod "
                                f"range ({where})", "leave status.podIP out to have it allocated")
                 continue
-            why = reserved.get(pod.ip)
+            why = reserved.get(a)
             if why:
-                problems.error(pod.origin.at("status.podIP"), f"{pod.ip} is reserved on node {node!r} ({why})",
+                problems.error(pod.origin.at("status.podIP"), f"{ip} is reserved on node {node!r} ({why})",
                                "use another address or leave status.podIP out")
                 continue
-            taken.append(pod.ip)
-            alloc.pods[pod.key] = _address(pod, pod.ip, "plan")
+            taken.add(a)
+            held.append(key := pod.key)
+            pods_out[key] = _address(pod, ip, "plan")
         else:
             waiting.append(pod)
     if not waiting:
-        return
+        return held
     if rng is None:
         problems.error(waiting[0].origin.at("spec.nodeName"), f"node {node!r} has no pod network",
                        "give the node a podCIDR or check the network plugin")
-        return
-    free = rng.addresses(taken)
-    for pod in waiting:
-        ip = next(free, None)
-        if ip is None:
+        return held
+    skip = taken | reserved.keys()
+    a, source = lo, rng.ipam
+    drawn: list[str] = []
+    for pod in waiting:  # host-local's walk: sequential from the range's start, past taken and reserved ones
+        while a in skip:
+            a += 1
+        if a > hi:
             problems.error(pod.origin.at("spec.nodeName"), f"no IP addresses available in range set: "
                            f"{rng.start}-{rng.end} on node {node!r} ({rng.usable()} usable)",
                            "spread pods over more nodes or give nodes larger pod CIDRs")
-            return
-        alloc.pods[pod.key] = _address(pod, ip, rng.ipam)
+            break
+        drawn.append(key := pod.key)
+        pods_out[key] = _address(pod, IPv4Address(a), source)
+        a += 1
+    if not held:
+        return drawn
+    return [k for p in pods if (k := p.key) in pods_out]  # both kinds: back in plan order

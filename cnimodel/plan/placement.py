@@ -26,8 +26,12 @@ _NO_PORTS: HostPorts = frozenset()
 
 def _host_ports(pod: Pod) -> HostPorts:
     """Host ports a pod takes on its node; with hostNetwork every container port is one."""
-    if not pod.host_network and all(p.host_port is None for p in pod.ports):
-        return _NO_PORTS
+    if not pod.host_network:
+        for p in pod.ports:  # (a loop, not all(): asked once per pod)
+            if p.host_port is not None:
+                break
+        else:
+            return _NO_PORTS
     out = set()
     for p in pod.ports:
         port = p.host_port or (p.port if pod.host_network else None)
@@ -81,41 +85,48 @@ def place(plan: Plan, listed: list[Pod], todo: list[Workload], problems: Problem
     if not plan.nodes:  # manifests without nodes: pods exist, nowhere in particular
         return listed + [p for w in todo for p in _unplaced(w)]
     s = Scheduler(plan.nodes, max_pods)
-    admitted: list[Pod] = []
-    for pod in listed:  # the RuntimeClass admission plugin first (a listed pod already admitted is unchanged)
-        if pod.runtime_class is None:  # (most pods: nothing to admit, no message made)
-            admitted.append(pod)
-            continue
-        placement = admit(pod, classes, problems, f"pod {pod.key}")
-        if isinstance(placement, str):
-            _warn_refused(f"pod {pod.key}", pod, placement, problems)
-            continue
-        admitted.append(pod if placement is pod.placement else replace(pod, placement=placement))
-    # 1. Pods that name their node bypass the scheduler; they count against maxPods first. The kubelet rejects
-    #    one its own nodeSelector/affinity refuses (NodeAffinity admission): it fails, holding nothing.
-    rejected: dict[str, NotRunning] = {}
-    for pod in admitted:
-        if pod.node is not None and (i := s.index.get(pod.node)) is not None:
-            if pod.placement is not None and not pod.placement.selects(pod.node, s.labels[i]):
-                _warn_pinned(f"pod {pod.key}", pod.node, pod.origin, problems)
-                rejected[pod.key] = NotRunning("pinned-node-mismatch", _REJECTED.format(node=pod.node))
+    # One pass over the listed pods: the RuntimeClass admission plugin first (a listed pod already admitted is
+    # unchanged), then (1.) pods that name their node bypass the scheduler: they count against maxPods first.
+    # The kubelet rejects one its own nodeSelector/affinity refuses (NodeAffinity admission): it fails, holding
+    # nothing; those are warned about after the pass, so admission's warnings come first as before.
+    out: list[Pod] = []  # each pod keeps its place; the steps below replace the ones they change
+    unplaced: list[int] = []
+    rejected: list[int] = []
+    image_sets: set[tuple[str, ...]] = set()  # the distinct images of the pods, for image_findings
+    index, take = s.index, s.take
+    for pod in listed:
+        if pod.runtime_class is not None:  # (most pods: nothing to admit, no message made)
+            placement = admit(pod, classes, problems, f"pod {pod.key}")
+            if isinstance(placement, str):
+                _warn_refused(f"pod {pod.key}", pod, placement, problems)
                 continue
-            s.take(i, _host_ports(pod))
-    out: list[Pod] = []
-    for pod in admitted:  # 2. bare pods without a node, in plan order
-        if pod.node is not None:
-            out.append(replace(pod, not_running=rejected[pod.key]) if pod.key in rejected else pod)
-            continue
+            if placement is not pod.placement:
+                pod = replace(pod, placement=placement)
+        image_sets.add(pod.images)
+        if pod.node is None:
+            unplaced.append(len(out))
+        elif (i := index.get(pod.node)) is not None:
+            if pod.placement is not None and not pod.placement.selects(pod.node, s.labels[i]):
+                rejected.append(len(out))
+            else:
+                take(i, _host_ports(pod))
+        out.append(pod)
+    for k in rejected:
+        pod = out[k]
+        _warn_pinned(f"pod {pod.key}", pod.node or "", pod.origin, problems)
+        out[k] = _copy(pod, not_running=NotRunning("pinned-node-mismatch", _REJECTED.format(node=pod.node)))
+    for k in unplaced:  # 2. bare pods without a node, in plan order
+        pod = out[k]
         ports = _host_ports(pod)
         got = s.spread(1, s.eligible(pod.placement), ports)
         if got:
-            out.append(replace(pod, node=plan.nodes[got[0]].name))
+            out[k] = replace(pod, node=plan.nodes[got[0]].name)
         else:
             code = _code(s, s.eligible(pod.placement))
             why = s.explain(pod.placement, ports)
             problems.warn(_constraint_origin(pod, pod.origin), f"{code}: pod {pod.key} fits no node "
                           f"({why}); it stays Pending and gets no IP", _fix(pod.placement, code))
-            out += _pending([pod], code, f"it fits no node ({why}); it stays Pending")
+            out[k] = _pending([pod], code, f"it fits no node ({why}); it stays Pending")[0]
     # 3. DaemonSets before other workloads: their pods run on every node they select.
     for w in sorted(todo, key=lambda w: w.kind != "DaemonSet"):
         placement = admit(w.template, classes, problems, str(w.ref))
@@ -124,8 +135,21 @@ def place(plan: Plan, listed: list[Pod], todo: list[Workload], problems: Problem
             continue
         out += (_daemon(w, s, plan, problems, placement) if w.kind == "DaemonSet"
                 else _replicas(w, s, plan, problems, placement))
-    stops = image_findings(out, plan, problems)
-    return [replace(p, not_running=stops[p.key]) if p.key in stops and p.not_running is None else p for p in out]
+        image_sets.add(w.template.images)
+    for k, stop in image_findings(out, plan, problems, image_sets).items():
+        if out[k].not_running is None:
+            out[k] = _copy(out[k], not_running=stop)
+    return out
+
+
+def _copy(pod: Pod, **changes: object) -> Pod:
+    """``replace(pod, **changes)`` for the many pods one check can touch (as ``bulk.frozen`` builds them:
+    without the frozen ``__init__``, which sets each field in turn), keeping the cached key."""
+    copy = object.__new__(Pod)
+    fields = copy.__dict__
+    fields.update(pod.__dict__)
+    fields.update(changes)
+    return copy
 
 
 _REJECTED = ("the kubelet on {node} rejects it: its nodeSelector/affinity does not select that node "
