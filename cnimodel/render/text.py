@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.console import Console
@@ -44,12 +45,21 @@ def writes_plain(console: Console) -> bool:
     return not console.is_terminal and console.color_system is None and console.soft_wrap and not console.record
 
 
+# the control characters rich's Text drops (rich.control.STRIP_CONTROL_CODES: BEL, BS, VT, FF, CR)
+_STRIPPED = re.compile("[\x07\x08\x0b\x0c\x0d]")
+
+
 def print_plain(console: Console, text: str) -> None:
     """``console.print(text, markup=False)``, written as the characters rich prints (emoji codes and control
     characters as rich's ``render_str`` treats them) without rich's line layout where ``writes_plain``: a
-    large listing into a file costs its writing only. Tabs (rich expands them by cell width) are left to rich."""
+    large listing into a file costs its writing only. Tabs (rich expands them by cell width) are left to rich.
+    Text without emoji codes to replace and without control characters is written as it is: rich's stripping
+    (``str.translate`` with a table) costs more than the writing on a large listing."""
     if writes_plain(console) and "\t" not in text:
-        console.file.write(console.render_str(text, markup=False).plain + "\n")
+        if not getattr(console, "_emoji", True) and _STRIPPED.search(text) is None:
+            console.file.write(text + "\n")
+        else:
+            console.file.write(console.render_str(text, markup=False).plain + "\n")
     else:
         console.print(text, markup=False)
 
