@@ -164,10 +164,10 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
         raise UsageProblem("-o iptables shows Linux nodes; the nodes asked for are Windows (use -o hns or vfp)")
     config = cat.config.to_json()
     if output == "hns":
-        click.echo(json_text.dumps({n: lb_hns.objects(winkernel_view(cluster, n, services)) for n in windows}))
+        _echo(json_text.dumps({n: lb_hns.objects(winkernel_view(cluster, n, services)) for n in windows}))
     elif output == "iptables":
-        click.echo("".join(lb_iptables.render(iptables_view(cluster, n, services), iptables_form) for n in linux),
-                   nl=False)
+        _echo("".join(lb_iptables.render(iptables_view(cluster, n, services), iptables_form) for n in linux),
+              nl=False)
     elif output == "vfp":
         for n in windows:
             lb_text.vfp(OUT, n, vfp_rules(winkernel_view(cluster, n, services)))
@@ -184,7 +184,7 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
             else:
                 body["nodes"].append(lb_json.plugin_node(n, cluster.node(n).os, plugin_note(cluster, n),
                                                          _own_tables(cluster, n, services)))
-        click.echo(json_text.dumps(body))
+        _echo(json_text.dumps(body))
     else:
         for n in names:
             if proxy[n] == "winkernel":
@@ -198,6 +198,12 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
             OUT.print()
         for w in cat.warnings:
             OUT.print(w.render(), markup=False)
+
+
+def _echo(text: str, nl: bool = True) -> None:
+    """``click.echo``, which strips ANSI escape sequences from what goes to a file or pipe: a large answer holds
+    none (JSON escapes every control character), and looking for them costs a pass over the whole text."""
+    click.echo(text, nl=nl, color=True if "\x1b" not in text else None)
 
 
 def _own_tables(cluster: Cluster, node: str, services: list | None) -> tuple:  # type: ignore[type-arg]

@@ -50,9 +50,12 @@ def _key(key: Any) -> str:
 def dumps(value: Any, indent: int = 2) -> str:
     """``json.dumps(value, indent=indent)``: the standard C encoder's compact text (the same scalars, escapes
     and key order), laid out by msgspec's formatter; values JSON does not hold (NaN, Infinity) by ``walk``."""
-    compact = json.dumps(value)
+    # (check_circular off: a value with a cycle fails all the same, on Python's recursion limit; the check's
+    # bookkeeping per container is a tenth of the encoding of a large answer. The formatter takes the text as
+    # it is, str in, str out.)
+    compact = json.dumps(value, check_circular=False)
     try:
-        return msgspec.json.format(compact.encode("ascii"), indent=indent).decode("ascii")
+        return msgspec.json.format(compact, indent=indent)
     except msgspec.DecodeError:
         return walk(value, indent)
 

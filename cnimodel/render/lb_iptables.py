@@ -14,19 +14,25 @@ from cnimodel.services.kubeproxy_iptables import IptablesView
 
 def render(view: IptablesView, form: str = "save") -> str:
     """The whole document, one rule per line."""
+    write = Rule.save if form == "save" else Rule.restore
     lines = [f"# kube-proxy (iptables mode) rules of node {view.node}, modelled by cnimodel"
              + (" — iptables-restore input" if form == "restore" else "")]
     for table, chains in view.tables.items():
         lines.append(f"*{table}")
         order = chain_order(table, chains)
         builtin = BUILTIN_CHAINS.get(table, ())
-        for chain in order:
-            lines.append(f":{chain} {'ACCEPT' if chain in builtin else '-'} [0:0]")
-        for chain in order:
-            rules = chains[chain]
-            if rules:
+        lines += [f":{chain} {'ACCEPT' if chain in builtin else '-'} [0:0]" for chain in order]
+        # Each chain's lines are written in the order the view holds the chains (the order its rules were made
+        # in), then laid out by name: reading a large node's rules in name order jumps all over memory.
+        blocks: dict[str, str] = {}
+        for chain, rules in chains.items():
+            if len(rules) == 2:  # most chains of a large node: a KUBE-SEP chain's two rules
                 head = f"-A {chain} "
-                write = Rule.save if form == "save" else Rule.restore
-                lines += [(head + write(r)).rstrip() for r in rules]  # (a rule of no parts: the bare "-A CHAIN")
+                blocks[chain] = (head + write(rules[0])).rstrip() + "\n" + (head + write(rules[1])).rstrip()
+            elif rules:  # (a rule of no parts: the bare "-A CHAIN")
+                head = f"-A {chain} "
+                blocks[chain] = "\n".join([(head + write(r)).rstrip() for r in rules])
+        lines += [blocks[chain] for chain in order if chain in blocks]
         lines.append("COMMIT")
     return "\n".join(lines) + "\n"
+

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from cnimodel.render.text import TextTable, cells, print_plain, print_table
+from cnimodel.render.text import (
+    PLAIN_ROWS,
+    TextTable,
+    cells,
+    plain_cells,
+    print_plain,
+    print_rows,
+    print_table,
+    writes_plain,
+)
 from cnimodel.services.decision import LbDecision
 from cnimodel.services.hnslb import (
     LB_DSR,
@@ -30,6 +41,41 @@ def flag_names(value: int, names: tuple[tuple[int, str], ...]) -> str:
     return "|".join(n for bit, n in names if value & bit) or "-"
 
 
+_flag_names = lru_cache(maxsize=256)(flag_names)  # a few values, on every row of a large node
+_WINDOWS_COLUMNS = ("service port", "frontend", "VIP:port → internal", "LB flags", "port flags", "affinity",
+                    "SourceVIP", "backends")
+_LINUX_COLUMNS = ("service port", "chains", "cluster endpoints", "local endpoints", "verdict without endpoints")
+_LOOKS = {"rejected": lambda text: Text.assemble(("rejected: ", "red"), text[len("rejected: "):]),
+          "none": lambda text: Text(text, "yellow")}
+
+
+def _table(console: Console, columns: tuple[str, ...], rows: list[list[str]], looks: list[str | None]) -> None:
+    """A node's table: past PLAIN_ROWS rows its plain form straight from the cells' text (print_table would
+    print a TextTable of them so); else a TextTable, the last cell styled as ``looks`` says."""
+    if len(rows) > PLAIN_ROWS:
+        print_rows(console, list(columns), plain_cells(rows), pad_edge=False)
+        return
+    t = TextTable(show_edge=False, pad_edge=False)
+    for col in columns:
+        t.add_column(col)
+    for row, look in zip(rows, looks, strict=True):
+        t.add_row(*cells(*row[:-1]), _LOOKS[look](row[-1]) if look else Text(row[-1]))
+    print_table(console, t)
+
+
+def _say(console: Console, lines: list[tuple[str, str | None]]) -> None:
+    """Lines as text, or as markup (a yellow label) where given: into a file or pipe, as one block of text."""
+    if writes_plain(console):
+        if lines:
+            print_plain(console, "\n".join([text for text, _ in lines]))
+        return
+    for text, markup in lines:
+        if markup is None:
+            console.print(text, markup=False)
+        else:
+            console.print(markup)
+
+
 def windows(console: Console, view: WinkernelView) -> None:
     net = view.network
     head = f"[bold]{escape(view.node)}[/bold] (windows, winkernel)"
@@ -38,30 +84,35 @@ def windows(console: Console, view: WinkernelView) -> None:
                        + (f", source VIP {view.source_vip}" if view.source_vip else "")
                        + f", DSR {'supported' if view.dsr_supported else 'not supported'}")
     console.print(head)
-    t = TextTable(show_edge=False, pad_edge=False)
-    for col in ("service port", "frontend", "VIP:port → internal", "LB flags", "port flags", "affinity",
-                "SourceVIP", "backends"):
-        t.add_column(col)
+    rows: list[list[str]] = []
+    styled: list[str | None] = []  # the last cell's look: None, "rejected" or "none"
+    protos = {6: "TCP", 17: "UDP", 132: "SCTP"}
     for p in view.service_ports:
         for lb in p.load_balancers:
             vip = lb.frontend_vips[0] if lb.frontend_vips else "*"
-            backends = ", ".join(f"{b.ip}{'' if b.local else ' (remote)'}" for b in lb.backends[:6])
-            if len(lb.backends) > 6:
-                backends += f" … {len(lb.backends)} in all"
-            last = Text.assemble(("rejected: ", "red"), str(lb.rejected)) if lb.rejected else Text(backends)
-            proto = {6: "TCP", 17: "UDP", 132: "SCTP"}.get(lb.protocol, "?")
-            ports = f"{vip}:{lb.external_port} → {lb.internal_port} {proto}({lb.protocol})"
-            t.add_row(*cells(lb.service, lb.kind, ports,
-                             flag_names(lb.flags, _LB_FLAGS), flag_names(lb.port_flags, _PM_FLAGS),
-                             "ClientIP" if lb.distribution == 2 else "-", lb.source_vip or "-"), last)
+            if lb.rejected:
+                last, look = "rejected: " + str(lb.rejected), "rejected"
+            else:
+                last = ", ".join([b.ip if b.local else b.ip + " (remote)" for b in lb.backends[:6]])
+                if len(lb.backends) > 6:
+                    last += f" … {len(lb.backends)} in all"
+                look = None
+            ports = f"{vip}:{lb.external_port} → {lb.internal_port} {protos.get(lb.protocol, '?')}({lb.protocol})"
+            rows.append([lb.service, lb.kind, ports, _flag_names(lb.flags, _LB_FLAGS),
+                         _flag_names(lb.port_flags, _PM_FLAGS), "ClientIP" if lb.distribution == 2 else "-",
+                         lb.source_vip or "-", last])
+            styled.append(look)
         if not p.load_balancers:
-            t.add_row(*cells(p.service_port.key, "-", "-", "-", "-", "-", "-"), Text("no load balancer", "yellow"))
-    print_table(console, t)
+            rows.append([p.service_port.key, "-", "-", "-", "-", "-", "-", "no load balancer"])
+            styled.append("none")
+    _table(console, _WINDOWS_COLUMNS, rows, styled)
+    said: list[tuple[str, str | None]] = []  # (the line as text; as markup with its label in yellow, if it has one)
     for p in view.service_ports:
-        for note in p.notes:
-            console.print(f"  [yellow]note[/yellow] {escape(p.service_port.key)}: {escape(note)}")
-        for key, why in p.skipped:
-            console.print(f"  skipped {p.service_port.key} endpoint {key}: {why}", markup=False)
+        key = p.service_port.key
+        said += [(f"  note {key}: {note}", f"  [yellow]note[/yellow] {escape(key)}: {escape(note)}")
+                 for note in p.notes]
+        said += [(f"  skipped {key} endpoint {ep}: {why}", None) for ep, why in p.skipped]
+    _say(console, said)
     remote = [e for e in view.created if e.role == "remote"]
     if remote:
         console.print(f"  kube-proxy remote endpoints: {len(remote)} (MAC 02-11-<IPv4 octets>"
@@ -72,16 +123,14 @@ def windows(console: Console, view: WinkernelView) -> None:
 
 def linux(console: Console, view: IptablesView) -> None:
     console.print(f"[bold]{escape(view.node)}[/bold] (linux, kube-proxy iptables mode)")
-    t = TextTable(show_edge=False, pad_edge=False)
-    for col in ("service port", "chains", "cluster endpoints", "local endpoints", "verdict without endpoints"):
-        t.add_column(col)
+    rows = []
     for p in view.service_ports:
-        chains = " ".join(c for c in (p.svc_chain, p.svl_chain, p.ext_chain, p.fw_chain) if c) or "-"
+        chains = " ".join([c for c in (p.svc_chain, p.svl_chain, p.ext_chain, p.fw_chain) if c]) or "-"
         verdict = ("REJECT" if not p.has_endpoints else
                    "DROP (ClusterIP)" if not p.has_internal else "DROP (external)" if not p.has_external else "-")
-        t.add_row(*cells(p.service_port.key, chains, ", ".join(e.key for e in p.cluster_endpoints[:6]) or "-",
-                         ", ".join(e.key for e in p.local_endpoints[:6]) or "-", verdict))
-    print_table(console, t)
+        rows.append([p.service_port.key, chains, ", ".join([e.key for e in p.cluster_endpoints[:6]]) or "-",
+                     ", ".join([e.key for e in p.local_endpoints[:6]]) or "-", verdict])
+    _table(console, _LINUX_COLUMNS, rows, [None] * len(rows))
     for note in view.notes:
         console.print(f"  [yellow]note:[/yellow] {escape(note)}")
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.console import Console
+from rich.control import strip_control_codes
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
@@ -44,12 +46,21 @@ def writes_plain(console: Console) -> bool:
     return not console.is_terminal and console.color_system is None and console.soft_wrap and not console.record
 
 
+# the control characters rich's Text drops (rich.control.STRIP_CONTROL_CODES: BEL, BS, VT, FF, CR)
+_STRIPPED = re.compile("[\x07\x08\x0b\x0c\x0d]")
+
+
 def print_plain(console: Console, text: str) -> None:
     """``console.print(text, markup=False)``, written as the characters rich prints (emoji codes and control
     characters as rich's ``render_str`` treats them) without rich's line layout where ``writes_plain``: a
-    large listing into a file costs its writing only. Tabs (rich expands them by cell width) are left to rich."""
+    large listing into a file costs its writing only. Tabs (rich expands them by cell width) are left to rich.
+    Text without emoji codes to replace and without control characters is written as it is: rich's stripping
+    (``str.translate`` with a table) costs more than the writing on a large listing."""
     if writes_plain(console) and "\t" not in text:
-        console.file.write(console.render_str(text, markup=False).plain + "\n")
+        if not getattr(console, "_emoji", True) and _STRIPPED.search(text) is None:
+            console.file.write(text + "\n")
+        else:
+            console.file.write(console.render_str(text, markup=False).plain + "\n")
     else:
         console.print(text, markup=False)
 
@@ -65,22 +76,40 @@ def print_table(console: Console, table: Table, limit: int = PLAIN_ROWS) -> None
     if rows is None or table.row_count <= limit:
         console.print(table)
         return
-    heads = [str(c.header) for c in table.columns]
+    print_rows(console, [str(c.header) for c in table.columns], rows, table.pad_edge,
+               str(table.title) if table.title else None)
+
+
+def print_rows(console: Console, heads: list[str], rows: list[list[str]], pad_edge: bool = True,
+               title: str | None = None) -> None:
+    """The plain form of a table (see ``print_table``) from its header and its rows' cells as TextTable keeps
+    them (``plain_cells``): for a renderer that knows its table is past the limit and need not build it."""
     widths = [max([len(h), *(len(r[i]) for r in rows if i < len(r))]) for i, h in enumerate(heads)]
-    lead = " " if table.pad_edge else ""  # rich pads the outer edges of the table only with pad_edge
+    lead = " " if pad_edge else ""  # rich pads the outer edges of the table only with pad_edge
 
     def line(values: list[str], sep: str) -> str:
         values = values + [""] * (len(widths) - len(values))
         return lead + sep.join(v.ljust(w) for v, w in zip(values, widths, strict=True)) + lead
 
-    rule = "╇".join("━" * (w + (1 if i in (0, len(widths) - 1) and not table.pad_edge else 2))
+    rule = "╇".join("━" * (w + (1 if i in (0, len(widths) - 1) and not pad_edge else 2))
                     for i, w in enumerate(widths))
-    if len(widths) == 1 and not table.pad_edge:
+    if len(widths) == 1 and not pad_edge:
         rule = "━" * widths[0]
-    out = [str(table.title)] if table.title else []
+    out = [title] if title else []
     out += [line(heads, " ┃ "), rule]
     out += [line(row, " │ ") for row in rows]
     console.file.write("\n".join(out) + "\n")
+
+
+_CELL_CHANGES = re.compile("[\x07\x08\x0b\x0c\x0d\n]")
+
+
+def plain_cells(rows: list[list[str]]) -> list[list[str]]:
+    """Rows of text cells as TextTable keeps a row of ``cells(...)``: rich's Text drops control characters,
+    and a newline becomes a space. Checked once over all of them (a large table's cells rarely hold one)."""
+    if _CELL_CHANGES.search("\t".join(["\t".join(r) for r in rows])) is None:
+        return rows
+    return [[strip_control_codes(c).replace("\n", " ") for c in r] for r in rows]
 
 
 def cells(*values: str) -> list[Text]:

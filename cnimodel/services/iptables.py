@@ -167,6 +167,20 @@ class Rule(NamedTuple):
         # (unpacked at once: a node's rules are 300,000 and more, each printed through here)
         (_, _, target, comment, proto, dst, dport, src, pre, early, late, prob, recent, target_save, pre_save,
          late_save, _) = self
+        if target_save is not None:
+            target = target_save
+        if comment is None and not (dst or pre or early or late or recent):
+            # most rules of a large node (the endpoint chains' and the jumps to them, without comments in
+            # large-cluster mode): a source, a protocol or a probability, written at once
+            s = ""
+            if src:
+                s = (f"-s {src}/32 " if "/" not in src and ":" not in src and src[0] != "!"
+                     else _addr("-s", src, True) + " ")
+            if proto:
+                s += f"-p {proto} -m {proto} --dport {dport} " if dport is not None else f"-p {proto} -m {proto} "
+            if prob:
+                s += f"-m statistic --mode random --probability {saved_probability(prob)} "
+            return s + "-j " + target if target else s[:-1]
         out = []
         add = out.append
         if src:
@@ -191,8 +205,6 @@ class Rule(NamedTuple):
             add("-m statistic --mode random --probability " + saved_probability(prob))
         if late:
             add(late if late_save is None else late_save)
-        if target_save is not None:
-            target = target_save
         if target:
             add("-j " + target)
         return " ".join(out)

@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 from rich.table import Table
 
-from cnimodel.render.text import PLAIN_ROWS, TextTable, cells, print_table
+from cnimodel.render.text import PLAIN_ROWS, TextTable, cells, plain_cells, print_rows, print_table
 
 
 def table(pad_edge: bool, title: str | None, rows: int = 3, columns: int = 3) -> Table:
@@ -44,3 +44,20 @@ def test_a_large_table_prints_one_line_per_row_whatever_the_width() -> None:
     assert len(got) == 2 + PLAIN_ROWS + 2  # header, rule, every row on its own line
     assert [c.strip() for c in got[-1].split(" │ ")] == ["shop/long:http", "KUBE-SVC-" + "Y" * 250, "-"]
     assert len({line.index("│") for line in got[2:]}) == 1  # columns stay aligned
+
+
+@pytest.mark.parametrize("odd", ["", "bell\x07 and\rreturn", "two\nlines"])
+def test_print_rows_from_cell_text_is_print_table_of_their_cells(odd: str) -> None:
+    # a renderer that knows its table is past the limit hands the cells' text; rich's Text is the oracle for
+    # what becomes of control characters and newlines in a cell
+    values = [[f"shop/web-{i}:http", f"KUBE-SVC-{odd}{i}", "-"] for i in range(PLAIN_ROWS + 1)]
+    t = TextTable(show_edge=False, pad_edge=False)
+    for c in ("service port", "chains", "verdict without endpoints"):
+        t.add_column(c)
+    for row in values:
+        t.add_row(*cells(*row))
+    via_table, via_rows = io.StringIO(), io.StringIO()
+    print_table(Console(file=via_table, width=80), t)
+    print_rows(Console(file=via_rows, width=80), ["service port", "chains", "verdict without endpoints"],
+               plain_cells(values), pad_edge=False)
+    assert via_rows.getvalue() == via_table.getvalue()

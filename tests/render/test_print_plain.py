@@ -14,23 +14,25 @@ TEXTS = [
     "a :smile: b :smile-emoji: c :not_an_emoji: d",
     "[bold]not markup[/bold] \\[V] é ü 漢字 — end",
     "bell\x07 return\r backspace\x08 vertical\x0b",
+    "form feed\x0c alone",
     "with\ta tab",  # left to rich
     "",
 ]
 
 
-def _out(fn: object, value: str) -> str:
+def _out(fn: object, value: str, emoji: bool = True) -> str:
     buf = io.StringIO()
-    console = Console(file=buf, highlight=False, soft_wrap=True, width=200)
+    console = Console(file=buf, highlight=False, soft_wrap=True, width=200, emoji=emoji)
     fn(console, value)  # type: ignore[operator]
     return buf.getvalue()
 
 
+@pytest.mark.parametrize("emoji", [True, False])  # the commands' console has emoji off: text written as it is
 @pytest.mark.parametrize("value", TEXTS)
-def test_same_as_rich_print(value: str) -> None:
+def test_same_as_rich_print(value: str, emoji: bool) -> None:
     assert render_text.writes_plain(Console(file=io.StringIO(), highlight=False, soft_wrap=True, width=200))
-    rich_way = _out(lambda c, v: c.print(v, markup=False), value)
-    assert _out(render_text.print_plain, value) == rich_way
+    rich_way = _out(lambda c, v: c.print(v, markup=False), value, emoji)
+    assert _out(render_text.print_plain, value, emoji) == rich_way
 
 
 def test_a_terminal_is_left_to_rich() -> None:

@@ -11,7 +11,7 @@ from lbplans import build, endpoint_slice, ep, service, web_example
 from test_naming import recipe
 
 from cnimodel.render.lb_iptables import render
-from cnimodel.services import iptables_view
+from cnimodel.services import Rule, iptables_view
 
 H = recipe("ns1/web:httptcp")  # 4LVCYZMTA5CQO6SX, §3.6
 SEP = {"10.244.1.5": "KUBE-SEP-OXQUDQKXE4KJEHIO", "10.244.2.7": "KUBE-SEP-V5BBRWBRZQBRMI7Z",
@@ -263,6 +263,24 @@ def test_large_cluster_mode_drops_endpoint_comments(tmp_path: Path) -> None:
     assert svc[1] == ("-m statistic --mode random --probability 0.0009990010 -j KUBE-SEP-"
                       + recipe("default/big:p80tcp10.250.0.100:80"))
     assert "comment" not in chain(view, "KUBE-SEP-" + recipe("default/big:p80tcp10.250.0.100:80"))[0]
+    # as iptables-save prints them: /32 on the source, the kernel's 31-bit probability with 11 decimals
+    sep = "KUBE-SEP-" + recipe("default/big:p80tcp10.250.0.100:80")
+    assert chain(view, sep, form="save") == ["-s 10.250.0.100/32 -j KUBE-MARK-MASQ",
+                                             "-p tcp -m tcp -j DNAT --to-destination 10.250.0.100:80"]
+    fixed = round(0.0009990010 * 2**31)  # the statistic match keeps the probability in 31 bits
+    assert chain(view, "KUBE-SVC-" + recipe("default/big:p80tcp"), form="save")[1] == (
+        f"-m statistic --mode random --probability {fixed / 2**31:.11f} -j {sep}")
+
+
+def test_save_of_rules_without_comments() -> None:
+    # iptables-save: "! -s" before a negated source, /32 or /128 added to a bare address, the target last
+    assert Rule("nat", "C", "T", src="!10.0.0.0/8").save() == "! -s 10.0.0.0/8 -j T"
+    assert Rule("nat", "C", "T", src="fd00::1").save() == "-s fd00::1/128 -j T"
+    assert Rule("nat", "C", "", src="10.0.0.1").save() == "-s 10.0.0.1/32"
+    assert Rule("nat", "C", "", proto="udp", dport=53).save() == "-p udp -m udp --dport 53"
+    assert Rule("nat", "C", "DNAT --to-destination 10.0.0.1:53", proto="udp", target_save="X").save() == (
+        "-p udp -m udp -j X")
+    assert Rule("nat", "C").save() == ""
 
 
 def test_localhost_nodeports_off(tmp_path: Path) -> None:
