@@ -175,6 +175,7 @@ def test_well_typed_odd_pods_give_the_same_plan(tmp_path: Path, monkeypatch: pyt
     path.write_text(json.dumps(_list(items + good)))
     fast, plain = _both(path, monkeypatch)
     _same(fast, plain)
+    assert [p.key for p in fast.pods] == [f"{p.namespace}/{p.name}" for p in plain.pods]  # (set as read)
     owned = next(p for p in fast.pods if p.name == "owned")
     assert owned.owner is not None and owned.owner.kind == "ReplicaSet"
     assert next(p for p in fast.pods if p.name == "selector").placement is not None

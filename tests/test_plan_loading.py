@@ -317,5 +317,6 @@ def test_fast_and_checked_pod_readers_agree() -> None:
     assert origin == Origin("plan.yaml", 2, "items[4]") and hash(origin) == hash(Origin("plan.yaml", 2, "items[4]"))
     fast, checked = _pod_fast(doc, origin), _pod_checked(doc, origin, Problems())
     assert fast is not None and fast == checked
-    assert fast.__dict__.keys() == {f.name for f in fields(Pod)}
+    assert fast.__dict__.keys() == {f.name for f in fields(Pod)} | {"key"}  # key: the cached property's value
+    assert fast.key == checked.key == "shop/web-0"
     assert fast.ip == A("10.244.1.9") and dict(fast.labels) == {"app": "web"} and fast.ports[0].port == 8080

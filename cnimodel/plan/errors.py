@@ -95,10 +95,11 @@ class Problems:
     items: list[Problem] = field(default_factory=list)
 
     def error(self, origin: Origin, message: str, hint: str = "") -> None:
-        self.items.append(Problem(origin, message, hint, "error"))
+        self.items.append(frozen(Problem, origin=origin, message=message, hint=hint, severity="error"))
 
     def warn(self, origin: Origin, message: str, hint: str = "") -> None:
-        self.items.append(Problem(origin, message, hint, "warning"))
+        # (bulk.frozen: a large plan's warnings come by the 10,000, e.g. one per pod whose image cannot run)
+        self.items.append(frozen(Problem, origin=origin, message=message, hint=hint, severity="warning"))
 
     @property
     def errors(self) -> list[Problem]:

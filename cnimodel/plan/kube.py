@@ -167,7 +167,7 @@ def _pod_fast(doc: dict[str, Any], origin: Origin, placement: Placement | None =
     return frozen(Pod, namespace=namespace, name=name, node=node, ip=ip, host_network=host_network,  # 150,000 pods
                   labels=MappingProxyType(labels), ports=tuple(ports), images=tuple(images), origin=origin,
                   owner=owner, placement=placement, service_account=account, runtime_class=runtime_class or None,
-                  not_running=None)
+                  not_running=None, key=f"{namespace}/{name}")  # (Pod.key's value, set now: see pod_from_record)
 
 
 class _Unusual(Exception):
@@ -223,7 +223,8 @@ def pod_from_record(rec: PodRecord, origin: Origin, problems: Problems) -> Pod |
                         host_network=spec.hostNetwork, labels=MappingProxyType(meta.labels or {}),
                         ports=tuple(ports), images=tuple(images), origin=origin, owner=owner, placement=placement,
                         service_account=spec.serviceAccountName or spec.serviceAccount or DEFAULT_SERVICE_ACCOUNT,
-                        runtime_class=spec.runtimeClassName or None, not_running=None)
+                        runtime_class=spec.runtimeClassName or None, not_running=None,
+                        key=f"{namespace}/{meta.name}")  # Pod.key's value: its cached_property locks on first use
     return pod
 
 
