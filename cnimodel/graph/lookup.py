@@ -2,7 +2,7 @@
 
 A host-gw or vxlan node holds a route per peer (5,000 at Kubernetes' limit) and a trace visits a node once or
 twice: what costs is indexing the node's table, not probing it. Node tables share their prefixes' objects, so
-the graph indexes them as ``PrefixColumns`` over one cluster-wide ``NetworkRows`` (cnimodel/net/lpm.py: the
+the graph indexes them as ``PrefixColumns`` over one cluster-wide ``NetworkRows`` (cnimodel/net/columns.py: the
 same longest-prefix match as ``cluster.lookup``'s PrefixTable, held to it by tests/trace/test_trace_lookup.py).
 A node whose plugin answers for one destination (``cluster.deferred``) is asked through the cluster, which
 builds none of its per-peer entries.

@@ -1,5 +1,7 @@
 """Address arithmetic and longest-prefix match. Knows nothing of Kubernetes."""
 
+from typing import TYPE_CHECKING, Any
+
 from cnimodel.net.addr import (
     IPv4Address,
     IPv4Network,
@@ -9,7 +11,20 @@ from cnimodel.net.addr import (
     network_of,
     overlaps,
 )
-from cnimodel.net.lpm import NetworkRows, PrefixColumns, PrefixTable, longest_match
+from cnimodel.net.lpm import PrefixTable, longest_match
+
+if TYPE_CHECKING:
+    from cnimodel.net.columns import NetworkRows, PrefixColumns
+
+
+def __getattr__(name: str) -> Any:
+    """NetworkRows and PrefixColumns (cnimodel/net/columns.py) on first use: they bring numpy."""
+    if name in ("NetworkRows", "PrefixColumns"):
+        from cnimodel.net import columns
+
+        return getattr(columns, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "IPv4Address",

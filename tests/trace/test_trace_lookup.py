@@ -1,6 +1,7 @@
-"""The longest-prefix match (cnimodel/net/lpm.py: PrefixTable, and PrefixColumns the graph indexes node tables
-with) against a plain reference written here — scan every route, keep the first of the longest prefixes
-holding the address — route for route on every node of every example plan, and for the Encap facts."""
+"""The longest-prefix match (cnimodel/net/lpm.py: PrefixTable; cnimodel/net/columns.py: PrefixColumns, the
+graph's index of node tables) against a plain reference written here — scan every route, keep the first of
+the longest prefixes holding the address — route for route on every node of every example plan, and for the
+Encap facts."""
 
 from __future__ import annotations
 
