@@ -7,7 +7,10 @@ Writes two plans once (kept with --keep):
   policy.json — 5,000 Linux nodes (tools/gen_plan.py: flannel host-gw) with
                 tools/gen_policy_plan.py's 150,000 pods in 5,000 namespaces and 2,000 policies of every kind;
                 the pods are placed round-robin on the nodes and take their addresses from the cluster's IPAM.
-  lb.json     — tools/gen_services.py: 5,000 nodes, 10,000 Services x 10 endpoints.
+  lb.json     — tools/gen_services.py: 5,000 nodes, 10,000 Services x 10 endpoints, each pod with its node's
+                OS's image (``--linux-images`` writes the first benchmarks' shape: nginx on Windows nodes too).
+  lb-linux-images.json — the same with nginx on every pod: 25,000 pods on Windows nodes never run (each an image
+                warning) while their EndpointSlices call them ready.
   workloads.json — tools/gen_workloads.py: 5,000 nodes, 5,000 Deployments x 30 replicas (150,000 pods, no policy).
 Then times each command in its own process (``python -m cnimodel …``, output to /dev/null): wall seconds and the
 process's CPU seconds and peak RSS (from wait4). Targets: a command reading the whole plan <= 10 s and <= 4 GiB; ``reach
@@ -57,9 +60,10 @@ def write_workload_plan(path: Path) -> None:
                     "5000", "--replicas", "30", "-o", str(path)], check=True)
 
 
-def write_lb_plan(path: Path) -> None:
+def write_lb_plan(path: Path, linux_images: bool = False) -> None:
     subprocess.run([sys.executable, str(ROOT / "tools" / "gen_services.py"), "--nodes", "5000", "--services",
-                    "10000", "--endpoints", "10", "-o", str(path)], check=True)
+                    "10000", "--endpoints", "10", "-o", str(path), *(["--linux-images"] if linux_images else [])],
+                   check=True)
 
 
 def timed(args: list[str], cwd: Path, limit: float = 300, checkout: Path = ROOT) -> tuple[float, float, float]:
@@ -96,6 +100,9 @@ def main() -> None:
         write_policy_plan(pol)
     if not lb.exists():
         write_lb_plan(lb)
+    lb_linux = base / "lb-linux-images.json"
+    if not lb_linux.exists():
+        write_lb_plan(lb_linux, linux_images=True)
     wl = base / "workloads.json"
     if not wl.exists():
         write_workload_plan(wl)
@@ -119,6 +126,7 @@ def main() -> None:
         "lb --node N -o json": (["lb", str(lb), "--node", win, "-o", "json"], 3),
         "lb --node N -o vfp": (["lb", str(lb), "--node", win, "-o", "vfp"], 3),
         "lb --node N -o iptables": (["lb", str(lb), "--node", "node00001", "-o", "iptables"], 3),
+        "lb (Linux images everywhere)": (["lb", str(lb_linux), "--node", "node00001"], 3),
     }
     only = set(args.only.split(",")) if args.only else None
     print(f"{'command':28} {'wall s':>7} {'CPU s':>7} {'peak GiB':>9}  target (on a shared machine: compare CPU)")

@@ -26,8 +26,16 @@ from gen_plan import generate as generate_nodes
 CLUSTER = IPv4Network("10.0.0.0/11")
 
 
-def generate(nodes: int, services: int, endpoints: int, windows_every: int = 4) -> list[dict[str, Any]]:
-    """The plan as documents: the ClusterPlan, then pods, Services and EndpointSlices."""
+# A pod's image as its node's OS runs it (gen_plan's Windows nodes are build 20348, Windows Server 2022): the
+# EndpointSlices list every pod as a ready endpoint, which a Linux image on a Windows node never is.
+IMAGES = {"linux": "nginx:1.27", "windows": "mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022"}
+
+
+def generate(nodes: int, services: int, endpoints: int, windows_every: int = 4,
+             linux_images: bool = False) -> list[dict[str, Any]]:
+    """The plan as documents: the ClusterPlan, then pods, Services and EndpointSlices. ``linux_images``: every
+    pod runs the Linux image, also on Windows nodes (the shape of the first benchmarks: a quarter of the pods
+    never run there, each an image warning, while their slices call them ready)."""
     docs = generate_nodes(nodes, 0, windows_every=windows_every, namespaces=0)
     node_docs = docs[0]["spec"]["nodes"]
     used = [0] * nodes
@@ -49,7 +57,8 @@ def generate(nodes: int, services: int, endpoints: int, windows_every: int = 4) 
             items.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": pod, "namespace": ns,
                                                                            "labels": {"app": name}},
                           "spec": {"nodeName": node["name"], "containers": [
-                              {"name": "c", "image": "nginx:1.27", "ports": [{"containerPort": 8080,
+                              {"name": "c", "image": IMAGES["linux" if linux_images else node["os"]],
+                               "ports": [{"containerPort": 8080,
                                                                                "name": "http"}]}]},
                           "status": {"podIP": str(ip)}})
             eps.append({"addresses": [str(ip)], "nodeName": node["name"], "conditions": {"ready": True},
@@ -85,9 +94,11 @@ def main() -> None:
     ap.add_argument("--services", type=int, default=10000)
     ap.add_argument("--endpoints", type=int, default=10)
     ap.add_argument("--windows-every", type=int, default=4)
+    ap.add_argument("--linux-images", action="store_true",
+                    help="every pod runs nginx, also on Windows nodes (the first benchmarks' shape)")
     ap.add_argument("-o", "--output", default="-", help="JSON file to write; - for stdout")
     args = ap.parse_args()
-    docs = generate(args.nodes, args.services, args.endpoints, args.windows_every)
+    docs = generate(args.nodes, args.services, args.endpoints, args.windows_every, args.linux_images)
     body = json.dumps({"apiVersion": "v1", "kind": "List", "items": docs})
     if args.output == "-":
         sys.stdout.write(body)
