@@ -129,7 +129,7 @@ def _check_in_cluster(plan: Plan, problems: Problems) -> None:
 
 def _check_pods(plan: Plan, problems: Problems) -> None:
     seen: dict[str, Pod] = {}
-    ips: dict[object, str] = {}
+    ips: dict[int, str] = {}  # by integer: IPv4Address hashes through hex()
     for pod in plan.pods:
         first = seen.get(pod.key)
         if first is not None and pod.owner == first.owner:  # two documents of one Pod
@@ -141,10 +141,11 @@ def _check_pods(plan: Plan, problems: Problems) -> None:
                            f"({first.origin.where()})", "give every pod in a namespace its own name")
         seen[pod.key] = pod
         if pod.ip is not None and not pod.host_network:
-            if pod.ip in ips:
+            a = int(pod.ip)
+            if a in ips:
                 problems.error(pod.origin.at("status.podIP"), f"{pod.ip} is also the address of pod "
-                               f"{ips[pod.ip]}", "give every pod its own address, or leave podIP out")
-            ips[pod.ip] = pod.key
+                               f"{ips[a]}", "give every pod its own address, or leave podIP out")
+            ips[a] = pod.key
 
 
 def _some(names: set[str]) -> str:
