@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import gen_plan  # noqa: E402
 import gen_policy_plan  # noqa: E402
+from _checkout import process_env  # noqa: E402
 
 
 def write_policy_plan(path: Path, nodes: int = 5000, pods: int = 150_000, namespaces: int = 5000,
@@ -68,7 +69,7 @@ def write_lb_plan(path: Path, linux_images: bool = False) -> None:
 
 def timed(args: list[str], cwd: Path, limit: float = 300, checkout: Path = ROOT) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds and peak RSS (GiB) of ``python -m cnimodel ARGS``."""
-    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    env = process_env(checkout)
     with tempfile.TemporaryFile() as errf:
         t = time.perf_counter()
         p = subprocess.Popen([sys.executable, "-m", "cnimodel", *args], cwd=cwd, env=env, stdout=subprocess.DEVNULL,

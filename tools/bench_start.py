@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _checkout import process_env
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = {
@@ -57,7 +58,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=10)
     args = ap.parse_args()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = process_env(ROOT)
     measure = _hyperfine if shutil.which("hyperfine") else _best
     print(f"{'command':28} {'seconds':>8}  target  ({'hyperfine mean' if measure is _hyperfine else 'best of runs'})")
     for name, argv in CASES.items():

@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 import gen_policy_plan  # noqa: E402
+from _checkout import process_env  # noqa: E402
 
 ALL = frozenset({("ALL", 0, 0)})
 PROTOS = ("TCP", "UDP", "SCTP")
@@ -206,7 +207,7 @@ def main() -> None:
     if peer is None:
         print(f"network-config-analyzer not found at {args.nca}: timing cnimodel alone")
     base = Path(args.keep or tempfile.mkdtemp(prefix="vsnca-"))
-    env = {**os.environ, "PYTHONPATH": args.checkout}
+    env = process_env(args.checkout)
     for size in args.sizes.split(","):
         pods, policies = (int(x) for x in size.split("/"))
         folder = base / f"p{pods}-{policies}"
