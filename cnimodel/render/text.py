@@ -57,7 +57,7 @@ def print_plain(console: Console, text: str) -> None:
     Text without emoji codes to replace and without control characters is written as it is: rich's stripping
     (``str.translate`` with a table) costs more than the writing on a large listing."""
     if writes_plain(console) and "\t" not in text:
-        if not getattr(console, "_emoji", True) and _STRIPPED.search(text) is None:
+        if not getattr(console, "_emoji", True) and _STRIPPED.search(text) is None:  # (rich keeps emoji=… there)
             console.file.write(text + "\n")
         else:
             console.file.write(console.render_str(text, markup=False).plain + "\n")
