@@ -190,7 +190,7 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
             if proxy[n] == "winkernel":
                 lb_text.windows(OUT, winkernel_view(cluster, n, services))
             elif proxy[n] == "iptables":
-                lb_text.linux(OUT, iptables_view(cluster, n, services))
+                lb_text.linux(OUT, iptables_view(cluster, n, services, summary=True))  # the table shows no rule
             else:
                 OUT.print(plugin_note(cluster, n), markup=False)
                 for t in _own_tables(cluster, n, services):

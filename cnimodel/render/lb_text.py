@@ -45,7 +45,7 @@ _flag_names = lru_cache(maxsize=256)(flag_names)  # a few values, on every row o
 _WINDOWS_COLUMNS = ("service port", "frontend", "VIP:port → internal", "LB flags", "port flags", "affinity",
                     "SourceVIP", "backends")
 _LINUX_COLUMNS = ("service port", "chains", "cluster endpoints", "local endpoints", "verdict without endpoints")
-_LOOKS = {"rejected": lambda text: Text.assemble(("rejected: ", "red"), text[len("rejected: "):]),
+_LOOKS = {"rejected": lambda text: Text.assemble(("rejected: ", "red"), text.removeprefix("rejected: ")),
           "none": lambda text: Text(text, "yellow")}
 
 

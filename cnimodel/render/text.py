@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import zip_longest
 from typing import Any
 
 from rich.console import Console
@@ -57,7 +58,7 @@ def print_plain(console: Console, text: str) -> None:
     Text without emoji codes to replace and without control characters is written as it is: rich's stripping
     (``str.translate`` with a table) costs more than the writing on a large listing."""
     if writes_plain(console) and "\t" not in text:
-        if not getattr(console, "_emoji", True) and _STRIPPED.search(text) is None:
+        if not getattr(console, "_emoji", True) and _STRIPPED.search(text) is None:  # (rich keeps emoji=… there)
             console.file.write(text + "\n")
         else:
             console.file.write(console.render_str(text, markup=False).plain + "\n")
@@ -84,12 +85,17 @@ def print_rows(console: Console, heads: list[str], rows: list[list[str]], pad_ed
                title: str | None = None) -> None:
     """The plain form of a table (see ``print_table``) from its header and its rows' cells as TextTable keeps
     them (``plain_cells``): for a renderer that knows its table is past the limit and need not build it."""
-    widths = [max([len(h), *(len(r[i]) for r in rows if i < len(r))]) for i, h in enumerate(heads)]
+    n = len(heads)
+    # each column's cells (a short row's missing cells empty; cells past the header's columns left out)
+    columns = list(zip_longest(*rows, fillvalue=""))[:n] if rows else []
+    widths = [max(len(h), *map(len, col)) if col else len(h)
+              for h, col in zip_longest(heads, columns, fillvalue=())]
     lead = " " if pad_edge else ""  # rich pads the outer edges of the table only with pad_edge
 
     def line(values: list[str], sep: str) -> str:
-        values = values + [""] * (len(widths) - len(values))
-        return lead + sep.join(v.ljust(w) for v, w in zip(values, widths, strict=True)) + lead
+        if len(values) < n:
+            values = values + [""] * (n - len(values))
+        return lead + sep.join(map(str.ljust, values[:n], widths)) + lead
 
     rule = "╇".join("━" * (w + (1 if i in (0, len(widths) - 1) and not pad_edge else 2))
                     for i, w in enumerate(widths))

@@ -3,7 +3,8 @@
 - ``catalog(cluster)``: every Service port with its endpoints (EndpointSlices, Endpoints, or selectors).
 - ``winkernel_view(cluster, node)``: HNS remote endpoints and LoadBalancers of a Windows node.
 - ``vfp_rules(view)``: a VFP-style listing of those LBs, with what is modelled marked.
-- ``iptables_view(cluster, node)``: the nat/filter rules of a Linux node (kube-proxy iptables mode).
+- ``iptables_view(cluster, node)``: the nat/filter rules of a Linux node (kube-proxy iptables mode);
+  ``summary=True``: only the chains and endpoints each service port uses, without the rules.
 - ``decide(cluster, node, vip, port, proto, src=...)``: the load-balancing decision, for trace.
 """
 

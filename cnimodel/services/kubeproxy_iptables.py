@@ -51,6 +51,7 @@ class IptablesView:
     service_ports: tuple[LinuxServicePort, ...]
     large_cluster: bool
     notes: tuple[str, ...] = field(default=())
+    summary: bool = False  # the service ports only (their chains, endpoints, verdicts): no tables, no rules
 
 
 _KEY = attrgetter("key")
@@ -132,8 +133,14 @@ class LinuxNode:
     def service_port(self, svc: Service, sp: ServicePort) -> LinuxServicePort:
         return service_rules(self, svc, sp)
 
-    def view(self, services: list[Service] | None = None) -> IptablesView:
-        """All service ports, then the node-wide chains, grouped per table and chain."""
+    def view(self, services: list[Service] | None = None, summary: bool = False) -> IptablesView:
+        """All service ports, then the node-wide chains, grouped per table and chain; with ``summary``, the
+        service ports only (what each uses, not its rules: a node's rules are most of the work)."""
+        if summary:
+            with bulk():
+                ports = [service_rules(self, svc, sp, summary=True)
+                         for svc in (services if services is not None else self.catalog.services) for sp in svc.ports]
+            return IptablesView(self.node, self.family, {}, tuple(ports), self.large, self._notes(), summary=True)
         with bulk():
             pairs = [(svc, sp) for svc in (services if services is not None else self.catalog.services)
                      for sp in svc.ports]
@@ -151,6 +158,9 @@ class LinuxNode:
                     for chain, rules in p.own.items():
                         nat[chain] = nat.get(chain, []) + rules
         self._tail(tables)
+        return IptablesView(self.node, self.family, tables, tuple(ports), self.large, self._notes())
+
+    def _notes(self) -> tuple[str, ...]:
         notes = []
         if self.detector is None and not self.config.masquerade_all:
             notes.append("no cluster CIDR: kube-proxy cannot tell pod traffic from other traffic, so ClusterIP "
@@ -158,7 +168,7 @@ class LinuxNode:
         if self.large:
             notes.append(f"large-cluster mode: more than {LARGE_CLUSTER_ENDPOINTS} endpoints, so the per-endpoint "
                          "rules carry no comments")
-        return IptablesView(self.node, self.family, tables, tuple(ports), self.large, tuple(notes))
+        return tuple(notes)
 
     def _ports(self, pairs: list[tuple[Service, ServicePort]]) -> list[LinuxServicePort]:
         """Each service port's rules. A port whose rules cannot depend on the node (no local endpoints, no
@@ -251,11 +261,12 @@ class LinuxNode:
 
 
 def iptables_view(cluster: Cluster, node: str, services: list[Service] | None = None,
-                  family: int = 4) -> IptablesView:
-    """Every rule kube-proxy (iptables mode) programs on ``node`` (a Linux node)."""
+                  family: int = 4, summary: bool = False) -> IptablesView:
+    """Every rule kube-proxy (iptables mode) programs on ``node`` (a Linux node); with ``summary``, only what
+    each service port uses (chains, endpoints, verdicts), without the rules."""
     from cnimodel.services.catalog import catalog
 
-    return LinuxNode(cluster, node, catalog(cluster), family).view(services)
+    return LinuxNode(cluster, node, catalog(cluster), family).view(services, summary)
 
 
 __all__ = ["FILTER", "NAT", "IptablesView", "LinuxNode", "LinuxServicePort", "iptables_view"]

@@ -91,8 +91,9 @@ def categorize(eps: tuple[Endpoint, ...], node: str, uses_cluster: bool, uses_lo
 
 
 
-def service_rules(node: LinuxNode, svc: Service, sp: ServicePort) -> LinuxServicePort:
-    """Every rule one service port adds on ``node`` (``syncProxyRules``, services-lb.md §3.2–3.4)."""
+def service_rules(node: LinuxNode, svc: Service, sp: ServicePort, summary: bool = False) -> LinuxServicePort:
+    """Every rule one service port adds on ``node`` (``syncProxyRules``, services-lb.md §3.2–3.4); with
+    ``summary``, only which chains it uses and its endpoints (no rules, no endpoint chains: ``sep`` empty)."""
     fam = node.family
     cip_s = svc.vip.get(fam)
     if cip_s is None:
@@ -122,6 +123,10 @@ def service_rules(node: LinuxNode, svc: Service, sp: ServicePort) -> LinuxServic
     uses_ext = has_any and accessible
     uses_fw = has_any and bool(lb_ips) and bool(ranges)
     lb_chain = fw_chain if uses_fw else ext_chain
+    if summary:
+        return LinuxServicePort(sp, svc_chain if uses_svc else None, svl_chain if uses_svl else None,
+                                ext_chain if uses_ext else None, fw_chain if uses_fw else None, tuple(cluster),
+                                tuple(local), {}, has_any, has_internal, has_external, ())
     if not has_any:
         int_target, ext_target = "REJECT", "REJECT"
         int_comment = ext_comment = f"{name} has no endpoints"

@@ -290,3 +290,20 @@ def test_localhost_nodeports_off(tmp_path: Path) -> None:
         '-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" '
         "-m addrtype --dst-type LOCAL ! -d 127.0.0.0/8 -j KUBE-NODEPORTS")
     assert "KUBE-FIREWALL" not in view.tables["filter"]
+
+
+def test_summary_names_the_chains_and_endpoints_without_rules(tmp_path: Path) -> None:
+    # what `cnimodel lb` prints as text: the chains each port uses and its endpoints, not the rules
+    plan = build(tmp_path, web_example())
+    view = iptables_view(plan, "lin1", summary=True)
+    web = next(p for p in view.service_ports if p.service_port.key == "ns1/web:http")
+    assert (web.svc_chain, web.svl_chain, web.ext_chain, web.fw_chain) == (f"KUBE-SVC-{H}", None, f"KUBE-EXT-{H}",
+                                                                           None)
+    assert [e.key for e in web.cluster_endpoints] == [f"{ip}:8080" for ip in SEP]  # as the KUBE-SEP chains above
+    assert view.summary and view.tables == {} and web.rules == () and web.sep == {}
+    full = iptables_view(plan, "lin1")
+    assert not full.summary and full.notes == view.notes
+    fields = ("service_port", "svc_chain", "svl_chain", "ext_chain", "fw_chain", "cluster_endpoints",
+              "local_endpoints", "has_endpoints", "has_internal", "has_external", "notes")
+    assert [[getattr(p, f) for f in fields] for p in view.service_ports] == [
+        [getattr(p, f) for f in fields] for p in full.service_ports]
