@@ -35,4 +35,3 @@ def render(view: IptablesView, form: str = "save") -> str:
         lines += [blocks[chain] for chain in order if chain in blocks]
         lines.append("COMMIT")
     return "\n".join(lines) + "\n"
-
