@@ -242,7 +242,7 @@ class Network:
             from cnimodel.services import catalog
 
             cat = catalog(self.cluster)
-            for p in iptables_view(self.cluster, node).service_ports:
+            for p in iptables_view(self.cluster, node, summary=True).service_ports:  # (endpoints only: no rules)
                 sp, svc = p.service_port, cat.by_port.get(p.service_port)
                 if svc is None:
                     continue

@@ -54,3 +54,11 @@ def test_one_error_type(tmp_path: Path) -> None:
         with pytest.raises(cnimodel.Error):
             ask()
     assert issubclass(cnimodel.PlanError, cnimodel.Error) and issubclass(cnimodel.QuestionError, cnimodel.Error)
+
+
+def test_lb_on_a_linux_node_lists_kube_proxys_backends() -> None:
+    """default.yaml: web/iis (clusterIP 10.96.0.100 as written, port 80) selects iis-0 on win1 and iis-1 on win2,
+    whose L2Bridge pod ranges start at .3 (.2 is the bridge's host endpoint): lin1's kube-proxy balances over both."""
+    net = cnimodel.load(cnimodel.example("default.yaml"))
+    assert list(net.lb("lin1")) == [{"node": "lin1", "service": "web/iis", "protocol": "TCP", "frontend": "clusterIP",
+                                     "vips": ["10.96.0.100"], "port": 80, "backends": ["10.244.2.3", "10.244.3.3"]}]
