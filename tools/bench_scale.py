@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: whole commands on Kubernetes' limits (issue #20; run by hand; not a test).
 
-    python tools/bench_scale.py [--keep /tmp/scale] [--only check,reach-workloads]
+    python tools/bench_scale.py [--keep /tmp/scale] [--only check,reach-workloads] [--against DIR --rounds 2]
 
 Writes two plans once (kept with --keep):
   policy.json — 5,000 Linux nodes (tools/gen_plan.py: flannel host-gw) with
@@ -93,6 +93,9 @@ def main() -> None:
     ap.add_argument("--only", help="case names, separated by commas")
     ap.add_argument("--limit", type=float, default=120, help="stop a command after this many seconds")
     ap.add_argument("--checkout", default=str(ROOT), help="time this checkout's cnimodel (default: this one)")
+    ap.add_argument("--against", help="another checkout, run alternately with it command by command (its CPU "
+                    "seconds in the last column): on a machine whose speed drifts, the comparison that holds")
+    ap.add_argument("--rounds", type=int, default=1, help="runs of each command (per checkout); the least CPU kept")
     args = ap.parse_args()
     base = Path(args.keep or tempfile.mkdtemp(prefix="scale-"))
     base.mkdir(parents=True, exist_ok=True)
@@ -130,13 +133,21 @@ def main() -> None:
         "lb (Linux images everywhere)": (["lb", str(lb_linux), "--node", "node00001"], 3),
     }
     only = set(args.only.split(",")) if args.only else None
-    print(f"{'command':28} {'wall s':>7} {'CPU s':>7} {'peak GiB':>9}  target (on a shared machine: compare CPU)")
+    checkouts = [Path(args.checkout)] + ([Path(args.against)] if args.against else [])
+    print(f"{'command':28} {'wall s':>7} {'CPU s':>7} {'peak GiB':>9}  target (on a shared machine: compare CPU)"
+          + ("  | against: CPU s" if args.against else ""))
     for name, (argv, target) in cases.items():
         if only and name not in only:
             continue
-        wall, cpu, gib = timed(argv, base, args.limit, Path(args.checkout))
+        runs: dict[Path, list[tuple[float, float, float]]] = {c: [] for c in checkouts}
+        for _ in range(max(1, args.rounds)):
+            for c in checkouts:
+                runs[c].append(timed(argv, base, args.limit, c))
+        wall, cpu, gib = min(runs[checkouts[0]], key=lambda r: r[1])
         ok = min(wall, cpu) <= target and gib <= 4
-        print(f"{name:28} {wall:7.2f} {cpu:7.2f} {gib:9.2f}  <= {target} s {'ok' if ok else 'MISSED'}", flush=True)
+        other = f"  | {min(r[1] for r in runs[checkouts[1]]):7.2f}" if args.against else ""
+        print(f"{name:28} {wall:7.2f} {cpu:7.2f} {gib:9.2f}  <= {target} s {'ok' if ok else 'MISSED'}{other}",
+              flush=True)
 
 
 if __name__ == "__main__":
