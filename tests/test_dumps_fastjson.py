@@ -33,6 +33,17 @@ def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Plan, Plan]:
     return fast, plain
 
 
+def _errors_both_ways(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The errors loading ``path`` reports with the msgspec path, then with the plain one."""
+    out = []
+    for enabled in (True, False):
+        monkeypatch.setattr(fastjson, "ENABLED", enabled)
+        with pytest.raises(PlanError) as e:
+            load_plan([path])
+        out.append([p.render() for p in e.value.problems])
+    return out
+
+
 def _same(fast: Plan, plain: Plan) -> None:
     for field in ("name", "nodes", "pods", "namespaces", "objects", "workloads", "cluster_cidr", "service_cidr",
                   "network", "policy", "underlay", "from_dump", "stated"):
@@ -92,12 +103,7 @@ def test_bad_items_report_the_same_on_both_paths(tmp_path: Path, monkeypatch: py
     odd_pod["metadata"] = ["not", "a", "mapping"]  # a Struct cannot hold it: decoded whole
     path = tmp_path / "dump.json"
     path.write_text(json.dumps(_list([node, bad_pod, odd_pod])))
-    errors = []
-    for enabled in (True, False):
-        monkeypatch.setattr(fastjson, "ENABLED", enabled)
-        with pytest.raises(PlanError) as e:
-            load_plan([path])
-        errors.append([p.render() for p in e.value.problems])
+    errors = _errors_both_ways(path, monkeypatch)
     assert errors[0] == errors[1]
     assert any("items[1].spec.containers[0].ports[0].containerPort" in t for t in errors[0])
 
@@ -155,12 +161,7 @@ def test_pods_beside_the_typed_record_read_the_same_on_both_paths(tmp_path: Path
     path.write_text(json.dumps(_list([i for i in items if i["kind"] != "Pod"] + odd)))
     doc = fastjson.decode(path.read_bytes())
     assert doc is not None and sum(isinstance(i, fastjson.PodRecord) for i in doc["items"]) >= 10
-    problems = []
-    for enabled in (True, False):
-        monkeypatch.setattr(fastjson, "ENABLED", enabled)
-        with pytest.raises(PlanError) as e:
-            load_plan([path])
-        problems.append([p.render() for p in e.value.problems])
+    problems = _errors_both_ways(path, monkeypatch)
     assert problems[0] == problems[1]
     said = "\n".join(problems[0])
     for where in ("ports[0].protocol", "ports[0].containerPort", "status.podIP"):  # the checked reader names each
@@ -184,3 +185,12 @@ def test_well_typed_odd_pods_give_the_same_plan(tmp_path: Path, monkeypatch: pyt
     for field in ("topologySpreadConstraints", "dnsConfig", "hostAliases", "podAntiAffinity", "dnsPolicy",
                   "initContainers[].ports", "k8s.v1.cni.cncf.io/networks", "hostIP"):  # the scan's, once each
         assert warned.count(f"{field} is not modelled") == 1, (field, warned)
+
+
+def test_the_typed_record_names_the_loose_structs_fields() -> None:
+    """A field added to a pod reader goes into both Structs (fastjson.py's docstring): a record missing one would
+    drop it from every well-typed pod."""
+    for loose, typed in ((fastjson.PodSpec, fastjson.RecordSpec), (fastjson.Meta, fastjson.RecordMeta),
+                         (fastjson.Container, fastjson.RecordContainer), (fastjson.PodStatus, fastjson.RecordStatus),
+                         (fastjson.Pod, fastjson.PodRecord)):
+        assert set(loose.__struct_fields__) == set(typed.__struct_fields__), (loose, typed)

@@ -4,12 +4,14 @@ A 150,000-pod dump is over a gigabyte of JSON, most of it ``managedFields``, ``s
 ``containerStatuses``, a Node's ``status.images`` and annotations. ``json.loads`` builds all of it as Python
 objects (several gigabytes). Here the List's items stay raw slices of
 the file's bytes; each Pod and Node is decoded into a Struct that names only the fields the plan readers use
-(msgspec skips the rest in C), and turned into the same plain dicts ``json.loads`` would give, less the skipped
-fields. Every other kind is decoded whole. ``cnimodel.plan.kube`` reads both the same way; tests check that a dump
-gives the same Plan through either path. For a file that is not a ``kind: List``, ``decode`` returns None and
-the loader uses ``json.loads``.
+(msgspec skips the rest in C). A Pod whose fields have the types the fast reader takes stays a typed
+``PodRecord``, read into a Pod without a dict (``plan/kube.py`` ``pod_from_record``); any other Pod, and every
+Node, is turned into the same plain dict ``json.loads`` would give, less the skipped fields. Every other kind is
+decoded whole. Tests check that a dump gives the same Plan, warnings and errors through either path. For a file
+that is not a ``kind: List``, ``decode`` returns None and the loader uses ``json.loads``.
 
-Adding a Pod or Node field to a plan reader means adding it here too (``PodSpec``, ``Container`` …).
+Adding a Pod or Node field to a plan reader means adding it here too (``PodSpec``, ``Container`` … and the
+record's ``RecordSpec`` …; a test holds the two field lists equal).
 """
 
 from __future__ import annotations
