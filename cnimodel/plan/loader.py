@@ -219,7 +219,8 @@ def _referenced(loaded: list[tuple[Path, bool, list[Any]]]) -> set[Path]:
     return out
 
 
-def _objects(path: Path, problems: Problems, docs: list[Any]) -> Iterator[tuple[dict[str, Any], Origin]]:
+def _objects(path: Path, problems: Problems, docs: list[Any]
+             ) -> Iterator[tuple[dict[str, Any] | fastjson.PodRecord, Origin]]:
     for d, doc in enumerate(docs):
         if doc is None:
             continue
