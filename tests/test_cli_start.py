@@ -54,4 +54,5 @@ def test_help_lists_every_command_the_table_and_the_plugins() -> None:
 def test_a_command_runs_with_only_its_module_imported() -> None:
     loaded = _imported_after("topologies")  # cnimodel/commands/facts.py, which imports apply's options
     assert not {m for m in loaded if m.startswith("cnimodel.commands.") and m not in
-                ("cnimodel.commands.base", "cnimodel.commands.apply", "cnimodel.commands.facts")}
+                ("cnimodel.commands.base", "cnimodel.commands.consoles", "cnimodel.commands.apply",
+                 "cnimodel.commands.facts")}

@@ -48,3 +48,41 @@ def test_not_a_terminal_shows_nothing() -> None:
             bar.update(2)
             time.sleep(0.2)
         assert not bar.shown and out.getvalue() == ""
+
+
+def _run_with_terminal(monkeypatch, *args: str) -> str:  # type: ignore[no-untyped-def]
+    """A command run in-process with stderr a terminal, the display's delay 0 and the cluster's build slowed
+    down enough for the display to draw: what stderr's terminal received."""
+    from click.testing import CliRunner
+
+    from cnimodel import cluster as cluster_mod
+    from cnimodel.cli import cli
+    from cnimodel.commands import consoles
+    from cnimodel.commands import progress as progress_mod
+
+    console, out = _console(terminal=True)
+    monkeypatch.setattr(consoles, "ERR", console)
+    monkeypatch.setattr(progress_mod, "DELAY", 0.0)
+    build = cluster_mod.Cluster.build.__func__  # type: ignore[attr-defined]
+
+    def slow(cls, *a, **k):  # type: ignore[no-untyped-def]
+        time.sleep(0.4)
+        return build(cls, *a, **k)
+
+    monkeypatch.setattr(cluster_mod.Cluster, "build", classmethod(slow))
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return out.getvalue()
+
+
+def test_every_command_reading_a_plan_shows_its_stages(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from cnimodel import examples
+
+    drawn = _run_with_terminal(monkeypatch, "ipam", str(examples.path("default.yaml")))
+    assert "building the cluster" in drawn  # (stdout is not a terminal here: shown until the answer is written)
+
+
+def test_machine_readable_answers_show_nothing(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from cnimodel import examples
+
+    assert _run_with_terminal(monkeypatch, "ipam", str(examples.path("default.yaml")), "-o", "json") == ""

@@ -17,19 +17,16 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 
+from cnimodel.commands.consoles import ERR, OUT
 from cnimodel.plan import PlanError
 from cnimodel.plan.errors import Error
 
 if TYPE_CHECKING:
     from cnimodel.cluster import Cluster
+    from cnimodel.commands.progress import Progress
     from cnimodel.plan import Plan
 
-# Piped output keeps wide tables whole instead of folding them at 80 columns.
-# emoji=False: rich would turn `:100:` in an address and port list (10.0.0.1:100:tcp) into an emoji.
-OUT = Console(highlight=False, soft_wrap=True, emoji=False, width=None if sys.stdout.isatty() else 200)
-ERR = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 EXIT_INTERNAL = 3  # not 1: `check` exits 1 for "errors found", and a CI job must tell a bug from a finding
@@ -205,18 +202,57 @@ def inputs(positional: tuple[str, ...], filenames: tuple[str, ...], optional: bo
     return given
 
 
+# Answers a script reads: no progress display beside them, even on a terminal (docs/performance.md, Progress).
+MACHINE_OUTPUTS = frozenset({"json", "hns", "sarif"})
+
+
+def _progress() -> Progress | None:
+    """The running command's progress display (commands/progress.py), None outside a command."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return None
+    from cnimodel.commands import progress
+
+    return progress.for_command(enabled=ctx.params.get("output") not in MACHINE_OUTPUTS)
+
+
 def load(plan: tuple[str, ...] | list[str]) -> Plan:
     """The plan every command uses: its inputs read, a dump's ClusterPlan values inferred, the plugin settings
-    its manifests carry read in (cnimodel.infer.complete)."""
+    its manifests carry read in (cnimodel.infer.complete). A large plan's reading shows on the command's progress
+    display."""
     from cnimodel.infer import load_complete
 
-    return load_complete(list(plan))
+    bar = _progress()
+    if bar is not None:
+        bar.stage("reading the plan")
+    try:
+        return load_complete(list(plan))
+    except PlanError:
+        if bar is not None:
+            bar.close()  # before the errors: the display leaves nothing behind
+        raise
 
 
 def build(plan: tuple[str, ...] | list[str] | str) -> Cluster:
+    """``load``, then the cluster the engines answer on (addresses, routes, the plugins' facts)."""
     from cnimodel.cluster import Cluster
 
-    return Cluster.build(load([plan] if isinstance(plan, str) else plan))
+    loaded = load([plan] if isinstance(plan, str) else plan)
+    bar = _progress()
+    if bar is not None:
+        bar.stage("building the cluster")
+    try:
+        cluster = Cluster.build(loaded)
+    except PlanError:
+        if bar is not None:
+            bar.close()
+        raise
+    if bar is not None:
+        if sys.stdout.isatty():
+            bar.close()  # the answer goes to the same terminal: the display must not draw over it
+        else:
+            bar.stage("computing and writing the answer")
+    return cluster
 
 
 def table_name(cluster: Cluster, name: str) -> str:

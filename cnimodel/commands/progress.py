@@ -80,7 +80,7 @@ class Progress:
 def progress(enabled: bool = True, console: Console | None = None, delay: float = DELAY) -> Iterator[Progress]:
     """A progress display on ``console`` (default: the CLI's stderr) if it is a terminal and ``enabled``."""
     if console is None:
-        from cnimodel.commands.base import ERR
+        from cnimodel.commands.consoles import ERR
 
         console = ERR
     p = Progress(console if enabled and console.is_terminal else None, delay)
@@ -90,12 +90,20 @@ def progress(enabled: bool = True, console: Console | None = None, delay: float 
         p.close()
 
 
+_KEY = "cnimodel.progress"
+
+
 def for_command(enabled: bool = True) -> Progress:
-    """``progress()`` for the running click command: closed when the command's context closes."""
+    """``progress()`` for the running click command, one per command: the first call makes it (``enabled`` then
+    decides whether it shows), later calls — the plan reading every command shares, the command's own stages —
+    get the same one. Closed when the command's context closes."""
     import click
 
-    from cnimodel.commands.base import ERR
+    from cnimodel.commands.consoles import ERR
 
-    p = Progress(ERR if enabled and ERR.is_terminal else None, DELAY)
-    click.get_current_context().call_on_close(p.close)
-    return p
+    ctx = click.get_current_context()
+    p = ctx.meta.get(_KEY)
+    if p is None:
+        p = ctx.meta[_KEY] = Progress(ERR if enabled and ERR.is_terminal else None, DELAY)
+        ctx.call_on_close(p.close)
+    return p  # type: ignore[no-any-return]
