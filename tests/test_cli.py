@@ -137,3 +137,19 @@ def test_talk_topology_runs_every_command() -> None:
                  ["lookup", talk, "--node", "lin1", "10.244.2.5"], ["graph", talk, "-o", "dot"]):
         r = run(*args)
         assert r.exit_code == 0, (args, r.stderr)
+
+
+def test_a_large_plans_summary_leaves_the_route_tables_out(tmp_path: Path) -> None:
+    """51 nodes, host-gw: 51 tables of 50 peer routes would be 2,550 rows; the summary says how to list one."""
+    from builders import cluster_doc, write_docs
+
+    nodes = [{"name": f"n{i:02d}", "os": "linux", "ip": f"10.240.0.{10 + i}"} for i in range(51)]
+    plan = write_docs(tmp_path / "big.yaml", [cluster_doc(nodes)])
+    r = run("summary", str(plan))
+    assert r.exit_code == 0, r.stderr
+    assert "51 nodes: their route tables are left out of the summary" in r.stdout
+    assert "cnimodel routes PLAN --node NAME" in r.stdout
+    assert r.stdout.count("destination") == 1  # the underlay's table only: no node's
+    small = write_docs(tmp_path / "small.yaml", [cluster_doc(nodes[:50])])
+    r = run("summary", str(small))
+    assert r.stdout.count("destination") == 51  # one route table per node, and the underlay's

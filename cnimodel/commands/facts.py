@@ -19,11 +19,19 @@ def _emit_json(data: Any) -> None:
     click.echo(json_text.dumps(data))
 
 
+# Past this many nodes the summary leaves out the nodes' route tables (each holds about a route per peer, so the
+# whole would be some nodes² lines: 25 million for 5,000 nodes).
+SUMMARY_NODES = 50
+
+
 @click.command("summary")
 @plan_inputs(optional=True)
 @handle_errors
 def main_job(plan: tuple[str, ...] = ()) -> None:
-    """Summarise a plan: allocation, every node's routes, the underlay (default: the embedded plan)."""
+    """Summarise a plan: allocation, every node's routes, the underlay (default: the embedded plan).
+
+    Past 50 nodes the route tables are left out (each holds about a route per peer); `routes --node NAME` lists
+    one node's."""
     from cnimodel.render import text
 
     paths = plan or (str(examples.path("default.yaml")),)
@@ -35,8 +43,15 @@ def main_job(plan: tuple[str, ...] = ()) -> None:
     OUT.print()
     text.ipam(OUT, cluster)
     OUT.print()
-    for node in cluster.plan.nodes:
-        text.node_facts(OUT, cluster.view(node.name))
+    nodes = cluster.plan.nodes
+    if len(nodes) <= SUMMARY_NODES:
+        for node in nodes:
+            text.node_facts(OUT, cluster.view(node.name))
+            OUT.print()
+    else:  # every node's table holds a route per peer: the whole would be some nodes² lines
+        OUT.print(f"{len(nodes):,} nodes: their route tables are left out of the summary (each holds about a "
+                  f"route per peer); list one node's with `cnimodel routes PLAN --node NAME` (docs/routes.md)",
+                  markup=False)
         OUT.print()
     text.underlay(OUT, cluster.underlay())
     text.warnings(OUT, cluster)
