@@ -124,6 +124,7 @@ def main() -> None:
         "reach --workloads deployments": (["reach", str(wl), "--workloads"], 10),
         "reach --from --to": (["reach", str(pol), "--from", "ns-0002/*", "--to", "ns-0003/*"], 10),
         "trace pod→pod": (["trace", str(pol), first["ns-0002"], first["ns-0003"]], 10),
+        "summary": (["summary", str(pol)], 10),
         "check (lb plan)": (["check", str(lb)], 5),
         "lb --node N (linux text)": (["lb", str(lb), "--node", "node00001"], 3),
         "lb --node N -o hns": (["lb", str(lb), "--node", win, "-o", "hns"], 3),
