@@ -128,7 +128,10 @@ def routes(plan: tuple[str, ...], nodes: tuple[str, ...], output: str, hns_api: 
         linux = [n for n in names if cluster.node(n).os == "linux"]
         if not linux:
             raise UsageProblem("-o ip prints Linux nodes; the nodes asked for are Windows (use -o hns)")
-        click.echo("\n".join(iproute.render(cluster.facts(n)) for n in linux))
+        for n in linux:  # written node by node (each echo ends the node's lines): every node's is a large answer
+            click.echo(iproute.render(cluster.facts(n)))
+            if not nodes:
+                cluster.release(n)
     elif output == "hns":
         win = [n for n in names if cluster.node(n).os == "windows"]
         if not win:
@@ -142,6 +145,8 @@ def routes(plan: tuple[str, ...], nodes: tuple[str, ...], output: str, hns_api: 
             OUT.print()
             for t in cluster.plugin.listings(cluster, n):  # the plugin's own tables (OVN's logical routers)
                 listing(OUT, t)
+            if not nodes:
+                cluster.release(n)  # every node once: one node's facts in memory at a time
         if not nodes:
             text.underlay(OUT, cluster.underlay())
         text.warnings(OUT, cluster)
