@@ -120,7 +120,9 @@ class Fields:
         return value
 
     def bool(self, name: str, default: bool = False) -> bool:
-        value = self.data.get(name, default)
+        value = self.data.get(name)
+        if value is None:  # left out, or null: unset, as the API server reads a null (and as str and int do here)
+            return default
         if not isinstance(value, bool):
             self.problems.error(self.origin.at(name), f"expected true or false, found {_short(value)}",
                                 f"write `{name}: true` or `{name}: false` (no quotes)")

@@ -1,0 +1,78 @@
+"""Property: a kubectl dump's pods read the same through the typed record (plan/fastjson.py ``PodRecord``), the
+loose Structs and plain ``json.loads`` — whatever odd value a pod's field holds: the same plan and warnings, or
+the same errors (issue #20's fast reader must not change what a plan means)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from mutate import ODD_VALUES
+
+from cnimodel.plan import PlanError, fastjson, load_plan
+
+HYBRID = Path(__file__).resolve().parents[1] / "fixtures" / "dumps" / "flannel-hybrid.yaml"
+ITEMS = yaml.safe_load(HYBRID.read_text())["items"]
+POD = next(i for i in ITEMS if i["kind"] == "Pod" and i["spec"].get("containers", [{}])[0].get("ports"))
+# the fields the typed record names, where a wrong type must send the pod the old way
+PATHS = (
+    ("metadata", "name"), ("metadata", "namespace"), ("metadata", "labels"), ("metadata", "annotations"),
+    ("metadata", "ownerReferences"), ("spec", "nodeName"), ("spec", "hostNetwork"), ("spec", "containers"),
+    ("spec", "containers", 0, "image"), ("spec", "containers", 0, "ports"),
+    ("spec", "containers", 0, "ports", 0, "containerPort"), ("spec", "containers", 0, "ports", 0, "protocol"),
+    ("spec", "containers", 0, "ports", 0, "name"), ("spec", "containers", 0, "ports", 0, "hostPort"),
+    ("spec", "containers", 0, "ports", 0, "hostIP"), ("spec", "nodeSelector"), ("spec", "tolerations"),
+    ("spec", "affinity"), ("spec", "serviceAccountName"), ("spec", "runtimeClassName"), ("spec", "dnsPolicy"),
+    ("spec", "initContainers"), ("status", "podIP"), ("status",), ("spec",),
+)
+
+
+def _put(doc: Any, path: tuple[Any, ...], value: Any) -> None:
+    """Set ``value`` at ``path`` when every step before it is there (an earlier change may have replaced one)."""
+    here = doc
+    for i, step in enumerate(path):
+        fits = (isinstance(here, dict) and isinstance(step, str)) or (
+            isinstance(here, list) and isinstance(step, int) and step < len(here))
+        if not fits:
+            return
+        if i == len(path) - 1:
+            here[step] = value
+        elif isinstance(here, dict) and step not in here:
+            return
+        else:
+            here = here[step]
+
+
+def _outcome(path: Path) -> Any:
+    try:
+        plan = load_plan([path])
+    except PlanError as e:
+        return ("errors", [p.render() for p in e.problems])
+    return ("plan", plan.pods, [w.render() for w in plan.warnings], [p.key for p in plan.pods])
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(PATHS), st.sampled_from(ODD_VALUES)), min_size=1, max_size=3))
+@example(changes=[(("spec", "hostNetwork"), None)])  # null is unset (the API server's reading) on every path
+def test_the_three_readers_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 changes: list[tuple[tuple[Any, ...], Any]]) -> None:
+    pod = copy.deepcopy(POD)
+    pod["metadata"]["name"] = "odd"
+    for path, value in changes:
+        _put(pod, path, value)
+    file = tmp_path / "dump.json"
+    try:
+        file.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [*ITEMS, pod]}))
+    except ValueError:  # inf: not JSON
+        return
+    monkeypatch.setattr(fastjson, "ENABLED", True)
+    fast = _outcome(file)
+    monkeypatch.setattr(fastjson, "ENABLED", False)
+    assert fast == _outcome(file), changes
