@@ -50,6 +50,17 @@ def test_not_a_terminal_shows_nothing() -> None:
         assert not bar.shown and out.getvalue() == ""
 
 
+def _slowed(monkeypatch, module, name: str) -> None:  # type: ignore[no-untyped-def]
+    """``module.name`` made 0.4 s slower, so that the display draws the stage it runs in."""
+    original = getattr(module, name)
+
+    def slow(*a, **k):  # type: ignore[no-untyped-def]
+        time.sleep(0.4)
+        return original(*a, **k)
+
+    monkeypatch.setattr(module, name, slow)
+
+
 def _run_with_terminal(monkeypatch, *args: str) -> str:  # type: ignore[no-untyped-def]
     """A command run in-process with stderr a terminal, the display's delay 0 and the cluster's build slowed
     down enough for the display to draw: what stderr's terminal received."""
@@ -77,9 +88,23 @@ def _run_with_terminal(monkeypatch, *args: str) -> str:  # type: ignore[no-untyp
 
 def test_every_command_reading_a_plan_shows_its_stages(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from cnimodel import examples
+    from cnimodel.render import text
 
+    _slowed(monkeypatch, text, "ipam")
     drawn = _run_with_terminal(monkeypatch, "ipam", str(examples.path("default.yaml")))
-    assert "building the cluster" in drawn  # (stdout is not a terminal here: shown until the answer is written)
+    # (stdout is not a terminal here: shown until the answer is written)
+    assert "building the cluster" in drawn and "computing and writing the answer" in drawn
+
+
+def test_a_command_with_its_own_stages_keeps_them(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from cnimodel import examples
+    from cnimodel.commands import base, render
+
+    _slowed(monkeypatch, render, "_drawing")
+    monkeypatch.setattr(base, "_answer_on_terminal", lambda: True)  # as `render -o dot` on a terminal
+    drawn = _run_with_terminal(monkeypatch, "render", str(examples.path("default.yaml")), "-o", "dot")
+    assert "building the cluster" in drawn and "drawing" in drawn
+    assert "computing and writing the answer" not in drawn  # the plan reading's stage does not replace render's
 
 
 def test_machine_readable_answers_show_nothing(monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -206,6 +206,13 @@ def inputs(positional: tuple[str, ...], filenames: tuple[str, ...], optional: bo
 MACHINE_OUTPUTS = frozenset({"json", "hns", "sarif"})
 
 
+def _answer_on_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+_OWN = "cnimodel.progress.base"  # ctx.meta: the display was made here, not by the command, which then ends it
+
+
 def _progress() -> Progress | None:
     """The running command's progress display (commands/progress.py), None outside a command."""
     ctx = click.get_current_context(silent=True)
@@ -213,6 +220,7 @@ def _progress() -> Progress | None:
         return None
     from cnimodel.commands import progress
 
+    ctx.meta.setdefault(_OWN, progress.KEY not in ctx.meta)
     return progress.for_command(enabled=ctx.params.get("output") not in MACHINE_OUTPUTS)
 
 
@@ -247,8 +255,8 @@ def build(plan: tuple[str, ...] | list[str] | str) -> Cluster:
         if bar is not None:
             bar.close()
         raise
-    if bar is not None:
-        if sys.stdout.isatty():
+    if bar is not None and click.get_current_context().meta.get(_OWN):  # (a command's own display: its stages)
+        if _answer_on_terminal():
             bar.close()  # the answer goes to the same terminal: the display must not draw over it
         else:
             bar.stage("computing and writing the answer")

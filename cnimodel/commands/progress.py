@@ -90,7 +90,7 @@ def progress(enabled: bool = True, console: Console | None = None, delay: float 
         p.close()
 
 
-_KEY = "cnimodel.progress"
+KEY = "cnimodel.progress"  # ctx.meta: the command's display
 
 
 def for_command(enabled: bool = True) -> Progress:
@@ -102,8 +102,8 @@ def for_command(enabled: bool = True) -> Progress:
     from cnimodel.commands.consoles import ERR
 
     ctx = click.get_current_context()
-    p = ctx.meta.get(_KEY)
+    p = ctx.meta.get(KEY)
     if p is None:
-        p = ctx.meta[_KEY] = Progress(ERR if enabled and ERR.is_terminal else None, DELAY)
+        p = ctx.meta[KEY] = Progress(ERR if enabled and ERR.is_terminal else None, DELAY)
         ctx.call_on_close(p.close)
     return p  # type: ignore[no-any-return]
