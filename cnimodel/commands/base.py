@@ -74,8 +74,22 @@ def ignore_interrupts() -> None:
 LARGE = 500_000
 
 
+# The plans and clusters the ``cnimodel`` program built (None in a process that runs commands in-process): held to
+# the end, so that a command returning does not free a large one object by object just before the fast exit.
+_HELD: list[object] | None = None
+
+
+def hold(value: object) -> None:
+    """Keep ``value`` (a plan, a cluster, an answer built on them) until the ``cnimodel`` program ends; nothing in
+    a process that runs commands in-process."""
+    if _HELD is not None:
+        _HELD.append(value)
+
+
 def run_main(group: click.Group) -> None:
     """Run the CLI as the ``cnimodel`` program: interrupts and closed pipes end it with one line (or none)."""
+    global _HELD
+    _HELD = []
     try:
         _run(group)
     except SystemExit as e:
@@ -234,11 +248,13 @@ def load(plan: tuple[str, ...] | list[str]) -> Plan:
     if bar is not None:
         bar.stage("reading the plan")
     try:
-        return load_complete(list(plan))
+        loaded = load_complete(list(plan))
     except PlanError:
         if bar is not None:
             bar.close()  # before the errors: the display leaves nothing behind
         raise
+    hold(loaded)
+    return loaded
 
 
 def build(plan: tuple[str, ...] | list[str] | str) -> Cluster:
@@ -255,6 +271,7 @@ def build(plan: tuple[str, ...] | list[str] | str) -> Cluster:
         if bar is not None:
             bar.close()
         raise
+    hold(cluster)
     if bar is not None and click.get_current_context().meta.get(_OWN):  # (a command's own display: its stages)
         if _answer_on_terminal():
             bar.close()  # the answer goes to the same terminal: the display must not draw over it

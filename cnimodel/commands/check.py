@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cnimodel.commands import progress
-from cnimodel.commands.base import OUT, UsageProblem, handle_errors, plan_inputs
+from cnimodel.commands.base import OUT, UsageProblem, handle_errors, hold, plan_inputs
 from cnimodel.plan import Origin, Plan, PlanError
 from cnimodel.render import json_text
 
@@ -113,6 +113,7 @@ def check_cmd(plan: tuple[str, ...], output: str, min_severity: str, surge: int,
         wanted = set().union(*(object_names(loaded, o) for o in objects)) if objects else None
         bar.stage("building the cluster")
         cluster = Cluster.build(loaded) if loaded.has_cluster else None
+        hold(cluster)
     except PlanError as e:
         bar.close()  # before the errors: the display leaves nothing behind
         if output == "text":

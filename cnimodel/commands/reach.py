@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cnimodel.commands import progress
-from cnimodel.commands.base import ERR, UsageProblem, handle_errors, load, plan_inputs
+from cnimodel.commands.base import ERR, UsageProblem, handle_errors, hold, load, plan_inputs
 from cnimodel.plan.names import WORKLOAD_KINDS
 from cnimodel.render import json_text
 
@@ -33,6 +33,7 @@ def _analyse(paths: tuple[str, ...] | list[str]) -> tuple[Reachability, Unenforc
         r, gaps, plan = Reachability.from_cluster(cluster), unenforced(cluster), cluster.plan
     else:
         r = Reachability.from_plan(plan)
+    hold(r)  # (to the program's end: a large model is not freed object by object)
     for w in plan.warnings:
         ERR.print(w.render(), markup=False)
     for w in r.warnings:
