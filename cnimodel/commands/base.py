@@ -93,8 +93,8 @@ def run_main(group: click.Group) -> None:
     try:
         _run(group)
     except SystemExit as e:
-        if gc.get_freeze_count() < LARGE:
-            raise
+        if gc.get_freeze_count() < LARGE or sys.getprofile() is not None or sys.gettrace() is not None:
+            raise  # (a profiler or coverage tracer writes its record as the interpreter ends)
         _exit_now(e.code)
 
 
