@@ -10,7 +10,6 @@ trace engine's forward and reply dispositions (and, when delivered, the source a
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
@@ -18,15 +17,9 @@ from cnimodel.cluster import Cluster
 from cnimodel.kernel import arp, filters, probe, rtnl
 from cnimodel.kernel.blueprint import Blueprint, RealPod
 from cnimodel.kernel.netlink import KernelLookup, decision
+from cnimodel.kernel.realise import Progress, Steps, quiet
 from cnimodel.net import PrefixTable
 from cnimodel.trace import trace
-
-Progress = Callable[[str], None]  # a check done: one line
-Steps = Callable[[str, int, int], None]  # on the way: the stage, the steps done, the steps it has (realise.Steps)
-
-
-def _quiet(_stage: str, _done: int, _total: int) -> None:
-    pass
 
 
 @dataclass(frozen=True)
@@ -129,7 +122,7 @@ def samples(cidr: IPv4Network, pods: list[RealPod]) -> list[IPv4Address]:
     return sorted(out)
 
 
-def check_routes(bp: Blueprint, report: Verification, steps: Steps = _quiet) -> None:
+def check_routes(bp: Blueprint, report: Verification, steps: Steps = quiet) -> None:
     cluster = bp.cluster
     cidrs = [(n, a.pod_cidr) for n, a in cluster.allocation.nodes.items() if a.pod_cidr is not None]
     by_cidr = {n: samples(c, [p for p in bp.pods.values() if p.node == n]) for n, c in cidrs}
@@ -179,7 +172,7 @@ def pod_pairs(bp: Blueprint, max_pairs: int, seed: int = 0) -> list[tuple[RealPo
 
 
 def check_packets(bp: Blueprint, report: Verification, port: int, max_pairs: int, timeout: float,
-                  protos: tuple[str, ...] = probe.PROTOS, steps: Steps = _quiet) -> None:
+                  protos: tuple[str, ...] = probe.PROTOS, steps: Steps = quiet) -> None:
     pairs = pod_pairs(bp, max_pairs)
     report.pairs = len(pairs)
     room = arp.room(sum(len(s.neighbors) for s in bp.spaces))
@@ -250,9 +243,9 @@ def verify(bp: Blueprint, port: int = 80, max_pairs: int = 2000, timeout: float 
     """Both checks on a realised blueprint (``progress`` hears each done, ``steps`` each step on the way)."""
     say = progress or (lambda _msg: None)
     report = Verification()
-    check_routes(bp, report, steps or _quiet)
+    check_routes(bp, report, steps or quiet)
     say(f"{report.routes} route decisions compared")
-    check_packets(bp, report, port, max_pairs, timeout, steps=steps or _quiet)
+    check_packets(bp, report, port, max_pairs, timeout, steps=steps or quiet)
     say(f"{report.packets} probes over {report.pairs} pod pairs compared")
     return report
 

@@ -32,6 +32,10 @@ Progress = Callable[[str], None]  # a stage done: one line saying what was made
 Steps = Callable[[str, int, int], None]  # on the way: the stage, the steps done, the steps it has
 
 
+def quiet(_stage: str, _done: int, _total: int) -> None:
+    """Steps nobody shows (``up`` and ``verify`` without a ``steps`` callback)."""
+
+
 class RealiseError(RuntimeError):
     """A step of ``netns up`` the kernel refused: the message names the namespace, object and reason."""
 
@@ -115,14 +119,10 @@ def up(bp: Blueprint, progress: Progress | None = None, steps: Steps | None = No
     step on the way."""
     try:
         with interrupts.guarded():
-            _up(bp, progress or (lambda _msg: None), steps or _quiet)
+            _up(bp, progress or (lambda _msg: None), steps or quiet)
     except BaseException:  # (also an interrupt landing just after the last step: up is all or nothing)
         _undo(Handles(), [s.name for s in bp.spaces])
         raise
-
-
-def _quiet(_stage: str, _done: int, _total: int) -> None:
-    pass
 
 
 def _up(bp: Blueprint, say: Progress, steps: Steps) -> None:
