@@ -126,6 +126,21 @@ def apply(docs: list[Any], path: tuple[Any, ...], op: str, value: Any, length: i
     return docs
 
 
+def mutation(draw: Any, docs: list[Any], ops: tuple[str, ...] = OPS, shown: int = 0) -> tuple[list[Any], str] | None:
+    """One drawn mutation of ``docs`` (hypothesis's ``draw``): the mutated copy and the step as the failure logs say
+    it (the path from its ``shown``-th part); None when the documents hold no place."""
+    from hypothesis import strategies as st
+
+    where = places(docs)
+    if not where:
+        return None
+    path = where[draw(st.integers(0, len(where) - 1))]
+    op = draw(st.sampled_from(ops))
+    value = draw(st.sampled_from(ODD_VALUES))
+    length = draw(st.integers(0, 32))
+    return apply(docs, path, op, value, length), f"{op} {'.'.join(map(str, path[shown:]))} {value!r:.40} /{length}"
+
+
 def load(name: str) -> list[Any]:
     return [d for d in yaml.safe_load_all((TOPOLOGIES / name).read_text()) if d is not None]
 

@@ -21,7 +21,7 @@ import pytest
 from harness import Tally, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mutate import ODD_VALUES, OPS, apply, command_lines, dump, load, names, places
+from mutate import command_lines, dump, load, mutation, names
 
 LONG = os.environ.get("CNIMODEL_FUZZ") == "long"
 RUNS = int(os.environ.get("CNIMODEL_FUZZ_RUNS", "10000" if LONG else "500"))
@@ -42,15 +42,10 @@ def cases(draw: st.DrawFn) -> tuple[str, list[Any], list[str], str]:
     docs = _docs(name)
     steps = []
     for _ in range(draw(st.integers(1, 3))):
-        where = places(docs)
-        if not where:
+        if (m := mutation(draw, docs)) is None:
             break
-        path = where[draw(st.integers(0, len(where) - 1))]
-        op = draw(st.sampled_from(OPS))
-        value = draw(st.sampled_from(ODD_VALUES))
-        length = draw(st.integers(0, 32))
-        docs = apply(docs, path, op, value, length)
-        steps.append(f"{op} {'.'.join(map(str, path))} {value!r:.40} /{length}")
+        docs = m[0]
+        steps.append(m[1])
     text = dump(docs)
     if draw(st.integers(0, 19)) == 0:  # a file cut short, as an interrupted copy leaves it
         cut = draw(st.integers(0, len(text)))

@@ -25,7 +25,7 @@ from audit_captures import Capture, captures
 from harness import Outcome, Tally, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mutate import ODD_VALUES, OPS, apply, places
+from mutate import ODD_VALUES, mutation
 
 from cnimodel.audit.detect import KINDS
 
@@ -62,16 +62,11 @@ def _text_mutation(text: str, draw: st.DrawFn, steps: list[str]) -> str:
 
 
 def _json_mutation(data: Any, draw: st.DrawFn, steps: list[str]) -> Any:
-    docs = [data]
-    where = places(docs)
-    if not where:
+    m = mutation(draw, [data], shown=1)  # (the path past the one document's index)
+    if m is None:
         return data
-    path = where[draw(st.integers(0, len(where) - 1))]
-    op = draw(st.sampled_from(OPS))
-    value = draw(st.sampled_from(ODD_VALUES))
-    length = draw(st.integers(0, 32))
-    docs = apply(docs, path, op, value, length)
-    steps.append(f"{op} {'.'.join(map(str, path[1:]))} {value!r:.40} /{length}")
+    docs, step = m
+    steps.append(step)
     return docs[0] if docs else None
 
 

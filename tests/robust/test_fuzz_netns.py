@@ -19,7 +19,7 @@ from harness import Tally, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from interrupts import host_links, mounts, netns_names
-from mutate import ODD_VALUES, OPS, apply, dump, load, places
+from mutate import OPS, dump, load, mutation
 
 from cnimodel.kernel import nsutil
 
@@ -50,13 +50,10 @@ def cases(draw: st.DrawFn) -> tuple[str, list[str], str]:
     docs = _DOCS.setdefault(name, _renamed(load(name), f"fuzz{os.getpid()}-{name.removesuffix('.yaml')}"))
     steps = []
     for _ in range(draw(st.integers(1, 2))):
-        where = places(docs)
-        path = where[draw(st.integers(0, len(where) - 1))]
-        op = draw(st.sampled_from(("tweak", "tweak", "tweak", *OPS)))  # mostly plans that still build
-        value = draw(st.sampled_from(ODD_VALUES))
-        length = draw(st.integers(0, 32))
-        docs = apply(docs, path, op, value, length)
-        steps.append(f"{op} {'.'.join(map(str, path))} {value!r:.40} /{length}")
+        if (m := mutation(draw, docs, ("tweak", "tweak", "tweak", *OPS))) is None:  # mostly plans that still build
+            break
+        docs = m[0]
+        steps.append(m[1])
     return name, steps, dump(docs)
 
 

@@ -19,7 +19,7 @@ import pytest
 from harness import Tally, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mutate import ODD_VALUES, OPS, apply, dump, load, places
+from mutate import OPS, dump, load, mutation
 
 PROGRAMS = ("ovsdb-server", "ovn-northd", "ovn-trace")
 pytestmark = pytest.mark.skipif(not all(shutil.which(p) for p in PROGRAMS),
@@ -57,13 +57,10 @@ def cases(draw: st.DrawFn) -> tuple[list[str], str]:
     docs = _DOCS or _DOCS.extend(load(PLAN)) or _DOCS
     steps = []
     for _ in range(draw(st.integers(1, 2))):
-        where = places(docs)
-        path = where[draw(st.integers(0, len(where) - 1))]
-        op = draw(st.sampled_from(("tweak", "tweak", "tweak", *OPS)))  # mostly plans that still build
-        value = draw(st.sampled_from(ODD_VALUES))
-        length = draw(st.integers(0, 32))
-        docs = apply(docs, path, op, value, length)
-        steps.append(f"{op} {'.'.join(map(str, path))} {value!r:.40} /{length}")
+        if (m := mutation(draw, docs, ("tweak", "tweak", "tweak", *OPS))) is None:  # mostly plans that still build
+            break
+        docs = m[0]
+        steps.append(m[1])
     return steps, dump(docs)
 
 
