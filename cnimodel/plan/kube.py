@@ -8,7 +8,6 @@ from ipaddress import IPv4Address, IPv4Network
 from types import MappingProxyType
 from typing import Any
 
-from cnimodel.bulk import frozen
 from cnimodel.plan.errors import Origin, Problems
 from cnimodel.plan.fastjson import PodRecord, RecordSpec
 from cnimodel.plan.fields import Fields, freeze, parse_cidr, thaw
@@ -164,10 +163,21 @@ def _pod_fast(doc: dict[str, Any], origin: Origin, placement: Placement | None =
             ip = IPv4Address(int.from_bytes(_pton(_AF4, status["podIP"]), "big"))
     except (KeyError, TypeError, AttributeError, ValueError, OSError, _Unusual):
         return None
-    return frozen(Pod, namespace=namespace, name=name, node=node, ip=ip, host_network=host_network,  # 150,000 pods
-                  labels=MappingProxyType(labels), ports=tuple(ports), images=tuple(images), origin=origin,
-                  owner=owner, placement=placement, service_account=account, runtime_class=runtime_class or None,
-                  not_running=None, key=f"{namespace}/{name}")  # (Pod.key's value, set now: see pod_from_record)
+    return _read_pod(namespace, name, node, ip, host_network, labels, ports, images, origin, owner, placement, account,
+                     runtime_class)
+
+
+def _read_pod(namespace: str, name: str, node: str | None, ip: IPv4Address | None, host_network: bool,
+              labels: dict[str, str], ports: list[ContainerPort], images: list[str], origin: Origin,
+              owner: WorkloadRef | None, placement: Placement | None, account: str, runtime_class: str | None) -> Pod:
+    """The Pod the fast readers read (bulk.frozen, inline: a plan holds pods by the 100,000), with Pod.key's
+    value set now: its cached_property takes a lock on first use."""
+    pod = _new(Pod)
+    pod.__dict__.update(namespace=namespace, name=name, node=node, ip=ip, host_network=host_network,
+                        labels=MappingProxyType(labels), ports=tuple(ports), images=tuple(images), origin=origin,
+                        owner=owner, placement=placement, service_account=account,
+                        runtime_class=runtime_class or None, not_running=None, key=f"{namespace}/{name}")
+    return pod
 
 
 class _Unusual(Exception):
@@ -218,14 +228,9 @@ def pod_from_record(rec: PodRecord, origin: Origin, problems: Problems) -> Pod |
         placement = _placement({k: v for k, v in given.items() if v is not None}, origin, problems)
     if meta.ownerReferences is not None:
         owner = controller_ref({"ownerReferences": meta.ownerReferences}, namespace)
-    pod = _new(Pod)  # bulk.frozen, inline: a dump holds pods by the 100,000
-    pod.__dict__.update(namespace=namespace, name=meta.name, node=spec.nodeName, ip=ip,
-                        host_network=spec.hostNetwork, labels=MappingProxyType(meta.labels or {}),
-                        ports=tuple(ports), images=tuple(images), origin=origin, owner=owner, placement=placement,
-                        service_account=spec.serviceAccountName or spec.serviceAccount or DEFAULT_SERVICE_ACCOUNT,
-                        runtime_class=spec.runtimeClassName or None, not_running=None,
-                        key=f"{namespace}/{meta.name}")  # Pod.key's value: its cached_property locks on first use
-    return pod
+    return _read_pod(namespace, meta.name, spec.nodeName, ip, spec.hostNetwork, meta.labels or {}, ports, images,
+                     origin, owner, placement,
+                     spec.serviceAccountName or spec.serviceAccount or DEFAULT_SERVICE_ACCOUNT, spec.runtimeClassName)
 
 
 _NO_SPEC = RecordSpec()
