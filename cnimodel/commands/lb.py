@@ -164,7 +164,7 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
         raise UsageProblem("-o iptables shows Linux nodes; the nodes asked for are Windows (use -o hns or vfp)")
     config = cat.config.to_json()
     if output == "hns":
-        _echo(json_text.dumps({n: lb_hns.objects(winkernel_view(cluster, n, services)) for n in windows}))
+        click.echo(json_text.dumps_bytes({n: lb_hns.objects(winkernel_view(cluster, n, services)) for n in windows}))
     elif output == "iptables":
         _echo("".join(lb_iptables.render(iptables_view(cluster, n, services), iptables_form) for n in linux),
               nl=False)
@@ -184,7 +184,7 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
             else:
                 body["nodes"].append(lb_json.plugin_node(n, cluster.node(n).os, plugin_note(cluster, n),
                                                          _own_tables(cluster, n, services)))
-        _echo(json_text.dumps(body))
+        click.echo(json_text.dumps_bytes(body))  # (bytes: written as they are, with no pass over the text)
     else:
         for n in names:
             if proxy[n] == "winkernel":

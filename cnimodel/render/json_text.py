@@ -1,15 +1,19 @@
-"""JSON text as ``json.dumps(value, indent=2)`` writes it, byte for byte, faster (tools/bench_text.py).
+"""JSON text laid out as ``json.dumps(value, indent=2)`` lays it out, written faster (tools/bench_text.py).
 
-With ``indent`` set, the standard library leaves its C encoder for a pure-Python generator chain, slow on one
-node's HNS objects of a 10,000-Service plan. ``dumps`` has the C encoder write the compact text and msgspec's
-formatter lay it out (it copies every scalar's text as it is); where the value holds what JSON does not (NaN,
-Infinity), ``walk`` writes it in one walk over the value, appending pieces to one list, strings through the
-C escaper (``ensure_ascii``, as json's default). Both take what ``json.dumps`` takes without a ``default``:
-dicts, lists, tuples, str, int, float, bool, None (subclasses too), and the same non-string keys.
+``dumps`` has msgspec's C encoder write the compact text and its formatter lay it out. The text is what
+``json.dumps`` writes — the same key order, layout, string escapes (every character past ASCII as ``\\uXXXX``,
+as json's default ``ensure_ascii``) and integers — with one difference: a float is written in its shortest
+round-trip form as msgspec spells it (``1e16``, ``0.00001``; json writes ``1e+16``, ``1e-05``; the same number for
+every JSON reader), and NaN or an infinity, which JSON cannot hold, as ``null`` (json writes ``NaN``, which JSON
+readers refuse). Between 0.0001 and 1e16 the two spell a float alike. A value msgspec refuses (a ``str``
+subclass, a dict key that is a bool, None or a tuple, a lone surrogate) goes through json's own C encoder, as
+before; one json refuses too raises its TypeError. ``walk`` writes ``json.dumps(value, indent)`` exactly in
+one walk over the value (the way for NaN and Infinity on that path).
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 from json.encoder import INFINITY
 from json.encoder import encode_basestring_ascii as _text
@@ -18,6 +22,16 @@ from typing import Any
 import msgspec
 
 _int = int.__repr__
+_encode = msgspec.json.Encoder().encode
+
+
+def _ascii(error: UnicodeError) -> tuple[str, int]:
+    """A run of characters past ASCII as json escapes them (``\\u2026``; a pair of surrogates past U+FFFF)."""
+    assert isinstance(error, UnicodeEncodeError)
+    return _text(error.object[error.start:error.end])[1:-1], error.end
+
+
+codecs.register_error("cnimodel.json-ascii", _ascii)
 
 
 def _float(value: float) -> str:
@@ -48,11 +62,27 @@ def _key(key: Any) -> str:
 
 
 def dumps(value: Any, indent: int = 2) -> str:
-    """``json.dumps(value, indent=indent)``: the standard C encoder's compact text (the same scalars, escapes
-    and key order), laid out by msgspec's formatter; values JSON does not hold (NaN, Infinity) by ``walk``."""
-    # (check_circular off: a value with a cycle fails all the same, on Python's recursion limit; the check's
-    # bookkeeping per container is a tenth of the encoding of a large answer. The formatter takes the text as
-    # it is, str in, str out.)
+    """The JSON text of ``value``, laid out with ``indent`` spaces (see the module's docstring)."""
+    return dumps_bytes(value, indent).decode("ascii")
+
+
+def dumps_bytes(value: Any, indent: int = 2) -> bytes:
+    """``dumps`` as ASCII bytes, for an answer written straight to a binary stream."""
+    try:
+        compact = _encode(value)
+    except (TypeError, ValueError, OverflowError, msgspec.EncodeError):  # ValueError: a lone surrogate
+        return _dumps_json(value, indent).encode("ascii")
+    if not compact.isascii():  # (characters past ASCII only occur inside strings)
+        compact = compact.decode().encode("ascii", "cnimodel.json-ascii")
+    if b"\x7f" in compact:  # ASCII, yet json escapes it
+        compact = compact.replace(b"\x7f", b"\\u007f")
+    return msgspec.json.format(compact, indent=indent)
+
+
+def _dumps_json(value: Any, indent: int) -> str:
+    """Through json's C encoder: its compact text laid out by msgspec's formatter; NaN and Infinity by
+    ``walk``."""
+    # (check_circular off: a value with a cycle fails all the same, on Python's recursion limit)
     compact = json.dumps(value, check_circular=False)
     try:
         return msgspec.json.format(compact, indent=indent)
