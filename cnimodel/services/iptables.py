@@ -16,8 +16,6 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
-import numpy as np
-
 KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING = "KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING"
 KUBE_MARK_MASQ, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD = "KUBE-MARK-MASQ", "KUBE-EXTERNAL-SERVICES", "KUBE-FORWARD"
 KUBE_PROXY_FIREWALL, KUBE_FIREWALL, KUBE_PROXY_CANARY = "KUBE-PROXY-FIREWALL", "KUBE-FIREWALL", "KUBE-PROXY-CANARY"
@@ -56,13 +54,12 @@ def hash16(text: str) -> str:
             + p[(n >> 30) & 1023] + p[(n >> 20) & 1023] + p[(n >> 10) & 1023] + p[n & 1023])
 
 
-_B32_BYTES = np.frombuffer(_B32.encode(), dtype=np.uint8)
-
-
 def hash16_many(texts: list[str], prefix: str = "") -> list[str]:
     """``prefix + hash16(text)`` for many texts at once: SHA-256 per text, then the base32 step for all of
     them in numpy (the bit slicing is most of hash16's cost, and a node needs 100,000 SEP names on a large
-    plan)."""
+    plan). numpy is loaded here, on a Linux node's first view: a Windows node's view never needs it."""
+    import numpy as np
+
     if not texts:
         return []
     sha = hashlib.sha256
@@ -73,7 +70,7 @@ def hash16_many(texts: list[str], prefix: str = "") -> list[str]:
     k = len(prefix)
     rows = np.empty((len(texts), k + 16), dtype=np.uint8)
     rows[:, :k] = np.frombuffer(prefix.encode(), dtype=np.uint8)
-    rows[:, k:] = _B32_BYTES[groups].reshape(len(texts), 16)
+    rows[:, k:] = np.frombuffer(_B32.encode(), dtype=np.uint8)[groups].reshape(len(texts), 16)
     s = rows.tobytes().decode("ascii")
     w = k + 16
     return [s[i:i + w] for i in range(0, len(s), w)]
