@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import gc
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from ipaddress import ip_address
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cnimodel.bulk import bulk
 from cnimodel.cluster import Cluster
 from cnimodel.commands.base import OUT, UsageProblem, build, check_node, handle_errors, plan_inputs
-from cnimodel.render import json_text
+from cnimodel.render import json_stream, json_text
+from cnimodel.render.json_stream import Lazy
 
 if TYPE_CHECKING:
     from cnimodel.services.decision import LbDecision
@@ -164,7 +166,9 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
         raise UsageProblem("-o iptables shows Linux nodes; the nodes asked for are Windows (use -o hns or vfp)")
     config = cat.config.to_json()
     if output == "hns":
-        click.echo(json_text.dumps_bytes({n: lb_hns.objects(winkernel_view(cluster, n, services)) for n in windows}))
+        # written as made: one node's view at a time, its objects a batch at a time (json_stream)
+        _stream({n: Lazy(_later(lambda n=n: lb_hns.each_object(winkernel_view(cluster, n, services))))
+                 for n in windows})
     elif output == "iptables":
         _echo("".join(lb_iptables.render(iptables_view(cluster, n, services), iptables_form) for n in linux),
               nl=False)
@@ -172,19 +176,20 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
         for n in windows:
             lb_text.vfp(OUT, n, vfp_rules(winkernel_view(cluster, n, services)))
     elif output == "json":
-        body = {"plan": cluster.plan.name, "kubeProxy": config,
-                "services": [lb_json.service(s, cat) for s in (services or cat.services)], "nodes": [],
-                "warnings": [w.to_json() for w in cat.warnings]}
-        for n in names:
+        def node(n: str) -> dict[str, object]:
             if proxy[n] == "winkernel":
                 view = winkernel_view(cluster, n, services)
-                body["nodes"].append(lb_json.windows_node(view, vfp_rules(view), config))
-            elif proxy[n] == "iptables":
-                body["nodes"].append(lb_json.linux_node(iptables_view(cluster, n, services), config))
-            else:
-                body["nodes"].append(lb_json.plugin_node(n, cluster.node(n).os, plugin_note(cluster, n),
-                                                         _own_tables(cluster, n, services)))
-        click.echo(json_text.dumps_bytes(body))  # (bytes: written as they are, with no pass over the text)
+                return lb_json.windows_node(view, vfp_rules(view), config, many=Lazy)
+            if proxy[n] == "iptables":
+                return lb_json.linux_node(iptables_view(cluster, n, services), config, many=Lazy)
+            return lb_json.plugin_node(n, cluster.node(n).os, plugin_note(cluster, n),
+                                       _own_tables(cluster, n, services))
+
+        warnings = [w.to_json() for w in cat.warnings]
+        # written as made: the Services a batch at a time, then each node's view (json_stream)
+        _stream({"plan": cluster.plan.name, "kubeProxy": config,
+                 "services": Lazy(lb_json.service(s, cat) for s in (services or cat.services)),
+                 "nodes": Lazy(node(n) for n in names), "warnings": warnings})
     else:
         for n in names:
             if proxy[n] == "winkernel":
@@ -198,6 +203,19 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
             OUT.print()
         for w in cat.warnings:
             OUT.print(w.render(), markup=False)
+
+
+def _later(make: Callable[[], Iterable[Any]]) -> Iterator[Any]:
+    """The items ``make()`` gives, made when the first is asked for (a node's view, when its turn comes)."""
+    yield from make()
+
+
+def _stream(value: dict[str, object]) -> None:
+    """The answer as ``json_text.dumps`` writes it and a newline, written to stdout as it is made."""
+    out = click.get_binary_stream("stdout")
+    json_stream.write(out.write, value)
+    out.write(b"\n")
+    out.flush()
 
 
 def _echo(text: str, nl: bool = True) -> None:

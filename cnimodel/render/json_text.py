@@ -25,6 +25,24 @@ _int = int.__repr__
 _encode = msgspec.json.Encoder().encode
 
 
+_ASCII = bytes(range(0x7f))  # (0x7f is ASCII, yet json escapes it)
+
+
+def _escaped(compact: bytes) -> bytes:
+    """``compact`` with every character past ASCII (and DEL) escaped as json escapes it. The few distinct ones a
+    large answer holds ("…") are found by deleting the ASCII bytes (what is left is whole UTF-8 sequences) and
+    replaced one by one, each a pass in C; a text with many distinct ones goes through the codec once."""
+    rest = compact.translate(None, _ASCII)
+    if not rest:
+        return compact
+    chars = set(rest.decode())
+    if len(chars) > 8:
+        return compact.decode().encode("ascii", "cnimodel.json-ascii").replace(b"\x7f", b"\\u007f")
+    for c in chars:
+        compact = compact.replace(c.encode(), _text(c)[1:-1].encode())
+    return compact
+
+
 def _ascii(error: UnicodeError) -> tuple[str, int]:
     """A run of characters past ASCII as json escapes them (``\\u2026``; a pair of surrogates past U+FFFF)."""
     assert isinstance(error, UnicodeEncodeError)
@@ -72,10 +90,8 @@ def dumps_bytes(value: Any, indent: int = 2) -> bytes:
         compact = _encode(value)
     except (TypeError, ValueError, OverflowError, msgspec.EncodeError):  # ValueError: a lone surrogate
         return _dumps_json(value, indent).encode("ascii")
-    if not compact.isascii():  # (characters past ASCII only occur inside strings)
-        compact = compact.decode().encode("ascii", "cnimodel.json-ascii")
-    if b"\x7f" in compact:  # ASCII, yet json escapes it
-        compact = compact.replace(b"\x7f", b"\\u007f")
+    if not compact.isascii() or b"\x7f" in compact:  # (such characters only occur inside strings)
+        compact = _escaped(compact)
     return msgspec.json.format(compact, indent=indent)
 
 

@@ -7,6 +7,7 @@ Every hcsshim field is omitempty: zero numbers, empty strings and empty lists ar
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from cnimodel.render import hns as facts_hns
@@ -71,24 +72,24 @@ def load_balancer(lb: HnsLoadBalancer, labels: dict[str, Any] | None = None) -> 
 def objects(view: WinkernelView) -> list[dict[str, Any]]:
     """The network (as a reference), the CNI endpoints the LBs use, kube-proxy's endpoints, then every LB
     HNS would hold (an LB HNS refuses is left out)."""
-    out: list[dict[str, Any]] = []
+    return list(each_object(view))
+
+
+def each_object(view: WinkernelView) -> Iterator[dict[str, Any]]:
+    """``objects(view)``, one at a time (a large answer is written as they are made)."""
     if view.network is None:
-        return out
-    out.append({"ObjectType": "Network", "ID": network_id(view), "Name": view.network.name,
-                "Type": view.network.type})
+        return
+    yield {"ObjectType": "Network", "ID": network_id(view), "Name": view.network.name, "Type": view.network.type}
     for e in view.local_endpoints:
         body = facts_hns.endpoint(e, 2)
-        out.append({"ObjectType": "Endpoint", "Role": e.role, "ID": view.ids[e.name],
-                    **{k: v for k, v in body.items() if k != "HostComputeNetwork"},
-                    "HostComputeNetwork": network_id(view)})
+        yield {"ObjectType": "Endpoint", "Role": e.role, "ID": view.ids[e.name],
+               **{k: v for k, v in body.items() if k != "HostComputeNetwork"}, "HostComputeNetwork": network_id(view)}
     net = network_id(view)
     remote = {"ObjectType": "Endpoint", "Role": "remote"}
-    out += [created_endpoint(view, e, net, remote if e.role == "remote" else {"ObjectType": "Endpoint",
-                                                                               "Role": e.role})
-            for e in view.created]
+    for e in view.created:
+        yield created_endpoint(view, e, net, remote if e.role == "remote" else {"ObjectType": "Endpoint",
+                                                                                "Role": e.role})
     for sp in view.service_ports:
         for lb in sp.load_balancers:
             if not lb.rejected:
-                out.append(load_balancer(lb, {"ObjectType": "LoadBalancer", "Service": lb.service,
-                                              "Frontend": lb.kind}))
-    return out
+                yield load_balancer(lb, {"ObjectType": "LoadBalancer", "Service": lb.service, "Frontend": lb.kind})

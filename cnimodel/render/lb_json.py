@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from cnimodel.services.catalog import Catalog
@@ -48,20 +49,24 @@ def vfp_rule(r: VfpRule) -> dict[str, Any]:
             "loadBalancer": r.load_balancer, "service": r.service}
 
 
-def windows_node(view: WinkernelView, vfp: list[VfpRule], config: dict[str, Any]) -> dict[str, Any]:
+Many = Callable[[Iterable[Any]], Any]  # how a node's long lists are given: as lists, or json_stream.Lazy ones
+
+
+def windows_node(view: WinkernelView, vfp: Iterable[VfpRule], config: dict[str, Any], many: Many = list
+                 ) -> dict[str, Any]:
     net = view.network
     return {
         "node": view.node, "os": "windows", "proxy": "winkernel", "kubeProxy": config,
         "network": None if net is None else {"name": net.name, "type": net.type, "sourceVIP": view.source_vip,
                                              "hostMAC": view.host_mac, "dsrSupported": view.dsr_supported},
-        "servicePorts": [{"servicePort": p.service_port.key, "protocol": p.service_port.protocol,
-                          "port": p.service_port.port, "targetPort": p.target_port, "sourceVIP": p.source_vip,
-                          "loadBalancers": [load_balancer(lb) for lb in p.load_balancers],
-                          "skipped": [{"endpoint": k, "reason": why} for k, why in p.skipped], "notes": list(p.notes)}
-                         for p in view.service_ports],
-        "endpoints": [{"id": view.ids[e.name], "name": e.name, "ip": e.ip, "mac": e.mac, "role": e.role,
-                       "providerAddress": e.provider_address} for e in view.created],
-        "vfp": [vfp_rule(r) for r in vfp],
+        "servicePorts": many({"servicePort": p.service_port.key, "protocol": p.service_port.protocol,
+                              "port": p.service_port.port, "targetPort": p.target_port, "sourceVIP": p.source_vip,
+                              "loadBalancers": [load_balancer(lb) for lb in p.load_balancers],
+                              "skipped": [{"endpoint": k, "reason": why} for k, why in p.skipped],
+                              "notes": list(p.notes)} for p in view.service_ports),
+        "endpoints": many({"id": view.ids[e.name], "name": e.name, "ip": e.ip, "mac": e.mac, "role": e.role,
+                           "providerAddress": e.provider_address} for e in view.created),
+        "vfp": many(vfp_rule(r) for r in vfp),
         "notes": list(view.notes),
     }
 
@@ -75,18 +80,18 @@ def plugin_node(node: str, os: str, note: str, tables: tuple[Any, ...] = ()) -> 
     return body
 
 
-def linux_node(view: IptablesView, config: dict[str, Any]) -> dict[str, Any]:
+def linux_node(view: IptablesView, config: dict[str, Any], many: Many = list) -> dict[str, Any]:
     return {
         "node": view.node, "os": "linux", "proxy": "iptables", "kubeProxy": config,
         "largeClusterMode": view.large_cluster,
-        "servicePorts": [{"servicePort": p.service_port.key, "protocol": p.service_port.protocol,
-                          "port": p.service_port.port,
-                          "chains": {"svc": p.svc_chain, "svl": p.svl_chain, "ext": p.ext_chain, "fw": p.fw_chain},
-                          "clusterEndpoints": [e.key for e in p.cluster_endpoints],
-                          "localEndpoints": [e.key for e in p.local_endpoints], "endpointChains": dict(p.sep),
-                          "hasEndpoints": p.has_endpoints, "hasInternalEndpoints": p.has_internal,
-                          "hasExternalEndpoints": p.has_external, "notes": list(p.notes)}
-                         for p in view.service_ports],
+        "servicePorts": many({"servicePort": p.service_port.key, "protocol": p.service_port.protocol,
+                              "port": p.service_port.port, "chains": {"svc": p.svc_chain, "svl": p.svl_chain,
+                                                                      "ext": p.ext_chain, "fw": p.fw_chain},
+                              "clusterEndpoints": [e.key for e in p.cluster_endpoints],
+                              "localEndpoints": [e.key for e in p.local_endpoints], "endpointChains": dict(p.sep),
+                              "hasEndpoints": p.has_endpoints, "hasInternalEndpoints": p.has_internal,
+                              "hasExternalEndpoints": p.has_external, "notes": list(p.notes)}
+                             for p in view.service_ports),
         "tables": {t: _chains(t, chains) for t, chains in view.tables.items()},
         "notes": list(view.notes),
     }
