@@ -189,7 +189,7 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
         # written as made: the Services a batch at a time, then each node's view (json_stream)
         _stream({"plan": cluster.plan.name, "kubeProxy": config,
                  "services": Lazy(lb_json.service(s, cat) for s in (services or cat.services)),
-                 "nodes": Lazy(node(n) for n in names), "warnings": warnings})
+                 "nodes": Lazy((node(n) for n in names), nested=True), "warnings": warnings})
     else:
         for n in names:
             if proxy[n] == "winkernel":

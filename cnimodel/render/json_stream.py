@@ -2,10 +2,10 @@
 
 Where ``value`` holds a ``Lazy(items)`` in place of a list, the items are made, encoded and written a batch at
 a time, so that neither the whole answer's dicts nor its text are ever in memory at once (a Windows node's
-load balancers on a 10,000-Service plan: about 200 MB of both). An item that is a dict holding a ``Lazy``
-itself is written the same way. The bytes are those of ``dumps_bytes`` with every ``Lazy`` as a list: each
-batch is laid out by the same formatter, then moved right to the depth where the list stands (JSON text
-holds no newline inside a string, so the lines are the layout's).
+load balancers on a 10,000-Service plan: about 200 MB of both). In a ``Lazy(items, nested=True)``, an item
+that is a dict holding a ``Lazy`` as one of its own values is written the same way. The bytes are those of
+``dumps_bytes`` with every ``Lazy`` as a list: each batch is laid out by the same formatter, then moved right
+to the depth where the list stands (JSON text holds no newline inside a string, so the lines are the layout's).
 """
 
 from __future__ import annotations
@@ -21,14 +21,15 @@ BATCH = 500  # items encoded at once: the call per batch is nothing, a batch's t
 
 
 class Lazy:
-    """A list whose items are made as they are written."""
+    """A list whose items are made as they are written; ``nested``: its items may hold Lazy lists of their own
+    (as values of a dict item: items are looked at this deep only)."""
 
-    def __init__(self, items: Iterable[Any]) -> None:
+    def __init__(self, items: Iterable[Any], nested: bool = False) -> None:
         self.items = items
+        self.nested = nested
 
 
 def _lazy_in(value: Any) -> bool:
-    """Whether a dict holds a Lazy as one of its own values (items are looked at this deep only)."""
     return type(value) is dict and any(type(v) is Lazy for v in value.values())
 
 
@@ -58,16 +59,21 @@ def _value(out: Write, value: Any, pad: bytes, indent: int) -> None:
         head, _, text = text.partition(f'"\\u0000cnimodel-lazy-{i}\\u0000"'.encode())
         out(head)
         line = head[head.rfind(b"\n") + 1:]  # (a mark is never on the first line: a "{" or "[" is)
-        _list(out, lazy.items, b" " * (len(line) - len(line.lstrip(b" "))), indent)
+        _list(out, lazy, b" " * (len(line) - len(line.lstrip(b" "))), indent)
     out(text)
 
 
-def _list(out: Write, items: Iterable[Any], pad: bytes, indent: int) -> None:
+def _list(out: Write, lazy: Lazy, pad: bytes, indent: int) -> None:
     """A list at the depth ``pad``, its opening bracket's line begun: ``[]`` when empty, as json writes it."""
     inner = pad + b" " * indent
     sep = b"[\n" + inner  # what goes before the next item
     more = b",\n" + inner
-    for batch in _batches(iter(items)):
+    nested = lazy.nested
+    for batch in _batches(iter(lazy.items)):
+        if not nested:
+            out(sep + _items(batch, pad, indent))
+            sep = more
+            continue
         plain: list[Any] = []
         for item in batch:
             if _lazy_in(item):

@@ -26,7 +26,9 @@ def lazied(value: Any, draw: st.DataObject) -> Any:
             return {k: go(x, False, allow) for k, x in v.items()}
         if isinstance(v, list):
             if allow and not top and draw.draw(st.booleans()):
-                return json_stream.Lazy(x for x in [item(x) for x in v])
+                items = [item(x) for x in v]
+                nested = any(json_stream._lazy_in(x) for x in items) or draw.draw(st.booleans())
+                return json_stream.Lazy((x for x in items), nested=nested)
             return [go(x, False, allow) for x in v]
         return v
 
