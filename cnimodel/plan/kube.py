@@ -8,10 +8,12 @@ from ipaddress import IPv4Address, IPv4Network
 from types import MappingProxyType
 from typing import Any
 
+from msgspec import UNSET
+
 from cnimodel.plan.errors import Origin, Problems
-from cnimodel.plan.fastjson import PodRecord, RecordSpec
+from cnimodel.plan.fastjson import PodRecord, RecordSpec, SliceItem, decode_whole
 from cnimodel.plan.fields import Fields, freeze, parse_cidr, thaw
-from cnimodel.plan.model import ContainerPort, KubeObject, Namespace, NodeSpec, Pod, WorkloadRef
+from cnimodel.plan.model import ContainerPort, KubeObject, Namespace, NodeSpec, Pod, RecordObject, WorkloadRef
 from cnimodel.plan.schedule import PLACEMENT_KEYS, Placement, parse_placement
 from cnimodel.plan.shapes import SHAPES, Misfit, check_shape, frozen_fitting
 
@@ -362,3 +364,23 @@ def parse_kept(doc: dict[str, Any], origin: Origin, problems: Problems) -> KubeO
         return None  # a field of the wrong type (reported with its path): the engines never see the object
     namespace = None if kind in CLUSTER_SCOPED else namespace_of(meta, problems)
     return KubeObject(kind, str(doc.get("apiVersion", "")), namespace, name, body, origin)
+
+
+def kept_record(item: SliceItem, origin: Origin) -> KubeObject:
+    """A kept object from its typed record (which fits the kind's shape: nothing to report): ``parse_kept``'s
+    object, its body made when first read."""
+    rec = item.record
+    meta = rec.metadata
+    obj = object.__new__(RecordObject)
+    obj.__dict__.update(kind=rec.__struct_config__.tag, origin=origin, record=rec,
+                        api_version="" if rec.apiVersion is UNSET else str(rec.apiVersion),
+                        namespace=meta.namespace or "default", name=meta.name,
+                        _make=lambda: _kept_body(item.raw, origin))
+    return obj
+
+
+def _kept_body(raw: Any, origin: Origin) -> MappingProxyType[str, Any]:
+    problems = Problems()
+    obj = parse_kept(decode_whole(raw), origin, problems)
+    assert obj is not None and not problems.items, "a record that fits its shape reads whole without a problem"
+    return obj.body

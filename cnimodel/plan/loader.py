@@ -22,6 +22,7 @@ from cnimodel.plan.installed import Installed
 from cnimodel.plan.kube import (
     CLUSTER_SCOPED,
     KEPT_KINDS,
+    kept_record,
     parse_kept,
     parse_namespace,
     parse_node_object,
@@ -219,6 +220,9 @@ def _referenced(loaded: list[tuple[Path, bool, list[Any]]]) -> set[Path]:
     return out
 
 
+_RECORDS = (fastjson.PodRecord, fastjson.SliceItem)
+
+
 def _objects(path: Path, problems: Problems, docs: list[Any]
              ) -> Iterator[tuple[dict[str, Any] | fastjson.PodRecord, Origin]]:
     for d, doc in enumerate(docs):
@@ -237,7 +241,7 @@ def _objects(path: Path, problems: Problems, docs: list[Any]
                 continue
             file, document = origin.file, origin.document
             for i, item in enumerate(items):
-                if isinstance(item, dict) or type(item) is fastjson.PodRecord:
+                if isinstance(item, dict) or type(item) in _RECORDS:
                     yield item, origin_at(file, document, f"items[{i}]")  # (origin.at, one per listed object)
                 else:
                     problems.error(origin.at(f"items[{i}]"), f"expected an object, found {type(item).__name__}",
@@ -255,6 +259,11 @@ def _once(doc: dict[str, Any], kind: str, origin: Origin, seen: dict[tuple[str, 
     name, ns, api = meta.get("name"), meta.get("namespace"), doc.get("apiVersion")
     if type(name) is not str:
         return
+    _seen(kind, api, ns, name, origin, seen, problems)
+
+
+def _seen(kind: str, api: Any, ns: Any, name: str, origin: Origin, seen: dict[tuple[str, str, str, str], Origin],
+          problems: Problems) -> None:
     if type(ns) is not str or not ns:
         ns = "" if kind in CLUSTER_SCOPED else "default"
     group = api.rpartition("/")[0] if type(api) is str else ""
@@ -321,6 +330,11 @@ def _load(paths: Sequence[str | Path], texts: dict[str, str] | None, installed: 
                     unmodelled.record(doc, origin, p.ports)
                     continue
                 doc = fastjson.as_dict(doc)  # a value the checked reader is to name
+            elif type(doc) is fastjson.SliceItem:  # a dump's EndpointSlice, decoded as its shape checks it
+                o = kept_record(doc, origin)
+                _seen("EndpointSlice", doc.record.apiVersion, o.namespace, o.name, origin, identities, problems)
+                kept.append(o)
+                continue
             kind = doc.get("kind")
             if not isinstance(kind, str):
                 fix = (f"this looks like {looks}: reference it from spec.network.configFile instead of loading it "

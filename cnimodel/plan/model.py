@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from ipaddress import IPv4Address, IPv4Network
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from cnimodel.plan.errors import Origin, Problem
 
@@ -223,10 +223,32 @@ class KubeObject:
     name: str
     body: MappingProxyType[str, Any]
     origin: Origin
+    record: ClassVar[Any] = None  # a dump's typed record of the object, where one was read (RecordObject)
 
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}" if self.namespace else self.name
+
+
+class RecordObject(KubeObject):
+    """A kept object a dump gave as a typed record that fits its shape (plan/fastjson.py ``SliceItem``): the
+    engines that know the record read ``record``; ``body``, the object whole and frozen as every kept object's,
+    is made from the object's bytes the first time something asks for it (plan/kube.py ``kept_record``)."""
+
+    @property  # type: ignore[misc]
+    def body(self) -> MappingProxyType[str, Any]:  # type: ignore[override]
+        made = self.__dict__.get("_body")
+        if made is None:
+            made = self.__dict__["_body"] = self.__dict__.pop("_make")()
+        return made  # type: ignore[no-any-return]
+
+    def __eq__(self, other: object) -> bool:  # the object read either way is the same object
+        if not isinstance(other, KubeObject):
+            return NotImplemented
+        return (self.kind, self.api_version, self.namespace, self.name, self.body, self.origin) == (
+            other.kind, other.api_version, other.namespace, other.name, other.body, other.origin)
+
+    __hash__ = KubeObject.__hash__
 
 
 @dataclass(frozen=True)

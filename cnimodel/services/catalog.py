@@ -98,7 +98,10 @@ def build_catalog(cluster: Cluster) -> Catalog:
     legacy: dict[str, KubeObject] = {}
     for o in plan.objects:
         if o.kind == "EndpointSlice":
-            labels = (o.body.get("metadata") or {}).get("labels") or {}
+            if (rec := o.record) is not None:  # a dump's slice, read from its typed record (plan/fastjson.py)
+                labels = rec.metadata.labels or {}
+            else:
+                labels = (o.body.get("metadata") or {}).get("labels") or {}
             name = labels.get(eps.SERVICE_NAME_LABEL)
             if not name:
                 problems.warn(o.origin.at("metadata.labels"), f"kube-proxy ignores an EndpointSlice without the "

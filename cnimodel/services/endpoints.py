@@ -23,6 +23,8 @@ from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
 
+from msgspec import UNSET, to_builtins
+
 from cnimodel.plan import KubeObject, Pod, Problems
 from cnimodel.services.model import _AF4, Endpoint, Service, ServicePort, _ntop, _pton, canonical_ip, endpoint
 
@@ -88,29 +90,39 @@ def from_slices(svc: Service, slices: list[KubeObject], problems: Problems) -> d
     out: dict[ServicePort, list[Endpoint]] = {sp: [] for sp in svc.ports}
     by_name = {(sp.name, sp.protocol): sp for sp in svc.ports}
     for obj in slices:
-        body = obj.body
-        if body.get("addressType", "IPv4") == "FQDN":
+        rec = obj.record  # a dump's slice: its typed record (plan/fastjson.py), the same values as its body's
+        body = obj.body if rec is None else None
+        if (rec.addressType if body is None else body.get("addressType", "IPv4")) == "FQDN":
             continue  # kube-proxy ignores FQDN slices
         source = f"EndpointSlice {obj.key}"
         warnings: list[tuple[str, str, str]] = []  # said after the endpoints' problems, in the slice's order
         targets: list[tuple[ServicePort, int]] = []
-        for j, port in enumerate(body.get("ports") or ()):
-            if type(port) is not MappingProxyType and not isinstance(port, Mapping):  # the slow ABC check last
+        for j, port in enumerate((rec.ports if body is None else body.get("ports")) or ()):
+            if port is None:
                 continue
-            if port.get("name") is None:
+            if body is not None:
+                if type(port) is not MappingProxyType and not isinstance(port, Mapping):  # the slow ABC check last
+                    continue
+                name, number, protocol = port.get("name"), port.get("port"), port.get("protocol")
+            else:
+                name, number, protocol = port.name, port.port, port.protocol
+            if name is None:
                 warnings.append((f"ports[{j}].name", "kube-proxy ignores a slice port without a name",
                                  'set `name: ""` for an unnamed service port, else the port\'s name'))
                 continue
-            number = port.get("port")
             if not isinstance(number, int) or not 0 < number < 65536:
                 warnings.append((f"ports[{j}].port", "kube-proxy ignores a slice port without a port number",
                                  "set the pod port the Service targets"))
                 continue
-            sp = by_name.get((str(port["name"]), port.get("protocol") or "TCP"))
+            sp = by_name.get((str(name), protocol or "TCP"))
             if sp is not None:  # else a port the Service does not have: kube-proxy keeps it under a name nothing uses
                 targets.append((sp, number))
         # the endpoints, read once, for the first port; the others copy them with their own port
-        first = _slice_endpoints(body.get("endpoints") or (), obj, problems, targets[0][1] if targets else 0, source)
+        port0 = targets[0][1] if targets else 0
+        if body is None:
+            first = _record_endpoints(rec.endpoints or (), obj, problems, port0, source)
+        else:
+            first = _slice_endpoints(body.get("endpoints") or (), obj, problems, port0, source)
         for path, message, fix in warnings:
             problems.warn(obj.origin.at(path), message, fix)
         for i, (sp, number) in enumerate(targets):
@@ -120,6 +132,41 @@ def from_slices(svc: Service, slices: list[KubeObject], problems: Problems) -> d
             suffix = f":{number}"
             out[sp] += [_new(Endpoint, (e.ip, number, e.node, e.ready, e.serving, e.terminating, e.pod, source,
                                         (f"[{e.ip}]" if ":" in e.ip else e.ip) + suffix)) for e in first]
+    return out
+
+
+def _record_endpoints(raw: Any, obj: KubeObject, problems: Problems, port: int, source: str) -> list[Endpoint]:
+    """``_slice_endpoints`` for a typed record's endpoints (plan/fastjson.py ``SliceEndpoint``): the common shape
+    (a canonical IPv4 first address) read inline; anything else through the checked reader, as a dict."""
+    out: list[Endpoint] = []
+    add = out.append
+    ns = obj.namespace
+    suffix = f":{port}"
+    for i, e in enumerate(raw):
+        if e is None:
+            continue
+        addresses = e.addresses
+        text = addresses[0] if addresses else None
+        try:
+            ip = _ntop(_AF4, _pton(_AF4, text))  # type: ignore[arg-type]
+        except (TypeError, OSError):
+            ip = None
+        if ip is None or ip != text:
+            p = _slice_endpoint(to_builtins(e), obj, i, problems)  # (the record's fields, as the dict has them)
+            if p is not None:
+                ip = p[0]
+                add(_new(Endpoint, (ip, port, *p[1:], source, (f"[{ip}]" if ":" in ip else ip) + suffix)))
+            continue
+        cond = e.conditions
+        ready = serving = terminating = None
+        if cond is not None:
+            ready, serving, terminating = cond.ready, cond.serving, cond.terminating
+        ref = e.targetRef
+        pod = None
+        if ref is not None and ref.kind == "Pod" and ref.name:
+            pod = f"{ns if ref.namespace is UNSET else ref.namespace}/{ref.name}"
+        add(_new(Endpoint, (ip, port, e.nodeName, ready is None or bool(ready), serving is None or bool(serving),
+                            bool(terminating), pod, source, ip + suffix)))
     return out
 
 
