@@ -14,6 +14,7 @@ import msgspec
 import pytest
 import yaml
 from test_dumps import HYBRID
+from test_dumps_fastjson import _errors_both_ways
 
 from cnimodel.cluster import Cluster
 from cnimodel.plan import PlanError, fastjson, load_plan
@@ -128,13 +129,7 @@ def test_odd_slices_read_the_same_both_ways(tmp_path: Path, monkeypatch: pytest.
 def test_a_misfit_slice_reports_the_same_both_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bad = [_slice("web-bad", [_ep("10.244.1.5", conditions={"ready": "yes"})], ports=[{"name": "http", "port": "80"}]),
            _slice("web-bad-ip", [_ep(10)])]
-    path = _dump(tmp_path, bad)
-    said = []
-    for fast in (True, False):
-        monkeypatch.setattr(fastjson, "ENABLED", fast)
-        with pytest.raises(PlanError) as e:
-            load_plan([path])
-        said.append([p.render() for p in e.value.problems])
+    said = _errors_both_ways(_dump(tmp_path, bad), monkeypatch)
     assert said[0] == said[1]
     assert any("endpoints[0].conditions.ready" in p and "true or false" in p for p in said[0])
     assert any("ports[0].port" in p for p in said[0]) and any("addresses[0]" in p for p in said[0])
@@ -157,12 +152,7 @@ def test_an_address_written_badly_is_an_error_both_ways(tmp_path: Path, monkeypa
 
 def test_a_slice_given_twice_is_named_both_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _dump(tmp_path, [_slice("web-twice", [_ep("10.244.1.5")]), _slice("web-twice", [_ep("10.244.1.6")])])
-    said = []
-    for fast in (True, False):
-        monkeypatch.setattr(fastjson, "ENABLED", fast)
-        with pytest.raises(PlanError) as e:
-            load_plan([path])
-        said.append([p.render() for p in e.value.problems])
+    said = _errors_both_ways(path, monkeypatch)
     assert said[0] == said[1] and any("EndpointSlice default/web-twice (discovery.k8s.io) is given twice" in p
                                       for p in said[0])
 
