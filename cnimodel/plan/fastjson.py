@@ -239,7 +239,7 @@ def item(raw: Any) -> Any:
             return rec
         meta = rec.metadata
         if meta is not None and type(meta.name) is str and meta.namespace != "":
-            return SliceItem(rec, raw)
+            return SliceItem(rec, bytes(memoryview(raw)))  # (a copy: a view would hold the whole file mapped)
         return _any.decode(raw)  # no name, or an empty namespace: the dict readers say what they say of it
     except msgspec.ValidationError:
         pass
