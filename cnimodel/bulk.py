@@ -24,6 +24,21 @@ T = TypeVar("T")
 # so the many small plans of a test session stay collectable.
 FREEZE_AT = 10_000
 
+_frozen = 0  # objects moved to the permanent generation by ``freeze_objects`` (about: see there)
+
+
+def freeze_objects() -> None:
+    """``gc.freeze()``, counting what it moves: ``gc.get_freeze_count()`` walks the whole permanent generation
+    (50 ms at the 1.5 million objects of a 10,000-Service plan), this count is read at once."""
+    global _frozen
+    _frozen += gc.get_count()[0]  # (tracked objects made and not freed since the last collection or freeze)
+    gc.freeze()
+
+
+def frozen_objects() -> int:
+    """About how many objects ``freeze_objects`` moved to the permanent generation in this process."""
+    return _frozen
+
 
 @contextmanager
 def bulk(freeze: bool = False) -> Iterator[None]:
@@ -42,7 +57,7 @@ def bulk(freeze: bool = False) -> Iterator[None]:
     finally:
         if was_enabled:
             if done and (freeze or gc.get_count()[0] >= FREEZE_AT):
-                gc.freeze()
+                freeze_objects()
             gc.enable()
 
 

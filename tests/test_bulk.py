@@ -35,6 +35,20 @@ def test_large_block_is_frozen_and_gc_is_back_on(fresh_gc: None) -> None:
     del kept
 
 
+def test_the_count_of_frozen_objects_follows_the_collector(fresh_gc: None) -> None:
+    """``frozen_objects`` (read at once) against ``gc.get_freeze_count()`` (a walk of the generation)."""
+    from cnimodel.bulk import frozen_objects
+
+    before, counted = gc.get_freeze_count(), frozen_objects()
+    with bulk():
+        kept = [[i] for i in range(FREEZE_AT + 1000)]
+        dropped = [[i] for i in range(5000)]
+        del dropped  # made and freed in the block: not counted
+    moved = gc.get_freeze_count() - before
+    assert FREEZE_AT + 1000 <= frozen_objects() - counted <= moved
+    del kept
+
+
 def test_small_block_is_not_frozen(fresh_gc: None) -> None:
     before = gc.get_freeze_count()
     with bulk():

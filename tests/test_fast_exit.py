@@ -13,10 +13,13 @@ import pytest
 PROGRAM = textwrap.dedent("""
     import gc, sys
     import click
+    from cnimodel import bulk
     from cnimodel.commands import base
 
+    gc.disable()
     keep = [[i] for i in range({objects})]  # a plan's worth of objects, frozen as cnimodel.bulk freezes them
-    gc.freeze()
+    bulk.freeze_objects()
+    gc.enable()
 
     @click.command()
     @base.handle_errors

@@ -6,7 +6,6 @@ Exit codes: 0 success, 1 a check failed, 2 bad input, 3 an internal error (a bug
 
 from __future__ import annotations
 
-import gc
 import os
 import signal
 import sys
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from cnimodel.bulk import frozen_objects
 from cnimodel.commands.consoles import ERR, OUT
 from cnimodel.plan import PlanError
 from cnimodel.plan.errors import Error
@@ -93,7 +93,7 @@ def run_main(group: click.Group) -> None:
     try:
         _run(group)
     except SystemExit as e:
-        if gc.get_freeze_count() < LARGE or sys.getprofile() is not None or sys.gettrace() is not None:
+        if frozen_objects() < LARGE or sys.getprofile() is not None or sys.gettrace() is not None:
             raise  # (a profiler or coverage tracer writes its record as the interpreter ends)
         _exit_now(e.code)
 

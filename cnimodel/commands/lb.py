@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cnimodel.bulk import bulk
+from cnimodel.bulk import bulk, freeze_objects
 from cnimodel.cluster import Cluster
 from cnimodel.commands.base import OUT, UsageProblem, build, check_node, handle_errors, plan_inputs
 from cnimodel.render import json_stream, json_text
@@ -112,7 +111,7 @@ def lb_cmd(plan: tuple[str, ...], nodes: tuple[str, ...], service: str | None, o
     cluster = build(plan)
     # The plan lives as long as this command: take it out of the collector's sight, so that building a
     # large answer does not make every collection walk millions of plan objects.
-    gc.freeze()
+    freeze_objects()
     with bulk():
         _lb(cluster, nodes, service, output, iptables_form, dst, src)
 
