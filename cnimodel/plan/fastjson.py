@@ -32,7 +32,7 @@ import msgspec
 
 ENABLED = True  # tests switch the fast path off to compare it with json.loads
 
-_Omit = {"omit_defaults": True, "forbid_unknown_fields": False}
+_Omit = {"omit_defaults": True, "forbid_unknown_fields": False, "gc": False}
 
 class Meta(msgspec.Struct, **_Omit):  # type: ignore[misc,call-arg]
     name: Any = None
