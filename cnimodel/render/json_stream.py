@@ -93,9 +93,15 @@ def _list(out: Write, lazy: Lazy, pad: bytes, indent: int) -> None:
 
 def _items(items: list[Any], pad: bytes, indent: int) -> bytes:
     """The items as the formatter lays them out in a list at the depth ``pad``, less the first item's
-    indentation (written with the separator)."""
-    text = dumps_bytes(items, indent)  # "[\n" + indentation + item, … + "\n]"
-    return _moved(text[2 + indent:-2], pad)
+    indentation (written with the separator). The list is laid out inside as many enclosing lists as its depth
+    (the formatter indents it there itself) and cut out of them."""
+    depth = len(pad) // indent if indent else 0
+    value: Any = items
+    for _ in range(depth):
+        value = [value]
+    text = dumps_bytes(value, indent)  # "[\n" + "  [\n" … + indentation + item, … + "\n" + pad + "]" … "\n]"
+    brackets = sum(k * indent + 2 for k in range(depth + 1))  # each level's "[" line, and its "]" line
+    return text[brackets + (depth + 1) * indent:-brackets]
 
 
 def _moved(text: bytes, pad: bytes) -> bytes:
