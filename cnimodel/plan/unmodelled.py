@@ -99,8 +99,8 @@ class Unmodelled:
                 spec.topologySpreadConstraints is not None or spec.dnsConfig is not None  # POD_SPEC's keys
                 or spec.hostAliases is not None or spec.affinity is not None or spec.initContainers is not None
                 or spec.dnsPolicy in ("Default", "None")
-                or (any(p.hostIP for c in spec.containers or () for p in c.ports or ())
-                    and any(p.host_port for p in ports)))):
+                or (any(p.host_port for p in ports)  # (the pod's few ports first: hostIP matters only with them)
+                    and any(p.hostIP for c in spec.containers or () for p in c.ports or ())))):
             self.pod(as_dict(rec), origin, host_ports=any(p.host_port for p in ports))
 
     def template(self, doc: Mapping[str, Any], kind: str, origin: Origin) -> None:
