@@ -34,13 +34,28 @@ def service(svc: Service, cat: Catalog) -> dict[str, Any]:
     }
 
 
-def load_balancer(lb: HnsLoadBalancer) -> dict[str, Any]:
+def load_balancer(lb: HnsLoadBalancer, made: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """An LB's JSON; ``made`` keeps the backends' dicts by object, for the LBs of one service port (its
+    ClusterIP, NodePort and ingress LBs most often share their backends: each dict is made once)."""
+    if made is None:
+        made = {}
+    backends = []
+    for b in lb.backends:
+        d = made.get(id(b))
+        if d is None:
+            d = made[id(b)] = {"id": b.id, "ip": b.ip, "local": b.local, "endpoint": b.endpoint, "node": b.node,
+                               "pod": b.pod}
+        backends.append(d)
     return {"id": lb.id, "frontend": lb.kind, "service": lb.service, "frontendVIPs": list(lb.frontend_vips),
             "protocol": lb.protocol, "internalPort": lb.internal_port, "externalPort": lb.external_port,
             "flags": lb.flags, "portFlags": lb.port_flags, "distributionType": lb.distribution,
-            "sourceVIP": lb.source_vip, "rejected": lb.rejected,
-            "backends": [{"id": b.id, "ip": b.ip, "local": b.local, "endpoint": b.endpoint, "node": b.node,
-                          "pod": b.pod} for b in lb.backends]}
+            "sourceVIP": lb.source_vip, "rejected": lb.rejected, "backends": backends}
+
+
+def _load_balancers(lbs: Iterable[HnsLoadBalancer]) -> list[dict[str, Any]]:
+    """One service port's LBs, the backends they share written as one dict each."""
+    made: dict[int, dict[str, Any]] = {}
+    return [load_balancer(lb, made) for lb in lbs]
 
 
 def vfp_rule(r: VfpRule) -> dict[str, Any]:
@@ -61,7 +76,7 @@ def windows_node(view: WinkernelView, vfp: Iterable[VfpRule], config: dict[str, 
                                              "hostMAC": view.host_mac, "dsrSupported": view.dsr_supported},
         "servicePorts": many({"servicePort": p.service_port.key, "protocol": p.service_port.protocol,
                               "port": p.service_port.port, "targetPort": p.target_port, "sourceVIP": p.source_vip,
-                              "loadBalancers": [load_balancer(lb) for lb in p.load_balancers],
+                              "loadBalancers": _load_balancers(p.load_balancers),
                               "skipped": [{"endpoint": k, "reason": why} for k, why in p.skipped],
                               "notes": list(p.notes)} for p in view.service_ports),
         "endpoints": many({"id": view.ids[e.name], "name": e.name, "ip": e.ip, "mac": e.mac, "role": e.role,
