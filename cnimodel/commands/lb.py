@@ -175,14 +175,17 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
         for n in windows:
             lb_text.vfp(OUT, n, vfp_rules(winkernel_view(cluster, n, services)))
     elif output == "json":
+        # a plugin's own load balancers before the first byte: its model of the cluster may find a plan error
+        own = {n: lb_json.plugin_node(n, cluster.node(n).os, plugin_note(cluster, n), _own_tables(cluster, n, services))
+               for n in names if proxy[n] not in ("winkernel", "iptables")}
+
         def node(n: str) -> dict[str, object]:
             if proxy[n] == "winkernel":
                 view = winkernel_view(cluster, n, services)
                 return lb_json.windows_node(view, vfp_rules(view), config, many=Lazy)
             if proxy[n] == "iptables":
                 return lb_json.linux_node(iptables_view(cluster, n, services), config, many=Lazy)
-            return lb_json.plugin_node(n, cluster.node(n).os, plugin_note(cluster, n),
-                                       _own_tables(cluster, n, services))
+            return own[n]
 
         warnings = [w.to_json() for w in cat.warnings]
         # written as made: the Services a batch at a time, then each node's view (json_stream)
