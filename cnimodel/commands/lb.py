@@ -169,8 +169,11 @@ def _lb(cluster: Cluster, nodes: tuple[str, ...], service: str | None, output: s
         _stream({n: Lazy(_later(lambda n=n: lb_hns.each_object(winkernel_view(cluster, n, services))))
                  for n in windows})
     elif output == "iptables":
-        _echo("".join(lb_iptables.render(iptables_view(cluster, n, services), iptables_form) for n in linux),
-              nl=False)
+        out = click.get_binary_stream("stdout")  # written as made: a node's view, then its text a block at a time
+        for n in linux:
+            for piece in lb_iptables.pieces(iptables_view(cluster, n, services), iptables_form):
+                out.write(piece.encode())
+        out.flush()
     elif output == "vfp":
         for n in windows:
             lb_text.vfp(OUT, n, vfp_rules(winkernel_view(cluster, n, services)))
@@ -218,12 +221,6 @@ def _stream(value: dict[str, object]) -> None:
     json_stream.write(out.write, value)
     out.write(b"\n")
     out.flush()
-
-
-def _echo(text: str, nl: bool = True) -> None:
-    """``click.echo``, which strips ANSI escape sequences from what goes to a file or pipe: a large answer holds
-    none (JSON escapes every control character), and looking for them costs a pass over the whole text."""
-    click.echo(text, nl=nl, color=True if "\x1b" not in text else None)
 
 
 def _own_tables(cluster: Cluster, node: str, services: list | None) -> tuple:  # type: ignore[type-arg]
