@@ -99,6 +99,7 @@ class FlannelPlugin(NetworkPlugin):
         self.given_win = (_windows_cni.find(self.windows_cni, self.origin.at("cni"), problems)
                           if any(n.os == "windows" for n in plan.nodes) else None)
         self._win_template: _hns.WindowsConf | None = None
+        self._win_overlay: _hns.WindowsConf | None = None
         if conf is not None and conf.backend == "host-gw" and any(n.os == "windows" for n in plan.nodes):
             problems.warn(self.origin, win_bridge.BRIDGE_EP_NOTE.format(ep=f"{conf.name or 'cbr0'}_ep"),
                           "nothing to change: the model gives the first pod .3, as the retry does")
@@ -215,9 +216,11 @@ class FlannelPlugin(NetworkPlugin):
                 self._win_template = _windows_cni.read(self.given_win, self.plan, self.problems, family, name, inject)
                 _windows_cni.warn_placeholders(self._win_template, self.given_win.origin, self.problems)
             c = _windows_cni.for_node(self._win_template, self.plan, node, family)
-        elif self.vxlan:
-            raw = {**win_overlay.default_conf(self.plan, name, self.win_settings.mac_prefix), **inject}
-            c = _hns.read_windows_conf(raw, self.origin, self.problems, name, "win-overlay")
+        elif self.vxlan:  # the scripts' conf names no node: read once, the same for every Windows node
+            if self._win_overlay is None:
+                raw = {**win_overlay.default_conf(self.plan, name, self.win_settings.mac_prefix), **inject}
+                self._win_overlay = _hns.read_windows_conf(raw, self.origin, self.problems, name, "win-overlay")
+            c = self._win_overlay
         else:
             raw = {**win_bridge.default_conf(self.plan, node, name), **inject}
             c = _hns.read_windows_conf(raw, self.origin, self.problems, name)
