@@ -135,6 +135,21 @@ def test_a_misfit_slice_reports_the_same_both_ways(tmp_path: Path, monkeypatch: 
     assert any("ports[0].port" in p for p in said[0]) and any("addresses[0]" in p for p in said[0])
 
 
+def test_a_record_object_is_a_kept_object(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a KubeObject does, a RecordObject does: compared, copied with a change, its body read once."""
+    import dataclasses
+
+    plan, _ = _read(_dump(tmp_path, [_slice("web-one", [_ep("10.244.1.5")])]), monkeypatch, True)
+    obj = next(o for o in plan.objects if o.name == "web-one")
+    assert type(obj) is RecordObject and "_body" not in obj.__dict__
+    body = obj.body
+    assert obj.body is body and body["endpoints"][0]["addresses"] == ("10.244.1.5",)
+    assert "managedFields" not in body["metadata"]  # as parse_kept keeps every object
+    moved = dataclasses.replace(obj, namespace="other")
+    assert moved.namespace == "other" and moved.body == body and moved != obj
+    assert dataclasses.replace(obj) == obj
+
+
 def test_an_address_written_badly_is_an_error_both_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _dump(tmp_path, [_slice("web-zeros", [_ep("10.244.1.5"), _ep("010.244.1.16"), _ep(None)])])
     said = []

@@ -242,6 +242,10 @@ class RecordObject(KubeObject):
             made = self.__dict__["_body"] = self.__dict__.pop("_make")()
         return made  # type: ignore[no-any-return]
 
+    @body.setter
+    def body(self, value: MappingProxyType[str, Any]) -> None:  # (dataclasses.replace sets every field)
+        self.__dict__["_body"] = value
+
     def __eq__(self, other: object) -> bool:  # the object read either way is the same object
         if not isinstance(other, KubeObject):
             return NotImplemented
