@@ -224,7 +224,7 @@ _RECORDS = (fastjson.PodRecord, fastjson.SliceItem)
 
 
 def _objects(path: Path, problems: Problems, docs: list[Any]
-             ) -> Iterator[tuple[dict[str, Any] | fastjson.PodRecord, Origin]]:
+             ) -> Iterator[tuple[dict[str, Any] | fastjson.PodRecord | fastjson.SliceItem, Origin]]:
     for d, doc in enumerate(docs):
         if doc is None:
             continue
