@@ -69,3 +69,14 @@ def frozen(cls: type[T], **fields: Any) -> T:
     obj = object.__new__(cls)
     obj.__dict__.update(fields)
     return obj
+
+
+def replaced(obj: T, **changes: Any) -> T:
+    """``dataclasses.replace(obj, **changes)`` for a frozen dataclass, as ``frozen`` builds one: its ``__dict__``
+    copied with the changes, without the per-call field introspection and the frozen ``__init__``. Values a
+    ``cached_property`` kept are copied too: a caller changing a field one of them reads drops it."""
+    new = object.__new__(type(obj))
+    fields = new.__dict__
+    fields.update(obj.__dict__)
+    fields.update(changes)
+    return new

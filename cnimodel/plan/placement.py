@@ -12,6 +12,7 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from cnimodel.bulk import replaced
 from cnimodel.plan.errors import Origin, Problems
 from cnimodel.plan.images import image_findings
 from cnimodel.plan.model import NodeSpec, NotRunning, Plan, Pod
@@ -114,7 +115,7 @@ def place(plan: Plan, listed: list[Pod], todo: list[Workload], problems: Problem
     for k in rejected:
         pod = out[k]
         _warn_pinned(f"pod {pod.key}", pod.node or "", pod.origin, problems)
-        out[k] = _copy(pod, not_running=NotRunning("pinned-node-mismatch", _REJECTED.format(node=pod.node)))
+        out[k] = replaced(pod, not_running=NotRunning("pinned-node-mismatch", _REJECTED.format(node=pod.node)))
     for k in unplaced:  # 2. bare pods without a node, in plan order
         pod = out[k]
         ports = _host_ports(pod)
@@ -138,18 +139,8 @@ def place(plan: Plan, listed: list[Pod], todo: list[Workload], problems: Problem
         image_sets.add(w.template.images)
     for k, stop in image_findings(out, plan, problems, image_sets).items():
         if out[k].not_running is None:
-            out[k] = _copy(out[k], not_running=stop)
+            out[k] = replaced(out[k], not_running=stop)
     return out
-
-
-def _copy(pod: Pod, **changes: object) -> Pod:
-    """``replace(pod, **changes)`` for the many pods one check can touch (as ``bulk.frozen`` builds them:
-    without the frozen ``__init__``, which sets each field in turn), keeping the cached key."""
-    copy = object.__new__(Pod)
-    fields = copy.__dict__
-    fields.update(pod.__dict__)
-    fields.update(changes)
-    return copy
 
 
 _REJECTED = ("the kubelet on {node} rejects it: its nodeSelector/affinity does not select that node "

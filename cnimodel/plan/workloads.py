@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from cnimodel.bulk import frozen
+from cnimodel.bulk import replaced
 from cnimodel.plan.errors import EndpointError, Origin, Problem, Problems
 from cnimodel.plan.fields import Fields
 from cnimodel.plan.kube import controller_ref, namespace_of, parse_pod
@@ -182,7 +182,7 @@ def expand_plan(plan: Plan, workloads: Sequence[Workload], problems: Problems, e
             if (owner.namespace, owner.kind, owner.name) in index:
                 live.add(owner)
             if owner != pod.owner:
-                pod = frozen(Pod, **(pod.__dict__ | {"owner": owner}))  # replace(): 8 µs × 150,000 pods
+                pod = replaced(pod, owner=owner)  # (dataclasses.replace: 8 µs × 150,000 pods)
         listed.append(pod)
     todo = [w for w in index.values() if expand and w.ref not in live and top(w.ref) == w.ref]
     planned = len(listed) + sum(w.replicas or 0 for w in todo) + len(plan.nodes) * sum(

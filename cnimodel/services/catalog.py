@@ -15,7 +15,7 @@ from ipaddress import IPv4Address, IPv4Network
 from itertools import chain
 from typing import TYPE_CHECKING, NamedTuple
 
-from cnimodel.bulk import bulk, frozen
+from cnimodel.bulk import bulk, replaced
 from cnimodel.plan import KubeObject, Problem, Problems
 from cnimodel.services import endpoints as eps
 from cnimodel.services.config import KubeProxyConfig, read_config
@@ -176,7 +176,7 @@ def _allocate(services: list[Service], service_cidr: IPv4Network | None, problem
 def _with(svc: Service, **changes: object) -> Service:
     """``dataclasses.replace`` without its per-call field introspection (thousands of Services get a
     nodePort here); Service is a plain frozen dataclass, so a copy of its ``__dict__`` is the same value."""
-    new = frozen(Service, **svc.__dict__ | changes)
+    new = replaced(svc, **changes)
     new.__dict__.pop("vip", None)  # the cached_property's value for the old fields
     return new
 
