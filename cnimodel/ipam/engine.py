@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from typing import TYPE_CHECKING
 
+from cnimodel.bulk import frozen
 from cnimodel.ipam.cidrset import CidrExhausted, CidrSet
 from cnimodel.ipam.hostlocal import PodRange
 from cnimodel.plan import NodeSpec, NotRunning, Plan, Pod, Problems
@@ -62,13 +63,8 @@ class Allocation:
 
 
 def _address(pod: Pod, ip: IPv4Address, source: str) -> PodAddress:
-    """One per pod (150,000 and more): built without the frozen ``__init__`` (bulk.frozen's way, inline)."""
-    a = _new(PodAddress)
-    a.__dict__.update(pod=pod, ip=ip, source=source)
-    return a
-
-
-_new = object.__new__
+    """One per pod (150,000 and more): built without the frozen ``__init__``."""
+    return frozen(PodAddress, pod=pod, ip=ip, source=source)
 
 
 def kube_node_cidrs(plan: Plan, problems: Problems) -> dict[str, tuple[IPv4Network, str]]:
