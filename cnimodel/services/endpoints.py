@@ -90,22 +90,16 @@ def from_slices(svc: Service, slices: list[KubeObject], problems: Problems) -> d
     out: dict[ServicePort, list[Endpoint]] = {sp: [] for sp in svc.ports}
     by_name = {(sp.name, sp.protocol): sp for sp in svc.ports}
     for obj in slices:
-        rec = obj.record  # a dump's slice: its typed record (plan/fastjson.py), the same values as its body's
-        body = obj.body if rec is None else None
-        if (rec.addressType if body is None else body.get("addressType", "IPv4")) == "FQDN":
+        address_type, ports, read, raw = _slice_parts(obj)
+        if address_type == "FQDN":
             continue  # kube-proxy ignores FQDN slices
         source = f"EndpointSlice {obj.key}"
         warnings: list[tuple[str, str, str]] = []  # said after the endpoints' problems, in the slice's order
         targets: list[tuple[ServicePort, int]] = []
-        for j, port in enumerate((rec.ports if body is None else body.get("ports")) or ()):
+        for j, port in enumerate(ports):
             if port is None:
                 continue
-            if body is not None:
-                if type(port) is not MappingProxyType and not isinstance(port, Mapping):  # the slow ABC check last
-                    continue
-                name, number, protocol = port.get("name"), port.get("port"), port.get("protocol")
-            else:
-                name, number, protocol = port.name, port.port, port.protocol
+            name, number, protocol = port
             if name is None:
                 warnings.append((f"ports[{j}].name", "kube-proxy ignores a slice port without a name",
                                  'set `name: ""` for an unnamed service port, else the port\'s name'))
@@ -118,11 +112,7 @@ def from_slices(svc: Service, slices: list[KubeObject], problems: Problems) -> d
             if sp is not None:  # else a port the Service does not have: kube-proxy keeps it under a name nothing uses
                 targets.append((sp, number))
         # the endpoints, read once, for the first port; the others copy them with their own port
-        port0 = targets[0][1] if targets else 0
-        if body is None:
-            first = _record_endpoints(rec.endpoints or (), obj, problems, port0, source)
-        else:
-            first = _slice_endpoints(body.get("endpoints") or (), obj, problems, port0, source)
+        first = read(raw, obj, problems, targets[0][1] if targets else 0, source)
         for path, message, fix in warnings:
             problems.warn(obj.origin.at(path), message, fix)
         for i, (sp, number) in enumerate(targets):
@@ -133,6 +123,21 @@ def from_slices(svc: Service, slices: list[KubeObject], problems: Problems) -> d
             out[sp] += [_new(Endpoint, (e.ip, number, e.node, e.ready, e.serving, e.terminating, e.pod, source,
                                         (f"[{e.ip}]" if ":" in e.ip else e.ip) + suffix)) for e in first]
     return out
+
+
+def _slice_parts(obj: KubeObject) -> tuple[Any, list[tuple[Any, Any, Any] | None], Any, Any]:
+    """A slice's addressType, its ports as (name, port, protocol) (None for an entry that is not a mapping), the
+    reader of its endpoints and those endpoints: from a dump's typed record (plan/fastjson.py) where the slice
+    has one — the same values as its body's — else from its body."""
+    rec = obj.record
+    if rec is not None:
+        ports = [None if p is None else (p.name, p.port, p.protocol) for p in rec.ports or ()]
+        return rec.addressType, ports, _record_endpoints, rec.endpoints or ()
+    body = obj.body
+    ports = [(p.get("name"), p.get("port"), p.get("protocol"))
+             if type(p) is MappingProxyType or isinstance(p, Mapping) else None  # (the slow ABC check last)
+             for p in body.get("ports") or ()]
+    return body.get("addressType", "IPv4"), ports, _slice_endpoints, body.get("endpoints") or ()
 
 
 def _record_endpoints(raw: Any, obj: KubeObject, problems: Problems, port: int, source: str) -> list[Endpoint]:
